@@ -1,0 +1,148 @@
+//! Parsed inputs that create or change resources, and how a change applies to a
+//! stored object. A `*Patch` field left `None` keeps the stored value; for nullable
+//! fields, `Some(None)` clears it.
+
+use serde_json::{Map, Value};
+
+use crate::ids::AugmentationId;
+use crate::model::{App, Augmentation, Endpoint, Stage};
+use crate::timestamp::Timestamp;
+use crate::values::{EndpointType, HttpMethod, ReleaseTag};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewOrg {
+    pub name: String,
+    pub slug: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewWorkspace {
+    pub name: String,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewApp {
+    pub name: String,
+    pub description: Option<String>,
+    pub parameters: Map<String, Value>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AppPatch {
+    pub name: Option<String>,
+    pub description: Option<Option<String>>,
+    pub parameters: Option<Map<String, Value>>,
+}
+
+impl AppPatch {
+    pub fn apply_to(self, app: &mut App, at: Timestamp) {
+        if let Some(name) = self.name {
+            app.name = name;
+        }
+        if let Some(description) = self.description {
+            app.description = description;
+        }
+        if let Some(parameters) = self.parameters {
+            app.parameters = parameters;
+        }
+        app.updated_at = at;
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewEndpoint {
+    pub name: String,
+    pub path: String,
+    pub method: HttpMethod,
+    pub augmentation_id: AugmentationId,
+    pub endpoint_type: EndpointType,
+    pub description: Option<String>,
+    pub input_schema: Option<Map<String, Value>>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EndpointPatch {
+    pub name: Option<String>,
+    pub path: Option<String>,
+    pub method: Option<HttpMethod>,
+    pub augmentation_id: Option<AugmentationId>,
+    pub endpoint_type: Option<EndpointType>,
+    pub description: Option<Option<String>>,
+    pub input_schema: Option<Option<Map<String, Value>>>,
+}
+
+impl EndpointPatch {
+    pub fn apply_to(self, endpoint: &mut Endpoint, actor: &str, at: Timestamp) {
+        if let Some(name) = self.name {
+            endpoint.name = name;
+        }
+        if let Some(path) = self.path {
+            endpoint.path = path;
+        }
+        if let Some(method) = self.method {
+            endpoint.method = method;
+        }
+        if let Some(augmentation_id) = self.augmentation_id {
+            endpoint.augmentation_id = augmentation_id;
+        }
+        if let Some(endpoint_type) = self.endpoint_type {
+            endpoint.endpoint_type = endpoint_type;
+        }
+        if let Some(description) = self.description {
+            endpoint.description = description;
+        }
+        if let Some(input_schema) = self.input_schema {
+            endpoint.input_schema = input_schema;
+        }
+        endpoint.updated_at = at;
+        endpoint.updated_by = actor.to_owned();
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewAugmentation {
+    pub name: String,
+    pub description: Option<String>,
+    pub stages: Vec<Stage>,
+    pub tags: Vec<String>,
+    pub is_template: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AugmentationPatch {
+    pub name: Option<String>,
+    pub description: Option<Option<String>>,
+    pub stages: Option<Vec<Stage>>,
+    pub tags: Option<Vec<String>>,
+    pub is_template: Option<bool>,
+}
+
+impl AugmentationPatch {
+    pub fn apply_to(self, augmentation: &mut Augmentation, actor: &str, at: Timestamp) {
+        if let Some(name) = self.name {
+            augmentation.name = name;
+        }
+        if let Some(description) = self.description {
+            augmentation.description = description;
+        }
+        if let Some(stages) = self.stages {
+            augmentation.stages = stages;
+        }
+        if let Some(tags) = self.tags {
+            augmentation.tags = tags;
+        }
+        if let Some(is_template) = self.is_template {
+            augmentation.is_template = is_template;
+        }
+        augmentation.updated_at = at;
+        augmentation.updated_by = actor.to_owned();
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRelease {
+    pub release_tag: ReleaseTag,
+    pub description: Option<String>,
+    pub activate: bool,
+}

@@ -1,0 +1,17 @@
+//! The rules of cutover, free of I/O: identifiers, parsed field values, the draft and
+//! release models, the release lifecycle, snapshots with their content hash and change
+//! log, and the permission table. Every other crate builds on these types.
+
+pub mod draft;
+pub mod ids;
+pub mod lifecycle;
+pub mod limits;
+pub mod model;
+pub mod permission;
+pub mod snapshot;
+pub mod timestamp;
+pub mod token;
+pub mod values;
+
+pub use ids::{AppId, AugmentationId, EndpointId, OrgId, ReleaseId, TokenId, WorkspaceId};
+pub use timestamp::Timestamp;

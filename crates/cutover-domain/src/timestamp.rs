@@ -1,0 +1,92 @@
+//! Instants as microseconds since the Unix epoch, written on the wire as RFC 3339 in
+//! UTC with six fractional digits and a `Z` (`2026-11-28T01:49:09.123456Z`).
+
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(i64);
+
+impl Timestamp {
+    pub fn now() -> Self {
+        let nanos = OffsetDateTime::now_utc().unix_timestamp_nanos();
+        Self((nanos / 1_000) as i64)
+    }
+
+    pub fn from_micros(micros: i64) -> Self {
+        Self(micros)
+    }
+
+    pub fn as_micros(self) -> i64 {
+        self.0
+    }
+
+    /// Parses any RFC 3339 instant (with any offset) and keeps microsecond precision.
+    pub fn parse_rfc3339(text: &str) -> Option<Self> {
+        let parsed = OffsetDateTime::parse(text, &Rfc3339).ok()?;
+        Some(Self((parsed.unix_timestamp_nanos() / 1_000) as i64))
+    }
+
+    pub fn plus_seconds(self, seconds: i64) -> Self {
+        Self(self.0.saturating_add(seconds.saturating_mul(1_000_000)))
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let instant = OffsetDateTime::from_unix_timestamp_nanos(i128::from(self.0) * 1_000)
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH);
+        write!(
+            f,
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+            instant.year(),
+            u8::from(instant.month()),
+            instant.day(),
+            instant.hour(),
+            instant.minute(),
+            instant.second(),
+            instant.microsecond()
+        )
+    }
+}
+
+impl fmt::Debug for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Self::parse_rfc3339(&text)
+            .ok_or_else(|| serde::de::Error::custom("expected an RFC 3339 timestamp"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_with_microseconds_and_z() {
+        let t = Timestamp::from_micros(1_795_830_549_123_456);
+        assert_eq!(t.to_string(), "2026-11-28T01:49:09.123456Z");
+        assert_eq!(Timestamp::parse_rfc3339(&t.to_string()), Some(t));
+    }
+
+    #[test]
+    fn parses_offsets_into_utc() {
+        let t = Timestamp::parse_rfc3339("2026-11-28T02:49:09.5+01:00").unwrap();
+        assert_eq!(t.to_string(), "2026-11-28T01:49:09.500000Z");
+    }
+}

@@ -1,0 +1,226 @@
+//! API tokens: how secrets are made and digested, the stored token record, and the
+//! authenticated caller ([`Principal`]) with the checks every request goes through.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::ids::{OrgId, TokenId, WorkspaceId};
+use crate::permission::{Grants, Permission};
+use crate::timestamp::Timestamp;
+
+/// Every token secret starts with this, so leaked tokens are easy to recognise.
+pub const SECRET_PREFIX: &str = "cut_";
+/// How many characters of the secret are kept in clear as `prefix`.
+pub const DISPLAY_PREFIX_CHARS: usize = 12;
+
+/// A fresh secret: `cut_` and 256 random bits in base32 (52 characters).
+pub fn generate_secret() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the operating system's random source failed");
+    format!("{SECRET_PREFIX}{}", crate::ids::encode_bytes(&bytes))
+}
+
+/// The SHA-256 digest under which a secret is stored; the secret itself never is.
+pub fn digest_secret(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// The readable start of a secret, shown in listings so people can tell tokens apart.
+pub fn display_prefix(secret: &str) -> String {
+    secret.chars().take(DISPLAY_PREFIX_CHARS).collect()
+}
+
+/// A token as stored and listed (never with its secret).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Token {
+    pub token_id: TokenId,
+    /// `None` for platform tokens, which may create organisations.
+    #[serde(skip)]
+    pub org_id: Option<OrgId>,
+    pub name: String,
+    pub prefix: String,
+    pub permissions: Vec<String>,
+    pub workspace_ids: Option<Vec<WorkspaceId>>,
+    pub expires_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub created_by: String,
+    #[serde(skip)]
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// What a new token will be allowed to do, already parsed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewToken {
+    pub name: String,
+    pub permissions: Vec<String>,
+    pub workspace_ids: Option<Vec<WorkspaceId>>,
+    pub expires_at: Option<Timestamp>,
+}
+
+/// Why a caller may not do something; rendered as 403 (or 404 across orgs).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Denial {
+    /// The resource lives in another org: answer as if it did not exist.
+    OtherOrg,
+    MissingPermission(Permission),
+    /// The token is limited to other workspaces.
+    OutsideWorkspaces {
+        permission: Permission,
+        workspace_id: WorkspaceId,
+    },
+    /// Only platform tokens may do this.
+    PlatformOnly(Permission),
+}
+
+/// The authenticated caller of one request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Principal {
+    pub token_id: TokenId,
+    pub org_id: Option<OrgId>,
+    pub grants: Grants,
+    pub workspace_ids: Option<Vec<WorkspaceId>>,
+}
+
+impl Principal {
+    pub fn from_token(token: &Token) -> Self {
+        Self {
+            token_id: token.token_id.clone(),
+            org_id: token.org_id.clone(),
+            grants: Grants::from_words(&token.permissions),
+            workspace_ids: token.workspace_ids.clone(),
+        }
+    }
+
+    /// The actor recorded in `created_by`, `activated_by` and the history.
+    pub fn actor(&self) -> String {
+        self.token_id.to_string()
+    }
+
+    pub fn is_platform(&self) -> bool {
+        self.org_id.is_none()
+    }
+
+    pub fn sees_org(&self, org_id: &OrgId) -> bool {
+        self.org_id.as_ref().is_none_or(|own| own == org_id)
+    }
+
+    pub fn sees_workspace(&self, workspace_id: &WorkspaceId) -> bool {
+        self.workspace_ids
+            .as_ref()
+            .is_none_or(|allowed| allowed.contains(workspace_id))
+    }
+
+    /// Checks that the caller may use `permission` in `org_id`, and, for resources
+    /// inside a workspace, in `workspace_id`.
+    pub fn authorize(
+        &self,
+        permission: Permission,
+        org_id: Option<&OrgId>,
+        workspace_id: Option<&WorkspaceId>,
+    ) -> Result<(), Denial> {
+        if let Some(org_id) = org_id {
+            if !self.sees_org(org_id) {
+                return Err(Denial::OtherOrg);
+            }
+        }
+        if !self.grants.allows(permission) {
+            return Err(Denial::MissingPermission(permission));
+        }
+        if let Some(workspace_id) = workspace_id {
+            if !self.sees_workspace(workspace_id) {
+                return Err(Denial::OutsideWorkspaces {
+                    permission,
+                    workspace_id: workspace_id.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks that a token this caller mints holds nothing the caller lacks.
+    pub fn may_mint(&self, new_token: &NewToken) -> Result<(), Denial> {
+        let wanted = Grants::from_words(&new_token.permissions);
+        if let Some(missing) = self.grants.first_missing(&wanted) {
+            return Err(Denial::MissingPermission(missing));
+        }
+        if let Some(own) = &self.workspace_ids {
+            let requested = new_token.workspace_ids.as_deref().unwrap_or_default();
+            if new_token.workspace_ids.is_none() {
+                return Err(Denial::OutsideWorkspaces {
+                    permission: Permission::TokensManage,
+                    workspace_id: own.first().cloned().unwrap_or_else(WorkspaceId::generate),
+                });
+            }
+            if let Some(outside) = requested.iter().find(|ws| !own.contains(ws)) {
+                return Err(Denial::OutsideWorkspaces {
+                    permission: Permission::TokensManage,
+                    workspace_id: outside.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::permission::Role;
+
+    fn principal(words: Vec<String>, workspaces: Option<Vec<WorkspaceId>>) -> Principal {
+        Principal {
+            token_id: TokenId::generate(),
+            org_id: Some(OrgId::generate()),
+            grants: Grants::from_words(&words),
+            workspace_ids: workspaces,
+        }
+    }
+
+    #[test]
+    fn secrets_are_long_prefixed_and_digest_stably() {
+        let secret = generate_secret();
+        assert!(secret.starts_with("cut_"));
+        assert_eq!(secret.len(), 56);
+        assert_ne!(secret, generate_secret());
+        assert_eq!(digest_secret(&secret), digest_secret(&secret));
+        assert_eq!(display_prefix(&secret).len(), 12);
+    }
+
+    #[test]
+    fn other_orgs_are_invisible_and_workspaces_limit() {
+        let ws = WorkspaceId::generate();
+        let caller = principal(Role::Admin.grant_words(), Some(vec![ws.clone()]));
+        let own_org = caller.org_id.clone().unwrap();
+        assert_eq!(
+            caller.authorize(Permission::AppsRead, Some(&OrgId::generate()), None),
+            Err(Denial::OtherOrg)
+        );
+        assert_eq!(caller.authorize(Permission::AppsRead, Some(&own_org), Some(&ws)), Ok(()));
+        let other = WorkspaceId::generate();
+        assert!(matches!(
+            caller.authorize(Permission::AppsRead, Some(&own_org), Some(&other)),
+            Err(Denial::OutsideWorkspaces { .. })
+        ));
+    }
+
+    #[test]
+    fn minting_cannot_escalate() {
+        let ws = WorkspaceId::generate();
+        let caller = principal(Role::Operator.grant_words(), Some(vec![ws.clone()]));
+        let mut wanted = NewToken {
+            name: "ci".into(),
+            permissions: vec!["releases:activate".into()],
+            workspace_ids: Some(vec![ws]),
+            expires_at: None,
+        };
+        assert_eq!(caller.may_mint(&wanted), Ok(()));
+        wanted.permissions = vec!["apps:write".into()];
+        assert_eq!(
+            caller.may_mint(&wanted),
+            Err(Denial::MissingPermission(Permission::AppsWrite))
+        );
+        wanted.permissions = vec!["releases:read".into()];
+        wanted.workspace_ids = None;
+        assert!(matches!(caller.may_mint(&wanted), Err(Denial::OutsideWorkspaces { .. })));
+    }
+}

@@ -1,0 +1,270 @@
+//! Field values parsed from client input: each constructor either returns a value that
+//! is valid everywhere or a [`Violation`] saying which rule it broke. The HTTP layer
+//! turns violations into 422 entries; nothing downstream re-checks them.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::limits::Limits;
+
+/// A broken input rule, named after the matching Pydantic error type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Violation {
+    TooShort { min: usize },
+    TooLong { max: usize },
+    Pattern { pattern: &'static str, meaning: &'static str },
+    NotOneOf { expected: &'static [&'static str] },
+    BelowMinimum { minimum: i64 },
+    AboveMaximum { maximum: i64 },
+    /// A rule that fits no Pydantic type (`value_error`), with its explanation.
+    Invalid(String),
+}
+
+fn check_chars(text: &str, min: usize, max: usize) -> Result<(), Violation> {
+    let count = text.chars().count();
+    if count < min {
+        return Err(Violation::TooShort { min });
+    }
+    if count > max {
+        return Err(Violation::TooLong { max });
+    }
+    Ok(())
+}
+
+/// A display name: 1 to `max_string_chars` characters, not only whitespace.
+pub fn parse_name(text: &str, limits: &Limits) -> Result<String, Violation> {
+    check_chars(text, 1, limits.max_string_chars)?;
+    if text.trim().is_empty() {
+        return Err(Violation::Pattern {
+            pattern: r"\S",
+            meaning: "must contain a non-whitespace character",
+        });
+    }
+    Ok(text.to_owned())
+}
+
+/// A free-text description, up to `max_description_chars` characters.
+pub fn parse_description(text: &str, limits: &Limits) -> Result<String, Violation> {
+    check_chars(text, 0, limits.max_description_chars)?;
+    Ok(text.to_owned())
+}
+
+/// A short free-text label such as an augmentation tag.
+pub fn parse_label(text: &str, limits: &Limits) -> Result<String, Violation> {
+    check_chars(text, 1, limits.max_string_chars)?;
+    Ok(text.to_owned())
+}
+
+/// An integer within an inclusive range.
+pub fn check_range(value: i64, minimum: i64, maximum: i64) -> Result<i64, Violation> {
+    if value < minimum {
+        Err(Violation::BelowMinimum { minimum })
+    } else if value > maximum {
+        Err(Violation::AboveMaximum { maximum })
+    } else {
+        Ok(value)
+    }
+}
+
+fn all_bytes(text: &str, first: fn(u8) -> bool, rest: fn(u8) -> bool) -> bool {
+    let bytes = text.as_bytes();
+    !bytes.is_empty() && first(bytes[0]) && bytes[1..].iter().all(|&b| rest(b))
+}
+
+/// A release tag: 1–64 characters, a letter or digit first, then letters, digits,
+/// `.`, `_`, `-` or `+` (room for semantic versions like `v1.2.0+build.7`).
+#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ReleaseTag(String);
+
+impl ReleaseTag {
+    pub const PATTERN: &'static str = r"^[A-Za-z0-9][A-Za-z0-9._+-]*$";
+
+    pub fn parse(text: &str) -> Result<Self, Violation> {
+        check_chars(text, 1, 64)?;
+        let valid = all_bytes(
+            text,
+            |b| b.is_ascii_alphanumeric(),
+            |b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'+'),
+        );
+        if !valid {
+            return Err(Violation::Pattern {
+                pattern: Self::PATTERN,
+                meaning: "must start with a letter or digit, then letters, digits, '.', '_', '-' or '+'",
+            });
+        }
+        Ok(Self(text.to_owned()))
+    }
+
+    pub fn from_trusted(text: String) -> Self {
+        Self(text)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for ReleaseTag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for ReleaseTag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}", self.0)
+    }
+}
+
+/// An organisation slug: 1–64 characters of lowercase letters, digits and `-`,
+/// starting with a letter or digit. Unique across the server.
+pub fn parse_slug(text: &str) -> Result<String, Violation> {
+    check_chars(text, 1, 64)?;
+    let valid = all_bytes(
+        text,
+        |b| b.is_ascii_lowercase() || b.is_ascii_digit(),
+        |b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-',
+    );
+    if !valid {
+        return Err(Violation::Pattern {
+            pattern: SLUG_PATTERN,
+            meaning: "must be lowercase letters, digits and '-', starting with a letter or digit",
+        });
+    }
+    Ok(text.to_owned())
+}
+
+pub const SLUG_PATTERN: &str = r"^[a-z0-9][a-z0-9-]*$";
+
+/// Derives a slug from a display name: lowercase ASCII letters and digits, other runs
+/// of characters become one `-`. Empty when the name has no ASCII letter or digit.
+pub fn slug_from_name(name: &str) -> String {
+    let mut slug = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c.to_ascii_lowercase());
+        } else if !slug.is_empty() && !slug.ends_with('-') {
+            slug.push('-');
+        }
+        if slug.len() >= 64 {
+            break;
+        }
+    }
+    slug.trim_end_matches('-').to_owned()
+}
+
+/// An endpoint path: starts with `/`, no whitespace or control characters, ≤ 256
+/// characters.
+pub fn parse_endpoint_path(text: &str) -> Result<String, Violation> {
+    check_chars(text, 1, 256)?;
+    if !text.starts_with('/') || text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(Violation::Pattern {
+            pattern: ENDPOINT_PATH_PATTERN,
+            meaning: "must start with '/' and contain no whitespace",
+        });
+    }
+    Ok(text.to_owned())
+}
+
+pub const ENDPOINT_PATH_PATTERN: &str = r"^/\S*$";
+
+/// Declares a closed set of wire words as an enum with `parse`, `as_str` and `ALL`.
+macro_rules! wire_enum {
+    ($(#[$doc:meta])* $name:ident { $($variant:ident => $word:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum $name {
+            $(#[serde(rename = $word)] $variant),+
+        }
+
+        impl $name {
+            pub const ALL: &'static [&'static str] = &[$($word),+];
+
+            pub fn parse(text: &str) -> Result<Self, Violation> {
+                match text {
+                    $($word => Ok(Self::$variant),)+
+                    _ => Err(Violation::NotOneOf { expected: Self::ALL }),
+                }
+            }
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $word),+
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+wire_enum!(/// The HTTP method an endpoint answers.
+    HttpMethod { Get => "GET", Post => "POST", Put => "PUT", Patch => "PATCH", Delete => "DELETE" });
+wire_enum!(/// How an endpoint answers its caller.
+    EndpointType { Sync => "sync", Async => "async", Stream => "stream" });
+wire_enum!(/// Whether a stage runs its steps one after another or all at once.
+    ExecutionMode { Sequential => "sequential", Parallel => "parallel" });
+wire_enum!(/// What a pipeline step does.
+    StepType {
+        Inference => "inference",
+        ToolCall => "tool_call",
+        SourceQuery => "source_query",
+        SourceIngest => "source_ingest",
+        SourceGet => "source_get",
+        MemoryUpdate => "memory_update",
+        MemoryQuery => "memory_query",
+        ArtifactCreate => "artifact_create",
+        ArtifactQuery => "artifact_query",
+        ArtifactGet => "artifact_get",
+        ThreadUpdate => "thread_update",
+        ThreadQuery => "thread_query",
+        Approval => "approval",
+    });
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn release_tags_follow_the_documented_pattern() {
+        for good in ["v1", "1.2.3", "v1.2.0+build.7", "A_b-c", &"x".repeat(64)] {
+            assert!(ReleaseTag::parse(good).is_ok(), "{good}");
+        }
+        assert_eq!(ReleaseTag::parse(""), Err(Violation::TooShort { min: 1 }));
+        assert_eq!(ReleaseTag::parse(&"x".repeat(65)), Err(Violation::TooLong { max: 64 }));
+        for bad in ["-v1", ".v1", "v 1", "v1/2", "é1", "v1\n"] {
+            assert!(matches!(ReleaseTag::parse(bad), Err(Violation::Pattern { .. })), "{bad}");
+        }
+    }
+
+    #[test]
+    fn endpoint_paths_start_with_a_slash_and_have_no_whitespace() {
+        assert!(parse_endpoint_path("/v1/chat/{id}").is_ok());
+        assert!(parse_endpoint_path("chat").is_err());
+        assert!(parse_endpoint_path("/a b").is_err());
+        assert!(parse_endpoint_path(&format!("/{}", "a".repeat(256))).is_err());
+    }
+
+    #[test]
+    fn slugs_derive_from_names() {
+        assert_eq!(slug_from_name("Acme Corp, Inc."), "acme-corp-inc");
+        assert_eq!(slug_from_name("日本"), "");
+        assert!(parse_slug(&slug_from_name("  Hello   World ")).is_ok());
+    }
+
+    #[test]
+    fn enums_list_their_words() {
+        assert_eq!(HttpMethod::parse("PATCH"), Ok(HttpMethod::Patch));
+        assert_eq!(
+            HttpMethod::parse("get"),
+            Err(Violation::NotOneOf { expected: HttpMethod::ALL })
+        );
+        assert_eq!(StepType::ALL.len(), 13);
+    }
+}
