@@ -1,0 +1,222 @@
+//! Apps, and the draft hash that tells whether an app's draft differs from its
+//! newest release.
+
+use std::sync::LazyLock;
+
+use cutover_domain::draft::{AppPatch, NewApp};
+use cutover_domain::model::{App, Augmentation, Endpoint};
+use cutover_domain::snapshot::Snapshot;
+use cutover_domain::{AppId, OrgId, ReleaseId, Timestamp, WorkspaceId};
+use cutover_store::{AppScope, Page, PageRequest, StoreError, StoreResult, WorkspaceScope};
+use rusqlite::{Connection, Row, params};
+
+use crate::error::{from_sqlite, is_unique_violation};
+use crate::rows::{after_key, all, bodies, count, from_json_text, into_page, not_found, optional, to_json};
+use crate::tenancy::get_workspace;
+
+static EMPTY_DRAFT_HASH: LazyLock<String> = LazyLock::new(|| Snapshot::default().content_hash());
+
+/// Every column an [`App`] is built from, including the release facts it shows.
+const APP_SELECT: &str = "
+    SELECT a.app_id, a.org_id, a.workspace_id, a.name, a.description, a.parameters, a.draft_hash,
+           a.created_by, a.created_at, a.updated_at,
+           (SELECT r.release_id FROM releases r WHERE r.app_id = a.app_id AND r.status = 'active'),
+           (SELECT count(*) FROM releases r WHERE r.app_id = a.app_id),
+           (SELECT max(r.created_at) FROM releases r WHERE r.app_id = a.app_id),
+           (SELECT r.content_hash FROM releases r WHERE r.app_id = a.app_id
+             ORDER BY r.release_number DESC LIMIT 1)
+    FROM apps a";
+
+struct AppRow {
+    app: App,
+    parameters: String,
+    draft_hash: String,
+    newest_hash: Option<String>,
+}
+
+fn app_row(row: &Row<'_>) -> rusqlite::Result<AppRow> {
+    Ok(AppRow {
+        app: App {
+            app_id: AppId::from_trusted(row.get(0)?),
+            org_id: OrgId::from_trusted(row.get(1)?),
+            workspace_id: WorkspaceId::from_trusted(row.get(2)?),
+            name: row.get(3)?,
+            description: row.get(4)?,
+            active_release_id: row.get::<_, Option<String>>(10)?.map(ReleaseId::from_trusted),
+            total_releases: row.get::<_, i64>(11)?.max(0) as u64,
+            draft_has_changes: false,
+            last_release_at: row.get::<_, Option<i64>>(12)?.map(Timestamp::from_micros),
+            parameters: Default::default(),
+            created_by: row.get(7)?,
+            created_at: Timestamp::from_micros(row.get(8)?),
+            updated_at: Timestamp::from_micros(row.get(9)?),
+        },
+        parameters: row.get(5)?,
+        draft_hash: row.get(6)?,
+        newest_hash: row.get(13)?,
+    })
+}
+
+fn finish_app(row: AppRow) -> StoreResult<App> {
+    let mut app = row.app;
+    app.parameters = from_json_text(&row.parameters)?;
+    app.draft_has_changes = match row.newest_hash {
+        Some(newest) => newest != row.draft_hash,
+        None => row.draft_hash != *EMPTY_DRAFT_HASH,
+    };
+    Ok(app)
+}
+
+/// The app at `scope`, or `NotFound` if it is not under exactly those parents.
+pub(crate) fn get_app(connection: &Connection, scope: &AppScope) -> StoreResult<App> {
+    optional(
+        connection,
+        &format!("{APP_SELECT} WHERE a.app_id = ?1 AND a.workspace_id = ?2 AND a.org_id = ?3"),
+        [scope.app_id.as_str(), scope.workspace_id.as_str(), scope.org_id.as_str()],
+        app_row,
+    )?
+    .map(finish_app)
+    .transpose()?
+    .ok_or_else(|| not_found("app", &scope.app_id))
+}
+
+/// Checks that the app exists under `scope` without building it.
+pub(crate) fn require_app(connection: &Connection, scope: &AppScope) -> StoreResult<()> {
+    optional(
+        connection,
+        "SELECT 1 FROM apps WHERE app_id = ?1 AND workspace_id = ?2 AND org_id = ?3",
+        [scope.app_id.as_str(), scope.workspace_id.as_str(), scope.org_id.as_str()],
+        |_| Ok(()),
+    )?
+    .ok_or_else(|| not_found("app", &scope.app_id))
+}
+
+fn name_taken(name: &str) -> StoreError {
+    StoreError::conflict_with(
+        "app_name_taken",
+        format!("An app named '{name}' already exists in this workspace"),
+        [("name", name.into())],
+    )
+}
+
+pub(crate) fn create_app(
+    connection: &Connection,
+    scope: &WorkspaceScope,
+    new: NewApp,
+    actor: &str,
+) -> StoreResult<App> {
+    get_workspace(connection, scope)?;
+    let app_id = AppId::generate();
+    let now = Timestamp::now();
+    connection
+        .execute(
+            "INSERT INTO apps (app_id, org_id, workspace_id, name, description, parameters, draft_hash,
+                               created_by, created_at, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+            params![
+                app_id.as_str(),
+                scope.org_id.as_str(),
+                scope.workspace_id.as_str(),
+                new.name,
+                new.description,
+                to_json(&new.parameters)?,
+                *EMPTY_DRAFT_HASH,
+                actor,
+                now.as_micros(),
+            ],
+        )
+        .map_err(|err| if is_unique_violation(&err) { name_taken(&new.name) } else { from_sqlite(err) })?;
+    get_app(
+        connection,
+        &AppScope {
+            org_id: scope.org_id.clone(),
+            workspace_id: scope.workspace_id.clone(),
+            app_id,
+        },
+    )
+}
+
+pub(crate) fn list_apps(
+    connection: &Connection,
+    scope: &WorkspaceScope,
+    page: &PageRequest,
+) -> StoreResult<Page<App>> {
+    get_workspace(connection, scope)?;
+    let rows = all(
+        connection,
+        &format!("{APP_SELECT} WHERE a.workspace_id = ?1 AND a.app_id > ?2 ORDER BY a.app_id LIMIT ?3"),
+        params![scope.workspace_id.as_str(), after_key(page), page.limit + 1],
+        app_row,
+    )?;
+    let items = rows.into_iter().map(finish_app).collect::<StoreResult<Vec<_>>>()?;
+    let total = count(
+        connection,
+        "SELECT count(*) FROM apps WHERE workspace_id = ?1",
+        [scope.workspace_id.as_str()],
+    )?;
+    Ok(into_page(items, page, total, |app| app.app_id.to_string()))
+}
+
+pub(crate) fn update_app(connection: &Connection, scope: &AppScope, patch: AppPatch) -> StoreResult<App> {
+    let mut app = get_app(connection, scope)?;
+    patch.apply_to(&mut app, Timestamp::now());
+    connection
+        .execute(
+            "UPDATE apps SET name = ?2, description = ?3, parameters = ?4, updated_at = ?5 WHERE app_id = ?1",
+            params![
+                app.app_id.as_str(),
+                app.name,
+                app.description,
+                to_json(&app.parameters)?,
+                app.updated_at.as_micros()
+            ],
+        )
+        .map_err(|err| if is_unique_violation(&err) { name_taken(&app.name) } else { from_sqlite(err) })?;
+    Ok(app)
+}
+
+pub(crate) fn delete_app(connection: &Connection, scope: &AppScope) -> StoreResult<()> {
+    let app = get_app(connection, scope)?;
+    if let Some(active) = app.active_release_id {
+        return Err(StoreError::conflict_with(
+            "app_has_active_release",
+            "An app with an active release cannot be deleted",
+            [("active_release_id", active.to_string().into())],
+        ));
+    }
+    let id = [scope.app_id.as_str()];
+    for sql in [
+        "DELETE FROM activations WHERE app_id = ?1",
+        "DELETE FROM releases WHERE app_id = ?1",
+        "DELETE FROM endpoints WHERE app_id = ?1",
+        "DELETE FROM augmentations WHERE app_id = ?1",
+        "DELETE FROM apps WHERE app_id = ?1",
+    ] {
+        connection.execute(sql, id).map_err(from_sqlite)?;
+    }
+    Ok(())
+}
+
+/// The app's whole draft, entities ordered by id.
+pub(crate) fn load_draft(connection: &Connection, app_id: &AppId) -> StoreResult<Snapshot> {
+    let endpoints: Vec<Endpoint> = bodies(
+        connection,
+        "SELECT body FROM endpoints WHERE app_id = ?1 ORDER BY endpoint_id",
+        [app_id.as_str()],
+    )?;
+    let augmentations: Vec<Augmentation> = bodies(
+        connection,
+        "SELECT body FROM augmentations WHERE app_id = ?1 ORDER BY augmentation_id",
+        [app_id.as_str()],
+    )?;
+    Ok(Snapshot::new(endpoints, augmentations))
+}
+
+/// Recomputes the stored draft hash after a draft change, in the same transaction.
+pub(crate) fn refresh_draft_hash(connection: &Connection, app_id: &AppId) -> StoreResult<()> {
+    let hash = load_draft(connection, app_id)?.content_hash();
+    connection
+        .execute("UPDATE apps SET draft_hash = ?2 WHERE app_id = ?1", params![app_id.as_str(), hash])
+        .map_err(from_sqlite)?;
+    Ok(())
+}

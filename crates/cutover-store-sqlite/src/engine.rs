@@ -1,0 +1,247 @@
+//! The threads that own the SQLite connections.
+//!
+//! One writer thread owns the only write connection. It takes every write job that is
+//! queued, runs each inside its own SAVEPOINT of one `BEGIN IMMEDIATE` transaction,
+//! commits once (one fsync for the whole batch, `synchronous=FULL`), and only then
+//! answers the callers. A job that fails rolls back to its savepoint without touching
+//! its neighbours, so every job is still all-or-nothing, and jobs run one after
+//! another, so they are serializable. Reader threads each own a read connection and
+//! run every read job inside one read transaction (a consistent WAL snapshot).
+//!
+//! Committing queued writes together is what lets many concurrent durable writes
+//! share one fsync instead of paying one each.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+use std::thread;
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, Sender};
+use cutover_store::{StoreError, StoreResult};
+use rusqlite::{Connection, OpenFlags};
+use tokio::sync::oneshot;
+
+use crate::error::from_sqlite;
+
+/// Hands the commit outcome to whoever waits for the job's answer.
+type Completion = Box<dyn FnOnce(StoreResult<()>) + Send>;
+type ReadJob = Box<dyn FnOnce(&Connection) + Send>;
+
+/// One caller's write: its statements and the channel its answer goes back on.
+trait WriteJob: Send {
+    /// Runs the statements; says whether they succeeded and how to answer once the
+    /// batch's commit outcome is known.
+    fn run(self: Box<Self>, connection: &Connection) -> (bool, Completion);
+    /// Answers without running, when the batch could not even start.
+    fn abandon(self: Box<Self>, error: StoreError);
+}
+
+struct Job<T, F> {
+    work: F,
+    reply: oneshot::Sender<StoreResult<T>>,
+}
+
+impl<T, F> WriteJob for Job<T, F>
+where
+    T: Send + 'static,
+    F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+{
+    fn run(self: Box<Self>, connection: &Connection) -> (bool, Completion) {
+        let Job { work, reply } = *self;
+        let result = catch_unwind(AssertUnwindSafe(|| work(connection)))
+            .unwrap_or_else(|_| Err(StoreError::Internal("a write job panicked".into())));
+        let succeeded = result.is_ok();
+        let completion: Completion = Box::new(move |commit| {
+            let _ = reply.send(commit.and(result));
+        });
+        (succeeded, completion)
+    }
+
+    fn abandon(self: Box<Self>, error: StoreError) {
+        let _ = self.reply.send(Err(error));
+    }
+}
+
+/// At most this many jobs share one commit, bounding how long one batch holds the lock.
+const MAX_BATCH: usize = 256;
+
+pub(crate) struct Engine {
+    writes: Sender<Box<dyn WriteJob>>,
+    reads: Sender<ReadJob>,
+}
+
+pub(crate) struct EngineOptions {
+    pub readers: usize,
+    pub busy_timeout: Duration,
+}
+
+fn configure(connection: &Connection, busy_timeout: Duration) -> rusqlite::Result<()> {
+    connection.busy_timeout(busy_timeout)?;
+    connection.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}
+
+/// Opens the writer connection: WAL journal, fsync on every commit.
+pub(crate) fn open_writer(path: &Path, busy_timeout: Duration) -> Result<Connection, String> {
+    let describe = |err: rusqlite::Error| format!("cannot open SQLite database {}: {err}", path.display());
+    let connection = Connection::open(path).map_err(describe)?;
+    configure(&connection, busy_timeout).map_err(describe)?;
+    let mode: String = connection
+        .query_row("PRAGMA journal_mode=WAL", [], |row| row.get(0))
+        .map_err(describe)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(format!("SQLite refused WAL mode for {} (journal_mode={mode})", path.display()));
+    }
+    connection.pragma_update(None, "synchronous", "FULL").map_err(describe)?;
+    Ok(connection)
+}
+
+fn open_reader(path: &Path, busy_timeout: Duration) -> rusqlite::Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let connection = Connection::open_with_flags(path, flags)?;
+    configure(&connection, busy_timeout)?;
+    connection.pragma_update(None, "query_only", "ON")?;
+    Ok(connection)
+}
+
+impl Engine {
+    /// Starts the writer on `writer` (already migrated) and `options.readers` readers.
+    pub(crate) fn start(
+        path: &Path,
+        writer: Connection,
+        options: &EngineOptions,
+    ) -> Result<Self, String> {
+        let (writes, write_queue) = crossbeam_channel::unbounded::<Box<dyn WriteJob>>();
+        let (reads, read_queue) = crossbeam_channel::unbounded::<ReadJob>();
+        for index in 0..options.readers.max(1) {
+            let connection = open_reader(path, options.busy_timeout)
+                .map_err(|err| format!("cannot open SQLite database {}: {err}", path.display()))?;
+            let queue = read_queue.clone();
+            thread::Builder::new()
+                .name(format!("sqlite-reader-{index}"))
+                .spawn(move || run_reader(connection, queue))
+                .map_err(|err| format!("cannot start a SQLite thread: {err}"))?;
+        }
+        thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || run_writer(writer, write_queue))
+            .map_err(|err| format!("cannot start a SQLite thread: {err}"))?;
+        Ok(Self { writes, reads })
+    }
+
+    /// Runs `work` in the write transaction and answers once it is durably committed.
+    pub(crate) async fn write<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel::<StoreResult<T>>();
+        let job: Box<dyn WriteJob> = Box::new(Job { work, reply });
+        self.writes
+            .send(job)
+            .map_err(|_| StoreError::Internal("the SQLite writer has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Internal("the SQLite writer dropped a job".into()))?
+    }
+
+    /// Runs `work` inside one read transaction on a reader thread.
+    pub(crate) async fn read<T, F>(&self, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
+        let (reply, answer) = oneshot::channel::<StoreResult<T>>();
+        let job: ReadJob = Box::new(move |connection| {
+            let result = catch_unwind(AssertUnwindSafe(|| in_read_transaction(connection, work)))
+                .unwrap_or_else(|_| Err(StoreError::Internal("a read job panicked".into())));
+            let _ = reply.send(result);
+        });
+        self.reads
+            .send(job)
+            .map_err(|_| StoreError::Internal("the SQLite readers have stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Internal("a SQLite reader dropped a job".into()))?
+    }
+}
+
+fn in_read_transaction<T>(
+    connection: &Connection,
+    work: impl FnOnce(&Connection) -> StoreResult<T>,
+) -> StoreResult<T> {
+    connection.execute_batch("BEGIN").map_err(from_sqlite)?;
+    let result = work(connection);
+    // A read transaction has nothing to keep; ending it can only fail if the
+    // connection is broken, which the next BEGIN reports.
+    let _ = connection.execute_batch("COMMIT");
+    result
+}
+
+fn run_reader(connection: Connection, queue: Receiver<ReadJob>) {
+    for job in queue {
+        job(&connection);
+    }
+}
+
+fn run_writer(connection: Connection, queue: Receiver<Box<dyn WriteJob>>) {
+    while let Ok(first) = queue.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        commit_batch(&connection, batch);
+    }
+}
+
+fn commit_batch(connection: &Connection, batch: Vec<Box<dyn WriteJob>>) {
+    if let Err(err) = connection.execute_batch("BEGIN IMMEDIATE") {
+        let error = from_sqlite(err);
+        for job in batch {
+            job.abandon(clone_error(&error));
+        }
+        return;
+    }
+    let mut completions = Vec::with_capacity(batch.len());
+    for job in batch {
+        completions.push(run_in_savepoint(connection, job));
+    }
+    let commit = connection.execute_batch("COMMIT").map_err(from_sqlite);
+    if commit.is_err() {
+        let _ = connection.execute_batch("ROLLBACK");
+    }
+    for completion in completions {
+        completion(commit.as_ref().map(|_| ()).map_err(clone_error));
+    }
+}
+
+/// Runs one job in its own savepoint; a failed job leaves no trace in the batch.
+fn run_in_savepoint(connection: &Connection, job: Box<dyn WriteJob>) -> Completion {
+    if let Err(err) = connection.execute_batch("SAVEPOINT job") {
+        let error = from_sqlite(err);
+        return Box::new(move |_| job.abandon(error));
+    }
+    let (succeeded, completion) = job.run(connection);
+    let end = if succeeded {
+        connection.execute_batch("RELEASE job")
+    } else {
+        connection.execute_batch("ROLLBACK TO job; RELEASE job")
+    };
+    match end {
+        Ok(()) => completion,
+        Err(err) => {
+            let error = from_sqlite(err);
+            Box::new(move |_| completion(Err(error)))
+        }
+    }
+}
+
+fn clone_error(error: &StoreError) -> StoreError {
+    match error {
+        StoreError::Unavailable(text) => StoreError::Unavailable(text.clone()),
+        other => StoreError::Internal(other.to_string()),
+    }
+}

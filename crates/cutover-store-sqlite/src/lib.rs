@@ -1,0 +1,335 @@
+//! cutover's storage on an embedded SQLite file.
+//!
+//! [`SqliteStore`] implements [`cutover_store::Store`]. All writes go through one
+//! writer thread that commits queued writes together (see [`engine`]); reads run on a
+//! few reader threads against WAL snapshots. The file is opened with
+//! `journal_mode=WAL` and `synchronous=FULL`, so a write is acknowledged only once it
+//! is on disk.
+
+mod apps;
+mod draft;
+mod engine;
+mod error;
+pub mod migrations;
+mod releases;
+mod rows;
+mod tenancy;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use cutover_domain::draft::{
+    AppPatch, AugmentationPatch, EndpointPatch, NewApp, NewAugmentation, NewEndpoint, NewOrg, NewRelease,
+    NewWorkspace,
+};
+use cutover_domain::limits::Limits;
+use cutover_domain::model::{
+    Activation, ActivationAction, App, Augmentation, Endpoint, Org, ReleaseDetail, ReleaseSummary, Workspace,
+};
+use cutover_domain::token::Token;
+use cutover_domain::{AugmentationId, EndpointId, OrgId, ReleaseId, TokenId, WorkspaceId};
+use cutover_store::{
+    ActivationOutcome, AppScope, Page, PageRequest, ReleasePage, ReleaseQuery, Store, StoreResult,
+    TokenToStore, WorkspaceScope,
+};
+
+use crate::engine::{Engine, EngineOptions};
+
+/// How to open the SQLite store.
+#[derive(Debug, Clone)]
+pub struct SqliteOptions {
+    pub path: PathBuf,
+    /// Reader threads (each with its own connection).
+    pub readers: usize,
+    /// How long a statement waits for a lock held by another process before the
+    /// request fails with 503.
+    pub busy_timeout: Duration,
+    pub limits: Limits,
+}
+
+impl SqliteOptions {
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self {
+            path: path.into(),
+            readers: 4,
+            busy_timeout: Duration::from_secs(5),
+            limits: Limits::default(),
+        }
+    }
+}
+
+/// The file path of a `sqlite://PATH` URL (`sqlite:///abs/path` or `sqlite://rel/path`).
+pub fn path_from_url(url: &str) -> Option<PathBuf> {
+    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = rest.split('?').next().unwrap_or(rest);
+    (!rest.is_empty()).then(|| PathBuf::from(rest))
+}
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    engine: Arc<Engine>,
+    limits: Limits,
+}
+
+/// Applies pending migrations to the database at `path`, creating it if needed.
+pub fn migrate(path: &Path, busy_timeout: Duration) -> Result<Vec<i64>, String> {
+    let mut connection = engine::open_writer(path, busy_timeout)?;
+    migrations::apply(&mut connection).map_err(|err| format!("migrating {}: {err}", path.display()))
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) and migrates the database, then starts its threads.
+    pub fn open(options: SqliteOptions) -> Result<Self, String> {
+        if let Some(parent) = options.path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .map_err(|err| format!("cannot create directory {}: {err}", parent.display()))?;
+        }
+        let mut writer = engine::open_writer(&options.path, options.busy_timeout)?;
+        migrations::apply(&mut writer).map_err(|err| format!("migrating {}: {err}", options.path.display()))?;
+        let engine = Engine::start(
+            &options.path,
+            writer,
+            &EngineOptions {
+                readers: options.readers,
+                busy_timeout: options.busy_timeout,
+            },
+        )?;
+        Ok(Self {
+            engine: Arc::new(engine),
+            limits: options.limits,
+        })
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> StoreResult<()> {
+        self.engine
+            .read(|connection| rows::count(connection, "SELECT count(*) FROM schema_migrations", []).map(|_| ()))
+            .await
+    }
+
+    async fn server_secret(&self, name: &str) -> StoreResult<Vec<u8>> {
+        let name = name.to_owned();
+        self.engine.write(move |c| tenancy::server_secret(c, &name)).await
+    }
+
+    async fn count_tokens(&self) -> StoreResult<u64> {
+        self.engine.read(tenancy::count_tokens).await
+    }
+
+    async fn create_token(&self, token: TokenToStore) -> StoreResult<Token> {
+        self.engine.write(move |c| tenancy::create_token(c, token)).await
+    }
+
+    async fn find_token(&self, secret_digest: &str) -> StoreResult<Option<Token>> {
+        let digest = secret_digest.to_owned();
+        self.engine.read(move |c| tenancy::find_token(c, &digest)).await
+    }
+
+    async fn list_tokens(&self, org_id: &OrgId, page: PageRequest) -> StoreResult<Page<Token>> {
+        let org_id = org_id.clone();
+        self.engine.read(move |c| tenancy::list_tokens(c, &org_id, &page)).await
+    }
+
+    async fn revoke_token(&self, org_id: &OrgId, token_id: &TokenId) -> StoreResult<()> {
+        let (org_id, token_id) = (org_id.clone(), token_id.clone());
+        self.engine.write(move |c| tenancy::revoke_token(c, &org_id, &token_id)).await
+    }
+
+    async fn create_org(&self, org: NewOrg, actor: &str) -> StoreResult<Org> {
+        let actor = actor.to_owned();
+        self.engine.write(move |c| tenancy::create_org(c, org, &actor)).await
+    }
+
+    async fn get_org(&self, org_id: &OrgId) -> StoreResult<Org> {
+        let org_id = org_id.clone();
+        self.engine.read(move |c| tenancy::get_org(c, &org_id)).await
+    }
+
+    async fn list_orgs(&self, only: Option<&OrgId>, page: PageRequest) -> StoreResult<Page<Org>> {
+        let only = only.cloned();
+        self.engine.read(move |c| tenancy::list_orgs(c, only.as_ref(), &page)).await
+    }
+
+    async fn create_workspace(&self, org_id: &OrgId, workspace: NewWorkspace, actor: &str) -> StoreResult<Workspace> {
+        let (org_id, actor) = (org_id.clone(), actor.to_owned());
+        self.engine.write(move |c| tenancy::create_workspace(c, &org_id, workspace, &actor)).await
+    }
+
+    async fn get_workspace(&self, scope: &WorkspaceScope) -> StoreResult<Workspace> {
+        let scope = scope.clone();
+        self.engine.read(move |c| tenancy::get_workspace(c, &scope)).await
+    }
+
+    async fn list_workspaces(
+        &self,
+        org_id: &OrgId,
+        only: Option<&[WorkspaceId]>,
+        page: PageRequest,
+    ) -> StoreResult<Page<Workspace>> {
+        let (org_id, only) = (org_id.clone(), only.map(<[WorkspaceId]>::to_vec));
+        self.engine
+            .read(move |c| tenancy::list_workspaces(c, &org_id, only.as_deref(), &page))
+            .await
+    }
+
+    async fn create_app(&self, scope: &WorkspaceScope, app: NewApp, actor: &str) -> StoreResult<App> {
+        let (scope, actor) = (scope.clone(), actor.to_owned());
+        self.engine.write(move |c| apps::create_app(c, &scope, app, &actor)).await
+    }
+
+    async fn get_app(&self, scope: &AppScope) -> StoreResult<App> {
+        let scope = scope.clone();
+        self.engine.read(move |c| apps::get_app(c, &scope)).await
+    }
+
+    async fn list_apps(&self, scope: &WorkspaceScope, page: PageRequest) -> StoreResult<Page<App>> {
+        let scope = scope.clone();
+        self.engine.read(move |c| apps::list_apps(c, &scope, &page)).await
+    }
+
+    async fn update_app(&self, scope: &AppScope, patch: AppPatch) -> StoreResult<App> {
+        let scope = scope.clone();
+        self.engine.write(move |c| apps::update_app(c, &scope, patch)).await
+    }
+
+    async fn delete_app(&self, scope: &AppScope) -> StoreResult<()> {
+        let scope = scope.clone();
+        self.engine.write(move |c| apps::delete_app(c, &scope)).await
+    }
+
+    async fn create_endpoint(&self, scope: &AppScope, endpoint: NewEndpoint, actor: &str) -> StoreResult<Endpoint> {
+        let (scope, actor, limits) = (scope.clone(), actor.to_owned(), self.limits);
+        self.engine
+            .write(move |c| draft::create_endpoint(c, &limits, &scope, endpoint, &actor))
+            .await
+    }
+
+    async fn get_endpoint(&self, scope: &AppScope, id: &EndpointId) -> StoreResult<Endpoint> {
+        let (scope, id) = (scope.clone(), id.clone());
+        self.engine.read(move |c| draft::get_endpoint(c, &scope, &id)).await
+    }
+
+    async fn list_endpoints(&self, scope: &AppScope, page: PageRequest) -> StoreResult<Page<Endpoint>> {
+        let scope = scope.clone();
+        self.engine.read(move |c| draft::list_endpoints(c, &scope, &page)).await
+    }
+
+    async fn update_endpoint(
+        &self,
+        scope: &AppScope,
+        id: &EndpointId,
+        patch: EndpointPatch,
+        actor: &str,
+    ) -> StoreResult<Endpoint> {
+        let (scope, id, actor) = (scope.clone(), id.clone(), actor.to_owned());
+        self.engine
+            .write(move |c| draft::update_endpoint(c, &scope, &id, patch, &actor))
+            .await
+    }
+
+    async fn delete_endpoint(&self, scope: &AppScope, id: &EndpointId) -> StoreResult<()> {
+        let (scope, id) = (scope.clone(), id.clone());
+        self.engine.write(move |c| draft::delete_endpoint(c, &scope, &id)).await
+    }
+
+    async fn create_augmentation(
+        &self,
+        scope: &AppScope,
+        augmentation: NewAugmentation,
+        actor: &str,
+    ) -> StoreResult<Augmentation> {
+        let (scope, actor, limits) = (scope.clone(), actor.to_owned(), self.limits);
+        self.engine
+            .write(move |c| draft::create_augmentation(c, &limits, &scope, augmentation, &actor))
+            .await
+    }
+
+    async fn get_augmentation(&self, scope: &AppScope, id: &AugmentationId) -> StoreResult<Augmentation> {
+        let (scope, id) = (scope.clone(), id.clone());
+        self.engine.read(move |c| draft::get_augmentation(c, &scope, &id)).await
+    }
+
+    async fn list_augmentations(&self, scope: &AppScope, page: PageRequest) -> StoreResult<Page<Augmentation>> {
+        let scope = scope.clone();
+        self.engine.read(move |c| draft::list_augmentations(c, &scope, &page)).await
+    }
+
+    async fn update_augmentation(
+        &self,
+        scope: &AppScope,
+        id: &AugmentationId,
+        patch: AugmentationPatch,
+        actor: &str,
+    ) -> StoreResult<Augmentation> {
+        let (scope, id, actor) = (scope.clone(), id.clone(), actor.to_owned());
+        self.engine
+            .write(move |c| draft::update_augmentation(c, &scope, &id, patch, &actor))
+            .await
+    }
+
+    async fn delete_augmentation(&self, scope: &AppScope, id: &AugmentationId) -> StoreResult<()> {
+        let (scope, id) = (scope.clone(), id.clone());
+        self.engine.write(move |c| draft::delete_augmentation(c, &scope, &id)).await
+    }
+
+    async fn create_release(&self, scope: &AppScope, release: NewRelease, actor: &str) -> StoreResult<ReleaseDetail> {
+        let (scope, actor) = (scope.clone(), actor.to_owned());
+        self.engine
+            .write(move |c| releases::create_release(c, &scope, release, &actor))
+            .await
+    }
+
+    async fn list_releases(&self, scope: &AppScope, query: ReleaseQuery) -> StoreResult<ReleasePage> {
+        let scope = scope.clone();
+        self.engine.read(move |c| releases::list_releases(c, &scope, &query)).await
+    }
+
+    async fn get_release(&self, scope: &AppScope, id: &ReleaseId) -> StoreResult<ReleaseDetail> {
+        let (scope, id) = (scope.clone(), id.clone());
+        self.engine.read(move |c| releases::get_release(c, &scope, &id)).await
+    }
+
+    async fn get_active_release(&self, scope: &AppScope) -> StoreResult<Option<ReleaseDetail>> {
+        let scope = scope.clone();
+        self.engine.read(move |c| releases::get_active_release(c, &scope)).await
+    }
+
+    async fn activate_release(
+        &self,
+        scope: &AppScope,
+        id: &ReleaseId,
+        action: ActivationAction,
+        actor: &str,
+    ) -> StoreResult<ActivationOutcome> {
+        let (scope, id, actor) = (scope.clone(), id.clone(), actor.to_owned());
+        self.engine
+            .write(move |c| releases::activate_release(c, &scope, &id, action, &actor))
+            .await
+    }
+
+    async fn archive_release(&self, scope: &AppScope, id: &ReleaseId) -> StoreResult<ReleaseSummary> {
+        let (scope, id) = (scope.clone(), id.clone());
+        self.engine.write(move |c| releases::archive_release(c, &scope, &id)).await
+    }
+
+    async fn delete_release(&self, scope: &AppScope, id: &ReleaseId) -> StoreResult<()> {
+        let (scope, id) = (scope.clone(), id.clone());
+        self.engine.write(move |c| releases::delete_release(c, &scope, &id)).await
+    }
+
+    async fn list_activations(&self, scope: &AppScope, page: PageRequest) -> StoreResult<Page<Activation>> {
+        let scope = scope.clone();
+        self.engine.read(move |c| releases::list_activations(c, &scope, &page)).await
+    }
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").field("limits", &self.limits).finish_non_exhaustive()
+    }
+}
+

@@ -1,0 +1,363 @@
+//! Releases: cutting a snapshot of the draft, reading releases, and the lifecycle
+//! transitions (decided by `cutover_domain::lifecycle`, applied here), with the
+//! activation history they append to.
+
+use cutover_domain::draft::NewRelease;
+use cutover_domain::lifecycle::{self, ActivationPlan, ArchivePlan, ReleaseFacts};
+use cutover_domain::model::{
+    Activation, ActivationAction, Augmentation, Endpoint, ReleaseDetail, ReleaseStatus, ReleaseSummary,
+};
+use cutover_domain::snapshot::{Snapshot, change_log};
+use cutover_domain::values::ReleaseTag;
+use cutover_domain::{AppId, OrgId, ReleaseId, Timestamp, WorkspaceId};
+use cutover_store::{
+    ActivationOutcome, AppScope, Page, PageRequest, ReleasePage, ReleaseQuery, StoreError, StoreResult,
+};
+use rusqlite::{Connection, Row, params};
+use serde::{Deserialize, Serialize};
+
+use crate::apps::{load_draft, require_app};
+use crate::error::{from_sqlite, is_unique_violation};
+use crate::rows::{after_key, all, count, from_json_text, into_page, not_found, optional, to_json};
+
+/// How a snapshot is kept in the `snapshot` column.
+#[derive(Serialize, Deserialize)]
+struct StoredSnapshot {
+    endpoints: Vec<Endpoint>,
+    augmentations: Vec<Augmentation>,
+}
+
+const SUMMARY_COLUMNS: &str = "release_id, app_id, workspace_id, org_id, release_tag, release_number, \
+     status, description, endpoint_count, augmentation_count, content_hash, activated_at, activated_by, \
+     created_at, created_by";
+
+fn summary_from_row(row: &Row<'_>) -> rusqlite::Result<ReleaseSummary> {
+    let status: String = row.get(6)?;
+    Ok(ReleaseSummary {
+        release_id: ReleaseId::from_trusted(row.get(0)?),
+        app_id: AppId::from_trusted(row.get(1)?),
+        workspace_id: WorkspaceId::from_trusted(row.get(2)?),
+        org_id: OrgId::from_trusted(row.get(3)?),
+        release_tag: ReleaseTag::from_trusted(row.get(4)?),
+        release_number: row.get(5)?,
+        status: ReleaseStatus::parse(&status).unwrap_or(ReleaseStatus::Archived),
+        description: row.get(7)?,
+        endpoint_count: row.get(8)?,
+        augmentation_count: row.get(9)?,
+        content_hash: row.get(10)?,
+        activated_at: row.get::<_, Option<i64>>(11)?.map(Timestamp::from_micros),
+        activated_by: row.get(12)?,
+        created_at: Timestamp::from_micros(row.get(13)?),
+        created_by: row.get(14)?,
+    })
+}
+
+fn facts(summary: &ReleaseSummary) -> ReleaseFacts {
+    ReleaseFacts {
+        release_id: summary.release_id.clone(),
+        release_number: summary.release_number,
+        status: summary.status,
+        was_ever_active: summary.activated_at.is_some(),
+    }
+}
+
+fn summary(connection: &Connection, scope: &AppScope, id: &ReleaseId) -> StoreResult<ReleaseSummary> {
+    optional(
+        connection,
+        &format!("SELECT {SUMMARY_COLUMNS} FROM releases WHERE release_id = ?1 AND app_id = ?2"),
+        [id.as_str(), scope.app_id.as_str()],
+        summary_from_row,
+    )?
+    .ok_or_else(|| not_found("release", id))
+}
+
+fn active_summary(connection: &Connection, app_id: &AppId) -> StoreResult<Option<ReleaseSummary>> {
+    optional(
+        connection,
+        &format!("SELECT {SUMMARY_COLUMNS} FROM releases WHERE app_id = ?1 AND status = 'active'"),
+        [app_id.as_str()],
+        summary_from_row,
+    )
+}
+
+fn detail(connection: &Connection, scope: &AppScope, id: &ReleaseId) -> StoreResult<ReleaseDetail> {
+    let row = optional(
+        connection,
+        &format!(
+            "SELECT {SUMMARY_COLUMNS}, change_log, previous_release_id, snapshot
+             FROM releases WHERE release_id = ?1 AND app_id = ?2"
+        ),
+        [id.as_str(), scope.app_id.as_str()],
+        |row| {
+            Ok((
+                summary_from_row(row)?,
+                row.get::<_, String>(15)?,
+                row.get::<_, Option<String>>(16)?,
+                row.get::<_, String>(17)?,
+            ))
+        },
+    )?;
+    let (summary, change_log, previous, snapshot) = row.ok_or_else(|| not_found("release", id))?;
+    let snapshot: StoredSnapshot = from_json_text(&snapshot)?;
+    Ok(ReleaseDetail {
+        summary,
+        endpoints: snapshot.endpoints,
+        augmentations: snapshot.augmentations,
+        change_log,
+        previous_release_id: previous.map(ReleaseId::from_trusted),
+    })
+}
+
+fn tag_taken(connection: &Connection, scope: &AppScope, tag: &ReleaseTag) -> StoreResult<Option<StoreError>> {
+    let existing = optional(
+        connection,
+        "SELECT release_id, release_number FROM releases WHERE app_id = ?1 AND release_tag = ?2",
+        [scope.app_id.as_str(), tag.as_str()],
+        |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)),
+    )?;
+    Ok(existing.map(|(release_id, number)| {
+        StoreError::conflict_with(
+            "release_tag_exists",
+            format!("Release tag '{tag}' is already used by release #{number} of this app"),
+            [
+                ("release_tag", tag.as_str().into()),
+                ("existing_release_id", release_id.into()),
+                ("existing_release_number", number.into()),
+            ],
+        )
+    }))
+}
+
+pub(crate) fn create_release(
+    connection: &Connection,
+    scope: &AppScope,
+    new: NewRelease,
+    actor: &str,
+) -> StoreResult<ReleaseDetail> {
+    require_app(connection, scope)?;
+    if let Some(conflict) = tag_taken(connection, scope, &new.release_tag)? {
+        return Err(conflict);
+    }
+    let draft = load_draft(connection, &scope.app_id)?;
+    let previous = optional(
+        connection,
+        "SELECT release_id, release_tag, release_number, snapshot FROM releases
+         WHERE app_id = ?1 ORDER BY release_number DESC LIMIT 1",
+        [scope.app_id.as_str()],
+        |row| {
+            Ok((
+                ReleaseId::from_trusted(row.get(0)?),
+                row.get::<_, String>(1)?,
+                row.get::<_, i64>(2)?,
+                row.get::<_, String>(3)?,
+            ))
+        },
+    )?;
+    let change_log = match &previous {
+        Some((_, tag, number, snapshot)) => {
+            let stored: StoredSnapshot = from_json_text(snapshot)?;
+            let before = Snapshot::new(stored.endpoints, stored.augmentations);
+            change_log(Some((&before, &format!("{tag} (#{number})"))), &draft)
+        }
+        None => change_log(None, &draft),
+    };
+    let number: i64 = connection
+        .query_row(
+            "UPDATE apps SET release_seq = release_seq + 1 WHERE app_id = ?1 RETURNING release_seq",
+            [scope.app_id.as_str()],
+            |row| row.get(0),
+        )
+        .map_err(from_sqlite)?;
+    let release_id = ReleaseId::generate();
+    let content_hash = draft.content_hash();
+    let endpoint_count = draft.endpoints.len() as u32;
+    let augmentation_count = draft.augmentations.len() as u32;
+    let snapshot = to_json(&StoredSnapshot {
+        endpoints: draft.endpoints,
+        augmentations: draft.augmentations,
+    })?;
+    connection
+        .execute(
+            "INSERT INTO releases (release_id, app_id, workspace_id, org_id, release_tag, release_number,
+                 status, description, endpoint_count, augmentation_count, content_hash, created_at,
+                 created_by, previous_release_id, change_log, snapshot)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'ready', ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            params![
+                release_id.as_str(),
+                scope.app_id.as_str(),
+                scope.workspace_id.as_str(),
+                scope.org_id.as_str(),
+                new.release_tag.as_str(),
+                number,
+                new.description,
+                endpoint_count,
+                augmentation_count,
+                content_hash,
+                Timestamp::now().as_micros(),
+                actor,
+                previous.as_ref().map(|(id, ..)| id.as_str()),
+                change_log,
+                snapshot,
+            ],
+        )
+        .map_err(|err| {
+            if is_unique_violation(&err) {
+                StoreError::conflict("release_tag_exists", format!("Release tag '{}' is already used", new.release_tag))
+            } else {
+                from_sqlite(err)
+            }
+        })?;
+    if new.activate {
+        activate_release(connection, scope, &release_id, ActivationAction::Activate, actor)?;
+    }
+    detail(connection, scope, &release_id)
+}
+
+pub(crate) fn list_releases(connection: &Connection, scope: &AppScope, query: &ReleaseQuery) -> StoreResult<ReleasePage> {
+    require_app(connection, scope)?;
+    let mut releases = all(
+        connection,
+        &format!(
+            "SELECT {SUMMARY_COLUMNS} FROM releases
+             WHERE app_id = ?1 AND (?2 OR status != 'archived') AND release_number < ?3
+             ORDER BY release_number DESC LIMIT ?4"
+        ),
+        params![
+            scope.app_id.as_str(),
+            query.include_archived,
+            query.before_number.unwrap_or(i64::MAX),
+            query.limit + 1
+        ],
+        summary_from_row,
+    )?;
+    let next_before_number = if releases.len() > query.limit as usize {
+        releases.truncate(query.limit as usize);
+        releases.last().map(|release| release.release_number)
+    } else {
+        None
+    };
+    let total = count(
+        connection,
+        "SELECT count(*) FROM releases WHERE app_id = ?1 AND (?2 OR status != 'archived')",
+        params![scope.app_id.as_str(), query.include_archived],
+    )?;
+    let active_release_id = active_summary(connection, &scope.app_id)?.map(|release| release.release_id);
+    Ok(ReleasePage {
+        releases,
+        total,
+        next_before_number,
+        active_release_id,
+    })
+}
+
+pub(crate) fn get_release(connection: &Connection, scope: &AppScope, id: &ReleaseId) -> StoreResult<ReleaseDetail> {
+    require_app(connection, scope)?;
+    detail(connection, scope, id)
+}
+
+pub(crate) fn get_active_release(connection: &Connection, scope: &AppScope) -> StoreResult<Option<ReleaseDetail>> {
+    require_app(connection, scope)?;
+    match active_summary(connection, &scope.app_id)? {
+        Some(active) => detail(connection, scope, &active.release_id).map(Some),
+        None => Ok(None),
+    }
+}
+
+pub(crate) fn activate_release(
+    connection: &Connection,
+    scope: &AppScope,
+    id: &ReleaseId,
+    action: ActivationAction,
+    actor: &str,
+) -> StoreResult<ActivationOutcome> {
+    require_app(connection, scope)?;
+    let target = summary(connection, scope, id)?;
+    let active = active_summary(connection, &scope.app_id)?;
+    let plan = lifecycle::plan_activation(action, &facts(&target), active.as_ref().map(facts).as_ref())?;
+    let ActivationPlan::Switch { replaced } = plan else {
+        return Ok(ActivationOutcome {
+            previous_active_release_id: Some(target.release_id.clone()),
+            release: target,
+            changed: false,
+        });
+    };
+    let now = Timestamp::now();
+    if let Some(replaced) = &replaced {
+        connection
+            .execute("UPDATE releases SET status = 'archived' WHERE release_id = ?1", [replaced.as_str()])
+            .map_err(from_sqlite)?;
+    }
+    connection
+        .execute(
+            "UPDATE releases SET status = 'active', activated_at = ?2, activated_by = ?3 WHERE release_id = ?1",
+            params![id.as_str(), now.as_micros(), actor],
+        )
+        .map_err(from_sqlite)?;
+    connection
+        .execute(
+            "INSERT INTO activations (app_id, release_id, replaced_release_id, action, actor, at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                scope.app_id.as_str(),
+                id.as_str(),
+                replaced.as_ref().map(ReleaseId::as_str),
+                action.as_str(),
+                actor,
+                now.as_micros()
+            ],
+        )
+        .map_err(from_sqlite)?;
+    Ok(ActivationOutcome {
+        release: summary(connection, scope, id)?,
+        previous_active_release_id: replaced,
+        changed: true,
+    })
+}
+
+pub(crate) fn archive_release(connection: &Connection, scope: &AppScope, id: &ReleaseId) -> StoreResult<ReleaseSummary> {
+    require_app(connection, scope)?;
+    let target = summary(connection, scope, id)?;
+    match lifecycle::plan_archive(&facts(&target))? {
+        ArchivePlan::AlreadyArchived => Ok(target),
+        ArchivePlan::Archive => {
+            connection
+                .execute("UPDATE releases SET status = 'archived' WHERE release_id = ?1", [id.as_str()])
+                .map_err(from_sqlite)?;
+            summary(connection, scope, id)
+        }
+    }
+}
+
+pub(crate) fn delete_release(connection: &Connection, scope: &AppScope, id: &ReleaseId) -> StoreResult<()> {
+    require_app(connection, scope)?;
+    let target = summary(connection, scope, id)?;
+    lifecycle::check_delete(&facts(&target))?;
+    connection
+        .execute("DELETE FROM releases WHERE release_id = ?1", [id.as_str()])
+        .map_err(from_sqlite)?;
+    Ok(())
+}
+
+pub(crate) fn list_activations(connection: &Connection, scope: &AppScope, page: &PageRequest) -> StoreResult<Page<Activation>> {
+    require_app(connection, scope)?;
+    let after: i64 = after_key(page).parse().unwrap_or(0);
+    let items = all(
+        connection,
+        "SELECT sequence, release_id, replaced_release_id, action, actor, at FROM activations
+         WHERE app_id = ?1 AND sequence > ?2 ORDER BY sequence LIMIT ?3",
+        params![scope.app_id.as_str(), after, page.limit + 1],
+        |row| {
+            let action: String = row.get(3)?;
+            Ok(Activation {
+                sequence: row.get(0)?,
+                release_id: ReleaseId::from_trusted(row.get(1)?),
+                replaced_release_id: row.get::<_, Option<String>>(2)?.map(ReleaseId::from_trusted),
+                action: ActivationAction::parse(&action).unwrap_or(ActivationAction::Activate),
+                actor: row.get(4)?,
+                at: Timestamp::from_micros(row.get(5)?),
+            })
+        },
+    )?;
+    let total = count(connection, "SELECT count(*) FROM activations WHERE app_id = ?1", [scope.app_id.as_str()])?;
+    Ok(into_page(items, page, total, |activation| activation.sequence.to_string()))
+}

@@ -1,0 +1,92 @@
+//! Small helpers shared by the query modules: JSON columns, optional rows, pages.
+
+use cutover_store::{Page, PageRequest, StoreError, StoreResult};
+use rusqlite::{Connection, OptionalExtension, Params, Row};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::{from_json, from_sqlite};
+
+pub(crate) fn to_json<T: Serialize>(value: &T) -> StoreResult<String> {
+    serde_json::to_string(value).map_err(from_json)
+}
+
+pub(crate) fn from_json_text<T: DeserializeOwned>(text: &str) -> StoreResult<T> {
+    serde_json::from_str(text).map_err(from_json)
+}
+
+/// The first row of `sql` mapped by `map`, or `None`.
+pub(crate) fn optional<T>(
+    connection: &Connection,
+    sql: &str,
+    params: impl Params,
+    map: impl FnOnce(&Row<'_>) -> rusqlite::Result<T>,
+) -> StoreResult<Option<T>> {
+    connection
+        .prepare_cached(sql)
+        .and_then(|mut statement| statement.query_row(params, map).optional())
+        .map_err(from_sqlite)
+}
+
+/// Every row of `sql` mapped by `map`.
+pub(crate) fn all<T>(
+    connection: &Connection,
+    sql: &str,
+    params: impl Params,
+    map: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+) -> StoreResult<Vec<T>> {
+    let mut statement = connection.prepare_cached(sql).map_err(from_sqlite)?;
+    let rows = statement.query_map(params, map).map_err(from_sqlite)?;
+    rows.collect::<rusqlite::Result<Vec<T>>>().map_err(from_sqlite)
+}
+
+pub(crate) fn count(connection: &Connection, sql: &str, params: impl Params) -> StoreResult<u64> {
+    let total: i64 = connection
+        .prepare_cached(sql)
+        .and_then(|mut statement| statement.query_row(params, |row| row.get(0)))
+        .map_err(from_sqlite)?;
+    Ok(total.max(0) as u64)
+}
+
+/// The key after which an id-ordered page starts: items sort after it.
+pub(crate) fn after_key(page: &PageRequest) -> &str {
+    page.after.as_deref().unwrap_or("")
+}
+
+/// Builds a page from up to `limit + 1` fetched items: the extra one only says that
+/// another page exists.
+pub(crate) fn into_page<T>(
+    mut items: Vec<T>,
+    page: &PageRequest,
+    total: u64,
+    key: impl Fn(&T) -> String,
+) -> Page<T> {
+    let limit = page.limit as usize;
+    let next_after = if items.len() > limit {
+        items.truncate(limit);
+        items.last().map(&key)
+    } else {
+        None
+    };
+    Page {
+        items,
+        total,
+        next_after,
+    }
+}
+
+/// Runs `sql`, which selects one JSON `body` column, and decodes each body.
+pub(crate) fn bodies<T: DeserializeOwned>(
+    connection: &Connection,
+    sql: &str,
+    params: impl Params,
+) -> StoreResult<Vec<T>> {
+    all(connection, sql, params, |row| row.get::<_, String>(0))?
+        .iter()
+        .map(|text| from_json_text(text))
+        .collect()
+}
+
+pub(crate) fn not_found(resource_type: &'static str, id: impl ToString) -> StoreError {
+    StoreError::not_found(resource_type, id)
+}

@@ -1,0 +1,184 @@
+//! The storage contract: [`Store`] lists every use case the service needs, each of
+//! which an implementation performs as one transaction. Implementations live in their
+//! own crates (`cutover-store-sqlite`, later PostgreSQL) and are chosen at start by
+//! the database URL; nothing above this trait knows which one runs.
+
+mod error;
+mod page;
+
+use async_trait::async_trait;
+use cutover_domain::draft::{
+    AppPatch, AugmentationPatch, EndpointPatch, NewApp, NewAugmentation, NewEndpoint, NewOrg,
+    NewRelease, NewWorkspace,
+};
+use cutover_domain::model::{
+    Activation, ActivationAction, App, Augmentation, Endpoint, Org, ReleaseDetail, ReleaseSummary,
+    Workspace,
+};
+use cutover_domain::token::{NewToken, Token};
+use cutover_domain::{AugmentationId, EndpointId, OrgId, ReleaseId, TokenId, WorkspaceId};
+
+pub use error::{StoreError, StoreResult};
+pub use page::{Page, PageRequest, ReleasePage, ReleaseQuery};
+
+/// A workspace addressed through its org, as in `/orgs/{org}/workspaces/{ws}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkspaceScope {
+    pub org_id: OrgId,
+    pub workspace_id: WorkspaceId,
+}
+
+/// An app addressed through its parents. A store answers `NotFound` when the app is
+/// not under exactly these parents, so nothing is reachable through a wrong path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppScope {
+    pub org_id: OrgId,
+    pub workspace_id: WorkspaceId,
+    pub app_id: cutover_domain::AppId,
+}
+
+/// A token to be stored: what it may do, and the digest of its secret.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenToStore {
+    pub token_id: TokenId,
+    pub org_id: Option<OrgId>,
+    pub spec: NewToken,
+    pub prefix: String,
+    pub secret_digest: String,
+    pub created_by: String,
+}
+
+/// What an activate or rollback did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActivationOutcome {
+    pub release: ReleaseSummary,
+    /// The release that was active before the call (the target itself when it was
+    /// already active).
+    pub previous_active_release_id: Option<ReleaseId>,
+    /// False when the target was already active and nothing changed.
+    pub changed: bool,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Succeeds when the database answers a trivial query.
+    async fn ping(&self) -> StoreResult<()>;
+
+    /// A server-wide secret, created on first use and the same for every server
+    /// process sharing the database (used to sign pagination cursors).
+    async fn server_secret(&self, name: &str) -> StoreResult<Vec<u8>>;
+
+    async fn count_tokens(&self) -> StoreResult<u64>;
+    async fn create_token(&self, token: TokenToStore) -> StoreResult<Token>;
+    /// The token whose secret has this digest, revoked or not, expired or not.
+    async fn find_token(&self, secret_digest: &str) -> StoreResult<Option<Token>>;
+    async fn list_tokens(&self, org_id: &OrgId, page: PageRequest) -> StoreResult<Page<Token>>;
+    async fn revoke_token(&self, org_id: &OrgId, token_id: &TokenId) -> StoreResult<()>;
+
+    async fn create_org(&self, org: NewOrg, actor: &str) -> StoreResult<Org>;
+    async fn get_org(&self, org_id: &OrgId) -> StoreResult<Org>;
+    /// Every org, or only `only` when the caller is bound to one org.
+    async fn list_orgs(&self, only: Option<&OrgId>, page: PageRequest) -> StoreResult<Page<Org>>;
+
+    async fn create_workspace(
+        &self,
+        org_id: &OrgId,
+        workspace: NewWorkspace,
+        actor: &str,
+    ) -> StoreResult<Workspace>;
+    async fn get_workspace(&self, scope: &WorkspaceScope) -> StoreResult<Workspace>;
+    /// The org's workspaces, or only those in `only` for workspace-limited callers.
+    async fn list_workspaces(
+        &self,
+        org_id: &OrgId,
+        only: Option<&[WorkspaceId]>,
+        page: PageRequest,
+    ) -> StoreResult<Page<Workspace>>;
+
+    async fn create_app(&self, scope: &WorkspaceScope, app: NewApp, actor: &str)
+    -> StoreResult<App>;
+    async fn get_app(&self, scope: &AppScope) -> StoreResult<App>;
+    async fn list_apps(&self, scope: &WorkspaceScope, page: PageRequest) -> StoreResult<Page<App>>;
+    async fn update_app(&self, scope: &AppScope, patch: AppPatch) -> StoreResult<App>;
+    /// Removes the app with its draft, releases and history; refused while a release
+    /// is active.
+    async fn delete_app(&self, scope: &AppScope) -> StoreResult<()>;
+
+    async fn create_endpoint(
+        &self,
+        scope: &AppScope,
+        endpoint: NewEndpoint,
+        actor: &str,
+    ) -> StoreResult<Endpoint>;
+    async fn get_endpoint(&self, scope: &AppScope, id: &EndpointId) -> StoreResult<Endpoint>;
+    async fn list_endpoints(
+        &self,
+        scope: &AppScope,
+        page: PageRequest,
+    ) -> StoreResult<Page<Endpoint>>;
+    async fn update_endpoint(
+        &self,
+        scope: &AppScope,
+        id: &EndpointId,
+        patch: EndpointPatch,
+        actor: &str,
+    ) -> StoreResult<Endpoint>;
+    async fn delete_endpoint(&self, scope: &AppScope, id: &EndpointId) -> StoreResult<()>;
+
+    async fn create_augmentation(
+        &self,
+        scope: &AppScope,
+        augmentation: NewAugmentation,
+        actor: &str,
+    ) -> StoreResult<Augmentation>;
+    async fn get_augmentation(
+        &self,
+        scope: &AppScope,
+        id: &AugmentationId,
+    ) -> StoreResult<Augmentation>;
+    async fn list_augmentations(
+        &self,
+        scope: &AppScope,
+        page: PageRequest,
+    ) -> StoreResult<Page<Augmentation>>;
+    async fn update_augmentation(
+        &self,
+        scope: &AppScope,
+        id: &AugmentationId,
+        patch: AugmentationPatch,
+        actor: &str,
+    ) -> StoreResult<Augmentation>;
+    /// Refused while an endpoint uses the augmentation.
+    async fn delete_augmentation(&self, scope: &AppScope, id: &AugmentationId)
+    -> StoreResult<()>;
+
+    /// Snapshots the draft into a new release (and activates it when asked), atomically.
+    async fn create_release(
+        &self,
+        scope: &AppScope,
+        release: NewRelease,
+        actor: &str,
+    ) -> StoreResult<ReleaseDetail>;
+    async fn list_releases(&self, scope: &AppScope, query: ReleaseQuery)
+    -> StoreResult<ReleasePage>;
+    async fn get_release(&self, scope: &AppScope, id: &ReleaseId) -> StoreResult<ReleaseDetail>;
+    async fn get_active_release(&self, scope: &AppScope) -> StoreResult<Option<ReleaseDetail>>;
+    /// Activates or rolls back to `id`, archiving the release it replaces and
+    /// appending to the activation history, as the lifecycle rules allow.
+    async fn activate_release(
+        &self,
+        scope: &AppScope,
+        id: &ReleaseId,
+        action: ActivationAction,
+        actor: &str,
+    ) -> StoreResult<ActivationOutcome>;
+    async fn archive_release(&self, scope: &AppScope, id: &ReleaseId)
+    -> StoreResult<ReleaseSummary>;
+    async fn delete_release(&self, scope: &AppScope, id: &ReleaseId) -> StoreResult<()>;
+    /// The activation history, oldest first.
+    async fn list_activations(
+        &self,
+        scope: &AppScope,
+        page: PageRequest,
+    ) -> StoreResult<Page<Activation>>;
+}
