@@ -1,0 +1,119 @@
+//! `cutover serve` and `cutover migrate`: flags (each with a `CUTOVER_*` variable)
+//! turned into a [`ServeConfig`].
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+use cutover_domain::limits::Limits;
+use cutover_server::config::{default_database_url, sqlite_path};
+use cutover_server::telemetry::{self, LogFormat};
+use cutover_server::{Application, ServeConfig};
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormatArg {
+    Json,
+    Pretty,
+}
+
+#[derive(Args)]
+pub struct DatabaseArgs {
+    /// Where data lives: sqlite://PATH (created if missing).
+    #[arg(long, env = "CUTOVER_DATABASE_URL", default_value_t = default_database_url())]
+    database_url: String,
+    /// Milliseconds a write waits for a lock held by another process before failing with 503.
+    #[arg(long, env = "CUTOVER_BUSY_TIMEOUT_MS", default_value_t = 5000)]
+    busy_timeout_ms: u64,
+}
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "CUTOVER_BIND", default_value = "127.0.0.1:8080")]
+    bind: SocketAddr,
+    #[command(flatten)]
+    database: DatabaseArgs,
+    /// Log lines as JSON (for machines) or pretty text (for people).
+    #[arg(long, env = "CUTOVER_LOG_FORMAT", value_enum, default_value_t = LogFormatArg::Pretty)]
+    log_format: LogFormatArg,
+    /// Largest accepted request body, in bytes (larger bodies answer 413).
+    #[arg(long, env = "CUTOVER_MAX_BODY_BYTES", default_value_t = Limits::default().max_body_bytes)]
+    max_body_bytes: usize,
+    /// Most endpoints one app's draft may hold.
+    #[arg(long, env = "CUTOVER_MAX_ENDPOINTS_PER_APP", default_value_t = Limits::default().max_endpoints_per_app)]
+    max_endpoints_per_app: u32,
+    /// Most augmentations one app's draft may hold.
+    #[arg(long, env = "CUTOVER_MAX_AUGMENTATIONS_PER_APP", default_value_t = Limits::default().max_augmentations_per_app)]
+    max_augmentations_per_app: u32,
+    /// Longest name or other short string, in characters.
+    #[arg(long, env = "CUTOVER_MAX_STRING_CHARS", default_value_t = Limits::default().max_string_chars)]
+    max_string_chars: usize,
+    /// Longest description, in characters.
+    #[arg(long, env = "CUTOVER_MAX_DESCRIPTION_CHARS", default_value_t = Limits::default().max_description_chars)]
+    max_description_chars: usize,
+    /// Requests per second allowed per token (0 = unlimited); excess answers 429.
+    #[arg(long, env = "CUTOVER_RATE_LIMIT_PER_SECOND", default_value_t = 0)]
+    rate_limit_per_second: u32,
+    /// Requests a token may burst above its rate.
+    #[arg(long, env = "CUTOVER_RATE_LIMIT_BURST", default_value_t = 100)]
+    rate_limit_burst: u32,
+    /// Seconds to let in-flight requests finish after SIGINT/SIGTERM.
+    #[arg(long, env = "CUTOVER_SHUTDOWN_GRACE_SECONDS", default_value_t = 30)]
+    shutdown_grace_seconds: u64,
+    /// A secret of at least 32 characters that becomes a platform admin token at start.
+    #[arg(long = "bootstrap-token", env = "CUTOVER_BOOTSTRAP_TOKEN", hide_env_values = true)]
+    bootstrap_token: Option<String>,
+}
+
+#[derive(Args)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))
+}
+
+pub fn serve(args: ServeArgs) -> Result<(), String> {
+    telemetry::init(match args.log_format {
+        LogFormatArg::Json => LogFormat::Json,
+        LogFormatArg::Pretty => LogFormat::Pretty,
+    });
+    let config = ServeConfig {
+        bind: args.bind,
+        database_url: args.database.database_url,
+        limits: Limits {
+            max_body_bytes: args.max_body_bytes,
+            max_endpoints_per_app: args.max_endpoints_per_app,
+            max_augmentations_per_app: args.max_augmentations_per_app,
+            max_string_chars: args.max_string_chars,
+            max_description_chars: args.max_description_chars,
+        },
+        bootstrap_token: args.bootstrap_token,
+        rate_limit_per_second: (args.rate_limit_per_second > 0).then_some(args.rate_limit_per_second),
+        rate_limit_burst: args.rate_limit_burst,
+        busy_timeout: Duration::from_millis(args.database.busy_timeout_ms),
+        shutdown_grace: Duration::from_secs(args.shutdown_grace_seconds),
+    };
+    runtime()?.block_on(async move {
+        let app = Application::build(config).await?;
+        eprintln!("cutover: listening on http://{}", app.local_addr());
+        app.run_until_stopped().await
+    })
+}
+
+pub fn migrate(args: MigrateArgs) -> Result<(), String> {
+    let path = sqlite_path(&args.database.database_url)?;
+    let applied = cutover_store_sqlite::migrate(&path, Duration::from_millis(args.database.busy_timeout_ms))?;
+    if applied.is_empty() {
+        println!("{}: schema is up to date", path.display());
+    } else {
+        let versions: Vec<String> = applied.iter().map(i64::to_string).collect();
+        println!("{}: applied migrations {}", path.display(), versions.join(", "));
+    }
+    Ok(())
+}

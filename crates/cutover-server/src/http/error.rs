@@ -1,0 +1,250 @@
+//! The one error type of the HTTP edge. Every failure becomes an [`ApiError`], which
+//! renders the seed's envelope `{error, message, details, timestamp, status_code}`
+//! (or FastAPI's `{detail: [...]}` for validation). Internal causes never reach the
+//! client: they ride along in a response extension and the request middleware logs
+//! them with the request id.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use cutover_domain::Timestamp;
+use cutover_domain::token::Denial;
+use cutover_store::StoreError;
+use serde_json::{Map, Value, json};
+
+use crate::http::validation::Issue;
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+#[derive(Debug)]
+pub enum ApiError {
+    Unauthenticated,
+    Forbidden {
+        required_permission: String,
+        message: String,
+        extra: Map<String, Value>,
+    },
+    NotFound {
+        resource_type: String,
+        resource_id: String,
+    },
+    MethodNotAllowed {
+        allowed: Vec<String>,
+    },
+    Conflict {
+        reason: &'static str,
+        message: String,
+        details: Map<String, Value>,
+    },
+    PayloadTooLarge {
+        limit_bytes: usize,
+    },
+    UnsupportedMediaType,
+    RateLimited {
+        retry_after_seconds: u64,
+    },
+    Validation(Vec<Issue>),
+    Unavailable {
+        cause: String,
+    },
+    Internal {
+        cause: String,
+    },
+}
+
+/// The internal cause of a 5xx, for the request middleware to log.
+#[derive(Debug, Clone)]
+pub struct ErrorCause(pub String);
+
+impl ApiError {
+    pub fn internal(cause: impl Into<String>) -> Self {
+        Self::Internal {
+            cause: cause.into(),
+        }
+    }
+
+    pub fn not_found(resource_type: &str, resource_id: impl ToString) -> Self {
+        Self::NotFound {
+            resource_type: resource_type.to_owned(),
+            resource_id: resource_id.to_string(),
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Unauthenticated => StatusCode::UNAUTHORIZED,
+            Self::Forbidden { .. } => StatusCode::FORBIDDEN,
+            Self::NotFound { .. } => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            Self::Unauthenticated => "AUTHENTICATION_FAILED",
+            Self::Forbidden { .. } => "FORBIDDEN",
+            Self::NotFound { .. } => "RESOURCE_NOT_FOUND",
+            Self::MethodNotAllowed { .. } => "METHOD_NOT_ALLOWED",
+            Self::Conflict { .. } => "CONFLICT",
+            Self::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
+            Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
+            Self::RateLimited { .. } => "RATE_LIMIT_EXCEEDED",
+            Self::Validation(_) => "VALIDATION_ERROR",
+            Self::Unavailable { .. } => "SERVICE_UNAVAILABLE",
+            Self::Internal { .. } => "INTERNAL_SERVER_ERROR",
+        }
+    }
+
+    fn message_and_details(&self) -> (String, Map<String, Value>) {
+        let mut details = Map::new();
+        let message = match self {
+            Self::Unauthenticated => "Authentication required".to_owned(),
+            Self::Forbidden {
+                required_permission,
+                message,
+                extra,
+            } => {
+                details.insert("required_permission".into(), required_permission.clone().into());
+                details.extend(extra.clone());
+                message.clone()
+            }
+            Self::NotFound {
+                resource_type,
+                resource_id,
+            } => {
+                details.insert("resource_type".into(), resource_type.clone().into());
+                details.insert("resource_id".into(), resource_id.clone().into());
+                "The requested resource was not found".to_owned()
+            }
+            Self::MethodNotAllowed { allowed } => {
+                details.insert("allowed".into(), allowed.clone().into());
+                "The method is not allowed for the requested URL".to_owned()
+            }
+            Self::Conflict {
+                reason,
+                message,
+                details: extra,
+            } => {
+                details.insert("reason".into(), (*reason).into());
+                details.extend(extra.clone());
+                message.clone()
+            }
+            Self::PayloadTooLarge { limit_bytes } => {
+                details.insert("limit_bytes".into(), (*limit_bytes).into());
+                format!("The request body is larger than {limit_bytes} bytes")
+            }
+            Self::UnsupportedMediaType => "Request bodies must be JSON (Content-Type: application/json)".to_owned(),
+            Self::RateLimited { retry_after_seconds } => {
+                details.insert("retry_after".into(), (*retry_after_seconds).into());
+                "Too many requests; slow down".to_owned()
+            }
+            Self::Validation(_) => "The request is invalid".to_owned(),
+            Self::Unavailable { .. } => "The service is temporarily unavailable; try again shortly".to_owned(),
+            Self::Internal { .. } => "An unexpected error occurred".to_owned(),
+        };
+        (message, details)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if let Self::Validation(issues) = &self {
+            let body = json!({ "detail": issues });
+            return (status, axum::Json(body)).into_response();
+        }
+        let (message, details) = self.message_and_details();
+        let body = json!({
+            "error": self.code(),
+            "message": message,
+            "details": details,
+            "timestamp": Timestamp::now().to_string(),
+            "status_code": status.as_u16(),
+        });
+        let mut response = (status, axum::Json(body)).into_response();
+        let headers = response.headers_mut();
+        match &self {
+            Self::Unauthenticated => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            Self::MethodNotAllowed { allowed } => {
+                if let Ok(value) = HeaderValue::from_str(&allowed.join(", ")) {
+                    headers.insert(header::ALLOW, value);
+                }
+            }
+            Self::RateLimited { retry_after_seconds } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_seconds));
+            }
+            Self::Unavailable { cause } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                response.extensions_mut().insert(ErrorCause(cause.clone()));
+            }
+            Self::Internal { cause } => {
+                response.extensions_mut().insert(ErrorCause(cause.clone()));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::NotFound {
+                resource_type,
+                resource_id,
+            } => Self::not_found(resource_type, resource_id),
+            StoreError::Conflict {
+                reason,
+                message,
+                details,
+            } => Self::Conflict {
+                reason,
+                message,
+                details,
+            },
+            StoreError::InvalidReference { field, message, input } => {
+                Self::Validation(vec![Issue::value_error(vec!["body".into(), field.into()], &message, input)])
+            }
+            StoreError::Unavailable(cause) => Self::Unavailable { cause },
+            StoreError::Internal(cause) => Self::Internal { cause },
+        }
+    }
+}
+
+/// Renders a refused authorization. Another org's resources answer 404, never 403,
+/// so a caller cannot learn that they exist.
+pub fn from_denial(denial: Denial, resource_type: &str, resource_id: &str) -> ApiError {
+    match denial {
+        Denial::OtherOrg => ApiError::not_found(resource_type, resource_id),
+        Denial::MissingPermission(permission) => ApiError::Forbidden {
+            required_permission: permission.to_string(),
+            message: "You don't have permission to perform this action".into(),
+            extra: Map::new(),
+        },
+        Denial::OutsideWorkspaces {
+            permission,
+            workspace_id,
+        } => ApiError::Forbidden {
+            required_permission: permission.to_string(),
+            message: "This token is limited to other workspaces".into(),
+            extra: [("workspace_id".to_owned(), Value::String(workspace_id.to_string()))]
+                .into_iter()
+                .collect(),
+        },
+        Denial::PlatformOnly(permission) => ApiError::Forbidden {
+            required_permission: permission.to_string(),
+            message: "Only a platform token may perform this action".into(),
+            extra: [("token_scope".to_owned(), Value::String("platform".into()))]
+                .into_iter()
+                .collect(),
+        },
+    }
+}

@@ -1,0 +1,9 @@
+//! The HTTP edge: error rendering, extractors, authentication, pagination,
+//! validation and per-request middleware. Handlers live in [`crate::api`].
+
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod middleware;
+pub mod pagination;
+pub mod validation;

@@ -1,0 +1,341 @@
+//! Input validation in FastAPI's 422 shape: one [`Issue`] per problem, with
+//! Pydantic's type names, `loc` starting at `body`, `query` or `path`. [`Fields`]
+//! walks a JSON object, parses each field through the domain's parsers and collects
+//! every problem instead of stopping at the first.
+
+use cutover_domain::values::Violation;
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+use crate::http::error::ApiError;
+
+/// One entry of `{"detail": [...]}`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Issue {
+    pub loc: Vec<Value>,
+    pub msg: String,
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub input: Value,
+    pub ctx: Map<String, Value>,
+}
+
+fn ctx(entries: impl IntoIterator<Item = (&'static str, Value)>) -> Map<String, Value> {
+    entries.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+}
+
+/// `'a', 'b' or 'c'`, the way Pydantic lists expected values.
+fn expected_list(words: &[&str]) -> String {
+    let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+    match quoted.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        Some((last, _)) => last.clone(),
+        None => String::new(),
+    }
+}
+
+impl Issue {
+    pub fn new(loc: Vec<Value>, kind: &'static str, msg: impl Into<String>, input: Value) -> Self {
+        Self {
+            loc,
+            msg: msg.into(),
+            kind,
+            input,
+            ctx: Map::new(),
+        }
+    }
+
+    pub fn with_ctx(mut self, entries: impl IntoIterator<Item = (&'static str, Value)>) -> Self {
+        self.ctx = ctx(entries);
+        self
+    }
+
+    pub fn missing(loc: Vec<Value>, input: Value) -> Self {
+        Self::new(loc, "missing", "Field required", input)
+    }
+
+    pub fn value_error(loc: Vec<Value>, message: &str, input: Value) -> Self {
+        Self::new(loc, "value_error", format!("Value error, {message}"), input)
+            .with_ctx([("error", Value::String(message.to_owned()))])
+    }
+
+    pub fn from_violation(loc: Vec<Value>, violation: Violation, input: Value) -> Self {
+        match violation {
+            Violation::TooShort { min } => Self::new(
+                loc,
+                "string_too_short",
+                format!("String should have at least {min} character{}", if min == 1 { "" } else { "s" }),
+                input,
+            )
+            .with_ctx([("min_length", min.into())]),
+            Violation::TooLong { max } => Self::new(
+                loc,
+                "string_too_long",
+                format!("String should have at most {max} characters"),
+                input,
+            )
+            .with_ctx([("max_length", max.into())]),
+            Violation::Pattern { pattern, meaning } => Self::new(
+                loc,
+                "string_pattern_mismatch",
+                format!("String should match pattern '{pattern}' ({meaning})"),
+                input,
+            )
+            .with_ctx([("pattern", pattern.into())]),
+            Violation::NotOneOf { expected } => {
+                let list = expected_list(expected);
+                Self::new(loc, "enum", format!("Input should be {list}"), input).with_ctx([("expected", list.into())])
+            }
+            Violation::BelowMinimum { minimum } => Self::new(
+                loc,
+                "greater_than_equal",
+                format!("Input should be greater than or equal to {minimum}"),
+                input,
+            )
+            .with_ctx([("ge", minimum.into())]),
+            Violation::AboveMaximum { maximum } => Self::new(
+                loc,
+                "less_than_equal",
+                format!("Input should be less than or equal to {maximum}"),
+                input,
+            )
+            .with_ctx([("le", maximum.into())]),
+            Violation::Invalid(message) => Self::value_error(loc, &message, input),
+        }
+    }
+}
+
+/// Parses a request body as a JSON object, or says why it is not one.
+pub fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::Validation(vec![Issue::missing(vec!["body".into()], Value::Null)]));
+    }
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(other) => Err(ApiError::Validation(vec![Issue::new(
+            vec!["body".into()],
+            "model_type",
+            "Input should be a valid dictionary or object to extract fields from",
+            other,
+        )])),
+        Err(error) => Err(ApiError::Validation(vec![
+            Issue::new(
+                vec!["body".into(), json!(error.column())],
+                "json_invalid",
+                "JSON decode error",
+                json!({}),
+            )
+            .with_ctx([("error", Value::String(error.to_string()))]),
+        ])),
+    }
+}
+
+/// A JSON object being validated: typed getters that record every problem.
+pub struct Fields<'a> {
+    object: &'a Map<String, Value>,
+    loc: Vec<Value>,
+    issues: Vec<Issue>,
+}
+
+impl<'a> Fields<'a> {
+    pub fn body(object: &'a Map<String, Value>) -> Self {
+        Self::at(object, vec!["body".into()])
+    }
+
+    pub fn at(object: &'a Map<String, Value>, loc: Vec<Value>) -> Self {
+        Self {
+            object,
+            loc,
+            issues: Vec::new(),
+        }
+    }
+
+    pub fn loc(&self, key: &str) -> Vec<Value> {
+        let mut loc = self.loc.clone();
+        loc.push(key.into());
+        loc
+    }
+
+    pub fn push(&mut self, issue: Issue) {
+        self.issues.push(issue);
+    }
+
+    pub fn absorb(&mut self, issues: Vec<Issue>) {
+        self.issues.extend(issues);
+    }
+
+    /// `None` when the field is absent; `Some(Value::Null)` when it is null.
+    pub fn raw(&self, key: &str) -> Option<&'a Value> {
+        self.object.get(key)
+    }
+
+    pub fn has(&self, key: &str) -> bool {
+        self.object.contains_key(key)
+    }
+
+    fn require(&mut self, key: &str) -> Option<&'a Value> {
+        let value = self.object.get(key);
+        if value.is_none() {
+            let input = Value::Object(self.object.clone());
+            self.push(Issue::missing(self.loc(key), input));
+        }
+        value
+    }
+
+    fn as_str(&mut self, key: &str, value: &'a Value) -> Option<&'a str> {
+        match value {
+            Value::String(text) => Some(text),
+            other => {
+                self.push(Issue::new(self.loc(key), "string_type", "Input should be a valid string", other.clone()));
+                None
+            }
+        }
+    }
+
+    fn parse<T>(&mut self, key: &str, text: &str, parse: impl FnOnce(&str) -> Result<T, Violation>) -> Option<T> {
+        match parse(text) {
+            Ok(value) => Some(value),
+            Err(violation) => {
+                self.push(Issue::from_violation(self.loc(key), violation, Value::String(text.to_owned())));
+                None
+            }
+        }
+    }
+
+    /// A required string field, parsed.
+    pub fn required<T>(&mut self, key: &str, parse: impl FnOnce(&str) -> Result<T, Violation>) -> Option<T> {
+        let value = self.require(key)?;
+        let text = self.as_str(key, value)?;
+        self.parse(key, text, parse)
+    }
+
+    /// An optional string field that may not be null: absent → `Some(None)`.
+    /// `None` means the field was invalid (the problem is recorded).
+    pub fn optional<T>(&mut self, key: &str, parse: impl FnOnce(&str) -> Result<T, Violation>) -> Option<Option<T>> {
+        match self.raw(key) {
+            None => Some(None),
+            Some(value) => {
+                let text = self.as_str(key, value)?;
+                self.parse(key, text, parse).map(Some)
+            }
+        }
+    }
+
+    /// An optional, nullable string field, for patches: absent → `Some(None)`,
+    /// null → `Some(Some(None))`.
+    pub fn nullable<T>(
+        &mut self,
+        key: &str,
+        parse: impl FnOnce(&str) -> Result<T, Violation>,
+    ) -> Option<Option<Option<T>>> {
+        match self.raw(key) {
+            None => Some(None),
+            Some(Value::Null) => Some(Some(None)),
+            Some(value) => {
+                let text = self.as_str(key, value)?;
+                self.parse(key, text, parse).map(|v| Some(Some(v)))
+            }
+        }
+    }
+
+    /// An optional boolean.
+    pub fn bool(&mut self, key: &str) -> Option<Option<bool>> {
+        match self.raw(key) {
+            None => Some(None),
+            Some(Value::Bool(flag)) => Some(Some(*flag)),
+            Some(other) => {
+                self.push(Issue::new(self.loc(key), "bool_type", "Input should be a valid boolean", other.clone()));
+                None
+            }
+        }
+    }
+
+    /// An optional integer within `[minimum, maximum]`.
+    pub fn int(&mut self, key: &str, minimum: i64, maximum: i64) -> Option<Option<i64>> {
+        match self.raw(key) {
+            None => Some(None),
+            Some(value) => match value.as_i64() {
+                Some(number) => match cutover_domain::values::check_range(number, minimum, maximum) {
+                    Ok(number) => Some(Some(number)),
+                    Err(violation) => {
+                        self.push(Issue::from_violation(self.loc(key), violation, value.clone()));
+                        None
+                    }
+                },
+                None => {
+                    self.push(Issue::new(self.loc(key), "int_type", "Input should be a valid integer", value.clone()));
+                    None
+                }
+            },
+        }
+    }
+
+    /// An optional JSON object (`null` allowed when `nullable`).
+    pub fn object(&mut self, key: &str, nullable: bool) -> Option<Option<Option<&'a Map<String, Value>>>> {
+        match self.raw(key) {
+            None => Some(None),
+            Some(Value::Null) if nullable => Some(Some(None)),
+            Some(Value::Object(map)) => Some(Some(Some(map))),
+            Some(other) => {
+                self.push(Issue::new(self.loc(key), "dict_type", "Input should be a valid dictionary", other.clone()));
+                None
+            }
+        }
+    }
+
+    /// An optional JSON array.
+    pub fn array(&mut self, key: &str) -> Option<Option<&'a Vec<Value>>> {
+        match self.raw(key) {
+            None => Some(None),
+            Some(Value::Array(items)) => Some(Some(items)),
+            Some(other) => {
+                self.push(Issue::new(self.loc(key), "list_type", "Input should be a valid list", other.clone()));
+                None
+            }
+        }
+    }
+
+    /// Ends validation: the collected problems, if any, as one 422.
+    pub fn finish(self) -> Result<(), ApiError> {
+        if self.issues.is_empty() { Ok(()) } else { Err(ApiError::Validation(self.issues)) }
+    }
+
+    pub fn into_issues(self) -> Vec<Issue> {
+        self.issues
+    }
+}
+
+/// Unwraps the values a [`Fields`] pass produced once it reported no problem.
+/// Every `None` here is backed by a recorded issue, so `finish` has already failed.
+pub fn present<T>(value: Option<T>) -> Result<T, ApiError> {
+    value.ok_or_else(|| ApiError::internal("validation produced no value and no issue"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expected_lists_read_like_pydantic() {
+        assert_eq!(expected_list(&["a", "b", "c"]), "'a', 'b' or 'c'");
+        assert_eq!(expected_list(&["a"]), "'a'");
+    }
+
+    #[test]
+    fn every_problem_is_reported() {
+        let object = json!({"name": 5, "flag": "yes"}).as_object().cloned().unwrap();
+        let mut fields = Fields::body(&object);
+        fields.required("name", |t| Ok(t.to_owned()));
+        fields.required("tag", |t| Ok(t.to_owned()));
+        fields.bool("flag");
+        let kinds: Vec<&str> = fields.into_issues().iter().map(|i| i.kind).collect();
+        assert_eq!(kinds, ["string_type", "missing", "bool_type"]);
+    }
+
+    #[test]
+    fn bodies_that_are_not_objects_are_refused() {
+        assert!(matches!(parse_object(b"[1]"), Err(ApiError::Validation(_))));
+        assert!(matches!(parse_object(b"{"), Err(ApiError::Validation(_))));
+        assert!(parse_object(b"{}").is_ok());
+    }
+}

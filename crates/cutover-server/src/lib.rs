@@ -1,0 +1,185 @@
+//! cutover's HTTP service. [`Application::build`] opens the store, makes sure a first
+//! token exists and binds the listener; [`Application::run_until_stopped`] serves
+//! until SIGINT/SIGTERM, then lets in-flight requests finish.
+
+pub mod api;
+pub mod config;
+pub mod http;
+pub mod state;
+pub mod telemetry;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use cutover_domain::TokenId;
+use cutover_domain::permission::Role;
+use cutover_domain::token::{NewToken, digest_secret, display_prefix, generate_secret};
+use cutover_store::{Store, TokenToStore};
+use cutover_store_sqlite::{SqliteOptions, SqliteStore};
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+
+pub use config::ServeConfig;
+
+use crate::http::auth::RateLimiter;
+use crate::http::middleware;
+use crate::http::pagination::CursorCodec;
+use crate::state::AppState;
+
+/// Opens the store named by `database_url` (migrating it).
+pub fn open_store(config: &ServeConfig) -> Result<Arc<dyn Store>, String> {
+    let path = config::sqlite_path(&config.database_url)?;
+    let mut options = SqliteOptions::new(path);
+    options.busy_timeout = config.busy_timeout;
+    options.limits = config.limits;
+    Ok(Arc::new(SqliteStore::open(options)?))
+}
+
+/// The whole router with its middleware, over `state`.
+pub fn router(state: Arc<AppState>) -> Router {
+    api::routes()
+        .fallback(middleware::unknown_route)
+        .with_state(state)
+        .layer(CatchPanicLayer::custom(middleware::panic_response))
+        .layer(axum::middleware::from_fn(middleware::observe))
+}
+
+/// What the first start prints when it had to make a token itself.
+pub const GENERATED_TOKEN_NOTICE: &str = "cutover: no tokens existed, so a platform admin token was created. \
+It is shown only this once:";
+
+/// Makes sure someone can call the API: registers `CUTOVER_BOOTSTRAP_TOKEN` as a
+/// platform admin token, or, when no token exists at all, creates one and prints it
+/// once on standard error.
+async fn ensure_first_token(store: &dyn Store, bootstrap: Option<&str>) -> Result<(), String> {
+    let admin = |name: &str| NewToken {
+        name: name.to_owned(),
+        permissions: Role::Admin.grant_words(),
+        workspace_ids: None,
+        expires_at: None,
+    };
+    let store_token = |secret: &str, name: &str| TokenToStore {
+        token_id: TokenId::generate(),
+        org_id: None,
+        spec: admin(name),
+        prefix: display_prefix(secret),
+        secret_digest: digest_secret(secret),
+        created_by: "bootstrap".to_owned(),
+    };
+    if let Some(secret) = bootstrap {
+        if secret.chars().count() < 32 {
+            return Err("CUTOVER_BOOTSTRAP_TOKEN must be at least 32 characters".to_owned());
+        }
+        let known = store.find_token(&digest_secret(secret)).await.map_err(|e| e.to_string())?;
+        if known.is_none() {
+            store
+                .create_token(store_token(secret, "bootstrap"))
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        return Ok(());
+    }
+    if store.count_tokens().await.map_err(|e| e.to_string())? == 0 {
+        let secret = generate_secret();
+        store
+            .create_token(store_token(&secret, "first-start"))
+            .await
+            .map_err(|e| e.to_string())?;
+        eprintln!("{GENERATED_TOKEN_NOTICE}\n{secret}");
+    }
+    Ok(())
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    shutdown_grace: std::time::Duration,
+}
+
+impl Application {
+    pub async fn build(config: ServeConfig) -> Result<Self, String> {
+        let store = open_store(&config)?;
+        Self::build_with_store(config, store).await
+    }
+
+    pub async fn build_with_store(config: ServeConfig, store: Arc<dyn Store>) -> Result<Self, String> {
+        ensure_first_token(store.as_ref(), config.bootstrap_token.as_deref()).await?;
+        let cursor_key = store
+            .server_secret("cursor-signing")
+            .await
+            .map_err(|e| format!("reading the cursor key: {e}"))?;
+        let state = Arc::new(AppState {
+            store,
+            limits: config.limits,
+            cursors: CursorCodec::new(cursor_key),
+            rate_limiter: config
+                .rate_limit_per_second
+                .map(|rate| RateLimiter::new(rate, config.rate_limit_burst)),
+        });
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
+        Ok(Self {
+            listener,
+            router: router(state),
+            shutdown_grace: config.shutdown_grace,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    /// Serves until `shutdown` completes, then waits up to the grace period for
+    /// in-flight requests.
+    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> Result<(), String> {
+        let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+        let serve = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
+            shutdown.await;
+            let _ = stopping_tx.send(());
+        });
+        let grace = self.shutdown_grace;
+        let server = tokio::spawn(async move { serve.await });
+        let abort = server.abort_handle();
+        tokio::spawn(async move {
+            if stopping_rx.await.is_ok() {
+                tokio::time::sleep(grace).await;
+                tracing::warn!("shutdown grace period over; dropping remaining connections");
+                abort.abort();
+            }
+        });
+        match server.await {
+            Ok(result) => result.map_err(|e| format!("server error: {e}")),
+            Err(join) if join.is_cancelled() => Ok(()),
+            Err(join) => Err(format!("server task failed: {join}")),
+        }
+    }
+
+    /// Serves until SIGINT or SIGTERM.
+    pub async fn run_until_stopped(self) -> Result<(), String> {
+        self.run_until(shutdown_signal()).await
+    }
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
