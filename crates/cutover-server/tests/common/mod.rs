@@ -1,0 +1,240 @@
+//! The test harness: [`TestApp`] starts the real application on port 0 with a fresh
+//! SQLite database of its own, and offers request helpers per resource so tests read
+//! like the API.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use cutover_server::{Application, ServeConfig};
+use reqwest::Method;
+use serde_json::{Value, json};
+use tempfile::TempDir;
+
+pub const ADMIN_TOKEN: &str = "cut_test_platform_admin_0123456789abcdef";
+
+/// One answer: status, headers and the body parsed as JSON (`Null` when empty).
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The `details.reason` of a 409.
+    pub fn reason(&self) -> &str {
+        self.body["details"]["reason"].as_str().unwrap_or("")
+    }
+
+    pub fn str(&self, key: &str) -> String {
+        self.body[key]
+            .as_str()
+            .unwrap_or_else(|| panic!("no string {key} in {}", self.body))
+            .to_owned()
+    }
+
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Self {
+        assert_eq!(self.status, status, "unexpected status; body: {}", self.body);
+        self
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub admin: String,
+    pub dir: Arc<TempDir>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// An app created through the API, with the path prefix of its resources.
+#[derive(Debug, Clone)]
+pub struct AppPath {
+    pub org_id: String,
+    pub workspace_id: String,
+    pub app_id: String,
+}
+
+impl AppPath {
+    pub fn path(&self) -> String {
+        format!(
+            "/v1/orgs/{}/workspaces/{}/apps/{}",
+            self.org_id, self.workspace_id, self.app_id
+        )
+    }
+
+    pub fn releases(&self) -> String {
+        format!("{}/releases", self.path())
+    }
+
+    pub fn release(&self, id: &str) -> String {
+        format!("{}/releases/{id}", self.path())
+    }
+}
+
+impl TestApp {
+    pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// Starts the app after `adjust` has changed its configuration.
+    pub async fn spawn_with(adjust: impl FnOnce(&mut ServeConfig)) -> Self {
+        let dir = TempDir::new().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("cutover.db").display());
+        let mut config = ServeConfig::new(url);
+        config.bind = "127.0.0.1:0".parse().unwrap();
+        config.bootstrap_token = Some(ADMIN_TOKEN.to_owned());
+        adjust(&mut config);
+        let app = Application::build(config).await.expect("app builds");
+        let base = format!("http://{}", app.local_addr());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        tokio::spawn(app.run_until(async move {
+            let _ = stopped.await;
+        }));
+        Self {
+            base,
+            client: reqwest::Client::new(),
+            admin: ADMIN_TOKEN.to_owned(),
+            dir: Arc::new(dir),
+            stop: Some(stop),
+        }
+    }
+
+    pub async fn send(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("request is answered");
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await.expect("body");
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+        };
+        Reply { status, headers, body }
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send(Method::GET, path, Some(&self.admin), None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Reply {
+        self.send(Method::POST, path, Some(&self.admin), Some(body)).await
+    }
+
+    /// A POST without a body (activate, rollback, archive).
+    pub async fn act(&self, path: &str) -> Reply {
+        self.send(Method::POST, path, Some(&self.admin), None).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> Reply {
+        self.send(Method::PATCH, path, Some(&self.admin), Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Reply {
+        self.send(Method::DELETE, path, Some(&self.admin), None).await
+    }
+
+    pub async fn create_org(&self, name: &str) -> String {
+        self.post("/v1/orgs", json!({"name": name})).await.expect(201).str("org_id")
+    }
+
+    pub async fn create_workspace(&self, org_id: &str, name: &str) -> String {
+        self.post(&format!("/v1/orgs/{org_id}/workspaces"), json!({"name": name}))
+            .await
+            .expect(201)
+            .str("workspace_id")
+    }
+
+    /// A fresh org, workspace and app.
+    pub async fn create_app(&self) -> AppPath {
+        let org_id = self.create_org(&format!("org {}", uuid_like())).await;
+        let workspace_id = self.create_workspace(&org_id, "main").await;
+        self.create_app_in(&org_id, &workspace_id, "app").await
+    }
+
+    pub async fn create_app_in(&self, org_id: &str, workspace_id: &str, name: &str) -> AppPath {
+        let app_id = self
+            .post(
+                &format!("/v1/orgs/{org_id}/workspaces/{workspace_id}/apps"),
+                json!({"name": name}),
+            )
+            .await
+            .expect(201)
+            .str("app_id");
+        AppPath {
+            org_id: org_id.to_owned(),
+            workspace_id: workspace_id.to_owned(),
+            app_id,
+        }
+    }
+
+    pub async fn add_augmentation(&self, app: &AppPath, name: &str) -> String {
+        self.post(
+            &format!("{}/augmentations", app.path()),
+            json!({
+                "name": name,
+                "stages": [{"name": "answer", "execution_mode": "sequential",
+                            "steps": [{"name": "llm", "type": "inference", "config": {"model": "m"}}]}],
+                "tags": ["test"]
+            }),
+        )
+        .await
+        .expect(201)
+        .str("augmentation_id")
+    }
+
+    pub async fn add_endpoint(&self, app: &AppPath, name: &str, path: &str, augmentation_id: &str) -> String {
+        self.post(
+            &format!("{}/endpoints", app.path()),
+            json!({"name": name, "path": path, "method": "POST", "augmentation_id": augmentation_id}),
+        )
+        .await
+        .expect(201)
+        .str("endpoint_id")
+    }
+
+    /// Cuts a release and answers its id.
+    pub async fn cut(&self, app: &AppPath, tag: &str) -> String {
+        self.post(&app.releases(), json!({"release_tag": tag}))
+            .await
+            .expect(201)
+            .str("release_id")
+    }
+
+    /// Creates an org token with `body` (name, role/permissions, workspace_ids) and
+    /// answers its secret.
+    pub async fn mint(&self, org_id: &str, body: Value) -> String {
+        self.post(&format!("/v1/orgs/{org_id}/tokens"), body)
+            .await
+            .expect(201)
+            .str("token")
+    }
+}
+
+/// A short unique suffix for names.
+pub fn uuid_like() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    format!("{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+}
