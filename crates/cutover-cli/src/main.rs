@@ -7,7 +7,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "cutover", version, about = "A release registry: cut, activate and roll back app releases")]
+#[command(
+    name = "cutover",
+    version,
+    about = "A release registry: cut, activate and roll back app releases"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -61,7 +61,11 @@ pub struct ServeArgs {
     #[arg(long, env = "CUTOVER_SHUTDOWN_GRACE_SECONDS", default_value_t = 30)]
     shutdown_grace_seconds: u64,
     /// A secret of at least 32 characters that becomes a platform admin token at start.
-    #[arg(long = "bootstrap-token", env = "CUTOVER_BOOTSTRAP_TOKEN", hide_env_values = true)]
+    #[arg(
+        long = "bootstrap-token",
+        env = "CUTOVER_BOOTSTRAP_TOKEN",
+        hide_env_values = true
+    )]
     bootstrap_token: Option<String>,
 }
 
@@ -94,7 +98,8 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
             max_description_chars: args.max_description_chars,
         },
         bootstrap_token: args.bootstrap_token,
-        rate_limit_per_second: (args.rate_limit_per_second > 0).then_some(args.rate_limit_per_second),
+        rate_limit_per_second: (args.rate_limit_per_second > 0)
+            .then_some(args.rate_limit_per_second),
         rate_limit_burst: args.rate_limit_burst,
         busy_timeout: Duration::from_millis(args.database.busy_timeout_ms),
         shutdown_grace: Duration::from_secs(args.shutdown_grace_seconds),
@@ -108,12 +113,17 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
 
 pub fn migrate(args: MigrateArgs) -> Result<(), String> {
     let path = sqlite_path(&args.database.database_url)?;
-    let applied = cutover_store_sqlite::migrate(&path, Duration::from_millis(args.database.busy_timeout_ms))?;
+    let applied =
+        cutover_store_sqlite::migrate(&path, Duration::from_millis(args.database.busy_timeout_ms))?;
     if applied.is_empty() {
         println!("{}: schema is up to date", path.display());
     } else {
         let versions: Vec<String> = applied.iter().map(i64::to_string).collect();
-        println!("{}: applied migrations {}", path.display(), versions.join(", "));
+        println!(
+            "{}: applied migrations {}",
+            path.display(),
+            versions.join(", ")
+        );
     }
     Ok(())
 }

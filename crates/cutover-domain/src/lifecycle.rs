@@ -170,7 +170,10 @@ mod tests {
             plan_activation(rollback, &old_active, Some(&active)),
             Ok(ActivationPlan::Switch { .. })
         ));
-        assert_eq!(plan_activation(rollback, &never, Some(&active)), Err(Refusal::NeverActive));
+        assert_eq!(
+            plan_activation(rollback, &never, Some(&active)),
+            Err(Refusal::NeverActive)
+        );
         assert_eq!(
             plan_activation(rollback, &newer, Some(&active)),
             Err(Refusal::NotOlderThanActive)
@@ -179,7 +182,10 @@ mod tests {
             plan_activation(rollback, &active, Some(&active)),
             Err(Refusal::NotOlderThanActive)
         );
-        assert_eq!(plan_activation(rollback, &old_active, None), Err(Refusal::NoActiveRelease));
+        assert_eq!(
+            plan_activation(rollback, &old_active, None),
+            Err(Refusal::NoActiveRelease)
+        );
     }
 
     #[test]
@@ -198,7 +204,10 @@ mod tests {
         assert_eq!(check_delete(&active), Err(Refusal::ReleaseIsActive));
         let archived = facts(1, ReleaseStatus::Archived, true);
         assert_eq!(plan_archive(&archived), Ok(ArchivePlan::AlreadyArchived));
-        assert_eq!(plan_archive(&facts(1, ReleaseStatus::Ready, false)), Ok(ArchivePlan::Archive));
+        assert_eq!(
+            plan_archive(&facts(1, ReleaseStatus::Ready, false)),
+            Ok(ArchivePlan::Archive)
+        );
         assert_eq!(check_delete(&archived), Ok(()));
     }
 }

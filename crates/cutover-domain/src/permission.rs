@@ -167,7 +167,12 @@ impl Role {
     pub fn grant_words(self) -> Vec<String> {
         let words: &[&str] = match self {
             Self::Admin => &["*"],
-            Self::Developer => &["workspaces:read", "apps:*", "releases:read", "releases:create"],
+            Self::Developer => &[
+                "workspaces:read",
+                "apps:*",
+                "releases:read",
+                "releases:create",
+            ],
             Self::Operator => &["workspaces:read", "apps:read", "releases:*"],
             Self::Viewer => &[],
         };
@@ -268,8 +273,9 @@ impl Operation {
             AppsList | AppsGet | EndpointsList | EndpointsGet | AugmentationsList
             | AugmentationsGet => Permission::AppsRead,
             AppsCreate | AppsUpdate | AppsDelete | EndpointsCreate | EndpointsUpdate
-            | EndpointsDelete | AugmentationsCreate | AugmentationsUpdate
-            | AugmentationsDelete => Permission::AppsWrite,
+            | EndpointsDelete | AugmentationsCreate | AugmentationsUpdate | AugmentationsDelete => {
+                Permission::AppsWrite
+            }
             ReleasesList | ReleasesGetActive | ReleasesGet | ActivationsList => {
                 Permission::ReleasesRead
             }
@@ -303,7 +309,11 @@ mod tests {
     #[test]
     fn roles_hold_what_spec_lists() {
         let viewer = Grants::from_words(&Role::Viewer.grant_words());
-        assert!(Permission::ALL.iter().all(|p| viewer.allows(*p) == p.is_read()));
+        assert!(
+            Permission::ALL
+                .iter()
+                .all(|p| viewer.allows(*p) == p.is_read())
+        );
         let operator = Grants::from_words(&Role::Operator.grant_words());
         assert!(operator.allows(Permission::ReleasesActivate));
         assert!(!operator.allows(Permission::AppsWrite));

@@ -128,7 +128,10 @@ pub fn change_log(previous: Option<(&Snapshot, &str)>, current: &Snapshot) -> St
 }
 
 fn endpoint_label(endpoint: &Endpoint) -> String {
-    format!("endpoint \"{}\" ({} {})", endpoint.name, endpoint.method, endpoint.path)
+    format!(
+        "endpoint \"{}\" ({} {})",
+        endpoint.name, endpoint.method, endpoint.path
+    )
 }
 
 fn augmentation_label(augmentation: &Augmentation) -> String {
@@ -169,7 +172,10 @@ fn diff_group<T>(
     let mut lines: Vec<((String, String), String)> = Vec::new();
     for (key, old) in &before {
         match after.get(key) {
-            None => lines.push(((name(old).clone(), key.to_string()), format!("- removed {}", label(old)))),
+            None => lines.push((
+                (name(old).clone(), key.to_string()),
+                format!("- removed {}", label(old)),
+            )),
             Some(new) => {
                 let changed = changed_fields(&content(old), &content(new));
                 if !changed.is_empty() {
@@ -184,7 +190,10 @@ fn diff_group<T>(
     }
     for (key, new) in &after {
         if !before.contains_key(key) {
-            lines.push(((name(new).clone(), key.to_string()), format!("+ added {}", label(new))));
+            lines.push((
+                (name(new).clone(), key.to_string()),
+                format!("+ added {}", label(new)),
+            ));
         }
     }
     lines.sort();
@@ -289,7 +298,10 @@ mod tests {
              ~ changed endpoint \"talk\" (POST /talk): name, path (was \"chat\")\n\
              + added augmentation \"summarise\""
         );
-        assert_eq!(change_log(Some((&after, "v2 (#2)")), &after), "No changes since v2 (#2)");
+        assert_eq!(
+            change_log(Some((&after, "v2 (#2)")), &after),
+            "No changes since v2 (#2)"
+        );
     }
 
     #[test]
@@ -300,6 +312,9 @@ mod tests {
             change_log(None, &snapshot),
             "Initial release\n+ added augmentation \"rag\""
         );
-        assert_eq!(change_log(None, &Snapshot::default()), "Initial release (empty draft)");
+        assert_eq!(
+            change_log(None, &Snapshot::default()),
+            "Initial release (empty draft)"
+        );
     }
 }

@@ -118,21 +118,17 @@ impl Principal {
         org_id: Option<&OrgId>,
         workspace_id: Option<&WorkspaceId>,
     ) -> Result<(), Denial> {
-        if let Some(org_id) = org_id {
-            if !self.sees_org(org_id) {
-                return Err(Denial::OtherOrg);
-            }
+        if org_id.is_some_and(|org_id| !self.sees_org(org_id)) {
+            return Err(Denial::OtherOrg);
         }
         if !self.grants.allows(permission) {
             return Err(Denial::MissingPermission(permission));
         }
-        if let Some(workspace_id) = workspace_id {
-            if !self.sees_workspace(workspace_id) {
-                return Err(Denial::OutsideWorkspaces {
-                    permission,
-                    workspace_id: workspace_id.clone(),
-                });
-            }
+        if let Some(workspace_id) = workspace_id.filter(|ws| !self.sees_workspace(ws)) {
+            return Err(Denial::OutsideWorkspaces {
+                permission,
+                workspace_id: workspace_id.clone(),
+            });
         }
         Ok(())
     }
@@ -195,7 +191,10 @@ mod tests {
             caller.authorize(Permission::AppsRead, Some(&OrgId::generate()), None),
             Err(Denial::OtherOrg)
         );
-        assert_eq!(caller.authorize(Permission::AppsRead, Some(&own_org), Some(&ws)), Ok(()));
+        assert_eq!(
+            caller.authorize(Permission::AppsRead, Some(&own_org), Some(&ws)),
+            Ok(())
+        );
         let other = WorkspaceId::generate();
         assert!(matches!(
             caller.authorize(Permission::AppsRead, Some(&own_org), Some(&other)),
@@ -221,6 +220,9 @@ mod tests {
         );
         wanted.permissions = vec!["releases:read".into()];
         wanted.workspace_ids = None;
-        assert!(matches!(caller.may_mint(&wanted), Err(Denial::OutsideWorkspaces { .. })));
+        assert!(matches!(
+            caller.may_mint(&wanted),
+            Err(Denial::OutsideWorkspaces { .. })
+        ));
     }
 }

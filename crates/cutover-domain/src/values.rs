@@ -11,12 +11,25 @@ use crate::limits::Limits;
 /// A broken input rule, named after the matching Pydantic error type.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Violation {
-    TooShort { min: usize },
-    TooLong { max: usize },
-    Pattern { pattern: &'static str, meaning: &'static str },
-    NotOneOf { expected: &'static [&'static str] },
-    BelowMinimum { minimum: i64 },
-    AboveMaximum { maximum: i64 },
+    TooShort {
+        min: usize,
+    },
+    TooLong {
+        max: usize,
+    },
+    Pattern {
+        pattern: &'static str,
+        meaning: &'static str,
+    },
+    NotOneOf {
+        expected: &'static [&'static str],
+    },
+    BelowMinimum {
+        minimum: i64,
+    },
+    AboveMaximum {
+        maximum: i64,
+    },
     /// A rule that fits no Pydantic type (`value_error`), with its explanation.
     Invalid(String),
 }
@@ -211,21 +224,21 @@ wire_enum!(/// How an endpoint answers its caller.
 wire_enum!(/// Whether a stage runs its steps one after another or all at once.
     ExecutionMode { Sequential => "sequential", Parallel => "parallel" });
 wire_enum!(/// What a pipeline step does.
-    StepType {
-        Inference => "inference",
-        ToolCall => "tool_call",
-        SourceQuery => "source_query",
-        SourceIngest => "source_ingest",
-        SourceGet => "source_get",
-        MemoryUpdate => "memory_update",
-        MemoryQuery => "memory_query",
-        ArtifactCreate => "artifact_create",
-        ArtifactQuery => "artifact_query",
-        ArtifactGet => "artifact_get",
-        ThreadUpdate => "thread_update",
-        ThreadQuery => "thread_query",
-        Approval => "approval",
-    });
+StepType {
+    Inference => "inference",
+    ToolCall => "tool_call",
+    SourceQuery => "source_query",
+    SourceIngest => "source_ingest",
+    SourceGet => "source_get",
+    MemoryUpdate => "memory_update",
+    MemoryQuery => "memory_query",
+    ArtifactCreate => "artifact_create",
+    ArtifactQuery => "artifact_query",
+    ArtifactGet => "artifact_get",
+    ThreadUpdate => "thread_update",
+    ThreadQuery => "thread_query",
+    Approval => "approval",
+});
 
 #[cfg(test)]
 mod tests {
@@ -237,9 +250,15 @@ mod tests {
             assert!(ReleaseTag::parse(good).is_ok(), "{good}");
         }
         assert_eq!(ReleaseTag::parse(""), Err(Violation::TooShort { min: 1 }));
-        assert_eq!(ReleaseTag::parse(&"x".repeat(65)), Err(Violation::TooLong { max: 64 }));
+        assert_eq!(
+            ReleaseTag::parse(&"x".repeat(65)),
+            Err(Violation::TooLong { max: 64 })
+        );
         for bad in ["-v1", ".v1", "v 1", "v1/2", "é1", "v1\n"] {
-            assert!(matches!(ReleaseTag::parse(bad), Err(Violation::Pattern { .. })), "{bad}");
+            assert!(
+                matches!(ReleaseTag::parse(bad), Err(Violation::Pattern { .. })),
+                "{bad}"
+            );
         }
     }
 
@@ -263,7 +282,9 @@ mod tests {
         assert_eq!(HttpMethod::parse("PATCH"), Ok(HttpMethod::Patch));
         assert_eq!(
             HttpMethod::parse("get"),
-            Err(Violation::NotOneOf { expected: HttpMethod::ALL })
+            Err(Violation::NotOneOf {
+                expected: HttpMethod::ALL
+            })
         );
         assert_eq!(StepType::ALL.len(), 13);
     }

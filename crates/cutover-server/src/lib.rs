@@ -71,7 +71,10 @@ async fn ensure_first_token(store: &dyn Store, bootstrap: Option<&str>) -> Resul
         if secret.chars().count() < 32 {
             return Err("CUTOVER_BOOTSTRAP_TOKEN must be at least 32 characters".to_owned());
         }
-        let known = store.find_token(&digest_secret(secret)).await.map_err(|e| e.to_string())?;
+        let known = store
+            .find_token(&digest_secret(secret))
+            .await
+            .map_err(|e| e.to_string())?;
         if known.is_none() {
             store
                 .create_token(store_token(secret, "bootstrap"))
@@ -103,7 +106,10 @@ impl Application {
         Self::build_with_store(config, store).await
     }
 
-    pub async fn build_with_store(config: ServeConfig, store: Arc<dyn Store>) -> Result<Self, String> {
+    pub async fn build_with_store(
+        config: ServeConfig,
+        store: Arc<dyn Store>,
+    ) -> Result<Self, String> {
         ensure_first_token(store.as_ref(), config.bootstrap_token.as_deref()).await?;
         let cursor_key = store
             .server_secret("cursor-signing")
@@ -128,12 +134,17 @@ impl Application {
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("a bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
     }
 
     /// Serves until `shutdown` completes, then waits up to the grace period for
     /// in-flight requests.
-    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> Result<(), String> {
+    pub async fn run_until(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> Result<(), String> {
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
         let serve = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
             shutdown.await;

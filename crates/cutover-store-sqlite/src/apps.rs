@@ -11,7 +11,9 @@ use cutover_store::{AppScope, Page, PageRequest, StoreError, StoreResult, Worksp
 use rusqlite::{Connection, Row, params};
 
 use crate::error::{from_sqlite, is_unique_violation};
-use crate::rows::{after_key, all, bodies, count, from_json_text, into_page, not_found, optional, to_json};
+use crate::rows::{
+    after_key, all, bodies, count, from_json_text, into_page, not_found, optional, to_json,
+};
 use crate::tenancy::get_workspace;
 
 static EMPTY_DRAFT_HASH: LazyLock<String> = LazyLock::new(|| Snapshot::default().content_hash());
@@ -42,7 +44,9 @@ fn app_row(row: &Row<'_>) -> rusqlite::Result<AppRow> {
             workspace_id: WorkspaceId::from_trusted(row.get(2)?),
             name: row.get(3)?,
             description: row.get(4)?,
-            active_release_id: row.get::<_, Option<String>>(10)?.map(ReleaseId::from_trusted),
+            active_release_id: row
+                .get::<_, Option<String>>(10)?
+                .map(ReleaseId::from_trusted),
             total_releases: row.get::<_, i64>(11)?.max(0) as u64,
             draft_has_changes: false,
             last_release_at: row.get::<_, Option<i64>>(12)?.map(Timestamp::from_micros),
@@ -72,7 +76,11 @@ pub(crate) fn get_app(connection: &Connection, scope: &AppScope) -> StoreResult<
     optional(
         connection,
         &format!("{APP_SELECT} WHERE a.app_id = ?1 AND a.workspace_id = ?2 AND a.org_id = ?3"),
-        [scope.app_id.as_str(), scope.workspace_id.as_str(), scope.org_id.as_str()],
+        [
+            scope.app_id.as_str(),
+            scope.workspace_id.as_str(),
+            scope.org_id.as_str(),
+        ],
         app_row,
     )?
     .map(finish_app)
@@ -85,7 +93,11 @@ pub(crate) fn require_app(connection: &Connection, scope: &AppScope) -> StoreRes
     optional(
         connection,
         "SELECT 1 FROM apps WHERE app_id = ?1 AND workspace_id = ?2 AND org_id = ?3",
-        [scope.app_id.as_str(), scope.workspace_id.as_str(), scope.org_id.as_str()],
+        [
+            scope.app_id.as_str(),
+            scope.workspace_id.as_str(),
+            scope.org_id.as_str(),
+        ],
         |_| Ok(()),
     )?
     .ok_or_else(|| not_found("app", &scope.app_id))
@@ -144,11 +156,16 @@ pub(crate) fn list_apps(
     get_workspace(connection, scope)?;
     let rows = all(
         connection,
-        &format!("{APP_SELECT} WHERE a.workspace_id = ?1 AND a.app_id > ?2 ORDER BY a.app_id LIMIT ?3"),
+        &format!(
+            "{APP_SELECT} WHERE a.workspace_id = ?1 AND a.app_id > ?2 ORDER BY a.app_id LIMIT ?3"
+        ),
         params![scope.workspace_id.as_str(), after_key(page), page.limit + 1],
         app_row,
     )?;
-    let items = rows.into_iter().map(finish_app).collect::<StoreResult<Vec<_>>>()?;
+    let items = rows
+        .into_iter()
+        .map(finish_app)
+        .collect::<StoreResult<Vec<_>>>()?;
     let total = count(
         connection,
         "SELECT count(*) FROM apps WHERE workspace_id = ?1",
@@ -157,7 +174,11 @@ pub(crate) fn list_apps(
     Ok(into_page(items, page, total, |app| app.app_id.to_string()))
 }
 
-pub(crate) fn update_app(connection: &Connection, scope: &AppScope, patch: AppPatch) -> StoreResult<App> {
+pub(crate) fn update_app(
+    connection: &Connection,
+    scope: &AppScope,
+    patch: AppPatch,
+) -> StoreResult<App> {
     let mut app = get_app(connection, scope)?;
     patch.apply_to(&mut app, Timestamp::now());
     connection
@@ -216,7 +237,10 @@ pub(crate) fn load_draft(connection: &Connection, app_id: &AppId) -> StoreResult
 pub(crate) fn refresh_draft_hash(connection: &Connection, app_id: &AppId) -> StoreResult<()> {
     let hash = load_draft(connection, app_id)?.content_hash();
     connection
-        .execute("UPDATE apps SET draft_hash = ?2 WHERE app_id = ?1", params![app_id.as_str(), hash])
+        .execute(
+            "UPDATE apps SET draft_hash = ?2 WHERE app_id = ?1",
+            params![app_id.as_str(), hash],
+        )
         .map_err(from_sqlite)?;
     Ok(())
 }

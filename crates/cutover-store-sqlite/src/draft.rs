@@ -11,9 +11,17 @@ use serde_json::Value;
 
 use crate::apps::{refresh_draft_hash, require_app};
 use crate::error::{from_sqlite, is_unique_violation};
-use crate::rows::{after_key, bodies, count, from_json_text, into_page, not_found, optional, to_json};
+use crate::rows::{
+    after_key, bodies, count, from_json_text, into_page, not_found, optional, to_json,
+};
 
-fn check_room(connection: &Connection, table: &str, scope: &AppScope, limit: u32, what: &'static str) -> StoreResult<()> {
+fn check_room(
+    connection: &Connection,
+    table: &str,
+    scope: &AppScope,
+    limit: u32,
+    what: &'static str,
+) -> StoreResult<()> {
     let existing = count(
         connection,
         &format!("SELECT count(*) FROM {table} WHERE app_id = ?1"),
@@ -29,7 +37,11 @@ fn check_room(connection: &Connection, table: &str, scope: &AppScope, limit: u32
     Ok(())
 }
 
-fn require_augmentation_of_app(connection: &Connection, scope: &AppScope, id: &AugmentationId) -> StoreResult<()> {
+fn require_augmentation_of_app(
+    connection: &Connection,
+    scope: &AppScope,
+    id: &AugmentationId,
+) -> StoreResult<()> {
     optional(
         connection,
         "SELECT 1 FROM augmentations WHERE augmentation_id = ?1 AND app_id = ?2",
@@ -48,24 +60,40 @@ fn endpoint_conflict(connection: &Connection, scope: &AppScope, endpoint: &Endpo
     let same_route = optional(
         connection,
         "SELECT endpoint_id FROM endpoints WHERE app_id = ?1 AND method = ?2 AND path = ?3 AND endpoint_id != ?4",
-        params![scope.app_id.as_str(), endpoint.method.as_str(), endpoint.path, endpoint.endpoint_id.as_str()],
+        params![
+            scope.app_id.as_str(),
+            endpoint.method.as_str(),
+            endpoint.path,
+            endpoint.endpoint_id.as_str()
+        ],
         |row| row.get::<_, String>(0),
     );
     match same_route {
         Ok(Some(existing)) => StoreError::conflict_with(
             "endpoint_route_taken",
-            format!("Another endpoint of this app already answers {} {}", endpoint.method, endpoint.path),
+            format!(
+                "Another endpoint of this app already answers {} {}",
+                endpoint.method, endpoint.path
+            ),
             [("endpoint_id", existing.into())],
         ),
         _ => StoreError::conflict_with(
             "endpoint_name_taken",
-            format!("Another endpoint of this app is already named '{}'", endpoint.name),
+            format!(
+                "Another endpoint of this app is already named '{}'",
+                endpoint.name
+            ),
             [("name", endpoint.name.clone().into())],
         ),
     }
 }
 
-fn write_endpoint(connection: &Connection, scope: &AppScope, endpoint: &Endpoint, insert: bool) -> StoreResult<()> {
+fn write_endpoint(
+    connection: &Connection,
+    scope: &AppScope,
+    endpoint: &Endpoint,
+    insert: bool,
+) -> StoreResult<()> {
     let sql = if insert {
         "INSERT INTO endpoints (endpoint_id, app_id, name, method, path, augmentation_id, body)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
@@ -105,7 +133,13 @@ pub(crate) fn create_endpoint(
 ) -> StoreResult<Endpoint> {
     require_app(connection, scope)?;
     require_augmentation_of_app(connection, scope, &new.augmentation_id)?;
-    check_room(connection, "endpoints", scope, limits.max_endpoints_per_app, "endpoints")?;
+    check_room(
+        connection,
+        "endpoints",
+        scope,
+        limits.max_endpoints_per_app,
+        "endpoints",
+    )?;
     let now = Timestamp::now();
     let endpoint = Endpoint {
         endpoint_id: EndpointId::generate(),
@@ -125,7 +159,11 @@ pub(crate) fn create_endpoint(
     Ok(endpoint)
 }
 
-pub(crate) fn get_endpoint(connection: &Connection, scope: &AppScope, id: &EndpointId) -> StoreResult<Endpoint> {
+pub(crate) fn get_endpoint(
+    connection: &Connection,
+    scope: &AppScope,
+    id: &EndpointId,
+) -> StoreResult<Endpoint> {
     require_app(connection, scope)?;
     let body = optional(
         connection,
@@ -137,14 +175,22 @@ pub(crate) fn get_endpoint(connection: &Connection, scope: &AppScope, id: &Endpo
     from_json_text(&body)
 }
 
-pub(crate) fn list_endpoints(connection: &Connection, scope: &AppScope, page: &PageRequest) -> StoreResult<Page<Endpoint>> {
+pub(crate) fn list_endpoints(
+    connection: &Connection,
+    scope: &AppScope,
+    page: &PageRequest,
+) -> StoreResult<Page<Endpoint>> {
     require_app(connection, scope)?;
     let items: Vec<Endpoint> = bodies(
         connection,
         "SELECT body FROM endpoints WHERE app_id = ?1 AND endpoint_id > ?2 ORDER BY endpoint_id LIMIT ?3",
         params![scope.app_id.as_str(), after_key(page), page.limit + 1],
     )?;
-    let total = count(connection, "SELECT count(*) FROM endpoints WHERE app_id = ?1", [scope.app_id.as_str()])?;
+    let total = count(
+        connection,
+        "SELECT count(*) FROM endpoints WHERE app_id = ?1",
+        [scope.app_id.as_str()],
+    )?;
     Ok(into_page(items, page, total, |e| e.endpoint_id.to_string()))
 }
 
@@ -164,7 +210,11 @@ pub(crate) fn update_endpoint(
     Ok(endpoint)
 }
 
-pub(crate) fn delete_endpoint(connection: &Connection, scope: &AppScope, id: &EndpointId) -> StoreResult<()> {
+pub(crate) fn delete_endpoint(
+    connection: &Connection,
+    scope: &AppScope,
+    id: &EndpointId,
+) -> StoreResult<()> {
     require_app(connection, scope)?;
     let deleted = connection
         .execute(
@@ -178,7 +228,12 @@ pub(crate) fn delete_endpoint(connection: &Connection, scope: &AppScope, id: &En
     refresh_draft_hash(connection, &scope.app_id)
 }
 
-fn write_augmentation(connection: &Connection, scope: &AppScope, augmentation: &Augmentation, insert: bool) -> StoreResult<()> {
+fn write_augmentation(
+    connection: &Connection,
+    scope: &AppScope,
+    augmentation: &Augmentation,
+    insert: bool,
+) -> StoreResult<()> {
     let sql = if insert {
         "INSERT INTO augmentations (augmentation_id, app_id, name, body) VALUES (?1, ?2, ?3, ?4)"
     } else {
@@ -198,7 +253,10 @@ fn write_augmentation(connection: &Connection, scope: &AppScope, augmentation: &
             if is_unique_violation(&err) {
                 StoreError::conflict_with(
                     "augmentation_name_taken",
-                    format!("Another augmentation of this app is already named '{}'", augmentation.name),
+                    format!(
+                        "Another augmentation of this app is already named '{}'",
+                        augmentation.name
+                    ),
                     [("name", augmentation.name.clone().into())],
                 )
             } else {
@@ -216,7 +274,13 @@ pub(crate) fn create_augmentation(
     actor: &str,
 ) -> StoreResult<Augmentation> {
     require_app(connection, scope)?;
-    check_room(connection, "augmentations", scope, limits.max_augmentations_per_app, "augmentations")?;
+    check_room(
+        connection,
+        "augmentations",
+        scope,
+        limits.max_augmentations_per_app,
+        "augmentations",
+    )?;
     let now = Timestamp::now();
     let augmentation = Augmentation {
         augmentation_id: AugmentationId::generate(),
@@ -234,7 +298,11 @@ pub(crate) fn create_augmentation(
     Ok(augmentation)
 }
 
-pub(crate) fn get_augmentation(connection: &Connection, scope: &AppScope, id: &AugmentationId) -> StoreResult<Augmentation> {
+pub(crate) fn get_augmentation(
+    connection: &Connection,
+    scope: &AppScope,
+    id: &AugmentationId,
+) -> StoreResult<Augmentation> {
     require_app(connection, scope)?;
     let body = optional(
         connection,
@@ -246,15 +314,25 @@ pub(crate) fn get_augmentation(connection: &Connection, scope: &AppScope, id: &A
     from_json_text(&body)
 }
 
-pub(crate) fn list_augmentations(connection: &Connection, scope: &AppScope, page: &PageRequest) -> StoreResult<Page<Augmentation>> {
+pub(crate) fn list_augmentations(
+    connection: &Connection,
+    scope: &AppScope,
+    page: &PageRequest,
+) -> StoreResult<Page<Augmentation>> {
     require_app(connection, scope)?;
     let items: Vec<Augmentation> = bodies(
         connection,
         "SELECT body FROM augmentations WHERE app_id = ?1 AND augmentation_id > ?2 ORDER BY augmentation_id LIMIT ?3",
         params![scope.app_id.as_str(), after_key(page), page.limit + 1],
     )?;
-    let total = count(connection, "SELECT count(*) FROM augmentations WHERE app_id = ?1", [scope.app_id.as_str()])?;
-    Ok(into_page(items, page, total, |a| a.augmentation_id.to_string()))
+    let total = count(
+        connection,
+        "SELECT count(*) FROM augmentations WHERE app_id = ?1",
+        [scope.app_id.as_str()],
+    )?;
+    Ok(into_page(items, page, total, |a| {
+        a.augmentation_id.to_string()
+    }))
 }
 
 pub(crate) fn update_augmentation(
@@ -270,7 +348,11 @@ pub(crate) fn update_augmentation(
     Ok(augmentation)
 }
 
-pub(crate) fn delete_augmentation(connection: &Connection, scope: &AppScope, id: &AugmentationId) -> StoreResult<()> {
+pub(crate) fn delete_augmentation(
+    connection: &Connection,
+    scope: &AppScope,
+    id: &AugmentationId,
+) -> StoreResult<()> {
     get_augmentation(connection, scope, id)?;
     let users = crate::rows::all(
         connection,
@@ -286,7 +368,10 @@ pub(crate) fn delete_augmentation(connection: &Connection, scope: &AppScope, id:
         ));
     }
     connection
-        .execute("DELETE FROM augmentations WHERE augmentation_id = ?1", [id.as_str()])
+        .execute(
+            "DELETE FROM augmentations WHERE augmentation_id = ?1",
+            [id.as_str()],
+        )
         .map_err(from_sqlite)?;
     refresh_draft_hash(connection, &scope.app_id)
 }

@@ -83,16 +83,22 @@ fn configure(connection: &Connection, busy_timeout: Duration) -> rusqlite::Resul
 
 /// Opens the writer connection: WAL journal, fsync on every commit.
 pub(crate) fn open_writer(path: &Path, busy_timeout: Duration) -> Result<Connection, String> {
-    let describe = |err: rusqlite::Error| format!("cannot open SQLite database {}: {err}", path.display());
+    let describe =
+        |err: rusqlite::Error| format!("cannot open SQLite database {}: {err}", path.display());
     let connection = Connection::open(path).map_err(describe)?;
     configure(&connection, busy_timeout).map_err(describe)?;
     let mode: String = connection
         .query_row("PRAGMA journal_mode=WAL", [], |row| row.get(0))
         .map_err(describe)?;
     if !mode.eq_ignore_ascii_case("wal") {
-        return Err(format!("SQLite refused WAL mode for {} (journal_mode={mode})", path.display()));
+        return Err(format!(
+            "SQLite refused WAL mode for {} (journal_mode={mode})",
+            path.display()
+        ));
     }
-    connection.pragma_update(None, "synchronous", "FULL").map_err(describe)?;
+    connection
+        .pragma_update(None, "synchronous", "FULL")
+        .map_err(describe)?;
     Ok(connection)
 }
 

@@ -21,12 +21,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use cutover_domain::draft::{
-    AppPatch, AugmentationPatch, EndpointPatch, NewApp, NewAugmentation, NewEndpoint, NewOrg, NewRelease,
-    NewWorkspace,
+    AppPatch, AugmentationPatch, EndpointPatch, NewApp, NewAugmentation, NewEndpoint, NewOrg,
+    NewRelease, NewWorkspace,
 };
 use cutover_domain::limits::Limits;
 use cutover_domain::model::{
-    Activation, ActivationAction, App, Augmentation, Endpoint, Org, ReleaseDetail, ReleaseSummary, Workspace,
+    Activation, ActivationAction, App, Augmentation, Endpoint, Org, ReleaseDetail, ReleaseSummary,
+    Workspace,
 };
 use cutover_domain::token::Token;
 use cutover_domain::{AugmentationId, EndpointId, OrgId, ReleaseId, TokenId, WorkspaceId};
@@ -62,7 +63,9 @@ impl SqliteOptions {
 
 /// The file path of a `sqlite://PATH` URL (`sqlite:///abs/path` or `sqlite://rel/path`).
 pub fn path_from_url(url: &str) -> Option<PathBuf> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let rest = rest.split('?').next().unwrap_or(rest);
     (!rest.is_empty()).then(|| PathBuf::from(rest))
 }
@@ -87,7 +90,8 @@ impl SqliteStore {
                 .map_err(|err| format!("cannot create directory {}: {err}", parent.display()))?;
         }
         let mut writer = engine::open_writer(&options.path, options.busy_timeout)?;
-        migrations::apply(&mut writer).map_err(|err| format!("migrating {}: {err}", options.path.display()))?;
+        migrations::apply(&mut writer)
+            .map_err(|err| format!("migrating {}: {err}", options.path.display()))?;
         let engine = Engine::start(
             &options.path,
             writer,
@@ -107,13 +111,17 @@ impl SqliteStore {
 impl Store for SqliteStore {
     async fn ping(&self) -> StoreResult<()> {
         self.engine
-            .read(|connection| rows::count(connection, "SELECT count(*) FROM schema_migrations", []).map(|_| ()))
+            .read(|connection| {
+                rows::count(connection, "SELECT count(*) FROM schema_migrations", []).map(|_| ())
+            })
             .await
     }
 
     async fn server_secret(&self, name: &str) -> StoreResult<Vec<u8>> {
         let name = name.to_owned();
-        self.engine.write(move |c| tenancy::server_secret(c, &name)).await
+        self.engine
+            .write(move |c| tenancy::server_secret(c, &name))
+            .await
     }
 
     async fn count_tokens(&self) -> StoreResult<u64> {
@@ -121,47 +129,70 @@ impl Store for SqliteStore {
     }
 
     async fn create_token(&self, token: TokenToStore) -> StoreResult<Token> {
-        self.engine.write(move |c| tenancy::create_token(c, token)).await
+        self.engine
+            .write(move |c| tenancy::create_token(c, token))
+            .await
     }
 
     async fn find_token(&self, secret_digest: &str) -> StoreResult<Option<Token>> {
         let digest = secret_digest.to_owned();
-        self.engine.read(move |c| tenancy::find_token(c, &digest)).await
+        self.engine
+            .read(move |c| tenancy::find_token(c, &digest))
+            .await
     }
 
     async fn list_tokens(&self, org_id: &OrgId, page: PageRequest) -> StoreResult<Page<Token>> {
         let org_id = org_id.clone();
-        self.engine.read(move |c| tenancy::list_tokens(c, &org_id, &page)).await
+        self.engine
+            .read(move |c| tenancy::list_tokens(c, &org_id, &page))
+            .await
     }
 
     async fn revoke_token(&self, org_id: &OrgId, token_id: &TokenId) -> StoreResult<()> {
         let (org_id, token_id) = (org_id.clone(), token_id.clone());
-        self.engine.write(move |c| tenancy::revoke_token(c, &org_id, &token_id)).await
+        self.engine
+            .write(move |c| tenancy::revoke_token(c, &org_id, &token_id))
+            .await
     }
 
     async fn create_org(&self, org: NewOrg, actor: &str) -> StoreResult<Org> {
         let actor = actor.to_owned();
-        self.engine.write(move |c| tenancy::create_org(c, org, &actor)).await
+        self.engine
+            .write(move |c| tenancy::create_org(c, org, &actor))
+            .await
     }
 
     async fn get_org(&self, org_id: &OrgId) -> StoreResult<Org> {
         let org_id = org_id.clone();
-        self.engine.read(move |c| tenancy::get_org(c, &org_id)).await
+        self.engine
+            .read(move |c| tenancy::get_org(c, &org_id))
+            .await
     }
 
     async fn list_orgs(&self, only: Option<&OrgId>, page: PageRequest) -> StoreResult<Page<Org>> {
         let only = only.cloned();
-        self.engine.read(move |c| tenancy::list_orgs(c, only.as_ref(), &page)).await
+        self.engine
+            .read(move |c| tenancy::list_orgs(c, only.as_ref(), &page))
+            .await
     }
 
-    async fn create_workspace(&self, org_id: &OrgId, workspace: NewWorkspace, actor: &str) -> StoreResult<Workspace> {
+    async fn create_workspace(
+        &self,
+        org_id: &OrgId,
+        workspace: NewWorkspace,
+        actor: &str,
+    ) -> StoreResult<Workspace> {
         let (org_id, actor) = (org_id.clone(), actor.to_owned());
-        self.engine.write(move |c| tenancy::create_workspace(c, &org_id, workspace, &actor)).await
+        self.engine
+            .write(move |c| tenancy::create_workspace(c, &org_id, workspace, &actor))
+            .await
     }
 
     async fn get_workspace(&self, scope: &WorkspaceScope) -> StoreResult<Workspace> {
         let scope = scope.clone();
-        self.engine.read(move |c| tenancy::get_workspace(c, &scope)).await
+        self.engine
+            .read(move |c| tenancy::get_workspace(c, &scope))
+            .await
     }
 
     async fn list_workspaces(
@@ -176,9 +207,16 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn create_app(&self, scope: &WorkspaceScope, app: NewApp, actor: &str) -> StoreResult<App> {
+    async fn create_app(
+        &self,
+        scope: &WorkspaceScope,
+        app: NewApp,
+        actor: &str,
+    ) -> StoreResult<App> {
         let (scope, actor) = (scope.clone(), actor.to_owned());
-        self.engine.write(move |c| apps::create_app(c, &scope, app, &actor)).await
+        self.engine
+            .write(move |c| apps::create_app(c, &scope, app, &actor))
+            .await
     }
 
     async fn get_app(&self, scope: &AppScope) -> StoreResult<App> {
@@ -188,20 +226,31 @@ impl Store for SqliteStore {
 
     async fn list_apps(&self, scope: &WorkspaceScope, page: PageRequest) -> StoreResult<Page<App>> {
         let scope = scope.clone();
-        self.engine.read(move |c| apps::list_apps(c, &scope, &page)).await
+        self.engine
+            .read(move |c| apps::list_apps(c, &scope, &page))
+            .await
     }
 
     async fn update_app(&self, scope: &AppScope, patch: AppPatch) -> StoreResult<App> {
         let scope = scope.clone();
-        self.engine.write(move |c| apps::update_app(c, &scope, patch)).await
+        self.engine
+            .write(move |c| apps::update_app(c, &scope, patch))
+            .await
     }
 
     async fn delete_app(&self, scope: &AppScope) -> StoreResult<()> {
         let scope = scope.clone();
-        self.engine.write(move |c| apps::delete_app(c, &scope)).await
+        self.engine
+            .write(move |c| apps::delete_app(c, &scope))
+            .await
     }
 
-    async fn create_endpoint(&self, scope: &AppScope, endpoint: NewEndpoint, actor: &str) -> StoreResult<Endpoint> {
+    async fn create_endpoint(
+        &self,
+        scope: &AppScope,
+        endpoint: NewEndpoint,
+        actor: &str,
+    ) -> StoreResult<Endpoint> {
         let (scope, actor, limits) = (scope.clone(), actor.to_owned(), self.limits);
         self.engine
             .write(move |c| draft::create_endpoint(c, &limits, &scope, endpoint, &actor))
@@ -210,12 +259,20 @@ impl Store for SqliteStore {
 
     async fn get_endpoint(&self, scope: &AppScope, id: &EndpointId) -> StoreResult<Endpoint> {
         let (scope, id) = (scope.clone(), id.clone());
-        self.engine.read(move |c| draft::get_endpoint(c, &scope, &id)).await
+        self.engine
+            .read(move |c| draft::get_endpoint(c, &scope, &id))
+            .await
     }
 
-    async fn list_endpoints(&self, scope: &AppScope, page: PageRequest) -> StoreResult<Page<Endpoint>> {
+    async fn list_endpoints(
+        &self,
+        scope: &AppScope,
+        page: PageRequest,
+    ) -> StoreResult<Page<Endpoint>> {
         let scope = scope.clone();
-        self.engine.read(move |c| draft::list_endpoints(c, &scope, &page)).await
+        self.engine
+            .read(move |c| draft::list_endpoints(c, &scope, &page))
+            .await
     }
 
     async fn update_endpoint(
@@ -233,7 +290,9 @@ impl Store for SqliteStore {
 
     async fn delete_endpoint(&self, scope: &AppScope, id: &EndpointId) -> StoreResult<()> {
         let (scope, id) = (scope.clone(), id.clone());
-        self.engine.write(move |c| draft::delete_endpoint(c, &scope, &id)).await
+        self.engine
+            .write(move |c| draft::delete_endpoint(c, &scope, &id))
+            .await
     }
 
     async fn create_augmentation(
@@ -248,14 +307,26 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn get_augmentation(&self, scope: &AppScope, id: &AugmentationId) -> StoreResult<Augmentation> {
+    async fn get_augmentation(
+        &self,
+        scope: &AppScope,
+        id: &AugmentationId,
+    ) -> StoreResult<Augmentation> {
         let (scope, id) = (scope.clone(), id.clone());
-        self.engine.read(move |c| draft::get_augmentation(c, &scope, &id)).await
+        self.engine
+            .read(move |c| draft::get_augmentation(c, &scope, &id))
+            .await
     }
 
-    async fn list_augmentations(&self, scope: &AppScope, page: PageRequest) -> StoreResult<Page<Augmentation>> {
+    async fn list_augmentations(
+        &self,
+        scope: &AppScope,
+        page: PageRequest,
+    ) -> StoreResult<Page<Augmentation>> {
         let scope = scope.clone();
-        self.engine.read(move |c| draft::list_augmentations(c, &scope, &page)).await
+        self.engine
+            .read(move |c| draft::list_augmentations(c, &scope, &page))
+            .await
     }
 
     async fn update_augmentation(
@@ -273,29 +344,46 @@ impl Store for SqliteStore {
 
     async fn delete_augmentation(&self, scope: &AppScope, id: &AugmentationId) -> StoreResult<()> {
         let (scope, id) = (scope.clone(), id.clone());
-        self.engine.write(move |c| draft::delete_augmentation(c, &scope, &id)).await
+        self.engine
+            .write(move |c| draft::delete_augmentation(c, &scope, &id))
+            .await
     }
 
-    async fn create_release(&self, scope: &AppScope, release: NewRelease, actor: &str) -> StoreResult<ReleaseDetail> {
+    async fn create_release(
+        &self,
+        scope: &AppScope,
+        release: NewRelease,
+        actor: &str,
+    ) -> StoreResult<ReleaseDetail> {
         let (scope, actor) = (scope.clone(), actor.to_owned());
         self.engine
             .write(move |c| releases::create_release(c, &scope, release, &actor))
             .await
     }
 
-    async fn list_releases(&self, scope: &AppScope, query: ReleaseQuery) -> StoreResult<ReleasePage> {
+    async fn list_releases(
+        &self,
+        scope: &AppScope,
+        query: ReleaseQuery,
+    ) -> StoreResult<ReleasePage> {
         let scope = scope.clone();
-        self.engine.read(move |c| releases::list_releases(c, &scope, &query)).await
+        self.engine
+            .read(move |c| releases::list_releases(c, &scope, &query))
+            .await
     }
 
     async fn get_release(&self, scope: &AppScope, id: &ReleaseId) -> StoreResult<ReleaseDetail> {
         let (scope, id) = (scope.clone(), id.clone());
-        self.engine.read(move |c| releases::get_release(c, &scope, &id)).await
+        self.engine
+            .read(move |c| releases::get_release(c, &scope, &id))
+            .await
     }
 
     async fn get_active_release(&self, scope: &AppScope) -> StoreResult<Option<ReleaseDetail>> {
         let scope = scope.clone();
-        self.engine.read(move |c| releases::get_active_release(c, &scope)).await
+        self.engine
+            .read(move |c| releases::get_active_release(c, &scope))
+            .await
     }
 
     async fn activate_release(
@@ -311,25 +399,40 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn archive_release(&self, scope: &AppScope, id: &ReleaseId) -> StoreResult<ReleaseSummary> {
+    async fn archive_release(
+        &self,
+        scope: &AppScope,
+        id: &ReleaseId,
+    ) -> StoreResult<ReleaseSummary> {
         let (scope, id) = (scope.clone(), id.clone());
-        self.engine.write(move |c| releases::archive_release(c, &scope, &id)).await
+        self.engine
+            .write(move |c| releases::archive_release(c, &scope, &id))
+            .await
     }
 
     async fn delete_release(&self, scope: &AppScope, id: &ReleaseId) -> StoreResult<()> {
         let (scope, id) = (scope.clone(), id.clone());
-        self.engine.write(move |c| releases::delete_release(c, &scope, &id)).await
+        self.engine
+            .write(move |c| releases::delete_release(c, &scope, &id))
+            .await
     }
 
-    async fn list_activations(&self, scope: &AppScope, page: PageRequest) -> StoreResult<Page<Activation>> {
+    async fn list_activations(
+        &self,
+        scope: &AppScope,
+        page: PageRequest,
+    ) -> StoreResult<Page<Activation>> {
         let scope = scope.clone();
-        self.engine.read(move |c| releases::list_activations(c, &scope, &page)).await
+        self.engine
+            .read(move |c| releases::list_activations(c, &scope, &page))
+            .await
     }
 }
 
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SqliteStore").field("limits", &self.limits).finish_non_exhaustive()
+        f.debug_struct("SqliteStore")
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
     }
 }
-

@@ -4,11 +4,8 @@
 use rusqlite::{Connection, params};
 
 /// `(version, name, sql)`, in the order they apply.
-pub const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "initial",
-    include_str!("../migrations/0001_initial.sql"),
-)];
+pub const MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "initial", include_str!("../migrations/0001_initial.sql"))];
 
 /// Applies every migration not yet recorded, each in its own transaction. Returns
 /// the versions it applied.
@@ -22,7 +19,8 @@ pub fn apply(connection: &mut Connection) -> rusqlite::Result<Vec<i64>> {
     )?;
     let mut applied = Vec::new();
     for (version, name, sql) in MIGRATIONS {
-        let transaction = connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let transaction =
+            connection.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let done: bool = transaction.query_row(
             "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = ?1)",
             [version],

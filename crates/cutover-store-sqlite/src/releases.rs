@@ -5,13 +5,15 @@
 use cutover_domain::draft::NewRelease;
 use cutover_domain::lifecycle::{self, ActivationPlan, ArchivePlan, ReleaseFacts};
 use cutover_domain::model::{
-    Activation, ActivationAction, Augmentation, Endpoint, ReleaseDetail, ReleaseStatus, ReleaseSummary,
+    Activation, ActivationAction, Augmentation, Endpoint, ReleaseDetail, ReleaseStatus,
+    ReleaseSummary,
 };
 use cutover_domain::snapshot::{Snapshot, change_log};
 use cutover_domain::values::ReleaseTag;
 use cutover_domain::{AppId, OrgId, ReleaseId, Timestamp, WorkspaceId};
 use cutover_store::{
-    ActivationOutcome, AppScope, Page, PageRequest, ReleasePage, ReleaseQuery, StoreError, StoreResult,
+    ActivationOutcome, AppScope, Page, PageRequest, ReleasePage, ReleaseQuery, StoreError,
+    StoreResult,
 };
 use rusqlite::{Connection, Row, params};
 use serde::{Deserialize, Serialize};
@@ -61,7 +63,11 @@ fn facts(summary: &ReleaseSummary) -> ReleaseFacts {
     }
 }
 
-fn summary(connection: &Connection, scope: &AppScope, id: &ReleaseId) -> StoreResult<ReleaseSummary> {
+fn summary(
+    connection: &Connection,
+    scope: &AppScope,
+    id: &ReleaseId,
+) -> StoreResult<ReleaseSummary> {
     optional(
         connection,
         &format!("SELECT {SUMMARY_COLUMNS} FROM releases WHERE release_id = ?1 AND app_id = ?2"),
@@ -108,7 +114,11 @@ fn detail(connection: &Connection, scope: &AppScope, id: &ReleaseId) -> StoreRes
     })
 }
 
-fn tag_taken(connection: &Connection, scope: &AppScope, tag: &ReleaseTag) -> StoreResult<Option<StoreError>> {
+fn tag_taken(
+    connection: &Connection,
+    scope: &AppScope,
+    tag: &ReleaseTag,
+) -> StoreResult<Option<StoreError>> {
     let existing = optional(
         connection,
         "SELECT release_id, release_number FROM releases WHERE app_id = ?1 AND release_tag = ?2",
@@ -208,12 +218,22 @@ pub(crate) fn create_release(
             }
         })?;
     if new.activate {
-        activate_release(connection, scope, &release_id, ActivationAction::Activate, actor)?;
+        activate_release(
+            connection,
+            scope,
+            &release_id,
+            ActivationAction::Activate,
+            actor,
+        )?;
     }
     detail(connection, scope, &release_id)
 }
 
-pub(crate) fn list_releases(connection: &Connection, scope: &AppScope, query: &ReleaseQuery) -> StoreResult<ReleasePage> {
+pub(crate) fn list_releases(
+    connection: &Connection,
+    scope: &AppScope,
+    query: &ReleaseQuery,
+) -> StoreResult<ReleasePage> {
     require_app(connection, scope)?;
     let mut releases = all(
         connection,
@@ -241,7 +261,8 @@ pub(crate) fn list_releases(connection: &Connection, scope: &AppScope, query: &R
         "SELECT count(*) FROM releases WHERE app_id = ?1 AND (?2 OR status != 'archived')",
         params![scope.app_id.as_str(), query.include_archived],
     )?;
-    let active_release_id = active_summary(connection, &scope.app_id)?.map(|release| release.release_id);
+    let active_release_id =
+        active_summary(connection, &scope.app_id)?.map(|release| release.release_id);
     Ok(ReleasePage {
         releases,
         total,
@@ -250,12 +271,19 @@ pub(crate) fn list_releases(connection: &Connection, scope: &AppScope, query: &R
     })
 }
 
-pub(crate) fn get_release(connection: &Connection, scope: &AppScope, id: &ReleaseId) -> StoreResult<ReleaseDetail> {
+pub(crate) fn get_release(
+    connection: &Connection,
+    scope: &AppScope,
+    id: &ReleaseId,
+) -> StoreResult<ReleaseDetail> {
     require_app(connection, scope)?;
     detail(connection, scope, id)
 }
 
-pub(crate) fn get_active_release(connection: &Connection, scope: &AppScope) -> StoreResult<Option<ReleaseDetail>> {
+pub(crate) fn get_active_release(
+    connection: &Connection,
+    scope: &AppScope,
+) -> StoreResult<Option<ReleaseDetail>> {
     require_app(connection, scope)?;
     match active_summary(connection, &scope.app_id)? {
         Some(active) => detail(connection, scope, &active.release_id).map(Some),
@@ -273,7 +301,8 @@ pub(crate) fn activate_release(
     require_app(connection, scope)?;
     let target = summary(connection, scope, id)?;
     let active = active_summary(connection, &scope.app_id)?;
-    let plan = lifecycle::plan_activation(action, &facts(&target), active.as_ref().map(facts).as_ref())?;
+    let plan =
+        lifecycle::plan_activation(action, &facts(&target), active.as_ref().map(facts).as_ref())?;
     let ActivationPlan::Switch { replaced } = plan else {
         return Ok(ActivationOutcome {
             previous_active_release_id: Some(target.release_id.clone()),
@@ -284,7 +313,10 @@ pub(crate) fn activate_release(
     let now = Timestamp::now();
     if let Some(replaced) = &replaced {
         connection
-            .execute("UPDATE releases SET status = 'archived' WHERE release_id = ?1", [replaced.as_str()])
+            .execute(
+                "UPDATE releases SET status = 'archived' WHERE release_id = ?1",
+                [replaced.as_str()],
+            )
             .map_err(from_sqlite)?;
     }
     connection
@@ -314,21 +346,32 @@ pub(crate) fn activate_release(
     })
 }
 
-pub(crate) fn archive_release(connection: &Connection, scope: &AppScope, id: &ReleaseId) -> StoreResult<ReleaseSummary> {
+pub(crate) fn archive_release(
+    connection: &Connection,
+    scope: &AppScope,
+    id: &ReleaseId,
+) -> StoreResult<ReleaseSummary> {
     require_app(connection, scope)?;
     let target = summary(connection, scope, id)?;
     match lifecycle::plan_archive(&facts(&target))? {
         ArchivePlan::AlreadyArchived => Ok(target),
         ArchivePlan::Archive => {
             connection
-                .execute("UPDATE releases SET status = 'archived' WHERE release_id = ?1", [id.as_str()])
+                .execute(
+                    "UPDATE releases SET status = 'archived' WHERE release_id = ?1",
+                    [id.as_str()],
+                )
                 .map_err(from_sqlite)?;
             summary(connection, scope, id)
         }
     }
 }
 
-pub(crate) fn delete_release(connection: &Connection, scope: &AppScope, id: &ReleaseId) -> StoreResult<()> {
+pub(crate) fn delete_release(
+    connection: &Connection,
+    scope: &AppScope,
+    id: &ReleaseId,
+) -> StoreResult<()> {
     require_app(connection, scope)?;
     let target = summary(connection, scope, id)?;
     lifecycle::check_delete(&facts(&target))?;
@@ -338,7 +381,11 @@ pub(crate) fn delete_release(connection: &Connection, scope: &AppScope, id: &Rel
     Ok(())
 }
 
-pub(crate) fn list_activations(connection: &Connection, scope: &AppScope, page: &PageRequest) -> StoreResult<Page<Activation>> {
+pub(crate) fn list_activations(
+    connection: &Connection,
+    scope: &AppScope,
+    page: &PageRequest,
+) -> StoreResult<Page<Activation>> {
     require_app(connection, scope)?;
     let after: i64 = after_key(page).parse().unwrap_or(0);
     let items = all(
@@ -351,13 +398,21 @@ pub(crate) fn list_activations(connection: &Connection, scope: &AppScope, page: 
             Ok(Activation {
                 sequence: row.get(0)?,
                 release_id: ReleaseId::from_trusted(row.get(1)?),
-                replaced_release_id: row.get::<_, Option<String>>(2)?.map(ReleaseId::from_trusted),
+                replaced_release_id: row
+                    .get::<_, Option<String>>(2)?
+                    .map(ReleaseId::from_trusted),
                 action: ActivationAction::parse(&action).unwrap_or(ActivationAction::Activate),
                 actor: row.get(4)?,
                 at: Timestamp::from_micros(row.get(5)?),
             })
         },
     )?;
-    let total = count(connection, "SELECT count(*) FROM activations WHERE app_id = ?1", [scope.app_id.as_str()])?;
-    Ok(into_page(items, page, total, |activation| activation.sequence.to_string()))
+    let total = count(
+        connection,
+        "SELECT count(*) FROM activations WHERE app_id = ?1",
+        [scope.app_id.as_str()],
+    )?;
+    Ok(into_page(items, page, total, |activation| {
+        activation.sequence.to_string()
+    }))
 }

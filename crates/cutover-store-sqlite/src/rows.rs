@@ -37,7 +37,8 @@ pub(crate) fn all<T>(
 ) -> StoreResult<Vec<T>> {
     let mut statement = connection.prepare_cached(sql).map_err(from_sqlite)?;
     let rows = statement.query_map(params, map).map_err(from_sqlite)?;
-    rows.collect::<rusqlite::Result<Vec<T>>>().map_err(from_sqlite)
+    rows.collect::<rusqlite::Result<Vec<T>>>()
+        .map_err(from_sqlite)
 }
 
 pub(crate) fn count(connection: &Connection, sql: &str, params: impl Params) -> StoreResult<u64> {

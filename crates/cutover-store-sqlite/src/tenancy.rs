@@ -159,10 +159,15 @@ pub(crate) fn create_workspace(
     Ok(workspace)
 }
 
-pub(crate) fn get_workspace(connection: &Connection, scope: &WorkspaceScope) -> StoreResult<Workspace> {
+pub(crate) fn get_workspace(
+    connection: &Connection,
+    scope: &WorkspaceScope,
+) -> StoreResult<Workspace> {
     optional(
         connection,
-        &format!("SELECT {WORKSPACE_COLUMNS} FROM workspaces WHERE workspace_id = ?1 AND org_id = ?2"),
+        &format!(
+            "SELECT {WORKSPACE_COLUMNS} FROM workspaces WHERE workspace_id = ?1 AND org_id = ?2"
+        ),
         [scope.workspace_id.as_str(), scope.org_id.as_str()],
         workspace_from_row,
     )?
@@ -177,7 +182,8 @@ pub(crate) fn list_workspaces(
 ) -> StoreResult<Page<Workspace>> {
     get_org(connection, org_id)?;
     let only = only.map(|ids| to_json(&ids)).transpose()?;
-    let filter = "org_id = ?1 AND (?2 IS NULL OR workspace_id IN (SELECT value FROM json_each(?2)))";
+    let filter =
+        "org_id = ?1 AND (?2 IS NULL OR workspace_id IN (SELECT value FROM json_each(?2)))";
     let items = all(
         connection,
         &format!(
@@ -192,7 +198,9 @@ pub(crate) fn list_workspaces(
         &format!("SELECT count(*) FROM workspaces WHERE {filter}"),
         params![org_id.as_str(), only],
     )?;
-    Ok(into_page(items, page, total, |ws| ws.workspace_id.to_string()))
+    Ok(into_page(items, page, total, |ws| {
+        ws.workspace_id.to_string()
+    }))
 }
 
 const TOKEN_COLUMNS: &str = "token_id, org_id, name, prefix, permissions, workspace_ids, expires_at, \
@@ -218,7 +226,9 @@ fn token_row(row: &Row<'_>) -> rusqlite::Result<(Token, String, Option<String>)>
     ))
 }
 
-fn finish_token((mut token, permissions, workspaces): (Token, String, Option<String>)) -> StoreResult<Token> {
+fn finish_token(
+    (mut token, permissions, workspaces): (Token, String, Option<String>),
+) -> StoreResult<Token> {
     token.permissions = from_json_text(&permissions)?;
     token.workspace_ids = workspaces.as_deref().map(from_json_text).transpose()?;
     Ok(token)
@@ -299,21 +309,34 @@ pub(crate) fn list_tokens(
         params![org_id.as_str(), after_key(page), page.limit + 1],
         token_row,
     )?;
-    let items = rows.into_iter().map(finish_token).collect::<StoreResult<Vec<_>>>()?;
+    let items = rows
+        .into_iter()
+        .map(finish_token)
+        .collect::<StoreResult<Vec<_>>>()?;
     let total = count(
         connection,
         "SELECT count(*) FROM tokens WHERE org_id = ?1 AND revoked_at IS NULL",
         [org_id.as_str()],
     )?;
-    Ok(into_page(items, page, total, |token| token.token_id.to_string()))
+    Ok(into_page(items, page, total, |token| {
+        token.token_id.to_string()
+    }))
 }
 
-pub(crate) fn revoke_token(connection: &Connection, org_id: &OrgId, token_id: &TokenId) -> StoreResult<()> {
+pub(crate) fn revoke_token(
+    connection: &Connection,
+    org_id: &OrgId,
+    token_id: &TokenId,
+) -> StoreResult<()> {
     let changed = connection
         .execute(
             "UPDATE tokens SET revoked_at = ?3
              WHERE token_id = ?1 AND org_id = ?2 AND revoked_at IS NULL",
-            params![token_id.as_str(), org_id.as_str(), Timestamp::now().as_micros()],
+            params![
+                token_id.as_str(),
+                org_id.as_str(),
+                Timestamp::now().as_micros()
+            ],
         )
         .map_err(from_sqlite)?;
     if changed == 0 {

@@ -95,8 +95,12 @@ pub trait Store: Send + Sync + 'static {
         page: PageRequest,
     ) -> StoreResult<Page<Workspace>>;
 
-    async fn create_app(&self, scope: &WorkspaceScope, app: NewApp, actor: &str)
-    -> StoreResult<App>;
+    async fn create_app(
+        &self,
+        scope: &WorkspaceScope,
+        app: NewApp,
+        actor: &str,
+    ) -> StoreResult<App>;
     async fn get_app(&self, scope: &AppScope) -> StoreResult<App>;
     async fn list_apps(&self, scope: &WorkspaceScope, page: PageRequest) -> StoreResult<Page<App>>;
     async fn update_app(&self, scope: &AppScope, patch: AppPatch) -> StoreResult<App>;
@@ -149,8 +153,7 @@ pub trait Store: Send + Sync + 'static {
         actor: &str,
     ) -> StoreResult<Augmentation>;
     /// Refused while an endpoint uses the augmentation.
-    async fn delete_augmentation(&self, scope: &AppScope, id: &AugmentationId)
-    -> StoreResult<()>;
+    async fn delete_augmentation(&self, scope: &AppScope, id: &AugmentationId) -> StoreResult<()>;
 
     /// Snapshots the draft into a new release (and activates it when asked), atomically.
     async fn create_release(
@@ -159,8 +162,11 @@ pub trait Store: Send + Sync + 'static {
         release: NewRelease,
         actor: &str,
     ) -> StoreResult<ReleaseDetail>;
-    async fn list_releases(&self, scope: &AppScope, query: ReleaseQuery)
-    -> StoreResult<ReleasePage>;
+    async fn list_releases(
+        &self,
+        scope: &AppScope,
+        query: ReleaseQuery,
+    ) -> StoreResult<ReleasePage>;
     async fn get_release(&self, scope: &AppScope, id: &ReleaseId) -> StoreResult<ReleaseDetail>;
     async fn get_active_release(&self, scope: &AppScope) -> StoreResult<Option<ReleaseDetail>>;
     /// Activates or rolls back to `id`, archiving the release it replaces and
@@ -172,8 +178,11 @@ pub trait Store: Send + Sync + 'static {
         action: ActivationAction,
         actor: &str,
     ) -> StoreResult<ActivationOutcome>;
-    async fn archive_release(&self, scope: &AppScope, id: &ReleaseId)
-    -> StoreResult<ReleaseSummary>;
+    async fn archive_release(
+        &self,
+        scope: &AppScope,
+        id: &ReleaseId,
+    ) -> StoreResult<ReleaseSummary>;
     async fn delete_release(&self, scope: &AppScope, id: &ReleaseId) -> StoreResult<()>;
     /// The activation history, oldest first.
     async fn list_activations(

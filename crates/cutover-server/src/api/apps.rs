@@ -43,7 +43,11 @@ pub async fn list_apps(
     Ok(page_body(&state, "apps", scope.workspace_id.as_str(), apps))
 }
 
-pub async fn get_app(State(state): State<Arc<AppState>>, caller: Caller, ids: PathIds) -> ApiResult<Json<App>> {
+pub async fn get_app(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    ids: PathIds,
+) -> ApiResult<Json<App>> {
     let scope = ids.app_scope()?;
     caller.authorize_app(Operation::AppsGet, &scope)?;
     Ok(Json(state.store.get_app(&scope).await?))
@@ -61,7 +65,11 @@ pub async fn update_app(
     Ok(Json(state.store.update_app(&scope, patch).await?))
 }
 
-pub async fn delete_app(State(state): State<Arc<AppState>>, caller: Caller, ids: PathIds) -> ApiResult<Json<Value>> {
+pub async fn delete_app(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    ids: PathIds,
+) -> ApiResult<Json<Value>> {
     let scope = ids.app_scope()?;
     caller.authorize_app(Operation::AppsDelete, &scope)?;
     state.store.delete_app(&scope).await?;

@@ -26,7 +26,10 @@ pub async fn create_endpoint(
     let scope = ids.app_scope()?;
     caller.authorize_app(Operation::EndpointsCreate, &scope)?;
     let new = inputs::new_endpoint(&body.object()?, &state.limits)?;
-    let endpoint = state.store.create_endpoint(&scope, new, &caller.actor()).await?;
+    let endpoint = state
+        .store
+        .create_endpoint(&scope, new, &caller.actor())
+        .await?;
     Ok(created(&uri, endpoint.endpoint_id.as_str(), &endpoint))
 }
 
@@ -40,13 +43,24 @@ pub async fn list_endpoints(
     caller.authorize_app(Operation::EndpointsList, &scope)?;
     let page = page_request(&state, &query, "endpoints", scope.app_id.as_str())?;
     let endpoints = state.store.list_endpoints(&scope, page).await?;
-    Ok(page_body(&state, "endpoints", scope.app_id.as_str(), endpoints))
+    Ok(page_body(
+        &state,
+        "endpoints",
+        scope.app_id.as_str(),
+        endpoints,
+    ))
 }
 
-pub async fn get_endpoint(State(state): State<Arc<AppState>>, caller: Caller, ids: PathIds) -> ApiResult<Json<Endpoint>> {
+pub async fn get_endpoint(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    ids: PathIds,
+) -> ApiResult<Json<Endpoint>> {
     let scope = ids.app_scope()?;
     caller.authorize_app(Operation::EndpointsGet, &scope)?;
-    Ok(Json(state.store.get_endpoint(&scope, ids.endpoint()?).await?))
+    Ok(Json(
+        state.store.get_endpoint(&scope, ids.endpoint()?).await?,
+    ))
 }
 
 pub async fn update_endpoint(
@@ -65,7 +79,11 @@ pub async fn update_endpoint(
     Ok(Json(endpoint))
 }
 
-pub async fn delete_endpoint(State(state): State<Arc<AppState>>, caller: Caller, ids: PathIds) -> ApiResult<Json<Value>> {
+pub async fn delete_endpoint(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    ids: PathIds,
+) -> ApiResult<Json<Value>> {
     let scope = ids.app_scope()?;
     caller.authorize_app(Operation::EndpointsDelete, &scope)?;
     state.store.delete_endpoint(&scope, ids.endpoint()?).await?;
@@ -82,8 +100,15 @@ pub async fn create_augmentation(
     let scope = ids.app_scope()?;
     caller.authorize_app(Operation::AugmentationsCreate, &scope)?;
     let new = inputs::new_augmentation(&body.object()?, &state.limits)?;
-    let augmentation = state.store.create_augmentation(&scope, new, &caller.actor()).await?;
-    Ok(created(&uri, augmentation.augmentation_id.as_str(), &augmentation))
+    let augmentation = state
+        .store
+        .create_augmentation(&scope, new, &caller.actor())
+        .await?;
+    Ok(created(
+        &uri,
+        augmentation.augmentation_id.as_str(),
+        &augmentation,
+    ))
 }
 
 pub async fn list_augmentations(
@@ -96,7 +121,12 @@ pub async fn list_augmentations(
     caller.authorize_app(Operation::AugmentationsList, &scope)?;
     let page = page_request(&state, &query, "augmentations", scope.app_id.as_str())?;
     let augmentations = state.store.list_augmentations(&scope, page).await?;
-    Ok(page_body(&state, "augmentations", scope.app_id.as_str(), augmentations))
+    Ok(page_body(
+        &state,
+        "augmentations",
+        scope.app_id.as_str(),
+        augmentations,
+    ))
 }
 
 pub async fn get_augmentation(
@@ -106,7 +136,12 @@ pub async fn get_augmentation(
 ) -> ApiResult<Json<Augmentation>> {
     let scope = ids.app_scope()?;
     caller.authorize_app(Operation::AugmentationsGet, &scope)?;
-    Ok(Json(state.store.get_augmentation(&scope, ids.augmentation()?).await?))
+    Ok(Json(
+        state
+            .store
+            .get_augmentation(&scope, ids.augmentation()?)
+            .await?,
+    ))
 }
 
 pub async fn update_augmentation(
@@ -132,6 +167,9 @@ pub async fn delete_augmentation(
 ) -> ApiResult<Json<Value>> {
     let scope = ids.app_scope()?;
     caller.authorize_app(Operation::AugmentationsDelete, &scope)?;
-    state.store.delete_augmentation(&scope, ids.augmentation()?).await?;
+    state
+        .store
+        .delete_augmentation(&scope, ids.augmentation()?)
+        .await?;
     Ok(deleted())
 }

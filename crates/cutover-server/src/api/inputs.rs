@@ -2,16 +2,16 @@
 //! problem of its body at once (as one 422), or returns a value that is valid.
 
 use cutover_domain::draft::{
-    AppPatch, AugmentationPatch, EndpointPatch, NewApp, NewAugmentation, NewEndpoint, NewOrg, NewRelease,
-    NewWorkspace,
+    AppPatch, AugmentationPatch, EndpointPatch, NewApp, NewAugmentation, NewEndpoint, NewOrg,
+    NewRelease, NewWorkspace,
 };
 use cutover_domain::limits::Limits;
 use cutover_domain::model::{Stage, Step};
 use cutover_domain::permission::{Role, expand_grant};
 use cutover_domain::token::NewToken;
 use cutover_domain::values::{
-    EndpointType, ExecutionMode, HttpMethod, ReleaseTag, StepType, Violation, parse_description, parse_endpoint_path,
-    parse_label, parse_name, parse_slug, slug_from_name,
+    EndpointType, ExecutionMode, HttpMethod, ReleaseTag, StepType, Violation, parse_description,
+    parse_endpoint_path, parse_label, parse_name, parse_slug, slug_from_name,
 };
 use cutover_domain::{AugmentationId, Timestamp, WorkspaceId};
 use serde_json::{Map, Value};
@@ -37,13 +37,13 @@ pub fn new_org(body: &Map<String, Value>, limits: &Limits) -> ApiResult<NewOrg> 
     let mut fields = Fields::body(body);
     let name = fields.required("name", |t| parse_name(t, limits));
     let slug = fields.optional("slug", parse_slug);
-    if let (Some(name), Some(None)) = (&name, &slug) {
-        if slug_from_name(name).is_empty() {
-            let issue = Issue::missing(fields.loc("slug"), Value::Object(body.clone()));
-            let mut issue = issue;
-            issue.msg = "Field required: the name has no letters or digits to derive a slug from".into();
-            fields.push(issue);
-        }
+    if let (Some(name), Some(None)) = (&name, &slug)
+        && slug_from_name(name).is_empty()
+    {
+        let mut issue = Issue::missing(fields.loc("slug"), Value::Object(body.clone()));
+        issue.msg =
+            "Field required: the name has no letters or digits to derive a slug from".into();
+        fields.push(issue);
     }
     fields.finish()?;
     let name = present(name)?;
@@ -193,7 +193,9 @@ fn stages(fields: &mut Fields<'_>, limits: &Limits) -> Option<Option<Vec<Stage>>
         let steps = match stage_fields.array("steps") {
             Some(Some(steps)) => {
                 let loc = stage_fields.loc("steps");
-                each_object(stage_fields, loc, steps, |step_fields| step(step_fields, limits))
+                each_object(stage_fields, loc, steps, |step_fields| {
+                    step(step_fields, limits)
+                })
             }
             Some(None) => Some(Vec::new()),
             None => None,
@@ -217,8 +219,15 @@ fn tags(fields: &mut Fields<'_>, limits: &Limits) -> Option<Option<Vec<String>>>
         let mut loc = fields.loc("tags");
         loc.push(index.into());
         let outcome = match item {
-            Value::String(text) => parse_label(text, limits).map_err(|v| Issue::from_violation(loc, v, item.clone())),
-            other => Err(Issue::new(loc, "string_type", "Input should be a valid string", other.clone())),
+            Value::String(text) => {
+                parse_label(text, limits).map_err(|v| Issue::from_violation(loc, v, item.clone()))
+            }
+            other => Err(Issue::new(
+                loc,
+                "string_type",
+                "Input should be a valid string",
+                other.clone(),
+            )),
         };
         match outcome {
             Ok(tag) => parsed.push(tag),
@@ -248,7 +257,10 @@ pub fn new_augmentation(body: &Map<String, Value>, limits: &Limits) -> ApiResult
     })
 }
 
-pub fn augmentation_patch(body: &Map<String, Value>, limits: &Limits) -> ApiResult<AugmentationPatch> {
+pub fn augmentation_patch(
+    body: &Map<String, Value>,
+    limits: &Limits,
+) -> ApiResult<AugmentationPatch> {
     let mut fields = Fields::body(body);
     let name = fields.optional("name", |t| parse_name(t, limits));
     let description = fields.nullable("description", |t| parse_description(t, limits));
@@ -291,7 +303,12 @@ fn grant_words(fields: &mut Fields<'_>) -> Option<Option<Vec<String>>> {
             Value::String(word) => expand_grant(word)
                 .map(|_| word.clone())
                 .map_err(|v| Issue::from_violation(loc, v, item.clone())),
-            other => Err(Issue::new(loc, "string_type", "Input should be a valid string", other.clone())),
+            other => Err(Issue::new(
+                loc,
+                "string_type",
+                "Input should be a valid string",
+                other.clone(),
+            )),
         };
         match outcome {
             Ok(word) if !words.contains(&word) => words.push(word),
@@ -316,8 +333,15 @@ fn workspace_ids(fields: &mut Fields<'_>) -> Option<Option<Vec<WorkspaceId>>> {
         let mut loc = fields.loc("workspace_ids");
         loc.push(index.into());
         let outcome = match item {
-            Value::String(text) => workspace_id(text).map_err(|v| Issue::from_violation(loc, v, item.clone())),
-            other => Err(Issue::new(loc, "string_type", "Input should be a valid string", other.clone())),
+            Value::String(text) => {
+                workspace_id(text).map_err(|v| Issue::from_violation(loc, v, item.clone()))
+            }
+            other => Err(Issue::new(
+                loc,
+                "string_type",
+                "Input should be a valid string",
+                other.clone(),
+            )),
         };
         match outcome {
             Ok(id) if !ids.contains(&id) => ids.push(id),
@@ -342,7 +366,9 @@ pub fn new_token(body: &Map<String, Value>, limits: &Limits) -> ApiResult<NewTok
         let at = Timestamp::parse_rfc3339(text)
             .ok_or_else(|| Violation::Invalid("expires_at must be an RFC 3339 timestamp".into()))?;
         if at <= now {
-            return Err(Violation::Invalid("expires_at must be in the future".into()));
+            return Err(Violation::Invalid(
+                "expires_at must be in the future".into(),
+            ));
         }
         Ok(at)
     });

@@ -21,7 +21,7 @@ use serde_json::Value;
 
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::QueryParams;
-use crate::http::pagination::list_envelope;
+use crate::http::pagination::{invalid_cursor, list_envelope};
 use crate::state::AppState;
 
 /// Every route of the service.
@@ -37,11 +37,17 @@ pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/healthz", allow(GET, get(health::healthz)))
         .route("/readyz", allow(GET, get(health::readyz)))
-        .route("/v1/orgs", allow(GET_POST, get(tenancy::list_orgs).post(tenancy::create_org)))
+        .route(
+            "/v1/orgs",
+            allow(GET_POST, get(tenancy::list_orgs).post(tenancy::create_org)),
+        )
         .route("/v1/orgs/{org_id}", allow(GET, get(tenancy::get_org)))
         .route(
             "/v1/orgs/{org_id}/tokens",
-            allow(GET_POST, get(tenancy::list_tokens).post(tenancy::create_token)),
+            allow(
+                GET_POST,
+                get(tenancy::list_tokens).post(tenancy::create_token),
+            ),
         )
         .route(
             "/v1/orgs/{org_id}/tokens/{token_id}",
@@ -49,28 +55,47 @@ pub fn routes() -> Router<Arc<AppState>> {
         )
         .route(
             "/v1/orgs/{org_id}/workspaces",
-            allow(GET_POST, get(tenancy::list_workspaces).post(tenancy::create_workspace)),
+            allow(
+                GET_POST,
+                get(tenancy::list_workspaces).post(tenancy::create_workspace),
+            ),
         )
         .route(WS, allow(GET, get(tenancy::get_workspace)))
-        .route(&format!("{WS}/apps"), allow(GET_POST, get(apps::list_apps).post(apps::create_app)))
+        .route(
+            &format!("{WS}/apps"),
+            allow(GET_POST, get(apps::list_apps).post(apps::create_app)),
+        )
         .route(
             APP,
-            allow(GET_PATCH_DELETE, get(apps::get_app).patch(apps::update_app).delete(apps::delete_app)),
+            allow(
+                GET_PATCH_DELETE,
+                get(apps::get_app)
+                    .patch(apps::update_app)
+                    .delete(apps::delete_app),
+            ),
         )
         .route(
             &format!("{APP}/endpoints"),
-            allow(GET_POST, get(draft::list_endpoints).post(draft::create_endpoint)),
+            allow(
+                GET_POST,
+                get(draft::list_endpoints).post(draft::create_endpoint),
+            ),
         )
         .route(
             &format!("{APP}/endpoints/{{endpoint_id}}"),
             allow(
                 GET_PATCH_DELETE,
-                get(draft::get_endpoint).patch(draft::update_endpoint).delete(draft::delete_endpoint),
+                get(draft::get_endpoint)
+                    .patch(draft::update_endpoint)
+                    .delete(draft::delete_endpoint),
             ),
         )
         .route(
             &format!("{APP}/augmentations"),
-            allow(GET_POST, get(draft::list_augmentations).post(draft::create_augmentation)),
+            allow(
+                GET_POST,
+                get(draft::list_augmentations).post(draft::create_augmentation),
+            ),
         )
         .route(
             &format!("{APP}/augmentations/{{augmentation_id}}"),
@@ -83,12 +108,21 @@ pub fn routes() -> Router<Arc<AppState>> {
         )
         .route(
             &format!("{APP}/releases"),
-            allow(GET_POST, get(releases::list_releases).post(releases::create_release)),
+            allow(
+                GET_POST,
+                get(releases::list_releases).post(releases::create_release),
+            ),
         )
-        .route(&format!("{APP}/releases/active"), allow(GET, get(releases::get_active_release)))
+        .route(
+            &format!("{APP}/releases/active"),
+            allow(GET, get(releases::get_active_release)),
+        )
         .route(
             &format!("{APP}/releases/{{release_id}}"),
-            allow(GET_DELETE, get(releases::get_release).delete(releases::delete_release)),
+            allow(
+                GET_DELETE,
+                get(releases::get_release).delete(releases::delete_release),
+            ),
         )
         .route(
             &format!("{APP}/releases/{{release_id}}/activate"),
@@ -102,11 +136,17 @@ pub fn routes() -> Router<Arc<AppState>> {
             &format!("{APP}/releases/{{release_id}}/archive"),
             allow(POST, post(releases::archive_release)),
         )
-        .route(&format!("{APP}/activations"), allow(GET, get(releases::list_activations)))
+        .route(
+            &format!("{APP}/activations"),
+            allow(GET, get(releases::list_activations)),
+        )
 }
 
 /// Gives a route its own 405 answer, listing the methods it serves in `Allow`.
-fn allow(methods: &'static [&'static str], router: MethodRouter<Arc<AppState>>) -> MethodRouter<Arc<AppState>> {
+fn allow(
+    methods: &'static [&'static str],
+    router: MethodRouter<Arc<AppState>>,
+) -> MethodRouter<Arc<AppState>> {
     router.fallback(move || async move {
         ApiError::MethodNotAllowed {
             allowed: methods.iter().map(|m| (*m).to_owned()).collect(),
@@ -131,17 +171,22 @@ fn deleted() -> Json<Value> {
 }
 
 /// Reads `limit` and `cursor` for list `list` under `scope` (422 on bad values).
-fn page_request(state: &AppState, query: &QueryParams, list: &str, scope: &str) -> ApiResult<PageRequest> {
+fn page_request(
+    state: &AppState,
+    query: &QueryParams,
+    list: &str,
+    scope: &str,
+) -> ApiResult<PageRequest> {
     let mut issues = Vec::new();
     let params = query.list(&mut issues);
     let after = match &params.cursor {
-        Some(cursor) => match state.cursors.decode(cursor, list, scope) {
-            Ok(position) => Some(position),
-            Err(issue) => {
-                issues.push(issue);
-                None
+        Some(cursor) => {
+            let position = state.cursors.decode(cursor, list, scope);
+            if position.is_none() {
+                issues.push(invalid_cursor(cursor));
             }
-        },
+            position
+        }
         None => None,
     };
     if !issues.is_empty() {
@@ -154,7 +199,19 @@ fn page_request(state: &AppState, query: &QueryParams, list: &str, scope: &str) 
 }
 
 /// Renders a page in the list envelope, signing the next cursor.
-fn page_body<T: Serialize>(state: &AppState, list: &str, scope: &str, page: Page<T>) -> Json<Value> {
-    let next = page.next_after.map(|position| state.cursors.encode(list, scope, &position));
-    Json(Value::Object(list_envelope(list, &page.items, page.total, next)))
+fn page_body<T: Serialize>(
+    state: &AppState,
+    list: &str,
+    scope: &str,
+    page: Page<T>,
+) -> Json<Value> {
+    let next = page
+        .next_after
+        .map(|position| state.cursors.encode(list, scope, &position));
+    Json(Value::Object(list_envelope(
+        list,
+        &page.items,
+        page.total,
+        next,
+    )))
 }

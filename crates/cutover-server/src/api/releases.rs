@@ -35,7 +35,10 @@ pub async fn create_release(
         // Creating with activate: true also needs the right to activate.
         caller.authorize_app(Operation::ReleasesActivate, &scope)?;
     }
-    let release = state.store.create_release(&scope, new, &caller.actor()).await?;
+    let release = state
+        .store
+        .create_release(&scope, new, &caller.actor())
+        .await?;
     Ok(created(&uri, release.summary.release_id.as_str(), &release))
 }
 
@@ -50,7 +53,11 @@ pub async fn list_releases(
     let mut issues = Vec::new();
     let include_archived = query.flag("include_archived", false, &mut issues);
     // The filter is part of the cursor's list name: a cursor never crosses filters.
-    let list = if include_archived { "releases+archived" } else { "releases" };
+    let list = if include_archived {
+        "releases+archived"
+    } else {
+        "releases"
+    };
     let page = match page_request(&state, &query, list, scope.app_id.as_str()) {
         Ok(page) => page,
         Err(ApiError::Validation(more)) => {
@@ -78,9 +85,11 @@ pub async fn list_releases(
             },
         )
         .await?;
-    let next = result
-        .next_before_number
-        .map(|number| state.cursors.encode(list, scope.app_id.as_str(), &number.to_string()));
+    let next = result.next_before_number.map(|number| {
+        state
+            .cursors
+            .encode(list, scope.app_id.as_str(), &number.to_string())
+    });
     let mut body = list_envelope("releases", &result.releases, result.total, next);
     body.insert(
         "active_release_id".into(),
@@ -109,7 +118,9 @@ pub async fn get_active_release(
     let scope = ids.app_scope()?;
     caller.authorize_app(Operation::ReleasesGetActive, &scope)?;
     let active = state.store.get_active_release(&scope).await?;
-    active.map(Json).ok_or_else(|| ApiError::not_found("release", "active"))
+    active
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("release", "active"))
 }
 
 /// The answer of activate and rollback.
@@ -135,7 +146,12 @@ fn activation_answer(action: ActivationAction, outcome: ActivationOutcome) -> Ac
     }
 }
 
-async fn switch(state: &AppState, caller: &Caller, ids: &PathIds, action: ActivationAction) -> ApiResult<Json<Value>> {
+async fn switch(
+    state: &AppState,
+    caller: &Caller,
+    ids: &PathIds,
+    action: ActivationAction,
+) -> ApiResult<Json<Value>> {
     let scope = ids.app_scope()?;
     let operation = match action {
         ActivationAction::Activate => Operation::ReleasesActivate,
@@ -147,14 +163,24 @@ async fn switch(state: &AppState, caller: &Caller, ids: &PathIds, action: Activa
         .activate_release(&scope, ids.release()?, action, &caller.actor())
         .await?;
     let answer = activation_answer(action, outcome);
-    Ok(Json(serde_json::to_value(answer).map_err(|e| ApiError::internal(e.to_string()))?))
+    Ok(Json(
+        serde_json::to_value(answer).map_err(|e| ApiError::internal(e.to_string()))?,
+    ))
 }
 
-pub async fn activate_release(State(state): State<Arc<AppState>>, caller: Caller, ids: PathIds) -> ApiResult<Json<Value>> {
+pub async fn activate_release(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    ids: PathIds,
+) -> ApiResult<Json<Value>> {
     switch(&state, &caller, &ids, ActivationAction::Activate).await
 }
 
-pub async fn rollback_release(State(state): State<Arc<AppState>>, caller: Caller, ids: PathIds) -> ApiResult<Json<Value>> {
+pub async fn rollback_release(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    ids: PathIds,
+) -> ApiResult<Json<Value>> {
     switch(&state, &caller, &ids, ActivationAction::Rollback).await
 }
 
@@ -165,10 +191,16 @@ pub async fn archive_release(
 ) -> ApiResult<Json<ReleaseSummary>> {
     let scope = ids.app_scope()?;
     caller.authorize_app(Operation::ReleasesArchive, &scope)?;
-    Ok(Json(state.store.archive_release(&scope, ids.release()?).await?))
+    Ok(Json(
+        state.store.archive_release(&scope, ids.release()?).await?,
+    ))
 }
 
-pub async fn delete_release(State(state): State<Arc<AppState>>, caller: Caller, ids: PathIds) -> ApiResult<Json<Value>> {
+pub async fn delete_release(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    ids: PathIds,
+) -> ApiResult<Json<Value>> {
     let scope = ids.app_scope()?;
     caller.authorize_app(Operation::ReleasesDelete, &scope)?;
     state.store.delete_release(&scope, ids.release()?).await?;
@@ -185,5 +217,10 @@ pub async fn list_activations(
     caller.authorize_app(Operation::ActivationsList, &scope)?;
     let page = page_request(&state, &query, "activations", scope.app_id.as_str())?;
     let history = state.store.list_activations(&scope, page).await?;
-    Ok(page_body(&state, "activations", scope.app_id.as_str(), history))
+    Ok(page_body(
+        &state,
+        "activations",
+        scope.app_id.as_str(),
+        history,
+    ))
 }

@@ -20,10 +20,17 @@ use crate::http::extract::{JsonBody, PathIds, QueryParams};
 use crate::http::validation::Issue;
 use crate::state::AppState;
 
-pub async fn list_orgs(State(state): State<Arc<AppState>>, caller: Caller, query: QueryParams) -> ApiResult<Json<Value>> {
+pub async fn list_orgs(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    query: QueryParams,
+) -> ApiResult<Json<Value>> {
     caller.authorize_global(Operation::OrgsList)?;
     let page = page_request(&state, &query, "orgs", "")?;
-    let orgs = state.store.list_orgs(caller.0.org_id.as_ref(), page).await?;
+    let orgs = state
+        .store
+        .list_orgs(caller.0.org_id.as_ref(), page)
+        .await?;
     Ok(page_body(&state, "orgs", "", orgs))
 }
 
@@ -39,7 +46,11 @@ pub async fn create_org(
     Ok(created(&uri, org.org_id.as_str(), &org))
 }
 
-pub async fn get_org(State(state): State<Arc<AppState>>, caller: Caller, ids: PathIds) -> ApiResult<Json<Org>> {
+pub async fn get_org(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    ids: PathIds,
+) -> ApiResult<Json<Org>> {
     let org_id = ids.org()?;
     caller.authorize_org(Operation::OrgsGet, org_id)?;
     Ok(Json(state.store.get_org(org_id).await?))
@@ -64,7 +75,9 @@ pub async fn create_token(
             org_id: org_id.clone(),
             workspace_id: workspace_id.clone(),
         };
-        if let Err(cutover_store::StoreError::NotFound { .. }) = state.store.get_workspace(&scope).await {
+        if let Err(cutover_store::StoreError::NotFound { .. }) =
+            state.store.get_workspace(&scope).await
+        {
             return Err(ApiError::Validation(vec![Issue::value_error(
                 vec!["body".into(), "workspace_ids".into(), index.into()],
                 "must name a workspace of this org",
@@ -104,7 +117,11 @@ pub async fn list_tokens(
     Ok(page_body(&state, "tokens", org_id.as_str(), tokens))
 }
 
-pub async fn revoke_token(State(state): State<Arc<AppState>>, caller: Caller, ids: PathIds) -> ApiResult<Json<Value>> {
+pub async fn revoke_token(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    ids: PathIds,
+) -> ApiResult<Json<Value>> {
     let org_id = ids.org()?;
     caller.authorize_org(Operation::TokensRevoke, org_id)?;
     state.store.revoke_token(org_id, ids.token()?).await?;
@@ -122,13 +139,18 @@ pub async fn create_workspace(
     caller.authorize_org(Operation::WorkspacesCreate, org_id)?;
     if caller.0.workspace_ids.is_some() {
         return Err(ApiError::Forbidden {
-            required_permission: Operation::WorkspacesCreate.required_permission().to_string(),
+            required_permission: Operation::WorkspacesCreate
+                .required_permission()
+                .to_string(),
             message: "A token limited to some workspaces cannot create workspaces".into(),
             extra: Default::default(),
         });
     }
     let new = inputs::new_workspace(&body.object()?, &state.limits)?;
-    let workspace = state.store.create_workspace(org_id, new, &caller.actor()).await?;
+    let workspace = state
+        .store
+        .create_workspace(org_id, new, &caller.actor())
+        .await?;
     Ok(created(&uri, workspace.workspace_id.as_str(), &workspace))
 }
 

@@ -29,7 +29,10 @@ fn bearer(parts: &Parts) -> Option<&str> {
 impl FromRequestParts<Arc<AppState>> for Caller {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
         let secret = bearer(parts).ok_or(ApiError::Unauthenticated)?;
         let token = state
             .store
@@ -52,15 +55,22 @@ impl Caller {
         self.0.actor()
     }
 
-    fn check(&self, operation: Operation, org: Option<&OrgId>, workspace: Option<&WorkspaceId>) -> ApiResult<()> {
+    fn check(
+        &self,
+        operation: Operation,
+        org: Option<&OrgId>,
+        workspace: Option<&WorkspaceId>,
+    ) -> ApiResult<()> {
         let permission = operation.required_permission();
         if operation.needs_platform_token() && !self.0.is_platform() {
             return Err(from_denial(Denial::PlatformOnly(permission), "org", ""));
         }
-        self.0.authorize(permission, org, workspace).map_err(|denial| {
-            let org_id = org.map(ToString::to_string).unwrap_or_default();
-            from_denial(denial, "org", &org_id)
-        })
+        self.0
+            .authorize(permission, org, workspace)
+            .map_err(|denial| {
+                let org_id = org.map(ToString::to_string).unwrap_or_default();
+                from_denial(denial, "org", &org_id)
+            })
     }
 
     /// Authorizes an operation that is not inside any org (listing or creating orgs).
@@ -72,7 +82,11 @@ impl Caller {
         self.check(operation, Some(org), None)
     }
 
-    pub fn authorize_workspace(&self, operation: Operation, scope: &WorkspaceScope) -> ApiResult<()> {
+    pub fn authorize_workspace(
+        &self,
+        operation: Operation,
+        scope: &WorkspaceScope,
+    ) -> ApiResult<()> {
         self.check(operation, Some(&scope.org_id), Some(&scope.workspace_id))
     }
 
@@ -100,13 +114,18 @@ impl RateLimiter {
 
     pub fn check(&self, token: &TokenId) -> ApiResult<()> {
         let now = Instant::now();
-        let mut buckets = self.buckets.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut buckets = self
+            .buckets
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if buckets.len() > 100_000 {
             // Forget idle buckets rather than grow without bound; a full bucket is the
             // state an idle token would have anyway.
             let burst = self.burst;
             let rate = self.per_second;
-            buckets.retain(|_, (level, at)| *level + now.duration_since(*at).as_secs_f64() * rate < burst);
+            buckets.retain(|_, (level, at)| {
+                *level + now.duration_since(*at).as_secs_f64() * rate < burst
+            });
         }
         let (level, at) = buckets.entry(token.clone()).or_insert((self.burst, now));
         *level = (*level + now.duration_since(*at).as_secs_f64() * self.per_second).min(self.burst);
@@ -122,4 +141,3 @@ impl RateLimiter {
         }
     }
 }
-

@@ -110,7 +110,10 @@ impl ApiError {
                 message,
                 extra,
             } => {
-                details.insert("required_permission".into(), required_permission.clone().into());
+                details.insert(
+                    "required_permission".into(),
+                    required_permission.clone().into(),
+                );
                 details.extend(extra.clone());
                 message.clone()
             }
@@ -139,13 +142,19 @@ impl ApiError {
                 details.insert("limit_bytes".into(), (*limit_bytes).into());
                 format!("The request body is larger than {limit_bytes} bytes")
             }
-            Self::UnsupportedMediaType => "Request bodies must be JSON (Content-Type: application/json)".to_owned(),
-            Self::RateLimited { retry_after_seconds } => {
+            Self::UnsupportedMediaType => {
+                "Request bodies must be JSON (Content-Type: application/json)".to_owned()
+            }
+            Self::RateLimited {
+                retry_after_seconds,
+            } => {
                 details.insert("retry_after".into(), (*retry_after_seconds).into());
                 "Too many requests; slow down".to_owned()
             }
             Self::Validation(_) => "The request is invalid".to_owned(),
-            Self::Unavailable { .. } => "The service is temporarily unavailable; try again shortly".to_owned(),
+            Self::Unavailable { .. } => {
+                "The service is temporarily unavailable; try again shortly".to_owned()
+            }
             Self::Internal { .. } => "An unexpected error occurred".to_owned(),
         };
         (message, details)
@@ -178,7 +187,9 @@ impl IntoResponse for ApiError {
                     headers.insert(header::ALLOW, value);
                 }
             }
-            Self::RateLimited { retry_after_seconds } => {
+            Self::RateLimited {
+                retry_after_seconds,
+            } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_seconds));
             }
             Self::Unavailable { cause } => {
@@ -210,9 +221,15 @@ impl From<StoreError> for ApiError {
                 message,
                 details,
             },
-            StoreError::InvalidReference { field, message, input } => {
-                Self::Validation(vec![Issue::value_error(vec!["body".into(), field.into()], &message, input)])
-            }
+            StoreError::InvalidReference {
+                field,
+                message,
+                input,
+            } => Self::Validation(vec![Issue::value_error(
+                vec!["body".into(), field.into()],
+                &message,
+                input,
+            )]),
             StoreError::Unavailable(cause) => Self::Unavailable { cause },
             StoreError::Internal(cause) => Self::Internal { cause },
         }
@@ -235,9 +252,12 @@ pub fn from_denial(denial: Denial, resource_type: &str, resource_id: &str) -> Ap
         } => ApiError::Forbidden {
             required_permission: permission.to_string(),
             message: "This token is limited to other workspaces".into(),
-            extra: [("workspace_id".to_owned(), Value::String(workspace_id.to_string()))]
-                .into_iter()
-                .collect(),
+            extra: [(
+                "workspace_id".to_owned(),
+                Value::String(workspace_id.to_string()),
+            )]
+            .into_iter()
+            .collect(),
         },
         Denial::PlatformOnly(permission) => ApiError::Forbidden {
             required_permission: permission.to_string(),

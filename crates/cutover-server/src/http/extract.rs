@@ -28,14 +28,23 @@ impl JsonBody {
 }
 
 fn is_json(content_type: &str) -> bool {
-    let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
-    essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 impl FromRequest<Arc<AppState>> for JsonBody {
     type Rejection = ApiError;
 
-    async fn from_request(request: Request, state: &Arc<AppState>) -> Result<Self, Self::Rejection> {
+    async fn from_request(
+        request: Request,
+        state: &Arc<AppState>,
+    ) -> Result<Self, Self::Rejection> {
         let limit = state.limits.max_body_bytes;
         let too_large = ApiError::PayloadTooLarge { limit_bytes: limit };
         let declared = request
@@ -83,13 +92,18 @@ fn missing_route_param(name: &str) -> ApiError {
 
 impl PathIds {
     pub fn org(&self) -> ApiResult<&OrgId> {
-        self.org.as_ref().ok_or_else(|| missing_route_param("org_id"))
+        self.org
+            .as_ref()
+            .ok_or_else(|| missing_route_param("org_id"))
     }
 
     pub fn workspace_scope(&self) -> ApiResult<WorkspaceScope> {
         Ok(WorkspaceScope {
             org_id: self.org()?.clone(),
-            workspace_id: self.workspace.clone().ok_or_else(|| missing_route_param("workspace_id"))?,
+            workspace_id: self
+                .workspace
+                .clone()
+                .ok_or_else(|| missing_route_param("workspace_id"))?,
         })
     }
 
@@ -98,24 +112,35 @@ impl PathIds {
         Ok(AppScope {
             org_id: workspace.org_id,
             workspace_id: workspace.workspace_id,
-            app_id: self.app.clone().ok_or_else(|| missing_route_param("app_id"))?,
+            app_id: self
+                .app
+                .clone()
+                .ok_or_else(|| missing_route_param("app_id"))?,
         })
     }
 
     pub fn endpoint(&self) -> ApiResult<&EndpointId> {
-        self.endpoint.as_ref().ok_or_else(|| missing_route_param("endpoint_id"))
+        self.endpoint
+            .as_ref()
+            .ok_or_else(|| missing_route_param("endpoint_id"))
     }
 
     pub fn augmentation(&self) -> ApiResult<&AugmentationId> {
-        self.augmentation.as_ref().ok_or_else(|| missing_route_param("augmentation_id"))
+        self.augmentation
+            .as_ref()
+            .ok_or_else(|| missing_route_param("augmentation_id"))
     }
 
     pub fn release(&self) -> ApiResult<&ReleaseId> {
-        self.release.as_ref().ok_or_else(|| missing_route_param("release_id"))
+        self.release
+            .as_ref()
+            .ok_or_else(|| missing_route_param("release_id"))
     }
 
     pub fn token(&self) -> ApiResult<&TokenId> {
-        self.token.as_ref().ok_or_else(|| missing_route_param("token_id"))
+        self.token
+            .as_ref()
+            .ok_or_else(|| missing_route_param("token_id"))
     }
 }
 
@@ -132,10 +157,16 @@ fn parse_into<T>(
             Issue::new(
                 vec!["path".into(), name.into()],
                 "string_pattern_mismatch",
-                format!("String should match pattern '^{}_[0-9a-z]{{26}}$'", error.prefix),
+                format!(
+                    "String should match pattern '^{}_[0-9a-z]{{26}}$'",
+                    error.prefix
+                ),
                 Value::String(value.to_owned()),
             )
-            .with_ctx([("pattern", format!("^{}_[0-9a-z]{{26}}$", error.prefix).into())]),
+            .with_ctx([(
+                "pattern",
+                format!("^{}_[0-9a-z]{{26}}$", error.prefix).into(),
+            )]),
         ),
     }
 }
@@ -144,31 +175,55 @@ impl<S: Send + Sync> FromRequestParts<S> for PathIds {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let raw = RawPathParams::from_request_parts(parts, state).await.map_err(|_| {
-            ApiError::Validation(vec![Issue::new(
-                vec!["path".into()],
-                "string_type",
-                "Path parameters must be valid UTF-8",
-                Value::Null,
-            )])
-        })?;
+        let raw = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| {
+                ApiError::Validation(vec![Issue::new(
+                    vec!["path".into()],
+                    "string_type",
+                    "Path parameters must be valid UTF-8",
+                    Value::Null,
+                )])
+            })?;
         let mut ids = PathIds::default();
         let mut issues = Vec::new();
         for (name, value) in &raw {
             match name {
                 "org_id" => parse_into(name, value, OrgId::parse, &mut ids.org, &mut issues),
-                "workspace_id" => parse_into(name, value, WorkspaceId::parse, &mut ids.workspace, &mut issues),
+                "workspace_id" => parse_into(
+                    name,
+                    value,
+                    WorkspaceId::parse,
+                    &mut ids.workspace,
+                    &mut issues,
+                ),
                 "app_id" => parse_into(name, value, AppId::parse, &mut ids.app, &mut issues),
-                "endpoint_id" => parse_into(name, value, EndpointId::parse, &mut ids.endpoint, &mut issues),
-                "augmentation_id" => {
-                    parse_into(name, value, AugmentationId::parse, &mut ids.augmentation, &mut issues)
+                "endpoint_id" => parse_into(
+                    name,
+                    value,
+                    EndpointId::parse,
+                    &mut ids.endpoint,
+                    &mut issues,
+                ),
+                "augmentation_id" => parse_into(
+                    name,
+                    value,
+                    AugmentationId::parse,
+                    &mut ids.augmentation,
+                    &mut issues,
+                ),
+                "release_id" => {
+                    parse_into(name, value, ReleaseId::parse, &mut ids.release, &mut issues)
                 }
-                "release_id" => parse_into(name, value, ReleaseId::parse, &mut ids.release, &mut issues),
                 "token_id" => parse_into(name, value, TokenId::parse, &mut ids.token, &mut issues),
                 _ => {}
             }
         }
-        if issues.is_empty() { Ok(ids) } else { Err(ApiError::Validation(issues)) }
+        if issues.is_empty() {
+            Ok(ids)
+        } else {
+            Err(ApiError::Validation(issues))
+        }
     }
 }
 
@@ -180,7 +235,11 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or("");
-        Ok(Self(form_urlencoded::parse(query.as_bytes()).into_owned().collect()))
+        Ok(Self(
+            form_urlencoded::parse(query.as_bytes())
+                .into_owned()
+                .collect(),
+        ))
     }
 }
 
@@ -205,7 +264,11 @@ impl QueryParams {
                 Ok(number) => match cutover_domain::values::check_range(number, 1, MAX_LIMIT) {
                     Ok(number) => number,
                     Err(violation) => {
-                        issues.push(Issue::from_violation(query_loc("limit"), violation, Value::String(text.clone())));
+                        issues.push(Issue::from_violation(
+                            query_loc("limit"),
+                            violation,
+                            Value::String(text.clone()),
+                        ));
                         DEFAULT_LIMIT
                     }
                 },

@@ -21,14 +21,19 @@ fn incoming_request_id(request: &Request) -> Option<String> {
     let value = request.headers().get(REQUEST_ID_HEADER)?.to_str().ok()?;
     let plain = !value.is_empty()
         && value.len() <= 128
-        && value.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
     plain.then(|| value.to_owned())
 }
 
 pub async fn observe(mut request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let request_id = incoming_request_id(&request).unwrap_or_else(|| uuid::Uuid::now_v7().simple().to_string());
-    request.extensions_mut().insert(RequestId(request_id.clone()));
+    let request_id =
+        incoming_request_id(&request).unwrap_or_else(|| uuid::Uuid::now_v7().simple().to_string());
+    request
+        .extensions_mut()
+        .insert(RequestId(request_id.clone()));
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
 

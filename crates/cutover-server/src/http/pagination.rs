@@ -26,7 +26,8 @@ impl CursorCodec {
     }
 
     fn tag(&self, payload: &[u8]) -> Vec<u8> {
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.key).expect("HMAC accepts any key length");
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.key)
+            .expect("HMAC accepts any key length");
         mac.update(payload);
         mac.finalize().into_bytes()[..TAG_BYTES].to_vec()
     }
@@ -40,38 +41,52 @@ impl CursorCodec {
         URL_SAFE_NO_PAD.encode(bytes)
     }
 
-    /// The position in a cursor issued by `encode` for the same list and scope.
-    pub fn decode(&self, cursor: &str, list: &str, scope: &str) -> Result<String, Issue> {
-        let refuse = || {
-            Issue::value_error(
-                vec!["query".into(), "cursor".into()],
-                "cursor is not one this server issued for this list",
-                Value::String(cursor.to_owned()),
-            )
-        };
-        let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| refuse())?;
+    /// The position in a cursor issued by `encode` for the same list and scope, or
+    /// `None` for any other text.
+    pub fn decode(&self, cursor: &str, list: &str, scope: &str) -> Option<String> {
+        let bytes = URL_SAFE_NO_PAD.decode(cursor).ok()?;
         if bytes.len() <= TAG_BYTES {
-            return Err(refuse());
+            return None;
         }
         let (payload, tag) = bytes.split_at(bytes.len() - TAG_BYTES);
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.key).expect("HMAC accepts any key length");
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.key)
+            .expect("HMAC accepts any key length");
         mac.update(payload);
-        mac.verify_truncated_left(tag).map_err(|_| refuse())?;
-        let text = std::str::from_utf8(payload).map_err(|_| refuse())?;
+        mac.verify_truncated_left(tag).ok()?;
+        let text = std::str::from_utf8(payload).ok()?;
         let mut parts = text.splitn(3, '\n');
         match (parts.next(), parts.next(), parts.next()) {
-            (Some(l), Some(s), Some(position)) if l == list && s == scope => Ok(position.to_owned()),
-            _ => Err(refuse()),
+            (Some(l), Some(s), Some(position)) if l == list && s == scope => {
+                Some(position.to_owned())
+            }
+            _ => None,
         }
     }
 }
 
+/// The 422 entry for a cursor that [`CursorCodec::decode`] refused.
+pub fn invalid_cursor(cursor: &str) -> Issue {
+    Issue::value_error(
+        vec!["query".into(), "cursor".into()],
+        "cursor is not one this server issued for this list",
+        Value::String(cursor.to_owned()),
+    )
+}
+
 /// `{total, has_more, next_cursor, <plural>: [...]}`.
-pub fn list_envelope<T: Serialize>(plural: &str, items: &[T], total: u64, next_cursor: Option<String>) -> Map<String, Value> {
+pub fn list_envelope<T: Serialize>(
+    plural: &str,
+    items: &[T],
+    total: u64,
+    next_cursor: Option<String>,
+) -> Map<String, Value> {
     let mut body = Map::new();
     body.insert("total".into(), total.into());
     body.insert("has_more".into(), next_cursor.is_some().into());
-    body.insert("next_cursor".into(), next_cursor.map_or(Value::Null, Value::String));
+    body.insert(
+        "next_cursor".into(),
+        next_cursor.map_or(Value::Null, Value::String),
+    );
     body.insert(
         plural.into(),
         serde_json::to_value(items).unwrap_or_else(|_| Value::Array(Vec::new())),
@@ -87,11 +102,22 @@ mod tests {
     fn cursors_round_trip_only_for_their_list_and_key() {
         let codec = CursorCodec::new(b"secret".to_vec());
         let cursor = codec.encode("releases", "app_1", "42");
-        assert_eq!(codec.decode(&cursor, "releases", "app_1").unwrap(), "42");
-        assert!(codec.decode(&cursor, "releases", "app_2").is_err());
-        assert!(codec.decode(&cursor, "apps", "app_1").is_err());
-        assert!(CursorCodec::new(b"other".to_vec()).decode(&cursor, "releases", "app_1").is_err());
-        assert!(codec.decode("bm90IGEgY3Vyc29y", "releases", "app_1").is_err());
-        assert!(codec.decode("!!!", "releases", "app_1").is_err());
+        assert_eq!(
+            codec.decode(&cursor, "releases", "app_1").as_deref(),
+            Some("42")
+        );
+        assert!(codec.decode(&cursor, "releases", "app_2").is_none());
+        assert!(codec.decode(&cursor, "apps", "app_1").is_none());
+        assert!(
+            CursorCodec::new(b"other".to_vec())
+                .decode(&cursor, "releases", "app_1")
+                .is_none()
+        );
+        assert!(
+            codec
+                .decode("bm90IGEgY3Vyc29y", "releases", "app_1")
+                .is_none()
+        );
+        assert!(codec.decode("!!!", "releases", "app_1").is_none());
     }
 }

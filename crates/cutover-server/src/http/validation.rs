@@ -21,7 +21,10 @@ pub struct Issue {
 }
 
 fn ctx(entries: impl IntoIterator<Item = (&'static str, Value)>) -> Map<String, Value> {
-    entries.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+    entries
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
 }
 
 /// `'a', 'b' or 'c'`, the way Pydantic lists expected values.
@@ -64,7 +67,10 @@ impl Issue {
             Violation::TooShort { min } => Self::new(
                 loc,
                 "string_too_short",
-                format!("String should have at least {min} character{}", if min == 1 { "" } else { "s" }),
+                format!(
+                    "String should have at least {min} character{}",
+                    if min == 1 { "" } else { "s" }
+                ),
                 input,
             )
             .with_ctx([("min_length", min.into())]),
@@ -84,7 +90,8 @@ impl Issue {
             .with_ctx([("pattern", pattern.into())]),
             Violation::NotOneOf { expected } => {
                 let list = expected_list(expected);
-                Self::new(loc, "enum", format!("Input should be {list}"), input).with_ctx([("expected", list.into())])
+                Self::new(loc, "enum", format!("Input should be {list}"), input)
+                    .with_ctx([("expected", list.into())])
             }
             Violation::BelowMinimum { minimum } => Self::new(
                 loc,
@@ -108,7 +115,10 @@ impl Issue {
 /// Parses a request body as a JSON object, or says why it is not one.
 pub fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::Validation(vec![Issue::missing(vec!["body".into()], Value::Null)]));
+        return Err(ApiError::Validation(vec![Issue::missing(
+            vec!["body".into()],
+            Value::Null,
+        )]));
     }
     match serde_json::from_slice::<Value>(bytes) {
         Ok(Value::Object(map)) => Ok(map),
@@ -186,24 +196,42 @@ impl<'a> Fields<'a> {
         match value {
             Value::String(text) => Some(text),
             other => {
-                self.push(Issue::new(self.loc(key), "string_type", "Input should be a valid string", other.clone()));
+                self.push(Issue::new(
+                    self.loc(key),
+                    "string_type",
+                    "Input should be a valid string",
+                    other.clone(),
+                ));
                 None
             }
         }
     }
 
-    fn parse<T>(&mut self, key: &str, text: &str, parse: impl FnOnce(&str) -> Result<T, Violation>) -> Option<T> {
+    fn parse<T>(
+        &mut self,
+        key: &str,
+        text: &str,
+        parse: impl FnOnce(&str) -> Result<T, Violation>,
+    ) -> Option<T> {
         match parse(text) {
             Ok(value) => Some(value),
             Err(violation) => {
-                self.push(Issue::from_violation(self.loc(key), violation, Value::String(text.to_owned())));
+                self.push(Issue::from_violation(
+                    self.loc(key),
+                    violation,
+                    Value::String(text.to_owned()),
+                ));
                 None
             }
         }
     }
 
     /// A required string field, parsed.
-    pub fn required<T>(&mut self, key: &str, parse: impl FnOnce(&str) -> Result<T, Violation>) -> Option<T> {
+    pub fn required<T>(
+        &mut self,
+        key: &str,
+        parse: impl FnOnce(&str) -> Result<T, Violation>,
+    ) -> Option<T> {
         let value = self.require(key)?;
         let text = self.as_str(key, value)?;
         self.parse(key, text, parse)
@@ -211,7 +239,11 @@ impl<'a> Fields<'a> {
 
     /// An optional string field that may not be null: absent → `Some(None)`.
     /// `None` means the field was invalid (the problem is recorded).
-    pub fn optional<T>(&mut self, key: &str, parse: impl FnOnce(&str) -> Result<T, Violation>) -> Option<Option<T>> {
+    pub fn optional<T>(
+        &mut self,
+        key: &str,
+        parse: impl FnOnce(&str) -> Result<T, Violation>,
+    ) -> Option<Option<T>> {
         match self.raw(key) {
             None => Some(None),
             Some(value) => {
@@ -244,7 +276,12 @@ impl<'a> Fields<'a> {
             None => Some(None),
             Some(Value::Bool(flag)) => Some(Some(*flag)),
             Some(other) => {
-                self.push(Issue::new(self.loc(key), "bool_type", "Input should be a valid boolean", other.clone()));
+                self.push(Issue::new(
+                    self.loc(key),
+                    "bool_type",
+                    "Input should be a valid boolean",
+                    other.clone(),
+                ));
                 None
             }
         }
@@ -255,15 +292,25 @@ impl<'a> Fields<'a> {
         match self.raw(key) {
             None => Some(None),
             Some(value) => match value.as_i64() {
-                Some(number) => match cutover_domain::values::check_range(number, minimum, maximum) {
+                Some(number) => match cutover_domain::values::check_range(number, minimum, maximum)
+                {
                     Ok(number) => Some(Some(number)),
                     Err(violation) => {
-                        self.push(Issue::from_violation(self.loc(key), violation, value.clone()));
+                        self.push(Issue::from_violation(
+                            self.loc(key),
+                            violation,
+                            value.clone(),
+                        ));
                         None
                     }
                 },
                 None => {
-                    self.push(Issue::new(self.loc(key), "int_type", "Input should be a valid integer", value.clone()));
+                    self.push(Issue::new(
+                        self.loc(key),
+                        "int_type",
+                        "Input should be a valid integer",
+                        value.clone(),
+                    ));
                     None
                 }
             },
@@ -271,13 +318,22 @@ impl<'a> Fields<'a> {
     }
 
     /// An optional JSON object (`null` allowed when `nullable`).
-    pub fn object(&mut self, key: &str, nullable: bool) -> Option<Option<Option<&'a Map<String, Value>>>> {
+    pub fn object(
+        &mut self,
+        key: &str,
+        nullable: bool,
+    ) -> Option<Option<Option<&'a Map<String, Value>>>> {
         match self.raw(key) {
             None => Some(None),
             Some(Value::Null) if nullable => Some(Some(None)),
             Some(Value::Object(map)) => Some(Some(Some(map))),
             Some(other) => {
-                self.push(Issue::new(self.loc(key), "dict_type", "Input should be a valid dictionary", other.clone()));
+                self.push(Issue::new(
+                    self.loc(key),
+                    "dict_type",
+                    "Input should be a valid dictionary",
+                    other.clone(),
+                ));
                 None
             }
         }
@@ -289,7 +345,12 @@ impl<'a> Fields<'a> {
             None => Some(None),
             Some(Value::Array(items)) => Some(Some(items)),
             Some(other) => {
-                self.push(Issue::new(self.loc(key), "list_type", "Input should be a valid list", other.clone()));
+                self.push(Issue::new(
+                    self.loc(key),
+                    "list_type",
+                    "Input should be a valid list",
+                    other.clone(),
+                ));
                 None
             }
         }
@@ -297,7 +358,11 @@ impl<'a> Fields<'a> {
 
     /// Ends validation: the collected problems, if any, as one 422.
     pub fn finish(self) -> Result<(), ApiError> {
-        if self.issues.is_empty() { Ok(()) } else { Err(ApiError::Validation(self.issues)) }
+        if self.issues.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::Validation(self.issues))
+        }
     }
 
     pub fn into_issues(self) -> Vec<Issue> {
@@ -323,7 +388,10 @@ mod tests {
 
     #[test]
     fn every_problem_is_reported() {
-        let object = json!({"name": 5, "flag": "yes"}).as_object().cloned().unwrap();
+        let object = json!({"name": 5, "flag": "yes"})
+            .as_object()
+            .cloned()
+            .unwrap();
         let mut fields = Fields::body(&object);
         fields.required("name", |t| Ok(t.to_owned()));
         fields.required("tag", |t| Ok(t.to_owned()));

@@ -40,7 +40,11 @@ impl Reply {
 
     #[track_caller]
     pub fn expect(self, status: u16) -> Self {
-        assert_eq!(self.status, status, "unexpected status; body: {}", self.body);
+        assert_eq!(
+            self.status, status,
+            "unexpected status; body: {}",
+            self.body
+        );
         self
     }
 }
@@ -114,7 +118,13 @@ impl TestApp {
         }
     }
 
-    pub async fn send(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Reply {
         let mut request = self.client.request(method, format!("{}{path}", self.base));
         if let Some(token) = token {
             request = request.bearer_auth(token);
@@ -129,9 +139,14 @@ impl TestApp {
         let body = if bytes.is_empty() {
             Value::Null
         } else {
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()))
         };
-        Reply { status, headers, body }
+        Reply {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub async fn get(&self, path: &str) -> Reply {
@@ -139,7 +154,8 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Reply {
-        self.send(Method::POST, path, Some(&self.admin), Some(body)).await
+        self.send(Method::POST, path, Some(&self.admin), Some(body))
+            .await
     }
 
     /// A POST without a body (activate, rollback, archive).
@@ -148,22 +164,30 @@ impl TestApp {
     }
 
     pub async fn patch(&self, path: &str, body: Value) -> Reply {
-        self.send(Method::PATCH, path, Some(&self.admin), Some(body)).await
+        self.send(Method::PATCH, path, Some(&self.admin), Some(body))
+            .await
     }
 
     pub async fn delete(&self, path: &str) -> Reply {
-        self.send(Method::DELETE, path, Some(&self.admin), None).await
+        self.send(Method::DELETE, path, Some(&self.admin), None)
+            .await
     }
 
     pub async fn create_org(&self, name: &str) -> String {
-        self.post("/v1/orgs", json!({"name": name})).await.expect(201).str("org_id")
+        self.post("/v1/orgs", json!({"name": name}))
+            .await
+            .expect(201)
+            .str("org_id")
     }
 
     pub async fn create_workspace(&self, org_id: &str, name: &str) -> String {
-        self.post(&format!("/v1/orgs/{org_id}/workspaces"), json!({"name": name}))
-            .await
-            .expect(201)
-            .str("workspace_id")
+        self.post(
+            &format!("/v1/orgs/{org_id}/workspaces"),
+            json!({"name": name}),
+        )
+        .await
+        .expect(201)
+        .str("workspace_id")
     }
 
     /// A fresh org, workspace and app.
@@ -204,7 +228,13 @@ impl TestApp {
         .str("augmentation_id")
     }
 
-    pub async fn add_endpoint(&self, app: &AppPath, name: &str, path: &str, augmentation_id: &str) -> String {
+    pub async fn add_endpoint(
+        &self,
+        app: &AppPath,
+        name: &str,
+        path: &str,
+        augmentation_id: &str,
+    ) -> String {
         self.post(
             &format!("{}/endpoints", app.path()),
             json!({"name": name, "path": path, "method": "POST", "augmentation_id": augmentation_id}),
@@ -236,5 +266,9 @@ impl TestApp {
 pub fn uuid_like() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    format!("{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }
