@@ -212,8 +212,24 @@ fn commit_batch(connection: &Connection, batch: Vec<Box<dyn WriteJob>>) {
         return;
     }
     let mut completions = Vec::with_capacity(batch.len());
-    for job in batch {
+    let mut jobs = batch.into_iter();
+    for job in jobs.by_ref() {
         completions.push(run_in_savepoint(connection, job));
+        if connection.is_autocommit() {
+            // SQLite rolled the whole transaction back (an I/O error or a full disk):
+            // the earlier jobs' work is gone too, and later jobs must not run outside
+            // a transaction. Nobody is told "done" for work that was not kept.
+            let error = StoreError::Unavailable(
+                "the database aborted the transaction (I/O error or full disk)".into(),
+            );
+            for job in jobs {
+                job.abandon(clone_error(&error));
+            }
+            for completion in completions {
+                completion(Err(clone_error(&error)));
+            }
+            return;
+        }
     }
     let commit = connection.execute_batch("COMMIT").map_err(from_sqlite);
     if commit.is_err() {
