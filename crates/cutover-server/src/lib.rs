@@ -38,11 +38,16 @@ pub fn open_store(config: &ServeConfig) -> Result<Arc<dyn Store>, String> {
 
 /// The whole router with its middleware, over `state`.
 pub fn router(state: Arc<AppState>) -> Router {
+    let metrics = state.metrics.clone();
     api::routes()
+        .route_layer(axum::middleware::from_fn(middleware::remember_route))
         .fallback(middleware::unknown_route)
         .with_state(state)
         .layer(CatchPanicLayer::custom(middleware::panic_response))
-        .layer(axum::middleware::from_fn(middleware::observe))
+        .layer(axum::middleware::from_fn_with_state(
+            metrics,
+            middleware::observe,
+        ))
 }
 
 /// What the first start prints when it had to make a token itself.
@@ -122,6 +127,7 @@ impl Application {
             rate_limiter: config
                 .rate_limit_per_second
                 .map(|rate| RateLimiter::new(rate, config.rate_limit_burst)),
+            metrics: Default::default(),
         });
         let listener = TcpListener::bind(config.bind)
             .await

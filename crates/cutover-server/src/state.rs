@@ -1,5 +1,6 @@
 //! What every handler shares: the store, the limits, the cursor codec and the
-//! optional rate limiter.
+//! optional rate limiter,
+//! and the request metrics.
 
 use std::sync::Arc;
 
@@ -7,6 +8,7 @@ use cutover_domain::limits::Limits;
 use cutover_store::Store;
 
 use crate::http::auth::RateLimiter;
+use crate::http::metrics::Metrics;
 use crate::http::pagination::CursorCodec;
 
 pub struct AppState {
@@ -14,4 +16,5 @@ pub struct AppState {
     pub limits: Limits,
     pub cursors: CursorCodec,
     pub rate_limiter: Option<RateLimiter>,
+    pub metrics: Arc<Metrics>,
 }

@@ -132,7 +132,10 @@ async fn request_for(app: &TestApp, world: &World, operation: Operation) -> Requ
             let token_id = app
                 .post(
                     &format!("{}/tokens", world.org()),
-                    json!({"name": "doomed", "role": "viewer"}),
+                    // Limited to the workspace the limited caller may manage, so
+                    // every caller that may revoke tokens may revoke this one.
+                    json!({"name": "doomed", "role": "viewer",
+                           "workspace_ids": [world.other_workspace_id]}),
                 )
                 .await
                 .expect(201)

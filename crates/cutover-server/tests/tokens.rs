@@ -283,3 +283,67 @@ async fn the_secret_is_prefixed_and_shown_only_at_creation() {
     assert!(items.iter().all(|t| t.get("token").is_none()));
     assert!(!listed.body.to_string().contains(&secret));
 }
+
+#[tokio::test]
+async fn a_workspace_limited_token_revokes_only_tokens_within_its_workspaces() {
+    let app = TestApp::spawn().await;
+    let org = app.create_org("limits").await;
+    let mine = app.create_workspace(&org, "mine").await;
+    let theirs = app.create_workspace(&org, "theirs").await;
+    let limited = app
+        .mint(
+            &org,
+            json!({"name": "limited", "role": "admin", "workspace_ids": [mine]}),
+        )
+        .await;
+    let tokens = format!("/v1/orgs/{org}/tokens");
+    let id_of = |reply: Reply| reply.expect(201).str("token_id");
+    let unlimited = id_of(
+        app.post(&tokens, json!({"name": "org-wide", "role": "viewer"}))
+            .await,
+    );
+    let elsewhere = id_of(
+        app.post(
+            &tokens,
+            json!({"name": "elsewhere", "role": "viewer", "workspace_ids": [theirs]}),
+        )
+        .await,
+    );
+    let inside = id_of(
+        app.post(
+            &tokens,
+            json!({"name": "inside", "role": "viewer", "workspace_ids": [mine]}),
+        )
+        .await,
+    );
+    for target in [&unlimited, &elsewhere] {
+        let refused = app
+            .send(
+                Method::DELETE,
+                &format!("{tokens}/{target}"),
+                Some(&limited),
+                None,
+            )
+            .await
+            .expect(403);
+        assert_eq!(
+            refused.body["details"]["required_permission"],
+            "tokens:manage"
+        );
+    }
+    app.send(
+        Method::DELETE,
+        &format!("{tokens}/{inside}"),
+        Some(&limited),
+        None,
+    )
+    .await
+    .expect(200);
+    // The refused ones are untouched.
+    app.delete(&format!("{tokens}/{unlimited}"))
+        .await
+        .expect(200);
+    app.delete(&format!("{tokens}/{elsewhere}"))
+        .await
+        .expect(200);
+}

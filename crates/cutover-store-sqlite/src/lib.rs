@@ -141,6 +141,13 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn get_token(&self, org_id: &OrgId, token_id: &TokenId) -> StoreResult<Token> {
+        let (org_id, token_id) = (org_id.clone(), token_id.clone());
+        self.engine
+            .read(move |c| tenancy::get_token(c, &org_id, &token_id))
+            .await
+    }
+
     async fn list_tokens(&self, org_id: &OrgId, page: PageRequest) -> StoreResult<Page<Token>> {
         let org_id = org_id.clone();
         self.engine

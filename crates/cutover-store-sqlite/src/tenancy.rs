@@ -293,6 +293,25 @@ pub(crate) fn find_token(connection: &Connection, digest: &str) -> StoreResult<O
     .transpose()
 }
 
+pub(crate) fn get_token(
+    connection: &Connection,
+    org_id: &OrgId,
+    token_id: &TokenId,
+) -> StoreResult<Token> {
+    optional(
+        connection,
+        &format!(
+            "SELECT {TOKEN_COLUMNS} FROM tokens
+             WHERE token_id = ?1 AND org_id = ?2 AND revoked_at IS NULL"
+        ),
+        [token_id.as_str(), org_id.as_str()],
+        token_row,
+    )?
+    .map(finish_token)
+    .transpose()?
+    .ok_or_else(|| not_found("token", token_id))
+}
+
 pub(crate) fn list_tokens(
     connection: &Connection,
     org_id: &OrgId,

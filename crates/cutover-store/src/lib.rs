@@ -72,6 +72,8 @@ pub trait Store: Send + Sync + 'static {
     async fn create_token(&self, token: TokenToStore) -> StoreResult<Token>;
     /// The token whose secret has this digest, revoked or not, expired or not.
     async fn find_token(&self, secret_digest: &str) -> StoreResult<Option<Token>>;
+    /// A live (not revoked) token of the org.
+    async fn get_token(&self, org_id: &OrgId, token_id: &TokenId) -> StoreResult<Token>;
     async fn list_tokens(&self, org_id: &OrgId, page: PageRequest) -> StoreResult<Page<Token>>;
     async fn revoke_token(&self, org_id: &OrgId, token_id: &TokenId) -> StoreResult<()>;
 

@@ -1,9 +1,11 @@
-//! Liveness and readiness probes (no authentication).
+//! Liveness and readiness probes and the metrics page (no authentication).
 
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
 use serde_json::{Value, json};
 
 use crate::http::error::{ApiError, ApiResult};
@@ -22,4 +24,15 @@ pub async fn readyz(State(state): State<Arc<AppState>>) -> ApiResult<Json<Value>
             cause: error.to_string(),
         }),
     }
+}
+
+/// Request counters and latency histograms in the Prometheus text format.
+pub async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        state.metrics.render(),
+    )
 }

@@ -37,6 +37,7 @@ pub fn routes() -> Router<Arc<AppState>> {
     Router::new()
         .route("/healthz", allow(GET, get(health::healthz)))
         .route("/readyz", allow(GET, get(health::readyz)))
+        .route("/metrics", allow(GET, get(health::metrics)))
         .route(
             "/v1/orgs",
             allow(GET_POST, get(tenancy::list_orgs).post(tenancy::create_org)),

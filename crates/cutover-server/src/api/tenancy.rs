@@ -9,7 +9,7 @@ use axum::response::Response;
 use cutover_domain::TokenId;
 use cutover_domain::model::{Org, Workspace};
 use cutover_domain::permission::Operation;
-use cutover_domain::token::{digest_secret, display_prefix, generate_secret};
+use cutover_domain::token::{NewToken, digest_secret, display_prefix, generate_secret};
 use cutover_store::{TokenToStore, WorkspaceScope};
 use serde_json::Value;
 
@@ -124,7 +124,22 @@ pub async fn revoke_token(
 ) -> ApiResult<Json<Value>> {
     let org_id = ids.org()?;
     caller.authorize_org(Operation::TokensRevoke, org_id)?;
-    state.store.revoke_token(org_id, ids.token()?).await?;
+    let token_id = ids.token()?;
+    if caller.0.workspace_ids.is_some() {
+        // A workspace-limited caller manages only tokens limited within its own
+        // workspaces, the same rule that bounds what it may mint.
+        let target = state.store.get_token(org_id, token_id).await?;
+        caller
+            .0
+            .may_mint(&NewToken {
+                name: target.name,
+                permissions: Vec::new(),
+                workspace_ids: target.workspace_ids,
+                expires_at: None,
+            })
+            .map_err(|denial| from_denial(denial, "org", org_id.as_str()))?;
+    }
+    state.store.revoke_token(org_id, token_id).await?;
     Ok(deleted())
 }
 

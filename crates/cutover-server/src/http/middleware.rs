@@ -1,14 +1,16 @@
 //! Per-request plumbing: the request id, one access-log line per request, logging of
 //! 5xx causes, and our envelope on the router's own 404/405 answers.
 
+use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::Request;
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::http::error::{ApiError, ErrorCause};
+use crate::http::metrics::Metrics;
 
 /// The id of one request, echoed in `X-Request-Id` and every log line about it.
 #[derive(Debug, Clone)]
@@ -27,7 +29,22 @@ fn incoming_request_id(request: &Request) -> Option<String> {
     plain.then(|| value.to_owned())
 }
 
-pub async fn observe(mut request: Request, next: Next) -> Response {
+/// Puts the matched route template on the response, for [`observe`] to label
+/// metrics with. Runs inside the router, where the template is known.
+pub async fn remember_route(request: Request, next: Next) -> Response {
+    let matched = request.extensions().get::<MatchedPath>().cloned();
+    let mut response = next.run(request).await;
+    if let Some(matched) = matched {
+        response.extensions_mut().insert(matched);
+    }
+    response
+}
+
+pub async fn observe(
+    State(metrics): State<Arc<Metrics>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let started = Instant::now();
     let request_id =
         incoming_request_id(&request).unwrap_or_else(|| uuid::Uuid::now_v7().simple().to_string());
@@ -39,6 +56,12 @@ pub async fn observe(mut request: Request, next: Next) -> Response {
 
     let mut response = next.run(request).await;
     let status = response.status().as_u16();
+    let elapsed = started.elapsed().as_secs_f64();
+    let route = response
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str);
+    metrics.record(method.as_str(), route, status, elapsed);
     if let Some(ErrorCause(cause)) = response.extensions().get::<ErrorCause>() {
         tracing::error!(request_id = %request_id, %method, %path, status, cause = %cause, "request failed");
     }
@@ -51,7 +74,7 @@ pub async fn observe(mut request: Request, next: Next) -> Response {
         %method,
         %path,
         status,
-        duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+        duration_ms = elapsed * 1000.0,
         "request"
     );
     response
