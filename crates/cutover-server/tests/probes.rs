@@ -8,9 +8,15 @@ use reqwest::Method;
 #[tokio::test]
 async fn probes_answer_without_a_token() {
     let app = TestApp::spawn().await;
-    let health = app.send(Method::GET, "/healthz", None, None).await.expect(200);
+    let health = app
+        .send(Method::GET, "/healthz", None, None)
+        .await
+        .expect(200);
     assert_eq!(health.body["status"], "ok");
-    let ready = app.send(Method::GET, "/readyz", None, None).await.expect(200);
+    let ready = app
+        .send(Method::GET, "/readyz", None, None)
+        .await
+        .expect(200);
     assert_eq!(ready.body["status"], "ready");
 }
 
@@ -20,7 +26,9 @@ async fn metrics_count_requests_by_route_template_and_status() {
     let path = app.create_app().await;
     app.get(&path.path()).await.expect(200);
     app.get(&path.path()).await.expect(200);
-    app.send(Method::GET, "/no/such/route", None, None).await.expect(404);
+    app.send(Method::GET, "/no/such/route", None, None)
+        .await
+        .expect(404);
 
     let response = app
         .client
@@ -43,7 +51,10 @@ async fn metrics_count_requests_by_route_template_and_status() {
         )),
         "{text}"
     );
-    assert!(text.contains("route=\"unmatched\",status=\"404\"} 1"), "{text}");
+    assert!(
+        text.contains("route=\"unmatched\",status=\"404\"} 1"),
+        "{text}"
+    );
     assert!(!text.contains(&path.app_id), "ids never become labels");
     assert!(text.contains("cutover_http_request_duration_seconds_bucket"));
 }
