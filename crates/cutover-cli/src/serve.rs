@@ -8,7 +8,7 @@ use clap::{Args, ValueEnum};
 use cutover_domain::limits::Limits;
 use cutover_server::config::{default_database_url, sqlite_path};
 use cutover_server::telemetry::{self, LogFormat};
-use cutover_server::{Application, ServeConfig};
+use cutover_server::{Application, ServeConfig, shutdown_signal};
 
 #[derive(Clone, Copy, ValueEnum)]
 enum LogFormatArg {
@@ -57,7 +57,11 @@ pub struct ServeArgs {
     /// Requests a token may burst above its rate.
     #[arg(long, env = "CUTOVER_RATE_LIMIT_BURST", default_value_t = 100)]
     rate_limit_burst: u32,
-    /// Seconds to let in-flight requests finish after SIGINT/SIGTERM.
+    /// Milliseconds the server keeps answering after SIGINT/SIGTERM (with /readyz
+    /// saying 503) before it closes connections.
+    #[arg(long, env = "CUTOVER_SHUTDOWN_DRAIN_MS", default_value_t = 250)]
+    shutdown_drain_ms: u64,
+    /// Seconds to let in-flight requests finish after the drain.
     #[arg(long, env = "CUTOVER_SHUTDOWN_GRACE_SECONDS", default_value_t = 30)]
     shutdown_grace_seconds: u64,
     /// A secret of at least 32 characters that becomes a platform admin token at start.
@@ -102,12 +106,14 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
             .then_some(args.rate_limit_per_second),
         rate_limit_burst: args.rate_limit_burst,
         busy_timeout: Duration::from_millis(args.database.busy_timeout_ms),
+        shutdown_drain: Duration::from_millis(args.shutdown_drain_ms),
         shutdown_grace: Duration::from_secs(args.shutdown_grace_seconds),
     };
     runtime()?.block_on(async move {
         let app = Application::build(config).await?;
+        let stop = shutdown_signal()?;
         eprintln!("cutover: listening on http://{}", app.local_addr());
-        app.run_until_stopped().await
+        app.run_until(stop).await
     })
 }
 

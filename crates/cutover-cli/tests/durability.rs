@@ -5,88 +5,31 @@
 //! restarts it on the same file and checks that every acknowledged write is there,
 //! unchanged, and that nothing unacknowledged was left half-written.
 
+mod common;
+
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, mpsc};
-use std::thread;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use common::Server;
+
 const TOKEN: &str = "cut_durability_platform_admin_0123456789";
-const READY_LINE: &str = "cutover: listening on http://";
 
 /// The whole test's budget, start to finish.
 const BUDGET: Duration = Duration::from_secs(30);
 
-/// A running `cutover serve`, killed (SIGKILL) and reaped when dropped, so a failing
-/// test never leaves it behind.
-struct Server {
-    child: Child,
-    base: String,
-    log: Arc<Mutex<Vec<String>>>,
-}
-
-impl Server {
-    /// Starts `cutover serve` on `database` and an ephemeral 127.0.0.1 port, and waits
-    /// until it says where it listens.
-    fn start(database: &Path) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_cutover"))
-            .args(["serve", "--bind", "127.0.0.1:0", "--database-url"])
-            .arg(format!("sqlite://{}", database.display()))
+/// Starts `cutover serve` on `database` and an ephemeral 127.0.0.1 port, and waits
+/// until it says where it listens.
+fn start(database: &Path) -> Server {
+    Server::spawn(
+        common::serve(database)
             .env("CUTOVER_BOOTSTRAP_TOKEN", TOKEN)
             .env("CUTOVER_LOG_FORMAT", "json")
-            .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("cutover starts");
-        let stderr = child.stderr.take().expect("stderr is piped");
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let (ready, address) = mpsc::channel();
-        let lines = Arc::clone(&log);
-        // Drains standard error for the process's whole life, so it never blocks on
-        // a full pipe.
-        thread::spawn(move || {
-            for line in BufReader::new(stderr).lines() {
-                let Ok(line) = line else { break };
-                if let Some(rest) = line.strip_prefix(READY_LINE) {
-                    let _ = ready.send(rest.trim().to_owned());
-                }
-                lines.lock().unwrap().push(line);
-            }
-        });
-        let mut server = Self {
-            child,
-            base: String::new(),
-            log,
-        };
-        match address.recv_timeout(Duration::from_secs(10)) {
-            Ok(address) => server.base = format!("http://{address}"),
-            Err(_) => panic!("cutover did not start:\n{}", server.log()),
-        }
-        server
-    }
-
-    fn log(&self) -> String {
-        self.log.lock().unwrap().join("\n")
-    }
-
-    /// SIGKILL: no shutdown handler runs, nothing is flushed on the way out.
-    fn kill(&mut self) {
-        self.child.kill().expect("SIGKILL is delivered");
-        self.child.wait().expect("the killed server is reaped");
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+            .env("RUST_LOG", "warn"),
+    )
 }
 
 fn client() -> reqwest::Client {
@@ -253,7 +196,7 @@ async fn acknowledged_writes_survive_sigkill_mid_stream() {
 async fn kill_and_restart() {
     let dir = tempfile::tempdir().expect("temp dir");
     let database = dir.path().join("cutover.db");
-    let mut first = Server::start(&database);
+    let mut first = start(&database);
     let http = client();
 
     // An org, a workspace, an app and a small draft.
@@ -356,7 +299,7 @@ async fn kill_and_restart() {
     drop(first);
 
     // Restart on the same file.
-    let mut second = Server::start(&database);
+    let mut second = start(&database);
     let base = format!("{}{app_path}", second.base);
     let listed = collect(
         &http,
@@ -485,11 +428,12 @@ async fn kill_and_restart() {
     drop(second);
 
     // The file needs no repair: its schema is current.
-    let migrate = Command::new(env!("CARGO_BIN_EXE_cutover"))
-        .args(["migrate", "--database-url"])
-        .arg(format!("sqlite://{}", database.display()))
-        .output()
-        .expect("cutover migrate runs");
+    let migrate = common::run(
+        common::cutover()
+            .args(["migrate", "--database-url"])
+            .arg(common::sqlite_url(&database)),
+        Duration::from_secs(10),
+    );
     let stdout = String::from_utf8_lossy(&migrate.stdout);
     assert!(
         migrate.status.success(),

@@ -19,7 +19,10 @@ pub struct ServeConfig {
     pub rate_limit_burst: u32,
     /// How long a write waits for a lock held by another process before answering 503.
     pub busy_timeout: Duration,
-    /// How long shutdown waits for in-flight requests.
+    /// How long the server keeps answering after a shutdown signal, with `/readyz`
+    /// saying 503, before it closes connections.
+    pub shutdown_drain: Duration,
+    /// How long shutdown then waits for in-flight requests.
     pub shutdown_grace: Duration,
 }
 
@@ -33,6 +36,7 @@ impl ServeConfig {
             rate_limit_per_second: None,
             rate_limit_burst: 100,
             busy_timeout: Duration::from_secs(5),
+            shutdown_drain: Duration::from_millis(250),
             shutdown_grace: Duration::from_secs(30),
         }
     }

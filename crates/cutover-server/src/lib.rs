@@ -10,6 +10,7 @@ pub mod telemetry;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::Router;
 use cutover_domain::TokenId;
@@ -102,6 +103,8 @@ async fn ensure_first_token(store: &dyn Store, bootstrap: Option<&str>) -> Resul
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    draining: Arc<AtomicBool>,
+    shutdown_drain: std::time::Duration,
     shutdown_grace: std::time::Duration,
 }
 
@@ -120,6 +123,7 @@ impl Application {
             .server_secret("cursor-signing")
             .await
             .map_err(|e| format!("reading the cursor key: {e}"))?;
+        let draining = Arc::new(AtomicBool::new(false));
         let state = Arc::new(AppState {
             store,
             limits: config.limits,
@@ -128,6 +132,7 @@ impl Application {
                 .rate_limit_per_second
                 .map(|rate| RateLimiter::new(rate, config.rate_limit_burst)),
             metrics: Default::default(),
+            draining: draining.clone(),
         });
         let listener = TcpListener::bind(config.bind)
             .await
@@ -135,6 +140,8 @@ impl Application {
         Ok(Self {
             listener,
             router: router(state),
+            draining,
+            shutdown_drain: config.shutdown_drain,
             shutdown_grace: config.shutdown_grace,
         })
     }
@@ -145,15 +152,22 @@ impl Application {
             .expect("a bound listener has an address")
     }
 
-    /// Serves until `shutdown` completes, then waits up to the grace period for
-    /// in-flight requests.
+    /// Serves until `shutdown` completes. Then it drains: `/readyz` answers 503 and
+    /// requests keep being served for the drain period (requests already on the wire
+    /// when the signal came are answered, and load balancers see the server leave);
+    /// then connections close as their in-flight requests finish, waiting at most
+    /// the grace period.
     pub async fn run_until(
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<(), String> {
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+        let (draining, drain) = (self.draining, self.shutdown_drain);
         let serve = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
             shutdown.await;
+            tracing::info!("shutting down: draining, then finishing in-flight requests");
+            draining.store(true, Ordering::SeqCst);
+            tokio::time::sleep(drain).await;
             let _ = stopping_tx.send(());
         });
         let grace = self.shutdown_grace;
@@ -172,31 +186,31 @@ impl Application {
             Err(join) => Err(format!("server task failed: {join}")),
         }
     }
-
-    /// Serves until SIGINT or SIGTERM.
-    pub async fn run_until_stopped(self) -> Result<(), String> {
-        self.run_until(shutdown_signal()).await
-    }
 }
 
-async fn shutdown_signal() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Listens for SIGINT and SIGTERM from the moment it is called (so a signal that
+/// arrives before serving starts is not lost to the default action), and completes
+/// when one arrives.
+pub fn shutdown_signal() -> Result<impl std::future::Future<Output = ()> + Send + 'static, String> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let listen = |kind: SignalKind, name: &str| {
+            signal(kind).map_err(|e| format!("cannot listen for {name}: {e}"))
+        };
+        let mut interrupt = listen(SignalKind::interrupt(), "SIGINT")?;
+        let mut terminate = listen(SignalKind::terminate(), "SIGTERM")?;
+        Ok(async move {
+            tokio::select! {
+                _ = interrupt.recv() => {},
+                _ = terminate.recv() => {},
             }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => {},
-        () = terminate => {},
+        })
     }
-    tracing::info!("shutting down: finishing in-flight requests");
+    #[cfg(not(unix))]
+    {
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+    }
 }

@@ -3,6 +3,7 @@
 //! and the request metrics.
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use cutover_domain::limits::Limits;
 use cutover_store::Store;
@@ -17,4 +18,6 @@ pub struct AppState {
     pub cursors: CursorCodec,
     pub rate_limiter: Option<RateLimiter>,
     pub metrics: Arc<Metrics>,
+    /// Set once shutdown begins: `/readyz` then answers 503.
+    pub draining: Arc<AtomicBool>,
 }

@@ -1,6 +1,7 @@
 //! Liveness and readiness probes and the metrics page (no authentication).
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use axum::Json;
 use axum::extract::State;
@@ -16,8 +17,14 @@ pub async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
 }
 
-/// The database answers; 503 (with Retry-After) while it does not.
+/// The database answers and the server is not shutting down; 503 (with
+/// Retry-After) otherwise.
 pub async fn readyz(State(state): State<Arc<AppState>>) -> ApiResult<Json<Value>> {
+    if state.draining.load(Ordering::SeqCst) {
+        return Err(ApiError::Unavailable {
+            cause: "shutting down".into(),
+        });
+    }
     match state.store.ping().await {
         Ok(()) => Ok(Json(json!({"status": "ready"}))),
         Err(error) => Err(ApiError::Unavailable {
