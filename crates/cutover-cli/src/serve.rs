@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use cutover_domain::limits::Limits;
-use cutover_server::config::{default_database_url, sqlite_path};
+use cutover_server::config::{Database, PostgresPool, default_database_url};
 use cutover_server::telemetry::{self, LogFormat};
 use cutover_server::{Application, ServeConfig, shutdown_signal};
 
@@ -18,12 +18,28 @@ enum LogFormatArg {
 
 #[derive(Args)]
 pub struct DatabaseArgs {
-    /// Where data lives: sqlite://PATH (created if missing).
+    /// Where data lives: sqlite://PATH (created if missing) or postgres://USER@HOST/DB.
     #[arg(long, env = "CUTOVER_DATABASE_URL", default_value_t = default_database_url())]
     database_url: String,
-    /// Milliseconds a write waits for a lock held by another process before failing with 503.
+    /// SQLite: milliseconds a write waits for another process's lock before failing with 503.
     #[arg(long, env = "CUTOVER_BUSY_TIMEOUT_MS", default_value_t = 5000)]
     busy_timeout_ms: u64,
+    /// PostgreSQL: seconds to wait for the first connection at start before giving up.
+    #[arg(long, env = "CUTOVER_PG_CONNECT_TIMEOUT_SECONDS", default_value_t = 5)]
+    pg_connect_timeout_seconds: u64,
+}
+
+#[derive(Args)]
+pub struct PoolArgs {
+    /// PostgreSQL: most connections this process keeps open.
+    #[arg(long, env = "CUTOVER_PG_MAX_CONNECTIONS", default_value_t = PostgresPool::default().max_connections)]
+    pg_max_connections: u32,
+    /// PostgreSQL: connections kept open even when idle.
+    #[arg(long, env = "CUTOVER_PG_MIN_CONNECTIONS", default_value_t = PostgresPool::default().min_connections)]
+    pg_min_connections: u32,
+    /// PostgreSQL: milliseconds a request waits for a free connection before failing with 503.
+    #[arg(long, env = "CUTOVER_PG_ACQUIRE_TIMEOUT_MS", default_value_t = 5000)]
+    pg_acquire_timeout_ms: u64,
 }
 
 #[derive(Args)]
@@ -33,6 +49,8 @@ pub struct ServeArgs {
     bind: SocketAddr,
     #[command(flatten)]
     database: DatabaseArgs,
+    #[command(flatten)]
+    pool: PoolArgs,
     /// Log lines as JSON (for machines) or pretty text (for people).
     #[arg(long, env = "CUTOVER_LOG_FORMAT", value_enum, default_value_t = LogFormatArg::Pretty)]
     log_format: LogFormatArg,
@@ -106,6 +124,12 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
             .then_some(args.rate_limit_per_second),
         rate_limit_burst: args.rate_limit_burst,
         busy_timeout: Duration::from_millis(args.database.busy_timeout_ms),
+        postgres_pool: PostgresPool {
+            max_connections: args.pool.pg_max_connections,
+            min_connections: args.pool.pg_min_connections,
+            acquire_timeout: Duration::from_millis(args.pool.pg_acquire_timeout_ms),
+            connect_timeout: Duration::from_secs(args.database.pg_connect_timeout_seconds),
+        },
         shutdown_drain: Duration::from_millis(args.shutdown_drain_ms),
         shutdown_grace: Duration::from_secs(args.shutdown_grace_seconds),
     };
@@ -118,18 +142,23 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
 }
 
 pub fn migrate(args: MigrateArgs) -> Result<(), String> {
-    let path = sqlite_path(&args.database.database_url)?;
-    let applied =
-        cutover_store_sqlite::migrate(&path, Duration::from_millis(args.database.busy_timeout_ms))?;
+    let url = args.database.database_url;
+    let (place, applied) = match Database::from_url(&url)? {
+        Database::Sqlite(path) => {
+            let busy = Duration::from_millis(args.database.busy_timeout_ms);
+            let applied = cutover_store_sqlite::migrate(&path, busy)?;
+            (path.display().to_string(), applied)
+        }
+        Database::Postgres(url) => {
+            let applied = runtime()?.block_on(cutover_store_postgres::migrate(&url))?;
+            ("PostgreSQL".to_owned(), applied)
+        }
+    };
     if applied.is_empty() {
-        println!("{}: schema is up to date", path.display());
+        println!("{place}: schema is up to date");
     } else {
         let versions: Vec<String> = applied.iter().map(i64::to_string).collect();
-        println!(
-            "{}: applied migrations {}",
-            path.display(),
-            versions.join(", ")
-        );
+        println!("{place}: applied migrations {}", versions.join(", "));
     }
     Ok(())
 }

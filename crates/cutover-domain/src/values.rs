@@ -45,9 +45,25 @@ fn check_chars(text: &str, min: usize, max: usize) -> Result<(), Violation> {
     Ok(())
 }
 
-/// A display name: 1 to `max_string_chars` characters, not only whitespace.
+/// Names and labels hold no control characters (no NUL, newline or escape), so they
+/// print safely in terminals and logs and store in every database.
+fn check_no_controls(text: &str) -> Result<(), Violation> {
+    if text.chars().any(char::is_control) {
+        return Err(Violation::Pattern {
+            pattern: NO_CONTROLS_PATTERN,
+            meaning: "must not contain control characters",
+        });
+    }
+    Ok(())
+}
+
+pub const NO_CONTROLS_PATTERN: &str = r"^[^\p{Cc}]*$";
+
+/// A display name: 1 to `max_string_chars` characters, not only whitespace, no
+/// control characters.
 pub fn parse_name(text: &str, limits: &Limits) -> Result<String, Violation> {
     check_chars(text, 1, limits.max_string_chars)?;
+    check_no_controls(text)?;
     if text.trim().is_empty() {
         return Err(Violation::Pattern {
             pattern: r"\S",
@@ -57,15 +73,23 @@ pub fn parse_name(text: &str, limits: &Limits) -> Result<String, Violation> {
     Ok(text.to_owned())
 }
 
-/// A free-text description, up to `max_description_chars` characters.
+/// A free-text description, up to `max_description_chars` characters; line breaks
+/// and tabs are fine, NUL is not (no database stores it in text).
 pub fn parse_description(text: &str, limits: &Limits) -> Result<String, Violation> {
     check_chars(text, 0, limits.max_description_chars)?;
+    if text.contains('\0') {
+        return Err(Violation::Pattern {
+            pattern: r"^[^\x00]*$",
+            meaning: "must not contain NUL characters",
+        });
+    }
     Ok(text.to_owned())
 }
 
-/// A short free-text label such as an augmentation tag.
+/// A short free-text label such as an augmentation tag: no control characters.
 pub fn parse_label(text: &str, limits: &Limits) -> Result<String, Violation> {
     check_chars(text, 1, limits.max_string_chars)?;
+    check_no_controls(text)?;
     Ok(text.to_owned())
 }
 
@@ -260,6 +284,20 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn names_refuse_control_characters_and_descriptions_refuse_nul() {
+        let limits = Limits::default();
+        assert!(parse_name("ok name", &limits).is_ok());
+        for bad in ["\0", "a\nb", "tab\t", "esc\u{1b}"] {
+            assert!(
+                matches!(parse_name(bad, &limits), Err(Violation::Pattern { .. })),
+                "{bad:?}"
+            );
+        }
+        assert!(parse_description("line one\nline two\t", &limits).is_ok());
+        assert!(parse_description("nul\0", &limits).is_err());
     }
 
     #[test]

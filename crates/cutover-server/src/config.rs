@@ -17,8 +17,11 @@ pub struct ServeConfig {
     /// Average requests per second allowed per token; `None` for no limit.
     pub rate_limit_per_second: Option<u32>,
     pub rate_limit_burst: u32,
-    /// How long a write waits for a lock held by another process before answering 503.
+    /// SQLite: how long a write waits for a lock held by another process before
+    /// answering 503.
     pub busy_timeout: Duration,
+    /// PostgreSQL connection pool settings.
+    pub postgres_pool: PostgresPool,
     /// How long the server keeps answering after a shutdown signal, with `/readyz`
     /// saying 503, before it closes connections.
     pub shutdown_drain: Duration,
@@ -36,22 +39,55 @@ impl ServeConfig {
             rate_limit_per_second: None,
             rate_limit_burst: 100,
             busy_timeout: Duration::from_secs(5),
+            postgres_pool: PostgresPool::default(),
             shutdown_drain: Duration::from_millis(250),
             shutdown_grace: Duration::from_secs(30),
         }
     }
 }
 
+/// How many PostgreSQL connections one server process keeps, and how long a request
+/// waits for one before answering 503.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PostgresPool {
+    pub max_connections: u32,
+    pub min_connections: u32,
+    pub acquire_timeout: Duration,
+    pub connect_timeout: Duration,
+}
+
+impl Default for PostgresPool {
+    fn default() -> Self {
+        Self {
+            max_connections: 16,
+            min_connections: 0,
+            acquire_timeout: Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Which database a URL names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl Database {
+    pub fn from_url(url: &str) -> Result<Self, String> {
+        if cutover_store_postgres::is_postgres_url(url) {
+            return Ok(Self::Postgres(url.to_owned()));
+        }
+        cutover_store_sqlite::path_from_url(url)
+            .map(Self::Sqlite)
+            .ok_or_else(|| {
+                format!("unsupported database URL '{url}': expected sqlite://PATH or postgres://…")
+            })
+    }
+}
+
 /// The default database: `cutover.db` in the working directory.
 pub fn default_database_url() -> String {
     "sqlite://cutover.db".to_owned()
-}
-
-/// Where a `sqlite://` URL points, or why the URL is not one we can open.
-pub fn sqlite_path(url: &str) -> Result<PathBuf, String> {
-    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Err("PostgreSQL support is not built yet; use a sqlite:// URL".to_owned());
-    }
-    cutover_store_sqlite::path_from_url(url)
-        .ok_or_else(|| format!("unsupported database URL '{url}': expected sqlite://PATH"))
 }

@@ -17,24 +17,42 @@ use cutover_domain::TokenId;
 use cutover_domain::permission::Role;
 use cutover_domain::token::{NewToken, digest_secret, display_prefix, generate_secret};
 use cutover_store::{Store, TokenToStore};
+use cutover_store_postgres::{PostgresOptions, PostgresStore};
 use cutover_store_sqlite::{SqliteOptions, SqliteStore};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 
 pub use config::ServeConfig;
 
+use crate::config::Database;
+
 use crate::http::auth::RateLimiter;
 use crate::http::middleware;
 use crate::http::pagination::CursorCodec;
 use crate::state::AppState;
 
-/// Opens the store named by `database_url` (migrating it).
-pub fn open_store(config: &ServeConfig) -> Result<Arc<dyn Store>, String> {
-    let path = config::sqlite_path(&config.database_url)?;
-    let mut options = SqliteOptions::new(path);
-    options.busy_timeout = config.busy_timeout;
-    options.limits = config.limits;
-    Ok(Arc::new(SqliteStore::open(options)?))
+/// Opens the store named by `database_url` (migrating it), failing with one line.
+pub async fn open_store(config: &ServeConfig) -> Result<Arc<dyn Store>, String> {
+    match Database::from_url(&config.database_url)? {
+        Database::Sqlite(path) => {
+            let mut options = SqliteOptions::new(path);
+            options.busy_timeout = config.busy_timeout;
+            options.limits = config.limits;
+            Ok(Arc::new(SqliteStore::open(options)?))
+        }
+        Database::Postgres(url) => {
+            let pool = config.postgres_pool;
+            let options = PostgresOptions {
+                max_connections: pool.max_connections,
+                min_connections: pool.min_connections,
+                acquire_timeout: pool.acquire_timeout,
+                connect_timeout: pool.connect_timeout,
+                limits: config.limits,
+                ..PostgresOptions::new(url)
+            };
+            Ok(Arc::new(PostgresStore::connect(options).await?))
+        }
+    }
 }
 
 /// The whole router with its middleware, over `state`.
@@ -110,7 +128,7 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: ServeConfig) -> Result<Self, String> {
-        let store = open_store(&config)?;
+        let store = open_store(&config).await?;
         Self::build_with_store(config, store).await
     }
 

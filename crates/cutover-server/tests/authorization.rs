@@ -3,9 +3,10 @@
 //! these tests cannot disagree; then the org and workspace boundaries. The token
 //! rules (minting, expiry, revocation) are in `tokens.rs`.
 
+#[macro_use]
 mod common;
 
-use common::{AppPath, TestApp, uuid_like};
+use common::{AppPath, Backend, TestApp, uuid_like};
 use cutover_domain::permission::Operation;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -292,9 +293,8 @@ fn expectation(operation: Operation, who: Who, request: &Request, world: &World)
     }
 }
 
-#[tokio::test]
-async fn every_operation_answers_every_caller_as_the_operation_table_says() {
-    let app = TestApp::spawn().await;
+async fn every_operation_answers_every_caller_as_the_operation_table_says(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let world = World::build(&app).await;
     let org_tokens = format!("{}/tokens", world.org());
 
@@ -400,9 +400,8 @@ async fn every_operation_answers_every_caller_as_the_operation_table_says() {
     );
 }
 
-#[tokio::test]
-async fn another_orgs_resources_are_not_found_even_without_permission() {
-    let app = TestApp::spawn().await;
+async fn another_orgs_resources_are_not_found_even_without_permission(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
     let stranger = app.create_org("stranger").await;
     let viewer = app
@@ -421,9 +420,8 @@ async fn another_orgs_resources_are_not_found_even_without_permission() {
     assert_eq!(orgs.body["orgs"][0]["org_id"], stranger.as_str());
 }
 
-#[tokio::test]
-async fn creating_an_active_release_also_needs_the_right_to_activate() {
-    let app = TestApp::spawn().await;
+async fn creating_an_active_release_also_needs_the_right_to_activate(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
     let developer = app
         .mint(&home.org_id, json!({"name": "dev", "role": "developer"}))
@@ -457,9 +455,8 @@ async fn creating_an_active_release_also_needs_the_right_to_activate() {
     );
 }
 
-#[tokio::test]
-async fn workspace_limited_tokens_see_only_their_workspaces() {
-    let app = TestApp::spawn().await;
+async fn workspace_limited_tokens_see_only_their_workspaces(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
     let other_ws = app.create_workspace(&home.org_id, "other").await;
     let limited = app
@@ -485,3 +482,10 @@ async fn workspace_limited_tokens_see_only_their_workspaces() {
         .collect();
     assert_eq!(ids, [&json!(other_ws)]);
 }
+
+on_every_backend!(
+    every_operation_answers_every_caller_as_the_operation_table_says,
+    another_orgs_resources_are_not_found_even_without_permission,
+    creating_an_active_release_also_needs_the_right_to_activate,
+    workspace_limited_tokens_see_only_their_workspaces,
+);

@@ -2,11 +2,12 @@
 //! release and an unbroken activation history, simultaneous creates never share a tag
 //! or a number, and a storm of mixed lifecycle calls keeps every invariant.
 
+#[macro_use]
 mod common;
 
 use std::collections::{HashMap, HashSet};
 
-use common::{AppPath, Reply, TestApp};
+use common::{AppPath, Backend, Reply, TestApp};
 use futures::future::join_all;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -93,9 +94,8 @@ async fn cut_many(app: &TestApp, path: &AppPath, count: usize) -> Vec<String> {
     ids
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn simultaneous_activations_leave_one_active_release_and_a_chained_history() {
-    let app = TestApp::spawn().await;
+async fn simultaneous_activations_leave_one_active_release_and_a_chained_history(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let path = app.create_app().await;
     let aug = app.add_augmentation(&path, "rag").await;
     app.add_endpoint(&path, "chat", "/chat", &aug).await;
@@ -156,9 +156,8 @@ async fn simultaneous_activations_leave_one_active_release_and_a_chained_history
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn simultaneous_creates_with_one_tag_make_one_release() {
-    let app = TestApp::spawn().await;
+async fn simultaneous_creates_with_one_tag_make_one_release(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let path = app.create_app().await;
 
     let releases = path.releases();
@@ -200,9 +199,8 @@ async fn simultaneous_creates_with_one_tag_make_one_release() {
     assert_eq!(next.body["release_number"], 2);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn simultaneous_creates_with_distinct_tags_number_gap_free() {
-    let app = TestApp::spawn().await;
+async fn simultaneous_creates_with_distinct_tags_number_gap_free(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let path = app.create_app().await;
     let aug = app.add_augmentation(&path, "rag").await;
     app.add_endpoint(&path, "chat", "/chat", &aug).await;
@@ -296,9 +294,8 @@ fn scatter(round: usize, n: usize) -> usize {
 /// How many releases the storm test activates, one after another, before the storm.
 const LIVE_BEFORE: usize = 6;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_storm_of_mixed_lifecycle_calls_keeps_every_invariant() {
-    let app = TestApp::spawn().await;
+async fn a_storm_of_mixed_lifecycle_calls_keeps_every_invariant(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let path = app.create_app().await;
     let ids = cut_many(&app, &path, 32).await;
     // Some history first, so that rollbacks have somewhere to go.
@@ -410,3 +407,10 @@ async fn a_storm_of_mixed_lifecycle_calls_keeps_every_invariant() {
     let list = all_releases(&app, &path).await;
     assert_eq!(list.body["total"], ids.len() - deleted.len());
 }
+
+on_every_backend!(
+    simultaneous_activations_leave_one_active_release_and_a_chained_history,
+    simultaneous_creates_with_one_tag_make_one_release,
+    simultaneous_creates_with_distinct_tags_number_gap_free,
+    a_storm_of_mixed_lifecycle_calls_keeps_every_invariant,
+);

@@ -3,12 +3,13 @@
 //! changes exactly what it names; the uniqueness, reference and size rules answer
 //! 409 or 422 with the documented reason or type.
 
+#[macro_use]
 mod common;
 mod shapes;
 
 use std::time::Duration;
 
-use common::{AppPath, Reply, TestApp};
+use common::{AppPath, Backend, Reply, TestApp};
 use reqwest::Method;
 use serde_json::{Value, json};
 use shapes::{assert_envelope, assert_issues, assert_one_issue, assert_timestamp};
@@ -151,9 +152,8 @@ async fn tick() {
 // Create: full objects, defaults, Location
 // ---------------------------------------------------------------------------
 
-#[tokio::test]
-async fn endpoint_create_answers_the_full_object_with_defaults() {
-    let app = TestApp::spawn().await;
+async fn endpoint_create_answers_the_full_object_with_defaults(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
     let aug = app.add_augmentation(&home, "rag").await;
 
@@ -212,9 +212,8 @@ async fn endpoint_create_answers_the_full_object_with_defaults() {
     assert_eq!(nulls.body["input_schema"], Value::Null);
 }
 
-#[tokio::test]
-async fn augmentation_create_answers_the_full_object_with_defaults() {
-    let app = TestApp::spawn().await;
+async fn augmentation_create_answers_the_full_object_with_defaults(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
 
     let bare = app
@@ -283,9 +282,8 @@ async fn augmentation_create_answers_the_full_object_with_defaults() {
     assert_eq!(full.body["is_template"], true);
 }
 
-#[tokio::test]
-async fn app_create_answers_the_full_object_with_defaults() {
-    let app = TestApp::spawn().await;
+async fn app_create_answers_the_full_object_with_defaults(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
     let apps = apps_of(&home);
 
@@ -334,9 +332,8 @@ async fn app_create_answers_the_full_object_with_defaults() {
 // PATCH
 // ---------------------------------------------------------------------------
 
-#[tokio::test]
-async fn endpoint_patch_changes_only_what_it_names() {
-    let app = TestApp::spawn().await;
+async fn endpoint_patch_changes_only_what_it_names(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
     let aug = app.add_augmentation(&home, "rag").await;
     let other_aug = app.add_augmentation(&home, "other").await;
@@ -452,9 +449,8 @@ async fn endpoint_patch_changes_only_what_it_names() {
     assert_one_issue(&refused, json!(["body", "augmentation_id"]), "value_error");
 }
 
-#[tokio::test]
-async fn augmentation_patch_changes_only_what_it_names() {
-    let app = TestApp::spawn().await;
+async fn augmentation_patch_changes_only_what_it_names(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
     let created = app
         .post(
@@ -535,9 +531,8 @@ async fn augmentation_patch_changes_only_what_it_names() {
         .expect(200);
 }
 
-#[tokio::test]
-async fn app_patch_changes_only_what_it_names() {
-    let app = TestApp::spawn().await;
+async fn app_patch_changes_only_what_it_names(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
     let url = home.path();
     let created = app
@@ -601,9 +596,8 @@ async fn app_patch_changes_only_what_it_names() {
 // Endpoint rules
 // ---------------------------------------------------------------------------
 
-#[tokio::test]
-async fn routes_and_names_are_unique_within_an_app() {
-    let app = TestApp::spawn().await;
+async fn routes_and_names_are_unique_within_an_app(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
     let aug = app.add_augmentation(&home, "rag").await;
     let first = app
@@ -697,9 +691,8 @@ async fn routes_and_names_are_unique_within_an_app() {
     assert_eq!(listed.body["total"], 3);
 }
 
-#[tokio::test]
-async fn endpoint_fields_are_validated() {
-    let app = TestApp::spawn().await;
+async fn endpoint_fields_are_validated(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
     let aug = app.add_augmentation(&home, "rag").await;
     let url = endpoints(&home);
@@ -801,9 +794,8 @@ async fn endpoint_fields_are_validated() {
     }
 }
 
-#[tokio::test]
-async fn endpoints_need_an_augmentation_of_their_own_app() {
-    let app = TestApp::spawn().await;
+async fn endpoints_need_an_augmentation_of_their_own_app(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
     let unknown = app
         .post(
@@ -819,9 +811,8 @@ async fn endpoints_need_an_augmentation_of_their_own_app() {
 // Augmentation rules
 // ---------------------------------------------------------------------------
 
-#[tokio::test]
-async fn augmentation_names_are_unique_within_an_app() {
-    let app = TestApp::spawn().await;
+async fn augmentation_names_are_unique_within_an_app(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
     app.add_augmentation(&home, "rag").await;
     let clash = app
@@ -842,9 +833,8 @@ async fn augmentation_names_are_unique_within_an_app() {
     assert_eq!(app.get(&augmentations(&home)).await.body["total"], 2);
 }
 
-#[tokio::test]
-async fn every_step_type_is_accepted_and_others_are_not() {
-    let app = TestApp::spawn().await;
+async fn every_step_type_is_accepted_and_others_are_not(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
     let steps: Vec<Value> = STEP_TYPES
         .iter()
@@ -889,9 +879,8 @@ async fn every_step_type_is_accepted_and_others_are_not() {
     }
 }
 
-#[tokio::test]
-async fn stage_and_step_problems_are_located_exactly() {
-    let app = TestApp::spawn().await;
+async fn stage_and_step_problems_are_located_exactly(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
     let url = augmentations(&home);
     let good_step = json!({"name": "ok", "type": "inference"});
@@ -1065,9 +1054,8 @@ async fn stage_and_step_problems_are_located_exactly() {
     );
 }
 
-#[tokio::test]
-async fn an_augmentation_in_use_cannot_be_deleted() {
-    let app = TestApp::spawn().await;
+async fn an_augmentation_in_use_cannot_be_deleted(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
     let aug = app.add_augmentation(&home, "rag").await;
     let spare = app.add_augmentation(&home, "spare").await;
@@ -1123,9 +1111,8 @@ async fn an_augmentation_in_use_cannot_be_deleted() {
     );
 }
 
-#[tokio::test]
-async fn draft_entities_under_another_app_are_not_found() {
-    let app = TestApp::spawn().await;
+async fn draft_entities_under_another_app_are_not_found(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
     let aug = app.add_augmentation(&home, "rag").await;
     let ep = app.add_endpoint(&home, "chat", "/chat", &aug).await;
@@ -1159,9 +1146,8 @@ async fn draft_entities_under_another_app_are_not_found() {
 // Limits
 // ---------------------------------------------------------------------------
 
-#[tokio::test]
-async fn endpoint_count_is_limited_per_app() {
-    let app = TestApp::spawn_with(|c| c.limits.max_endpoints_per_app = 2).await;
+async fn endpoint_count_is_limited_per_app(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| c.limits.max_endpoints_per_app = 2).await;
     let home = app.create_app().await;
     let aug = app.add_augmentation(&home, "rag").await;
     let first = app.add_endpoint(&home, "a", "/a", &aug).await;
@@ -1184,9 +1170,8 @@ async fn endpoint_count_is_limited_per_app() {
     app.add_endpoint(&home, "c", "/c", &aug).await;
 }
 
-#[tokio::test]
-async fn augmentation_count_is_limited_per_app() {
-    let app = TestApp::spawn_with(|c| c.limits.max_augmentations_per_app = 2).await;
+async fn augmentation_count_is_limited_per_app(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| c.limits.max_augmentations_per_app = 2).await;
     let home = app.create_app().await;
     let first = app.add_augmentation(&home, "a").await;
     app.add_augmentation(&home, "b").await;
@@ -1204,9 +1189,8 @@ async fn augmentation_count_is_limited_per_app() {
     app.add_augmentation(&home, "c").await;
 }
 
-#[tokio::test]
-async fn strings_over_the_configured_limits_are_string_too_long() {
-    let app = TestApp::spawn_with(|c| {
+async fn strings_over_the_configured_limits_are_string_too_long(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| {
         c.limits.max_string_chars = 10;
         c.limits.max_description_chars = 20;
     })
@@ -1381,9 +1365,8 @@ async fn strings_over_the_configured_limits_are_string_too_long() {
     .expect(201);
 }
 
-#[tokio::test]
-async fn default_string_limits_are_256_and_4000() {
-    let app = TestApp::spawn().await;
+async fn default_string_limits_are_256_and_4000(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
     let url = augmentations(&home);
     app.post(
@@ -1410,9 +1393,8 @@ async fn default_string_limits_are_256_and_4000() {
 // Apps
 // ---------------------------------------------------------------------------
 
-#[tokio::test]
-async fn app_names_are_unique_per_workspace() {
-    let app = TestApp::spawn().await;
+async fn app_names_are_unique_per_workspace(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
     let apps = apps_of(&home);
     let clash = app.post(&apps, json!({"name": "app"})).await;
@@ -1426,9 +1408,8 @@ async fn app_names_are_unique_per_workspace() {
     assert_eq!(listed.body["apps"][0]["app_id"], home.app_id.as_str());
 }
 
-#[tokio::test]
-async fn apps_list_in_their_workspace() {
-    let app = TestApp::spawn().await;
+async fn apps_list_in_their_workspace(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
     let second = app
         .create_app_in(&home.org_id, &home.workspace_id, "second")
@@ -1452,9 +1433,8 @@ async fn apps_list_in_their_workspace() {
     }
 }
 
-#[tokio::test]
-async fn deleting_an_app_removes_its_draft_and_releases() {
-    let app = TestApp::spawn().await;
+async fn deleting_an_app_removes_its_draft_and_releases(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
     let aug = app.add_augmentation(&home, "rag").await;
     let ep = app.add_endpoint(&home, "chat", "/chat", &aug).await;
@@ -1505,9 +1485,8 @@ async fn deleting_an_app_removes_its_draft_and_releases() {
     assert_eq!(app.get(&again.releases()).await.body["total"], 0);
 }
 
-#[tokio::test]
-async fn an_app_with_an_active_release_cannot_be_deleted() {
-    let app = TestApp::spawn().await;
+async fn an_app_with_an_active_release_cannot_be_deleted(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
     let release = app.cut(&home, "v1").await;
     app.act(&format!("{}/activate", home.release(&release)))
@@ -1520,9 +1499,8 @@ async fn an_app_with_an_active_release_cannot_be_deleted() {
     app.get(&home.release(&release)).await.expect(200);
 }
 
-#[tokio::test]
-async fn draft_changes_mark_the_app_as_changed() {
-    let app = TestApp::spawn().await;
+async fn draft_changes_mark_the_app_as_changed(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
     let changed = |reply: Reply| reply.expect(200).body["draft_has_changes"].clone();
     assert_eq!(changed(app.get(&home.path()).await), false);
@@ -1543,3 +1521,29 @@ async fn draft_changes_mark_the_app_as_changed() {
         .expect(200);
     assert_eq!(changed(app.get(&home.path()).await), true);
 }
+
+on_every_backend!(
+    endpoint_create_answers_the_full_object_with_defaults,
+    augmentation_create_answers_the_full_object_with_defaults,
+    app_create_answers_the_full_object_with_defaults,
+    endpoint_patch_changes_only_what_it_names,
+    augmentation_patch_changes_only_what_it_names,
+    app_patch_changes_only_what_it_names,
+    routes_and_names_are_unique_within_an_app,
+    endpoint_fields_are_validated,
+    endpoints_need_an_augmentation_of_their_own_app,
+    augmentation_names_are_unique_within_an_app,
+    every_step_type_is_accepted_and_others_are_not,
+    stage_and_step_problems_are_located_exactly,
+    an_augmentation_in_use_cannot_be_deleted,
+    draft_entities_under_another_app_are_not_found,
+    endpoint_count_is_limited_per_app,
+    augmentation_count_is_limited_per_app,
+    strings_over_the_configured_limits_are_string_too_long,
+    default_string_limits_are_256_and_4000,
+    app_names_are_unique_per_workspace,
+    apps_list_in_their_workspace,
+    deleting_an_app_removes_its_draft_and_releases,
+    an_app_with_an_active_release_cannot_be_deleted,
+    draft_changes_mark_the_app_as_changed,
+);

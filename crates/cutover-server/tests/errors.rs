@@ -2,19 +2,19 @@
 //! `{error, message, details, timestamp, status_code}`, with its headers, and the
 //! request id every response carries. The 422 shape is in `validation.rs`.
 
+#[macro_use]
 mod common;
 mod shapes;
 
 use std::time::Duration;
 
-use common::TestApp;
+use common::{Backend, TestApp};
 use reqwest::Method;
 use serde_json::json;
 use shapes::{assert_envelope, assert_request_id, send_raw};
 
-#[tokio::test]
-async fn unauthenticated_is_401_with_a_bearer_challenge() {
-    let app = TestApp::spawn().await;
+async fn unauthenticated_is_401_with_a_bearer_challenge(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     for token in [None, Some("cut_unknown_secret_that_was_never_issued")] {
         let reply = app.send(Method::GET, "/v1/orgs", token, None).await;
         let details = assert_envelope(&reply, 401, "AUTHENTICATION_FAILED");
@@ -23,9 +23,8 @@ async fn unauthenticated_is_401_with_a_bearer_challenge() {
     }
 }
 
-#[tokio::test]
-async fn forbidden_names_the_missing_permission() {
-    let app = TestApp::spawn().await;
+async fn forbidden_names_the_missing_permission(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
     let viewer = app
         .mint(&home.org_id, json!({"name": "v", "role": "viewer"}))
@@ -42,9 +41,8 @@ async fn forbidden_names_the_missing_permission() {
     assert_eq!(*details, json!({"required_permission": "releases:create"}));
 }
 
-#[tokio::test]
-async fn not_found_names_the_resource_and_unknown_routes_too() {
-    let app = TestApp::spawn().await;
+async fn not_found_names_the_resource_and_unknown_routes_too(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
     let unknown = "rel_00000000000000000000000000";
     let reply = app.get(&home.release(unknown)).await;
@@ -71,9 +69,8 @@ async fn not_found_names_the_resource_and_unknown_routes_too() {
     }
 }
 
-#[tokio::test]
-async fn method_not_allowed_lists_the_allowed_methods() {
-    let app = TestApp::spawn().await;
+async fn method_not_allowed_lists_the_allowed_methods(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
     let reply = app
         .send(Method::PUT, &home.releases(), Some(&app.admin), None)
@@ -89,9 +86,8 @@ async fn method_not_allowed_lists_the_allowed_methods() {
     assert_eq!(details["allowed"], json!(["GET", "HEAD", "POST"]));
 }
 
-#[tokio::test]
-async fn conflict_carries_a_reason_code() {
-    let app = TestApp::spawn().await;
+async fn conflict_carries_a_reason_code(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
     let v1 = app.cut(&home, "v1").await;
     let reply = app
@@ -115,9 +111,8 @@ async fn conflict_carries_a_reason_code() {
     );
 }
 
-#[tokio::test]
-async fn bodies_over_the_limit_are_413() {
-    let app = TestApp::spawn_with(|config| config.limits.max_body_bytes = 256).await;
+async fn bodies_over_the_limit_are_413(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |config| config.limits.max_body_bytes = 256).await;
     let home = app.create_app().await;
     let big = json!({"name": "big", "description": "x".repeat(1_000)});
     let reply = app
@@ -158,9 +153,8 @@ async fn bodies_over_the_limit_are_413() {
     assert!(answer.contains(r#""limit_bytes":256"#), "{answer}");
 }
 
-#[tokio::test]
-async fn non_json_bodies_are_415() {
-    let app = TestApp::spawn().await;
+async fn non_json_bodies_are_415(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     for content_type in [
         Some("text/plain"),
         Some("application/x-www-form-urlencoded"),
@@ -190,9 +184,8 @@ async fn non_json_bodies_are_415() {
     assert_eq!(reply.status, 201, "{}", reply.body);
 }
 
-#[tokio::test]
-async fn too_many_requests_are_429_with_retry_after() {
-    let app = TestApp::spawn_with(|config| {
+async fn too_many_requests_are_429_with_retry_after(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |config| {
         config.rate_limit_per_second = Some(1);
         config.rate_limit_burst = 2;
     })
@@ -216,7 +209,7 @@ fn open_database(app: &TestApp) -> rusqlite::Connection {
 
 #[tokio::test]
 async fn internal_errors_are_500_without_the_cause() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::spawn(Backend::Sqlite).await;
     let home = app.create_app().await;
     let v1 = app.cut(&home, "v1").await;
     open_database(&app)
@@ -236,7 +229,10 @@ async fn internal_errors_are_500_without_the_cause() {
 
 #[tokio::test]
 async fn a_locked_database_is_503_until_the_lock_goes() {
-    let app = TestApp::spawn_with(|config| config.busy_timeout = Duration::from_millis(200)).await;
+    let app = TestApp::spawn_with(Backend::Sqlite, |config| {
+        config.busy_timeout = Duration::from_millis(200)
+    })
+    .await;
     let home = app.create_app().await;
     let locker = open_database(&app);
     locker.busy_timeout(Duration::ZERO).unwrap();
@@ -258,9 +254,8 @@ async fn a_locked_database_is_503_until_the_lock_goes() {
     assert_eq!(created.body["release_number"], 1);
 }
 
-#[tokio::test]
-async fn every_response_carries_a_request_id() {
-    let app = TestApp::spawn().await;
+async fn every_response_carries_a_request_id(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
     let replies = [
         app.send(Method::GET, "/healthz", None, None).await,
@@ -279,9 +274,8 @@ async fn every_response_carries_a_request_id() {
     assert_eq!(ids.len(), replies.len(), "each request gets its own id");
 }
 
-#[tokio::test]
-async fn a_plain_incoming_request_id_is_echoed_and_others_replaced() {
-    let app = TestApp::spawn().await;
+async fn a_plain_incoming_request_id_is_echoed_and_others_replaced(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let get = |id: String| {
         let request = app
             .client
@@ -302,3 +296,16 @@ async fn a_plain_incoming_request_id_is_echoed_and_others_replaced() {
         assert!(!echoed.is_empty());
     }
 }
+
+on_every_backend!(
+    unauthenticated_is_401_with_a_bearer_challenge,
+    forbidden_names_the_missing_permission,
+    not_found_names_the_resource_and_unknown_routes_too,
+    method_not_allowed_lists_the_allowed_methods,
+    conflict_carries_a_reason_code,
+    bodies_over_the_limit_are_413,
+    non_json_bodies_are_415,
+    too_many_requests_are_429_with_retry_after,
+    every_response_carries_a_request_id,
+    a_plain_incoming_request_id_is_echoed_and_others_replaced,
+);

@@ -1,13 +1,13 @@
 //! The unauthenticated operational endpoints: liveness, readiness and metrics.
 
+#[macro_use]
 mod common;
 
-use common::TestApp;
+use common::{Backend, TestApp};
 use reqwest::Method;
 
-#[tokio::test]
-async fn probes_answer_without_a_token() {
-    let app = TestApp::spawn().await;
+async fn probes_answer_without_a_token(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let health = app
         .send(Method::GET, "/healthz", None, None)
         .await
@@ -20,9 +20,8 @@ async fn probes_answer_without_a_token() {
     assert_eq!(ready.body["status"], "ready");
 }
 
-#[tokio::test]
-async fn metrics_count_requests_by_route_template_and_status() {
-    let app = TestApp::spawn().await;
+async fn metrics_count_requests_by_route_template_and_status(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let path = app.create_app().await;
     app.get(&path.path()).await.expect(200);
     app.get(&path.path()).await.expect(200);
@@ -58,3 +57,8 @@ async fn metrics_count_requests_by_route_template_and_status() {
     assert!(!text.contains(&path.app_id), "ids never become labels");
     assert!(text.contains("cutover_http_request_duration_seconds_bucket"));
 }
+
+on_every_backend!(
+    probes_answer_without_a_token,
+    metrics_count_requests_by_route_template_and_status,
+);

@@ -1,14 +1,14 @@
 //! Every row of SPEC §3: create, list, get active, get, activate, rollback, archive,
 //! delete, with each allowed transition and each refusal's reason code.
 
+#[macro_use]
 mod common;
 
-use common::TestApp;
+use common::{Backend, TestApp};
 use serde_json::json;
 
-#[tokio::test]
-async fn create_snapshots_the_draft_numbers_and_links_to_the_previous_release() {
-    let app = TestApp::spawn().await;
+async fn create_snapshots_the_draft_numbers_and_links_to_the_previous_release(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let path = app.create_app().await;
     let aug = app.add_augmentation(&path, "rag").await;
     app.add_endpoint(&path, "chat", "/chat", &aug).await;
@@ -60,9 +60,8 @@ async fn create_snapshots_the_draft_numbers_and_links_to_the_previous_release() 
     assert_eq!(third.body["content_hash"], second.body["content_hash"]);
 }
 
-#[tokio::test]
-async fn tags_are_unique_per_app_and_numbers_are_never_reused() {
-    let app = TestApp::spawn().await;
+async fn tags_are_unique_per_app_and_numbers_are_never_reused(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let path = app.create_app().await;
     let v1 = app.cut(&path, "v1").await;
     let clash = app
@@ -89,9 +88,8 @@ async fn tags_are_unique_per_app_and_numbers_are_never_reused() {
     assert_eq!(v3.body["previous_release_id"], v1.as_str());
 }
 
-#[tokio::test]
-async fn activate_moves_the_live_release_and_archives_the_old_one() {
-    let app = TestApp::spawn().await;
+async fn activate_moves_the_live_release_and_archives_the_old_one(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let path = app.create_app().await;
     let v1 = app.cut(&path, "v1").await;
     let v2 = app.cut(&path, "v2").await;
@@ -169,9 +167,8 @@ async fn activate_moves_the_live_release_and_archives_the_old_one() {
     );
 }
 
-#[tokio::test]
-async fn create_with_activate_goes_live_in_one_step() {
-    let app = TestApp::spawn().await;
+async fn create_with_activate_goes_live_in_one_step(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let path = app.create_app().await;
     let v1 = app.cut(&path, "v1").await;
     app.act(&format!("{}/activate", path.release(&v1)))
@@ -190,9 +187,8 @@ async fn create_with_activate_goes_live_in_one_step() {
     assert_eq!(app_body.body["active_release_id"], v2.body["release_id"]);
 }
 
-#[tokio::test]
-async fn get_active_is_404_when_nothing_is_live() {
-    let app = TestApp::spawn().await;
+async fn get_active_is_404_when_nothing_is_live(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let path = app.create_app().await;
     app.cut(&path, "v1").await;
     let none = app
@@ -206,9 +202,8 @@ async fn get_active_is_404_when_nothing_is_live() {
     );
 }
 
-#[tokio::test]
-async fn rollback_goes_back_only_to_older_releases_that_were_live() {
-    let app = TestApp::spawn().await;
+async fn rollback_goes_back_only_to_older_releases_that_were_live(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let path = app.create_app().await;
     let v1 = app.cut(&path, "v1").await;
     let v2 = app.cut(&path, "v2").await;
@@ -266,9 +261,8 @@ async fn rollback_goes_back_only_to_older_releases_that_were_live() {
     assert_eq!(last["replaced_release_id"], v3.as_str());
 }
 
-#[tokio::test]
-async fn archive_hides_releases_from_the_default_list_and_refuses_the_active_one() {
-    let app = TestApp::spawn().await;
+async fn archive_hides_releases_from_the_default_list_and_refuses_the_active_one(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let path = app.create_app().await;
     let v1 = app.cut(&path, "v1").await;
     let v2 = app.cut(&path, "v2").await;
@@ -314,9 +308,8 @@ async fn archive_hides_releases_from_the_default_list_and_refuses_the_active_one
     assert_eq!(numbers, [2, 1], "newest first");
 }
 
-#[tokio::test]
-async fn delete_removes_inactive_releases_only() {
-    let app = TestApp::spawn().await;
+async fn delete_removes_inactive_releases_only(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let path = app.create_app().await;
     let v1 = app.cut(&path, "v1").await;
     let v2 = app.cut(&path, "v2").await;
@@ -335,9 +328,8 @@ async fn delete_removes_inactive_releases_only() {
     app.delete(&path.release(&v1)).await.expect(404);
 }
 
-#[tokio::test]
-async fn list_pages_with_opaque_cursors_newest_first() {
-    let app = TestApp::spawn().await;
+async fn list_pages_with_opaque_cursors_newest_first(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let path = app.create_app().await;
     for n in 1..=7 {
         app.cut(&path, &format!("v{n}")).await;
@@ -374,9 +366,8 @@ async fn list_pages_with_opaque_cursors_newest_first() {
     assert_eq!(refused.body["detail"][0]["loc"], json!(["query", "cursor"]));
 }
 
-#[tokio::test]
-async fn releases_under_the_wrong_parent_are_not_found() {
-    let app = TestApp::spawn().await;
+async fn releases_under_the_wrong_parent_are_not_found(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let a = app.create_app().await;
     let b = app
         .create_app_in(&a.org_id, &a.workspace_id, "second")
@@ -390,9 +381,8 @@ async fn releases_under_the_wrong_parent_are_not_found() {
     app.get(&a.release(&release)).await.expect(200);
 }
 
-#[tokio::test]
-async fn the_app_reports_releases_and_whether_its_draft_changed() {
-    let app = TestApp::spawn().await;
+async fn the_app_reports_releases_and_whether_its_draft_changed(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let path = app.create_app().await;
     let fresh = app.get(&path.path()).await.expect(200);
     assert_eq!(fresh.body["draft_has_changes"], false);
@@ -421,9 +411,8 @@ async fn the_app_reports_releases_and_whether_its_draft_changed() {
     );
 }
 
-#[tokio::test]
-async fn apps_with_an_active_release_cannot_be_deleted() {
-    let app = TestApp::spawn().await;
+async fn apps_with_an_active_release_cannot_be_deleted(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let path = app.create_app().await;
     let v1 = app.cut(&path, "v1").await;
     app.act(&format!("{}/activate", path.release(&v1)))
@@ -439,3 +428,18 @@ async fn apps_with_an_active_release_cannot_be_deleted() {
     app.delete(&idle.path()).await.expect(200);
     app.get(&idle.path()).await.expect(404);
 }
+
+on_every_backend!(
+    create_snapshots_the_draft_numbers_and_links_to_the_previous_release,
+    tags_are_unique_per_app_and_numbers_are_never_reused,
+    activate_moves_the_live_release_and_archives_the_old_one,
+    create_with_activate_goes_live_in_one_step,
+    get_active_is_404_when_nothing_is_live,
+    rollback_goes_back_only_to_older_releases_that_were_live,
+    archive_hides_releases_from_the_default_list_and_refuses_the_active_one,
+    delete_removes_inactive_releases_only,
+    list_pages_with_opaque_cursors_newest_first,
+    releases_under_the_wrong_parent_are_not_found,
+    the_app_reports_releases_and_whether_its_draft_changed,
+    apps_with_an_active_release_cannot_be_deleted,
+);

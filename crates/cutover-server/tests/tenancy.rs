@@ -2,12 +2,13 @@
 //! (names unique per org), resources addressed under the wrong parent (404), and the
 //! list envelope with keyset pagination on every list other than releases.
 
+#[macro_use]
 mod common;
 mod shapes;
 
 use std::collections::HashSet;
 
-use common::{AppPath, TestApp};
+use common::{AppPath, Backend, TestApp};
 use serde_json::{Value, json};
 use shapes::{assert_envelope, assert_issues, assert_one_issue, assert_timestamp};
 
@@ -49,9 +50,8 @@ fn apps(org_id: &str, workspace_id: &str) -> String {
 // Orgs
 // ---------------------------------------------------------------------------
 
-#[tokio::test]
-async fn an_org_is_created_with_a_derived_slug_and_read_back() {
-    let app = TestApp::spawn().await;
+async fn an_org_is_created_with_a_derived_slug_and_read_back(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let reply = app.post("/v1/orgs", json!({"name": "Acme Corp"})).await;
     assert_eq!(reply.status, 201, "{}", reply.body);
     assert_fields(&reply.body, ORG_FIELDS);
@@ -105,9 +105,8 @@ async fn an_org_is_created_with_a_derived_slug_and_read_back() {
         .expect(201);
 }
 
-#[tokio::test]
-async fn org_slugs_are_validated_and_unique() {
-    let app = TestApp::spawn().await;
+async fn org_slugs_are_validated_and_unique(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     for (slug, kind) in [
         (json!("Acme"), "string_pattern_mismatch"),
         (json!("acme_corp"), "string_pattern_mismatch"),
@@ -158,9 +157,8 @@ async fn org_slugs_are_validated_and_unique() {
     );
 }
 
-#[tokio::test]
-async fn unknown_orgs_are_not_found() {
-    let app = TestApp::spawn().await;
+async fn unknown_orgs_are_not_found(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let missing = app.get(&format!("/v1/orgs/{UNKNOWN_ORG}")).await;
     let details = assert_envelope(&missing, 404, "RESOURCE_NOT_FOUND");
     assert_eq!(details["resource_type"], "org");
@@ -198,9 +196,8 @@ async fn unknown_orgs_are_not_found() {
 // Workspaces
 // ---------------------------------------------------------------------------
 
-#[tokio::test]
-async fn a_workspace_is_created_read_and_listed() {
-    let app = TestApp::spawn().await;
+async fn a_workspace_is_created_read_and_listed(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let org = app.create_org("Acme").await;
     let reply = app.post(&workspaces(&org), json!({"name": "main"})).await;
     assert_eq!(reply.status, 201, "{}", reply.body);
@@ -260,9 +257,8 @@ async fn a_workspace_is_created_read_and_listed() {
     }
 }
 
-#[tokio::test]
-async fn workspace_names_are_unique_within_an_org() {
-    let app = TestApp::spawn().await;
+async fn workspace_names_are_unique_within_an_org(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let org = app.create_org("Acme").await;
     let other = app.create_org("Globex").await;
     app.create_workspace(&org, "main").await;
@@ -277,9 +273,8 @@ async fn workspace_names_are_unique_within_an_org() {
     assert_eq!(app.get(&workspaces(&other)).await.body["total"], 1);
 }
 
-#[tokio::test]
-async fn resources_under_the_wrong_parent_are_not_found() {
-    let app = TestApp::spawn().await;
+async fn resources_under_the_wrong_parent_are_not_found(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let org = app.create_org("Acme").await;
     let other_org = app.create_org("Globex").await;
     let ws = app.create_workspace(&org, "main").await;
@@ -467,9 +462,8 @@ fn assert_bad_cursor(reply: &common::Reply, cursor: &str) {
     assert_eq!(issues[0]["input"], cursor);
 }
 
-#[tokio::test]
-async fn orgs_paginate() {
-    let app = TestApp::spawn().await;
+async fn orgs_paginate(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let mut ids = Vec::new();
     for index in 0..7 {
         ids.push(app.create_org(&format!("org {index}")).await);
@@ -485,9 +479,8 @@ async fn orgs_paginate() {
     assert_bad_cursor(&elsewhere, &cursor);
 }
 
-#[tokio::test]
-async fn workspaces_paginate() {
-    let app = TestApp::spawn().await;
+async fn workspaces_paginate(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let org = app.create_org("Acme").await;
     let other = app.create_org("Globex").await;
     let mut ids = Vec::new();
@@ -515,9 +508,8 @@ async fn workspaces_paginate() {
     assert_bad_cursor(&apps_list, &cursor);
 }
 
-#[tokio::test]
-async fn apps_paginate() {
-    let app = TestApp::spawn().await;
+async fn apps_paginate(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let org = app.create_org("Acme").await;
     let ws = app.create_workspace(&org, "main").await;
     let other_ws = app.create_workspace(&org, "other").await;
@@ -546,9 +538,8 @@ async fn apps_paginate() {
     assert_bad_cursor(&workspaces_list, &cursor);
 }
 
-#[tokio::test]
-async fn endpoints_and_augmentations_paginate() {
-    let app = TestApp::spawn().await;
+async fn endpoints_and_augmentations_paginate(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
     let neighbour = app
         .create_app_in(&home.org_id, &home.workspace_id, "neighbour")
@@ -614,9 +605,8 @@ async fn endpoints_and_augmentations_paginate() {
     assert_bad_cursor(&reply, &tampered);
 }
 
-#[tokio::test]
-async fn tokens_paginate_and_revoked_ones_leave_the_list() {
-    let app = TestApp::spawn().await;
+async fn tokens_paginate_and_revoked_ones_leave_the_list(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let org = app.create_org("Acme").await;
     let other = app.create_org("Globex").await;
     let tokens = format!("/v1/orgs/{org}/tokens");
@@ -654,9 +644,8 @@ async fn tokens_paginate_and_revoked_ones_leave_the_list() {
     assert_bad_cursor(&workspaces_list, &cursor);
 }
 
-#[tokio::test]
-async fn activations_paginate_oldest_first() {
-    let app = TestApp::spawn().await;
+async fn activations_paginate_oldest_first(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
     let neighbour = app
         .create_app_in(&home.org_id, &home.workspace_id, "neighbour")
@@ -704,9 +693,8 @@ async fn activations_paginate_oldest_first() {
     assert_bad_cursor(&releases, &cursor);
 }
 
-#[tokio::test]
-async fn empty_lists_and_made_up_cursors() {
-    let app = TestApp::spawn().await;
+async fn empty_lists_and_made_up_cursors(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
     for (list, plural) in [
         (format!("{}/endpoints", home.path()), "endpoints"),
@@ -735,9 +723,8 @@ async fn empty_lists_and_made_up_cursors() {
     }
 }
 
-#[tokio::test]
-async fn pages_stay_stable_when_the_list_changes_between_requests() {
-    let app = TestApp::spawn().await;
+async fn pages_stay_stable_when_the_list_changes_between_requests(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
     let list = format!("{}/augmentations", home.path());
     let mut ids = Vec::new();
@@ -776,3 +763,20 @@ async fn pages_stay_stable_when_the_list_changes_between_requests() {
     assert_eq!(rest.body["has_more"], false);
     assert_eq!(rest.body["next_cursor"], Value::Null);
 }
+
+on_every_backend!(
+    an_org_is_created_with_a_derived_slug_and_read_back,
+    org_slugs_are_validated_and_unique,
+    unknown_orgs_are_not_found,
+    a_workspace_is_created_read_and_listed,
+    workspace_names_are_unique_within_an_org,
+    resources_under_the_wrong_parent_are_not_found,
+    orgs_paginate,
+    workspaces_paginate,
+    apps_paginate,
+    endpoints_and_augmentations_paginate,
+    tokens_paginate_and_revoked_ones_leave_the_list,
+    activations_paginate_oldest_first,
+    empty_lists_and_made_up_cursors,
+    pages_stay_stable_when_the_list_changes_between_requests,
+);

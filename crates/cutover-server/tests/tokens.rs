@@ -1,18 +1,18 @@
 //! SPEC §4's token rules: bearer parsing, minting without escalation, body
 //! validation, expiry, revocation, and the secret shown only once.
 
+#[macro_use]
 mod common;
 
 use std::time::Duration;
 
-use common::{Reply, TestApp};
+use common::{Backend, Reply, TestApp};
 use cutover_domain::Timestamp;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-#[tokio::test]
-async fn malformed_authorization_headers_are_401() {
-    let app = TestApp::spawn().await;
+async fn malformed_authorization_headers_are_401(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     for value in [
         "Basic dXNlcjpwYXNz",
         "Bearer",
@@ -36,9 +36,8 @@ async fn post_as(app: &TestApp, path: &str, token: &str, body: Value) -> Reply {
     app.send(Method::POST, path, Some(token), Some(body)).await
 }
 
-#[tokio::test]
-async fn a_token_cannot_mint_more_than_it_holds() {
-    let app = TestApp::spawn().await;
+async fn a_token_cannot_mint_more_than_it_holds(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
     let tokens = format!("/v1/orgs/{}/tokens", home.org_id);
     let other_ws = app.create_workspace(&home.org_id, "other").await;
@@ -117,9 +116,8 @@ async fn a_token_cannot_mint_more_than_it_holds() {
     .expect(201);
 }
 
-#[tokio::test]
-async fn token_bodies_are_validated() {
-    let app = TestApp::spawn().await;
+async fn token_bodies_are_validated(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
     let tokens = format!("/v1/orgs/{}/tokens", home.org_id);
     let past = Timestamp::now().plus_seconds(-60).to_string();
@@ -175,9 +173,8 @@ async fn token_bodies_are_validated() {
     }
 }
 
-#[tokio::test]
-async fn expired_tokens_are_refused() {
-    let app = TestApp::spawn().await;
+async fn expired_tokens_are_refused(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
     let expiry = Timestamp::now().plus_seconds(2);
     let created = app
@@ -204,9 +201,8 @@ async fn expired_tokens_are_refused() {
     assert_eq!(refused.header("www-authenticate"), Some("Bearer"));
 }
 
-#[tokio::test]
-async fn revoked_tokens_are_refused_and_revoke_is_not_repeatable() {
-    let app = TestApp::spawn().await;
+async fn revoked_tokens_are_refused_and_revoke_is_not_repeatable(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
     let tokens = format!("/v1/orgs/{}/tokens", home.org_id);
     let created = app
@@ -254,9 +250,8 @@ async fn revoked_tokens_are_refused_and_revoke_is_not_repeatable() {
     );
 }
 
-#[tokio::test]
-async fn the_secret_is_prefixed_and_shown_only_at_creation() {
-    let app = TestApp::spawn().await;
+async fn the_secret_is_prefixed_and_shown_only_at_creation(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
     let tokens = format!("/v1/orgs/{}/tokens", home.org_id);
     let created = app
@@ -284,9 +279,8 @@ async fn the_secret_is_prefixed_and_shown_only_at_creation() {
     assert!(!listed.body.to_string().contains(&secret));
 }
 
-#[tokio::test]
-async fn a_workspace_limited_token_revokes_only_tokens_within_its_workspaces() {
-    let app = TestApp::spawn().await;
+async fn a_workspace_limited_token_revokes_only_tokens_within_its_workspaces(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let org = app.create_org("limits").await;
     let mine = app.create_workspace(&org, "mine").await;
     let theirs = app.create_workspace(&org, "theirs").await;
@@ -347,3 +341,13 @@ async fn a_workspace_limited_token_revokes_only_tokens_within_its_workspaces() {
         .await
         .expect(200);
 }
+
+on_every_backend!(
+    malformed_authorization_headers_are_401,
+    a_token_cannot_mint_more_than_it_holds,
+    token_bodies_are_validated,
+    expired_tokens_are_refused,
+    revoked_tokens_are_refused_and_revoke_is_not_repeatable,
+    the_secret_is_prefixed_and_shown_only_at_creation,
+    a_workspace_limited_token_revokes_only_tokens_within_its_workspaces,
+);

@@ -2,10 +2,11 @@
 //! input, ctx}]}`, one entry per problem in body, query or path; unknown body
 //! fields ignored and never stored; and no odd input ever earns a 5xx.
 
+#[macro_use]
 mod common;
 mod shapes;
 
-use common::{AppPath, TestApp};
+use common::{AppPath, Backend, TestApp};
 use reqwest::Method;
 use serde_json::{Value, json};
 use shapes::{assert_issues, assert_one_issue, send_raw};
@@ -16,9 +17,8 @@ fn step_with_timeout(timeout: Value) -> Value {
     ]}]})
 }
 
-#[tokio::test]
-async fn body_problems_are_named_with_pydantic_types() {
-    let app = TestApp::spawn().await;
+async fn body_problems_are_named_with_pydantic_types(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
     let apps = format!(
         "/v1/orgs/{}/workspaces/{}/apps",
@@ -101,9 +101,8 @@ async fn body_problems_are_named_with_pydantic_types() {
     assert_eq!(issue["input"], 0);
 }
 
-#[tokio::test]
-async fn bodies_that_are_not_objects_are_json_invalid_or_model_type() {
-    let app = TestApp::spawn().await;
+async fn bodies_that_are_not_objects_are_json_invalid_or_model_type(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let json_type = Some("application/json");
     let broken = send_raw(
         &app,
@@ -132,9 +131,8 @@ async fn bodies_that_are_not_objects_are_json_invalid_or_model_type() {
     assert_one_issue(&empty, json!(["body"]), "missing");
 }
 
-#[tokio::test]
-async fn several_problems_give_several_entries() {
-    let app = TestApp::spawn().await;
+async fn several_problems_give_several_entries(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
     let reply = app
         .post(
@@ -163,9 +161,8 @@ async fn several_problems_give_several_entries() {
     assert_eq!(found, expected.map(|(l, t)| (l.to_owned(), t.to_owned())));
 }
 
-#[tokio::test]
-async fn query_problems_are_at_query() {
-    let app = TestApp::spawn().await;
+async fn query_problems_are_at_query(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
     let list = home.releases();
     let cases = [
@@ -200,9 +197,8 @@ async fn query_problems_are_at_query() {
         .expect(200);
 }
 
-#[tokio::test]
-async fn malformed_path_ids_are_422_and_unknown_ones_404() {
-    let app = TestApp::spawn().await;
+async fn malformed_path_ids_are_422_and_unknown_ones_404(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
     let reply = app.get(&home.release("rel_nope")).await;
     let issue = assert_one_issue(
@@ -230,9 +226,8 @@ async fn malformed_path_ids_are_422_and_unknown_ones_404() {
         .expect(404);
 }
 
-#[tokio::test]
-async fn endpoints_may_only_use_their_own_apps_augmentations() {
-    let app = TestApp::spawn().await;
+async fn endpoints_may_only_use_their_own_apps_augmentations(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
     let neighbour = app
         .create_app_in(&home.org_id, &home.workspace_id, "neighbour")
@@ -253,9 +248,8 @@ async fn endpoints_may_only_use_their_own_apps_augmentations() {
     assert_eq!(listed.body["total"], 0);
 }
 
-#[tokio::test]
-async fn unknown_body_fields_are_ignored_and_never_stored() {
-    let app = TestApp::spawn().await;
+async fn unknown_body_fields_are_ignored_and_never_stored(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
     let apps = format!(
         "/v1/orgs/{}/workspaces/{}/apps",
@@ -419,9 +413,8 @@ fn variations(base: &Value, value: &Value, out: &mut Vec<Value>) {
     }
 }
 
-#[tokio::test]
-async fn odd_bodies_never_earn_a_5xx() {
-    let app = TestApp::spawn().await;
+async fn odd_bodies_never_earn_a_5xx(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
     let augmentation = app.add_augmentation(&home, "base").await;
     let endpoint = app
@@ -478,3 +471,14 @@ async fn odd_bodies_never_earn_a_5xx() {
     }
     assert!(sent > 500, "only {sent} odd bodies sent");
 }
+
+on_every_backend!(
+    body_problems_are_named_with_pydantic_types,
+    bodies_that_are_not_objects_are_json_invalid_or_model_type,
+    several_problems_give_several_entries,
+    query_problems_are_at_query,
+    malformed_path_ids_are_422_and_unknown_ones_404,
+    endpoints_may_only_use_their_own_apps_augmentations,
+    unknown_body_fields_are_ignored_and_never_stored,
+    odd_bodies_never_earn_a_5xx,
+);

@@ -1,6 +1,7 @@
 //! The test harness: [`TestApp`] starts the real application on port 0 with a fresh
-//! SQLite database of its own, and offers request helpers per resource so tests read
-//! like the API.
+//! database of its own (a SQLite file, or a PostgreSQL database created for the test
+//! and dropped after it), and offers request helpers per resource so tests read like
+//! the API. [`on_every_backend!`] runs each test once per backend.
 
 #![allow(dead_code)]
 
@@ -12,6 +13,114 @@ use serde_json::{Value, json};
 use tempfile::TempDir;
 
 pub const ADMIN_TOKEN: &str = "cut_test_platform_admin_0123456789abcdef";
+
+/// Which database a test app runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The PostgreSQL server tests may create databases on, from `TEST_POSTGRES_URL`.
+pub fn postgres_url() -> Option<String> {
+    std::env::var("TEST_POSTGRES_URL")
+        .ok()
+        .filter(|url| !url.trim().is_empty())
+}
+
+/// Declares, for each named `async fn name(backend: Backend)`, a test `sqlite::name`
+/// and a test `postgres::name`. The PostgreSQL one says it skipped when
+/// `TEST_POSTGRES_URL` is unset.
+macro_rules! on_every_backend {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name(crate::common::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if crate::common::postgres_url().is_none() {
+                        println!("skipped: TEST_POSTGRES_URL is not set");
+                        return;
+                    }
+                    super::$name(crate::common::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}
+
+/// `url` with its database name replaced by `database` (query string kept).
+fn with_database_name(url: &str, database: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let authority_start = base.find("://").map_or(0, |at| at + 3);
+    let authority_end = base[authority_start..]
+        .find('/')
+        .map_or(base.len(), |at| authority_start + at);
+    let mut out = format!("{}/{database}", &base[..authority_end]);
+    if let Some(query) = query {
+        out.push('?');
+        out.push_str(query);
+    }
+    out
+}
+
+/// Runs one administrative statement on the `TEST_POSTGRES_URL` server, from any
+/// context (it uses a runtime of its own on a separate thread).
+fn postgres_admin(sql: String) {
+    let admin = postgres_url().expect("TEST_POSTGRES_URL is set");
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async move {
+            use sqlx::Connection;
+            let mut connection = sqlx::PgConnection::connect(&admin)
+                .await
+                .expect("connect to TEST_POSTGRES_URL");
+            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                .execute(&mut connection)
+                .await
+                .expect("administrative statement");
+            let _ = connection.close().await;
+        });
+    })
+    .join()
+    .expect("administrative thread");
+}
+
+/// A database created for one test and dropped when the test app goes away.
+struct PostgresDatabase {
+    name: String,
+}
+
+impl PostgresDatabase {
+    fn create() -> (Self, String) {
+        let admin = postgres_url().expect("TEST_POSTGRES_URL is set");
+        let name = format!("cutover_test_{}", uuid_like().replace('-', "_"));
+        postgres_admin(format!("CREATE DATABASE {name}"));
+        let url = with_database_name(&admin, &name);
+        (Self { name }, url)
+    }
+}
+
+impl Drop for PostgresDatabase {
+    fn drop(&mut self) {
+        postgres_admin(format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        ));
+    }
+}
 
 /// One answer: status, headers and the body parsed as JSON (`Null` when empty).
 #[derive(Debug)]
@@ -53,8 +162,11 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub admin: String,
+    pub backend: Backend,
+    /// Holds the SQLite file (`cutover.db`) on the SQLite backend.
     pub dir: Arc<TempDir>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
+    postgres: Option<PostgresDatabase>,
 }
 
 impl Drop for TestApp {
@@ -62,6 +174,8 @@ impl Drop for TestApp {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+        // Dropping the database (WITH FORCE) ends the server's connections to it.
+        self.postgres.take();
     }
 }
 
@@ -91,14 +205,23 @@ impl AppPath {
 }
 
 impl TestApp {
-    pub async fn spawn() -> Self {
-        Self::spawn_with(|_| {}).await
+    pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, |_| {}).await
     }
 
-    /// Starts the app after `adjust` has changed its configuration.
-    pub async fn spawn_with(adjust: impl FnOnce(&mut ServeConfig)) -> Self {
+    /// Starts the app on `backend` after `adjust` has changed its configuration.
+    pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut ServeConfig)) -> Self {
         let dir = TempDir::new().expect("temp dir");
-        let url = format!("sqlite://{}", dir.path().join("cutover.db").display());
+        let (postgres, url) = match backend {
+            Backend::Sqlite => (
+                None,
+                format!("sqlite://{}", dir.path().join("cutover.db").display()),
+            ),
+            Backend::Postgres => {
+                let (database, url) = PostgresDatabase::create();
+                (Some(database), url)
+            }
+        };
         let mut config = ServeConfig::new(url);
         config.bind = "127.0.0.1:0".parse().unwrap();
         config.bootstrap_token = Some(ADMIN_TOKEN.to_owned());
@@ -113,8 +236,10 @@ impl TestApp {
             base,
             client: reqwest::Client::new(),
             admin: ADMIN_TOKEN.to_owned(),
+            backend,
             dir: Arc::new(dir),
             stop: Some(stop),
+            postgres,
         }
     }
 

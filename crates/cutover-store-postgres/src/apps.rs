@@ -1,0 +1,290 @@
+//! Apps, the app-row lock every draft and release write takes first, and the draft
+//! hash that tells whether an app's draft differs from its newest release.
+
+use std::sync::LazyLock;
+
+use cutover_domain::draft::{AppPatch, NewApp};
+use cutover_domain::model::{App, Augmentation, Endpoint};
+use cutover_domain::snapshot::Snapshot;
+use cutover_domain::{AppId, OrgId, ReleaseId, Timestamp, WorkspaceId};
+use cutover_store::{AppScope, Page, PageRequest, StoreError, WorkspaceScope};
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Row};
+
+use crate::error::{Outcome, unique_or};
+use crate::rows::{
+    after_key, all, bodies, count, fetch_limit, from_json_text, into_page, not_found, optional,
+    to_json,
+};
+use crate::tenancy::get_workspace;
+
+static EMPTY_DRAFT_HASH: LazyLock<String> = LazyLock::new(|| Snapshot::default().content_hash());
+
+/// Every column an [`App`] is built from, including the release facts it shows.
+macro_rules! app_select {
+    () => {
+        "SELECT a.app_id, a.org_id, a.workspace_id, a.name, a.description, a.parameters,
+                a.draft_hash, a.created_by, a.created_at, a.updated_at,
+                (SELECT r.release_id FROM releases r WHERE r.app_id = a.app_id AND r.status = 'active'),
+                (SELECT count(*) FROM releases r WHERE r.app_id = a.app_id),
+                (SELECT max(r.created_at) FROM releases r WHERE r.app_id = a.app_id),
+                (SELECT r.content_hash FROM releases r WHERE r.app_id = a.app_id
+                  ORDER BY r.release_number DESC LIMIT 1)
+         FROM apps a"
+    };
+}
+
+struct AppRow {
+    app: App,
+    parameters: String,
+    draft_hash: String,
+    newest_hash: Option<String>,
+}
+
+fn app_row(row: &PgRow) -> sqlx::Result<AppRow> {
+    Ok(AppRow {
+        app: App {
+            app_id: AppId::from_trusted(row.try_get(0)?),
+            org_id: OrgId::from_trusted(row.try_get(1)?),
+            workspace_id: WorkspaceId::from_trusted(row.try_get(2)?),
+            name: row.try_get(3)?,
+            description: row.try_get(4)?,
+            active_release_id: row
+                .try_get::<Option<String>, _>(10)?
+                .map(ReleaseId::from_trusted),
+            total_releases: row.try_get::<i64, _>(11)?.max(0) as u64,
+            draft_has_changes: false,
+            last_release_at: row
+                .try_get::<Option<i64>, _>(12)?
+                .map(Timestamp::from_micros),
+            parameters: Default::default(),
+            created_by: row.try_get(7)?,
+            created_at: Timestamp::from_micros(row.try_get(8)?),
+            updated_at: Timestamp::from_micros(row.try_get(9)?),
+        },
+        parameters: row.try_get(5)?,
+        draft_hash: row.try_get(6)?,
+        newest_hash: row.try_get(13)?,
+    })
+}
+
+fn finish_app(row: AppRow) -> Outcome<App> {
+    let mut app = row.app;
+    app.parameters = from_json_text(&row.parameters)?;
+    app.draft_has_changes = match row.newest_hash {
+        Some(newest) => newest != row.draft_hash,
+        None => row.draft_hash != *EMPTY_DRAFT_HASH,
+    };
+    Ok(app)
+}
+
+/// The app at `scope`, or `NotFound` if it is not under exactly those parents.
+pub(crate) async fn get_app(connection: &mut PgConnection, scope: &AppScope) -> Outcome<App> {
+    optional(
+        connection,
+        sqlx::query(concat!(
+            app_select!(),
+            " WHERE a.app_id = $1 AND a.workspace_id = $2 AND a.org_id = $3"
+        ))
+        .bind(scope.app_id.as_str())
+        .bind(scope.workspace_id.as_str())
+        .bind(scope.org_id.as_str()),
+        app_row,
+    )
+    .await?
+    .map(finish_app)
+    .transpose()?
+    .ok_or_else(|| not_found("app", &scope.app_id))
+}
+
+/// Checks that the app exists under `scope` without building it (for reads).
+pub(crate) async fn require_app(connection: &mut PgConnection, scope: &AppScope) -> Outcome<()> {
+    optional(
+        connection,
+        sqlx::query("SELECT 1 FROM apps WHERE app_id = $1 AND workspace_id = $2 AND org_id = $3")
+            .bind(scope.app_id.as_str())
+            .bind(scope.workspace_id.as_str())
+            .bind(scope.org_id.as_str()),
+        |_| Ok(()),
+    )
+    .await?
+    .ok_or_else(|| not_found("app", &scope.app_id))
+}
+
+/// Checks that the app exists under `scope` and locks its row until the transaction
+/// ends. Every write to an app, its draft or its releases takes this lock first, so
+/// such writes to one app run one after another, on every server sharing the
+/// database, and each sees what the previous one committed.
+pub(crate) async fn lock_app(connection: &mut PgConnection, scope: &AppScope) -> Outcome<()> {
+    optional(
+        connection,
+        sqlx::query(
+            "SELECT 1 FROM apps WHERE app_id = $1 AND workspace_id = $2 AND org_id = $3
+             FOR UPDATE",
+        )
+        .bind(scope.app_id.as_str())
+        .bind(scope.workspace_id.as_str())
+        .bind(scope.org_id.as_str()),
+        |_| Ok(()),
+    )
+    .await?
+    .ok_or_else(|| not_found("app", &scope.app_id))
+}
+
+fn name_taken(constraint: &str, name: &str) -> Option<StoreError> {
+    (constraint == "apps_workspace_name_unique").then(|| {
+        StoreError::conflict_with(
+            "app_name_taken",
+            format!("An app named '{name}' already exists in this workspace"),
+            [("name", name.into())],
+        )
+    })
+}
+
+pub(crate) async fn create_app(
+    connection: &mut PgConnection,
+    scope: &WorkspaceScope,
+    new: &NewApp,
+    actor: &str,
+) -> Outcome<App> {
+    get_workspace(&mut *connection, scope).await?;
+    let app_id = AppId::generate();
+    let now = Timestamp::now();
+    sqlx::query(
+        "INSERT INTO apps (app_id, org_id, workspace_id, name, description, parameters, draft_hash,
+                           created_by, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+    )
+    .bind(app_id.as_str())
+    .bind(scope.org_id.as_str())
+    .bind(scope.workspace_id.as_str())
+    .bind(&new.name)
+    .bind(&new.description)
+    .bind(to_json(&new.parameters)?)
+    .bind(&*EMPTY_DRAFT_HASH)
+    .bind(actor)
+    .bind(now.as_micros())
+    .execute(&mut *connection)
+    .await
+    .map_err(|err| unique_or(err, |constraint| name_taken(constraint, &new.name)))?;
+    get_app(
+        connection,
+        &AppScope {
+            org_id: scope.org_id.clone(),
+            workspace_id: scope.workspace_id.clone(),
+            app_id,
+        },
+    )
+    .await
+}
+
+pub(crate) async fn list_apps(
+    connection: &mut PgConnection,
+    scope: &WorkspaceScope,
+    page: &PageRequest,
+) -> Outcome<Page<App>> {
+    get_workspace(&mut *connection, scope).await?;
+    let rows = all(
+        &mut *connection,
+        sqlx::query(concat!(
+            app_select!(),
+            " WHERE a.workspace_id = $1 AND a.app_id > $2 ORDER BY a.app_id LIMIT $3"
+        ))
+        .bind(scope.workspace_id.as_str())
+        .bind(after_key(page))
+        .bind(fetch_limit(page.limit)),
+        app_row,
+    )
+    .await?;
+    let items = rows
+        .into_iter()
+        .map(finish_app)
+        .collect::<Outcome<Vec<_>>>()?;
+    let total = count(
+        connection,
+        sqlx::query("SELECT count(*) FROM apps WHERE workspace_id = $1")
+            .bind(scope.workspace_id.as_str()),
+    )
+    .await?;
+    Ok(into_page(items, page, total, |app| app.app_id.to_string()))
+}
+
+pub(crate) async fn update_app(
+    connection: &mut PgConnection,
+    scope: &AppScope,
+    patch: &AppPatch,
+) -> Outcome<App> {
+    lock_app(&mut *connection, scope).await?;
+    let mut app = get_app(&mut *connection, scope).await?;
+    patch.clone().apply_to(&mut app, Timestamp::now());
+    sqlx::query(
+        "UPDATE apps SET name = $2, description = $3, parameters = $4, updated_at = $5
+         WHERE app_id = $1",
+    )
+    .bind(app.app_id.as_str())
+    .bind(&app.name)
+    .bind(&app.description)
+    .bind(to_json(&app.parameters)?)
+    .bind(app.updated_at.as_micros())
+    .execute(connection)
+    .await
+    .map_err(|err| unique_or(err, |constraint| name_taken(constraint, &app.name)))?;
+    Ok(app)
+}
+
+pub(crate) async fn delete_app(connection: &mut PgConnection, scope: &AppScope) -> Outcome<()> {
+    lock_app(&mut *connection, scope).await?;
+    let app = get_app(&mut *connection, scope).await?;
+    if let Some(active) = app.active_release_id {
+        return Err(StoreError::conflict_with(
+            "app_has_active_release",
+            "An app with an active release cannot be deleted",
+            [("active_release_id", active.to_string().into())],
+        )
+        .into());
+    }
+    for sql in [
+        "DELETE FROM activations WHERE app_id = $1",
+        "DELETE FROM releases WHERE app_id = $1",
+        "DELETE FROM endpoints WHERE app_id = $1",
+        "DELETE FROM augmentations WHERE app_id = $1",
+        "DELETE FROM apps WHERE app_id = $1",
+    ] {
+        sqlx::query(sql)
+            .bind(scope.app_id.as_str())
+            .execute(&mut *connection)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The app's whole draft, entities ordered by id.
+pub(crate) async fn load_draft(connection: &mut PgConnection, app_id: &AppId) -> Outcome<Snapshot> {
+    let endpoints: Vec<Endpoint> = bodies(
+        &mut *connection,
+        sqlx::query("SELECT body FROM endpoints WHERE app_id = $1 ORDER BY endpoint_id")
+            .bind(app_id.as_str()),
+    )
+    .await?;
+    let augmentations: Vec<Augmentation> = bodies(
+        connection,
+        sqlx::query("SELECT body FROM augmentations WHERE app_id = $1 ORDER BY augmentation_id")
+            .bind(app_id.as_str()),
+    )
+    .await?;
+    Ok(Snapshot::new(endpoints, augmentations))
+}
+
+/// Recomputes the stored draft hash after a draft change, in the same transaction.
+pub(crate) async fn refresh_draft_hash(
+    connection: &mut PgConnection,
+    app_id: &AppId,
+) -> Outcome<()> {
+    let hash = load_draft(&mut *connection, app_id).await?.content_hash();
+    sqlx::query("UPDATE apps SET draft_hash = $2 WHERE app_id = $1")
+        .bind(app_id.as_str())
+        .bind(hash)
+        .execute(connection)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,429 @@
+//! The draft: endpoints and augmentations of an app. Each change locks the app row
+//! first (so limits, uniqueness checks and the draft hash see every earlier change)
+//! and refreshes the app's draft hash in the same transaction.
+
+use cutover_domain::draft::{AugmentationPatch, EndpointPatch, NewAugmentation, NewEndpoint};
+use cutover_domain::limits::Limits;
+use cutover_domain::model::{Augmentation, Endpoint};
+use cutover_domain::{AugmentationId, EndpointId, Timestamp};
+use cutover_store::{AppScope, Page, PageRequest, StoreError};
+use serde_json::Value;
+use sqlx::{PgConnection, Row};
+
+use crate::apps::{lock_app, refresh_draft_hash, require_app};
+use crate::error::{Outcome, unique_or};
+use crate::rows::{
+    PgQuery, after_key, all, bodies, count, fetch_limit, from_json_text, into_page, not_found,
+    optional, to_json,
+};
+
+/// Refuses a create once the app has `limit` entities (counted by `count_query`).
+async fn check_room(
+    connection: &mut PgConnection,
+    count_query: PgQuery,
+    limit: u32,
+    what: &'static str,
+) -> Outcome<()> {
+    let existing = count(connection, count_query).await?;
+    if existing >= u64::from(limit) {
+        return Err(StoreError::conflict_with(
+            "draft_limit_reached",
+            format!("An app can have at most {limit} {what}"),
+            [("limit", limit.into())],
+        )
+        .into());
+    }
+    Ok(())
+}
+
+async fn require_augmentation_of_app(
+    connection: &mut PgConnection,
+    scope: &AppScope,
+    id: &AugmentationId,
+) -> Outcome<()> {
+    optional(
+        connection,
+        sqlx::query("SELECT 1 FROM augmentations WHERE augmentation_id = $1 AND app_id = $2")
+            .bind(id.as_str())
+            .bind(scope.app_id.as_str()),
+        |_| Ok(()),
+    )
+    .await?
+    .ok_or_else(|| {
+        StoreError::InvalidReference {
+            field: "augmentation_id",
+            message: "must name an augmentation of this app".into(),
+            input: Value::String(id.to_string()),
+        }
+        .into()
+    })
+}
+
+fn route_taken(endpoint: &Endpoint, existing: Option<String>) -> StoreError {
+    StoreError::conflict_with(
+        "endpoint_route_taken",
+        format!(
+            "Another endpoint of this app already answers {} {}",
+            endpoint.method, endpoint.path
+        ),
+        existing.map(|id| ("endpoint_id", id.into())),
+    )
+}
+
+fn endpoint_name_taken(endpoint: &Endpoint) -> StoreError {
+    StoreError::conflict_with(
+        "endpoint_name_taken",
+        format!(
+            "Another endpoint of this app is already named '{}'",
+            endpoint.name
+        ),
+        [("name", endpoint.name.clone().into())],
+    )
+}
+
+/// Finds which unique rule an endpoint write would break, the route first (as the
+/// SQLite store reports it). Exact, because the caller holds the app lock.
+async fn endpoint_conflict(
+    connection: &mut PgConnection,
+    scope: &AppScope,
+    endpoint: &Endpoint,
+) -> Outcome<Option<StoreError>> {
+    let clash = optional(
+        connection,
+        sqlx::query(
+            "SELECT endpoint_id, (method = $2 AND path = $3) AS same_route FROM endpoints
+             WHERE app_id = $1 AND endpoint_id <> $5
+               AND ((method = $2 AND path = $3) OR name = $4)
+             ORDER BY same_route DESC, endpoint_id LIMIT 1",
+        )
+        .bind(scope.app_id.as_str())
+        .bind(endpoint.method.as_str())
+        .bind(&endpoint.path)
+        .bind(&endpoint.name)
+        .bind(endpoint.endpoint_id.as_str()),
+        |row| Ok((row.try_get::<String, _>(0)?, row.try_get::<bool, _>(1)?)),
+    )
+    .await?;
+    Ok(clash.map(|(existing, same_route)| {
+        if same_route {
+            route_taken(endpoint, Some(existing))
+        } else {
+            endpoint_name_taken(endpoint)
+        }
+    }))
+}
+
+async fn write_endpoint(
+    connection: &mut PgConnection,
+    scope: &AppScope,
+    endpoint: &Endpoint,
+    insert: bool,
+) -> Outcome<()> {
+    if let Some(conflict) = endpoint_conflict(&mut *connection, scope, endpoint).await? {
+        return Err(conflict.into());
+    }
+    let sql = if insert {
+        "INSERT INTO endpoints (endpoint_id, app_id, name, method, path, augmentation_id, body)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)"
+    } else {
+        "UPDATE endpoints SET name = $3, method = $4, path = $5, augmentation_id = $6, body = $7
+         WHERE endpoint_id = $1 AND app_id = $2"
+    };
+    sqlx::query(sql)
+        .bind(endpoint.endpoint_id.as_str())
+        .bind(scope.app_id.as_str())
+        .bind(&endpoint.name)
+        .bind(endpoint.method.as_str())
+        .bind(&endpoint.path)
+        .bind(endpoint.augmentation_id.as_str())
+        .bind(to_json(endpoint)?)
+        .execute(&mut *connection)
+        .await
+        .map_err(|err| {
+            unique_or(err, |constraint| match constraint {
+                "endpoints_app_route_unique" => Some(route_taken(endpoint, None)),
+                "endpoints_app_name_unique" => Some(endpoint_name_taken(endpoint)),
+                _ => None,
+            })
+        })?;
+    refresh_draft_hash(connection, &scope.app_id).await
+}
+
+pub(crate) async fn create_endpoint(
+    connection: &mut PgConnection,
+    limits: &Limits,
+    scope: &AppScope,
+    new: &NewEndpoint,
+    actor: &str,
+) -> Outcome<Endpoint> {
+    lock_app(&mut *connection, scope).await?;
+    require_augmentation_of_app(&mut *connection, scope, &new.augmentation_id).await?;
+    check_room(
+        &mut *connection,
+        sqlx::query("SELECT count(*) FROM endpoints WHERE app_id = $1").bind(scope.app_id.as_str()),
+        limits.max_endpoints_per_app,
+        "endpoints",
+    )
+    .await?;
+    let now = Timestamp::now();
+    let new = new.clone();
+    let endpoint = Endpoint {
+        endpoint_id: EndpointId::generate(),
+        name: new.name,
+        path: new.path,
+        method: new.method,
+        description: new.description,
+        endpoint_type: new.endpoint_type,
+        augmentation_id: new.augmentation_id,
+        input_schema: new.input_schema,
+        created_at: now,
+        created_by: actor.to_owned(),
+        updated_at: now,
+        updated_by: actor.to_owned(),
+    };
+    write_endpoint(connection, scope, &endpoint, true).await?;
+    Ok(endpoint)
+}
+
+pub(crate) async fn get_endpoint(
+    connection: &mut PgConnection,
+    scope: &AppScope,
+    id: &EndpointId,
+) -> Outcome<Endpoint> {
+    require_app(&mut *connection, scope).await?;
+    let body = optional(
+        connection,
+        sqlx::query("SELECT body FROM endpoints WHERE endpoint_id = $1 AND app_id = $2")
+            .bind(id.as_str())
+            .bind(scope.app_id.as_str()),
+        |row| row.try_get::<String, _>(0),
+    )
+    .await?
+    .ok_or_else(|| not_found("endpoint", id))?;
+    from_json_text(&body)
+}
+
+pub(crate) async fn list_endpoints(
+    connection: &mut PgConnection,
+    scope: &AppScope,
+    page: &PageRequest,
+) -> Outcome<Page<Endpoint>> {
+    require_app(&mut *connection, scope).await?;
+    let items: Vec<Endpoint> = bodies(
+        &mut *connection,
+        sqlx::query(
+            "SELECT body FROM endpoints WHERE app_id = $1 AND endpoint_id > $2
+             ORDER BY endpoint_id LIMIT $3",
+        )
+        .bind(scope.app_id.as_str())
+        .bind(after_key(page))
+        .bind(fetch_limit(page.limit)),
+    )
+    .await?;
+    let total = count(
+        connection,
+        sqlx::query("SELECT count(*) FROM endpoints WHERE app_id = $1").bind(scope.app_id.as_str()),
+    )
+    .await?;
+    Ok(into_page(items, page, total, |e| e.endpoint_id.to_string()))
+}
+
+pub(crate) async fn update_endpoint(
+    connection: &mut PgConnection,
+    scope: &AppScope,
+    id: &EndpointId,
+    patch: &EndpointPatch,
+    actor: &str,
+) -> Outcome<Endpoint> {
+    lock_app(&mut *connection, scope).await?;
+    let mut endpoint = get_endpoint(&mut *connection, scope, id).await?;
+    if let Some(augmentation_id) = &patch.augmentation_id {
+        require_augmentation_of_app(&mut *connection, scope, augmentation_id).await?;
+    }
+    patch
+        .clone()
+        .apply_to(&mut endpoint, actor, Timestamp::now());
+    write_endpoint(connection, scope, &endpoint, false).await?;
+    Ok(endpoint)
+}
+
+pub(crate) async fn delete_endpoint(
+    connection: &mut PgConnection,
+    scope: &AppScope,
+    id: &EndpointId,
+) -> Outcome<()> {
+    lock_app(&mut *connection, scope).await?;
+    let deleted = sqlx::query("DELETE FROM endpoints WHERE endpoint_id = $1 AND app_id = $2")
+        .bind(id.as_str())
+        .bind(scope.app_id.as_str())
+        .execute(&mut *connection)
+        .await?
+        .rows_affected();
+    if deleted == 0 {
+        return Err(not_found("endpoint", id));
+    }
+    refresh_draft_hash(connection, &scope.app_id).await
+}
+
+async fn write_augmentation(
+    connection: &mut PgConnection,
+    scope: &AppScope,
+    augmentation: &Augmentation,
+    insert: bool,
+) -> Outcome<()> {
+    let sql = if insert {
+        "INSERT INTO augmentations (augmentation_id, app_id, name, body) VALUES ($1, $2, $3, $4)"
+    } else {
+        "UPDATE augmentations SET name = $3, body = $4 WHERE augmentation_id = $1 AND app_id = $2"
+    };
+    sqlx::query(sql)
+        .bind(augmentation.augmentation_id.as_str())
+        .bind(scope.app_id.as_str())
+        .bind(&augmentation.name)
+        .bind(to_json(augmentation)?)
+        .execute(&mut *connection)
+        .await
+        .map_err(|err| {
+            unique_or(err, |constraint| {
+                (constraint == "augmentations_app_name_unique").then(|| {
+                    StoreError::conflict_with(
+                        "augmentation_name_taken",
+                        format!(
+                            "Another augmentation of this app is already named '{}'",
+                            augmentation.name
+                        ),
+                        [("name", augmentation.name.clone().into())],
+                    )
+                })
+            })
+        })?;
+    refresh_draft_hash(connection, &scope.app_id).await
+}
+
+pub(crate) async fn create_augmentation(
+    connection: &mut PgConnection,
+    limits: &Limits,
+    scope: &AppScope,
+    new: &NewAugmentation,
+    actor: &str,
+) -> Outcome<Augmentation> {
+    lock_app(&mut *connection, scope).await?;
+    check_room(
+        &mut *connection,
+        sqlx::query("SELECT count(*) FROM augmentations WHERE app_id = $1")
+            .bind(scope.app_id.as_str()),
+        limits.max_augmentations_per_app,
+        "augmentations",
+    )
+    .await?;
+    let now = Timestamp::now();
+    let new = new.clone();
+    let augmentation = Augmentation {
+        augmentation_id: AugmentationId::generate(),
+        name: new.name,
+        description: new.description,
+        stages: new.stages,
+        tags: new.tags,
+        is_template: new.is_template,
+        created_at: now,
+        created_by: actor.to_owned(),
+        updated_at: now,
+        updated_by: actor.to_owned(),
+    };
+    write_augmentation(connection, scope, &augmentation, true).await?;
+    Ok(augmentation)
+}
+
+pub(crate) async fn get_augmentation(
+    connection: &mut PgConnection,
+    scope: &AppScope,
+    id: &AugmentationId,
+) -> Outcome<Augmentation> {
+    require_app(&mut *connection, scope).await?;
+    let body = optional(
+        connection,
+        sqlx::query("SELECT body FROM augmentations WHERE augmentation_id = $1 AND app_id = $2")
+            .bind(id.as_str())
+            .bind(scope.app_id.as_str()),
+        |row| row.try_get::<String, _>(0),
+    )
+    .await?
+    .ok_or_else(|| not_found("augmentation", id))?;
+    from_json_text(&body)
+}
+
+pub(crate) async fn list_augmentations(
+    connection: &mut PgConnection,
+    scope: &AppScope,
+    page: &PageRequest,
+) -> Outcome<Page<Augmentation>> {
+    require_app(&mut *connection, scope).await?;
+    let items: Vec<Augmentation> = bodies(
+        &mut *connection,
+        sqlx::query(
+            "SELECT body FROM augmentations WHERE app_id = $1 AND augmentation_id > $2
+             ORDER BY augmentation_id LIMIT $3",
+        )
+        .bind(scope.app_id.as_str())
+        .bind(after_key(page))
+        .bind(fetch_limit(page.limit)),
+    )
+    .await?;
+    let total = count(
+        connection,
+        sqlx::query("SELECT count(*) FROM augmentations WHERE app_id = $1")
+            .bind(scope.app_id.as_str()),
+    )
+    .await?;
+    Ok(into_page(items, page, total, |a| {
+        a.augmentation_id.to_string()
+    }))
+}
+
+pub(crate) async fn update_augmentation(
+    connection: &mut PgConnection,
+    scope: &AppScope,
+    id: &AugmentationId,
+    patch: &AugmentationPatch,
+    actor: &str,
+) -> Outcome<Augmentation> {
+    lock_app(&mut *connection, scope).await?;
+    let mut augmentation = get_augmentation(&mut *connection, scope, id).await?;
+    patch
+        .clone()
+        .apply_to(&mut augmentation, actor, Timestamp::now());
+    write_augmentation(connection, scope, &augmentation, false).await?;
+    Ok(augmentation)
+}
+
+pub(crate) async fn delete_augmentation(
+    connection: &mut PgConnection,
+    scope: &AppScope,
+    id: &AugmentationId,
+) -> Outcome<()> {
+    lock_app(&mut *connection, scope).await?;
+    get_augmentation(&mut *connection, scope, id).await?;
+    let users = all(
+        &mut *connection,
+        sqlx::query(
+            "SELECT endpoint_id FROM endpoints WHERE augmentation_id = $1
+             ORDER BY endpoint_id LIMIT 20",
+        )
+        .bind(id.as_str()),
+        |row| row.try_get::<String, _>(0),
+    )
+    .await?;
+    if !users.is_empty() {
+        return Err(StoreError::conflict_with(
+            "augmentation_in_use",
+            "Endpoints still use this augmentation; point them elsewhere or delete them first",
+            [("endpoint_ids", users.into())],
+        )
+        .into());
+    }
+    sqlx::query("DELETE FROM augmentations WHERE augmentation_id = $1")
+        .bind(id.as_str())
+        .execute(&mut *connection)
+        .await?;
+    refresh_draft_hash(connection, &scope.app_id).await
+}

@@ -1,0 +1,392 @@
+//! cutover's storage on PostgreSQL.
+//!
+//! [`PostgresStore`] implements [`cutover_store::Store`] with the same rules, error
+//! reasons and orderings as the SQLite store, so any number of `cutover serve`
+//! processes can share one database. Each trait method is one transaction (see
+//! `engine.rs`): writes run at READ COMMITTED and lock the app row before touching
+//! its draft or releases, so writes to one app serialize across processes; reads of
+//! more than one statement see one REPEATABLE READ snapshot. Serialization failures
+//! and deadlocks are retried inside the store; an unreachable server answers
+//! `Unavailable`, and the pool reconnects by itself once the server is back.
+
+mod apps;
+mod draft;
+mod engine;
+mod error;
+pub mod migrations;
+mod releases;
+mod rows;
+mod tenancy;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use cutover_domain::draft::{
+    AppPatch, AugmentationPatch, EndpointPatch, NewApp, NewAugmentation, NewEndpoint, NewOrg,
+    NewRelease, NewWorkspace,
+};
+use cutover_domain::limits::Limits;
+use cutover_domain::model::{
+    Activation, ActivationAction, App, Augmentation, Endpoint, Org, ReleaseDetail, ReleaseSummary,
+    Workspace,
+};
+use cutover_domain::token::Token;
+use cutover_domain::{AugmentationId, EndpointId, OrgId, ReleaseId, TokenId, WorkspaceId};
+use cutover_store::{
+    ActivationOutcome, AppScope, Page, PageRequest, ReleasePage, ReleaseQuery, Store, StoreResult,
+    TokenToStore, WorkspaceScope,
+};
+use sqlx::postgres::PgPool;
+
+use crate::engine::{read_tx, write_tx};
+use crate::error::{Failure, from_sqlx};
+
+pub use crate::migrations::MIGRATIONS;
+
+/// How to connect to PostgreSQL.
+#[derive(Clone)]
+pub struct PostgresOptions {
+    /// A `postgres://user[:password]@host[:port]/database[?…]` URL.
+    pub url: String,
+    /// Connections the pool may open at most.
+    pub max_connections: u32,
+    /// Connections the pool keeps open even when idle.
+    pub min_connections: u32,
+    /// How long a request waits for a pooled connection (including opening one)
+    /// before it fails with `Unavailable` (503).
+    pub acquire_timeout: Duration,
+    /// How long the first connection at start may take before start fails.
+    pub connect_timeout: Duration,
+    pub limits: Limits,
+}
+
+impl PostgresOptions {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            max_connections: 16,
+            min_connections: 0,
+            acquire_timeout: Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(5),
+            limits: Limits::default(),
+        }
+    }
+}
+
+impl std::fmt::Debug for PostgresOptions {
+    /// Shows where the database is, never the URL itself (it may hold a password).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let target = engine::parse_url(&self.url)
+            .map(|options| engine::describe(&options))
+            .unwrap_or_else(|_| "<invalid url>".into());
+        f.debug_struct("PostgresOptions")
+            .field("database", &target)
+            .field("max_connections", &self.max_connections)
+            .field("min_connections", &self.min_connections)
+            .field("acquire_timeout", &self.acquire_timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("limits", &self.limits)
+            .finish()
+    }
+}
+
+/// Whether `url` names a PostgreSQL database (`postgres://` or `postgresql://`).
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// Connects to the database at `url` and applies pending migrations; returns the
+/// versions it applied. Fails with one line when the database cannot be reached.
+pub async fn migrate(url: &str) -> Result<Vec<i64>, String> {
+    engine::migrate(url, Duration::from_secs(5)).await
+}
+
+#[derive(Clone)]
+pub struct PostgresStore {
+    pool: PgPool,
+    limits: Limits,
+}
+
+impl PostgresStore {
+    /// Connects (failing fast, with one line that says where and why, when the
+    /// server is unreachable, the database does not exist or authentication fails),
+    /// applies pending migrations, and builds the connection pool.
+    pub async fn connect(options: PostgresOptions) -> Result<Self, String> {
+        let pool = engine::open(&options).await?;
+        Ok(Self {
+            pool,
+            limits: options.limits,
+        })
+    }
+
+    /// Closes every pooled connection; later calls answer `Unavailable`.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map(|_| ())
+            .map_err(from_sqlx)
+    }
+
+    async fn server_secret(&self, name: &str) -> StoreResult<Vec<u8>> {
+        write_tx!(self, |c| tenancy::server_secret(c, name))
+    }
+
+    async fn count_tokens(&self) -> StoreResult<u64> {
+        let mut connection = self.pool.acquire().await.map_err(from_sqlx)?;
+        tenancy::count_tokens(&mut connection)
+            .await
+            .map_err(Failure::into_store)
+    }
+
+    async fn create_token(&self, token: TokenToStore) -> StoreResult<Token> {
+        write_tx!(self, |c| tenancy::create_token(c, &token))
+    }
+
+    /// One statement, so it runs on its own (implicitly one transaction): this is on
+    /// every authenticated request's path.
+    async fn find_token(&self, secret_digest: &str) -> StoreResult<Option<Token>> {
+        let mut connection = self.pool.acquire().await.map_err(from_sqlx)?;
+        tenancy::find_token(&mut connection, secret_digest)
+            .await
+            .map_err(Failure::into_store)
+    }
+
+    async fn get_token(&self, org_id: &OrgId, token_id: &TokenId) -> StoreResult<Token> {
+        read_tx!(self, |c| tenancy::get_token(c, org_id, token_id))
+    }
+
+    async fn list_tokens(&self, org_id: &OrgId, page: PageRequest) -> StoreResult<Page<Token>> {
+        read_tx!(self, |c| tenancy::list_tokens(c, org_id, &page))
+    }
+
+    async fn revoke_token(&self, org_id: &OrgId, token_id: &TokenId) -> StoreResult<()> {
+        write_tx!(self, |c| tenancy::revoke_token(c, org_id, token_id))
+    }
+
+    async fn create_org(&self, org: NewOrg, actor: &str) -> StoreResult<Org> {
+        write_tx!(self, |c| tenancy::create_org(c, &org, actor))
+    }
+
+    async fn get_org(&self, org_id: &OrgId) -> StoreResult<Org> {
+        read_tx!(self, |c| tenancy::get_org(c, org_id))
+    }
+
+    async fn list_orgs(&self, only: Option<&OrgId>, page: PageRequest) -> StoreResult<Page<Org>> {
+        read_tx!(self, |c| tenancy::list_orgs(c, only, &page))
+    }
+
+    async fn create_workspace(
+        &self,
+        org_id: &OrgId,
+        workspace: NewWorkspace,
+        actor: &str,
+    ) -> StoreResult<Workspace> {
+        write_tx!(self, |c| tenancy::create_workspace(
+            c, org_id, &workspace, actor
+        ))
+    }
+
+    async fn get_workspace(&self, scope: &WorkspaceScope) -> StoreResult<Workspace> {
+        read_tx!(self, |c| tenancy::get_workspace(c, scope))
+    }
+
+    async fn list_workspaces(
+        &self,
+        org_id: &OrgId,
+        only: Option<&[WorkspaceId]>,
+        page: PageRequest,
+    ) -> StoreResult<Page<Workspace>> {
+        read_tx!(self, |c| tenancy::list_workspaces(c, org_id, only, &page))
+    }
+
+    async fn create_app(
+        &self,
+        scope: &WorkspaceScope,
+        app: NewApp,
+        actor: &str,
+    ) -> StoreResult<App> {
+        write_tx!(self, |c| apps::create_app(c, scope, &app, actor))
+    }
+
+    async fn get_app(&self, scope: &AppScope) -> StoreResult<App> {
+        read_tx!(self, |c| apps::get_app(c, scope))
+    }
+
+    async fn list_apps(&self, scope: &WorkspaceScope, page: PageRequest) -> StoreResult<Page<App>> {
+        read_tx!(self, |c| apps::list_apps(c, scope, &page))
+    }
+
+    async fn update_app(&self, scope: &AppScope, patch: AppPatch) -> StoreResult<App> {
+        write_tx!(self, |c| apps::update_app(c, scope, &patch))
+    }
+
+    async fn delete_app(&self, scope: &AppScope) -> StoreResult<()> {
+        write_tx!(self, |c| apps::delete_app(c, scope))
+    }
+
+    async fn create_endpoint(
+        &self,
+        scope: &AppScope,
+        endpoint: NewEndpoint,
+        actor: &str,
+    ) -> StoreResult<Endpoint> {
+        write_tx!(self, |c| draft::create_endpoint(
+            c,
+            &self.limits,
+            scope,
+            &endpoint,
+            actor
+        ))
+    }
+
+    async fn get_endpoint(&self, scope: &AppScope, id: &EndpointId) -> StoreResult<Endpoint> {
+        read_tx!(self, |c| draft::get_endpoint(c, scope, id))
+    }
+
+    async fn list_endpoints(
+        &self,
+        scope: &AppScope,
+        page: PageRequest,
+    ) -> StoreResult<Page<Endpoint>> {
+        read_tx!(self, |c| draft::list_endpoints(c, scope, &page))
+    }
+
+    async fn update_endpoint(
+        &self,
+        scope: &AppScope,
+        id: &EndpointId,
+        patch: EndpointPatch,
+        actor: &str,
+    ) -> StoreResult<Endpoint> {
+        write_tx!(self, |c| draft::update_endpoint(
+            c, scope, id, &patch, actor
+        ))
+    }
+
+    async fn delete_endpoint(&self, scope: &AppScope, id: &EndpointId) -> StoreResult<()> {
+        write_tx!(self, |c| draft::delete_endpoint(c, scope, id))
+    }
+
+    async fn create_augmentation(
+        &self,
+        scope: &AppScope,
+        augmentation: NewAugmentation,
+        actor: &str,
+    ) -> StoreResult<Augmentation> {
+        write_tx!(self, |c| draft::create_augmentation(
+            c,
+            &self.limits,
+            scope,
+            &augmentation,
+            actor
+        ))
+    }
+
+    async fn get_augmentation(
+        &self,
+        scope: &AppScope,
+        id: &AugmentationId,
+    ) -> StoreResult<Augmentation> {
+        read_tx!(self, |c| draft::get_augmentation(c, scope, id))
+    }
+
+    async fn list_augmentations(
+        &self,
+        scope: &AppScope,
+        page: PageRequest,
+    ) -> StoreResult<Page<Augmentation>> {
+        read_tx!(self, |c| draft::list_augmentations(c, scope, &page))
+    }
+
+    async fn update_augmentation(
+        &self,
+        scope: &AppScope,
+        id: &AugmentationId,
+        patch: AugmentationPatch,
+        actor: &str,
+    ) -> StoreResult<Augmentation> {
+        write_tx!(self, |c| draft::update_augmentation(
+            c, scope, id, &patch, actor
+        ))
+    }
+
+    async fn delete_augmentation(&self, scope: &AppScope, id: &AugmentationId) -> StoreResult<()> {
+        write_tx!(self, |c| draft::delete_augmentation(c, scope, id))
+    }
+
+    async fn create_release(
+        &self,
+        scope: &AppScope,
+        release: NewRelease,
+        actor: &str,
+    ) -> StoreResult<ReleaseDetail> {
+        write_tx!(self, |c| releases::create_release(
+            c, scope, &release, actor
+        ))
+    }
+
+    async fn list_releases(
+        &self,
+        scope: &AppScope,
+        query: ReleaseQuery,
+    ) -> StoreResult<ReleasePage> {
+        read_tx!(self, |c| releases::list_releases(c, scope, &query))
+    }
+
+    async fn get_release(&self, scope: &AppScope, id: &ReleaseId) -> StoreResult<ReleaseDetail> {
+        read_tx!(self, |c| releases::get_release(c, scope, id))
+    }
+
+    async fn get_active_release(&self, scope: &AppScope) -> StoreResult<Option<ReleaseDetail>> {
+        read_tx!(self, |c| releases::get_active_release(c, scope))
+    }
+
+    async fn activate_release(
+        &self,
+        scope: &AppScope,
+        id: &ReleaseId,
+        action: ActivationAction,
+        actor: &str,
+    ) -> StoreResult<ActivationOutcome> {
+        write_tx!(self, |c| releases::activate_release(
+            c, scope, id, action, actor
+        ))
+    }
+
+    async fn archive_release(
+        &self,
+        scope: &AppScope,
+        id: &ReleaseId,
+    ) -> StoreResult<ReleaseSummary> {
+        write_tx!(self, |c| releases::archive_release(c, scope, id))
+    }
+
+    async fn delete_release(&self, scope: &AppScope, id: &ReleaseId) -> StoreResult<()> {
+        write_tx!(self, |c| releases::delete_release(c, scope, id))
+    }
+
+    async fn list_activations(
+        &self,
+        scope: &AppScope,
+        page: PageRequest,
+    ) -> StoreResult<Page<Activation>> {
+        read_tx!(self, |c| releases::list_activations(c, scope, &page))
+    }
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStore")
+            .field("pool_size", &self.pool.size())
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,54 @@
+//! Embedded schema migrations, applied in order at start and recorded in
+//! `schema_migrations`. Versions and names are shared with every other backend.
+//!
+//! Each migration runs in its own transaction that first takes a transaction-level
+//! advisory lock, so several servers starting at once apply each migration exactly
+//! once: the others wait, then find it recorded.
+
+use sqlx::{Connection, PgConnection, Row};
+
+/// `(version, name, sql)`, in the order they apply.
+pub const MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "initial", include_str!("../migrations/0001_initial.sql"))];
+
+/// The advisory lock key that serializes migrations ("cutover" in ASCII).
+const MIGRATION_LOCK: i64 = 0x0063_7574_6f76_6572;
+
+/// Applies every migration not yet recorded, each in its own transaction. Returns
+/// the versions it applied.
+pub(crate) async fn apply(connection: &mut PgConnection) -> sqlx::Result<Vec<i64>> {
+    let mut applied = Vec::new();
+    for (version, name, sql) in MIGRATIONS {
+        let mut transaction = connection.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut *transaction)
+            .await?;
+        sqlx::raw_sql(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                 version    BIGINT PRIMARY KEY,
+                 name       TEXT NOT NULL,
+                 applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+             )",
+        )
+        .execute(&mut *transaction)
+        .await?;
+        let done: bool =
+            sqlx::query("SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version = $1)")
+                .bind(version)
+                .fetch_one(&mut *transaction)
+                .await?
+                .try_get(0)?;
+        if !done {
+            sqlx::raw_sql(*sql).execute(&mut *transaction).await?;
+            sqlx::query("INSERT INTO schema_migrations (version, name) VALUES ($1, $2)")
+                .bind(version)
+                .bind(name)
+                .execute(&mut *transaction)
+                .await?;
+            applied.push(*version);
+        }
+        transaction.commit().await?;
+    }
+    Ok(applied)
+}

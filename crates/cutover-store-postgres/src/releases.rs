@@ -1,0 +1,474 @@
+//! Releases: cutting a snapshot of the draft, reading releases, and the lifecycle
+//! transitions (decided by `cutover_domain::lifecycle`, applied here), with the
+//! activation history they append to. Every write locks the app row first, so two
+//! servers can never both believe they activated; the partial unique index
+//! `releases_one_active_per_app` is the backstop.
+
+use cutover_domain::draft::NewRelease;
+use cutover_domain::lifecycle::{self, ActivationPlan, ArchivePlan, ReleaseFacts};
+use cutover_domain::model::{
+    Activation, ActivationAction, Augmentation, Endpoint, ReleaseDetail, ReleaseStatus,
+    ReleaseSummary,
+};
+use cutover_domain::snapshot::{Snapshot, change_log};
+use cutover_domain::values::ReleaseTag;
+use cutover_domain::{AppId, OrgId, ReleaseId, Timestamp, WorkspaceId};
+use cutover_store::{
+    ActivationOutcome, AppScope, Page, PageRequest, ReleasePage, ReleaseQuery, StoreError,
+};
+use serde::{Deserialize, Serialize};
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Row};
+
+use crate::apps::{load_draft, lock_app, require_app};
+use crate::error::{Outcome, unique_or};
+use crate::rows::{
+    after_key, all, count, fetch_limit, from_json_text, get_u32, into_page, not_found, optional,
+    to_json,
+};
+
+/// How a snapshot is kept in the `snapshot` column (the same JSON as in SQLite).
+#[derive(Serialize, Deserialize)]
+struct StoredSnapshot {
+    endpoints: Vec<Endpoint>,
+    augmentations: Vec<Augmentation>,
+}
+
+macro_rules! summary_columns {
+    () => {
+        "release_id, app_id, workspace_id, org_id, release_tag, release_number, status, \
+         description, endpoint_count, augmentation_count, content_hash, activated_at, \
+         activated_by, created_at, created_by"
+    };
+}
+
+fn summary_from_row(row: &PgRow) -> sqlx::Result<ReleaseSummary> {
+    let status: String = row.try_get(6)?;
+    Ok(ReleaseSummary {
+        release_id: ReleaseId::from_trusted(row.try_get(0)?),
+        app_id: AppId::from_trusted(row.try_get(1)?),
+        workspace_id: WorkspaceId::from_trusted(row.try_get(2)?),
+        org_id: OrgId::from_trusted(row.try_get(3)?),
+        release_tag: ReleaseTag::from_trusted(row.try_get(4)?),
+        release_number: row.try_get(5)?,
+        status: ReleaseStatus::parse(&status).unwrap_or(ReleaseStatus::Archived),
+        description: row.try_get(7)?,
+        endpoint_count: get_u32(row, 8)?,
+        augmentation_count: get_u32(row, 9)?,
+        content_hash: row.try_get(10)?,
+        activated_at: row
+            .try_get::<Option<i64>, _>(11)?
+            .map(Timestamp::from_micros),
+        activated_by: row.try_get(12)?,
+        created_at: Timestamp::from_micros(row.try_get(13)?),
+        created_by: row.try_get(14)?,
+    })
+}
+
+fn facts(summary: &ReleaseSummary) -> ReleaseFacts {
+    ReleaseFacts {
+        release_id: summary.release_id.clone(),
+        release_number: summary.release_number,
+        status: summary.status,
+        was_ever_active: summary.activated_at.is_some(),
+    }
+}
+
+async fn summary(
+    connection: &mut PgConnection,
+    scope: &AppScope,
+    id: &ReleaseId,
+) -> Outcome<ReleaseSummary> {
+    optional(
+        connection,
+        sqlx::query(concat!(
+            "SELECT ",
+            summary_columns!(),
+            " FROM releases WHERE release_id = $1 AND app_id = $2"
+        ))
+        .bind(id.as_str())
+        .bind(scope.app_id.as_str()),
+        summary_from_row,
+    )
+    .await?
+    .ok_or_else(|| not_found("release", id))
+}
+
+async fn active_summary(
+    connection: &mut PgConnection,
+    app_id: &AppId,
+) -> Outcome<Option<ReleaseSummary>> {
+    optional(
+        connection,
+        sqlx::query(concat!(
+            "SELECT ",
+            summary_columns!(),
+            " FROM releases WHERE app_id = $1 AND status = 'active'"
+        ))
+        .bind(app_id.as_str()),
+        summary_from_row,
+    )
+    .await
+}
+
+async fn detail(
+    connection: &mut PgConnection,
+    scope: &AppScope,
+    id: &ReleaseId,
+) -> Outcome<ReleaseDetail> {
+    let row = optional(
+        connection,
+        sqlx::query(concat!(
+            "SELECT ",
+            summary_columns!(),
+            ", change_log, previous_release_id, snapshot
+             FROM releases WHERE release_id = $1 AND app_id = $2"
+        ))
+        .bind(id.as_str())
+        .bind(scope.app_id.as_str()),
+        |row| {
+            Ok((
+                summary_from_row(row)?,
+                row.try_get::<String, _>(15)?,
+                row.try_get::<Option<String>, _>(16)?,
+                row.try_get::<String, _>(17)?,
+            ))
+        },
+    )
+    .await?;
+    let (summary, change_log, previous, snapshot) = row.ok_or_else(|| not_found("release", id))?;
+    let snapshot: StoredSnapshot = from_json_text(&snapshot)?;
+    Ok(ReleaseDetail {
+        summary,
+        endpoints: snapshot.endpoints,
+        augmentations: snapshot.augmentations,
+        change_log,
+        previous_release_id: previous.map(ReleaseId::from_trusted),
+    })
+}
+
+async fn tag_taken(
+    connection: &mut PgConnection,
+    scope: &AppScope,
+    tag: &ReleaseTag,
+) -> Outcome<Option<StoreError>> {
+    let existing = optional(
+        connection,
+        sqlx::query(
+            "SELECT release_id, release_number FROM releases WHERE app_id = $1 AND release_tag = $2",
+        )
+        .bind(scope.app_id.as_str())
+        .bind(tag.as_str()),
+        |row| Ok((row.try_get::<String, _>(0)?, row.try_get::<i64, _>(1)?)),
+    )
+    .await?;
+    Ok(existing.map(|(release_id, number)| {
+        StoreError::conflict_with(
+            "release_tag_exists",
+            format!("Release tag '{tag}' is already used by release #{number} of this app"),
+            [
+                ("release_tag", tag.as_str().into()),
+                ("existing_release_id", release_id.into()),
+                ("existing_release_number", number.into()),
+            ],
+        )
+    }))
+}
+
+pub(crate) async fn create_release(
+    connection: &mut PgConnection,
+    scope: &AppScope,
+    new: &NewRelease,
+    actor: &str,
+) -> Outcome<ReleaseDetail> {
+    lock_app(&mut *connection, scope).await?;
+    if let Some(conflict) = tag_taken(&mut *connection, scope, &new.release_tag).await? {
+        return Err(conflict.into());
+    }
+    let draft = load_draft(&mut *connection, &scope.app_id).await?;
+    let previous = optional(
+        &mut *connection,
+        sqlx::query(
+            "SELECT release_id, release_tag, release_number, snapshot FROM releases
+             WHERE app_id = $1 ORDER BY release_number DESC LIMIT 1",
+        )
+        .bind(scope.app_id.as_str()),
+        |row| {
+            Ok((
+                ReleaseId::from_trusted(row.try_get(0)?),
+                row.try_get::<String, _>(1)?,
+                row.try_get::<i64, _>(2)?,
+                row.try_get::<String, _>(3)?,
+            ))
+        },
+    )
+    .await?;
+    let change_log = match &previous {
+        Some((_, tag, number, snapshot)) => {
+            let stored: StoredSnapshot = from_json_text(snapshot)?;
+            let before = Snapshot::new(stored.endpoints, stored.augmentations);
+            change_log(Some((&before, &format!("{tag} (#{number})"))), &draft)
+        }
+        None => change_log(None, &draft),
+    };
+    let number: i64 = sqlx::query(
+        "UPDATE apps SET release_seq = release_seq + 1 WHERE app_id = $1 RETURNING release_seq",
+    )
+    .bind(scope.app_id.as_str())
+    .fetch_one(&mut *connection)
+    .await?
+    .try_get(0)?;
+    let release_id = ReleaseId::generate();
+    let content_hash = draft.content_hash();
+    let endpoint_count = draft.endpoints.len() as i64;
+    let augmentation_count = draft.augmentations.len() as i64;
+    let snapshot = to_json(&StoredSnapshot {
+        endpoints: draft.endpoints,
+        augmentations: draft.augmentations,
+    })?;
+    sqlx::query(
+        "INSERT INTO releases (release_id, app_id, workspace_id, org_id, release_tag, release_number,
+             status, description, endpoint_count, augmentation_count, content_hash, created_at,
+             created_by, previous_release_id, change_log, snapshot)
+         VALUES ($1, $2, $3, $4, $5, $6, 'ready', $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+    )
+    .bind(release_id.as_str())
+    .bind(scope.app_id.as_str())
+    .bind(scope.workspace_id.as_str())
+    .bind(scope.org_id.as_str())
+    .bind(new.release_tag.as_str())
+    .bind(number)
+    .bind(&new.description)
+    .bind(endpoint_count)
+    .bind(augmentation_count)
+    .bind(content_hash)
+    .bind(Timestamp::now().as_micros())
+    .bind(actor)
+    .bind(previous.as_ref().map(|(id, ..)| id.as_str()))
+    .bind(change_log)
+    .bind(snapshot)
+    .execute(&mut *connection)
+    .await
+    .map_err(|err| {
+        unique_or(err, |constraint| {
+            (constraint == "releases_app_tag_unique").then(|| {
+                StoreError::conflict(
+                    "release_tag_exists",
+                    format!("Release tag '{}' is already used", new.release_tag),
+                )
+            })
+        })
+    })?;
+    if new.activate {
+        activate_release(
+            &mut *connection,
+            scope,
+            &release_id,
+            ActivationAction::Activate,
+            actor,
+        )
+        .await?;
+    }
+    detail(connection, scope, &release_id).await
+}
+
+pub(crate) async fn list_releases(
+    connection: &mut PgConnection,
+    scope: &AppScope,
+    query: &ReleaseQuery,
+) -> Outcome<ReleasePage> {
+    require_app(&mut *connection, scope).await?;
+    let mut releases = all(
+        &mut *connection,
+        sqlx::query(concat!(
+            "SELECT ",
+            summary_columns!(),
+            " FROM releases
+             WHERE app_id = $1 AND ($2 OR status <> 'archived') AND release_number < $3
+             ORDER BY release_number DESC LIMIT $4"
+        ))
+        .bind(scope.app_id.as_str())
+        .bind(query.include_archived)
+        .bind(query.before_number.unwrap_or(i64::MAX))
+        .bind(fetch_limit(query.limit)),
+        summary_from_row,
+    )
+    .await?;
+    let next_before_number = if releases.len() > query.limit as usize {
+        releases.truncate(query.limit as usize);
+        releases.last().map(|release| release.release_number)
+    } else {
+        None
+    };
+    let total = count(
+        &mut *connection,
+        sqlx::query(
+            "SELECT count(*) FROM releases WHERE app_id = $1 AND ($2 OR status <> 'archived')",
+        )
+        .bind(scope.app_id.as_str())
+        .bind(query.include_archived),
+    )
+    .await?;
+    let active_release_id = active_summary(connection, &scope.app_id)
+        .await?
+        .map(|release| release.release_id);
+    Ok(ReleasePage {
+        releases,
+        total,
+        next_before_number,
+        active_release_id,
+    })
+}
+
+pub(crate) async fn get_release(
+    connection: &mut PgConnection,
+    scope: &AppScope,
+    id: &ReleaseId,
+) -> Outcome<ReleaseDetail> {
+    require_app(&mut *connection, scope).await?;
+    detail(connection, scope, id).await
+}
+
+pub(crate) async fn get_active_release(
+    connection: &mut PgConnection,
+    scope: &AppScope,
+) -> Outcome<Option<ReleaseDetail>> {
+    require_app(&mut *connection, scope).await?;
+    match active_summary(&mut *connection, &scope.app_id).await? {
+        Some(active) => detail(connection, scope, &active.release_id)
+            .await
+            .map(Some),
+        None => Ok(None),
+    }
+}
+
+pub(crate) async fn activate_release(
+    connection: &mut PgConnection,
+    scope: &AppScope,
+    id: &ReleaseId,
+    action: ActivationAction,
+    actor: &str,
+) -> Outcome<ActivationOutcome> {
+    lock_app(&mut *connection, scope).await?;
+    let target = summary(&mut *connection, scope, id).await?;
+    let active = active_summary(&mut *connection, &scope.app_id).await?;
+    let plan =
+        lifecycle::plan_activation(action, &facts(&target), active.as_ref().map(facts).as_ref())
+            .map_err(StoreError::from)?;
+    let ActivationPlan::Switch { replaced } = plan else {
+        return Ok(ActivationOutcome {
+            previous_active_release_id: Some(target.release_id.clone()),
+            release: target,
+            changed: false,
+        });
+    };
+    let now = Timestamp::now();
+    if let Some(replaced) = &replaced {
+        sqlx::query("UPDATE releases SET status = 'archived' WHERE release_id = $1")
+            .bind(replaced.as_str())
+            .execute(&mut *connection)
+            .await?;
+    }
+    sqlx::query(
+        "UPDATE releases SET status = 'active', activated_at = $2, activated_by = $3
+         WHERE release_id = $1",
+    )
+    .bind(id.as_str())
+    .bind(now.as_micros())
+    .bind(actor)
+    .execute(&mut *connection)
+    .await?;
+    sqlx::query(
+        "INSERT INTO activations (app_id, release_id, replaced_release_id, action, actor, at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(scope.app_id.as_str())
+    .bind(id.as_str())
+    .bind(replaced.as_ref().map(ReleaseId::as_str))
+    .bind(action.as_str())
+    .bind(actor)
+    .bind(now.as_micros())
+    .execute(&mut *connection)
+    .await?;
+    Ok(ActivationOutcome {
+        release: summary(connection, scope, id).await?,
+        previous_active_release_id: replaced,
+        changed: true,
+    })
+}
+
+pub(crate) async fn archive_release(
+    connection: &mut PgConnection,
+    scope: &AppScope,
+    id: &ReleaseId,
+) -> Outcome<ReleaseSummary> {
+    lock_app(&mut *connection, scope).await?;
+    let target = summary(&mut *connection, scope, id).await?;
+    match lifecycle::plan_archive(&facts(&target)).map_err(StoreError::from)? {
+        ArchivePlan::AlreadyArchived => Ok(target),
+        ArchivePlan::Archive => {
+            sqlx::query("UPDATE releases SET status = 'archived' WHERE release_id = $1")
+                .bind(id.as_str())
+                .execute(&mut *connection)
+                .await?;
+            summary(connection, scope, id).await
+        }
+    }
+}
+
+pub(crate) async fn delete_release(
+    connection: &mut PgConnection,
+    scope: &AppScope,
+    id: &ReleaseId,
+) -> Outcome<()> {
+    lock_app(&mut *connection, scope).await?;
+    let target = summary(&mut *connection, scope, id).await?;
+    lifecycle::check_delete(&facts(&target)).map_err(StoreError::from)?;
+    sqlx::query("DELETE FROM releases WHERE release_id = $1")
+        .bind(id.as_str())
+        .execute(connection)
+        .await?;
+    Ok(())
+}
+
+pub(crate) async fn list_activations(
+    connection: &mut PgConnection,
+    scope: &AppScope,
+    page: &PageRequest,
+) -> Outcome<Page<Activation>> {
+    require_app(&mut *connection, scope).await?;
+    let after: i64 = after_key(page).parse().unwrap_or(0);
+    let items = all(
+        &mut *connection,
+        sqlx::query(
+            "SELECT sequence, release_id, replaced_release_id, action, actor, at FROM activations
+             WHERE app_id = $1 AND sequence > $2 ORDER BY sequence LIMIT $3",
+        )
+        .bind(scope.app_id.as_str())
+        .bind(after)
+        .bind(fetch_limit(page.limit)),
+        |row| {
+            let action: String = row.try_get(3)?;
+            Ok(Activation {
+                sequence: row.try_get(0)?,
+                release_id: ReleaseId::from_trusted(row.try_get(1)?),
+                replaced_release_id: row
+                    .try_get::<Option<String>, _>(2)?
+                    .map(ReleaseId::from_trusted),
+                action: ActivationAction::parse(&action).unwrap_or(ActivationAction::Activate),
+                actor: row.try_get(4)?,
+                at: Timestamp::from_micros(row.try_get(5)?),
+            })
+        },
+    )
+    .await?;
+    let total = count(
+        connection,
+        sqlx::query("SELECT count(*) FROM activations WHERE app_id = $1")
+            .bind(scope.app_id.as_str()),
+    )
+    .await?;
+    Ok(into_page(items, page, total, |activation| {
+        activation.sequence.to_string()
+    }))
+}

@@ -1,0 +1,184 @@
+//! Shared by the integration tests: a fresh PostgreSQL database per test (created
+//! through `TEST_POSTGRES_URL` and dropped afterwards, even when the test fails),
+//! store constructors and small fixtures.
+
+#![allow(dead_code)]
+
+pub mod scenario;
+
+use std::future::Future;
+
+use cutover_domain::AugmentationId;
+use cutover_domain::draft::{
+    NewApp, NewAugmentation, NewEndpoint, NewOrg, NewRelease, NewWorkspace,
+};
+use cutover_domain::values::{EndpointType, HttpMethod, ReleaseTag};
+use cutover_store::{AppScope, Store, StoreError, WorkspaceScope};
+use cutover_store_postgres::{PostgresOptions, PostgresStore};
+use sqlx::{AssertSqlSafe, Connection, PgConnection};
+
+/// The admin URL from `TEST_POSTGRES_URL`, or `None` (and a note) when it is unset.
+pub fn admin_url() -> Option<String> {
+    match std::env::var("TEST_POSTGRES_URL") {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ => {
+            println!("skipped: TEST_POSTGRES_URL is not set");
+            None
+        }
+    }
+}
+
+pub fn random_hex(bytes: usize) -> String {
+    let mut buffer = vec![0u8; bytes];
+    getrandom::fill(&mut buffer).expect("randomness");
+    buffer.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `url` with its database (the path) replaced by `database`, query kept.
+pub fn with_database_name(url: &str, database: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map_or(0, |at| at + 3);
+    let authority_end = base[scheme_end..]
+        .find('/')
+        .map_or(base.len(), |at| scheme_end + at);
+    let mut out = format!("{}/{database}", &base[..authority_end]);
+    if let Some(query) = query {
+        out.push('?');
+        out.push_str(query);
+    }
+    out
+}
+
+async fn admin_execute(admin: &str, sql: String) {
+    let mut connection = PgConnection::connect(admin)
+        .await
+        .expect("connect to TEST_POSTGRES_URL");
+    sqlx::raw_sql(AssertSqlSafe(sql))
+        .execute(&mut connection)
+        .await
+        .expect("admin statement");
+    let _ = connection.close().await;
+}
+
+/// Runs `test` with the URL of a fresh database, then drops the database (also when
+/// the test panics, whose panic is then passed on). Skips when no server is set up.
+pub async fn with_database<F, Fut>(test: F)
+where
+    F: FnOnce(String) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let Some(admin) = admin_url() else {
+        return;
+    };
+    // Names are made here from hex digits only, so they are safe to splice into SQL.
+    let name = format!("cutover_test_{}", random_hex(8));
+    admin_execute(&admin, format!("CREATE DATABASE {name}")).await;
+    let outcome = tokio::spawn(test(with_database_name(&admin, &name))).await;
+    admin_execute(
+        &admin,
+        format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+    )
+    .await;
+    if let Err(error) = outcome {
+        match error.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(error) => panic!("test task failed: {error}"),
+        }
+    }
+}
+
+pub async fn store(url: &str) -> PostgresStore {
+    PostgresStore::connect(PostgresOptions::new(url))
+        .await
+        .expect("connect to the test database")
+}
+
+/// A new org, workspace and app; returns the app's scope.
+pub async fn app_fixture(store: &dyn Store) -> AppScope {
+    let org = store
+        .create_org(
+            NewOrg {
+                name: "Acme".into(),
+                slug: "acme".into(),
+            },
+            "tester",
+        )
+        .await
+        .expect("org");
+    let workspace = store
+        .create_workspace(
+            &org.org_id,
+            NewWorkspace {
+                name: "prod".into(),
+                description: None,
+            },
+            "tester",
+        )
+        .await
+        .expect("workspace");
+    let scope = WorkspaceScope {
+        org_id: org.org_id,
+        workspace_id: workspace.workspace_id,
+    };
+    let app = store
+        .create_app(&scope, new_app("shop"), "tester")
+        .await
+        .expect("app");
+    AppScope {
+        org_id: scope.org_id,
+        workspace_id: scope.workspace_id,
+        app_id: app.app_id,
+    }
+}
+
+pub fn new_app(name: &str) -> NewApp {
+    NewApp {
+        name: name.into(),
+        description: Some("an app".into()),
+        parameters: serde_json::json!({"region": "eu", "n": 1.5})
+            .as_object()
+            .cloned()
+            .unwrap_or_default(),
+    }
+}
+
+pub fn new_augmentation(name: &str) -> NewAugmentation {
+    NewAugmentation {
+        name: name.into(),
+        description: None,
+        stages: Vec::new(),
+        tags: vec!["a".into()],
+        is_template: false,
+    }
+}
+
+pub fn new_endpoint(name: &str, path: &str, augmentation_id: &AugmentationId) -> NewEndpoint {
+    NewEndpoint {
+        name: name.into(),
+        path: path.into(),
+        method: HttpMethod::Get,
+        augmentation_id: augmentation_id.clone(),
+        endpoint_type: EndpointType::Sync,
+        description: None,
+        input_schema: None,
+    }
+}
+
+pub fn new_release(tag: &str, activate: bool) -> NewRelease {
+    NewRelease {
+        release_tag: ReleaseTag::parse(tag).expect("valid tag"),
+        description: None,
+        activate,
+    }
+}
+
+/// The `reason` of a conflict, or a description of whatever else `result` was.
+pub fn reason<T: std::fmt::Debug>(result: &Result<T, StoreError>) -> String {
+    match result {
+        Err(StoreError::Conflict { reason, .. }) => (*reason).to_owned(),
+        other => format!("not a conflict: {other:?}"),
+    }
+}
