@@ -21,7 +21,7 @@ pub struct DatabaseArgs {
     /// Where data lives: sqlite://PATH (created if missing) or postgres://USER@HOST/DB.
     #[arg(long, env = "CUTOVER_DATABASE_URL", default_value_t = default_database_url())]
     database_url: String,
-    /// SQLite: milliseconds a write waits for another process's lock before failing with 503.
+    /// Milliseconds a write waits for a lock held by another process before failing with 503.
     #[arg(long, env = "CUTOVER_BUSY_TIMEOUT_MS", default_value_t = 5000)]
     busy_timeout_ms: u64,
     /// PostgreSQL: seconds to wait for the first connection at start before giving up.

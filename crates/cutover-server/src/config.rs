@@ -17,8 +17,8 @@ pub struct ServeConfig {
     /// Average requests per second allowed per token; `None` for no limit.
     pub rate_limit_per_second: Option<u32>,
     pub rate_limit_burst: u32,
-    /// SQLite: how long a write waits for a lock held by another process before
-    /// answering 503.
+    /// How long a write waits for a lock held by another process (SQLite's busy
+    /// timeout, PostgreSQL's `lock_timeout`) before answering 503.
     pub busy_timeout: Duration,
     /// PostgreSQL connection pool settings.
     pub postgres_pool: PostgresPool,

@@ -47,6 +47,7 @@ pub async fn open_store(config: &ServeConfig) -> Result<Arc<dyn Store>, String> 
                 min_connections: pool.min_connections,
                 acquire_timeout: pool.acquire_timeout,
                 connect_timeout: pool.connect_timeout,
+                lock_timeout: config.busy_timeout,
                 limits: config.limits,
                 ..PostgresOptions::new(url)
             };

@@ -203,40 +203,41 @@ async fn too_many_requests_are_429_with_retry_after(backend: Backend) {
     );
 }
 
-fn open_database(app: &TestApp) -> rusqlite::Connection {
-    rusqlite::Connection::open(app.dir.path().join("cutover.db")).expect("database opens")
-}
-
-#[tokio::test]
-async fn internal_errors_are_500_without_the_cause() {
-    let app = TestApp::spawn(Backend::Sqlite).await;
+async fn internal_errors_are_500_without_the_cause(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
     let v1 = app.cut(&home, "v1").await;
-    open_database(&app)
-        .execute_batch("DROP TABLE activations")
-        .expect("table dropped");
+    app.direct_database()
+        .await
+        .execute("DROP TABLE activations")
+        .await;
 
     let reply = app.act(&format!("{}/activate", home.release(&v1))).await;
     let details = assert_envelope(&reply, 500, "INTERNAL_SERVER_ERROR");
     assert_eq!(*details, json!({}));
     let text = reply.body.to_string().to_lowercase();
-    for leak in ["activations", "sqlite", "no such table", "sql"] {
+    for leak in [
+        "activations",
+        "sqlite",
+        "no such table",
+        "sql",
+        "relation",
+        "postgres",
+    ] {
         assert!(!text.contains(leak), "{leak:?} leaked into {text}");
     }
     // The failed activation changed nothing.
     assert_eq!(app.get(&home.release(&v1)).await.body["status"], "ready");
 }
 
-#[tokio::test]
-async fn a_locked_database_is_503_until_the_lock_goes() {
-    let app = TestApp::spawn_with(Backend::Sqlite, |config| {
+async fn a_locked_database_is_503_until_the_lock_goes(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |config| {
         config.busy_timeout = Duration::from_millis(200)
     })
     .await;
     let home = app.create_app().await;
-    let locker = open_database(&app);
-    locker.busy_timeout(Duration::ZERO).unwrap();
-    locker.execute_batch("BEGIN EXCLUSIVE").unwrap();
+    let mut locker = app.direct_database().await;
+    locker.lock_writes().await;
 
     let body = json!({"release_tag": "v1"});
     let reply = app.post(&home.releases(), body.clone()).await;
@@ -249,7 +250,7 @@ async fn a_locked_database_is_503_until_the_lock_goes() {
     );
     assert!(!reply.body.to_string().to_lowercase().contains("locked"));
 
-    locker.execute_batch("COMMIT").unwrap();
+    locker.unlock().await;
     let created = app.post(&home.releases(), body).await.expect(201);
     assert_eq!(created.body["release_number"], 1);
 }
@@ -298,6 +299,8 @@ async fn a_plain_incoming_request_id_is_echoed_and_others_replaced(backend: Back
 }
 
 on_every_backend!(
+    internal_errors_are_500_without_the_cause,
+    a_locked_database_is_503_until_the_lock_goes,
     unauthenticated_is_401_with_a_bearer_challenge,
     forbidden_names_the_missing_permission,
     not_found_names_the_resource_and_unknown_routes_too,

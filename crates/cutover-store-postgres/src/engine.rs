@@ -200,7 +200,10 @@ pub(crate) async fn open(options: &PostgresOptions) -> Result<PgPool, String> {
         .min_connections(options.min_connections)
         .acquire_timeout(options.acquire_timeout)
         .test_before_acquire(true)
-        .connect_lazy_with(connect))
+        .connect_lazy_with(connect.options([(
+            "lock_timeout",
+            format!("{}ms", options.lock_timeout.as_millis()),
+        )])))
 }
 
 /// Connects, applies pending migrations, and says which it applied.

@@ -57,6 +57,10 @@ pub struct PostgresOptions {
     pub acquire_timeout: Duration,
     /// How long the first connection at start may take before start fails.
     pub connect_timeout: Duration,
+    /// How long a statement waits for a row lock held by another session (say, a
+    /// maintenance transaction) before the request fails with `Unavailable` (503),
+    /// like SQLite's busy timeout.
+    pub lock_timeout: Duration,
     pub limits: Limits,
 }
 
@@ -68,6 +72,7 @@ impl PostgresOptions {
             min_connections: 0,
             acquire_timeout: Duration::from_secs(5),
             connect_timeout: Duration::from_secs(5),
+            lock_timeout: Duration::from_secs(5),
             limits: Limits::default(),
         }
     }
@@ -85,6 +90,7 @@ impl std::fmt::Debug for PostgresOptions {
             .field("min_connections", &self.min_connections)
             .field("acquire_timeout", &self.acquire_timeout)
             .field("connect_timeout", &self.connect_timeout)
+            .field("lock_timeout", &self.lock_timeout)
             .field("limits", &self.limits)
             .finish()
     }

@@ -12,6 +12,9 @@ use serde_json::{Value, json};
 use crate::http::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
+/// How long `/readyz` waits for the database before saying 503.
+const READY_PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// The process is up and serving HTTP.
 pub async fn healthz() -> Json<Value> {
     Json(json!({"status": "ok"}))
@@ -25,10 +28,15 @@ pub async fn readyz(State(state): State<Arc<AppState>>) -> ApiResult<Json<Value>
             cause: "shutting down".into(),
         });
     }
-    match state.store.ping().await {
-        Ok(()) => Ok(Json(json!({"status": "ready"}))),
-        Err(error) => Err(ApiError::Unavailable {
+    // A probe must answer promptly even when the database hangs or the pool waits
+    // for a connection that will not come.
+    match tokio::time::timeout(READY_PROBE_TIMEOUT, state.store.ping()).await {
+        Ok(Ok(())) => Ok(Json(json!({"status": "ready"}))),
+        Ok(Err(error)) => Err(ApiError::Unavailable {
             cause: error.to_string(),
+        }),
+        Err(_) => Err(ApiError::Unavailable {
+            cause: format!("the database did not answer within {READY_PROBE_TIMEOUT:?}"),
         }),
     }
 }

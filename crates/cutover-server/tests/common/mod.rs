@@ -101,6 +101,7 @@ fn postgres_admin(sql: String) {
 /// A database created for one test and dropped when the test app goes away.
 struct PostgresDatabase {
     name: String,
+    url: String,
 }
 
 impl PostgresDatabase {
@@ -109,7 +110,13 @@ impl PostgresDatabase {
         let name = format!("cutover_test_{}", uuid_like().replace('-', "_"));
         postgres_admin(format!("CREATE DATABASE {name}"));
         let url = with_database_name(&admin, &name);
-        (Self { name }, url)
+        (
+            Self {
+                name,
+                url: url.clone(),
+            },
+            url,
+        )
     }
 }
 
@@ -179,6 +186,46 @@ impl Drop for TestApp {
     }
 }
 
+/// A connection straight to a test app's database, behind the server's back: for
+/// tests that break or lock the database to see how the server answers.
+pub enum DirectDatabase {
+    Sqlite(rusqlite::Connection),
+    Postgres(sqlx::PgConnection),
+}
+
+impl DirectDatabase {
+    pub async fn execute(&mut self, sql: &str) {
+        match self {
+            Self::Sqlite(connection) => connection.execute_batch(sql).expect("statement runs"),
+            Self::Postgres(connection) => {
+                sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+                    .execute(connection)
+                    .await
+                    .expect("statement runs");
+            }
+        }
+    }
+
+    /// Starts a transaction that holds a lock every write of the server needs,
+    /// until [`DirectDatabase::unlock`].
+    pub async fn lock_writes(&mut self) {
+        match self {
+            Self::Sqlite(connection) => {
+                connection.busy_timeout(std::time::Duration::ZERO).unwrap();
+                connection.execute_batch("BEGIN EXCLUSIVE").unwrap();
+            }
+            Self::Postgres(_) => {
+                self.execute("BEGIN; LOCK TABLE apps IN ACCESS EXCLUSIVE MODE")
+                    .await
+            }
+        }
+    }
+
+    pub async fn unlock(&mut self) {
+        self.execute("COMMIT").await;
+    }
+}
+
 /// An app created through the API, with the path prefix of its resources.
 #[derive(Debug, Clone)]
 pub struct AppPath {
@@ -240,6 +287,24 @@ impl TestApp {
             dir: Arc::new(dir),
             stop: Some(stop),
             postgres,
+        }
+    }
+
+    /// Opens a connection straight to this app's database.
+    pub async fn direct_database(&self) -> DirectDatabase {
+        match &self.postgres {
+            None => DirectDatabase::Sqlite(
+                rusqlite::Connection::open(self.dir.path().join("cutover.db"))
+                    .expect("open the SQLite file"),
+            ),
+            Some(database) => {
+                use sqlx::Connection;
+                DirectDatabase::Postgres(
+                    sqlx::PgConnection::connect(&database.url)
+                        .await
+                        .expect("connect to the test database"),
+                )
+            }
         }
     }
 
