@@ -209,18 +209,30 @@ fn stages(fields: &mut Fields<'_>, limits: &Limits) -> Option<Option<Vec<Stage>>
     Some(Some(parsed))
 }
 
-fn tags(fields: &mut Fields<'_>, limits: &Limits) -> Option<Option<Vec<String>>> {
-    let Some(items) = fields.array("tags")? else {
+/// An optional list of strings at `key`, each parsed by `parse`; problems are
+/// reported per index. With `dedup`, repeated values are kept once. `null` counts as
+/// absent when `nullable`.
+fn string_list<T: PartialEq>(
+    fields: &mut Fields<'_>,
+    key: &str,
+    nullable: bool,
+    dedup: bool,
+    parse: impl Fn(&str) -> Result<T, Violation>,
+) -> Option<Option<Vec<T>>> {
+    if nullable && matches!(fields.raw(key), Some(Value::Null)) {
+        return Some(None);
+    }
+    let Some(items) = fields.array(key)? else {
         return Some(None);
     };
     let mut parsed = Vec::with_capacity(items.len());
     let mut complete = true;
     for (index, item) in items.iter().enumerate() {
-        let mut loc = fields.loc("tags");
+        let mut loc = fields.loc(key);
         loc.push(index.into());
         let outcome = match item {
             Value::String(text) => {
-                parse_label(text, limits).map_err(|v| Issue::from_violation(loc, v, item.clone()))
+                parse(text).map_err(|v| Issue::from_violation(loc, v, item.clone()))
             }
             other => Err(Issue::new(
                 loc,
@@ -230,7 +242,8 @@ fn tags(fields: &mut Fields<'_>, limits: &Limits) -> Option<Option<Vec<String>>>
             )),
         };
         match outcome {
-            Ok(tag) => parsed.push(tag),
+            Ok(value) if dedup && parsed.contains(&value) => {}
+            Ok(value) => parsed.push(value),
             Err(issue) => {
                 complete = false;
                 fields.push(issue);
@@ -238,6 +251,12 @@ fn tags(fields: &mut Fields<'_>, limits: &Limits) -> Option<Option<Vec<String>>>
         }
     }
     complete.then_some(Some(parsed))
+}
+
+fn tags(fields: &mut Fields<'_>, limits: &Limits) -> Option<Option<Vec<String>>> {
+    string_list(fields, "tags", false, false, |text| {
+        parse_label(text, limits)
+    })
 }
 
 pub fn new_augmentation(body: &Map<String, Value>, limits: &Limits) -> ApiResult<NewAugmentation> {
@@ -291,68 +310,13 @@ pub fn new_release(body: &Map<String, Value>, limits: &Limits) -> ApiResult<NewR
 }
 
 fn grant_words(fields: &mut Fields<'_>) -> Option<Option<Vec<String>>> {
-    let Some(items) = fields.array("permissions")? else {
-        return Some(None);
-    };
-    let mut words = Vec::with_capacity(items.len());
-    let mut complete = true;
-    for (index, item) in items.iter().enumerate() {
-        let mut loc = fields.loc("permissions");
-        loc.push(index.into());
-        let outcome = match item {
-            Value::String(word) => expand_grant(word)
-                .map(|_| word.clone())
-                .map_err(|v| Issue::from_violation(loc, v, item.clone())),
-            other => Err(Issue::new(
-                loc,
-                "string_type",
-                "Input should be a valid string",
-                other.clone(),
-            )),
-        };
-        match outcome {
-            Ok(word) if !words.contains(&word) => words.push(word),
-            Ok(_) => {}
-            Err(issue) => {
-                complete = false;
-                fields.push(issue);
-            }
-        }
-    }
-    complete.then_some(Some(words))
+    string_list(fields, "permissions", false, true, |word| {
+        expand_grant(word).map(|_| word.to_owned())
+    })
 }
 
 fn workspace_ids(fields: &mut Fields<'_>) -> Option<Option<Vec<WorkspaceId>>> {
-    let items = match fields.raw("workspace_ids") {
-        None | Some(Value::Null) => return Some(None),
-        Some(_) => fields.array("workspace_ids")??,
-    };
-    let mut ids = Vec::with_capacity(items.len());
-    let mut complete = true;
-    for (index, item) in items.iter().enumerate() {
-        let mut loc = fields.loc("workspace_ids");
-        loc.push(index.into());
-        let outcome = match item {
-            Value::String(text) => {
-                workspace_id(text).map_err(|v| Issue::from_violation(loc, v, item.clone()))
-            }
-            other => Err(Issue::new(
-                loc,
-                "string_type",
-                "Input should be a valid string",
-                other.clone(),
-            )),
-        };
-        match outcome {
-            Ok(id) if !ids.contains(&id) => ids.push(id),
-            Ok(_) => {}
-            Err(issue) => {
-                complete = false;
-                fields.push(issue);
-            }
-        }
-    }
-    complete.then_some(Some(ids))
+    string_list(fields, "workspace_ids", true, true, workspace_id)
 }
 
 pub fn new_token(body: &Map<String, Value>, limits: &Limits) -> ApiResult<NewToken> {
