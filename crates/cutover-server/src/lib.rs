@@ -16,7 +16,7 @@ use axum::Router;
 use cutover_domain::TokenId;
 use cutover_domain::permission::Role;
 use cutover_domain::token::{NewToken, digest_secret, display_prefix, generate_secret};
-use cutover_store::{Store, TokenToStore};
+use cutover_store::{Store, StoreError, TokenToStore};
 use cutover_store_postgres::{PostgresOptions, PostgresStore};
 use cutover_store_sqlite::{SqliteOptions, SqliteStore};
 use tokio::net::TcpListener;
@@ -101,19 +101,24 @@ async fn ensure_first_token(store: &dyn Store, bootstrap: Option<&str>) -> Resul
             .await
             .map_err(|e| e.to_string())?;
         if known.is_none() {
-            store
-                .create_token(store_token(secret, "bootstrap"))
-                .await
-                .map_err(|e| e.to_string())?;
+            match store.create_token(store_token(secret, "bootstrap")).await {
+                // Another server starting at the same time registered it first.
+                Ok(_)
+                | Err(StoreError::Conflict {
+                    reason: "token_exists",
+                    ..
+                }) => {}
+                Err(error) => return Err(error.to_string()),
+            }
         }
         return Ok(());
     }
-    if store.count_tokens().await.map_err(|e| e.to_string())? == 0 {
-        let secret = generate_secret();
-        store
-            .create_token(store_token(&secret, "first-start"))
-            .await
-            .map_err(|e| e.to_string())?;
+    let secret = generate_secret();
+    let created = store
+        .create_first_token(store_token(&secret, "first-start"))
+        .await
+        .map_err(|e| e.to_string())?;
+    if created.is_some() {
         eprintln!("{GENERATED_TOKEN_NOTICE}\n{secret}");
     }
     Ok(())

@@ -156,6 +156,10 @@ impl Store for PostgresStore {
         write_tx!(self, |c| tenancy::create_token(c, &token))
     }
 
+    async fn create_first_token(&self, token: TokenToStore) -> StoreResult<Option<Token>> {
+        write_tx!(self, |c| tenancy::create_first_token(c, &token))
+    }
+
     /// One statement, so it runs on its own (implicitly one transaction): this is on
     /// every authenticated request's path.
     async fn find_token(&self, secret_digest: &str) -> StoreResult<Option<Token>> {

@@ -295,6 +295,22 @@ pub(crate) async fn count_tokens(connection: &mut PgConnection) -> Outcome<u64> 
     count(connection, sqlx::query("SELECT count(*) FROM tokens")).await
 }
 
+/// Creates `token` only if the table is empty. The table lock (which conflicts with
+/// itself and with every insert) makes the check and the insert atomic across
+/// servers starting together.
+pub(crate) async fn create_first_token(
+    connection: &mut PgConnection,
+    token: &TokenToStore,
+) -> Outcome<Option<Token>> {
+    sqlx::query("LOCK TABLE tokens IN SHARE ROW EXCLUSIVE MODE")
+        .execute(&mut *connection)
+        .await?;
+    if count_tokens(&mut *connection).await? > 0 {
+        return Ok(None);
+    }
+    create_token(connection, token).await.map(Some)
+}
+
 pub(crate) async fn create_token(
     connection: &mut PgConnection,
     token: &TokenToStore,

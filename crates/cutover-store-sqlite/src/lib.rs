@@ -134,6 +134,18 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn create_first_token(&self, token: TokenToStore) -> StoreResult<Option<Token>> {
+        // The single writer makes the check and the insert one atomic step.
+        self.engine
+            .write(move |c| {
+                if tenancy::count_tokens(c)? > 0 {
+                    return Ok(None);
+                }
+                tenancy::create_token(c, token).map(Some)
+            })
+            .await
+    }
+
     async fn find_token(&self, secret_digest: &str) -> StoreResult<Option<Token>> {
         let digest = secret_digest.to_owned();
         self.engine

@@ -70,6 +70,10 @@ pub trait Store: Send + Sync + 'static {
 
     async fn count_tokens(&self) -> StoreResult<u64>;
     async fn create_token(&self, token: TokenToStore) -> StoreResult<Token>;
+    /// Stores `token` only if no token exists at all, atomically (several servers
+    /// starting together on an empty database make one first token, not several).
+    /// Answers `None` when tokens already existed.
+    async fn create_first_token(&self, token: TokenToStore) -> StoreResult<Option<Token>>;
     /// The token whose secret has this digest, revoked or not, expired or not.
     async fn find_token(&self, secret_digest: &str) -> StoreResult<Option<Token>>;
     /// A live (not revoked) token of the org.

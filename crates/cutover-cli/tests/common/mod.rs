@@ -50,6 +50,16 @@ pub fn serve(database: &Path) -> Command {
     command
 }
 
+/// `cutover serve` on an ephemeral 127.0.0.1 port over the database at `url` (a
+/// `postgres://…` or `sqlite://…` URL).
+pub fn serve_url(url: &str) -> Command {
+    let mut command = cutover();
+    command
+        .args(["serve", "--bind", "127.0.0.1:0", "--database-url"])
+        .arg(url);
+    command
+}
+
 /// A running `cutover serve`, killed (SIGKILL) and reaped when dropped.
 pub struct Server {
     child: Child,
@@ -64,6 +74,12 @@ impl Server {
     /// Starts `command` (a `cutover serve` with `--bind 127.0.0.1:0`) and waits until
     /// it says where it listens; panics with its standard error when it does not.
     pub fn spawn(command: &mut Command) -> Self {
+        Self::try_spawn(command).unwrap_or_else(|message| panic!("{message}"))
+    }
+
+    /// [`Server::spawn`] that answers why the server did not start (with its
+    /// standard error) instead of panicking; the process is killed and reaped then.
+    pub fn try_spawn(command: &mut Command) -> Result<Self, String> {
         let mut child = command
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -96,12 +112,12 @@ impl Server {
             Ok(address) => {
                 server.addr = address
                     .parse()
-                    .unwrap_or_else(|_| panic!("cutover listens on a socket address: {address}"));
+                    .map_err(|_| format!("cutover listens on a socket address: {address}"))?;
                 server.base = format!("http://{address}");
             }
-            Err(_) => panic!("cutover did not start:\n{}", server.log()),
+            Err(_) => return Err(format!("cutover did not start:\n{}", server.log())),
         }
-        server
+        Ok(server)
     }
 
     pub fn pid(&self) -> u32 {
