@@ -1,5 +1,6 @@
 //! The `cutover` binary: parses the command line and hands off to the subcommand.
 
+mod openapi;
 mod serve;
 
 use std::process::ExitCode;
@@ -23,6 +24,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Apply pending database migrations and exit.
     Migrate(serve::MigrateArgs),
+    /// Print the API's OpenAPI 3.1 document (what GET /openapi.json serves).
+    Openapi,
 }
 
 fn main() -> ExitCode {
@@ -30,6 +33,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Serve(args) => serve::serve(args),
         Command::Migrate(args) => serve::migrate(args),
+        Command::Openapi => openapi::print(),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,

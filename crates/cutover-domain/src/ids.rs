@@ -54,6 +54,17 @@ pub fn encode_bytes(bytes: &[u8]) -> String {
 #[error("must be an id of the form {prefix}_ followed by 26 lowercase base32 characters")]
 pub struct MalformedId {
     pub prefix: &'static str,
+    /// The regular expression every id of this type matches (see [`id_pattern!`]).
+    pub pattern: &'static str,
+}
+
+/// The exact form of an id with `$prefix`, as a regular expression that reads the
+/// same in ECMA-262 (OpenAPI), Python and Rust: the prefix, `_`, then 26 characters
+/// of the Crockford alphabet, the first at most `7` (128 bits in 130).
+macro_rules! id_pattern {
+    ($prefix:literal) => {
+        concat!("^", $prefix, "_[0-7][0-9a-hjkmnp-tv-z]{25}$")
+    };
 }
 
 macro_rules! define_id {
@@ -65,6 +76,10 @@ macro_rules! define_id {
 
         impl $name {
             pub const PREFIX: &'static str = $prefix;
+            /// Every id of this type matches this; `parse` accepts exactly these.
+            pub const PATTERN: &'static str = id_pattern!($prefix);
+            /// A well-formed id, for documentation.
+            pub const EXAMPLE: &'static str = concat!($prefix, "_06g2x0d1q8v3k5m7n9p4r6t8w0");
 
             /// A new id, ordered after every id this process made before it.
             pub fn generate() -> Self {
@@ -74,7 +89,10 @@ macro_rules! define_id {
             pub fn parse(text: &str) -> Result<Self, MalformedId> {
                 match text.strip_prefix(concat!($prefix, "_")) {
                     Some(body) if is_body(body) => Ok(Self(text.to_owned())),
-                    _ => Err(MalformedId { prefix: $prefix }),
+                    _ => Err(MalformedId {
+                        prefix: $prefix,
+                        pattern: Self::PATTERN,
+                    }),
                 }
             }
 
@@ -99,6 +117,24 @@ macro_rules! define_id {
                 f.write_str(&self.0)
             }
         }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .description(Some(concat!(
+                        "Server-generated id: `", $prefix,
+                        "_` and 26 lowercase Crockford base32 characters (time-ordered)"
+                    )))
+                    .pattern(Some(Self::PATTERN))
+                    .examples([Self::EXAMPLE])
+                    .into()
+            }
+        }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for $name {}
     };
 }
 
@@ -140,6 +176,24 @@ mod tests {
         assert!(ReleaseId::parse("rel_").is_err());
         assert!(ReleaseId::parse("rel_ZZZZZZZZZZZZZZZZZZZZZZZZZZ").is_err());
         assert!(ReleaseId::parse("rel_8zzzzzzzzzzzzzzzzzzzzzzzzz").is_err());
+    }
+
+    #[test]
+    fn examples_parse_and_generated_ids_fit_the_pattern_alphabet() {
+        assert!(ReleaseId::parse(ReleaseId::EXAMPLE).is_ok());
+        assert!(TokenId::parse(TokenId::EXAMPLE).is_ok());
+        assert_eq!(ReleaseId::PATTERN, "^rel_[0-7][0-9a-hjkmnp-tv-z]{25}$");
+        let class: Vec<u8> = (b'0'..=b'9')
+            .chain(b'a'..=b'h')
+            .chain([b'j', b'k', b'm', b'n'])
+            .chain(b'p'..=b't')
+            .chain(b'v'..=b'z')
+            .collect();
+        assert_eq!(
+            class,
+            ALPHABET.to_vec(),
+            "the pattern's class is the alphabet"
+        );
     }
 
     #[test]

@@ -10,6 +10,7 @@ use crate::timestamp::Timestamp;
 use crate::values::{EndpointType, ExecutionMode, HttpMethod, ReleaseTag, StepType};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Org {
     pub org_id: OrgId,
     pub name: String,
@@ -19,26 +20,33 @@ pub struct Org {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Workspace {
     pub workspace_id: WorkspaceId,
     pub org_id: OrgId,
     pub name: String,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub description: Option<String>,
     pub created_at: Timestamp,
     pub created_by: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct App {
     pub app_id: AppId,
     pub org_id: OrgId,
     pub workspace_id: WorkspaceId,
     pub name: String,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub description: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub active_release_id: Option<ReleaseId>,
     pub total_releases: u64,
     pub draft_has_changes: bool,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub last_release_at: Option<Timestamp>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub parameters: Map<String, Value>,
     pub created_by: String,
     pub created_at: Timestamp,
@@ -46,14 +54,17 @@ pub struct App {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Endpoint {
     pub endpoint_id: EndpointId,
     pub name: String,
     pub path: String,
     pub method: HttpMethod,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub description: Option<String>,
     pub endpoint_type: EndpointType,
     pub augmentation_id: AugmentationId,
+    #[cfg_attr(feature = "openapi", schema(required = true, value_type = Option<Object>))]
     pub input_schema: Option<Map<String, Value>>,
     pub created_at: Timestamp,
     pub created_by: String,
@@ -62,9 +73,11 @@ pub struct Endpoint {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Augmentation {
     pub augmentation_id: AugmentationId,
     pub name: String,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub description: Option<String>,
     pub stages: Vec<Stage>,
     pub tags: Vec<String>,
@@ -77,6 +90,7 @@ pub struct Augmentation {
 
 /// One stage of a pipeline: its steps run one after another or all at once.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Stage {
     pub name: String,
     pub execution_mode: ExecutionMode,
@@ -84,12 +98,16 @@ pub struct Stage {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Step {
     pub name: String,
     #[serde(rename = "type")]
     pub step_type: StepType,
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub config: Map<String, Value>,
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 3600))]
     pub timeout_seconds: u32,
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 10))]
     pub max_retries: u32,
 }
 
@@ -100,6 +118,15 @@ impl Step {
 
 /// Where a release is in its life. See [`crate::lifecycle`] for the transitions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(
+    feature = "openapi",
+    schema(
+        description = "Where a release is in its life: `ready` when cut, `active` when \
+        live (one per app at most), `archived` when replaced or archived; `draft` is \
+        reserved for releases awaiting approval"
+    )
+)]
 #[serde(rename_all = "lowercase")]
 pub enum ReleaseStatus {
     /// Reserved for releases awaiting approval; nothing produces it yet.
@@ -132,6 +159,7 @@ impl ReleaseStatus {
 
 /// A release without its snapshot: what lists and lifecycle answers carry.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReleaseSummary {
     pub release_id: ReleaseId,
     pub app_id: AppId,
@@ -140,11 +168,15 @@ pub struct ReleaseSummary {
     pub release_tag: ReleaseTag,
     pub release_number: i64,
     pub status: ReleaseStatus,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub description: Option<String>,
     pub endpoint_count: u32,
     pub augmentation_count: u32,
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9a-f]{64}$"))]
     pub content_hash: String,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub activated_at: Option<Timestamp>,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub activated_by: Option<String>,
     pub created_at: Timestamp,
     pub created_by: String,
@@ -152,17 +184,20 @@ pub struct ReleaseSummary {
 
 /// A release with its immutable snapshot and how it differs from its predecessor.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReleaseDetail {
     #[serde(flatten)]
     pub summary: ReleaseSummary,
     pub endpoints: Vec<Endpoint>,
     pub augmentations: Vec<Augmentation>,
     pub change_log: String,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub previous_release_id: Option<ReleaseId>,
 }
 
 /// Why the active release of an app changed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ActivationAction {
     Activate,
@@ -188,9 +223,11 @@ impl ActivationAction {
 
 /// One entry of an app's activation history, which only ever grows.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Activation {
     pub sequence: i64,
     pub release_id: ReleaseId,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub replaced_release_id: Option<ReleaseId>,
     pub action: ActivationAction,
     pub actor: String,

@@ -262,6 +262,53 @@ impl Operation {
         Self::ActivationsList,
     ];
 
+    /// The operation's name, `resource_verb` (`releases_activate`): the
+    /// `operationId` of the API document.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OrgsList => "orgs_list",
+            Self::OrgsCreate => "orgs_create",
+            Self::OrgsGet => "orgs_get",
+            Self::TokensList => "tokens_list",
+            Self::TokensCreate => "tokens_create",
+            Self::TokensRevoke => "tokens_revoke",
+            Self::WorkspacesList => "workspaces_list",
+            Self::WorkspacesCreate => "workspaces_create",
+            Self::WorkspacesGet => "workspaces_get",
+            Self::AppsList => "apps_list",
+            Self::AppsCreate => "apps_create",
+            Self::AppsGet => "apps_get",
+            Self::AppsUpdate => "apps_update",
+            Self::AppsDelete => "apps_delete",
+            Self::EndpointsList => "endpoints_list",
+            Self::EndpointsCreate => "endpoints_create",
+            Self::EndpointsGet => "endpoints_get",
+            Self::EndpointsUpdate => "endpoints_update",
+            Self::EndpointsDelete => "endpoints_delete",
+            Self::AugmentationsList => "augmentations_list",
+            Self::AugmentationsCreate => "augmentations_create",
+            Self::AugmentationsGet => "augmentations_get",
+            Self::AugmentationsUpdate => "augmentations_update",
+            Self::AugmentationsDelete => "augmentations_delete",
+            Self::ReleasesList => "releases_list",
+            Self::ReleasesCreate => "releases_create",
+            Self::ReleasesGetActive => "releases_get_active",
+            Self::ReleasesGet => "releases_get",
+            Self::ReleasesDelete => "releases_delete",
+            Self::ReleasesActivate => "releases_activate",
+            Self::ReleasesRollback => "releases_rollback",
+            Self::ReleasesArchive => "releases_archive",
+            Self::ActivationsList => "activations_list",
+        }
+    }
+
+    /// The operation named `name` (see [`Operation::as_str`]).
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|operation| operation.as_str() == name)
+    }
+
     pub fn required_permission(self) -> Permission {
         use Operation::*;
         match self {
@@ -320,6 +367,16 @@ mod tests {
         let developer = Grants::from_words(&Role::Developer.grant_words());
         assert!(developer.allows(Permission::AppsWrite));
         assert!(!developer.allows(Permission::ReleasesActivate));
+    }
+
+    #[test]
+    fn operation_names_are_unique_and_round_trip() {
+        let names: BTreeSet<&str> = Operation::ALL.iter().map(|op| op.as_str()).collect();
+        assert_eq!(names.len(), Operation::ALL.len());
+        for operation in Operation::ALL {
+            assert_eq!(Operation::from_name(operation.as_str()), Some(operation));
+        }
+        assert_eq!(Operation::ReleasesGetActive.as_str(), "releases_get_active");
     }
 
     #[test]

@@ -32,6 +32,7 @@ pub fn display_prefix(secret: &str) -> String {
 
 /// A token as stored and listed (never with its secret).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Token {
     pub token_id: TokenId,
     /// `None` for platform tokens, which may create organisations.
@@ -40,7 +41,9 @@ pub struct Token {
     pub name: String,
     pub prefix: String,
     pub permissions: Vec<String>,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub workspace_ids: Option<Vec<WorkspaceId>>,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
     pub expires_at: Option<Timestamp>,
     pub created_at: Timestamp,
     pub created_by: String,

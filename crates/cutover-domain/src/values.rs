@@ -45,28 +45,43 @@ fn check_chars(text: &str, min: usize, max: usize) -> Result<(), Violation> {
     Ok(())
 }
 
+// The patterns below describe exactly what the parsers accept, written so that they
+// read the same in ECMA-262 (the OpenAPI document), Python (schemathesis) and Rust:
+// only `\xHH` and `\uHHHH` escapes, no `\p{..}` or `\s` (whose meaning differs).
+// The control characters (`char::is_control`, Unicode Cc) are U+0000–U+001F and
+// U+007F–U+009F; Unicode White_Space (`char::is_whitespace`) adds U+0020, U+00A0,
+// U+1680, U+2000–U+200A, U+2028, U+2029, U+202F, U+205F and U+3000.
+
+/// Text without control characters (names, labels).
+pub const NO_CONTROLS_PATTERN: &str = r"^[^\x00-\x1F\x7F-\x9F]*$";
+
+/// A name: no control characters and at least one character that is neither a
+/// control character nor whitespace.
+pub const NAME_PATTERN: &str = r"^[^\x00-\x1F\x7F-\x9F]*[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000][^\x00-\x1F\x7F-\x9F]*$";
+
+/// A description: anything but NUL.
+pub const DESCRIPTION_PATTERN: &str = r"^[^\x00]*$";
+
 /// Names and labels hold no control characters (no NUL, newline or escape), so they
 /// print safely in terminals and logs and store in every database.
-fn check_no_controls(text: &str) -> Result<(), Violation> {
+fn check_no_controls(text: &str, pattern: &'static str) -> Result<(), Violation> {
     if text.chars().any(char::is_control) {
         return Err(Violation::Pattern {
-            pattern: NO_CONTROLS_PATTERN,
+            pattern,
             meaning: "must not contain control characters",
         });
     }
     Ok(())
 }
 
-pub const NO_CONTROLS_PATTERN: &str = r"^[^\p{Cc}]*$";
-
 /// A display name: 1 to `max_string_chars` characters, not only whitespace, no
-/// control characters.
+/// control characters ([`NAME_PATTERN`]).
 pub fn parse_name(text: &str, limits: &Limits) -> Result<String, Violation> {
     check_chars(text, 1, limits.max_string_chars)?;
-    check_no_controls(text)?;
+    check_no_controls(text, NAME_PATTERN)?;
     if text.trim().is_empty() {
         return Err(Violation::Pattern {
-            pattern: r"\S",
+            pattern: NAME_PATTERN,
             meaning: "must contain a non-whitespace character",
         });
     }
@@ -79,7 +94,7 @@ pub fn parse_description(text: &str, limits: &Limits) -> Result<String, Violatio
     check_chars(text, 0, limits.max_description_chars)?;
     if text.contains('\0') {
         return Err(Violation::Pattern {
-            pattern: r"^[^\x00]*$",
+            pattern: DESCRIPTION_PATTERN,
             meaning: "must not contain NUL characters",
         });
     }
@@ -89,7 +104,7 @@ pub fn parse_description(text: &str, limits: &Limits) -> Result<String, Violatio
 /// A short free-text label such as an augmentation tag: no control characters.
 pub fn parse_label(text: &str, limits: &Limits) -> Result<String, Violation> {
     check_chars(text, 1, limits.max_string_chars)?;
-    check_no_controls(text)?;
+    check_no_controls(text, NO_CONTROLS_PATTERN)?;
     Ok(text.to_owned())
 }
 
@@ -142,6 +157,25 @@ impl ReleaseTag {
         &self.0
     }
 }
+
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for ReleaseTag {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .description(Some(
+                "1–64 characters: a letter or digit, then letters, digits, `.`, `_`, `-` or `+`",
+            ))
+            .min_length(Some(1))
+            .max_length(Some(64))
+            .pattern(Some(Self::PATTERN))
+            .examples(["v1.2.0"])
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for ReleaseTag {}
 
 impl fmt::Display for ReleaseTag {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -205,7 +239,9 @@ pub fn parse_endpoint_path(text: &str) -> Result<String, Violation> {
     Ok(text.to_owned())
 }
 
-pub const ENDPOINT_PATH_PATTERN: &str = r"^/\S*$";
+/// `/`, then no whitespace and no control characters.
+pub const ENDPOINT_PATH_PATTERN: &str =
+    r"^/[^\x00-\x20\x7F-\xA0\u1680\u2000-\u200A\u2028\u2029\u202F\u205F\u3000]*$";
 
 /// Declares a closed set of wire words as an enum with `parse`, `as_str` and `ALL`.
 macro_rules! wire_enum {
@@ -238,6 +274,20 @@ macro_rules! wire_enum {
                 f.write_str(self.as_str())
             }
         }
+
+        /// A string, one of [`Self::ALL`] (the derive would miss the renames).
+        #[cfg(feature = "openapi")]
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some(Self::ALL.iter().copied()))
+                    .into()
+            }
+        }
+
+        #[cfg(feature = "openapi")]
+        impl utoipa::ToSchema for $name {}
     };
 }
 

@@ -5,6 +5,7 @@
 pub mod api;
 pub mod config;
 pub mod http;
+pub mod openapi;
 pub mod state;
 pub mod telemetry;
 
@@ -59,7 +60,8 @@ pub async fn open_store(config: &ServeConfig) -> Result<Arc<dyn Store>, String> 
 /// The whole router with its middleware, over `state`.
 pub fn router(state: Arc<AppState>) -> Router {
     let metrics = state.metrics.clone();
-    api::routes()
+    let (api, _document) = api::routes().split_for_parts();
+    api.merge(openapi::docs_ui())
         .route_layer(axum::middleware::from_fn(middleware::remember_route))
         .fallback(middleware::unknown_route)
         .with_state(state)

@@ -13,9 +13,42 @@ use serde_json::Value;
 use super::{created, deleted, inputs, page_body, page_request};
 use crate::http::auth::Caller;
 use crate::http::error::ApiResult;
+use crate::http::error::ErrorEnvelope;
 use crate::http::extract::{JsonBody, PathIds, QueryParams};
+use crate::openapi::bodies::{AppPatchBody, NewAppBody};
+use crate::openapi::lists::{AppList, Deleted};
+use crate::openapi::params::{AppPath, ListQuery, WorkspacePath};
+use crate::openapi::responses::{BodyErrors, Errors, NotFound};
 use crate::state::AppState;
 
+/// Create an app
+///
+/// A new app has an empty draft and no releases.
+#[utoipa::path(
+    post,
+    path = "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps",
+    operation_id = Operation::AppsCreate.as_str(),
+    tag = "apps",
+    params(WorkspacePath),
+    request_body(content = NewAppBody),
+    responses(
+        (status = 201, description = "The new app", body = App,
+            headers(("Location" = String, description = "The new app's path")),
+            links(
+                ("GetApp" = (operation_id = Operation::AppsGet.as_str(), parameters(
+                    ("org_id" = "$request.path.org_id"),
+                    ("workspace_id" = "$request.path.workspace_id"),
+                    ("app_id" = "$response.body#/app_id")))),
+                ("ListReleases" = (operation_id = Operation::ReleasesList.as_str(), parameters(
+                    ("org_id" = "$request.path.org_id"),
+                    ("workspace_id" = "$request.path.workspace_id"),
+                    ("app_id" = "$response.body#/app_id")))),
+            )),
+        (status = 409, description = "`app_name_taken`: the workspace has an app of this name",
+            body = ErrorEnvelope),
+        NotFound, BodyErrors, Errors,
+    ),
+)]
 pub async fn create_app(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -30,6 +63,15 @@ pub async fn create_app(
     Ok(created(&uri, app.app_id.as_str(), &app))
 }
 
+/// List apps
+#[utoipa::path(
+    get,
+    path = "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps",
+    operation_id = Operation::AppsList.as_str(),
+    tag = "apps",
+    params(WorkspacePath, ListQuery),
+    responses((status = 200, description = "A page of apps", body = AppList), NotFound, Errors),
+)]
 pub async fn list_apps(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -43,6 +85,18 @@ pub async fn list_apps(
     Ok(page_body(&state, "apps", scope.workspace_id.as_str(), apps))
 }
 
+/// Get an app
+///
+/// With its active release id, release count, and whether the draft differs from
+/// the newest release (`draft_has_changes`).
+#[utoipa::path(
+    get,
+    path = "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}",
+    operation_id = Operation::AppsGet.as_str(),
+    tag = "apps",
+    params(AppPath),
+    responses((status = 200, description = "The app", body = App), NotFound, Errors),
+)]
 pub async fn get_app(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -53,6 +107,24 @@ pub async fn get_app(
     Ok(Json(state.store.get_app(&scope).await?))
 }
 
+/// Update an app
+///
+/// Any subset of `name`, `description`, `parameters`; `parameters` is replaced whole
+/// (null resets it to `{}`).
+#[utoipa::path(
+    patch,
+    path = "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}",
+    operation_id = Operation::AppsUpdate.as_str(),
+    tag = "apps",
+    params(AppPath),
+    request_body(content = AppPatchBody),
+    responses(
+        (status = 200, description = "The updated app", body = App),
+        (status = 409, description = "`app_name_taken`: the workspace has an app of this name",
+            body = ErrorEnvelope),
+        NotFound, BodyErrors, Errors,
+    ),
+)]
 pub async fn update_app(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -65,6 +137,23 @@ pub async fn update_app(
     Ok(Json(state.store.update_app(&scope, patch).await?))
 }
 
+/// Delete an app
+///
+/// Removes the app with its draft and releases. An app with an active release cannot
+/// be deleted.
+#[utoipa::path(
+    delete,
+    path = "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}",
+    operation_id = Operation::AppsDelete.as_str(),
+    tag = "apps",
+    params(AppPath),
+    responses(
+        (status = 200, description = "Deleted", body = Deleted),
+        (status = 409, description = "`app_has_active_release`: a release of the app is active",
+            body = ErrorEnvelope),
+        NotFound, Errors,
+    ),
+)]
 pub async fn delete_app(
     State(state): State<Arc<AppState>>,
     caller: Caller,

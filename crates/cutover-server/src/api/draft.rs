@@ -13,9 +13,41 @@ use serde_json::Value;
 use super::{created, deleted, inputs, page_body, page_request};
 use crate::http::auth::Caller;
 use crate::http::error::ApiResult;
+use crate::http::error::ErrorEnvelope;
 use crate::http::extract::{JsonBody, PathIds, QueryParams};
+use crate::openapi::bodies::{
+    AugmentationPatchBody, EndpointPatchBody, NewAugmentationBody, NewEndpointBody,
+};
+use crate::openapi::lists::{AugmentationList, Deleted, EndpointList};
+use crate::openapi::params::{AppPath, AugmentationPath, EndpointPath, ListQuery};
+use crate::openapi::responses::{BodyErrors, Errors, NotFound};
 use crate::state::AppState;
 
+/// Add an endpoint to the draft
+///
+/// `augmentation_id` must name an augmentation of the same app (422 otherwise).
+#[utoipa::path(
+    post,
+    path = "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}/endpoints",
+    operation_id = Operation::EndpointsCreate.as_str(),
+    tag = "endpoints",
+    params(AppPath),
+    request_body(content = NewEndpointBody),
+    responses(
+        (status = 201, description = "The new endpoint", body = Endpoint,
+            headers(("Location" = String, description = "The new endpoint's path")),
+            links(("GetEndpoint" = (operation_id = Operation::EndpointsGet.as_str(), parameters(
+                    ("org_id" = "$request.path.org_id"),
+                    ("workspace_id" = "$request.path.workspace_id"),
+                    ("app_id" = "$request.path.app_id"),
+                    ("endpoint_id" = "$response.body#/endpoint_id")))))),
+        (status = 409, description = "`endpoint_name_taken` or `endpoint_route_taken` (same method and path): \
+            another endpoint of the app has it; `draft_limit_reached`: the app has \
+            the most endpoints allowed (`details.limit`)",
+            body = ErrorEnvelope),
+        NotFound, BodyErrors, Errors,
+    ),
+)]
 pub async fn create_endpoint(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -33,6 +65,16 @@ pub async fn create_endpoint(
     Ok(created(&uri, endpoint.endpoint_id.as_str(), &endpoint))
 }
 
+/// List the draft's endpoints
+#[utoipa::path(
+    get,
+    path = "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}/endpoints",
+    operation_id = Operation::EndpointsList.as_str(),
+    tag = "endpoints",
+    params(AppPath, ListQuery),
+    responses((status = 200, description = "A page of endpoints", body = EndpointList),
+        NotFound, Errors),
+)]
 pub async fn list_endpoints(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -51,6 +93,15 @@ pub async fn list_endpoints(
     ))
 }
 
+/// Get an endpoint of the draft
+#[utoipa::path(
+    get,
+    path = "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}/endpoints/{endpoint_id}",
+    operation_id = Operation::EndpointsGet.as_str(),
+    tag = "endpoints",
+    params(EndpointPath),
+    responses((status = 200, description = "The endpoint", body = Endpoint), NotFound, Errors),
+)]
 pub async fn get_endpoint(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -63,6 +114,24 @@ pub async fn get_endpoint(
     ))
 }
 
+/// Update an endpoint
+///
+/// Any subset of the create fields; `description` and `input_schema` take null.
+#[utoipa::path(
+    patch,
+    path = "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}/endpoints/{endpoint_id}",
+    operation_id = Operation::EndpointsUpdate.as_str(),
+    tag = "endpoints",
+    params(EndpointPath),
+    request_body(content = EndpointPatchBody),
+    responses(
+        (status = 200, description = "The updated endpoint", body = Endpoint),
+        (status = 409, description = "`endpoint_name_taken` or `endpoint_route_taken`: another endpoint of the \
+            app has it",
+            body = ErrorEnvelope),
+        NotFound, BodyErrors, Errors,
+    ),
+)]
 pub async fn update_endpoint(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -79,6 +148,20 @@ pub async fn update_endpoint(
     Ok(Json(endpoint))
 }
 
+/// Remove an endpoint from the draft
+///
+/// Releases keep their copies.
+#[utoipa::path(
+    delete,
+    path = "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}/endpoints/{endpoint_id}",
+    operation_id = Operation::EndpointsDelete.as_str(),
+    tag = "endpoints",
+    params(EndpointPath),
+    responses(
+        (status = 200, description = "Deleted", body = Deleted),
+        NotFound, Errors,
+    ),
+)]
 pub async fn delete_endpoint(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -90,6 +173,31 @@ pub async fn delete_endpoint(
     Ok(deleted())
 }
 
+/// Add an augmentation to the draft
+///
+/// A pipeline: ordered stages, each running its steps in sequence or in parallel.
+#[utoipa::path(
+    post,
+    path = "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}/augmentations",
+    operation_id = Operation::AugmentationsCreate.as_str(),
+    tag = "augmentations",
+    params(AppPath),
+    request_body(content = NewAugmentationBody),
+    responses(
+        (status = 201, description = "The new augmentation", body = Augmentation,
+            headers(("Location" = String, description = "The new augmentation's path")),
+            links(("GetAugmentation" = (operation_id = Operation::AugmentationsGet.as_str(), parameters(
+                    ("org_id" = "$request.path.org_id"),
+                    ("workspace_id" = "$request.path.workspace_id"),
+                    ("app_id" = "$request.path.app_id"),
+                    ("augmentation_id" = "$response.body#/augmentation_id")))))),
+        (status = 409, description = "`augmentation_name_taken`: another augmentation of the app has this name; \
+            `draft_limit_reached`: the app has the most augmentations allowed \
+            (`details.limit`)",
+            body = ErrorEnvelope),
+        NotFound, BodyErrors, Errors,
+    ),
+)]
 pub async fn create_augmentation(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -111,6 +219,16 @@ pub async fn create_augmentation(
     ))
 }
 
+/// List the draft's augmentations
+#[utoipa::path(
+    get,
+    path = "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}/augmentations",
+    operation_id = Operation::AugmentationsList.as_str(),
+    tag = "augmentations",
+    params(AppPath, ListQuery),
+    responses((status = 200, description = "A page of augmentations", body = AugmentationList),
+        NotFound, Errors),
+)]
 pub async fn list_augmentations(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -129,6 +247,15 @@ pub async fn list_augmentations(
     ))
 }
 
+/// Get an augmentation of the draft
+#[utoipa::path(
+    get,
+    path = "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}/augmentations/{augmentation_id}",
+    operation_id = Operation::AugmentationsGet.as_str(),
+    tag = "augmentations",
+    params(AugmentationPath),
+    responses((status = 200, description = "The augmentation", body = Augmentation), NotFound, Errors),
+)]
 pub async fn get_augmentation(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -144,6 +271,23 @@ pub async fn get_augmentation(
     ))
 }
 
+/// Update an augmentation
+///
+/// Any subset of the create fields; `stages` and `tags` are replaced whole.
+#[utoipa::path(
+    patch,
+    path = "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}/augmentations/{augmentation_id}",
+    operation_id = Operation::AugmentationsUpdate.as_str(),
+    tag = "augmentations",
+    params(AugmentationPath),
+    request_body(content = AugmentationPatchBody),
+    responses(
+        (status = 200, description = "The updated augmentation", body = Augmentation),
+        (status = 409, description = "`augmentation_name_taken`: another augmentation of the app has this name",
+            body = ErrorEnvelope),
+        NotFound, BodyErrors, Errors,
+    ),
+)]
 pub async fn update_augmentation(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -160,6 +304,21 @@ pub async fn update_augmentation(
     Ok(Json(augmentation))
 }
 
+/// Remove an augmentation from the draft
+///
+/// Refused while an endpoint of the draft uses it. Releases keep their copies.
+#[utoipa::path(
+    delete,
+    path = "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}/augmentations/{augmentation_id}",
+    operation_id = Operation::AugmentationsDelete.as_str(),
+    tag = "augmentations",
+    params(AugmentationPath),
+    responses(
+        (status = 200, description = "Deleted", body = Deleted),
+        (status = 409, description = "`augmentation_in_use`: an endpoint of the draft uses it", body = ErrorEnvelope),
+        NotFound, Errors,
+    ),
+)]
 pub async fn delete_augmentation(
     State(state): State<Arc<AppState>>,
     caller: Caller,

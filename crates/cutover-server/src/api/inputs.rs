@@ -21,14 +21,14 @@ use crate::http::validation::{Fields, Issue, present};
 
 fn augmentation_id(text: &str) -> Result<AugmentationId, Violation> {
     AugmentationId::parse(text).map_err(|_| Violation::Pattern {
-        pattern: "^aug_[0-9a-z]{26}$",
+        pattern: AugmentationId::PATTERN,
         meaning: "must be an augmentation id",
     })
 }
 
 fn workspace_id(text: &str) -> Result<WorkspaceId, Violation> {
     WorkspaceId::parse(text).map_err(|_| Violation::Pattern {
-        pattern: "^ws_[0-9a-z]{26}$",
+        pattern: WorkspaceId::PATTERN,
         meaning: "must be a workspace id",
     })
 }

@@ -11,149 +11,111 @@ mod tenancy;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::Router;
 use axum::http::{HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{MethodRouter, get, post};
 use cutover_store::{Page, PageRequest};
 use serde::Serialize;
 use serde_json::Value;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
+use utoipa_axum::routes;
 
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::QueryParams;
 use crate::http::pagination::{invalid_cursor, list_envelope};
+use crate::openapi;
 use crate::state::AppState;
 
-/// Every route of the service.
-pub fn routes() -> Router<Arc<AppState>> {
-    const WS: &str = "/v1/orgs/{org_id}/workspaces/{workspace_id}";
-    const APP: &str = "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}";
-    const GET: &[&str] = &["GET", "HEAD"];
-    const GET_POST: &[&str] = &["GET", "HEAD", "POST"];
-    const GET_PATCH_DELETE: &[&str] = &["GET", "HEAD", "PATCH", "DELETE"];
-    const GET_DELETE: &[&str] = &["GET", "HEAD", "DELETE"];
-    const POST: &[&str] = &["POST"];
-    const DELETE: &[&str] = &["DELETE"];
-    Router::new()
-        .route("/healthz", allow(GET, get(health::healthz)))
-        .route("/readyz", allow(GET, get(health::readyz)))
-        .route("/metrics", allow(GET, get(health::metrics)))
-        .route(
-            "/v1/orgs",
-            allow(GET_POST, get(tenancy::list_orgs).post(tenancy::create_org)),
-        )
-        .route("/v1/orgs/{org_id}", allow(GET, get(tenancy::get_org)))
-        .route(
-            "/v1/orgs/{org_id}/tokens",
-            allow(
-                GET_POST,
-                get(tenancy::list_tokens).post(tenancy::create_token),
-            ),
-        )
-        .route(
-            "/v1/orgs/{org_id}/tokens/{token_id}",
-            allow(DELETE, axum::routing::delete(tenancy::revoke_token)),
-        )
-        .route(
-            "/v1/orgs/{org_id}/workspaces",
-            allow(
-                GET_POST,
-                get(tenancy::list_workspaces).post(tenancy::create_workspace),
-            ),
-        )
-        .route(WS, allow(GET, get(tenancy::get_workspace)))
-        .route(
-            &format!("{WS}/apps"),
-            allow(GET_POST, get(apps::list_apps).post(apps::create_app)),
-        )
-        .route(
-            APP,
-            allow(
-                GET_PATCH_DELETE,
-                get(apps::get_app)
-                    .patch(apps::update_app)
-                    .delete(apps::delete_app),
-            ),
-        )
-        .route(
-            &format!("{APP}/endpoints"),
-            allow(
-                GET_POST,
-                get(draft::list_endpoints).post(draft::create_endpoint),
-            ),
-        )
-        .route(
-            &format!("{APP}/endpoints/{{endpoint_id}}"),
-            allow(
-                GET_PATCH_DELETE,
-                get(draft::get_endpoint)
-                    .patch(draft::update_endpoint)
-                    .delete(draft::delete_endpoint),
-            ),
-        )
-        .route(
-            &format!("{APP}/augmentations"),
-            allow(
-                GET_POST,
-                get(draft::list_augmentations).post(draft::create_augmentation),
-            ),
-        )
-        .route(
-            &format!("{APP}/augmentations/{{augmentation_id}}"),
-            allow(
-                GET_PATCH_DELETE,
-                get(draft::get_augmentation)
-                    .patch(draft::update_augmentation)
-                    .delete(draft::delete_augmentation),
-            ),
-        )
-        .route(
-            &format!("{APP}/releases"),
-            allow(
-                GET_POST,
-                get(releases::list_releases).post(releases::create_release),
-            ),
-        )
-        .route(
-            &format!("{APP}/releases/active"),
-            allow(GET, get(releases::get_active_release)),
-        )
-        .route(
-            &format!("{APP}/releases/{{release_id}}"),
-            allow(
-                GET_DELETE,
-                get(releases::get_release).delete(releases::delete_release),
-            ),
-        )
-        .route(
-            &format!("{APP}/releases/{{release_id}}/activate"),
-            allow(POST, post(releases::activate_release)),
-        )
-        .route(
-            &format!("{APP}/releases/{{release_id}}/rollback"),
-            allow(POST, post(releases::rollback_release)),
-        )
-        .route(
-            &format!("{APP}/releases/{{release_id}}/archive"),
-            allow(POST, post(releases::archive_release)),
-        )
-        .route(
-            &format!("{APP}/activations"),
-            allow(GET, get(releases::list_activations)),
-        )
+/// Every route of the service, each registered with its OpenAPI annotation: the
+/// router and the document (`crate::openapi::document`) both come from here. One
+/// `routes!` per path; [`allow`] gives each path its 405 from the same registration.
+pub fn routes() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::with_openapi(openapi::base())
+        .routes(allow(routes!(health::healthz)))
+        .routes(allow(routes!(health::readyz)))
+        .routes(allow(routes!(health::metrics)))
+        .routes(allow(routes!(openapi::serve_document)))
+        .routes(allow(routes!(tenancy::list_orgs, tenancy::create_org)))
+        .routes(allow(routes!(tenancy::get_org)))
+        .routes(allow(routes!(tenancy::list_tokens, tenancy::create_token)))
+        .routes(allow(routes!(tenancy::revoke_token)))
+        .routes(allow(routes!(
+            tenancy::list_workspaces,
+            tenancy::create_workspace
+        )))
+        .routes(allow(routes!(tenancy::get_workspace)))
+        .routes(allow(routes!(apps::list_apps, apps::create_app)))
+        .routes(allow(routes!(
+            apps::get_app,
+            apps::update_app,
+            apps::delete_app
+        )))
+        .routes(allow(routes!(
+            draft::list_endpoints,
+            draft::create_endpoint
+        )))
+        .routes(allow(routes!(
+            draft::get_endpoint,
+            draft::update_endpoint,
+            draft::delete_endpoint
+        )))
+        .routes(allow(routes!(
+            draft::list_augmentations,
+            draft::create_augmentation
+        )))
+        .routes(allow(routes!(
+            draft::get_augmentation,
+            draft::update_augmentation,
+            draft::delete_augmentation
+        )))
+        .routes(allow(routes!(
+            releases::list_releases,
+            releases::create_release
+        )))
+        .routes(allow(routes!(releases::get_active_release)))
+        .routes(allow(routes!(
+            releases::get_release,
+            releases::delete_release
+        )))
+        .routes(allow(routes!(releases::activate_release)))
+        .routes(allow(routes!(releases::rollback_release)))
+        .routes(allow(routes!(releases::archive_release)))
+        .routes(allow(routes!(releases::list_activations)))
 }
 
-/// Gives a route its own 405 answer, listing the methods it serves in `Allow`.
+/// The order methods are listed in `Allow`.
+const METHOD_ORDER: [&str; 8] = [
+    "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE",
+];
+
+/// Gives one path its own 405 answer, listing in `Allow` the methods registered for
+/// it (and HEAD wherever GET is, which axum answers with the GET handler).
 fn allow(
-    methods: &'static [&'static str],
-    router: MethodRouter<Arc<AppState>>,
-) -> MethodRouter<Arc<AppState>> {
-    router.fallback(move || async move {
-        ApiError::MethodNotAllowed {
-            allowed: methods.iter().map(|m| (*m).to_owned()).collect(),
-        }
-        .into_response()
-    })
+    (schemas, mut paths, router): UtoipaMethodRouter<Arc<AppState>>,
+) -> UtoipaMethodRouter<Arc<AppState>> {
+    assert_eq!(
+        paths.paths.len(),
+        1,
+        "one routes! registers the handlers of one path"
+    );
+    let mut registered: Vec<&str> = paths
+        .paths
+        .values_mut()
+        .flat_map(openapi::operations_mut)
+        .map(|(method, _)| method)
+        .collect();
+    if registered.contains(&"GET") {
+        registered.push("HEAD");
+    }
+    let allowed: Vec<String> = METHOD_ORDER
+        .iter()
+        .filter(|method| registered.contains(method))
+        .map(|method| (*method).to_owned())
+        .collect();
+    let router = router.fallback(move || {
+        let allowed = allowed.clone();
+        async move { ApiError::MethodNotAllowed { allowed }.into_response() }
+    });
+    (schemas, paths, router)
 }
 
 /// 201 with the new object and a `Location` naming it under the request's path.

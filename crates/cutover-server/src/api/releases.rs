@@ -13,14 +13,69 @@ use cutover_domain::permission::Operation;
 use cutover_store::{ActivationOutcome, ReleaseQuery};
 use serde::Serialize;
 use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::{created, deleted, inputs, page_body, page_request};
 use crate::http::auth::Caller;
+use crate::http::error::ErrorEnvelope;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{JsonBody, PathIds, QueryParams};
 use crate::http::pagination::list_envelope;
+use crate::openapi::bodies::NewReleaseBody;
+use crate::openapi::lists::{ActivationList, Deleted, ReleaseList};
+use crate::openapi::params::{AppPath, ArchivedQuery, ListQuery, ReleasePath};
+use crate::openapi::responses::{BodyErrors, Errors, NotFound};
 use crate::state::AppState;
 
+/// Cut a release
+///
+/// Snapshots the whole draft atomically into a new `ready` release numbered one past
+/// the highest number the app ever had. With `activate: true` it is also activated in
+/// the same transaction, which needs `releases:activate` as well.
+#[utoipa::path(
+    post,
+    path = "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}/releases",
+    operation_id = Operation::ReleasesCreate.as_str(),
+    tag = "releases",
+    params(AppPath),
+    request_body(content = NewReleaseBody),
+    responses(
+        (status = 201, description = "The new release, with its snapshot and change log",
+            body = ReleaseDetail,
+            headers(("Location" = String, description = "The new release's path")),
+            links(
+                ("GetRelease" = (operation_id = Operation::ReleasesGet.as_str(), parameters(
+                    ("org_id" = "$request.path.org_id"),
+                    ("workspace_id" = "$request.path.workspace_id"),
+                    ("app_id" = "$request.path.app_id"),
+                    ("release_id" = "$response.body#/release_id")))),
+                ("ActivateRelease" = (operation_id = Operation::ReleasesActivate.as_str(), parameters(
+                    ("org_id" = "$request.path.org_id"),
+                    ("workspace_id" = "$request.path.workspace_id"),
+                    ("app_id" = "$request.path.app_id"),
+                    ("release_id" = "$response.body#/release_id")))),
+                ("RollbackRelease" = (operation_id = Operation::ReleasesRollback.as_str(), parameters(
+                    ("org_id" = "$request.path.org_id"),
+                    ("workspace_id" = "$request.path.workspace_id"),
+                    ("app_id" = "$request.path.app_id"),
+                    ("release_id" = "$response.body#/release_id")))),
+                ("ArchiveRelease" = (operation_id = Operation::ReleasesArchive.as_str(), parameters(
+                    ("org_id" = "$request.path.org_id"),
+                    ("workspace_id" = "$request.path.workspace_id"),
+                    ("app_id" = "$request.path.app_id"),
+                    ("release_id" = "$response.body#/release_id")))),
+                ("DeleteRelease" = (operation_id = Operation::ReleasesDelete.as_str(), parameters(
+                    ("org_id" = "$request.path.org_id"),
+                    ("workspace_id" = "$request.path.workspace_id"),
+                    ("app_id" = "$request.path.app_id"),
+                    ("release_id" = "$response.body#/release_id")))),
+            )),
+        (status = 409, description = "`release_tag_exists`: a release of the app has this \
+            tag (`details.existing_release_id`, `details.existing_release_number`)",
+            body = ErrorEnvelope),
+        NotFound, BodyErrors, Errors,
+    ),
+)]
 pub async fn create_release(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -42,6 +97,19 @@ pub async fn create_release(
     Ok(created(&uri, release.summary.release_id.as_str(), &release))
 }
 
+/// List releases
+///
+/// Newest (highest number) first; archived releases only with
+/// `include_archived=true`.
+#[utoipa::path(
+    get,
+    path = "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}/releases",
+    operation_id = Operation::ReleasesList.as_str(),
+    tag = "releases",
+    params(AppPath, ListQuery, ArchivedQuery),
+    responses((status = 200, description = "A page of releases", body = ReleaseList),
+        NotFound, Errors),
+)]
 pub async fn list_releases(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -100,6 +168,18 @@ pub async fn list_releases(
     Ok(Json(Value::Object(body)))
 }
 
+/// Get a release
+///
+/// With its immutable snapshot (`endpoints`, `augmentations`) and change log.
+#[utoipa::path(
+    get,
+    path = "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}/releases/{release_id}",
+    operation_id = Operation::ReleasesGet.as_str(),
+    tag = "releases",
+    params(ReleasePath),
+    responses((status = 200, description = "The release", body = ReleaseDetail),
+        NotFound, Errors),
+)]
 pub async fn get_release(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -110,6 +190,18 @@ pub async fn get_release(
     Ok(Json(state.store.get_release(&scope, ids.release()?).await?))
 }
 
+/// Get the active release
+///
+/// What is live for the app; 404 (`resource_id: "active"`) when no release is active.
+#[utoipa::path(
+    get,
+    path = "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}/releases/active",
+    operation_id = Operation::ReleasesGetActive.as_str(),
+    tag = "releases",
+    params(AppPath),
+    responses((status = 200, description = "The active release", body = ReleaseDetail),
+        NotFound, Errors),
+)]
 pub async fn get_active_release(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -124,10 +216,16 @@ pub async fn get_active_release(
 }
 
 /// The answer of activate and rollback.
-#[derive(Serialize)]
-struct ActivationAnswer {
+#[derive(Serialize, ToSchema)]
+pub struct ActivationAnswer {
+    /// What happened, for people.
+    #[schema(examples("Release v1.2.0 (#3) activated"))]
     message: String,
+    /// The release that is now active.
     release: ReleaseSummary,
+    /// The release that was active before (the release itself when it already was;
+    /// null when none was).
+    #[schema(required = true)]
     previous_active_release_id: Option<ReleaseId>,
 }
 
@@ -168,6 +266,25 @@ async fn switch(
     ))
 }
 
+/// Activate a release
+///
+/// A `ready` or `archived` release becomes `active`; the release that was active
+/// becomes `archived`, in one transaction. Activating the active release changes
+/// nothing.
+#[utoipa::path(
+    post,
+    path = "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}/releases/{release_id}/activate",
+    operation_id = Operation::ReleasesActivate.as_str(),
+    tag = "releases",
+    params(ReleasePath),
+    responses(
+        (status = 200, description = "The release is now active (or already was)",
+            body = ActivationAnswer),
+        (status = 409, description = "`release_awaiting_approval`: a `draft` release cannot \
+            be activated", body = ErrorEnvelope),
+        NotFound, Errors,
+    ),
+)]
 pub async fn activate_release(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -176,6 +293,25 @@ pub async fn activate_release(
     switch(&state, &caller, &ids, ActivationAction::Activate).await
 }
 
+/// Roll back to a release
+///
+/// Like activate, but only to a release older (lower number) than the active one
+/// that was active before.
+#[utoipa::path(
+    post,
+    path = "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}/releases/{release_id}/rollback",
+    operation_id = Operation::ReleasesRollback.as_str(),
+    tag = "releases",
+    params(ReleasePath),
+    responses(
+        (status = 200, description = "The release is now active (or already was)",
+            body = ActivationAnswer),
+        (status = 409, description = "`no_active_release`, `release_never_active`, \
+            `release_not_older_than_active` or `release_awaiting_approval`",
+            body = ErrorEnvelope),
+        NotFound, Errors,
+    ),
+)]
 pub async fn rollback_release(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -184,6 +320,22 @@ pub async fn rollback_release(
     switch(&state, &caller, &ids, ActivationAction::Rollback).await
 }
 
+/// Archive a release
+///
+/// A `ready` (or `draft`) release becomes `archived`; an archived one stays so.
+#[utoipa::path(
+    post,
+    path = "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}/releases/{release_id}/archive",
+    operation_id = Operation::ReleasesArchive.as_str(),
+    tag = "releases",
+    params(ReleasePath),
+    responses(
+        (status = 200, description = "The archived release", body = ReleaseSummary),
+        (status = 409, description = "`release_is_active`: the active release cannot be \
+            archived", body = ErrorEnvelope),
+        NotFound, Errors,
+    ),
+)]
 pub async fn archive_release(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -196,6 +348,22 @@ pub async fn archive_release(
     ))
 }
 
+/// Delete a release
+///
+/// Its number is never reused; the activation history keeps its entries.
+#[utoipa::path(
+    delete,
+    path = "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}/releases/{release_id}",
+    operation_id = Operation::ReleasesDelete.as_str(),
+    tag = "releases",
+    params(ReleasePath),
+    responses(
+        (status = 200, description = "Deleted", body = Deleted),
+        (status = 409, description = "`release_is_active`: the active release cannot be \
+            deleted", body = ErrorEnvelope),
+        NotFound, Errors,
+    ),
+)]
 pub async fn delete_release(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -207,6 +375,18 @@ pub async fn delete_release(
     Ok(deleted())
 }
 
+/// List the activation history
+///
+/// Every activate and rollback, oldest first; entries outlive deleted releases.
+#[utoipa::path(
+    get,
+    path = "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}/activations",
+    operation_id = Operation::ActivationsList.as_str(),
+    tag = "releases",
+    params(AppPath, ListQuery),
+    responses((status = 200, description = "A page of the history", body = ActivationList),
+        NotFound, Errors),
+)]
 pub async fn list_activations(
     State(state): State<Arc<AppState>>,
     caller: Caller,

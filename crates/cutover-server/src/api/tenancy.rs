@@ -9,17 +9,36 @@ use axum::response::Response;
 use cutover_domain::TokenId;
 use cutover_domain::model::{Org, Workspace};
 use cutover_domain::permission::Operation;
-use cutover_domain::token::{NewToken, digest_secret, display_prefix, generate_secret};
+use cutover_domain::token::{NewToken, Token, digest_secret, display_prefix, generate_secret};
 use cutover_store::{TokenToStore, WorkspaceScope};
+use serde::Serialize;
 use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::{created, deleted, inputs, page_body, page_request};
 use crate::http::auth::Caller;
+use crate::http::error::ErrorEnvelope;
 use crate::http::error::{ApiError, ApiResult, from_denial};
 use crate::http::extract::{JsonBody, PathIds, QueryParams};
 use crate::http::validation::Issue;
+use crate::openapi::bodies::{NewOrgBody, NewTokenBody, NewWorkspaceBody};
+use crate::openapi::lists::{Deleted, OrgList, TokenList, WorkspaceList};
+use crate::openapi::params::{ListQuery, OrgPath, TokenPath, WorkspacePath};
+use crate::openapi::responses::{BodyErrors, Errors, NotFound};
 use crate::state::AppState;
 
+/// List orgs
+///
+/// The orgs the token can see: all of them for a platform token, its own for an org
+/// token.
+#[utoipa::path(
+    get,
+    path = "/v1/orgs",
+    operation_id = Operation::OrgsList.as_str(),
+    tag = "orgs",
+    params(ListQuery),
+    responses((status = 200, description = "A page of orgs", body = OrgList), Errors),
+)]
 pub async fn list_orgs(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -34,6 +53,23 @@ pub async fn list_orgs(
     Ok(page_body(&state, "orgs", "", orgs))
 }
 
+/// Create an org
+#[utoipa::path(
+    post,
+    path = "/v1/orgs",
+    operation_id = Operation::OrgsCreate.as_str(),
+    tag = "orgs",
+    request_body(content = NewOrgBody),
+    responses(
+        (status = 201, description = "The new org", body = Org,
+            headers(("Location" = String, description = "The new org's path")),
+            links(("GetOrg" = (operation_id = Operation::OrgsGet.as_str(),
+                parameters(("org_id" = "$response.body#/org_id")))))),
+        (status = 409, description = "`org_slug_taken`: another org has this slug",
+            body = ErrorEnvelope),
+        BodyErrors, Errors,
+    ),
+)]
 pub async fn create_org(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -46,6 +82,15 @@ pub async fn create_org(
     Ok(created(&uri, org.org_id.as_str(), &org))
 }
 
+/// Get an org
+#[utoipa::path(
+    get,
+    path = "/v1/orgs/{org_id}",
+    operation_id = Operation::OrgsGet.as_str(),
+    tag = "orgs",
+    params(OrgPath),
+    responses((status = 200, description = "The org", body = Org), NotFound, Errors),
+)]
 pub async fn get_org(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -56,6 +101,39 @@ pub async fn get_org(
     Ok(Json(state.store.get_org(org_id).await?))
 }
 
+/// A new token with its secret: the only answer that ever carries the secret.
+#[derive(Serialize, ToSchema)]
+pub struct TokenCreated {
+    #[serde(flatten)]
+    pub token: Token,
+    /// The secret: send it as `Authorization: Bearer <token>`. Shown only here.
+    #[serde(rename = "token")]
+    #[schema(examples("cut_5j8d0k2m4n6p8r0t2v4w6x8y0z2a4b6c8d0e2f4g6h8j0k2m4n6p"))]
+    pub secret: String,
+}
+
+/// Mint a token
+///
+/// The answer holds the secret (`token`) — the only time it is shown. The new token
+/// can hold no permission and no workspace the caller lacks (403).
+#[utoipa::path(
+    post,
+    path = "/v1/orgs/{org_id}/tokens",
+    operation_id = Operation::TokensCreate.as_str(),
+    tag = "tokens",
+    params(OrgPath),
+    request_body(content = NewTokenBody),
+    responses(
+        (status = 201, description = "The new token, with its secret", body = TokenCreated,
+            headers(("Location" = String, description = "The new token's path")),
+            links(("RevokeToken" = (operation_id = Operation::TokensRevoke.as_str(),
+                parameters(("org_id" = "$request.path.org_id"),
+                    ("token_id" = "$response.body#/token_id")))))),
+        (status = 409, description = "`token_exists`: the generated secret collided (retry)",
+            body = ErrorEnvelope),
+        NotFound, BodyErrors, Errors,
+    ),
+)]
 pub async fn create_token(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -97,13 +175,22 @@ pub async fn create_token(
             created_by: caller.actor(),
         })
         .await?;
-    let mut body = serde_json::to_value(&token).map_err(|e| ApiError::internal(e.to_string()))?;
-    if let Value::Object(map) = &mut body {
-        map.insert("token".into(), Value::String(secret));
-    }
-    Ok(created(&uri, token.token_id.as_str(), &body))
+    let token_id = token.token_id.clone();
+    let body = TokenCreated { token, secret };
+    Ok(created(&uri, token_id.as_str(), &body))
 }
 
+/// List tokens
+///
+/// The org's tokens that are not revoked, never with their secrets.
+#[utoipa::path(
+    get,
+    path = "/v1/orgs/{org_id}/tokens",
+    operation_id = Operation::TokensList.as_str(),
+    tag = "tokens",
+    params(OrgPath, ListQuery),
+    responses((status = 200, description = "A page of tokens", body = TokenList), NotFound, Errors),
+)]
 pub async fn list_tokens(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -117,6 +204,18 @@ pub async fn list_tokens(
     Ok(page_body(&state, "tokens", org_id.as_str(), tokens))
 }
 
+/// Revoke a token
+///
+/// From now on the token answers 401. A workspace-limited caller may revoke only
+/// tokens limited within its own workspaces.
+#[utoipa::path(
+    delete,
+    path = "/v1/orgs/{org_id}/tokens/{token_id}",
+    operation_id = Operation::TokensRevoke.as_str(),
+    tag = "tokens",
+    params(TokenPath),
+    responses((status = 200, description = "Revoked", body = Deleted), NotFound, Errors),
+)]
 pub async fn revoke_token(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -143,6 +242,27 @@ pub async fn revoke_token(
     Ok(deleted())
 }
 
+/// Create a workspace
+///
+/// Tokens limited to some workspaces cannot create workspaces (403).
+#[utoipa::path(
+    post,
+    path = "/v1/orgs/{org_id}/workspaces",
+    operation_id = Operation::WorkspacesCreate.as_str(),
+    tag = "workspaces",
+    params(OrgPath),
+    request_body(content = NewWorkspaceBody),
+    responses(
+        (status = 201, description = "The new workspace", body = Workspace,
+            headers(("Location" = String, description = "The new workspace's path")),
+            links(("GetWorkspace" = (operation_id = Operation::WorkspacesGet.as_str(),
+                parameters(("org_id" = "$request.path.org_id"),
+                    ("workspace_id" = "$response.body#/workspace_id")))))),
+        (status = 409, description = "`workspace_name_taken`: the org has a workspace of this name",
+            body = ErrorEnvelope),
+        NotFound, BodyErrors, Errors,
+    ),
+)]
 pub async fn create_workspace(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -169,6 +289,15 @@ pub async fn create_workspace(
     Ok(created(&uri, workspace.workspace_id.as_str(), &workspace))
 }
 
+/// Get a workspace
+#[utoipa::path(
+    get,
+    path = "/v1/orgs/{org_id}/workspaces/{workspace_id}",
+    operation_id = Operation::WorkspacesGet.as_str(),
+    tag = "workspaces",
+    params(WorkspacePath),
+    responses((status = 200, description = "The workspace", body = Workspace), NotFound, Errors),
+)]
 pub async fn get_workspace(
     State(state): State<Arc<AppState>>,
     caller: Caller,
@@ -179,6 +308,18 @@ pub async fn get_workspace(
     Ok(Json(state.store.get_workspace(&scope).await?))
 }
 
+/// List workspaces
+///
+/// The org's workspaces; a workspace-limited token sees only its own.
+#[utoipa::path(
+    get,
+    path = "/v1/orgs/{org_id}/workspaces",
+    operation_id = Operation::WorkspacesList.as_str(),
+    tag = "workspaces",
+    params(OrgPath, ListQuery),
+    responses((status = 200, description = "A page of workspaces", body = WorkspaceList),
+        NotFound, Errors),
+)]
 pub async fn list_workspaces(
     State(state): State<Arc<AppState>>,
     caller: Caller,

@@ -9,11 +9,44 @@ use axum::response::{IntoResponse, Response};
 use cutover_domain::Timestamp;
 use cutover_domain::token::Denial;
 use cutover_store::StoreError;
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
 
 use crate::http::validation::Issue;
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// The body of every error answer except validation (422).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ErrorEnvelope {
+    /// A stable code for the kind of error.
+    #[schema(schema_with = error_code_schema)]
+    pub error: &'static str,
+    /// What went wrong, for people.
+    pub message: String,
+    /// Facts about the error; which keys appear depends on `error` (see each
+    /// response).
+    #[schema(value_type = Object)]
+    pub details: Map<String, Value>,
+    pub timestamp: Timestamp,
+    /// The HTTP status, repeated.
+    #[schema(minimum = 400, maximum = 599)]
+    pub status_code: u16,
+}
+
+fn error_code_schema() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(ApiError::ENVELOPE_CODES.iter().copied()))
+        .build()
+}
+
+/// The body of a validation failure (422), in FastAPI's shape: one entry per problem.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ValidationBody {
+    pub detail: Vec<Issue>,
+}
 
 #[derive(Debug)]
 pub enum ApiError {
@@ -68,6 +101,20 @@ impl ApiError {
             resource_id: resource_id.to_string(),
         }
     }
+
+    /// Every `error` code the envelope can carry.
+    pub const ENVELOPE_CODES: &'static [&'static str] = &[
+        "AUTHENTICATION_FAILED",
+        "FORBIDDEN",
+        "RESOURCE_NOT_FOUND",
+        "METHOD_NOT_ALLOWED",
+        "CONFLICT",
+        "PAYLOAD_TOO_LARGE",
+        "UNSUPPORTED_MEDIA_TYPE",
+        "RATE_LIMIT_EXCEEDED",
+        "SERVICE_UNAVAILABLE",
+        "INTERNAL_SERVER_ERROR",
+    ];
 
     pub fn status(&self) -> StatusCode {
         match self {
@@ -161,21 +208,29 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// The envelope this error answers with, stamped `at` (validation errors answer
+    /// [`ValidationBody`] instead).
+    pub fn envelope(&self, at: Timestamp) -> ErrorEnvelope {
+        let (message, details) = self.message_and_details();
+        ErrorEnvelope {
+            error: self.code(),
+            message,
+            details,
+            timestamp: at,
+            status_code: self.status().as_u16(),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        if let Self::Validation(issues) = &self {
-            let body = json!({ "detail": issues });
+        if let Self::Validation(issues) = self {
+            let body = ValidationBody { detail: issues };
             return (status, axum::Json(body)).into_response();
         }
-        let (message, details) = self.message_and_details();
-        let body = json!({
-            "error": self.code(),
-            "message": message,
-            "details": details,
-            "timestamp": Timestamp::now().to_string(),
-            "status_code": status.as_u16(),
-        });
+        let body = self.envelope(Timestamp::now());
         let mut response = (status, axum::Json(body)).into_response();
         let headers = response.headers_mut();
         match &self {

@@ -157,16 +157,10 @@ fn parse_into<T>(
             Issue::new(
                 vec!["path".into(), name.into()],
                 "string_pattern_mismatch",
-                format!(
-                    "String should match pattern '^{}_[0-9a-z]{{26}}$'",
-                    error.prefix
-                ),
+                format!("String should match pattern '{}'", error.pattern),
                 Value::String(value.to_owned()),
             )
-            .with_ctx([(
-                "pattern",
-                format!("^{}_[0-9a-z]{{26}}$", error.prefix).into(),
-            )]),
+            .with_ctx([("pattern", error.pattern.into())]),
         ),
     }
 }

@@ -9,15 +9,39 @@ use serde_json::{Map, Value, json};
 
 use crate::http::error::ApiError;
 
-/// One entry of `{"detail": [...]}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// One entry of `{"detail": [...]}`: where the problem is, what it is, and the
+/// input that caused it.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Issue {
+    /// The path to the problem: `body`, `query` or `path`, then field names and
+    /// list indexes.
+    #[schema(schema_with = loc_schema)]
     pub loc: Vec<Value>,
+    /// What is wrong, for people.
     pub msg: String,
+    /// Pydantic's name for the problem (`missing`, `string_too_long`, `enum`, …).
     #[serde(rename = "type")]
+    #[schema(value_type = String, examples("string_too_long"))]
     pub kind: &'static str,
+    /// The offending value (any JSON).
+    #[schema(value_type = Value)]
     pub input: Value,
+    /// The rule's parameters (`max_length`, `pattern`, `expected`, …).
+    #[schema(value_type = Object)]
     pub ctx: Map<String, Value>,
+}
+
+fn loc_schema() -> utoipa::openapi::Array {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Type};
+    utoipa::openapi::ArrayBuilder::new()
+        .items(
+            OneOfBuilder::new()
+                .item(ObjectBuilder::new().schema_type(Type::String))
+                .item(ObjectBuilder::new().schema_type(Type::Integer)),
+        )
+        .min_items(Some(1))
+        .examples([json!(["body", "release_tag"])])
+        .build()
 }
 
 fn ctx(entries: impl IntoIterator<Item = (&'static str, Value)>) -> Map<String, Value> {

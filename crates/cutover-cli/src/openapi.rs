@@ -1,0 +1,19 @@
+//! `cutover openapi`: prints the API's OpenAPI document (the same bytes
+//! `GET /openapi.json` serves), e.g. to refresh `docs/openapi.json`.
+
+use std::io::Write;
+
+/// Writes the document to standard output.
+pub fn print() -> Result<(), String> {
+    let mut out = std::io::stdout().lock();
+    match out
+        .write_all(cutover_server::openapi::document_json().as_bytes())
+        .and_then(|()| out.flush())
+    {
+        // A reader that stops early (`| head`) is not an error of ours.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(format!("cannot write the document: {e}"))
+        }
+        _ => Ok(()),
+    }
+}

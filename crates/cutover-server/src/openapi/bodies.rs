@@ -1,0 +1,360 @@
+//! Schemas of the request bodies. Bodies are not deserialized into structs: the
+//! parsers in `api::inputs` read them field by field so every problem is reported at
+//! once. These schemas describe what those parsers accept, built from the same
+//! constants (patterns, limits, enum words) the parsers use.
+
+use std::borrow::Cow;
+
+use cutover_domain::limits::Limits;
+use cutover_domain::permission::{Role, grant_words};
+use cutover_domain::values::{
+    DESCRIPTION_PATTERN, ENDPOINT_PATH_PATTERN, EndpointType, ExecutionMode, HttpMethod,
+    NAME_PATTERN, NO_CONTROLS_PATTERN, ReleaseTag, SLUG_PATTERN, StepType,
+};
+use cutover_domain::{AugmentationId, WorkspaceId};
+use serde_json::json;
+use utoipa::openapi::schema::{
+    AllOfBuilder, AnyOfBuilder, ArrayBuilder, KnownFormat, ObjectBuilder, OneOfBuilder,
+    SchemaFormat, SchemaType, Type,
+};
+use utoipa::openapi::{RefOr, Schema};
+use utoipa::{PartialSchema, ToSchema};
+
+use cutover_domain::model::Step;
+
+fn limits() -> Limits {
+    Limits::default()
+}
+
+fn string() -> ObjectBuilder {
+    ObjectBuilder::new().schema_type(Type::String)
+}
+
+fn name() -> ObjectBuilder {
+    string()
+        .min_length(Some(1))
+        .max_length(Some(limits().max_string_chars))
+        .pattern(Some(NAME_PATTERN))
+        .description(Some(
+            "1–256 characters, not only whitespace, no control characters",
+        ))
+}
+
+fn nullable(kind: Type) -> SchemaType {
+    SchemaType::from_iter([kind, Type::Null])
+}
+
+fn description() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(nullable(Type::String))
+        .max_length(Some(limits().max_description_chars))
+        .pattern(Some(DESCRIPTION_PATTERN))
+        .description(Some("Up to 4,000 characters, no NUL; null clears it"))
+}
+
+fn any_object(can_be_null: bool) -> ObjectBuilder {
+    let kind = if can_be_null {
+        nullable(Type::Object)
+    } else {
+        Type::Object.into()
+    };
+    ObjectBuilder::new().schema_type(kind)
+}
+
+fn boolean(default: bool) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::Boolean)
+        .default(Some(default.into()))
+}
+
+fn integer(minimum: u32, maximum: u32, default: u32) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .minimum(Some(minimum))
+        .maximum(Some(maximum))
+        .default(Some(default.into()))
+}
+
+fn words(words: impl IntoIterator<Item = String>) -> ObjectBuilder {
+    string().enum_values(Some(words))
+}
+
+fn array(items: impl Into<RefOr<Schema>>) -> ArrayBuilder {
+    let items: RefOr<Schema> = items.into();
+    ArrayBuilder::new().items(items)
+}
+
+/// Declares a request body schema: a marker type whose schema is `$build`, listed in
+/// the document's components under `$title`.
+macro_rules! body_schema {
+    ($(#[$doc:meta])* $marker:ident = $title:literal, $build:expr) => {
+        $(#[$doc])*
+        pub struct $marker;
+
+        impl PartialSchema for $marker {
+            fn schema() -> RefOr<Schema> {
+                let schema: Schema = $build;
+                RefOr::T(schema)
+            }
+        }
+
+        impl ToSchema for $marker {
+            fn name() -> Cow<'static, str> {
+                Cow::Borrowed($title)
+            }
+        }
+    };
+}
+
+fn org_fields(required: bool) -> ObjectBuilder {
+    let object = ObjectBuilder::new().property("name", name()).property(
+        "slug",
+        string()
+            .min_length(Some(1))
+            .max_length(Some(64))
+            .pattern(Some(SLUG_PATTERN))
+            .description(Some(
+                "Unique across the server; derived from the name when omitted",
+            )),
+    );
+    if required {
+        object.required("name")
+    } else {
+        object
+    }
+}
+
+body_schema!(/// `POST /v1/orgs`.
+    NewOrgBody = "NewOrg",
+    AllOfBuilder::new()
+        .item(org_fields(true))
+        .item(
+            AnyOfBuilder::new()
+                .description(Some(
+                    "Without a slug, the name must hold an ASCII letter or digit to derive one from",
+                ))
+                .item(ObjectBuilder::new().required("slug"))
+                .item(ObjectBuilder::new().property("name", string().pattern(Some("[A-Za-z0-9]")))),
+        )
+        .examples([json!({"name": "Acme Corp", "slug": "acme"})])
+        .into());
+
+body_schema!(/// `POST …/workspaces`.
+    NewWorkspaceBody = "NewWorkspace",
+    ObjectBuilder::new()
+        .property("name", name())
+        .required("name")
+        .property("description", description())
+        .examples([json!({"name": "production", "description": "Live traffic"})])
+        .into());
+
+fn app_fields() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .property("name", name())
+        .property("description", description())
+        .property(
+            "parameters",
+            any_object(true).description(Some(
+                "Any JSON object; null means {}. A PATCH replaces it whole",
+            )),
+        )
+}
+
+body_schema!(/// `POST …/apps`.
+    NewAppBody = "NewApp",
+    app_fields()
+        .required("name")
+        .examples([json!({"name": "support-bot", "parameters": {"region": "eu"}})])
+        .into());
+
+body_schema!(/// `PATCH …/apps/{app_id}`: any subset of the create fields.
+    AppPatchBody = "AppPatch",
+    app_fields()
+        .examples([json!({"description": "Answers support questions"})])
+        .into());
+
+fn endpoint_fields() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .property("name", name())
+        .property(
+            "path",
+            string()
+                .min_length(Some(1))
+                .max_length(Some(256))
+                .pattern(Some(ENDPOINT_PATH_PATTERN))
+                .description(Some("Starts with `/`, no whitespace; unique with `method`")),
+        )
+        .property("method", HttpMethod::schema())
+        .property(
+            "augmentation_id",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(AugmentationId::PATTERN))
+                .description(Some(
+                    "An augmentation of the same app (422 when it is not one)",
+                )),
+        )
+        .property("endpoint_type", EndpointType::schema())
+        .property("description", description())
+        .property(
+            "input_schema",
+            any_object(true).description(Some("A JSON Schema for the endpoint's input, or null")),
+        )
+}
+
+body_schema!(/// `POST …/endpoints`.
+    NewEndpointBody = "NewEndpoint",
+    endpoint_fields()
+        .required("name")
+        .required("path")
+        .required("method")
+        .required("augmentation_id")
+        .examples([json!({
+            "name": "chat",
+            "path": "/chat",
+            "method": "POST",
+            "augmentation_id": AugmentationId::EXAMPLE,
+            "endpoint_type": "sync"
+        })])
+        .into());
+
+body_schema!(/// `PATCH …/endpoints/{endpoint_id}`: any subset of the create fields.
+    EndpointPatchBody = "EndpointPatch",
+    endpoint_fields()
+        .examples([json!({"path": "/v2/chat"})])
+        .into());
+
+fn step() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .property("name", name())
+        .property("type", StepType::schema())
+        .property(
+            "config",
+            any_object(false).description(Some("Any JSON object (default {})")),
+        )
+        .property(
+            "timeout_seconds",
+            integer(1, 3600, Step::DEFAULT_TIMEOUT_SECONDS),
+        )
+        .property("max_retries", integer(0, 10, Step::DEFAULT_MAX_RETRIES))
+        .required("name")
+        .required("type")
+}
+
+fn stage() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .property("name", name())
+        .property(
+            "execution_mode",
+            AllOfBuilder::new()
+                .item(ExecutionMode::schema())
+                .default(Some(json!("sequential"))),
+        )
+        .property("steps", array(step()))
+        .required("name")
+}
+
+fn augmentation_fields() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .property("name", name())
+        .property("description", description())
+        .property(
+            "stages",
+            array(stage()).description(Some("The pipeline, in order")),
+        )
+        .property(
+            "tags",
+            array(
+                string()
+                    .min_length(Some(1))
+                    .max_length(Some(limits().max_string_chars))
+                    .pattern(Some(NO_CONTROLS_PATTERN)),
+            ),
+        )
+        .property("is_template", boolean(false))
+}
+
+fn augmentation_example() -> serde_json::Value {
+    json!({
+        "name": "answer",
+        "stages": [{
+            "name": "respond",
+            "execution_mode": "sequential",
+            "steps": [{"name": "llm", "type": "inference", "config": {"model": "small"},
+                       "timeout_seconds": 30, "max_retries": 1}]
+        }],
+        "tags": ["support"]
+    })
+}
+
+body_schema!(/// `POST …/augmentations`.
+    NewAugmentationBody = "NewAugmentation",
+    augmentation_fields()
+        .required("name")
+        .examples([augmentation_example()])
+        .into());
+
+body_schema!(/// `PATCH …/augmentations/{augmentation_id}`: any subset of the create fields.
+    AugmentationPatchBody = "AugmentationPatch",
+    augmentation_fields()
+        .examples([json!({"tags": ["support", "beta"]})])
+        .into());
+
+body_schema!(/// `POST …/releases`.
+    NewReleaseBody = "NewRelease",
+    ObjectBuilder::new()
+        .property("release_tag", ReleaseTag::schema())
+        .required("release_tag")
+        .property("description", description())
+        .property(
+            "activate",
+            boolean(false).description(Some(
+                "Also activate it, in the same transaction (needs `releases:activate` too)",
+            )),
+        )
+        .examples([json!({"release_tag": "v1.2.0", "description": "New prompt"})])
+        .into());
+
+body_schema!(/// `POST /v1/orgs/{org_id}/tokens`.
+    NewTokenBody = "NewToken",
+    AllOfBuilder::new()
+        .item(
+            ObjectBuilder::new()
+                .property("name", name())
+                .required("name")
+                .property(
+                    "role",
+                    words(Role::NAMES.iter().map(|r| (*r).to_owned()))
+                        .description(Some("A named bundle of permissions")),
+                )
+                .property(
+                    "permissions",
+                    array(words(grant_words())).description(Some(
+                        "Permission words (`resource:action`, `resource:*`, `*`)",
+                    )),
+                )
+                .property(
+                    "workspace_ids",
+                    ArrayBuilder::new()
+                        .schema_type(nullable(Type::Array))
+                        .items(string().pattern(Some(WorkspaceId::PATTERN)))
+                        .description(Some(
+                            "Limit the token to these workspaces of the org; null or absent: all",
+                        )),
+                )
+                .property(
+                    "expires_at",
+                    ObjectBuilder::new()
+                        .schema_type(nullable(Type::String))
+                        .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
+                        .description(Some("An RFC 3339 instant in the future, or null: never")),
+                ),
+        )
+        .item(
+            OneOfBuilder::new()
+                .description(Some("Give exactly one of `role` and `permissions`"))
+                .item(ObjectBuilder::new().required("role"))
+                .item(ObjectBuilder::new().required("permissions")),
+        )
+        .examples([json!({"name": "ci", "role": "operator", "workspace_ids": [WorkspaceId::EXAMPLE]})])
+        .into());

@@ -1,0 +1,233 @@
+//! The error answers every operation shares, as reusable response components, and
+//! the sets of them that operations list (`responses(..., Errors)`). Each example is
+//! rendered by the real [`ApiError`] renderer, so examples cannot drift from what the
+//! server sends.
+
+use std::collections::BTreeMap;
+
+use cutover_domain::Timestamp;
+use cutover_domain::permission::Permission;
+use serde_json::{Value, json};
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::response::{Response, ResponseBuilder};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr};
+use utoipa::{IntoResponses, ToSchema};
+
+use crate::http::error::{ApiError, ErrorEnvelope, ValidationBody};
+use crate::http::middleware::REQUEST_ID_HEADER;
+use crate::http::validation::Issue;
+
+/// The name of the header component every response carries.
+pub const REQUEST_ID: &str = "X-Request-Id";
+
+/// A fixed instant for examples, so the committed document is stable.
+fn example_time() -> Timestamp {
+    Timestamp::parse_rfc3339("2026-11-28T01:49:09.123456Z").expect("a valid example instant")
+}
+
+/// One shared error answer: its component name, when it happens, a sample error to
+/// render as the example, and the headers it adds.
+struct SharedError {
+    name: &'static str,
+    description: &'static str,
+    sample: fn() -> ApiError,
+    headers: &'static [(&'static str, &'static str)],
+}
+
+const SHARED_ERRORS: &[SharedError] = &[
+    SharedError {
+        name: "Unauthorized",
+        description: "The bearer token is missing, malformed, unknown, expired or revoked.",
+        sample: || ApiError::Unauthenticated,
+        headers: &[("WWW-Authenticate", "Always `Bearer`.")],
+    },
+    SharedError {
+        name: "Forbidden",
+        description: "The token lacks the permission the operation needs (named in \
+            `details.required_permission`), is limited to other workspaces \
+            (`details.workspace_id`), or the operation needs a platform token \
+            (`details.token_scope`).",
+        sample: || ApiError::Forbidden {
+            required_permission: Permission::ReleasesActivate.to_string(),
+            message: "You don't have permission to perform this action".into(),
+            extra: Default::default(),
+        },
+        headers: &[],
+    },
+    SharedError {
+        name: "NotFound",
+        description: "A resource in the path does not exist, or belongs to an org the \
+            token cannot see (existence never leaks).",
+        sample: || ApiError::not_found("release", cutover_domain::ReleaseId::EXAMPLE),
+        headers: &[],
+    },
+    SharedError {
+        name: "PayloadTooLarge",
+        description: "The body is larger than the server's limit (1 MiB by default); \
+            answered before reading it when `Content-Length` says so.",
+        sample: || ApiError::PayloadTooLarge {
+            limit_bytes: cutover_domain::limits::Limits::default().max_body_bytes,
+        },
+        headers: &[],
+    },
+    SharedError {
+        name: "UnsupportedMediaType",
+        description: "The body is not JSON: send `Content-Type: application/json` (or \
+            `application/*+json`).",
+        sample: || ApiError::UnsupportedMediaType,
+        headers: &[],
+    },
+    SharedError {
+        name: "RateLimited",
+        description: "The token sent more requests than the server's per-token rate \
+            allows (rate limiting is off unless configured).",
+        sample: || ApiError::RateLimited {
+            retry_after_seconds: 1,
+        },
+        headers: &[("Retry-After", "Seconds to wait before retrying.")],
+    },
+    SharedError {
+        name: "InternalError",
+        description: "An unexpected failure; the cause is logged with the request id, \
+            never sent.",
+        sample: || ApiError::internal("example"),
+        headers: &[],
+    },
+    SharedError {
+        name: "ServiceUnavailable",
+        description: "The database cannot be reached or is busy (a lock held too long), \
+            or the server is shutting down. Retry shortly.",
+        sample: || ApiError::Unavailable {
+            cause: "example".into(),
+        },
+        headers: &[("Retry-After", "Seconds to wait before retrying.")],
+    },
+];
+
+/// A reference to the `X-Request-Id` header component.
+pub fn request_id_ref() -> Ref {
+    Ref::new(format!("#/components/headers/{REQUEST_ID}"))
+}
+
+/// The `X-Request-Id` header component.
+pub fn request_id_header() -> utoipa::openapi::header::Header {
+    HeaderBuilder::new()
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+        .description(Some(format!(
+            "The id of this request in the server's logs (`{REQUEST_ID_HEADER}`): a short \
+             plain id the client sent, or one the server made. Every response carries it."
+        )))
+        .build()
+}
+
+fn json_content(schema: &str, example: Value) -> utoipa::openapi::Content {
+    ContentBuilder::new()
+        .schema(Some(Ref::from_schema_name(schema)))
+        .example(Some(example))
+        .build()
+}
+
+/// The response components, by name: the shared errors and the 422.
+pub fn components() -> BTreeMap<String, RefOr<Response>> {
+    let mut responses = BTreeMap::new();
+    for shared in SHARED_ERRORS {
+        let sample = (shared.sample)();
+        let example =
+            serde_json::to_value(sample.envelope(example_time())).expect("an envelope serializes");
+        let mut response = ResponseBuilder::new()
+            .description(shared.description)
+            .content(
+                "application/json",
+                json_content(&ErrorEnvelope::name(), example),
+            )
+            .header_ref(REQUEST_ID, request_id_ref());
+        for (name, description) in shared.headers {
+            response = response.header(
+                *name,
+                HeaderBuilder::new()
+                    .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                    .description(Some(*description))
+                    .build(),
+            );
+        }
+        responses.insert(shared.name.to_owned(), RefOr::T(response.build()));
+    }
+    let example = serde_json::to_value(ValidationBody {
+        detail: vec![Issue::from_violation(
+            vec!["body".into(), "release_tag".into()],
+            cutover_domain::values::Violation::TooLong { max: 64 },
+            json!("x".repeat(65)),
+        )],
+    })
+    .expect("a validation body serializes");
+    let validation = ResponseBuilder::new()
+        .description(
+            "The request is invalid: one entry per problem in the body, the query or \
+             the path (a malformed id, a cursor the server did not issue, …).",
+        )
+        .content(
+            "application/json",
+            json_content(&ValidationBody::name(), example),
+        )
+        .header_ref(REQUEST_ID, request_id_ref())
+        .build();
+    responses.insert("ValidationFailed".to_owned(), RefOr::T(validation));
+    responses
+}
+
+fn refs(entries: &[(&str, &str)]) -> BTreeMap<String, RefOr<Response>> {
+    entries
+        .iter()
+        .map(|(status, name)| {
+            (
+                (*status).to_owned(),
+                RefOr::Ref(Ref::from_response_name(*name)),
+            )
+        })
+        .collect()
+}
+
+/// What every authenticated operation can answer besides its own results: 401, 403,
+/// 422 (path, query or body), 429, 500 and 503.
+pub struct Errors;
+
+impl IntoResponses for Errors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        refs(&[
+            ("401", "Unauthorized"),
+            ("403", "Forbidden"),
+            ("422", "ValidationFailed"),
+            ("429", "RateLimited"),
+            ("500", "InternalError"),
+            ("503", "ServiceUnavailable"),
+        ])
+    }
+}
+
+/// 404, for operations on a path with ids.
+pub struct NotFound;
+
+impl IntoResponses for NotFound {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        refs(&[("404", "NotFound")])
+    }
+}
+
+/// 413 and 415, for operations that read a body.
+pub struct BodyErrors;
+
+impl IntoResponses for BodyErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        refs(&[("413", "PayloadTooLarge"), ("415", "UnsupportedMediaType")])
+    }
+}
+
+/// 503 alone, for the readiness probe.
+pub struct Unavailable;
+
+impl IntoResponses for Unavailable {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        refs(&[("503", "ServiceUnavailable")])
+    }
+}

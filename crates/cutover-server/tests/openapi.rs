@@ -1,0 +1,675 @@
+//! The OpenAPI document and the docs page: the document lists exactly the routes the
+//! router serves, every operation of the permission table exactly once with its
+//! permission and the bearer scheme, parameters and patterns that match the parsers,
+//! examples the server accepts; the committed copy is fresh; `/docs` loads.
+
+#[macro_use]
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use common::{Backend, TestApp};
+use cutover_domain::limits::Limits;
+use cutover_domain::permission::Operation;
+use cutover_domain::values::{
+    DESCRIPTION_PATTERN, ENDPOINT_PATH_PATTERN, NAME_PATTERN, NO_CONTROLS_PATTERN,
+    parse_description, parse_endpoint_path, parse_label, parse_name,
+};
+use cutover_domain::{AppId, AugmentationId, EndpointId, OrgId, ReleaseId, TokenId, WorkspaceId};
+use cutover_server::openapi::{document_json, operations_mut};
+use reqwest::Method;
+use serde_json::Value;
+
+const REFRESH: &str = "cargo run -q -- openapi > docs/openapi.json";
+
+/// The operations that need no token.
+const PUBLIC: [&str; 4] = ["health_live", "health_ready", "metrics_get", "openapi_get"];
+
+fn document() -> Value {
+    serde_json::from_str(&document_json()).expect("the document is JSON")
+}
+
+/// `(path, METHOD, operation)` for every operation, in document order.
+fn operations(doc: &Value) -> Vec<(String, String, Value)> {
+    let mut all = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("a path item") {
+            all.push((path.clone(), method.to_uppercase(), operation.clone()));
+        }
+    }
+    all
+}
+
+/// Follows a `$ref` inside the document.
+fn resolve(doc: &Value, value: &Value) -> Value {
+    match value["$ref"].as_str() {
+        Some(reference) => {
+            let pointer = reference.trim_start_matches('#');
+            resolve(doc, doc.pointer(pointer).expect("references resolve"))
+        }
+        None => value.clone(),
+    }
+}
+
+#[test]
+fn the_document_is_openapi_3_1_with_the_bearer_scheme() {
+    let doc = document();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1."));
+    let bearer = &doc["components"]["securitySchemes"]["bearer"];
+    assert_eq!(bearer["type"], "http");
+    assert_eq!(bearer["scheme"], "bearer");
+}
+
+#[test]
+fn every_operation_of_the_table_appears_exactly_once() {
+    let doc = document();
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for (path, method, operation) in operations(&doc) {
+        let id = operation["operationId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{method} {path} has no operationId"));
+        *seen.entry(id.to_owned()).or_default() += 1;
+    }
+    for operation in Operation::ALL {
+        assert_eq!(
+            seen.remove(operation.as_str()),
+            Some(1),
+            "{} must appear exactly once",
+            operation.as_str()
+        );
+    }
+    let rest: BTreeSet<&str> = seen.keys().map(String::as_str).collect();
+    assert_eq!(
+        rest,
+        PUBLIC.into_iter().collect(),
+        "operations outside the table"
+    );
+}
+
+/// SPEC §1's routes, plus the activation history and the operational endpoints.
+const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("GET", "/metrics"),
+    ("GET", "/openapi.json"),
+    ("GET", "/v1/orgs"),
+    ("POST", "/v1/orgs"),
+    ("GET", "/v1/orgs/{org_id}"),
+    ("GET", "/v1/orgs/{org_id}/tokens"),
+    ("POST", "/v1/orgs/{org_id}/tokens"),
+    ("DELETE", "/v1/orgs/{org_id}/tokens/{token_id}"),
+    ("GET", "/v1/orgs/{org_id}/workspaces"),
+    ("POST", "/v1/orgs/{org_id}/workspaces"),
+    ("GET", "/v1/orgs/{org_id}/workspaces/{workspace_id}"),
+    ("GET", "{WS}/apps"),
+    ("POST", "{WS}/apps"),
+    ("GET", "{APP}"),
+    ("PATCH", "{APP}"),
+    ("DELETE", "{APP}"),
+    ("GET", "{APP}/endpoints"),
+    ("POST", "{APP}/endpoints"),
+    ("GET", "{APP}/endpoints/{endpoint_id}"),
+    ("PATCH", "{APP}/endpoints/{endpoint_id}"),
+    ("DELETE", "{APP}/endpoints/{endpoint_id}"),
+    ("GET", "{APP}/augmentations"),
+    ("POST", "{APP}/augmentations"),
+    ("GET", "{APP}/augmentations/{augmentation_id}"),
+    ("PATCH", "{APP}/augmentations/{augmentation_id}"),
+    ("DELETE", "{APP}/augmentations/{augmentation_id}"),
+    ("GET", "{APP}/releases"),
+    ("POST", "{APP}/releases"),
+    ("GET", "{APP}/releases/active"),
+    ("GET", "{APP}/releases/{release_id}"),
+    ("DELETE", "{APP}/releases/{release_id}"),
+    ("POST", "{APP}/releases/{release_id}/activate"),
+    ("POST", "{APP}/releases/{release_id}/rollback"),
+    ("POST", "{APP}/releases/{release_id}/archive"),
+    ("GET", "{APP}/activations"),
+];
+
+#[test]
+fn the_document_lists_exactly_the_specified_routes() {
+    let ws = "/v1/orgs/{org_id}/workspaces/{workspace_id}";
+    let app = format!("{ws}/apps/{{app_id}}");
+    let expected: BTreeSet<(String, String)> = ROUTES
+        .iter()
+        .map(|(method, path)| {
+            let path = path.replace("{APP}", &app).replace("{WS}", ws);
+            ((*method).to_owned(), path)
+        })
+        .collect();
+    let documented: BTreeSet<(String, String)> = operations(&document())
+        .into_iter()
+        .map(|(path, method, _)| (method, path))
+        .collect();
+    assert_eq!(documented, expected);
+}
+
+#[test]
+fn secured_operations_declare_bearer_and_the_tables_permission() {
+    let doc = document();
+    for (path, method, operation) in operations(&doc) {
+        let id = operation["operationId"].as_str().unwrap();
+        let Some(table) = Operation::from_name(id) else {
+            assert!(operation.get("security").is_none(), "{id} is public");
+            assert!(operation.get("x-required-permission").is_none(), "{id}");
+            continue;
+        };
+        let permission = table.required_permission().as_str();
+        assert_eq!(
+            operation["security"],
+            serde_json::json!([{"bearer": []}]),
+            "{id}"
+        );
+        assert_eq!(operation["x-required-permission"], permission, "{id}");
+        let description = operation["description"].as_str().unwrap_or_default();
+        assert!(description.contains(&format!("`{permission}`")), "{id}");
+        assert!(
+            operation["summary"].as_str().is_some_and(|s| !s.is_empty()),
+            "{id}"
+        );
+        assert!(
+            operation["tags"].as_array().is_some_and(|t| !t.is_empty()),
+            "{id}"
+        );
+
+        let responses = operation["responses"].as_object().unwrap();
+        for status in ["401", "403", "422", "429", "500", "503"] {
+            assert!(responses.contains_key(status), "{id} lacks {status}");
+        }
+        if path.contains('{') {
+            assert!(responses.contains_key("404"), "{id} lacks 404");
+        }
+        if operation.get("requestBody").is_some() {
+            assert_eq!(operation["requestBody"]["required"], true, "{id}");
+            for status in ["413", "415"] {
+                assert!(responses.contains_key(status), "{id} lacks {status}");
+            }
+        }
+        if method == "POST" && id.ends_with("_create") {
+            let created = &responses["201"];
+            assert!(created["headers"]["Location"].is_object(), "{id}");
+            assert!(
+                created["links"].as_object().is_some_and(|l| !l.is_empty()),
+                "{id}"
+            );
+        }
+        for (status, response) in responses {
+            let response = resolve(&doc, response);
+            assert!(
+                response["headers"]["X-Request-Id"].is_object(),
+                "{id} {status}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_release_links_chain_create_to_get_activate_rollback_archive_delete() {
+    let doc = document();
+    let create = operations(&doc)
+        .into_iter()
+        .find(|(_, _, op)| op["operationId"] == "releases_create")
+        .unwrap()
+        .2;
+    let links = create["responses"]["201"]["links"].as_object().unwrap();
+    let targets: BTreeSet<&str> = links
+        .values()
+        .map(|link| {
+            assert_eq!(
+                link["parameters"]["release_id"],
+                "$response.body#/release_id"
+            );
+            link["operationId"].as_str().unwrap()
+        })
+        .collect();
+    for operation in [
+        Operation::ReleasesGet,
+        Operation::ReleasesActivate,
+        Operation::ReleasesRollback,
+        Operation::ReleasesArchive,
+        Operation::ReleasesDelete,
+    ] {
+        assert!(
+            targets.contains(operation.as_str()),
+            "{}",
+            operation.as_str()
+        );
+    }
+}
+
+#[test]
+fn path_parameters_carry_the_id_patterns() {
+    let doc = document();
+    let generated = [
+        ("org_id", OrgId::generate().to_string()),
+        ("workspace_id", WorkspaceId::generate().to_string()),
+        ("app_id", AppId::generate().to_string()),
+        ("endpoint_id", EndpointId::generate().to_string()),
+        ("augmentation_id", AugmentationId::generate().to_string()),
+        ("release_id", ReleaseId::generate().to_string()),
+        ("token_id", TokenId::generate().to_string()),
+    ];
+    for (path, _, operation) in operations(&doc) {
+        let params = operation["parameters"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let in_path: Vec<&Value> = params.iter().filter(|p| p["in"] == "path").collect();
+        let names: Vec<&str> = in_path
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        let template: Vec<&str> = path
+            .split('/')
+            .filter_map(|part| part.strip_prefix('{')?.strip_suffix('}'))
+            .collect();
+        assert_eq!(names, template, "{path}");
+        for param in in_path {
+            let name = param["name"].as_str().unwrap();
+            assert_eq!(param["required"], true);
+            let schema = resolve(&doc, &param["schema"]);
+            let pattern = regex::Regex::new(schema["pattern"].as_str().unwrap()).unwrap();
+            let (_, id) = generated.iter().find(|(n, _)| *n == name).unwrap();
+            assert!(pattern.is_match(id), "{name}: {id}");
+            assert!(!pattern.is_match("active"), "{name}");
+            let example = schema["examples"][0].as_str().unwrap();
+            assert!(pattern.is_match(example), "{name}: {example}");
+        }
+    }
+}
+
+#[test]
+fn list_parameters_carry_their_bounds_and_defaults() {
+    let doc = document();
+    for (path, method, operation) in operations(&doc) {
+        let id = operation["operationId"].as_str().unwrap();
+        if !(method == "GET" && (id.ends_with("_list"))) {
+            continue;
+        }
+        let params = operation["parameters"].as_array().unwrap();
+        let find = |name: &str| {
+            params
+                .iter()
+                .find(|p| p["name"] == name && p["in"] == "query")
+                .unwrap_or_else(|| panic!("{path} lacks {name}"))
+        };
+        let limit = &find("limit")["schema"];
+        assert_eq!(
+            (&limit["minimum"], &limit["maximum"]),
+            (&Value::from(1), &Value::from(200))
+        );
+        assert_eq!(limit["default"], 50);
+        assert_eq!(find("cursor")["schema"]["type"], "string");
+        if id == "releases_list" {
+            assert_eq!(find("include_archived")["schema"]["default"], false);
+        }
+    }
+}
+
+/// Strings that sit on the edges of the name, label, description and path rules.
+const TRICKY: &[&str] = &[
+    "a",
+    " a ",
+    " ",
+    "\t",
+    "\u{a0}",
+    "\u{3000}",
+    "\u{feff}",
+    "x\ny",
+    "x\u{7f}",
+    "x\u{85}",
+    "x\u{9f}",
+    "x\u{a0}y",
+    "é",
+    "日本",
+    "\u{200b}",
+    "/",
+    "/a b",
+    "/a\u{2028}",
+    "a\0b",
+    "/ok/{id}",
+    "🙂",
+    "\u{1680}",
+    "tab\tin",
+    "/é",
+];
+
+/// Whether a parser accepts a text.
+type Accepts = fn(&str) -> bool;
+
+#[test]
+fn documented_patterns_accept_exactly_what_the_parsers_accept() {
+    let cases: [(&str, Accepts); 4] = [
+        (NAME_PATTERN, |t| parse_name(t, &Limits::default()).is_ok()),
+        (NO_CONTROLS_PATTERN, |t| {
+            parse_label(t, &Limits::default()).is_ok()
+        }),
+        (DESCRIPTION_PATTERN, |t| {
+            parse_description(t, &Limits::default()).is_ok()
+        }),
+        (ENDPOINT_PATH_PATTERN, |t| parse_endpoint_path(t).is_ok()),
+    ];
+    for (pattern, parser) in cases {
+        let regex = regex::Regex::new(pattern).unwrap();
+        for text in TRICKY.iter().filter(|t| !t.is_empty()) {
+            assert_eq!(regex.is_match(text), parser(text), "{pattern} on {text:?}");
+        }
+    }
+}
+
+#[test]
+fn wire_enums_are_documented_with_their_wire_words() {
+    let doc = document();
+    let schemas = &doc["components"]["schemas"];
+    let words = |name: &str| schemas[name]["enum"].clone();
+    assert_eq!(
+        words("ReleaseStatus"),
+        serde_json::json!(["draft", "ready", "active", "archived"])
+    );
+    assert_eq!(
+        words("ActivationAction"),
+        serde_json::json!(["activate", "rollback"])
+    );
+    assert_eq!(
+        words("HttpMethod"),
+        serde_json::json!(cutover_domain::values::HttpMethod::ALL)
+    );
+    assert_eq!(
+        words("StepType"),
+        serde_json::json!(cutover_domain::values::StepType::ALL)
+    );
+}
+
+/// Asserts that every object in `schema` (through `$ref`, `allOf`, `oneOf`, items and
+/// properties) lists all its properties as required.
+fn assert_all_required(doc: &Value, schema: &Value, at: &str) {
+    let schema = resolve(doc, schema);
+    let parts: Vec<Value> = match schema["allOf"].as_array() {
+        Some(parts) => parts.iter().map(|part| resolve(doc, part)).collect(),
+        None => vec![schema.clone()],
+    };
+    let mut required: BTreeSet<String> = BTreeSet::new();
+    let mut fields = BTreeMap::new();
+    for part in &parts {
+        required.extend(
+            part["required"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(str::to_owned),
+        );
+        for (name, field) in part["properties"].as_object().into_iter().flatten() {
+            fields.insert(name.clone(), field.clone());
+        }
+    }
+    for (name, field) in fields {
+        assert!(required.contains(&name), "{at}.{name} is always sent");
+        assert_all_required(doc, &field, &format!("{at}.{name}"));
+    }
+    for nested in schema["oneOf"].as_array().into_iter().flatten() {
+        assert_all_required(doc, nested, at);
+    }
+    if let Some(items) = schema.get("items") {
+        assert_all_required(doc, items, &format!("{at}[]"));
+    }
+}
+
+#[test]
+fn answers_require_every_field_because_the_server_always_sends_it() {
+    let doc = document();
+    for (path, method, operation) in operations(&doc) {
+        for (status, response) in operation["responses"].as_object().unwrap() {
+            let response = resolve(&doc, response);
+            if let Some(schema) = response["content"]["application/json"].get("schema") {
+                assert_all_required(&doc, schema, &format!("{method} {path} {status}"));
+            }
+        }
+    }
+}
+
+#[test]
+fn the_committed_copy_is_fresh() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/openapi.json");
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        committed == document_json(),
+        "docs/openapi.json is stale; refresh it from the workspace root with:\n    {REFRESH}"
+    );
+}
+
+#[test]
+fn the_router_and_the_document_come_from_one_registration() {
+    let (_, mut api) = cutover_server::api::routes().split_for_parts();
+    let registered = api
+        .paths
+        .paths
+        .values_mut()
+        .map(|item| operations_mut(item).len())
+        .sum::<usize>();
+    assert_eq!(registered, Operation::ALL.len() + PUBLIC.len());
+}
+
+/// `path` with every `{name}` replaced by a well-formed id from `ids`.
+fn concrete(path: &str, ids: &BTreeMap<&str, String>) -> String {
+    ids.iter().fold(path.to_owned(), |path, (name, id)| {
+        path.replace(&format!("{{{name}}}"), id)
+    })
+}
+
+async fn every_documented_route_answers_and_others_are_405(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let ids: BTreeMap<&str, String> = [
+        ("org_id", OrgId::EXAMPLE),
+        ("workspace_id", WorkspaceId::EXAMPLE),
+        ("app_id", AppId::EXAMPLE),
+        ("endpoint_id", EndpointId::EXAMPLE),
+        ("augmentation_id", AugmentationId::EXAMPLE),
+        ("release_id", ReleaseId::EXAMPLE),
+        ("token_id", TokenId::EXAMPLE),
+    ]
+    .into_iter()
+    .map(|(name, id)| (name, id.to_owned()))
+    .collect();
+    let doc = document();
+    for (template, item) in doc["paths"].as_object().unwrap() {
+        let path = concrete(template, &ids);
+        let methods: Vec<String> = item
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|m| m.to_uppercase())
+            .collect();
+        for method in &methods {
+            let method = Method::from_bytes(method.as_bytes()).unwrap();
+            let reply = app
+                .send(method.clone(), &path, Some(&app.admin), None)
+                .await;
+            assert_ne!(reply.status, 405, "{method} {template}");
+            assert_ne!(
+                reply.body["details"]["resource_type"], "route",
+                "{method} {template}"
+            );
+        }
+        let reply = app.send(Method::PUT, &path, Some(&app.admin), None).await;
+        assert_eq!(reply.status, 405, "PUT {template}");
+        let mut expected: BTreeSet<String> = methods.iter().cloned().collect();
+        if expected.contains("GET") {
+            expected.insert("HEAD".into());
+        }
+        let allowed: BTreeSet<String> = reply
+            .header("allow")
+            .unwrap()
+            .split(", ")
+            .map(str::to_owned)
+            .collect();
+        assert_eq!(allowed, expected, "{template}");
+    }
+}
+
+async fn documented_request_examples_are_accepted(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let home = app.create_app().await;
+    let augmentation = app.add_augmentation(&home, "rag").await;
+    let endpoint = app.add_endpoint(&home, "ask", "/ask", &augmentation).await;
+    let ids: BTreeMap<&str, String> = [
+        ("org_id", home.org_id.clone()),
+        ("workspace_id", home.workspace_id.clone()),
+        ("app_id", home.app_id.clone()),
+        ("endpoint_id", endpoint),
+        ("augmentation_id", augmentation.clone()),
+    ]
+    .into_iter()
+    .collect();
+    let doc = document();
+    let mut tried = 0;
+    for (template, method, operation) in operations(&doc) {
+        let Some(body) = operation.get("requestBody") else {
+            continue;
+        };
+        let schema = resolve(&doc, &body["content"]["application/json"]["schema"]);
+        let example = schema["examples"][0].to_string();
+        assert_ne!(example, "null", "{template} has no example");
+        let example = example
+            .replace(AugmentationId::EXAMPLE, &augmentation)
+            .replace(WorkspaceId::EXAMPLE, &home.workspace_id);
+        let body: Value = serde_json::from_str(&example).unwrap();
+        let method = Method::from_bytes(method.as_bytes()).unwrap();
+        let path = concrete(&template, &ids);
+        let reply = app
+            .send(method.clone(), &path, Some(&app.admin), Some(body))
+            .await;
+        let expected = if method == Method::POST { 201 } else { 200 };
+        assert_eq!(
+            reply.status, expected,
+            "{method} {template}: {}",
+            reply.body
+        );
+        assert_shape(&doc, &operation, &reply, &format!("{method} {template}"));
+        tried += 1;
+    }
+    assert_eq!(tried, 10, "every create and update body has an example");
+
+    // Every read answers exactly the documented keys (lists are built as JSON).
+    let release = app.cut(&home, "v9").await;
+    let ids: BTreeMap<&str, String> = ids.into_iter().chain([("release_id", release)]).collect();
+    for (template, method, operation) in operations(&doc) {
+        if method != "GET" || !template.starts_with("/v1/") {
+            continue;
+        }
+        let reply = app.get(&concrete(&template, &ids)).await;
+        if template.ends_with("/active") {
+            assert_eq!(reply.status, 404, "no release is active");
+            continue;
+        }
+        assert_eq!(reply.status, 200, "GET {template}: {}", reply.body);
+        assert_shape(&doc, &operation, &reply, &format!("GET {template}"));
+    }
+}
+
+/// The top-level keys a schema documents (through `$ref` and `allOf`).
+fn documented_keys(doc: &Value, schema: &Value) -> BTreeSet<String> {
+    let schema = resolve(doc, schema);
+    let mut keys: BTreeSet<String> = schema["properties"]
+        .as_object()
+        .into_iter()
+        .flat_map(|p| p.keys().cloned())
+        .collect();
+    for part in schema["allOf"].as_array().into_iter().flatten() {
+        keys.extend(documented_keys(doc, part));
+    }
+    keys
+}
+
+/// Asserts that `reply` has exactly the keys its documented success schema lists.
+fn assert_shape(doc: &Value, operation: &Value, reply: &common::Reply, what: &str) {
+    let response = resolve(doc, &operation["responses"][reply.status.to_string()]);
+    let schema = &response["content"]["application/json"]["schema"];
+    let documented = documented_keys(doc, schema);
+    let sent: BTreeSet<String> = reply.body.as_object().unwrap().keys().cloned().collect();
+    assert_eq!(sent, documented, "{what}");
+}
+
+on_every_backend!(
+    every_documented_route_answers_and_others_are_405,
+    documented_request_examples_are_accepted,
+);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_served_document_is_the_generated_one() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let response = app
+        .client
+        .get(format!("{}/openapi.json", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "application/json");
+    assert_eq!(response.text().await.unwrap(), document_json());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_docs_page_and_its_assets_load_from_the_binary() {
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let page = app
+        .client
+        .get(format!("{}/docs", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    assert_eq!(page.url().path(), "/docs/");
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let html = page.text().await.unwrap();
+    assert!(
+        !html.contains("//cdn") && !html.contains("https://"),
+        "no CDN: {html}"
+    );
+    let assets: Vec<&str> = regex::Regex::new(r#"(?:src|href)="\./([^"]+)""#)
+        .unwrap()
+        .captures_iter(&html)
+        .map(|c| c.get(1).unwrap().as_str())
+        .collect();
+    for wanted in [
+        "swagger-ui.css",
+        "swagger-ui-bundle.js",
+        "swagger-initializer.js",
+    ] {
+        assert!(assets.contains(&wanted), "{wanted} in {assets:?}");
+    }
+    for asset in assets {
+        let reply = app
+            .client
+            .get(format!("{}/docs/{asset}", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status(), 200, "{asset}");
+        let kind = reply.headers()["content-type"].to_str().unwrap().to_owned();
+        let body = reply.text().await.unwrap();
+        assert!(!body.is_empty(), "{asset}");
+        if asset.ends_with(".js") {
+            assert!(kind.contains("javascript"), "{asset}: {kind}");
+        } else if asset.ends_with(".css") {
+            assert!(kind.starts_with("text/css"), "{asset}: {kind}");
+        }
+        if asset == "swagger-initializer.js" {
+            assert!(body.contains("/openapi.json"), "{body}");
+        }
+    }
+    let missing = app
+        .send(Method::GET, "/docs/no-such-asset.js", None, None)
+        .await;
+    assert_eq!(missing.status, 404);
+    assert_eq!(missing.body["error"], "RESOURCE_NOT_FOUND");
+    let wrong = app.send(Method::POST, "/docs/", None, None).await;
+    assert_eq!(wrong.status, 405);
+    assert_eq!(wrong.body["error"], "METHOD_NOT_ALLOWED");
+}
