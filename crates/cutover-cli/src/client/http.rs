@@ -1,0 +1,302 @@
+//! The HTTP side of the client: one request at a time on a small Tokio runtime,
+//! answers kept as raw bytes (so `--output json` prints exactly what the server
+//! sent), and every failure turned into one line with the server's message, its
+//! error code and the request id.
+
+use std::time::Duration;
+
+use reqwest::{Method, Url};
+use serde_json::Value;
+
+use super::error::{CliError, CliResult};
+
+/// Whether this build speaks https: the `https` cargo feature turns on reqwest's
+/// rustls (with the aws-lc-rs provider, whose C build adds minutes to a clean build
+/// on a small machine, so plain builds leave it out; see docs/CLI.md).
+const TLS: bool = cfg!(feature = "https");
+
+/// One successful answer.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    /// The body as JSON; an answer that is not JSON is not what the API documents.
+    pub fn json(&self) -> CliResult<Value> {
+        serde_json::from_slice(&self.body).map_err(|e| {
+            CliError::local(format!(
+                "the server answered {} with a body that is not JSON: {e}",
+                self.status
+            ))
+        })
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// A client of one server, with or without a token.
+pub struct Api {
+    runtime: tokio::runtime::Runtime,
+    client: reqwest::Client,
+    base: Url,
+    token: Option<String>,
+}
+
+impl Api {
+    /// Checks the URL and builds the client; nothing is sent yet.
+    pub fn new(url: &str, token: Option<String>, timeout: Duration) -> CliResult<Self> {
+        let base = parse_base(url)?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| CliError::local(format!("cannot start the I/O runtime: {e}")))?;
+        let client = reqwest::Client::builder()
+            .user_agent(concat!("cutover-cli/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .timeout(timeout)
+            .build()
+            .map_err(|e| CliError::local(format!("cannot set up the HTTP client: {e}")))?;
+        Ok(Self {
+            runtime,
+            client,
+            base,
+            token,
+        })
+    }
+
+    pub fn base(&self) -> &str {
+        self.base.as_str().trim_end_matches('/')
+    }
+
+    /// The full URL of `path` (which starts with `/`) with `query` appended.
+    fn url(&self, path: &str, query: &[(&str, String)]) -> CliResult<Url> {
+        let mut url = Url::parse(&format!("{}{path}", self.base()))
+            .map_err(|e| CliError::usage(format!("cannot build a URL for {path}: {e}")))?;
+        if !query.is_empty() {
+            let mut pairs = url.query_pairs_mut();
+            for (key, value) in query {
+                pairs.append_pair(key, value);
+            }
+        }
+        Ok(url)
+    }
+
+    /// Sends one request; any answer outside 2xx becomes an error.
+    pub fn send(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+    ) -> CliResult<Answer> {
+        let url = self.url(path, query)?;
+        let mut request = self
+            .client
+            .request(method.clone(), url.clone())
+            .header("accept", "application/json");
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let outcome = self.runtime.block_on(async move {
+            let response = request.send().await?;
+            let status = response.status().as_u16();
+            let request_id = response
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let reason = response.status().canonical_reason().unwrap_or("");
+            let reason = reason.to_owned();
+            let body = response.bytes().await?.to_vec();
+            Ok::<_, reqwest::Error>((status, reason, request_id, body))
+        });
+        let (status, reason, request_id, body) =
+            outcome.map_err(|e| transport_error(&e, &method, &url))?;
+        if (200..300).contains(&status) {
+            Ok(Answer { status, body })
+        } else {
+            Err(answer_error(status, &reason, request_id.as_deref(), &body))
+        }
+    }
+
+    pub fn get(&self, path: &str, query: &[(&str, String)]) -> CliResult<Answer> {
+        self.send(Method::GET, path, query, None)
+    }
+
+    pub fn post(&self, path: &str, body: &Value) -> CliResult<Answer> {
+        self.send(Method::POST, path, &[], Some(body))
+    }
+
+    /// A POST without a body (the release lifecycle actions).
+    pub fn act(&self, path: &str) -> CliResult<Answer> {
+        self.send(Method::POST, path, &[], None)
+    }
+
+    pub fn patch(&self, path: &str, body: &Value) -> CliResult<Answer> {
+        self.send(Method::PATCH, path, &[], Some(body))
+    }
+
+    pub fn delete(&self, path: &str) -> CliResult<Answer> {
+        self.send(Method::DELETE, path, &[], None)
+    }
+}
+
+/// Accepts `http://host[:port][/prefix]` (and `https://` when built with TLS).
+fn parse_base(text: &str) -> CliResult<Url> {
+    let url = Url::parse(text).map_err(|e| {
+        CliError::usage(format!(
+            "server URL {text:?} is not a URL ({e}); expected e.g. http://127.0.0.1:8080"
+        ))
+    })?;
+    match url.scheme() {
+        "http" => {}
+        "https" if TLS => {}
+        "https" => {
+            return Err(CliError::usage(format!(
+                "server URL {text:?} uses https, but this cutover was built without TLS \
+                 (build it with `--features https`); see docs/CLI.md"
+            )));
+        }
+        other => {
+            return Err(CliError::usage(format!(
+                "server URL {text:?} has scheme {other:?}; expected http:// or https://"
+            )));
+        }
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(CliError::usage(format!(
+            "server URL {text:?} names no host"
+        )));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(CliError::usage(format!(
+            "server URL {text:?} must not carry a query or fragment"
+        )));
+    }
+    Ok(url)
+}
+
+/// A request that got no answer: the server is unreachable (exit 5).
+fn transport_error(error: &reqwest::Error, method: &Method, url: &Url) -> CliError {
+    let mut causes = Vec::new();
+    let mut source: Option<&dyn std::error::Error> = Some(error);
+    while let Some(err) = source {
+        let text = err.to_string();
+        if !causes.iter().any(|c: &String| c.contains(&text)) {
+            causes.push(text);
+        }
+        source = err.source();
+    }
+    // reqwest's own top line repeats the URL; the innermost causes say why.
+    let why = causes
+        .iter()
+        .rev()
+        .take(2)
+        .rev()
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(": ");
+    let what = if error.is_timeout() {
+        "no answer in time"
+    } else if error.is_connect() {
+        "cannot connect"
+    } else {
+        "the request failed"
+    };
+    let mut shown = url.clone();
+    shown.set_query(None);
+    CliError::unreachable(format!("{what} to {method} {shown}: {why}"))
+}
+
+/// An error answer: the server's message, its code and the request id, on one line.
+pub fn answer_error(status: u16, reason: &str, request_id: Option<&str>, body: &[u8]) -> CliError {
+    let parsed: Option<Value> = serde_json::from_slice(body).ok();
+    let mut tags: Vec<String> = Vec::new();
+    let message = match &parsed {
+        // The error envelope: {error, message, details, ...}.
+        Some(Value::Object(map)) if map.get("error").is_some_and(Value::is_string) => {
+            let code = map["error"].as_str().unwrap_or_default();
+            let details = map.get("details").and_then(Value::as_object);
+            match details
+                .and_then(|d| d.get("reason"))
+                .and_then(Value::as_str)
+            {
+                Some(reason) => tags.push(format!("{code}: {reason}")),
+                None => tags.push(code.to_owned()),
+            }
+            if let Some(permission) = details
+                .and_then(|d| d.get("required_permission"))
+                .and_then(Value::as_str)
+            {
+                tags.push(format!("needs {permission}"));
+            }
+            if let Some(after) = details.and_then(|d| d.get("retry_after")) {
+                tags.push(format!("retry after {after}s"));
+            }
+            map.get("message")
+                .and_then(Value::as_str)
+                .unwrap_or(reason)
+                .to_owned()
+        }
+        // FastAPI's 422 shape: {"detail": [{loc, msg, type, ...}]}.
+        Some(Value::Object(map)) if map.get("detail").is_some_and(Value::is_array) => {
+            let issues = map["detail"].as_array().map(Vec::as_slice).unwrap_or(&[]);
+            if let Some(kind) = issues
+                .first()
+                .and_then(|i| i.get("type"))
+                .and_then(Value::as_str)
+            {
+                tags.push(kind.to_owned());
+            }
+            let lines: Vec<String> = issues.iter().map(describe_issue).collect();
+            format!("invalid request: {}", lines.join("; "))
+        }
+        _ => {
+            let text = String::from_utf8_lossy(body);
+            let first = text.lines().next().unwrap_or("").trim();
+            let first: String = first.chars().take(200).collect();
+            if first.is_empty() {
+                reason.to_owned()
+            } else {
+                format!("{reason}: {first}")
+            }
+        }
+    };
+    tags.push(format!("HTTP {status}"));
+    tags.push(format!("request {}", request_id.unwrap_or("-")));
+    CliError::http(status, format!("{message} ({})", tags.join(", ")))
+}
+
+/// `body.release_tag: String should match pattern ...` from one 422 issue.
+fn describe_issue(issue: &Value) -> String {
+    let location = issue
+        .get("loc")
+        .and_then(Value::as_array)
+        .map(|parts| {
+            parts
+                .iter()
+                .map(|p| match p {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(".")
+        })
+        .unwrap_or_default();
+    let message = issue
+        .get("msg")
+        .and_then(Value::as_str)
+        .unwrap_or("invalid");
+    if location.is_empty() {
+        message.to_owned()
+    } else {
+        format!("{location}: {message}")
+    }
+}

@@ -1,0 +1,419 @@
+//! `cutover releases …` and `cutover activations list`: the release registry from a
+//! terminal, shaped like `helm history` / `heroku releases` (a table with the active
+//! release marked), with `show` printing the change log and the snapshot.
+
+use clap::{Args, Subcommand};
+use cutover_domain::ReleaseId;
+use cutover_domain::model::{Activation, ReleaseDetail, ReleaseSummary};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::args::{GlobalArgs, PageArgs};
+use super::context::{Ctx, parse_answer};
+use super::diff;
+use super::error::CliResult;
+use super::output::{Table, or_dash, print, print_raw, since};
+use super::selector::{label, resolve};
+
+#[derive(Args)]
+pub struct ReleasesArgs {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: ReleasesCommand,
+}
+
+/// RELEASE arguments take a release id (rel_…), a number (7 or #7), a tag (v1.2.0;
+/// tag:NAME for a tag made only of digits) or @active.
+#[derive(Subcommand)]
+pub enum ReleasesCommand {
+    /// List the app's releases, newest first; the active one is marked with *.
+    List {
+        /// Include archived releases.
+        #[arg(long, short = 'a')]
+        include_archived: bool,
+        #[command(flatten)]
+        page: PageArgs,
+    },
+    /// Show a release: its fields, change log, endpoints and augmentations.
+    Show {
+        /// The release: id, number, tag or @active.
+        release: String,
+    },
+    /// Show the active (live) release.
+    Active,
+    /// Cut a release from the app's draft.
+    Create {
+        /// The new release's tag (e.g. v1.2.0), unique in the app.
+        tag: String,
+        /// What this release is about.
+        #[arg(long, short = 'd')]
+        description: Option<String>,
+        /// Activate it too, in the same transaction.
+        #[arg(long)]
+        activate: bool,
+    },
+    /// Make a release the active one (the active one before it is archived).
+    Activate {
+        /// The release: id, number, tag or @active.
+        release: String,
+    },
+    /// Roll back to an earlier release that was active before.
+    Rollback {
+        /// The release to go back to: id, number or tag.
+        release: String,
+    },
+    /// Archive a release that is not active.
+    Archive {
+        /// The release: id, number or tag.
+        release: String,
+    },
+    /// Delete a release that is not active (its number is never reused).
+    Delete {
+        /// The release: id, number or tag.
+        release: String,
+    },
+    /// What changed between two releases' snapshots (FROM → TO).
+    #[command(
+        long_about = "What changed between two snapshots, FROM → TO: endpoints and \
+        augmentations added, removed and changed, with the fields that changed. Each \
+        side is a release id, number, tag, @active, or @draft (the app's current \
+        draft: what the next release would hold). Entities are matched by id, so a \
+        rename shows as a change of `name`. With --output json the answer is \
+        {from, to, identical, endpoints: {added, removed, changed}, augmentations: \
+        {…}}; see docs/CLI.md."
+    )]
+    Diff {
+        /// The older side.
+        from: String,
+        /// The newer side.
+        to: String,
+    },
+}
+
+#[derive(Args)]
+pub struct ActivationsArgs {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: ActivationsCommand,
+}
+
+#[derive(Subcommand)]
+pub enum ActivationsCommand {
+    /// The app's activation history, oldest first: every activate and rollback.
+    List {
+        #[command(flatten)]
+        page: PageArgs,
+    },
+}
+
+#[derive(Deserialize)]
+struct ActivationAnswer {
+    message: String,
+    release: ReleaseSummary,
+    previous_active_release_id: Option<ReleaseId>,
+}
+
+pub fn run(args: ReleasesArgs) -> CliResult {
+    let ctx = Ctx::new(&args.global, true)?;
+    let app = ctx.app_path()?;
+    match args.command {
+        ReleasesCommand::List {
+            include_archived,
+            page,
+        } => list(&ctx, &app, include_archived, &page),
+        ReleasesCommand::Show { release } => {
+            let id = resolve(&ctx, &release)?;
+            show(&ctx, &format!("{app}/releases/{id}"))
+        }
+        ReleasesCommand::Active => show(&ctx, &format!("{app}/releases/active")),
+        ReleasesCommand::Create {
+            tag,
+            description,
+            activate,
+        } => create(&ctx, &app, tag, description, activate),
+        ReleasesCommand::Activate { release } => transition(&ctx, &app, &release, "activate"),
+        ReleasesCommand::Rollback { release } => transition(&ctx, &app, &release, "rollback"),
+        ReleasesCommand::Archive { release } => {
+            let id = resolve(&ctx, &release)?;
+            let answer = ctx.api.act(&format!("{app}/releases/{id}/archive"))?;
+            if ctx.json() {
+                return print_raw(&answer);
+            }
+            let summary: ReleaseSummary = parse_answer(&answer)?;
+            print(&format!(
+                "Release {} is {}.\n",
+                label(&summary),
+                summary.status.as_str()
+            ))
+        }
+        ReleasesCommand::Delete { release } => {
+            let id = resolve(&ctx, &release)?;
+            // Read first, so the message can say which release went; best effort, as
+            // a token may be allowed to delete without being allowed to read.
+            let known = if ctx.json() {
+                None
+            } else {
+                ctx.api
+                    .get(&format!("{app}/releases/{id}"), &[])
+                    .and_then(|answer| parse_answer::<ReleaseDetail>(&answer))
+                    .ok()
+                    .map(|detail| label(&detail.summary))
+            };
+            let answer = ctx.api.delete(&format!("{app}/releases/{id}"))?;
+            if ctx.json() {
+                return print_raw(&answer);
+            }
+            match known {
+                Some(label) => print(&format!("Deleted release {label} ({id}).\n")),
+                None => print(&format!("Deleted release {id}.\n")),
+            }
+        }
+        ReleasesCommand::Diff { from, to } => diff::run(&ctx, &from, &to),
+    }
+}
+
+pub fn run_activations(args: ActivationsArgs) -> CliResult {
+    let ctx = Ctx::new(&args.global, true)?;
+    let app = ctx.app_path()?;
+    match args.command {
+        ActivationsCommand::List { page } => {
+            let listing = ctx.list(&format!("{app}/activations"), "activations", &[], &page)?;
+            if ctx.json() {
+                return ctx.print_listing_json(listing);
+            }
+            let entries: Vec<Activation> = listing.typed()?;
+            let mut table = Table::new(["SEQ", "ACTION", "RELEASE", "REPLACED", "BY", "WHEN"]);
+            for entry in &entries {
+                table.row(vec![
+                    entry.sequence.to_string(),
+                    entry.action.as_str().to_owned(),
+                    entry.release_id.to_string(),
+                    or_dash(entry.replaced_release_id.as_ref().map(ReleaseId::as_str)),
+                    entry.actor.clone(),
+                    since(entry.at),
+                ]);
+            }
+            print(&table.render())?;
+            if entries.is_empty() {
+                super::output::note("(no activations yet)");
+            }
+            listing.note_more();
+            Ok(())
+        }
+    }
+}
+
+fn list(ctx: &Ctx, app: &str, include_archived: bool, page: &PageArgs) -> CliResult {
+    let query = [("include_archived", include_archived.to_string())];
+    let listing = ctx.list(&format!("{app}/releases"), "releases", &query, page)?;
+    if ctx.json() {
+        return ctx.print_listing_json(listing);
+    }
+    let releases: Vec<ReleaseSummary> = listing.typed()?;
+    let active = listing
+        .field("active_release_id")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let mut table = Table::new([
+        "",
+        "NUMBER",
+        "TAG",
+        "STATUS",
+        "ENDPOINTS",
+        "AUGMENTATIONS",
+        "CREATED",
+        "BY",
+        "DESCRIPTION",
+    ]);
+    for release in &releases {
+        let is_active = active.as_deref() == Some(release.release_id.as_str());
+        table.row(vec![
+            if is_active { "*" } else { "" }.to_owned(),
+            release.release_number.to_string(),
+            release.release_tag.to_string(),
+            release.status.as_str().to_owned(),
+            release.endpoint_count.to_string(),
+            release.augmentation_count.to_string(),
+            since(release.created_at),
+            release.created_by.clone(),
+            or_dash(release.description.as_deref()),
+        ]);
+    }
+    print(&table.render())?;
+    if releases.is_empty() {
+        super::output::note(if include_archived {
+            "(no releases yet: cut one with `cutover releases create TAG`)"
+        } else {
+            "(no releases to show; archived ones appear with --include-archived)"
+        });
+    }
+    listing.note_more();
+    Ok(())
+}
+
+fn show(ctx: &Ctx, path: &str) -> CliResult {
+    let answer = ctx.api.get(path, &[])?;
+    if ctx.json() {
+        return print_raw(&answer);
+    }
+    let detail: ReleaseDetail = parse_answer(&answer)?;
+    print(&render_detail(&detail))
+}
+
+/// The whole of a release for people: fields, change log, snapshot.
+fn render_detail(detail: &ReleaseDetail) -> String {
+    let summary = &detail.summary;
+    let mut text = format!("Release {}  {}\n", label(summary), summary.release_id);
+    let mut field = |name: &str, value: String| {
+        text.push_str(&format!("{:<15}{value}\n", format!("{name}:")));
+    };
+    let status = match (&summary.activated_at, &summary.activated_by) {
+        (Some(at), Some(by)) => format!(
+            "{} (last activated {} by {by})",
+            summary.status.as_str(),
+            since(*at)
+        ),
+        _ => summary.status.as_str().to_owned(),
+    };
+    field("Status", status);
+    field("App", summary.app_id.to_string());
+    field(
+        "Created",
+        format!(
+            "{} ({}) by {}",
+            summary.created_at,
+            since(summary.created_at),
+            summary.created_by
+        ),
+    );
+    field("Description", or_dash(summary.description.as_deref()));
+    field("Content hash", summary.content_hash.clone());
+    field(
+        "Previous",
+        or_dash(detail.previous_release_id.as_ref().map(ReleaseId::as_str)),
+    );
+    text.push_str("\nChange log:\n");
+    for line in detail.change_log.lines() {
+        text.push_str(&format!("  {line}\n"));
+    }
+    text.push_str(&format!("\nEndpoints ({}):\n", detail.endpoints.len()));
+    let augmentation_name = |id: &cutover_domain::AugmentationId| {
+        detail
+            .augmentations
+            .iter()
+            .find(|a| &a.augmentation_id == id)
+            .map_or_else(|| id.to_string(), |a| a.name.clone())
+    };
+    if !detail.endpoints.is_empty() {
+        let mut table = Table::new(["NAME", "METHOD", "PATH", "TYPE", "AUGMENTATION", "ID"]);
+        for endpoint in &detail.endpoints {
+            table.row(vec![
+                endpoint.name.clone(),
+                endpoint.method.as_str().to_owned(),
+                endpoint.path.clone(),
+                endpoint.endpoint_type.as_str().to_owned(),
+                augmentation_name(&endpoint.augmentation_id),
+                endpoint.endpoint_id.to_string(),
+            ]);
+        }
+        text.push_str(&indent(&table.render()));
+    }
+    text.push_str(&format!(
+        "\nAugmentations ({}):\n",
+        detail.augmentations.len()
+    ));
+    if !detail.augmentations.is_empty() {
+        let mut table = Table::new(["NAME", "STAGES", "STEPS", "TAGS", "TEMPLATE", "ID"]);
+        for augmentation in &detail.augmentations {
+            let steps: usize = augmentation.stages.iter().map(|s| s.steps.len()).sum();
+            table.row(vec![
+                augmentation.name.clone(),
+                augmentation.stages.len().to_string(),
+                steps.to_string(),
+                if augmentation.tags.is_empty() {
+                    "-".to_owned()
+                } else {
+                    augmentation.tags.join(",")
+                },
+                if augmentation.is_template {
+                    "yes"
+                } else {
+                    "no"
+                }
+                .to_owned(),
+                augmentation.augmentation_id.to_string(),
+            ]);
+        }
+        text.push_str(&indent(&table.render()));
+    }
+    text
+}
+
+fn indent(text: &str) -> String {
+    text.lines().map(|line| format!("  {line}\n")).collect()
+}
+
+fn create(
+    ctx: &Ctx,
+    app: &str,
+    tag: String,
+    description: Option<String>,
+    activate: bool,
+) -> CliResult {
+    let mut body = json!({ "release_tag": tag });
+    if let Some(description) = description {
+        body["description"] = Value::String(description);
+    }
+    if activate {
+        body["activate"] = Value::Bool(true);
+    }
+    let answer = ctx.api.post(&format!("{app}/releases"), &body)?;
+    if ctx.json() {
+        return print_raw(&answer);
+    }
+    let detail: ReleaseDetail = parse_answer(&answer)?;
+    let summary = &detail.summary;
+    let mut text = format!(
+        "Created release {}, {}: {}\n",
+        label(summary),
+        summary.status.as_str(),
+        summary.release_id
+    );
+    for line in detail.change_log.lines() {
+        text.push_str(&format!("  {line}\n"));
+    }
+    print(&text)
+}
+
+/// Activate or roll back: POST …/{id}/{action}, then say what replaced what.
+fn transition(ctx: &Ctx, app: &str, release: &str, action: &str) -> CliResult {
+    let id = resolve(ctx, release)?;
+    let answer = ctx.api.act(&format!("{app}/releases/{id}/{action}"))?;
+    if ctx.json() {
+        return print_raw(&answer);
+    }
+    let outcome: ActivationAnswer = parse_answer(&answer)?;
+    let mut text = format!("{}.\n", outcome.message);
+    if let Some(previous) = outcome
+        .previous_active_release_id
+        .filter(|p| *p != outcome.release.release_id)
+    {
+        // Only for the message: the change is made, so a failure here (say, a token
+        // that may activate but not read) must not turn it into an error.
+        let before = ctx
+            .api
+            .get(&format!("{app}/releases/{previous}"), &[])
+            .and_then(|answer| parse_answer::<ReleaseDetail>(&answer));
+        match before {
+            Ok(before) => text.push_str(&format!(
+                "Previously active: {} ({previous}), now {}.\n",
+                label(&before.summary),
+                before.summary.status.as_str()
+            )),
+            Err(_) => text.push_str(&format!("Previously active: {previous}.\n")),
+        }
+    }
+    print(&text)
+}
