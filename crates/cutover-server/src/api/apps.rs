@@ -1,5 +1,6 @@
 //! Apps inside a workspace.
 
+use cutover_store::Store as _;
 use std::sync::Arc;
 
 use axum::Json;
@@ -33,17 +34,7 @@ use crate::state::AppState;
     request_body(content = NewAppBody),
     responses(
         (status = 201, description = "The new app", body = App,
-            headers(("Location" = String, description = "The new app's path")),
-            links(
-                ("GetApp" = (operation_id = Operation::AppsGet.as_str(), parameters(
-                    ("org_id" = "$request.path.org_id"),
-                    ("workspace_id" = "$request.path.workspace_id"),
-                    ("app_id" = "$response.body#/app_id")))),
-                ("ListReleases" = (operation_id = Operation::ReleasesList.as_str(), parameters(
-                    ("org_id" = "$request.path.org_id"),
-                    ("workspace_id" = "$request.path.workspace_id"),
-                    ("app_id" = "$response.body#/app_id")))),
-            )),
+            headers(("Location" = String, description = "The new app's path"))),
         (status = 409, description = "`app_name_taken`: the workspace has an app of this name",
             body = ErrorEnvelope),
         NotFound, BodyErrors, Errors,

@@ -1,5 +1,6 @@
 //! The draft of an app: its endpoints and augmentations.
 
+use cutover_store::Store as _;
 use std::sync::Arc;
 
 use axum::Json;
@@ -35,12 +36,7 @@ use crate::state::AppState;
     request_body(content = NewEndpointBody),
     responses(
         (status = 201, description = "The new endpoint", body = Endpoint,
-            headers(("Location" = String, description = "The new endpoint's path")),
-            links(("GetEndpoint" = (operation_id = Operation::EndpointsGet.as_str(), parameters(
-                    ("org_id" = "$request.path.org_id"),
-                    ("workspace_id" = "$request.path.workspace_id"),
-                    ("app_id" = "$request.path.app_id"),
-                    ("endpoint_id" = "$response.body#/endpoint_id")))))),
+            headers(("Location" = String, description = "The new endpoint's path"))),
         (status = 409, description = "`endpoint_name_taken` or `endpoint_route_taken` (same method and path): \
             another endpoint of the app has it; `draft_limit_reached`: the app has \
             the most endpoints allowed (`details.limit`)",
@@ -185,12 +181,7 @@ pub async fn delete_endpoint(
     request_body(content = NewAugmentationBody),
     responses(
         (status = 201, description = "The new augmentation", body = Augmentation,
-            headers(("Location" = String, description = "The new augmentation's path")),
-            links(("GetAugmentation" = (operation_id = Operation::AugmentationsGet.as_str(), parameters(
-                    ("org_id" = "$request.path.org_id"),
-                    ("workspace_id" = "$request.path.workspace_id"),
-                    ("app_id" = "$request.path.app_id"),
-                    ("augmentation_id" = "$response.body#/augmentation_id")))))),
+            headers(("Location" = String, description = "The new augmentation's path"))),
         (status = 409, description = "`augmentation_name_taken`: another augmentation of the app has this name; \
             `draft_limit_reached`: the app has the most augmentations allowed \
             (`details.limit`)",

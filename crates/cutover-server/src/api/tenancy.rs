@@ -10,7 +10,7 @@ use cutover_domain::TokenId;
 use cutover_domain::model::{Org, Workspace};
 use cutover_domain::permission::Operation;
 use cutover_domain::token::{NewToken, Token, digest_secret, display_prefix, generate_secret};
-use cutover_store::{TokenToStore, WorkspaceScope};
+use cutover_store::{Store as _, TokenToStore, WorkspaceScope};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -62,9 +62,7 @@ pub async fn list_orgs(
     request_body(content = NewOrgBody),
     responses(
         (status = 201, description = "The new org", body = Org,
-            headers(("Location" = String, description = "The new org's path")),
-            links(("GetOrg" = (operation_id = Operation::OrgsGet.as_str(),
-                parameters(("org_id" = "$response.body#/org_id")))))),
+            headers(("Location" = String, description = "The new org's path"))),
         (status = 409, description = "`org_slug_taken`: another org has this slug",
             body = ErrorEnvelope),
         BodyErrors, Errors,
@@ -125,10 +123,7 @@ pub struct TokenCreated {
     request_body(content = NewTokenBody),
     responses(
         (status = 201, description = "The new token, with its secret", body = TokenCreated,
-            headers(("Location" = String, description = "The new token's path")),
-            links(("RevokeToken" = (operation_id = Operation::TokensRevoke.as_str(),
-                parameters(("org_id" = "$request.path.org_id"),
-                    ("token_id" = "$response.body#/token_id")))))),
+            headers(("Location" = String, description = "The new token's path"))),
         (status = 409, description = "`token_exists`: the generated secret collided (retry)",
             body = ErrorEnvelope),
         NotFound, BodyErrors, Errors,
@@ -148,6 +143,15 @@ pub async fn create_token(
         .0
         .may_mint(&new)
         .map_err(|denial| from_denial(denial, "org", org_id.as_str()))?;
+    if new
+        .workspace_ids
+        .as_ref()
+        .is_some_and(|ids| !ids.is_empty())
+    {
+        // An org that does not exist is a 404 whatever the body names, as it is
+        // without `workspace_ids`; only then are the names checked against it.
+        state.store.get_org(org_id).await?;
+    }
     for (index, workspace_id) in new.workspace_ids.iter().flatten().enumerate() {
         let scope = WorkspaceScope {
             org_id: org_id.clone(),
@@ -254,10 +258,7 @@ pub async fn revoke_token(
     request_body(content = NewWorkspaceBody),
     responses(
         (status = 201, description = "The new workspace", body = Workspace,
-            headers(("Location" = String, description = "The new workspace's path")),
-            links(("GetWorkspace" = (operation_id = Operation::WorkspacesGet.as_str(),
-                parameters(("org_id" = "$request.path.org_id"),
-                    ("workspace_id" = "$response.body#/workspace_id")))))),
+            headers(("Location" = String, description = "The new workspace's path"))),
         (status = 409, description = "`workspace_name_taken`: the org has a workspace of this name",
             body = ErrorEnvelope),
         NotFound, BodyErrors, Errors,

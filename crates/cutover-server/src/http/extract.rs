@@ -254,8 +254,8 @@ impl QueryParams {
     pub fn list(&self, issues: &mut Vec<Issue>) -> ListParams {
         let limit = match self.0.get("limit") {
             None => DEFAULT_LIMIT,
-            Some(text) => match text.trim().parse::<i64>() {
-                Ok(number) => match cutover_domain::values::check_range(number, 1, MAX_LIMIT) {
+            Some(text) => match parse_query_integer(text) {
+                Some(number) => match cutover_domain::values::check_range(number, 1, MAX_LIMIT) {
                     Ok(number) => number,
                     Err(violation) => {
                         issues.push(Issue::from_violation(
@@ -266,7 +266,7 @@ impl QueryParams {
                         DEFAULT_LIMIT
                     }
                 },
-                Err(_) => {
+                None => {
                     issues.push(Issue::new(
                         query_loc("limit"),
                         "int_parsing",
@@ -283,23 +283,46 @@ impl QueryParams {
         }
     }
 
-    /// A boolean query flag, read the way Pydantic reads one.
+    /// A boolean query flag: `true` or `false`, exactly as the document's boolean
+    /// serializes in a query string (anything else is `bool_parsing`).
     pub fn flag(&self, name: &str, default: bool, issues: &mut Vec<Issue>) -> bool {
-        let Some(text) = self.0.get(name) else {
-            return default;
-        };
-        match text.to_ascii_lowercase().as_str() {
-            "true" | "1" | "yes" | "on" | "t" | "y" => true,
-            "false" | "0" | "no" | "off" | "f" | "n" => false,
-            _ => {
+        match self.0.get(name).map(String::as_str) {
+            None => default,
+            Some("true") => true,
+            Some("false") => false,
+            Some(text) => {
                 issues.push(Issue::new(
                     query_loc(name),
                     "bool_parsing",
                     "Input should be a valid boolean, unable to interpret input",
-                    Value::String(text.clone()),
+                    Value::String(text.to_owned()),
                 ));
                 default
             }
+        }
+    }
+}
+
+/// A query integer as the document's `integer` serializes: an optional `-` and
+/// digits, nothing around them (no spaces, no `+`, no decimal point).
+fn parse_query_integer(text: &str) -> Option<i64> {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_query_integer;
+
+    #[test]
+    fn query_integers_are_plain_digits() {
+        assert_eq!(parse_query_integer("50"), Some(50));
+        assert_eq!(parse_query_integer("-3"), Some(-3));
+        for text in ["", " 5", "5 ", "+5", "5.0", "1e2", "-", "0x10", "٣"] {
+            assert_eq!(parse_query_integer(text), None, "{text:?}");
         }
     }
 }

@@ -136,6 +136,48 @@ impl Issue {
     }
 }
 
+/// Why a JSON value is not an integer, in Pydantic's terms.
+enum NotAnInteger {
+    /// Not a number at all (`int_type`).
+    Type,
+    /// A number with a fractional part (`int_from_float`).
+    Fraction,
+}
+
+impl NotAnInteger {
+    fn issue(self, loc: Vec<Value>, input: Value) -> Issue {
+        match self {
+            Self::Type => Issue::new(loc, "int_type", "Input should be a valid integer", input),
+            Self::Fraction => Issue::new(
+                loc,
+                "int_from_float",
+                "Input should be a valid integer, got a number with a fractional part",
+                input,
+            ),
+        }
+    }
+}
+
+/// The integer a JSON value stands for: an integer, or a finite number with no
+/// fractional part (`3.0`). Magnitudes beyond `i64` saturate, so range checks still
+/// say which bound they cross.
+fn integral(value: &Value) -> Result<i64, NotAnInteger> {
+    let Value::Number(number) = value else {
+        return Err(NotAnInteger::Type);
+    };
+    if let Some(small) = number.as_i64() {
+        return Ok(small);
+    }
+    if number.as_u64().is_some() {
+        return Ok(i64::MAX);
+    }
+    match number.as_f64() {
+        // `as` saturates at the bounds of i64.
+        Some(float) if float.is_finite() && float.fract() == 0.0 => Ok(float as i64),
+        _ => Err(NotAnInteger::Fraction),
+    }
+}
+
 /// Parses a request body as a JSON object, or says why it is not one.
 pub fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -311,33 +353,27 @@ impl<'a> Fields<'a> {
         }
     }
 
-    /// An optional integer within `[minimum, maximum]`.
+    /// An optional integer within `[minimum, maximum]`. As in Pydantic (and JSON
+    /// Schema, where `1.0` is an integer), a number with no fractional part counts
+    /// as that integer; one with a fractional part is `int_from_float`.
     pub fn int(&mut self, key: &str, minimum: i64, maximum: i64) -> Option<Option<i64>> {
-        match self.raw(key) {
-            None => Some(None),
-            Some(value) => match value.as_i64() {
-                Some(number) => match cutover_domain::values::check_range(number, minimum, maximum)
-                {
-                    Ok(number) => Some(Some(number)),
-                    Err(violation) => {
-                        self.push(Issue::from_violation(
-                            self.loc(key),
-                            violation,
-                            value.clone(),
-                        ));
-                        None
-                    }
-                },
-                None => {
-                    self.push(Issue::new(
-                        self.loc(key),
-                        "int_type",
-                        "Input should be a valid integer",
-                        value.clone(),
-                    ));
-                    None
-                }
-            },
+        let Some(value) = self.raw(key) else {
+            return Some(None);
+        };
+        let checked = match integral(value) {
+            Ok(number) => {
+                cutover_domain::values::check_range(number, minimum, maximum).map_err(|violation| {
+                    Issue::from_violation(self.loc(key), violation, value.clone())
+                })
+            }
+            Err(kind) => Err(kind.issue(self.loc(key), value.clone())),
+        };
+        match checked {
+            Ok(number) => Some(Some(number)),
+            Err(issue) => {
+                self.push(issue);
+                None
+            }
         }
     }
 
@@ -422,6 +458,23 @@ mod tests {
         fields.bool("flag");
         let kinds: Vec<&str> = fields.into_issues().iter().map(|i| i.kind).collect();
         assert_eq!(kinds, ["string_type", "missing", "bool_type"]);
+    }
+
+    #[test]
+    fn integers_may_be_written_as_whole_floats() {
+        let object = json!({"a": 3.0, "b": 2.5, "c": "3", "d": 1e30, "e": 7})
+            .as_object()
+            .cloned()
+            .unwrap();
+        let mut fields = Fields::body(&object);
+        assert_eq!(fields.int("a", 0, 10), Some(Some(3)));
+        assert_eq!(fields.int("b", 0, 10), None);
+        assert_eq!(fields.int("c", 0, 10), None);
+        assert_eq!(fields.int("d", 0, 10), None);
+        assert_eq!(fields.int("e", 0, 10), Some(Some(7)));
+        assert_eq!(fields.int("absent", 0, 10), Some(None));
+        let kinds: Vec<&str> = fields.into_issues().iter().map(|i| i.kind).collect();
+        assert_eq!(kinds, ["int_from_float", "int_type", "less_than_equal"]);
     }
 
     #[test]

@@ -344,10 +344,15 @@ body_schema!(/// `POST /v1/orgs/{org_id}/tokens`.
                 )
                 .property(
                     "expires_at",
-                    ObjectBuilder::new()
-                        .schema_type(nullable(Type::String))
-                        .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
-                        .description(Some("An RFC 3339 instant in the future, or null: never")),
+                    // A union rather than `type: [string, null]`, so that `format`
+                    // plainly applies to the string (generators honour it there).
+                    OneOfBuilder::new()
+                        .item(string().format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))))
+                        .item(ObjectBuilder::new().schema_type(Type::Null))
+                        .description(Some(
+                            "An RFC 3339 instant, or null: never. One in the past makes a \
+                             token that is expired from the start",
+                        )),
                 ),
         )
         .item(

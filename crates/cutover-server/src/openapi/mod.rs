@@ -9,6 +9,7 @@
 //! `GET /docs` is Swagger UI (embedded in the binary) pointed at it.
 
 pub mod bodies;
+pub mod links;
 pub mod lists;
 pub mod params;
 pub mod responses;
@@ -157,8 +158,10 @@ pub fn operations_mut(item: &mut PathItem) -> Vec<(&'static str, &mut OpenApiOpe
 
 /// Completes the registered document: each operation of the permission table gets
 /// the bearer requirement, its permission (description and `x-required-permission`),
-/// and every response documents `X-Request-Id`.
+/// every response documents `X-Request-Id`, and answers get their links
+/// ([`links`]).
 pub fn finish(mut api: OpenApi) -> OpenApi {
+    links::add(&mut api);
     for item in api.paths.paths.values_mut() {
         for (_, operation) in operations_mut(item) {
             let table_entry = operation

@@ -1,0 +1,118 @@
+"""Schemathesis hooks for cutover's contract fuzzing: values only the server can make.
+
+Some values a request carries are valid only if the server issued them, and no schema
+can say so: list cursors (opaque and signed; any other answers 422, as SPEC says), an
+endpoint's `augmentation_id` and a token's `workspace_ids` (they must name an existing
+augmentation of the app, workspace of the org; 422 otherwise). A real client gets
+them from the server, so before each request goes out this asks the server for one
+and swaps it in for the generated value:
+
+- a generated cursor string becomes the `next_cursor` of the same list (same parent,
+  same `include_archived`) read with `limit=1`, or is dropped when the list has no
+  second page or cannot be read;
+- a well-formed generated `augmentation_id` becomes an augmentation of the app in the
+  path (one is made first if the app has none, as a client would do);
+- a well-formed workspace id in `workspace_ids` becomes a workspace of the org in the
+  path, or is left out if the org has none (the list may be empty).
+
+When the parent in the path cannot be read (it does not exist), nothing is changed:
+the request is refused with 404 whatever it carries.
+
+Values that break the schema (a malformed id, a cursor that is not a string) are left
+alone, so negative cases stay negative. Nothing here looks at answers or failures.
+"""
+
+import os
+import re
+import uuid
+
+import requests
+import schemathesis
+
+BASE = os.environ["CUTOVER_FUZZ_URL"].rstrip("/")
+SESSION = requests.Session()
+SESSION.headers["Authorization"] = f"Bearer {os.environ['CUTOVER_FUZZ_TOKEN']}"
+
+# The id forms of docs/API.md (a prefix and 26 Crockford base32 characters).
+ID_BODY = r"[0-7][0-9a-hjkmnp-tv-z]{25}"
+AUGMENTATION_ID = re.compile(rf"^aug_{ID_BODY}$")
+WORKSPACE_ID = re.compile(rf"^ws_{ID_BODY}$")
+BOOLEAN_WORDS = {True: "true", False: "false", "true": "true", "false": "false"}
+
+
+def first_page(path, **query):
+    """The first one-item page of the list at `path`, or None if it cannot be read."""
+    try:
+        answer = SESSION.get(BASE + path, params={"limit": "1", **query}, timeout=10)
+    except requests.RequestException:
+        return None
+    return answer.json() if answer.status_code == 200 else None
+
+
+def real_cursor(case):
+    query = case.query
+    if not isinstance(query, dict) or not isinstance(query.get("cursor"), str):
+        return
+    extra = {}
+    if "include_archived" in query:
+        flag = query["include_archived"]
+        flag = BOOLEAN_WORDS.get(flag) if isinstance(flag, (bool, str)) else None
+        if flag is None:
+            return  # refused for its include_archived whatever the cursor
+        extra["include_archived"] = flag
+    page = first_page(case.formatted_path, **extra)
+    if page and page.get("next_cursor"):
+        query["cursor"] = page["next_cursor"]
+    else:
+        # No second page, or a list that cannot be read (its parent does not exist):
+        # a client has no cursor to send.
+        del query["cursor"]
+
+
+def first_id(path, items, key):
+    """The id of the first item of the list at `path`: "" if the list is empty, None
+    if it cannot be read."""
+    page = first_page(path)
+    if page is None:
+        return None
+    return page[items][0][key] if page.get(items) else ""
+
+
+def an_augmentation(app):
+    """An augmentation of the app at `app`, made first if it has none (as a client
+    would), or None if the app cannot be read."""
+    real = first_id(f"{app}/augmentations", "augmentations", "augmentation_id")
+    if real == "":
+        made = SESSION.post(
+            f"{BASE}{app}/augmentations", json={"name": f"fuzz-{uuid.uuid4().hex}"}, timeout=10
+        )
+        real = made.json()["augmentation_id"] if made.status_code == 201 else None
+    return real
+
+
+def real_references(case):
+    body = case.body
+    if not isinstance(body, dict):
+        return
+    path = case.formatted_path
+    value = body.get("augmentation_id")
+    if isinstance(value, str) and AUGMENTATION_ID.match(value) and "/endpoints" in path:
+        real = an_augmentation(path.split("/endpoints")[0])
+        if real:
+            body["augmentation_id"] = real
+    ids = body.get("workspace_ids")
+    if isinstance(ids, list) and path.endswith("/tokens"):
+        org = path[: -len("/tokens")]
+        real = first_id(f"{org}/workspaces", "workspaces", "workspace_id")
+        for index, value in reversed(list(enumerate(ids))):
+            if real is not None and isinstance(value, str) and WORKSPACE_ID.match(value):
+                if real:
+                    ids[index] = real
+                else:
+                    del ids[index]
+
+
+@schemathesis.hook
+def before_call(context, case, kwargs):
+    real_cursor(case)
+    real_references(case)
