@@ -1,0 +1,364 @@
+//! One backend's run, start to end: start the server on an empty database, load the
+//! data set, measure the ceiling and every row, restart on the loaded database, and
+//! collect what the report prints.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::header::ETAG;
+
+use crate::args::BenchArgs;
+use crate::client::{Conn, Req};
+use crate::dataset;
+use crate::load::{Workload, run_row};
+use crate::report::Row;
+use crate::server::{Process, free_addr, sqlite_bytes};
+use crate::stats::{Summary, format_count, format_mib};
+use crate::workloads::{Reads, WriteApps, WriteKind, Writes};
+use crate::{ceiling, postgres};
+
+/// The platform admin token the harness gives the server (via
+/// `CUTOVER_BOOTSTRAP_TOKEN`) and uses for every request.
+pub const TOKEN: &str = "cut_bench_bootstrap_token_0123456789abcdefghij";
+
+/// How many `GET …/releases/{id}` paths the detail row picks from.
+const DETAIL_SAMPLES: usize = 20_000;
+const STOP_GRACE: Duration = Duration::from_secs(30);
+
+pub enum Backend {
+    Sqlite { file: PathBuf },
+    Postgres { scratch: postgres::Scratch },
+}
+
+impl Backend {
+    fn url(&self) -> String {
+        match self {
+            Backend::Sqlite { file } => format!("sqlite://{}", file.display()),
+            Backend::Postgres { scratch } => scratch.url.clone(),
+        }
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            Backend::Sqlite { .. } => "SQLite",
+            Backend::Postgres { .. } => "PostgreSQL",
+        }
+    }
+
+    async fn disk_bytes(&self) -> Result<u64, String> {
+        match self {
+            Backend::Sqlite { file } => Ok(sqlite_bytes(file)),
+            Backend::Postgres { scratch } => scratch.size().await,
+        }
+    }
+}
+
+/// What one backend's run produced.
+pub struct Section {
+    pub backend: &'static str,
+    pub rows: Vec<Row>,
+    pub notes: Vec<String>,
+    pub peak_rss: u64,
+    pub active_body_bytes: usize,
+}
+
+impl Section {
+    pub fn row(&self, name: &str) -> Option<&Summary> {
+        self.rows
+            .iter()
+            .find(|r| r.name == name)
+            .and_then(Row::summary)
+    }
+
+    pub fn row_result(&self, name: &str) -> Option<&Row> {
+        self.rows.iter().find(|r| r.name == name)
+    }
+}
+
+pub const CEILING: &str = "ceiling (bare axum, same body size)";
+pub const GET_ACTIVE: &str = "GET active release";
+pub const GET_DETAIL: &str = "GET release detail";
+pub const LIST_FIRST: &str = "list releases, first page";
+pub const NOT_MODIFIED: &str = "GET active, If-None-Match → 304";
+pub const CREATE: &str = "create release (70-entity draft)";
+pub const ACTIVATE: &str = "activate";
+pub const ROLLBACK: &str = "rollback";
+
+pub fn list_deep_name(offset: u64) -> String {
+    format!("list releases, page {} deep", format_count(offset as f64))
+}
+
+fn serve_command(
+    bin: &Path,
+    backend: &Backend,
+    addr: std::net::SocketAddr,
+    rust_log: &str,
+) -> Command {
+    let mut command = Command::new(bin);
+    command
+        .args([
+            "serve",
+            "--bind",
+            &addr.to_string(),
+            "--database-url",
+            &backend.url(),
+        ])
+        .args(["--log-format", "json"])
+        .env("CUTOVER_BOOTSTRAP_TOKEN", TOKEN)
+        .env("RUST_LOG", rust_log);
+    command
+}
+
+pub async fn run_backend(
+    args: &BenchArgs,
+    bin: &Path,
+    backend: &Backend,
+    scratch: &Path,
+) -> Result<Section, String> {
+    let name = backend.name();
+    let token: Arc<str> = TOKEN.into();
+    let tag = name.to_lowercase();
+    let addr = free_addr()?;
+    let log = scratch.join(format!("server-{tag}.log"));
+    eprintln!("[{name}] starting the server on an empty database");
+    let server = Process::spawn(
+        serve_command(bin, backend, addr, &args.server_rust_log),
+        addr,
+        &log,
+        "/readyz",
+    )
+    .await?;
+    let mut notes = vec![format!(
+        "start-up (spawn → /readyz 200): {:.0} ms on an empty database (migrations included)",
+        server.started_in.as_secs_f64() * 1000.0
+    )];
+
+    eprintln!(
+        "[{name}] loading the data set over HTTP with {} connections",
+        args.connections
+    );
+    let data = dataset::load(addr, &token, args).await?;
+    let disk = backend.disk_bytes().await?;
+    notes.push(format!(
+        "data set: {} apps ({} endpoints + {} augmentations each), {} releases ({} apps with {}), \
+         loaded in {:.1} s with {} requests ({}/s)",
+        data.apps.len(),
+        args.endpoints,
+        args.augmentations,
+        format_count(data.releases as f64),
+        data.deep.len(),
+        format_count(f64::from(args.releases_per_deep_app())),
+        data.took.as_secs_f64(),
+        format_count(data.requests as f64),
+        format_count(data.requests as f64 / data.took.as_secs_f64()),
+    ));
+    notes.push(format!("loading phases: {}", data.phases.join("; ")));
+    let what = match backend {
+        Backend::Sqlite { .. } => "database file + WAL",
+        Backend::Postgres { .. } => "pg_database_size",
+    };
+    notes.push(format!(
+        "bytes on disk per release after loading: {} ({what}: {} for {} releases and {} draft entities)",
+        format_count(disk as f64 / data.releases as f64), format_mib(disk),
+        format_count(data.releases as f64), format_count(data.entities as f64),
+    ));
+
+    // A real GET-active answer: its size sets the ceiling's body; its headers say
+    // whether conditional reads are possible.
+    let sample = {
+        let mut conn = Conn::open(addr, Some(&token)).await?;
+        conn.send(&Req::get(format!(
+            "{}/releases/active",
+            data.apps[data.write.end].base
+        )))
+        .await?
+    };
+    if !sample.status.is_success() {
+        return Err(format!("GET active answered {}", sample.status));
+    }
+    let has_etag = sample.headers.contains_key(ETAG);
+    let body_file = scratch.join("active-body.json");
+    std::fs::write(&body_file, &sample.body).map_err(|e| e.to_string())?;
+
+    let mut rows = Vec::new();
+    let run = |workload: Arc<dyn Workload>, connections: usize, to: std::net::SocketAddr| {
+        let token = token.clone();
+        async move {
+            run_row(
+                to,
+                Some(token),
+                connections,
+                args.warmup(),
+                args.duration(),
+                workload,
+            )
+            .await
+        }
+    };
+    let conns = args.connections as usize;
+
+    eprintln!("[{name}] row: {CEILING}");
+    let ceiling_addr = free_addr()?;
+    let mut command = Command::new(std::env::current_exe().map_err(|e| e.to_string())?);
+    command
+        .args([
+            "ceiling",
+            "--bind",
+            &ceiling_addr.to_string(),
+            "--body-file",
+        ])
+        .arg(&body_file);
+    let ceiling_process = Process::spawn(
+        command,
+        ceiling_addr,
+        &scratch.join("ceiling.log"),
+        "/healthz",
+    )
+    .await?;
+    let outcome = run(
+        Arc::new(Reads::single(Req::get(ceiling::PATH))),
+        conns,
+        ceiling_addr,
+    )
+    .await?;
+    let ceiling_rps = outcome.summary.per_second;
+    ceiling_process.stop(STOP_GRACE).await?;
+    rows.push(Row {
+        name: CEILING.into(),
+        connections: conns,
+        result: Ok(outcome.summary),
+        ratio: Some(1.0),
+        rss: None,
+    });
+
+    let mut notes_after = Vec::new();
+    let mut read_row =
+        async |label: String, reads: Reads, rows: &mut Vec<Row>| -> Result<(), String> {
+            eprintln!("[{name}] row: {label}");
+            server.memory().take_window_peak();
+            let outcome = run(Arc::new(reads), conns, addr).await?;
+            let ratio = (ceiling_rps > 0.0).then(|| outcome.summary.per_second / ceiling_rps);
+            if let Some(e) = outcome.first_error {
+                notes_after.push(format!("first error in \"{label}\": {e}"));
+            }
+            let rss = Some(server.memory().take_window_peak());
+            rows.push(Row {
+                name: label,
+                connections: conns,
+                result: Ok(outcome.summary),
+                ratio,
+                rss,
+            });
+            Ok(())
+        };
+    read_row(GET_ACTIVE.into(), Reads::active(&data), &mut rows).await?;
+    read_row(
+        GET_DETAIL.into(),
+        Reads::detail(&data, DETAIL_SAMPLES),
+        &mut rows,
+    )
+    .await?;
+    read_row(LIST_FIRST.into(), Reads::first_page(&data), &mut rows).await?;
+    read_row(
+        list_deep_name(data.deep_offset),
+        Reads::deep_page(&data),
+        &mut rows,
+    )
+    .await?;
+    if has_etag {
+        let etags = dataset::fetch_etags(addr, &token, conns, &data).await?;
+        let reads = Reads::not_modified(&data, &etags);
+        if reads.is_empty() {
+            rows.push(na_row(
+                NOT_MODIFIED,
+                conns,
+                "n/a: not every app sends an ETag",
+            ));
+        } else {
+            read_row(NOT_MODIFIED.into(), reads, &mut rows).await?;
+        }
+    } else {
+        rows.push(na_row(NOT_MODIFIED, conns, "n/a: server sends no ETag"));
+    }
+
+    let write_apps = Arc::new(WriteApps::new(&data));
+    let write_conns = conns.min(write_apps.len());
+    for (label, kind) in [
+        (CREATE, WriteKind::Create),
+        (ACTIVATE, WriteKind::Activate),
+        (ROLLBACK, WriteKind::Rollback),
+    ] {
+        eprintln!("[{name}] row: {label} ({} apps)", write_apps.len());
+        server.memory().take_window_peak();
+        let workload = Writes {
+            apps: write_apps.clone(),
+            kind,
+            connections: write_conns,
+        };
+        let outcome = run(Arc::new(workload), write_conns, addr).await?;
+        if let Some(e) = &outcome.first_error {
+            notes_after.push(format!("first error in \"{label}\": {e}"));
+        }
+        if outcome.unmeasured > 0 {
+            notes_after.push(format!(
+                "{label}: {} unmeasured activations re-armed rollback chains during the window",
+                outcome.unmeasured
+            ));
+        }
+        let rss = Some(server.memory().take_window_peak());
+        rows.push(Row {
+            name: label.into(),
+            connections: write_conns,
+            result: Ok(outcome.summary),
+            ratio: None,
+            rss,
+        });
+    }
+    notes_after.push(format!(
+        "write rows: {} apps, each owned by one connection; create made {} releases",
+        write_apps.len(),
+        format_count(write_apps.created() as f64)
+    ));
+
+    let peak_rss = server.memory().peak();
+    notes.push(format!(
+        "server peak RSS through the run (VmHWM and 100 ms VmRSS samples): {}",
+        format_mib(peak_rss)
+    ));
+    server.stop(STOP_GRACE).await?;
+
+    eprintln!("[{name}] restarting on the loaded database");
+    let addr = free_addr()?;
+    let restarted = Process::spawn(
+        serve_command(bin, backend, addr, &args.server_rust_log),
+        addr,
+        &log.with_extension("restart.log"),
+        "/readyz",
+    )
+    .await?;
+    notes.push(format!(
+        "start-up (spawn → /readyz 200) on the loaded database: {:.0} ms",
+        restarted.started_in.as_secs_f64() * 1000.0
+    ));
+    restarted.stop(STOP_GRACE).await?;
+    notes.extend(notes_after);
+    Ok(Section {
+        backend: name,
+        rows,
+        notes,
+        peak_rss,
+        active_body_bytes: sample.body.len(),
+    })
+}
+
+fn na_row(name: &str, connections: usize, reason: &str) -> Row {
+    Row {
+        name: name.into(),
+        connections,
+        result: Err(reason.into()),
+        ratio: None,
+        rss: None,
+    }
+}
