@@ -82,6 +82,10 @@ pub struct ServeArgs {
     /// Seconds to let in-flight requests finish after the drain.
     #[arg(long, env = "CUTOVER_SHUTDOWN_GRACE_SECONDS", default_value_t = 30)]
     shutdown_grace_seconds: u64,
+    /// MiB of rendered releases and tokens kept in memory for reads (0 = none). Used
+    /// only on SQLite, where this process is the database's sole writer.
+    #[arg(long, env = "CUTOVER_CACHE_MIB", default_value_t = 32)]
+    cache_mib: usize,
     /// A secret of at least 32 characters that becomes a platform admin token at start.
     #[arg(
         long = "bootstrap-token",
@@ -132,6 +136,7 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
         },
         shutdown_drain: Duration::from_millis(args.shutdown_drain_ms),
         shutdown_grace: Duration::from_secs(args.shutdown_grace_seconds),
+        cache_bytes: args.cache_mib.saturating_mul(1 << 20),
     };
     runtime()?.block_on(async move {
         let app = Application::build(config).await?;

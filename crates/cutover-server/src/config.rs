@@ -27,6 +27,8 @@ pub struct ServeConfig {
     pub shutdown_drain: Duration,
     /// How long shutdown then waits for in-flight requests.
     pub shutdown_grace: Duration,
+    /// Bytes of rendered releases and tokens kept for reads (see `cache`); 0 keeps none.
+    pub cache_bytes: usize,
 }
 
 impl ServeConfig {
@@ -42,6 +44,7 @@ impl ServeConfig {
             postgres_pool: PostgresPool::default(),
             shutdown_drain: Duration::from_millis(250),
             shutdown_grace: Duration::from_secs(30),
+            cache_bytes: 32 << 20,
         }
     }
 }

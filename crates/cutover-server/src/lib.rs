@@ -3,6 +3,7 @@
 //! until SIGINT/SIGTERM, then lets in-flight requests finish.
 
 pub mod api;
+pub mod cache;
 pub mod config;
 pub mod http;
 pub mod openapi;
@@ -25,6 +26,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 
 pub use config::ServeConfig;
 
+use crate::cache::CachedStore;
 use crate::config::Database;
 
 use crate::http::auth::RateLimiter;
@@ -151,7 +153,7 @@ impl Application {
             .map_err(|e| format!("reading the cursor key: {e}"))?;
         let draining = Arc::new(AtomicBool::new(false));
         let state = Arc::new(AppState {
-            store,
+            store: Arc::new(CachedStore::new(store, config.cache_bytes)),
             limits: config.limits,
             cursors: CursorCodec::new(cursor_key),
             rate_limiter: config

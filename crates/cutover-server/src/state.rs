@@ -1,19 +1,20 @@
-//! What every handler shares: the store, the limits, the cursor codec and the
-//! optional rate limiter,
-//! and the request metrics.
+//! What every handler shares: the store (behind its read cache), the limits, the
+//! cursor codec, the optional rate limiter and the request metrics.
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use cutover_domain::limits::Limits;
-use cutover_store::Store;
+
+use crate::cache::CachedStore;
 
 use crate::http::auth::RateLimiter;
 use crate::http::metrics::Metrics;
 use crate::http::pagination::CursorCodec;
 
 pub struct AppState {
-    pub store: Arc<dyn Store>,
+    /// The store, behind the read cache.
+    pub store: Arc<CachedStore>,
     pub limits: Limits,
     pub cursors: CursorCodec,
     pub rate_limiter: Option<RateLimiter>,

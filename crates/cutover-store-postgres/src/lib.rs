@@ -133,6 +133,11 @@ impl PostgresStore {
 
 #[async_trait]
 impl Store for PostgresStore {
+    /// False: several cutover servers may share one PostgreSQL database.
+    fn sole_writer(&self) -> bool {
+        false
+    }
+
     async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1")
             .execute(&self.pool)

@@ -4,9 +4,11 @@
 //! writer thread that commits queued writes together (see [`engine`]); reads run on a
 //! few reader threads against WAL snapshots. The file is opened with
 //! `journal_mode=WAL` and `synchronous=FULL`, so a write is acknowledged only once it
-//! is on disk.
+//! is on disk. One process serves a database: opening claims it (see `claim`), so
+//! every write to it goes through this store.
 
 mod apps;
+mod claim;
 mod draft;
 mod engine;
 mod error;
@@ -74,10 +76,13 @@ pub fn path_from_url(url: &str) -> Option<PathBuf> {
 pub struct SqliteStore {
     engine: Arc<Engine>,
     limits: Limits,
+    /// This process's hold on the database; released when the last clone drops.
+    _claim: Arc<claim::Claim>,
 }
 
 /// Applies pending migrations to the database at `path`, creating it if needed.
 pub fn migrate(path: &Path, busy_timeout: Duration) -> Result<Vec<i64>, String> {
+    let _claim = claim::claim(path)?;
     let mut connection = engine::open_writer(path, busy_timeout)?;
     migrations::apply(&mut connection).map_err(|err| format!("migrating {}: {err}", path.display()))
 }
@@ -89,6 +94,7 @@ impl SqliteStore {
             std::fs::create_dir_all(parent)
                 .map_err(|err| format!("cannot create directory {}: {err}", parent.display()))?;
         }
+        let claim = claim::claim(&options.path)?;
         let mut writer = engine::open_writer(&options.path, options.busy_timeout)?;
         migrations::apply(&mut writer)
             .map_err(|err| format!("migrating {}: {err}", options.path.display()))?;
@@ -103,12 +109,18 @@ impl SqliteStore {
         Ok(Self {
             engine: Arc::new(engine),
             limits: options.limits,
+            _claim: Arc::new(claim),
         })
     }
 }
 
 #[async_trait]
 impl Store for SqliteStore {
+    /// True: [`SqliteStore::open`] claims the database for this process.
+    fn sole_writer(&self) -> bool {
+        true
+    }
+
     async fn ping(&self) -> StoreResult<()> {
         self.engine
             .read(|connection| {

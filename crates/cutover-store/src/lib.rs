@@ -22,7 +22,7 @@ pub use error::{StoreError, StoreResult};
 pub use page::{Page, PageRequest, ReleasePage, ReleaseQuery};
 
 /// A workspace addressed through its org, as in `/orgs/{org}/workspaces/{ws}`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct WorkspaceScope {
     pub org_id: OrgId,
     pub workspace_id: WorkspaceId,
@@ -30,7 +30,7 @@ pub struct WorkspaceScope {
 
 /// An app addressed through its parents. A store answers `NotFound` when the app is
 /// not under exactly these parents, so nothing is reachable through a wrong path.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct AppScope {
     pub org_id: OrgId,
     pub workspace_id: WorkspaceId,
@@ -61,6 +61,12 @@ pub struct ActivationOutcome {
 
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
+    /// Whether every write to the database goes through this store: true when the
+    /// store holds the database exclusively (it refused to open one another process
+    /// uses), false when other processes may write to it at the same time. A cache
+    /// above the store may keep what it read until it sees a write only when true.
+    fn sole_writer(&self) -> bool;
+
     /// Succeeds when the database answers a trivial query.
     async fn ping(&self) -> StoreResult<()>;
 

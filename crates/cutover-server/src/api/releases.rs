@@ -5,26 +5,27 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::Uri;
+use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 use cutover_domain::ReleaseId;
 use cutover_domain::model::{ActivationAction, ReleaseDetail, ReleaseSummary};
 use cutover_domain::permission::Operation;
-use cutover_store::{ActivationOutcome, ReleaseQuery};
+use cutover_store::{ActivationOutcome, ReleaseQuery, Store as _};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
 use super::{created, deleted, inputs, page_body, page_request};
 use crate::http::auth::Caller;
+use crate::http::conditional::release_response;
 use crate::http::error::ErrorEnvelope;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{JsonBody, PathIds, QueryParams};
 use crate::http::pagination::list_envelope;
 use crate::openapi::bodies::NewReleaseBody;
 use crate::openapi::lists::{ActivationList, Deleted, ReleaseList};
-use crate::openapi::params::{AppPath, ArchivedQuery, ListQuery, ReleasePath};
-use crate::openapi::responses::{BodyErrors, Errors, NotFound};
+use crate::openapi::params::{AppPath, ArchivedQuery, IfNoneMatch, ListQuery, ReleasePath};
+use crate::openapi::responses::{ActiveReleaseRead, BodyErrors, Errors, NotFound, ReleaseRead};
 use crate::state::AppState;
 
 /// Cut a release
@@ -42,34 +43,7 @@ use crate::state::AppState;
     responses(
         (status = 201, description = "The new release, with its snapshot and change log",
             body = ReleaseDetail,
-            headers(("Location" = String, description = "The new release's path")),
-            links(
-                ("GetRelease" = (operation_id = Operation::ReleasesGet.as_str(), parameters(
-                    ("org_id" = "$request.path.org_id"),
-                    ("workspace_id" = "$request.path.workspace_id"),
-                    ("app_id" = "$request.path.app_id"),
-                    ("release_id" = "$response.body#/release_id")))),
-                ("ActivateRelease" = (operation_id = Operation::ReleasesActivate.as_str(), parameters(
-                    ("org_id" = "$request.path.org_id"),
-                    ("workspace_id" = "$request.path.workspace_id"),
-                    ("app_id" = "$request.path.app_id"),
-                    ("release_id" = "$response.body#/release_id")))),
-                ("RollbackRelease" = (operation_id = Operation::ReleasesRollback.as_str(), parameters(
-                    ("org_id" = "$request.path.org_id"),
-                    ("workspace_id" = "$request.path.workspace_id"),
-                    ("app_id" = "$request.path.app_id"),
-                    ("release_id" = "$response.body#/release_id")))),
-                ("ArchiveRelease" = (operation_id = Operation::ReleasesArchive.as_str(), parameters(
-                    ("org_id" = "$request.path.org_id"),
-                    ("workspace_id" = "$request.path.workspace_id"),
-                    ("app_id" = "$request.path.app_id"),
-                    ("release_id" = "$response.body#/release_id")))),
-                ("DeleteRelease" = (operation_id = Operation::ReleasesDelete.as_str(), parameters(
-                    ("org_id" = "$request.path.org_id"),
-                    ("workspace_id" = "$request.path.workspace_id"),
-                    ("app_id" = "$request.path.app_id"),
-                    ("release_id" = "$response.body#/release_id")))),
-            )),
+            headers(("Location" = String, description = "The new release's path"))),
         (status = 409, description = "`release_tag_exists`: a release of the app has this \
             tag (`details.existing_release_id`, `details.existing_release_number`)",
             body = ErrorEnvelope),
@@ -170,49 +144,53 @@ pub async fn list_releases(
 
 /// Get a release
 ///
-/// With its immutable snapshot (`endpoints`, `augmentations`) and change log.
+/// With its immutable snapshot (`endpoints`, `augmentations`) and change log. The
+/// answer carries an `ETag`; sending it back in `If-None-Match` gets `304` and no
+/// body while the release reads the same.
 #[utoipa::path(
     get,
     path = "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}/releases/{release_id}",
     operation_id = Operation::ReleasesGet.as_str(),
     tag = "releases",
-    params(ReleasePath),
-    responses((status = 200, description = "The release", body = ReleaseDetail),
-        NotFound, Errors),
+    params(ReleasePath, IfNoneMatch),
+    responses(ReleaseRead, NotFound, Errors),
 )]
 pub async fn get_release(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     ids: PathIds,
-) -> ApiResult<Json<ReleaseDetail>> {
+    headers: HeaderMap,
+) -> ApiResult<Response> {
     let scope = ids.app_scope()?;
     caller.authorize_app(Operation::ReleasesGet, &scope)?;
-    Ok(Json(state.store.get_release(&scope, ids.release()?).await?))
+    let release = state.store.release(&scope, ids.release()?).await?;
+    Ok(release_response(&headers, &release))
 }
 
 /// Get the active release
 ///
 /// What is live for the app; 404 (`resource_id: "active"`) when no release is active.
+/// The answer carries an `ETag`; a gateway that polls with it in `If-None-Match`
+/// gets `304` and no body until the live release (or anything it says) changes.
 #[utoipa::path(
     get,
     path = "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}/releases/active",
     operation_id = Operation::ReleasesGetActive.as_str(),
     tag = "releases",
-    params(AppPath),
-    responses((status = 200, description = "The active release", body = ReleaseDetail),
-        NotFound, Errors),
+    params(AppPath, IfNoneMatch),
+    responses(ActiveReleaseRead, NotFound, Errors),
 )]
 pub async fn get_active_release(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     ids: PathIds,
-) -> ApiResult<Json<ReleaseDetail>> {
+    headers: HeaderMap,
+) -> ApiResult<Response> {
     let scope = ids.app_scope()?;
     caller.authorize_app(Operation::ReleasesGetActive, &scope)?;
-    let active = state.store.get_active_release(&scope).await?;
-    active
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found("release", "active"))
+    let active = state.store.active_release(&scope).await?;
+    let active = active.ok_or_else(|| ApiError::not_found("release", "active"))?;
+    Ok(release_response(&headers, &active))
 }
 
 /// The answer of activate and rollback.

@@ -1,6 +1,7 @@
 //! Authentication (bearer token → [`Caller`]) and the authorization check every
 //! handler makes through the operation table of `cutover_domain::permission`.
 
+use cutover_store::Store as _;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;

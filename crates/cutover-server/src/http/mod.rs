@@ -2,6 +2,7 @@
 //! validation and per-request middleware. Handlers live in [`crate::api`].
 
 pub mod auth;
+pub mod conditional;
 pub mod error;
 pub mod extract;
 pub mod metrics;

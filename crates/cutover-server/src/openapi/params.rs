@@ -118,3 +118,26 @@ impl IntoParams for ArchivedQuery {
         )]
     }
 }
+
+/// `If-None-Match`, which the release reads honour.
+pub struct IfNoneMatch;
+
+impl IntoParams for IfNoneMatch {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![
+            ParameterBuilder::new()
+                .name("If-None-Match")
+                .parameter_in(ParameterIn::Header)
+                .required(Required::False)
+                .description(Some(
+                    "The `ETag` of an answer you already have (or a comma-separated list of \
+                     them, or `*`): when it names the current answer, the reply is `304` with \
+                     no body. Compared weakly, so `W/\"…\"` matches too; anything else is \
+                     ignored and the release is answered in full.",
+                ))
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                .example(Some("\"3f0a9c1e5b7d2a64-9e107d9d372bb682\"".into()))
+                .build(),
+        ]
+    }
+}

@@ -231,3 +231,63 @@ impl IntoResponses for Unavailable {
         refs(&[("503", "ServiceUnavailable")])
     }
 }
+
+/// What the `ETag` of a release read says.
+const ETAG: &str = "Names this answer: the first 16 hex digits of the release's \
+    `content_hash`, a dash, and 16 of a digest of the body. Equal tags mean equal bodies.";
+
+fn string_header(description: &str) -> utoipa::openapi::header::Header {
+    HeaderBuilder::new()
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+        .description(Some(description))
+        .build()
+}
+
+/// The 200 (the release with its `ETag`) and the 304 of a conditional release read.
+fn release_read(found: &str) -> BTreeMap<String, RefOr<Response>> {
+    let ok = ResponseBuilder::new()
+        .description(found)
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ReleaseDetail")))
+                .build(),
+        )
+        .header("ETag", string_header(ETAG))
+        .header(
+            "Cache-Control",
+            string_header(
+                "`no-cache`: the answer may be kept, but revalidated (with \
+                 `If-None-Match`) before each use.",
+            ),
+        )
+        .build();
+    let not_modified = ResponseBuilder::new()
+        .description(
+            "`If-None-Match` names the current answer: no body; the one you have is current.",
+        )
+        .header("ETag", string_header(ETAG))
+        .build();
+    BTreeMap::from([
+        ("200".to_owned(), RefOr::T(ok)),
+        ("304".to_owned(), RefOr::T(not_modified)),
+    ])
+}
+
+/// `GET …/releases/{release_id}`: the release, or 304.
+pub struct ReleaseRead;
+
+impl IntoResponses for ReleaseRead {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        release_read("The release")
+    }
+}
+
+/// `GET …/releases/active`: the active release, or 304.
+pub struct ActiveReleaseRead;
+
+impl IntoResponses for ActiveReleaseRead {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        release_read("The active release")
+    }
+}

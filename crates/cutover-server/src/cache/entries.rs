@@ -1,0 +1,321 @@
+//! The memory behind [`super::CachedStore`]: rendered releases per app and tokens per
+//! secret digest, and the write guards that keep a read from storing what a
+//! concurrent write has made stale.
+//!
+//! The rule that makes it correct: a write marks its app (or the token table) as
+//! being written *before* it reaches the database and again *after* it returns,
+//! dropping what was kept each time and moving the app to a new generation. A read
+//! that missed takes a [`Ticket`] before it asks the database and may keep its answer
+//! only if, when it comes back, no write is in flight and the generation is the one on
+//! its ticket. So nothing a write could have changed is kept across that write, and
+//! while a write is in flight every read of its app goes to the database.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use cutover_domain::token::Token;
+use cutover_domain::{AppId, ReleaseId};
+use cutover_store::AppScope;
+
+use super::render::RenderedRelease;
+
+/// Permission to keep what a read found: the generation it started in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ticket(u64);
+
+/// Whether writes are under way, and the generation of the last one.
+#[derive(Debug, Default, Clone, Copy)]
+struct Guard {
+    in_flight: u32,
+    generation: u64,
+}
+
+impl Guard {
+    fn ticket(self) -> Option<Ticket> {
+        (self.in_flight == 0).then_some(Ticket(self.generation))
+    }
+
+    fn honours(self, ticket: Ticket) -> bool {
+        self.ticket() == Some(ticket)
+    }
+}
+
+#[derive(Default)]
+struct Guards {
+    /// Generations are drawn from one counter, so an app never returns to one it had.
+    last_generation: u64,
+    apps: HashMap<AppId, Guard>,
+    tokens: Guard,
+}
+
+impl Guards {
+    fn next_generation(&mut self) -> u64 {
+        self.last_generation += 1;
+        self.last_generation
+    }
+}
+
+/// What is kept for one app: its parents as verified by the store, its active
+/// release (`Some(None)`: known to have none) and release details by id.
+struct AppEntries {
+    scope: AppScope,
+    active: Option<Option<Arc<RenderedRelease>>>,
+    releases: HashMap<ReleaseId, Arc<RenderedRelease>>,
+    bytes: usize,
+}
+
+#[derive(Default)]
+struct Entries {
+    apps: HashMap<AppId, AppEntries>,
+    tokens: HashMap<String, Token>,
+    bytes: usize,
+}
+
+/// Bytes counted for a token entry (its strings are small; this keeps the budget
+/// honest without measuring each).
+const TOKEN_BYTES: usize = 512;
+/// Tokens kept at most; past it the table starts again from empty.
+const MAX_TOKENS: usize = 10_000;
+
+pub struct ReadCache {
+    guards: Mutex<Guards>,
+    entries: RwLock<Entries>,
+    budget_bytes: usize,
+}
+
+/// Marks a write of one app (or of the token table) as in flight until dropped.
+pub struct WriteGuard {
+    cache: Arc<ReadCache>,
+    target: Target,
+}
+
+#[derive(Clone)]
+enum Target {
+    App(AppId),
+    Tokens,
+}
+
+impl ReadCache {
+    pub fn new(budget_bytes: usize) -> Self {
+        Self {
+            guards: Mutex::default(),
+            entries: RwLock::default(),
+            budget_bytes,
+        }
+    }
+
+    fn guards(&self) -> MutexGuard<'_, Guards> {
+        self.guards
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, Entries> {
+        self.entries
+            .read()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Entries> {
+        self.entries
+            .write()
+            .unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    /// The kept active release of the app under `scope`: `None` when nothing is kept,
+    /// `Some(None)` when the app is known to have no active release.
+    pub fn active(&self, scope: &AppScope) -> Option<Option<Arc<RenderedRelease>>> {
+        let entries = self.read();
+        let app = entries.apps.get(&scope.app_id)?;
+        (app.scope == *scope).then(|| app.active.clone())?
+    }
+
+    pub fn release(&self, scope: &AppScope, id: &ReleaseId) -> Option<Arc<RenderedRelease>> {
+        let entries = self.read();
+        let app = entries.apps.get(&scope.app_id)?;
+        (app.scope == *scope)
+            .then(|| app.releases.get(id).cloned())
+            .flatten()
+    }
+
+    pub fn token(&self, digest: &str) -> Option<Token> {
+        self.read().tokens.get(digest).cloned()
+    }
+
+    /// A ticket for a read of the app, or `None` while one of its writes is in flight.
+    pub fn app_ticket(&self, app: &AppId) -> Option<Ticket> {
+        self.guards()
+            .apps
+            .get(app)
+            .copied()
+            .unwrap_or_default()
+            .ticket()
+    }
+
+    pub fn token_ticket(&self) -> Option<Ticket> {
+        self.guards().tokens.ticket()
+    }
+
+    /// Keeps the app's active release (or its absence), if the ticket still holds.
+    pub fn keep_active(
+        &self,
+        ticket: Ticket,
+        scope: &AppScope,
+        active: Option<Arc<RenderedRelease>>,
+    ) {
+        self.keep_for_app(ticket, scope, move |app| {
+            let removed = app.active.take().flatten().map_or(0, |old| old.weight());
+            app.bytes -= removed;
+            app.bytes += active.as_ref().map_or(0, |release| release.weight());
+            app.active = Some(active);
+        });
+    }
+
+    pub fn keep_release(&self, ticket: Ticket, scope: &AppScope, release: Arc<RenderedRelease>) {
+        self.keep_for_app(ticket, scope, move |app| {
+            // Another read may have kept the same release first; its copy is as good.
+            if !app.releases.contains_key(&release.release_id) {
+                app.bytes += release.weight();
+                app.releases.insert(release.release_id.clone(), release);
+            }
+        });
+    }
+
+    pub fn keep_token(&self, ticket: Ticket, digest: &str, token: Token) {
+        let guards = self.guards();
+        if !guards.tokens.honours(ticket) {
+            return;
+        }
+        let mut entries = self.write();
+        if entries.tokens.len() >= MAX_TOKENS {
+            let dropped = entries.tokens.len() * TOKEN_BYTES;
+            entries.tokens.clear();
+            entries.bytes -= dropped;
+        }
+        if entries.tokens.insert(digest.to_owned(), token).is_none() {
+            entries.bytes += TOKEN_BYTES;
+        }
+        self.trim(&mut entries);
+    }
+
+    /// Runs `change` on the app's entries (made fresh when missing) if the ticket
+    /// still holds; `change` keeps the app's byte count right.
+    fn keep_for_app(&self, ticket: Ticket, scope: &AppScope, change: impl FnOnce(&mut AppEntries)) {
+        // The guards stay locked until the entry is in, so no write can begin between
+        // the check and the insert.
+        let guards = self.guards();
+        let guard = guards.apps.get(&scope.app_id).copied().unwrap_or_default();
+        if !guard.honours(ticket) {
+            return;
+        }
+        let mut entries = self.write();
+        let app = entries
+            .apps
+            .entry(scope.app_id.clone())
+            .or_insert_with(|| AppEntries {
+                scope: scope.clone(),
+                active: None,
+                releases: HashMap::new(),
+                bytes: 0,
+            });
+        if app.scope != *scope {
+            return;
+        }
+        let before = app.bytes;
+        change(app);
+        let after = app.bytes;
+        entries.bytes = entries.bytes - before + after;
+        self.trim(&mut entries);
+        drop(guards);
+    }
+
+    /// Over budget, forgets whole apps (in the map's arbitrary order, which is as good
+    /// as random) until a quarter of the budget is free again.
+    fn trim(&self, entries: &mut Entries) {
+        if entries.bytes <= self.budget_bytes {
+            return;
+        }
+        let target = self.budget_bytes / 4 * 3;
+        let victims: Vec<AppId> = entries
+            .apps
+            .iter()
+            .scan(entries.bytes, |bytes, (id, app)| {
+                (*bytes > target).then(|| {
+                    *bytes -= app.bytes;
+                    id.clone()
+                })
+            })
+            .collect();
+        for id in victims {
+            if let Some(app) = entries.apps.remove(&id) {
+                entries.bytes -= app.bytes;
+            }
+        }
+    }
+
+    /// Marks a write of `app` as begun; the returned guard ends it when dropped.
+    pub fn begin_app_write(self: &Arc<Self>, app: &AppId) -> WriteGuard {
+        let guard = WriteGuard {
+            cache: self.clone(),
+            target: Target::App(app.clone()),
+        };
+        self.step(&guard.target, true);
+        guard
+    }
+
+    /// Marks a write of the token table as begun (a revocation).
+    pub fn begin_token_write(self: &Arc<Self>) -> WriteGuard {
+        let guard = WriteGuard {
+            cache: self.clone(),
+            target: Target::Tokens,
+        };
+        self.step(&guard.target, true);
+        guard
+    }
+
+    /// One edge of a write: a new generation, the in-flight count moved, and what was
+    /// kept for the target forgotten.
+    fn step(&self, target: &Target, begin: bool) {
+        let mut guards = self.guards();
+        let generation = guards.next_generation();
+        let guard = match target {
+            Target::App(app) => guards.apps.entry(app.clone()).or_default(),
+            Target::Tokens => &mut guards.tokens,
+        };
+        guard.generation = generation;
+        if begin {
+            guard.in_flight += 1;
+        } else {
+            guard.in_flight -= 1;
+        }
+        let mut entries = self.write();
+        match target {
+            Target::App(app) => {
+                if let Some(gone) = entries.apps.remove(app) {
+                    entries.bytes -= gone.bytes;
+                }
+            }
+            Target::Tokens => {
+                let dropped = entries.tokens.len() * TOKEN_BYTES;
+                entries.tokens.clear();
+                entries.bytes -= dropped;
+            }
+        }
+        drop(guards);
+    }
+
+    /// Bytes kept now (rendered bodies and token entries).
+    pub fn bytes(&self) -> usize {
+        self.read().bytes
+    }
+}
+
+impl Drop for WriteGuard {
+    fn drop(&mut self) {
+        self.cache.step(&self.target, false);
+    }
+}
+
+#[cfg(test)]
+#[path = "entries_tests.rs"]
+mod tests;

@@ -1,0 +1,148 @@
+//! The fencing rules of the read cache, step by step.
+
+use super::*;
+use axum::body::Bytes;
+use axum::http::HeaderValue;
+use cutover_domain::{OrgId, WorkspaceId};
+
+fn scope() -> AppScope {
+    AppScope {
+        org_id: OrgId::generate(),
+        workspace_id: WorkspaceId::generate(),
+        app_id: AppId::generate(),
+    }
+}
+
+fn release(bytes: usize) -> Arc<RenderedRelease> {
+    Arc::new(RenderedRelease {
+        release_id: ReleaseId::generate(),
+        body: Bytes::from(vec![b' '; bytes]),
+        etag: HeaderValue::from_static("\"tag\""),
+    })
+}
+
+fn kept_id(cache: &ReadCache, scope: &AppScope) -> Option<Option<ReleaseId>> {
+    cache
+        .active(scope)
+        .map(|active| active.map(|release| release.release_id.clone()))
+}
+
+#[test]
+fn a_read_with_a_ticket_from_before_any_write_is_kept() {
+    let cache = Arc::new(ReadCache::new(1 << 20));
+    let scope = scope();
+    let ticket = cache.app_ticket(&scope.app_id).expect("no write in flight");
+    let one = release(100);
+    cache.keep_active(ticket, &scope, Some(one.clone()));
+    assert_eq!(kept_id(&cache, &scope), Some(Some(one.release_id.clone())));
+}
+
+#[test]
+fn a_read_that_overlapped_a_write_is_not_kept() {
+    let cache = Arc::new(ReadCache::new(1 << 20));
+    let scope = scope();
+    let ticket = cache.app_ticket(&scope.app_id).unwrap();
+    // The write begins and ends while the read is at the database.
+    drop(cache.begin_app_write(&scope.app_id));
+    cache.keep_active(ticket, &scope, Some(release(100)));
+    assert_eq!(kept_id(&cache, &scope), None);
+}
+
+#[test]
+fn no_ticket_while_a_write_is_in_flight_and_what_was_kept_is_gone() {
+    let cache = Arc::new(ReadCache::new(1 << 20));
+    let scope = scope();
+    let ticket = cache.app_ticket(&scope.app_id).unwrap();
+    cache.keep_active(ticket, &scope, None);
+    assert_eq!(kept_id(&cache, &scope), Some(None));
+    let write = cache.begin_app_write(&scope.app_id);
+    assert_eq!(kept_id(&cache, &scope), None, "a write drops what was kept");
+    assert!(cache.app_ticket(&scope.app_id).is_none());
+    let second = cache.begin_app_write(&scope.app_id);
+    drop(write);
+    assert!(
+        cache.app_ticket(&scope.app_id).is_none(),
+        "still one write in flight"
+    );
+    drop(second);
+    let fresh = cache.app_ticket(&scope.app_id).expect("all writes done");
+    assert_ne!(fresh, ticket, "a new generation after the writes");
+}
+
+#[test]
+fn writes_of_one_app_leave_another_app_alone() {
+    let cache = Arc::new(ReadCache::new(1 << 20));
+    let (one, two) = (scope(), scope());
+    let ticket = cache.app_ticket(&two.app_id).unwrap();
+    cache.keep_active(ticket, &two, None);
+    let _write = cache.begin_app_write(&one.app_id);
+    assert_eq!(kept_id(&cache, &two), Some(None));
+    assert!(cache.app_ticket(&two.app_id).is_some());
+}
+
+#[test]
+fn a_kept_app_is_not_found_through_other_parents() {
+    let cache = Arc::new(ReadCache::new(1 << 20));
+    let scope = scope();
+    let kept = release(10);
+    let ticket = cache.app_ticket(&scope.app_id).unwrap();
+    cache.keep_release(ticket, &scope, kept.clone());
+    let elsewhere = AppScope {
+        org_id: OrgId::generate(),
+        ..scope.clone()
+    };
+    assert!(cache.release(&elsewhere, &kept.release_id).is_none());
+    assert!(cache.active(&elsewhere).is_none());
+    assert!(cache.release(&scope, &kept.release_id).is_some());
+    // Nor is anything kept under the wrong parents.
+    cache.keep_release(ticket, &elsewhere, release(10));
+    assert!(cache.active(&elsewhere).is_none());
+}
+
+#[test]
+fn tokens_are_forgotten_by_a_revocation_and_a_stale_ticket_keeps_nothing() {
+    let cache = Arc::new(ReadCache::new(1 << 20));
+    let token: Token = serde_json::from_value(serde_json::json!({
+        "token_id": cutover_domain::TokenId::generate(),
+        "name": "ci",
+        "prefix": "cut_abcd",
+        "permissions": ["releases:read"],
+        "workspace_ids": null,
+        "expires_at": null,
+        "created_at": "2026-01-01T00:00:00Z",
+        "created_by": "test",
+    }))
+    .unwrap();
+    let ticket = cache.token_ticket().unwrap();
+    cache.keep_token(ticket, "digest", token.clone());
+    assert!(cache.token("digest").is_some());
+    let revoking = cache.begin_token_write();
+    assert!(cache.token("digest").is_none());
+    assert!(cache.token_ticket().is_none());
+    drop(revoking);
+    cache.keep_token(ticket, "digest", token);
+    assert!(cache.token("digest").is_none(), "the old ticket is spent");
+    assert_eq!(cache.bytes(), 0);
+}
+
+#[test]
+fn over_budget_whole_apps_are_forgotten_and_the_count_stays_exact() {
+    let cache = Arc::new(ReadCache::new(10_000));
+    let scopes: Vec<AppScope> = (0..8).map(|_| scope()).collect();
+    for scope in &scopes {
+        let ticket = cache.app_ticket(&scope.app_id).unwrap();
+        cache.keep_active(ticket, scope, Some(release(2_000)));
+    }
+    assert!(cache.bytes() <= 10_000, "{} bytes kept", cache.bytes());
+    let kept = scopes
+        .iter()
+        .filter(|scope| cache.active(scope).is_some())
+        .count();
+    assert!((1..8).contains(&kept), "{kept} apps kept");
+    let per_app = 2_000 + 256;
+    assert_eq!(cache.bytes(), kept * per_app);
+    for scope in &scopes {
+        drop(cache.begin_app_write(&scope.app_id));
+    }
+    assert_eq!(cache.bytes(), 0);
+}

@@ -1,0 +1,77 @@
+//! Conditional reads (RFC 9110 §13.1.2): a rendered release is answered with its
+//! `ETag`, and with `304 Not Modified` and no body when the request's
+//! `If-None-Match` already names it, so a polling gateway moves no body while nothing
+//! changed.
+
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use crate::cache::RenderedRelease;
+
+/// Clients may keep the answer but must ask again (conditionally) before using it.
+const REVALIDATE: HeaderValue = HeaderValue::from_static("no-cache");
+const JSON: HeaderValue = HeaderValue::from_static("application/json");
+
+/// `200` with the release's body and entity tag, or `304` when `request` already has it.
+pub fn release_response(request: &HeaderMap, release: &RenderedRelease) -> Response {
+    let not_modified = request
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .any(|value| names_tag(value, &release.etag));
+    let mut response = if not_modified {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let mut response = Response::new(Body::from(release.body.clone()));
+        response.headers_mut().insert(header::CONTENT_TYPE, JSON);
+        response
+    };
+    let headers = response.headers_mut();
+    headers.insert(header::ETAG, release.etag.clone());
+    headers.insert(header::CACHE_CONTROL, REVALIDATE);
+    response
+}
+
+/// Whether an `If-None-Match` value (`*`, or a comma-separated list of entity tags)
+/// names `current`, by weak comparison: `W/"x"` and `"x"` are the same tag here.
+/// A value that is not text, or a list member that is not a tag, names nothing.
+fn names_tag(value: &HeaderValue, current: &HeaderValue) -> bool {
+    let Ok(value) = value.to_str() else {
+        return false;
+    };
+    let current = current.as_bytes();
+    value.split(',').map(str::trim).any(|member| {
+        member == "*" || member.strip_prefix("W/").unwrap_or(member).as_bytes() == current
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(value: &str) -> bool {
+        names_tag(
+            &HeaderValue::from_str(value).unwrap(),
+            &HeaderValue::from_static("\"abc-123\""),
+        )
+    }
+
+    #[test]
+    fn a_list_names_the_tag_when_any_member_is_it_weakly() {
+        assert!(names("\"abc-123\""));
+        assert!(names("W/\"abc-123\""));
+        assert!(names("\"other\", \"abc-123\""));
+        assert!(names("\"other\",W/\"abc-123\" "));
+        assert!(names("*"));
+    }
+
+    #[test]
+    fn other_tags_and_malformed_members_name_nothing() {
+        assert!(!names("\"abc-1234\""));
+        assert!(!names("abc-123"));
+        assert!(!names("\"abc\""));
+        assert!(!names(""));
+        assert!(!names("W/"));
+        assert!(!names("\"abc-123"));
+    }
+}
