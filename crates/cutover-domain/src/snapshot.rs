@@ -118,13 +118,20 @@ pub fn change_log(previous: Option<(&Snapshot, &str)>, current: &Snapshot) -> St
     };
     let lines = diff_lines(previous, current);
     if lines.is_empty() {
-        return format!("No changes since {label}");
+        return no_changes_since(label);
     }
     let mut text = format!("Changes since {label}:");
     for line in lines {
         let _ = write!(text, "\n{line}");
     }
     text
+}
+
+/// The change log of a snapshot with the same content hash as the release it follows
+/// (`label`): what [`change_log`] says of identical snapshots, known without comparing
+/// them entity by entity.
+pub fn no_changes_since(label: &str) -> String {
+    format!("No changes since {label}")
 }
 
 fn endpoint_label(endpoint: &Endpoint) -> String {

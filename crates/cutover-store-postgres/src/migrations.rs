@@ -8,8 +8,14 @@
 use sqlx::{Connection, PgConnection, Row};
 
 /// `(version, name, sql)`, in the order they apply.
-pub const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "initial", include_str!("../migrations/0001_initial.sql"))];
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "initial", include_str!("../migrations/0001_initial.sql")),
+    (
+        2,
+        "lean_release_rows",
+        include_str!("../migrations/0002_lean_release_rows.sql"),
+    ),
+];
 
 /// The advisory lock key that serializes migrations ("cutover" in ASCII).
 const MIGRATION_LOCK: i64 = 0x0063_7574_6f76_6572;

@@ -8,7 +8,7 @@ use cutover_domain::model::{
     Activation, ActivationAction, Augmentation, Endpoint, ReleaseDetail, ReleaseStatus,
     ReleaseSummary,
 };
-use cutover_domain::snapshot::{Snapshot, change_log};
+use cutover_domain::snapshot::{Snapshot, change_log, no_changes_since};
 use cutover_domain::values::ReleaseTag;
 use cutover_domain::{AppId, OrgId, ReleaseId, Timestamp, WorkspaceId};
 use cutover_store::{
@@ -90,8 +90,9 @@ fn detail(connection: &Connection, scope: &AppScope, id: &ReleaseId) -> StoreRes
     let row = optional(
         connection,
         &format!(
-            "SELECT {SUMMARY_COLUMNS}, change_log, previous_release_id, snapshot
-             FROM releases WHERE release_id = ?1 AND app_id = ?2"
+            "SELECT {SUMMARY_COLUMNS}, c.change_log, previous_release_id, c.snapshot
+             FROM releases JOIN release_contents AS c USING (release_id)
+             WHERE release_id = ?1 AND app_id = ?2"
         ),
         [id.as_str(), scope.app_id.as_str()],
         |row| {
@@ -148,10 +149,19 @@ pub(crate) fn create_release(
     if let Some(conflict) = tag_taken(connection, scope, &new.release_tag)? {
         return Err(conflict);
     }
+    // Every draft change keeps `draft_hash` current, so the draft's content hash is
+    // read, not recomputed.
+    let content_hash: String = connection
+        .query_row(
+            "SELECT draft_hash FROM apps WHERE app_id = ?1",
+            [scope.app_id.as_str()],
+            |row| row.get(0),
+        )
+        .map_err(from_sqlite)?;
     let draft = load_draft(connection, &scope.app_id)?;
     let previous = optional(
         connection,
-        "SELECT release_id, release_tag, release_number, snapshot FROM releases
+        "SELECT release_id, release_tag, release_number, content_hash FROM releases
          WHERE app_id = ?1 ORDER BY release_number DESC LIMIT 1",
         [scope.app_id.as_str()],
         |row| {
@@ -164,10 +174,13 @@ pub(crate) fn create_release(
         },
     )?;
     let change_log = match &previous {
-        Some((_, tag, number, snapshot)) => {
-            let stored: StoredSnapshot = from_json_text(snapshot)?;
-            let before = Snapshot::new(stored.endpoints, stored.augmentations);
-            change_log(Some((&before, &format!("{tag} (#{number})"))), &draft)
+        Some((id, tag, number, hash)) => {
+            let label = format!("{tag} (#{number})");
+            if *hash == content_hash {
+                no_changes_since(&label)
+            } else {
+                change_log(Some((&stored_snapshot(connection, id)?, &label)), &draft)
+            }
         }
         None => change_log(None, &draft),
     };
@@ -179,19 +192,17 @@ pub(crate) fn create_release(
         )
         .map_err(from_sqlite)?;
     let release_id = ReleaseId::generate();
-    let content_hash = draft.content_hash();
-    let endpoint_count = draft.endpoints.len() as u32;
-    let augmentation_count = draft.augmentations.len() as u32;
-    let snapshot = to_json(&StoredSnapshot {
+    let stored = StoredSnapshot {
         endpoints: draft.endpoints,
         augmentations: draft.augmentations,
-    })?;
+    };
+    let previous_release_id = previous.map(|(id, ..)| id);
     connection
         .execute(
             "INSERT INTO releases (release_id, app_id, workspace_id, org_id, release_tag, release_number,
                  status, description, endpoint_count, augmentation_count, content_hash, created_at,
-                 created_by, previous_release_id, change_log, snapshot)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'ready', ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                 created_by, previous_release_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'ready', ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             params![
                 release_id.as_str(),
                 scope.app_id.as_str(),
@@ -200,14 +211,12 @@ pub(crate) fn create_release(
                 new.release_tag.as_str(),
                 number,
                 new.description,
-                endpoint_count,
-                augmentation_count,
+                stored.endpoints.len() as u32,
+                stored.augmentations.len() as u32,
                 content_hash,
                 Timestamp::now().as_micros(),
                 actor,
-                previous.as_ref().map(|(id, ..)| id.as_str()),
-                change_log,
-                snapshot,
+                previous_release_id.as_ref().map(ReleaseId::as_str),
             ],
         )
         .map_err(|err| {
@@ -217,6 +226,12 @@ pub(crate) fn create_release(
                 from_sqlite(err)
             }
         })?;
+    connection
+        .execute(
+            "INSERT INTO release_contents (release_id, change_log, snapshot) VALUES (?1, ?2, ?3)",
+            params![release_id.as_str(), change_log, to_json(&stored)?],
+        )
+        .map_err(from_sqlite)?;
     if new.activate {
         activate_release(
             connection,
@@ -226,7 +241,27 @@ pub(crate) fn create_release(
             actor,
         )?;
     }
-    detail(connection, scope, &release_id)
+    // The content was just written from memory; only the lifecycle fields are read back.
+    Ok(ReleaseDetail {
+        summary: summary(connection, scope, &release_id)?,
+        endpoints: stored.endpoints,
+        augmentations: stored.augmentations,
+        change_log,
+        previous_release_id,
+    })
+}
+
+/// The snapshot kept for a release.
+fn stored_snapshot(connection: &Connection, id: &ReleaseId) -> StoreResult<Snapshot> {
+    let text: String = connection
+        .query_row(
+            "SELECT snapshot FROM release_contents WHERE release_id = ?1",
+            [id.as_str()],
+            |row| row.get(0),
+        )
+        .map_err(from_sqlite)?;
+    let stored: StoredSnapshot = from_json_text(&text)?;
+    Ok(Snapshot::new(stored.endpoints, stored.augmentations))
 }
 
 pub(crate) fn list_releases(
@@ -256,10 +291,16 @@ pub(crate) fn list_releases(
     } else {
         None
     };
+    // Both counts are answered from the (app_id, status) index alone.
     let total = count(
         connection,
-        "SELECT count(*) FROM releases WHERE app_id = ?1 AND (?2 OR status != 'archived')",
-        params![scope.app_id.as_str(), query.include_archived],
+        if query.include_archived {
+            "SELECT count(*) FROM releases INDEXED BY releases_by_app_status WHERE app_id = ?1"
+        } else {
+            "SELECT count(*) FROM releases INDEXED BY releases_by_app_status
+             WHERE app_id = ?1 AND status != 'archived'"
+        },
+        [scope.app_id.as_str()],
     )?;
     let active_release_id =
         active_summary(connection, &scope.app_id)?.map(|release| release.release_id);
