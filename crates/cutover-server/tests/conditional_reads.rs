@@ -201,6 +201,42 @@ async fn the_etag_follows_every_change_to_what_a_release_says(backend: Backend) 
     assert_eq!(gone.body["details"]["resource_type"], "app");
 }
 
+/// The read of a release is byte for byte what encoding the release gives (the body
+/// of its create answer, for a release created ready), content and all.
+async fn a_release_reads_back_byte_for_byte(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let home = app.create_app().await;
+    let pipeline = app.add_augmentation(&home, "pipeline \"quoted\" é").await;
+    app.add_endpoint(&home, "ask", "/ask", &pipeline).await;
+    app.add_endpoint(&home, "tell", "/tell/{id}", &pipeline)
+        .await;
+    let raw = |request: reqwest::RequestBuilder| async move {
+        let response = request.bearer_auth(ADMIN_TOKEN).send().await.unwrap();
+        (response.status().as_u16(), response.bytes().await.unwrap())
+    };
+    for tag in ["v1", "v2"] {
+        let (status, created) = raw(app
+            .client
+            .post(format!("{}{}", app.base, home.releases()))
+            .json(&json!({"release_tag": tag, "description": "line\nbreak"})))
+        .await;
+        assert_eq!(status, 201);
+        let id = serde_json::from_slice::<serde_json::Value>(&created).unwrap()["release_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        for _ in 0..2 {
+            let (status, read) =
+                raw(app.client.get(format!("{}{}", app.base, home.release(&id)))).await;
+            assert_eq!(status, 200);
+            assert_eq!(
+                String::from_utf8_lossy(&read),
+                String::from_utf8_lossy(&created)
+            );
+        }
+    }
+}
+
 /// Readers polling the active release while it is switched one release after
 /// another: no reader ever sees it go back, and a read that starts after an
 /// activation answered sees that activation (or a later one).
@@ -318,6 +354,7 @@ async fn a_second_server_on_the_same_sqlite_file_is_refused() {
 
 on_every_backend!(
     release_reads_answer_304_when_the_etag_is_current,
+    a_release_reads_back_byte_for_byte,
     the_etag_follows_every_change_to_what_a_release_says,
     readers_never_see_the_active_release_go_back,
     a_tiny_cache_budget_changes_nothing_but_speed,

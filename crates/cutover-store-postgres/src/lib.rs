@@ -33,8 +33,8 @@ use cutover_domain::model::{
 use cutover_domain::token::Token;
 use cutover_domain::{AugmentationId, EndpointId, OrgId, ReleaseId, TokenId, WorkspaceId};
 use cutover_store::{
-    ActivationOutcome, AppScope, Page, PageRequest, ReleasePage, ReleaseQuery, Store, StoreResult,
-    TokenToStore, WorkspaceScope,
+    ActivationOutcome, AppScope, Page, PageRequest, ReleaseDocument, ReleasePage, ReleaseQuery,
+    Store, StoreResult, TokenToStore, WorkspaceScope,
 };
 use sqlx::postgres::PgPool;
 
@@ -356,11 +356,11 @@ impl Store for PostgresStore {
         read_tx!(self, |c| releases::list_releases(c, scope, &query))
     }
 
-    async fn get_release(&self, scope: &AppScope, id: &ReleaseId) -> StoreResult<ReleaseDetail> {
+    async fn get_release(&self, scope: &AppScope, id: &ReleaseId) -> StoreResult<ReleaseDocument> {
         read_tx!(self, |c| releases::get_release(c, scope, id))
     }
 
-    async fn get_active_release(&self, scope: &AppScope) -> StoreResult<Option<ReleaseDetail>> {
+    async fn get_active_release(&self, scope: &AppScope) -> StoreResult<Option<ReleaseDocument>> {
         read_tx!(self, |c| releases::get_active_release(c, scope))
     }
 

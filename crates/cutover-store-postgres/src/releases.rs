@@ -7,32 +7,21 @@
 use cutover_domain::draft::NewRelease;
 use cutover_domain::lifecycle::{self, ActivationPlan, ArchivePlan, ReleaseFacts};
 use cutover_domain::model::{
-    Activation, ActivationAction, Augmentation, Endpoint, ReleaseDetail, ReleaseStatus,
-    ReleaseSummary,
+    Activation, ActivationAction, ReleaseDetail, ReleaseStatus, ReleaseSummary,
 };
 use cutover_domain::snapshot::{Snapshot, change_log};
 use cutover_domain::values::ReleaseTag;
 use cutover_domain::{AppId, OrgId, ReleaseId, Timestamp, WorkspaceId};
 use cutover_store::{
-    ActivationOutcome, AppScope, Page, PageRequest, ReleasePage, ReleaseQuery, StoreError,
+    ActivationOutcome, AppScope, Page, PageRequest, ReleaseDocument, ReleasePage, ReleaseQuery,
+    StoreError, StoredContent,
 };
-use serde::{Deserialize, Serialize};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
 use crate::apps::{load_draft, lock_app, require_app};
 use crate::error::{Outcome, unique_or};
-use crate::rows::{
-    after_key, all, count, fetch_limit, from_json_text, get_u32, into_page, not_found, optional,
-    to_json,
-};
-
-/// How a snapshot is kept in the `snapshot` column (the same JSON as in SQLite).
-#[derive(Serialize, Deserialize)]
-struct StoredSnapshot {
-    endpoints: Vec<Endpoint>,
-    augmentations: Vec<Augmentation>,
-}
+use crate::rows::{after_key, all, count, fetch_limit, get_u32, into_page, not_found, optional};
 
 macro_rules! summary_columns {
     () => {
@@ -111,11 +100,11 @@ async fn active_summary(
     .await
 }
 
-async fn detail(
+async fn document(
     connection: &mut PgConnection,
     scope: &AppScope,
     id: &ReleaseId,
-) -> Outcome<ReleaseDetail> {
+) -> Outcome<ReleaseDocument> {
     let row = optional(
         connection,
         sqlx::query(concat!(
@@ -127,24 +116,18 @@ async fn detail(
         .bind(id.as_str())
         .bind(scope.app_id.as_str()),
         |row| {
-            Ok((
-                summary_from_row(row)?,
-                row.try_get::<String, _>(15)?,
-                row.try_get::<Option<String>, _>(16)?,
-                row.try_get::<String, _>(17)?,
-            ))
+            Ok(ReleaseDocument {
+                summary: summary_from_row(row)?,
+                change_log: row.try_get(15)?,
+                previous_release_id: row
+                    .try_get::<Option<String>, _>(16)?
+                    .map(ReleaseId::from_trusted),
+                content: row.try_get(17)?,
+            })
         },
     )
     .await?;
-    let (summary, change_log, previous, snapshot) = row.ok_or_else(|| not_found("release", id))?;
-    let snapshot: StoredSnapshot = from_json_text(&snapshot)?;
-    Ok(ReleaseDetail {
-        summary,
-        endpoints: snapshot.endpoints,
-        augmentations: snapshot.augmentations,
-        change_log,
-        previous_release_id: previous.map(ReleaseId::from_trusted),
-    })
+    row.ok_or_else(|| not_found("release", id))
 }
 
 async fn tag_taken(
@@ -205,7 +188,7 @@ pub(crate) async fn create_release(
     .await?;
     let change_log = match &previous {
         Some((_, tag, number, snapshot)) => {
-            let stored: StoredSnapshot = from_json_text(snapshot)?;
+            let stored = StoredContent::from_text(snapshot)?;
             let before = Snapshot::new(stored.endpoints, stored.augmentations);
             change_log(Some((&before, &format!("{tag} (#{number})"))), &draft)
         }
@@ -222,10 +205,11 @@ pub(crate) async fn create_release(
     let content_hash = draft.content_hash();
     let endpoint_count = draft.endpoints.len() as i64;
     let augmentation_count = draft.augmentations.len() as i64;
-    let snapshot = to_json(&StoredSnapshot {
+    let snapshot = StoredContent {
         endpoints: draft.endpoints,
         augmentations: draft.augmentations,
-    })?;
+    }
+    .to_text()?;
     sqlx::query(
         "INSERT INTO releases (release_id, app_id, workspace_id, org_id, release_tag, release_number,
              status, description, endpoint_count, augmentation_count, content_hash, created_at,
@@ -269,7 +253,9 @@ pub(crate) async fn create_release(
         )
         .await?;
     }
-    detail(connection, scope, &release_id).await
+    Ok(document(connection, scope, &release_id)
+        .await?
+        .into_detail()?)
 }
 
 pub(crate) async fn list_releases(
@@ -300,13 +286,15 @@ pub(crate) async fn list_releases(
     } else {
         None
     };
+    // Both counts can be answered from the (app_id, status) index.
     let total = count(
         &mut *connection,
-        sqlx::query(
-            "SELECT count(*) FROM releases WHERE app_id = $1 AND ($2 OR status <> 'archived')",
-        )
-        .bind(scope.app_id.as_str())
-        .bind(query.include_archived),
+        sqlx::query(if query.include_archived {
+            "SELECT count(*) FROM releases WHERE app_id = $1"
+        } else {
+            "SELECT count(*) FROM releases WHERE app_id = $1 AND status <> 'archived'"
+        })
+        .bind(scope.app_id.as_str()),
     )
     .await?;
     let active_release_id = active_summary(connection, &scope.app_id)
@@ -324,18 +312,18 @@ pub(crate) async fn get_release(
     connection: &mut PgConnection,
     scope: &AppScope,
     id: &ReleaseId,
-) -> Outcome<ReleaseDetail> {
+) -> Outcome<ReleaseDocument> {
     require_app(&mut *connection, scope).await?;
-    detail(connection, scope, id).await
+    document(connection, scope, id).await
 }
 
 pub(crate) async fn get_active_release(
     connection: &mut PgConnection,
     scope: &AppScope,
-) -> Outcome<Option<ReleaseDetail>> {
+) -> Outcome<Option<ReleaseDocument>> {
     require_app(&mut *connection, scope).await?;
     match active_summary(&mut *connection, &scope.app_id).await? {
-        Some(active) => detail(connection, scope, &active.release_id)
+        Some(active) => document(connection, scope, &active.release_id)
             .await
             .map(Some),
         None => Ok(None),

@@ -34,8 +34,8 @@ use cutover_domain::model::{
 use cutover_domain::token::Token;
 use cutover_domain::{AugmentationId, EndpointId, OrgId, ReleaseId, TokenId, WorkspaceId};
 use cutover_store::{
-    ActivationOutcome, AppScope, Page, PageRequest, ReleasePage, ReleaseQuery, Store, StoreResult,
-    TokenToStore, WorkspaceScope,
+    ActivationOutcome, AppScope, Page, PageRequest, ReleaseDocument, ReleasePage, ReleaseQuery,
+    Store, StoreResult, TokenToStore, WorkspaceScope,
 };
 
 use crate::engine::{Engine, EngineOptions};
@@ -403,14 +403,14 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn get_release(&self, scope: &AppScope, id: &ReleaseId) -> StoreResult<ReleaseDetail> {
+    async fn get_release(&self, scope: &AppScope, id: &ReleaseId) -> StoreResult<ReleaseDocument> {
         let (scope, id) = (scope.clone(), id.clone());
         self.engine
             .read(move |c| releases::get_release(c, &scope, &id))
             .await
     }
 
-    async fn get_active_release(&self, scope: &AppScope) -> StoreResult<Option<ReleaseDetail>> {
+    async fn get_active_release(&self, scope: &AppScope) -> StoreResult<Option<ReleaseDocument>> {
         let scope = scope.clone();
         self.engine
             .read(move |c| releases::get_active_release(c, &scope))

@@ -5,29 +5,20 @@
 use cutover_domain::draft::NewRelease;
 use cutover_domain::lifecycle::{self, ActivationPlan, ArchivePlan, ReleaseFacts};
 use cutover_domain::model::{
-    Activation, ActivationAction, Augmentation, Endpoint, ReleaseDetail, ReleaseStatus,
-    ReleaseSummary,
+    Activation, ActivationAction, ReleaseDetail, ReleaseStatus, ReleaseSummary,
 };
 use cutover_domain::snapshot::{Snapshot, change_log, no_changes_since};
 use cutover_domain::values::ReleaseTag;
 use cutover_domain::{AppId, OrgId, ReleaseId, Timestamp, WorkspaceId};
 use cutover_store::{
-    ActivationOutcome, AppScope, Page, PageRequest, ReleasePage, ReleaseQuery, StoreError,
-    StoreResult,
+    ActivationOutcome, AppScope, Page, PageRequest, ReleaseDocument, ReleasePage, ReleaseQuery,
+    StoreError, StoreResult, StoredContent,
 };
 use rusqlite::{Connection, Row, params};
-use serde::{Deserialize, Serialize};
 
 use crate::apps::{load_draft, require_app};
 use crate::error::{from_sqlite, is_unique_violation};
-use crate::rows::{after_key, all, count, from_json_text, into_page, not_found, optional, to_json};
-
-/// How a snapshot is kept in the `snapshot` column.
-#[derive(Serialize, Deserialize)]
-struct StoredSnapshot {
-    endpoints: Vec<Endpoint>,
-    augmentations: Vec<Augmentation>,
-}
+use crate::rows::{after_key, all, count, into_page, not_found, optional};
 
 const SUMMARY_COLUMNS: &str = "release_id, app_id, workspace_id, org_id, release_tag, release_number, \
      status, description, endpoint_count, augmentation_count, content_hash, activated_at, activated_by, \
@@ -86,7 +77,11 @@ fn active_summary(connection: &Connection, app_id: &AppId) -> StoreResult<Option
     )
 }
 
-fn detail(connection: &Connection, scope: &AppScope, id: &ReleaseId) -> StoreResult<ReleaseDetail> {
+fn document(
+    connection: &Connection,
+    scope: &AppScope,
+    id: &ReleaseId,
+) -> StoreResult<ReleaseDocument> {
     let row = optional(
         connection,
         &format!(
@@ -96,23 +91,17 @@ fn detail(connection: &Connection, scope: &AppScope, id: &ReleaseId) -> StoreRes
         ),
         [id.as_str(), scope.app_id.as_str()],
         |row| {
-            Ok((
-                summary_from_row(row)?,
-                row.get::<_, String>(15)?,
-                row.get::<_, Option<String>>(16)?,
-                row.get::<_, String>(17)?,
-            ))
+            Ok(ReleaseDocument {
+                summary: summary_from_row(row)?,
+                change_log: row.get(15)?,
+                previous_release_id: row
+                    .get::<_, Option<String>>(16)?
+                    .map(ReleaseId::from_trusted),
+                content: row.get(17)?,
+            })
         },
     )?;
-    let (summary, change_log, previous, snapshot) = row.ok_or_else(|| not_found("release", id))?;
-    let snapshot: StoredSnapshot = from_json_text(&snapshot)?;
-    Ok(ReleaseDetail {
-        summary,
-        endpoints: snapshot.endpoints,
-        augmentations: snapshot.augmentations,
-        change_log,
-        previous_release_id: previous.map(ReleaseId::from_trusted),
-    })
+    row.ok_or_else(|| not_found("release", id))
 }
 
 fn tag_taken(
@@ -192,7 +181,7 @@ pub(crate) fn create_release(
         )
         .map_err(from_sqlite)?;
     let release_id = ReleaseId::generate();
-    let stored = StoredSnapshot {
+    let stored = StoredContent {
         endpoints: draft.endpoints,
         augmentations: draft.augmentations,
     };
@@ -229,7 +218,7 @@ pub(crate) fn create_release(
     connection
         .execute(
             "INSERT INTO release_contents (release_id, change_log, snapshot) VALUES (?1, ?2, ?3)",
-            params![release_id.as_str(), change_log, to_json(&stored)?],
+            params![release_id.as_str(), change_log, stored.to_text()?],
         )
         .map_err(from_sqlite)?;
     if new.activate {
@@ -260,7 +249,7 @@ fn stored_snapshot(connection: &Connection, id: &ReleaseId) -> StoreResult<Snaps
             |row| row.get(0),
         )
         .map_err(from_sqlite)?;
-    let stored: StoredSnapshot = from_json_text(&text)?;
+    let stored = StoredContent::from_text(&text)?;
     Ok(Snapshot::new(stored.endpoints, stored.augmentations))
 }
 
@@ -316,18 +305,18 @@ pub(crate) fn get_release(
     connection: &Connection,
     scope: &AppScope,
     id: &ReleaseId,
-) -> StoreResult<ReleaseDetail> {
+) -> StoreResult<ReleaseDocument> {
     require_app(connection, scope)?;
-    detail(connection, scope, id)
+    document(connection, scope, id)
 }
 
 pub(crate) fn get_active_release(
     connection: &Connection,
     scope: &AppScope,
-) -> StoreResult<Option<ReleaseDetail>> {
+) -> StoreResult<Option<ReleaseDocument>> {
     require_app(connection, scope)?;
     match active_summary(connection, &scope.app_id)? {
-        Some(active) => detail(connection, scope, &active.release_id).map(Some),
+        Some(active) => document(connection, scope, &active.release_id).map(Some),
         None => Ok(None),
     }
 }

@@ -3,6 +3,7 @@
 //! own crates (`cutover-store-sqlite`, later PostgreSQL) and are chosen at start by
 //! the database URL; nothing above this trait knows which one runs.
 
+mod document;
 mod error;
 mod page;
 
@@ -18,6 +19,7 @@ use cutover_domain::model::{
 use cutover_domain::token::{NewToken, Token};
 use cutover_domain::{AugmentationId, EndpointId, OrgId, ReleaseId, TokenId, WorkspaceId};
 
+pub use document::{ReleaseDocument, StoredContent};
 pub use error::{StoreError, StoreResult};
 pub use page::{Page, PageRequest, ReleasePage, ReleaseQuery};
 
@@ -179,8 +181,8 @@ pub trait Store: Send + Sync + 'static {
         scope: &AppScope,
         query: ReleaseQuery,
     ) -> StoreResult<ReleasePage>;
-    async fn get_release(&self, scope: &AppScope, id: &ReleaseId) -> StoreResult<ReleaseDetail>;
-    async fn get_active_release(&self, scope: &AppScope) -> StoreResult<Option<ReleaseDetail>>;
+    async fn get_release(&self, scope: &AppScope, id: &ReleaseId) -> StoreResult<ReleaseDocument>;
+    async fn get_active_release(&self, scope: &AppScope) -> StoreResult<Option<ReleaseDocument>>;
     /// Activates or rolls back to `id`, archiving the release it replaces and
     /// appending to the activation history, as the lifecycle rules allow.
     async fn activate_release(

@@ -17,7 +17,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use cutover_domain::{AppId, ReleaseId};
-use cutover_store::{AppScope, Store, StoreError, StoreResult};
+use cutover_store::{AppScope, ReleaseDocument, Store, StoreError, StoreResult};
 
 use entries::{ReadCache, WriteGuard};
 pub use render::RenderedRelease;
@@ -127,12 +127,10 @@ async fn fenced<T: Send + 'static>(
         .map_err(|err| StoreError::Internal(format!("a store write failed to finish: {err}")))?
 }
 
-fn render(detail: &cutover_domain::model::ReleaseDetail) -> StoreResult<Arc<RenderedRelease>> {
-    RenderedRelease::render(detail).map(Arc::new)
+fn render(document: &ReleaseDocument) -> StoreResult<Arc<RenderedRelease>> {
+    RenderedRelease::render(document).map(Arc::new)
 }
 
-fn render_active(
-    detail: Option<cutover_domain::model::ReleaseDetail>,
-) -> StoreResult<Option<Arc<RenderedRelease>>> {
-    detail.as_ref().map(render).transpose()
+fn render_active(document: Option<ReleaseDocument>) -> StoreResult<Option<Arc<RenderedRelease>>> {
+    document.as_ref().map(render).transpose()
 }

@@ -3,8 +3,7 @@
 use axum::body::Bytes;
 use axum::http::HeaderValue;
 use cutover_domain::ReleaseId;
-use cutover_domain::model::ReleaseDetail;
-use cutover_store::{StoreError, StoreResult};
+use cutover_store::{ReleaseDocument, StoreError, StoreResult};
 use sha2::{Digest, Sha256};
 
 /// The JSON of a release's detail, ready to send, with its strong `ETag`.
@@ -19,12 +18,11 @@ pub struct RenderedRelease {
 const OVERHEAD_BYTES: usize = 256;
 
 impl RenderedRelease {
-    pub fn render(detail: &ReleaseDetail) -> StoreResult<Self> {
-        let body = serde_json::to_vec(detail)
-            .map_err(|err| StoreError::Internal(format!("rendering a release: {err}")))?;
-        let etag = entity_tag(&detail.summary.content_hash, &body);
+    pub fn render(document: &ReleaseDocument) -> StoreResult<Self> {
+        let body = encode(document)?;
+        let etag = entity_tag(&document.summary.content_hash, &body);
         Ok(Self {
-            release_id: detail.summary.release_id.clone(),
+            release_id: document.summary.release_id.clone(),
             body: Bytes::from(body),
             etag,
         })
@@ -36,22 +34,59 @@ impl RenderedRelease {
     }
 }
 
+fn encoding_failed(err: serde_json::Error) -> StoreError {
+    StoreError::Internal(format!("rendering a release: {err}"))
+}
+
+/// The JSON of the release's `ReleaseDetail`, byte for byte what encoding the
+/// parsed values gives, but with the stored content copied in rather than parsed and
+/// encoded again: the summary, then the content's two fields, then `change_log` and
+/// `previous_release_id`, the order of `ReleaseDetail`'s fields.
+fn encode(document: &ReleaseDocument) -> StoreResult<Vec<u8>> {
+    let fields = document
+        .content
+        .as_bytes()
+        .strip_prefix(b"{")
+        .and_then(|inner| inner.strip_suffix(b"}"))
+        .filter(|inner| inner.starts_with(b"\"endpoints\":"));
+    let Some(fields) = fields else {
+        // Not the compact text every store writes: go the long way round.
+        let detail = document.clone().into_detail()?;
+        return serde_json::to_vec(&detail).map_err(encoding_failed);
+    };
+    let mut body = Vec::with_capacity(fields.len() + document.change_log.len() + 1024);
+    serde_json::to_writer(&mut body, &document.summary).map_err(encoding_failed)?;
+    body.pop(); // the summary's closing brace
+    body.push(b',');
+    body.extend_from_slice(fields);
+    body.extend_from_slice(b",\"change_log\":");
+    serde_json::to_writer(&mut body, &document.change_log).map_err(encoding_failed)?;
+    body.extend_from_slice(b",\"previous_release_id\":");
+    serde_json::to_writer(&mut body, &document.previous_release_id).map_err(encoding_failed)?;
+    body.push(b'}');
+    Ok(body)
+}
+
 /// `"<snapshot>-<representation>"`: the first 16 hex digits of the release's content
 /// hash (which snapshot it is) and of the SHA-256 of the body (everything else the
 /// answer says, such as status and activation). Equal tags mean equal bodies.
 fn entity_tag(content_hash: &str, body: &[u8]) -> HeaderValue {
-    let snapshot: String = content_hash
-        .chars()
-        .filter(char::is_ascii_alphanumeric)
-        .take(16)
-        .collect();
-    let representation = Sha256::digest(body);
-    let mut tag = format!("\"{snapshot}-");
-    for byte in &representation[..8] {
-        tag.push_str(&format!("{byte:02x}"));
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut tag = Vec::with_capacity(35);
+    tag.push(b'"');
+    tag.extend(
+        content_hash
+            .bytes()
+            .filter(u8::is_ascii_alphanumeric)
+            .take(16),
+    );
+    tag.push(b'-');
+    for byte in &Sha256::digest(body)[..8] {
+        tag.push(HEX[usize::from(byte >> 4)]);
+        tag.push(HEX[usize::from(byte & 0x0f)]);
     }
-    tag.push('"');
-    HeaderValue::from_str(&tag).expect("letters, digits, a dash and quotes make a header value")
+    tag.push(b'"');
+    HeaderValue::from_bytes(&tag).expect("letters, digits, a dash and quotes make a header value")
 }
 
 #[cfg(test)]
@@ -67,5 +102,49 @@ mod tests {
         assert_eq!(one.len(), 1 + 16 + 1 + 16 + 1);
         assert_ne!(one, two);
         assert_eq!(one, entity_tag(hash, br#"{"status":"ready"}"#));
+    }
+
+    fn document(content: &str) -> ReleaseDocument {
+        use cutover_domain::model::{ReleaseStatus, ReleaseSummary};
+        use cutover_domain::values::ReleaseTag;
+        use cutover_domain::{AppId, OrgId, Timestamp, WorkspaceId};
+        ReleaseDocument {
+            summary: ReleaseSummary {
+                release_id: ReleaseId::generate(),
+                app_id: AppId::generate(),
+                workspace_id: WorkspaceId::generate(),
+                org_id: OrgId::generate(),
+                release_tag: ReleaseTag::from_trusted("v1".into()),
+                release_number: 1,
+                status: ReleaseStatus::Ready,
+                description: Some("with \"quotes\" and \u{e9}".into()),
+                endpoint_count: 0,
+                augmentation_count: 0,
+                content_hash: "ab".repeat(32),
+                activated_at: None,
+                activated_by: None,
+                created_at: Timestamp::now(),
+                created_by: "me".into(),
+            },
+            change_log: "Initial release (empty draft)\n\"x\"".into(),
+            previous_release_id: Some(ReleaseId::generate()),
+            content: content.into(),
+        }
+    }
+
+    #[test]
+    fn the_copied_content_encodes_exactly_like_the_parsed_release() {
+        for content in [
+            r#"{"endpoints":[],"augmentations":[]}"#,
+            // Not compact: encoded from the parsed values instead, to the same bytes.
+            r#"{ "endpoints": [], "augmentations": [] }"#,
+        ] {
+            let document = document(content);
+            let expected = serde_json::to_vec(&document.clone().into_detail().unwrap()).unwrap();
+            assert_eq!(
+                String::from_utf8(encode(&document).unwrap()).unwrap(),
+                String::from_utf8(expected).unwrap()
+            );
+        }
     }
 }

@@ -15,8 +15,8 @@ use cutover_domain::model::{
 use cutover_domain::token::Token;
 use cutover_domain::{AugmentationId, EndpointId, OrgId, ReleaseId, TokenId, WorkspaceId};
 use cutover_store::{
-    ActivationOutcome, AppScope, Page, PageRequest, ReleasePage, ReleaseQuery, Store, StoreResult,
-    TokenToStore, WorkspaceScope,
+    ActivationOutcome, AppScope, Page, PageRequest, ReleaseDocument, ReleasePage, ReleaseQuery,
+    Store, StoreResult, TokenToStore, WorkspaceScope,
 };
 
 use super::CachedStore;
@@ -240,11 +240,11 @@ impl Store for CachedStore {
         self.inner.list_releases(scope, query).await
     }
 
-    async fn get_release(&self, scope: &AppScope, id: &ReleaseId) -> StoreResult<ReleaseDetail> {
+    async fn get_release(&self, scope: &AppScope, id: &ReleaseId) -> StoreResult<ReleaseDocument> {
         self.inner.get_release(scope, id).await
     }
 
-    async fn get_active_release(&self, scope: &AppScope) -> StoreResult<Option<ReleaseDetail>> {
+    async fn get_active_release(&self, scope: &AppScope) -> StoreResult<Option<ReleaseDocument>> {
         self.inner.get_active_release(scope).await
     }
 
