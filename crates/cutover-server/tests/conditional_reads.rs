@@ -212,10 +212,15 @@ async fn a_release_reads_back_byte_for_byte(backend: Backend) {
         .await;
     let raw = |request: reqwest::RequestBuilder| async move {
         let response = request.bearer_auth(ADMIN_TOKEN).send().await.unwrap();
-        (response.status().as_u16(), response.bytes().await.unwrap())
+        let etag = response.headers().get("etag").cloned();
+        (
+            response.status().as_u16(),
+            etag,
+            response.bytes().await.unwrap(),
+        )
     };
     for tag in ["v1", "v2"] {
-        let (status, created) = raw(app
+        let (status, created_tag, created) = raw(app
             .client
             .post(format!("{}{}", app.base, home.releases()))
             .json(&json!({"release_tag": tag, "description": "line\nbreak"})))
@@ -226,9 +231,11 @@ async fn a_release_reads_back_byte_for_byte(backend: Backend) {
             .unwrap()
             .to_owned();
         for _ in 0..2 {
-            let (status, read) =
+            let (status, read_tag, read) =
                 raw(app.client.get(format!("{}{}", app.base, home.release(&id)))).await;
             assert_eq!(status, 200);
+            assert!(created_tag.is_some(), "the 201 carries the ETag");
+            assert_eq!(read_tag, created_tag);
             assert_eq!(
                 String::from_utf8_lossy(&read),
                 String::from_utf8_lossy(&created)

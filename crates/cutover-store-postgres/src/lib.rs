@@ -27,8 +27,7 @@ use cutover_domain::draft::{
 };
 use cutover_domain::limits::Limits;
 use cutover_domain::model::{
-    Activation, ActivationAction, App, Augmentation, Endpoint, Org, ReleaseDetail, ReleaseSummary,
-    Workspace,
+    Activation, ActivationAction, App, Augmentation, Endpoint, Org, ReleaseSummary, Workspace,
 };
 use cutover_domain::token::Token;
 use cutover_domain::{AugmentationId, EndpointId, OrgId, ReleaseId, TokenId, WorkspaceId};
@@ -342,7 +341,7 @@ impl Store for PostgresStore {
         scope: &AppScope,
         release: NewRelease,
         actor: &str,
-    ) -> StoreResult<ReleaseDetail> {
+    ) -> StoreResult<ReleaseDocument> {
         write_tx!(self, |c| releases::create_release(
             c, scope, &release, actor
         ))

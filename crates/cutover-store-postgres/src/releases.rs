@@ -6,9 +6,7 @@
 
 use cutover_domain::draft::NewRelease;
 use cutover_domain::lifecycle::{self, ActivationPlan, ArchivePlan, ReleaseFacts};
-use cutover_domain::model::{
-    Activation, ActivationAction, ReleaseDetail, ReleaseStatus, ReleaseSummary,
-};
+use cutover_domain::model::{Activation, ActivationAction, ReleaseStatus, ReleaseSummary};
 use cutover_domain::snapshot::{Snapshot, change_log};
 use cutover_domain::values::ReleaseTag;
 use cutover_domain::{AppId, OrgId, ReleaseId, Timestamp, WorkspaceId};
@@ -163,7 +161,7 @@ pub(crate) async fn create_release(
     scope: &AppScope,
     new: &NewRelease,
     actor: &str,
-) -> Outcome<ReleaseDetail> {
+) -> Outcome<ReleaseDocument> {
     lock_app(&mut *connection, scope).await?;
     if let Some(conflict) = tag_taken(&mut *connection, scope, &new.release_tag).await? {
         return Err(conflict.into());
@@ -253,9 +251,7 @@ pub(crate) async fn create_release(
         )
         .await?;
     }
-    Ok(document(connection, scope, &release_id)
-        .await?
-        .into_detail()?)
+    document(connection, scope, &release_id).await
 }
 
 pub(crate) async fn list_releases(

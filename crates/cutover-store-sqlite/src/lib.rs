@@ -28,8 +28,7 @@ use cutover_domain::draft::{
 };
 use cutover_domain::limits::Limits;
 use cutover_domain::model::{
-    Activation, ActivationAction, App, Augmentation, Endpoint, Org, ReleaseDetail, ReleaseSummary,
-    Workspace,
+    Activation, ActivationAction, App, Augmentation, Endpoint, Org, ReleaseSummary, Workspace,
 };
 use cutover_domain::token::Token;
 use cutover_domain::{AugmentationId, EndpointId, OrgId, ReleaseId, TokenId, WorkspaceId};
@@ -385,7 +384,7 @@ impl Store for SqliteStore {
         scope: &AppScope,
         release: NewRelease,
         actor: &str,
-    ) -> StoreResult<ReleaseDetail> {
+    ) -> StoreResult<ReleaseDocument> {
         let (scope, actor) = (scope.clone(), actor.to_owned());
         self.engine
             .write(move |c| releases::create_release(c, &scope, release, &actor))

@@ -4,21 +4,19 @@
 
 use cutover_domain::draft::NewRelease;
 use cutover_domain::lifecycle::{self, ActivationPlan, ArchivePlan, ReleaseFacts};
-use cutover_domain::model::{
-    Activation, ActivationAction, ReleaseDetail, ReleaseStatus, ReleaseSummary,
-};
+use cutover_domain::model::{Activation, ActivationAction, ReleaseStatus, ReleaseSummary};
 use cutover_domain::snapshot::{Snapshot, change_log, no_changes_since};
 use cutover_domain::values::ReleaseTag;
 use cutover_domain::{AppId, OrgId, ReleaseId, Timestamp, WorkspaceId};
 use cutover_store::{
     ActivationOutcome, AppScope, Page, PageRequest, ReleaseDocument, ReleasePage, ReleaseQuery,
-    StoreError, StoreResult, StoredContent,
+    StoreError, StoreResult, StoredContent, content_text,
 };
 use rusqlite::{Connection, Row, params};
 
-use crate::apps::{load_draft, require_app};
+use crate::apps::require_app;
 use crate::error::{from_sqlite, is_unique_violation};
-use crate::rows::{after_key, all, count, into_page, not_found, optional};
+use crate::rows::{after_key, all, count, from_json_text, into_page, not_found, optional};
 
 const SUMMARY_COLUMNS: &str = "release_id, app_id, workspace_id, org_id, release_tag, release_number, \
      status, description, endpoint_count, augmentation_count, content_hash, activated_at, activated_by, \
@@ -133,21 +131,20 @@ pub(crate) fn create_release(
     scope: &AppScope,
     new: NewRelease,
     actor: &str,
-) -> StoreResult<ReleaseDetail> {
+) -> StoreResult<ReleaseDocument> {
     require_app(connection, scope)?;
     if let Some(conflict) = tag_taken(connection, scope, &new.release_tag)? {
         return Err(conflict);
     }
     // Every draft change keeps `draft_hash` current, so the draft's content hash is
-    // read, not recomputed.
+    // read, not recomputed; and the draft's stored encodings are copied into the
+    // release as they are. Entities are decoded only when the change log must compare
+    // them.
     let content_hash: String = connection
-        .query_row(
-            "SELECT draft_hash FROM apps WHERE app_id = ?1",
-            [scope.app_id.as_str()],
-            |row| row.get(0),
-        )
+        .prepare_cached("SELECT draft_hash FROM apps WHERE app_id = ?1")
+        .and_then(|mut statement| statement.query_row([scope.app_id.as_str()], |row| row.get(0)))
         .map_err(from_sqlite)?;
-    let draft = load_draft(connection, &scope.app_id)?;
+    let draft = DraftTexts::load(connection, &scope.app_id)?;
     let previous = optional(
         connection,
         "SELECT release_id, release_tag, release_number, content_hash FROM releases
@@ -168,31 +165,29 @@ pub(crate) fn create_release(
             if *hash == content_hash {
                 no_changes_since(&label)
             } else {
-                change_log(Some((&stored_snapshot(connection, id)?, &label)), &draft)
+                let before = stored_snapshot(connection, id)?;
+                change_log(Some((&before, &label)), &draft.decode()?)
             }
         }
-        None => change_log(None, &draft),
+        None => change_log(None, &draft.decode()?),
     };
     let number: i64 = connection
-        .query_row(
+        .prepare_cached(
             "UPDATE apps SET release_seq = release_seq + 1 WHERE app_id = ?1 RETURNING release_seq",
-            [scope.app_id.as_str()],
-            |row| row.get(0),
         )
+        .and_then(|mut statement| statement.query_row([scope.app_id.as_str()], |row| row.get(0)))
         .map_err(from_sqlite)?;
     let release_id = ReleaseId::generate();
-    let stored = StoredContent {
-        endpoints: draft.endpoints,
-        augmentations: draft.augmentations,
-    };
     let previous_release_id = previous.map(|(id, ..)| id);
     connection
-        .execute(
+        .prepare_cached(
             "INSERT INTO releases (release_id, app_id, workspace_id, org_id, release_tag, release_number,
                  status, description, endpoint_count, augmentation_count, content_hash, created_at,
                  created_by, previous_release_id)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'ready', ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-            params![
+        )
+        .and_then(|mut statement| {
+            statement.execute(params![
                 release_id.as_str(),
                 scope.app_id.as_str(),
                 scope.workspace_id.as_str(),
@@ -200,14 +195,14 @@ pub(crate) fn create_release(
                 new.release_tag.as_str(),
                 number,
                 new.description,
-                stored.endpoints.len() as u32,
-                stored.augmentations.len() as u32,
+                draft.endpoints.len() as u32,
+                draft.augmentations.len() as u32,
                 content_hash,
                 Timestamp::now().as_micros(),
                 actor,
                 previous_release_id.as_ref().map(ReleaseId::as_str),
-            ],
-        )
+            ])
+        })
         .map_err(|err| {
             if is_unique_violation(&err) {
                 StoreError::conflict("release_tag_exists", format!("Release tag '{}' is already used", new.release_tag))
@@ -215,11 +210,14 @@ pub(crate) fn create_release(
                 from_sqlite(err)
             }
         })?;
+    let content = content_text(&draft.endpoints, &draft.augmentations);
     connection
-        .execute(
+        .prepare_cached(
             "INSERT INTO release_contents (release_id, change_log, snapshot) VALUES (?1, ?2, ?3)",
-            params![release_id.as_str(), change_log, stored.to_text()?],
         )
+        .and_then(|mut statement| {
+            statement.execute(params![release_id.as_str(), change_log, content])
+        })
         .map_err(from_sqlite)?;
     if new.activate {
         activate_release(
@@ -231,13 +229,44 @@ pub(crate) fn create_release(
         )?;
     }
     // The content was just written from memory; only the lifecycle fields are read back.
-    Ok(ReleaseDetail {
+    Ok(ReleaseDocument {
         summary: summary(connection, scope, &release_id)?,
-        endpoints: stored.endpoints,
-        augmentations: stored.augmentations,
         change_log,
         previous_release_id,
+        content,
     })
+}
+
+/// An app's draft as its entities' stored encodings, each list ordered by id (the
+/// order of a snapshot).
+struct DraftTexts {
+    endpoints: Vec<String>,
+    augmentations: Vec<String>,
+}
+
+impl DraftTexts {
+    fn load(connection: &Connection, app_id: &AppId) -> StoreResult<Self> {
+        let texts = |sql: &str| all(connection, sql, [app_id.as_str()], |row| row.get(0));
+        Ok(Self {
+            endpoints: texts("SELECT body FROM endpoints WHERE app_id = ?1 ORDER BY endpoint_id")?,
+            augmentations: texts(
+                "SELECT body FROM augmentations WHERE app_id = ?1 ORDER BY augmentation_id",
+            )?,
+        })
+    }
+
+    fn decode(&self) -> StoreResult<Snapshot> {
+        Ok(Snapshot::new(
+            self.endpoints
+                .iter()
+                .map(|text| from_json_text(text))
+                .collect::<StoreResult<_>>()?,
+            self.augmentations
+                .iter()
+                .map(|text| from_json_text(text))
+                .collect::<StoreResult<_>>()?,
+        ))
+    }
 }
 
 /// The snapshot kept for a release.

@@ -41,6 +41,36 @@ impl StoredContent {
     }
 }
 
+/// The text of a content from its entities' own compact encodings (each what
+/// `serde_json` writes for that [`Endpoint`] or [`Augmentation`]), ordered by id: the
+/// same text [`StoredContent::to_text`] gives for those entities, built without
+/// decoding them.
+pub fn content_text<E: AsRef<str>, A: AsRef<str>>(endpoints: &[E], augmentations: &[A]) -> String {
+    fn join<T: AsRef<str>>(out: &mut String, items: &[T]) {
+        for (index, item) in items.iter().enumerate() {
+            if index > 0 {
+                out.push(',');
+            }
+            out.push_str(item.as_ref());
+        }
+    }
+    let size = endpoints
+        .iter()
+        .map(|e| e.as_ref().len() + 1)
+        .sum::<usize>()
+        + augmentations
+            .iter()
+            .map(|a| a.as_ref().len() + 1)
+            .sum::<usize>();
+    let mut out = String::with_capacity(size + 40);
+    out.push_str("{\"endpoints\":[");
+    join(&mut out, endpoints);
+    out.push_str("],\"augmentations\":[");
+    join(&mut out, augmentations);
+    out.push_str("]}");
+    out
+}
+
 impl ReleaseDocument {
     /// The release as values, its content parsed.
     pub fn into_detail(self) -> StoreResult<ReleaseDetail> {
@@ -52,5 +82,28 @@ impl ReleaseDocument {
             change_log: self.change_log,
             previous_release_id: self.previous_release_id,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn joined_texts_are_the_encoded_content() {
+        let empty: [&str; 0] = [];
+        assert_eq!(
+            content_text(&empty, &empty),
+            StoredContent {
+                endpoints: vec![],
+                augmentations: vec![]
+            }
+            .to_text()
+            .unwrap()
+        );
+        assert_eq!(
+            content_text(&["{\"a\":1}", "{\"b\":2}"], &["{}"]),
+            r#"{"endpoints":[{"a":1},{"b":2}],"augmentations":[{}]}"#
+        );
     }
 }

@@ -13,13 +13,12 @@ use cutover_domain::draft::{
     NewRelease, NewWorkspace,
 };
 use cutover_domain::model::{
-    Activation, ActivationAction, App, Augmentation, Endpoint, Org, ReleaseDetail, ReleaseSummary,
-    Workspace,
+    Activation, ActivationAction, App, Augmentation, Endpoint, Org, ReleaseSummary, Workspace,
 };
 use cutover_domain::token::{NewToken, Token};
 use cutover_domain::{AugmentationId, EndpointId, OrgId, ReleaseId, TokenId, WorkspaceId};
 
-pub use document::{ReleaseDocument, StoredContent};
+pub use document::{ReleaseDocument, StoredContent, content_text};
 pub use error::{StoreError, StoreResult};
 pub use page::{Page, PageRequest, ReleasePage, ReleaseQuery};
 
@@ -175,7 +174,7 @@ pub trait Store: Send + Sync + 'static {
         scope: &AppScope,
         release: NewRelease,
         actor: &str,
-    ) -> StoreResult<ReleaseDetail>;
+    ) -> StoreResult<ReleaseDocument>;
     async fn list_releases(
         &self,
         scope: &AppScope,

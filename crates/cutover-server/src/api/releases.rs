@@ -15,9 +15,10 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::{created, deleted, inputs, page_body, page_request};
+use super::{deleted, inputs, page_body, page_request};
+use crate::cache::RenderedRelease;
 use crate::http::auth::Caller;
-use crate::http::conditional::release_response;
+use crate::http::conditional::{release_created, release_response};
 use crate::http::error::ErrorEnvelope;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{JsonBody, PathIds, QueryParams};
@@ -43,7 +44,9 @@ use crate::state::AppState;
     responses(
         (status = 201, description = "The new release, with its snapshot and change log",
             body = ReleaseDetail,
-            headers(("Location" = String, description = "The new release's path"))),
+            headers(("Location" = String, description = "The new release's path"),
+                ("ETag" = String, description = "The tag its reads will carry while it reads \
+                    the same (see `releases_get`)"))),
         (status = 409, description = "`release_tag_exists`: a release of the app has this \
             tag (`details.existing_release_id`, `details.existing_release_number`)",
             body = ErrorEnvelope),
@@ -68,7 +71,15 @@ pub async fn create_release(
         .store
         .create_release(&scope, new, &caller.actor())
         .await?;
-    Ok(created(&uri, release.summary.release_id.as_str(), &release))
+    let location = format!(
+        "{}/{}",
+        uri.path().trim_end_matches('/'),
+        release.summary.release_id
+    );
+    Ok(release_created(
+        &location,
+        &RenderedRelease::render(&release)?,
+    ))
 }
 
 /// List releases

@@ -9,8 +9,7 @@ use cutover_domain::draft::{
     NewRelease, NewWorkspace,
 };
 use cutover_domain::model::{
-    Activation, ActivationAction, App, Augmentation, Endpoint, Org, ReleaseDetail, ReleaseSummary,
-    Workspace,
+    Activation, ActivationAction, App, Augmentation, Endpoint, Org, ReleaseSummary, Workspace,
 };
 use cutover_domain::token::Token;
 use cutover_domain::{AugmentationId, EndpointId, OrgId, ReleaseId, TokenId, WorkspaceId};
@@ -223,7 +222,7 @@ impl Store for CachedStore {
         scope: &AppScope,
         release: NewRelease,
         actor: &str,
-    ) -> StoreResult<ReleaseDetail> {
+    ) -> StoreResult<ReleaseDocument> {
         let (inner, scope, actor) = (self.inner.clone(), scope.clone(), actor.to_owned());
         let app = scope.app_id.clone();
         self.app_write(&app, async move {

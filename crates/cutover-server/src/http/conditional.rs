@@ -1,7 +1,7 @@
-//! Conditional reads (RFC 9110 §13.1.2): a rendered release is answered with its
-//! `ETag`, and with `304 Not Modified` and no body when the request's
-//! `If-None-Match` already names it, so a polling gateway moves no body while nothing
-//! changed.
+//! Answers that carry a rendered release, with its `ETag`; and conditional reads
+//! (RFC 9110 §13.1.2): `304 Not Modified` and no body when the request's
+//! `If-None-Match` already names the tag, so a polling gateway moves no body while
+//! nothing changed.
 
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -29,6 +29,19 @@ pub fn release_response(request: &HeaderMap, release: &RenderedRelease) -> Respo
     let headers = response.headers_mut();
     headers.insert(header::ETAG, release.etag.clone());
     headers.insert(header::CACHE_CONTROL, REVALIDATE);
+    response
+}
+
+/// `201` with the new release's body, its `ETag` and `Location: location`.
+pub fn release_created(location: &str, release: &RenderedRelease) -> Response {
+    let mut response = Response::new(Body::from(release.body.clone()));
+    *response.status_mut() = StatusCode::CREATED;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, JSON);
+    headers.insert(header::ETAG, release.etag.clone());
+    if let Ok(value) = HeaderValue::from_str(location) {
+        headers.insert(header::LOCATION, value);
+    }
     response
 }
 

@@ -279,7 +279,7 @@ pub async fn run(store: &dyn Store, postgres_url: Option<&str>) -> Vec<String> {
         v2.previous_release_id.as_ref(),
         Some(&v1.summary.release_id)
     );
-    let id = |d: &cutover_domain::model::ReleaseDetail| d.summary.release_id.clone();
+    let id = |d: &cutover_store::ReleaseDocument| d.summary.release_id.clone();
     let (v1, v2) = (id(&v1), id(&v2));
     let show = |o: &cutover_store::ActivationOutcome| {
         format!(
