@@ -12,7 +12,7 @@ use rusqlite::{Connection, Row, params};
 
 use crate::error::{from_sqlite, is_unique_violation};
 use crate::rows::{
-    after_key, all, bodies, count, from_json_text, into_page, not_found, optional, to_json,
+    after_key, all, bodies, count, execute, from_json_text, into_page, not_found, optional, to_json,
 };
 use crate::tenancy::get_workspace;
 
@@ -120,24 +120,30 @@ pub(crate) fn create_app(
     get_workspace(connection, scope)?;
     let app_id = AppId::generate();
     let now = Timestamp::now();
-    connection
-        .execute(
-            "INSERT INTO apps (app_id, org_id, workspace_id, name, description, parameters, draft_hash,
+    execute(
+        connection,
+        "INSERT INTO apps (app_id, org_id, workspace_id, name, description, parameters, draft_hash,
                                created_by, created_at, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
-            params![
-                app_id.as_str(),
-                scope.org_id.as_str(),
-                scope.workspace_id.as_str(),
-                new.name,
-                new.description,
-                to_json(&new.parameters)?,
-                *EMPTY_DRAFT_HASH,
-                actor,
-                now.as_micros(),
-            ],
-        )
-        .map_err(|err| if is_unique_violation(&err) { name_taken(&new.name) } else { from_sqlite(err) })?;
+        params![
+            app_id.as_str(),
+            scope.org_id.as_str(),
+            scope.workspace_id.as_str(),
+            new.name,
+            new.description,
+            to_json(&new.parameters)?,
+            *EMPTY_DRAFT_HASH,
+            actor,
+            now.as_micros(),
+        ],
+    )
+    .map_err(|err| {
+        if is_unique_violation(&err) {
+            name_taken(&new.name)
+        } else {
+            from_sqlite(err)
+        }
+    })?;
     get_app(
         connection,
         &AppScope {
@@ -181,8 +187,8 @@ pub(crate) fn update_app(
 ) -> StoreResult<App> {
     let mut app = get_app(connection, scope)?;
     patch.apply_to(&mut app, Timestamp::now());
-    connection
-        .execute(
+    execute(
+            connection,
             "UPDATE apps SET name = ?2, description = ?3, parameters = ?4, updated_at = ?5 WHERE app_id = ?1",
             params![
                 app.app_id.as_str(),
@@ -213,7 +219,7 @@ pub(crate) fn delete_app(connection: &Connection, scope: &AppScope) -> StoreResu
         "DELETE FROM augmentations WHERE app_id = ?1",
         "DELETE FROM apps WHERE app_id = ?1",
     ] {
-        connection.execute(sql, id).map_err(from_sqlite)?;
+        execute(connection, sql, id).map_err(from_sqlite)?;
     }
     Ok(())
 }
@@ -236,11 +242,11 @@ pub(crate) fn load_draft(connection: &Connection, app_id: &AppId) -> StoreResult
 /// Recomputes the stored draft hash after a draft change, in the same transaction.
 pub(crate) fn refresh_draft_hash(connection: &Connection, app_id: &AppId) -> StoreResult<()> {
     let hash = load_draft(connection, app_id)?.content_hash();
-    connection
-        .execute(
-            "UPDATE apps SET draft_hash = ?2 WHERE app_id = ?1",
-            params![app_id.as_str(), hash],
-        )
-        .map_err(from_sqlite)?;
+    execute(
+        connection,
+        "UPDATE apps SET draft_hash = ?2 WHERE app_id = ?1",
+        params![app_id.as_str(), hash],
+    )
+    .map_err(from_sqlite)?;
     Ok(())
 }

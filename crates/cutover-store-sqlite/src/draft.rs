@@ -12,7 +12,7 @@ use serde_json::Value;
 use crate::apps::{refresh_draft_hash, require_app};
 use crate::error::{from_sqlite, is_unique_violation};
 use crate::rows::{
-    after_key, bodies, count, from_json_text, into_page, not_found, optional, to_json,
+    after_key, bodies, count, execute, from_json_text, into_page, not_found, optional, to_json,
 };
 
 fn check_room(
@@ -101,26 +101,26 @@ fn write_endpoint(
         "UPDATE endpoints SET name = ?3, method = ?4, path = ?5, augmentation_id = ?6, body = ?7
          WHERE endpoint_id = ?1 AND app_id = ?2"
     };
-    connection
-        .execute(
-            sql,
-            params![
-                endpoint.endpoint_id.as_str(),
-                scope.app_id.as_str(),
-                endpoint.name,
-                endpoint.method.as_str(),
-                endpoint.path,
-                endpoint.augmentation_id.as_str(),
-                to_json(endpoint)?
-            ],
-        )
-        .map_err(|err| {
-            if is_unique_violation(&err) {
-                endpoint_conflict(connection, scope, endpoint)
-            } else {
-                from_sqlite(err)
-            }
-        })?;
+    execute(
+        connection,
+        sql,
+        params![
+            endpoint.endpoint_id.as_str(),
+            scope.app_id.as_str(),
+            endpoint.name,
+            endpoint.method.as_str(),
+            endpoint.path,
+            endpoint.augmentation_id.as_str(),
+            to_json(endpoint)?
+        ],
+    )
+    .map_err(|err| {
+        if is_unique_violation(&err) {
+            endpoint_conflict(connection, scope, endpoint)
+        } else {
+            from_sqlite(err)
+        }
+    })?;
     refresh_draft_hash(connection, &scope.app_id)
 }
 
@@ -216,12 +216,12 @@ pub(crate) fn delete_endpoint(
     id: &EndpointId,
 ) -> StoreResult<()> {
     require_app(connection, scope)?;
-    let deleted = connection
-        .execute(
-            "DELETE FROM endpoints WHERE endpoint_id = ?1 AND app_id = ?2",
-            [id.as_str(), scope.app_id.as_str()],
-        )
-        .map_err(from_sqlite)?;
+    let deleted = execute(
+        connection,
+        "DELETE FROM endpoints WHERE endpoint_id = ?1 AND app_id = ?2",
+        [id.as_str(), scope.app_id.as_str()],
+    )
+    .map_err(from_sqlite)?;
     if deleted == 0 {
         return Err(not_found("endpoint", id));
     }
@@ -239,30 +239,30 @@ fn write_augmentation(
     } else {
         "UPDATE augmentations SET name = ?3, body = ?4 WHERE augmentation_id = ?1 AND app_id = ?2"
     };
-    connection
-        .execute(
-            sql,
-            params![
-                augmentation.augmentation_id.as_str(),
-                scope.app_id.as_str(),
-                augmentation.name,
-                to_json(augmentation)?
-            ],
-        )
-        .map_err(|err| {
-            if is_unique_violation(&err) {
-                StoreError::conflict_with(
-                    "augmentation_name_taken",
-                    format!(
-                        "Another augmentation of this app is already named '{}'",
-                        augmentation.name
-                    ),
-                    [("name", augmentation.name.clone().into())],
-                )
-            } else {
-                from_sqlite(err)
-            }
-        })?;
+    execute(
+        connection,
+        sql,
+        params![
+            augmentation.augmentation_id.as_str(),
+            scope.app_id.as_str(),
+            augmentation.name,
+            to_json(augmentation)?
+        ],
+    )
+    .map_err(|err| {
+        if is_unique_violation(&err) {
+            StoreError::conflict_with(
+                "augmentation_name_taken",
+                format!(
+                    "Another augmentation of this app is already named '{}'",
+                    augmentation.name
+                ),
+                [("name", augmentation.name.clone().into())],
+            )
+        } else {
+            from_sqlite(err)
+        }
+    })?;
     refresh_draft_hash(connection, &scope.app_id)
 }
 
@@ -367,11 +367,11 @@ pub(crate) fn delete_augmentation(
             [("endpoint_ids", users.into())],
         ));
     }
-    connection
-        .execute(
-            "DELETE FROM augmentations WHERE augmentation_id = ?1",
-            [id.as_str()],
-        )
-        .map_err(from_sqlite)?;
+    execute(
+        connection,
+        "DELETE FROM augmentations WHERE augmentation_id = ?1",
+        [id.as_str()],
+    )
+    .map_err(from_sqlite)?;
     refresh_draft_hash(connection, &scope.app_id)
 }

@@ -10,6 +10,12 @@
 //!
 //! Committing queued writes together is what lets many concurrent durable writes
 //! share one fsync instead of paying one each.
+//!
+//! A checkpointer thread copies committed pages from the WAL into the database file
+//! (`PRAGMA wal_checkpoint(PASSIVE)`), woken by the writer after its commits and at
+//! most every [`CHECKPOINT_PAUSE`], so the writer never stops to do it (SQLite's
+//! automatic checkpoint would run inside the commit that crosses its threshold, and
+//! hold up the whole batch behind it).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
@@ -65,6 +71,17 @@ where
 /// At most this many jobs share one commit, bounding how long one batch holds the lock.
 const MAX_BATCH: usize = 256;
 
+/// The least time between two checkpoints.
+const CHECKPOINT_PAUSE: Duration = Duration::from_millis(100);
+
+/// The writer's page cache, in KiB (`PRAGMA cache_size` takes negative numbers as
+/// KiB): room for the drafts and index pages the writes of many apps touch.
+const WRITER_CACHE_KIB: i64 = 8 * 1024;
+
+/// Prepared statements each connection keeps; more than the store's distinct SQL,
+/// so none is parsed twice.
+const STATEMENT_CACHE: usize = 128;
+
 pub(crate) struct Engine {
     writes: Sender<Box<dyn WriteJob>>,
     reads: Sender<ReadJob>,
@@ -78,6 +95,7 @@ pub(crate) struct EngineOptions {
 fn configure(connection: &Connection, busy_timeout: Duration) -> rusqlite::Result<()> {
     connection.busy_timeout(busy_timeout)?;
     connection.pragma_update(None, "foreign_keys", "ON")?;
+    connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(())
 }
 
@@ -98,6 +116,9 @@ pub(crate) fn open_writer(path: &Path, busy_timeout: Duration) -> Result<Connect
     }
     connection
         .pragma_update(None, "synchronous", "FULL")
+        .map_err(describe)?;
+    connection
+        .pragma_update(None, "cache_size", -WRITER_CACHE_KIB)
         .map_err(describe)?;
     Ok(connection)
 }
@@ -128,9 +149,24 @@ impl Engine {
                 .spawn(move || run_reader(connection, queue))
                 .map_err(|err| format!("cannot start a SQLite thread: {err}"))?;
         }
+        // Checkpoints are the checkpointer's job from now on (see the module docs).
+        writer
+            .pragma_update(None, "wal_autocheckpoint", 0)
+            .map_err(|err| format!("cannot configure SQLite database {}: {err}", path.display()))?;
+        let checkpointer = open_reader(path, options.busy_timeout)
+            .and_then(|connection| {
+                connection.pragma_update(None, "query_only", "OFF")?;
+                Ok(connection)
+            })
+            .map_err(|err| format!("cannot open SQLite database {}: {err}", path.display()))?;
+        let (wake_checkpointer, wakes) = crossbeam_channel::bounded::<()>(1);
+        thread::Builder::new()
+            .name("sqlite-checkpoint".into())
+            .spawn(move || run_checkpointer(checkpointer, wakes))
+            .map_err(|err| format!("cannot start a SQLite thread: {err}"))?;
         thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run_writer(writer, write_queue))
+            .spawn(move || run_writer(writer, write_queue, wake_checkpointer))
             .map_err(|err| format!("cannot start a SQLite thread: {err}"))?;
         Ok(Self { writes, reads })
     }
@@ -176,11 +212,11 @@ fn in_read_transaction<T>(
     connection: &Connection,
     work: impl FnOnce(&Connection) -> StoreResult<T>,
 ) -> StoreResult<T> {
-    connection.execute_batch("BEGIN").map_err(from_sqlite)?;
+    run(connection, "BEGIN").map_err(from_sqlite)?;
     let result = work(connection);
     // A read transaction has nothing to keep; ending it can only fail if the
     // connection is broken, which the next BEGIN reports.
-    let _ = connection.execute_batch("COMMIT");
+    let _ = run(connection, "COMMIT");
     result
 }
 
@@ -190,7 +226,11 @@ fn run_reader(connection: Connection, queue: Receiver<ReadJob>) {
     }
 }
 
-fn run_writer(connection: Connection, queue: Receiver<Box<dyn WriteJob>>) {
+fn run_writer(
+    connection: Connection,
+    queue: Receiver<Box<dyn WriteJob>>,
+    wake_checkpointer: Sender<()>,
+) {
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -200,11 +240,29 @@ fn run_writer(connection: Connection, queue: Receiver<Box<dyn WriteJob>>) {
             }
         }
         commit_batch(&connection, batch);
+        // Full means a wake-up is already pending; one is enough.
+        let _ = wake_checkpointer.try_send(());
     }
+    // Dropping `wake_checkpointer` tells the checkpointer to do a last one and stop.
+}
+
+/// Checkpoints after the writer's commits, pausing between checkpoints so a stream of
+/// small commits does not become a stream of checkpoints. A checkpoint that finds the
+/// database busy or fails is simply tried again after the next commit: the WAL keeps
+/// every committed page until one succeeds, so nothing is lost by waiting.
+fn run_checkpointer(connection: Connection, wakes: Receiver<()>) {
+    let checkpoint = || {
+        let _ = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+    };
+    while wakes.recv().is_ok() {
+        checkpoint();
+        thread::sleep(CHECKPOINT_PAUSE);
+    }
+    checkpoint();
 }
 
 fn commit_batch(connection: &Connection, batch: Vec<Box<dyn WriteJob>>) {
-    if let Err(err) = connection.execute_batch("BEGIN IMMEDIATE") {
+    if let Err(err) = run(connection, "BEGIN IMMEDIATE") {
         let error = from_sqlite(err);
         for job in batch {
             job.abandon(clone_error(&error));
@@ -231,9 +289,9 @@ fn commit_batch(connection: &Connection, batch: Vec<Box<dyn WriteJob>>) {
             return;
         }
     }
-    let commit = connection.execute_batch("COMMIT").map_err(from_sqlite);
+    let commit = run(connection, "COMMIT").map_err(from_sqlite);
     if commit.is_err() {
-        let _ = connection.execute_batch("ROLLBACK");
+        let _ = run(connection, "ROLLBACK");
     }
     for completion in completions {
         completion(commit.as_ref().map(|_| ()).map_err(clone_error));
@@ -242,15 +300,15 @@ fn commit_batch(connection: &Connection, batch: Vec<Box<dyn WriteJob>>) {
 
 /// Runs one job in its own savepoint; a failed job leaves no trace in the batch.
 fn run_in_savepoint(connection: &Connection, job: Box<dyn WriteJob>) -> Completion {
-    if let Err(err) = connection.execute_batch("SAVEPOINT job") {
+    if let Err(err) = run(connection, "SAVEPOINT job") {
         let error = from_sqlite(err);
         return Box::new(move |_| job.abandon(error));
     }
     let (succeeded, completion) = job.run(connection);
     let end = if succeeded {
-        connection.execute_batch("RELEASE job")
+        run(connection, "RELEASE job")
     } else {
-        connection.execute_batch("ROLLBACK TO job; RELEASE job")
+        run(connection, "ROLLBACK TO job").and_then(|()| run(connection, "RELEASE job"))
     };
     match end {
         Ok(()) => completion,
@@ -259,6 +317,14 @@ fn run_in_savepoint(connection: &Connection, job: Box<dyn WriteJob>) -> Completi
             Box::new(move |_| completion(Err(error)))
         }
     }
+}
+
+/// Runs one statement without parameters, prepared once per connection.
+fn run(connection: &Connection, sql: &str) -> rusqlite::Result<()> {
+    connection
+        .prepare_cached(sql)
+        .and_then(|mut statement| statement.execute([]))
+        .map(|_| ())
 }
 
 fn clone_error(error: &StoreError) -> StoreError {

@@ -16,7 +16,7 @@ use rusqlite::{Connection, Row, params};
 
 use crate::apps::require_app;
 use crate::error::{from_sqlite, is_unique_violation};
-use crate::rows::{after_key, all, count, from_json_text, into_page, not_found, optional};
+use crate::rows::{after_key, all, count, execute, from_json_text, into_page, not_found, optional};
 
 const SUMMARY_COLUMNS: &str = "release_id, app_id, workspace_id, org_id, release_tag, release_number, \
      status, description, endpoint_count, augmentation_count, content_hash, activated_at, activated_by, \
@@ -371,33 +371,33 @@ pub(crate) fn activate_release(
     };
     let now = Timestamp::now();
     if let Some(replaced) = &replaced {
-        connection
-            .execute(
-                "UPDATE releases SET status = 'archived' WHERE release_id = ?1",
-                [replaced.as_str()],
-            )
-            .map_err(from_sqlite)?;
+        execute(
+            connection,
+            "UPDATE releases SET status = 'archived' WHERE release_id = ?1",
+            [replaced.as_str()],
+        )
+        .map_err(from_sqlite)?;
     }
-    connection
-        .execute(
+    execute(
+            connection,
             "UPDATE releases SET status = 'active', activated_at = ?2, activated_by = ?3 WHERE release_id = ?1",
             params![id.as_str(), now.as_micros(), actor],
         )
         .map_err(from_sqlite)?;
-    connection
-        .execute(
-            "INSERT INTO activations (app_id, release_id, replaced_release_id, action, actor, at)
+    execute(
+        connection,
+        "INSERT INTO activations (app_id, release_id, replaced_release_id, action, actor, at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                scope.app_id.as_str(),
-                id.as_str(),
-                replaced.as_ref().map(ReleaseId::as_str),
-                action.as_str(),
-                actor,
-                now.as_micros()
-            ],
-        )
-        .map_err(from_sqlite)?;
+        params![
+            scope.app_id.as_str(),
+            id.as_str(),
+            replaced.as_ref().map(ReleaseId::as_str),
+            action.as_str(),
+            actor,
+            now.as_micros()
+        ],
+    )
+    .map_err(from_sqlite)?;
     Ok(ActivationOutcome {
         release: summary(connection, scope, id)?,
         previous_active_release_id: replaced,
@@ -415,12 +415,12 @@ pub(crate) fn archive_release(
     match lifecycle::plan_archive(&facts(&target))? {
         ArchivePlan::AlreadyArchived => Ok(target),
         ArchivePlan::Archive => {
-            connection
-                .execute(
-                    "UPDATE releases SET status = 'archived' WHERE release_id = ?1",
-                    [id.as_str()],
-                )
-                .map_err(from_sqlite)?;
+            execute(
+                connection,
+                "UPDATE releases SET status = 'archived' WHERE release_id = ?1",
+                [id.as_str()],
+            )
+            .map_err(from_sqlite)?;
             summary(connection, scope, id)
         }
     }
@@ -434,9 +434,12 @@ pub(crate) fn delete_release(
     require_app(connection, scope)?;
     let target = summary(connection, scope, id)?;
     lifecycle::check_delete(&facts(&target))?;
-    connection
-        .execute("DELETE FROM releases WHERE release_id = ?1", [id.as_str()])
-        .map_err(from_sqlite)?;
+    execute(
+        connection,
+        "DELETE FROM releases WHERE release_id = ?1",
+        [id.as_str()],
+    )
+    .map_err(from_sqlite)?;
     Ok(())
 }
 

@@ -15,6 +15,17 @@ pub(crate) fn from_json_text<T: DeserializeOwned>(text: &str) -> StoreResult<T> 
     serde_json::from_str(text).map_err(from_json)
 }
 
+/// Runs `sql` (prepared once per connection), answering how many rows it changed.
+pub(crate) fn execute(
+    connection: &Connection,
+    sql: &str,
+    params: impl Params,
+) -> rusqlite::Result<usize> {
+    connection
+        .prepare_cached(sql)
+        .and_then(|mut statement| statement.execute(params))
+}
+
 /// The first row of `sql` mapped by `map`, or `None`.
 pub(crate) fn optional<T>(
     connection: &Connection,

@@ -8,17 +8,19 @@ use cutover_store::{Page, PageRequest, StoreError, StoreResult, TokenToStore, Wo
 use rusqlite::{Connection, Row, params};
 
 use crate::error::{from_sqlite, is_unique_violation};
-use crate::rows::{after_key, all, count, from_json_text, into_page, not_found, optional, to_json};
+use crate::rows::{
+    after_key, all, count, execute, from_json_text, into_page, not_found, optional, to_json,
+};
 
 pub(crate) fn server_secret(connection: &Connection, name: &str) -> StoreResult<Vec<u8>> {
     let mut fresh = [0u8; 32];
     getrandom_fill(&mut fresh)?;
-    connection
-        .execute(
-            "INSERT INTO server_secrets (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
-            params![name, &fresh[..]],
-        )
-        .map_err(from_sqlite)?;
+    execute(
+        connection,
+        "INSERT INTO server_secrets (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING",
+        params![name, &fresh[..]],
+    )
+    .map_err(from_sqlite)?;
     optional(
         connection,
         "SELECT value FROM server_secrets WHERE name = ?1",
@@ -52,22 +54,28 @@ pub(crate) fn create_org(connection: &Connection, new: NewOrg, actor: &str) -> S
         created_at: Timestamp::now(),
         created_by: actor.to_owned(),
     };
-    connection
-        .execute(
-            "INSERT INTO orgs (org_id, name, slug, created_at, created_by) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![org.org_id.as_str(), org.name, org.slug, org.created_at.as_micros(), org.created_by],
-        )
-        .map_err(|err| {
-            if is_unique_violation(&err) {
-                StoreError::conflict_with(
-                    "org_slug_taken",
-                    format!("An organisation with slug '{}' already exists", org.slug),
-                    [("slug", org.slug.clone().into())],
-                )
-            } else {
-                from_sqlite(err)
-            }
-        })?;
+    execute(
+        connection,
+        "INSERT INTO orgs (org_id, name, slug, created_at, created_by) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            org.org_id.as_str(),
+            org.name,
+            org.slug,
+            org.created_at.as_micros(),
+            org.created_by
+        ],
+    )
+    .map_err(|err| {
+        if is_unique_violation(&err) {
+            StoreError::conflict_with(
+                "org_slug_taken",
+                format!("An organisation with slug '{}' already exists", org.slug),
+                [("slug", org.slug.clone().into())],
+            )
+        } else {
+            from_sqlite(err)
+        }
+    })?;
     Ok(org)
 }
 
@@ -132,30 +140,33 @@ pub(crate) fn create_workspace(
         created_at: Timestamp::now(),
         created_by: actor.to_owned(),
     };
-    connection
-        .execute(
-            "INSERT INTO workspaces (workspace_id, org_id, name, description, created_at, created_by)
+    execute(
+        connection,
+        "INSERT INTO workspaces (workspace_id, org_id, name, description, created_at, created_by)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                workspace.workspace_id.as_str(),
-                org_id.as_str(),
-                workspace.name,
-                workspace.description,
-                workspace.created_at.as_micros(),
-                workspace.created_by
-            ],
-        )
-        .map_err(|err| {
-            if is_unique_violation(&err) {
-                StoreError::conflict_with(
-                    "workspace_name_taken",
-                    format!("A workspace named '{}' already exists in this org", workspace.name),
-                    [("name", workspace.name.clone().into())],
-                )
-            } else {
-                from_sqlite(err)
-            }
-        })?;
+        params![
+            workspace.workspace_id.as_str(),
+            org_id.as_str(),
+            workspace.name,
+            workspace.description,
+            workspace.created_at.as_micros(),
+            workspace.created_by
+        ],
+    )
+    .map_err(|err| {
+        if is_unique_violation(&err) {
+            StoreError::conflict_with(
+                "workspace_name_taken",
+                format!(
+                    "A workspace named '{}' already exists in this org",
+                    workspace.name
+                ),
+                [("name", workspace.name.clone().into())],
+            )
+        } else {
+            from_sqlite(err)
+        }
+    })?;
     Ok(workspace)
 }
 
@@ -254,31 +265,31 @@ pub(crate) fn create_token(connection: &Connection, token: TokenToStore) -> Stor
         created_by: token.created_by,
         revoked_at: None,
     };
-    connection
-        .execute(
-            "INSERT INTO tokens (token_id, org_id, name, prefix, secret_digest, permissions,
+    execute(
+        connection,
+        "INSERT INTO tokens (token_id, org_id, name, prefix, secret_digest, permissions,
                                  workspace_ids, expires_at, created_at, created_by)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            params![
-                stored.token_id.as_str(),
-                stored.org_id.as_ref().map(OrgId::as_str),
-                stored.name,
-                stored.prefix,
-                token.secret_digest,
-                to_json(&stored.permissions)?,
-                stored.workspace_ids.as_ref().map(to_json).transpose()?,
-                stored.expires_at.map(Timestamp::as_micros),
-                stored.created_at.as_micros(),
-                stored.created_by,
-            ],
-        )
-        .map_err(|err| {
-            if is_unique_violation(&err) {
-                StoreError::conflict("token_exists", "A token with this secret already exists")
-            } else {
-                from_sqlite(err)
-            }
-        })?;
+        params![
+            stored.token_id.as_str(),
+            stored.org_id.as_ref().map(OrgId::as_str),
+            stored.name,
+            stored.prefix,
+            token.secret_digest,
+            to_json(&stored.permissions)?,
+            stored.workspace_ids.as_ref().map(to_json).transpose()?,
+            stored.expires_at.map(Timestamp::as_micros),
+            stored.created_at.as_micros(),
+            stored.created_by,
+        ],
+    )
+    .map_err(|err| {
+        if is_unique_violation(&err) {
+            StoreError::conflict("token_exists", "A token with this secret already exists")
+        } else {
+            from_sqlite(err)
+        }
+    })?;
     Ok(stored)
 }
 
@@ -347,17 +358,17 @@ pub(crate) fn revoke_token(
     org_id: &OrgId,
     token_id: &TokenId,
 ) -> StoreResult<()> {
-    let changed = connection
-        .execute(
-            "UPDATE tokens SET revoked_at = ?3
+    let changed = execute(
+        connection,
+        "UPDATE tokens SET revoked_at = ?3
              WHERE token_id = ?1 AND org_id = ?2 AND revoked_at IS NULL",
-            params![
-                token_id.as_str(),
-                org_id.as_str(),
-                Timestamp::now().as_micros()
-            ],
-        )
-        .map_err(from_sqlite)?;
+        params![
+            token_id.as_str(),
+            org_id.as_str(),
+            Timestamp::now().as_micros()
+        ],
+    )
+    .map_err(from_sqlite)?;
     if changed == 0 {
         return Err(not_found("token", token_id));
     }
