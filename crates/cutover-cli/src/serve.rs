@@ -109,7 +109,8 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
 }
 
 pub fn serve(args: ServeArgs) -> Result<(), String> {
-    telemetry::init(match args.log_format {
+    // Held to the end of `serve`: dropping it writes out the queued log lines.
+    let _log = telemetry::init(match args.log_format {
         LogFormatArg::Json => LogFormat::Json,
         LogFormatArg::Pretty => LogFormat::Pretty,
     });

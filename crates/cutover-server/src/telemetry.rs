@@ -1,6 +1,11 @@
 //! Logging: one structured line per event, as JSON or human-readable text. Secrets
 //! are never logged: the access log records method, path, status and timing only.
+//!
+//! Lines are handed to a logging thread that writes them to standard error, so a
+//! request never waits on a `write` to the terminal or pipe; when that thread falls
+//! behind by more than its buffer, requests wait rather than lines being dropped.
 
+use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -10,14 +15,22 @@ pub enum LogFormat {
 }
 
 /// Installs the global subscriber; `RUST_LOG` overrides the default `info` level.
-pub fn init(format: LogFormat) {
+/// Keep the guard until the process ends: dropping it writes out the lines still
+/// queued.
+#[must_use = "dropping the guard stops the logging thread"]
+pub fn init(format: LogFormat) -> WorkerGuard {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let (writer, guard) = NonBlockingBuilder::default()
+        .lossy(false)
+        .thread_name("cutover-log")
+        .finish(std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(writer);
     let _ = match format {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
         LogFormat::Pretty => builder.try_init(),
     };
+    guard
 }

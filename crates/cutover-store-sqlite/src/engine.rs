@@ -13,12 +13,15 @@
 //!
 //! A checkpointer thread copies committed pages from the WAL into the database file
 //! (`PRAGMA wal_checkpoint(PASSIVE)`), woken by the writer after its commits and at
-//! most every [`CHECKPOINT_PAUSE`], so the writer never stops to do it (SQLite's
-//! automatic checkpoint would run inside the commit that crosses its threshold, and
-//! hold up the whole batch behind it).
+//! most every [`CHECKPOINT_PAUSE`], so the writer rarely stops for it (SQLite's
+//! automatic checkpoint would copy everything inside the commit that crosses its
+//! threshold, holding up the whole batch behind it); the writer only finishes a
+//! checkpoint, between batches, when the WAL has grown long.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::Duration;
 
@@ -73,6 +76,10 @@ const MAX_BATCH: usize = 256;
 
 /// The least time between two checkpoints.
 const CHECKPOINT_PAUSE: Duration = Duration::from_millis(100);
+
+/// WAL frames (pages) past which a checkpoint holds the writer off to finish and let
+/// the WAL start over: about 16 MiB with 4 KiB pages.
+const WAL_RESTART_FRAMES: i64 = 4096;
 
 /// The writer's page cache, in KiB (`PRAGMA cache_size` takes negative numbers as
 /// KiB): room for the drafts and index pages the writes of many apps touch.
@@ -160,13 +167,15 @@ impl Engine {
             })
             .map_err(|err| format!("cannot open SQLite database {}: {err}", path.display()))?;
         let (wake_checkpointer, wakes) = crossbeam_channel::bounded::<()>(1);
+        let wal_is_long = Arc::new(AtomicBool::new(false));
+        let told = wal_is_long.clone();
         thread::Builder::new()
             .name("sqlite-checkpoint".into())
-            .spawn(move || run_checkpointer(checkpointer, wakes))
+            .spawn(move || run_checkpointer(checkpointer, wakes, told))
             .map_err(|err| format!("cannot start a SQLite thread: {err}"))?;
         thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run_writer(writer, write_queue, wake_checkpointer))
+            .spawn(move || run_writer(writer, write_queue, wake_checkpointer, wal_is_long))
             .map_err(|err| format!("cannot start a SQLite thread: {err}"))?;
         Ok(Self { writes, reads })
     }
@@ -230,6 +239,7 @@ fn run_writer(
     connection: Connection,
     queue: Receiver<Box<dyn WriteJob>>,
     wake_checkpointer: Sender<()>,
+    wal_is_long: Arc<AtomicBool>,
 ) {
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
@@ -240,6 +250,9 @@ fn run_writer(
             }
         }
         commit_batch(&connection, batch);
+        if wal_is_long.swap(false, Ordering::Relaxed) {
+            finish_checkpoint(&connection);
+        }
         // Full means a wake-up is already pending; one is enough.
         let _ = wake_checkpointer.try_send(());
     }
@@ -247,18 +260,34 @@ fn run_writer(
 }
 
 /// Checkpoints after the writer's commits, pausing between checkpoints so a stream of
-/// small commits does not become a stream of checkpoints. A checkpoint that finds the
-/// database busy or fails is simply tried again after the next commit: the WAL keeps
-/// every committed page until one succeeds, so nothing is lost by waiting.
-fn run_checkpointer(connection: Connection, wakes: Receiver<()>) {
+/// small commits does not become a stream of checkpoints. Each copies what it can
+/// while the writer goes on (PASSIVE). Under a steady stream of commits that never
+/// quite catches up, and SQLite starts the WAL over only once everything in it has
+/// been copied; so when the WAL has grown past [`WAL_RESTART_FRAMES`], the
+/// checkpointer asks the writer to finish the job between two batches (see
+/// [`finish_checkpoint`]). A checkpoint that finds the database busy or fails is
+/// simply tried again later: the WAL keeps every committed page until then.
+fn run_checkpointer(connection: Connection, wakes: Receiver<()>, wal_is_long: Arc<AtomicBool>) {
     let checkpoint = || {
-        let _ = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
+        let frames = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+            row.get::<_, i64>(1)
+        });
+        if frames.is_ok_and(|frames| frames > WAL_RESTART_FRAMES) {
+            wal_is_long.store(true, Ordering::Relaxed);
+        }
     };
     while wakes.recv().is_ok() {
         checkpoint();
         thread::sleep(CHECKPOINT_PAUSE);
     }
     checkpoint();
+}
+
+/// Run by the writer between batches when the WAL is long: with no write under way it
+/// copies the little the checkpointer has not yet copied and empties the WAL
+/// (TRUNCATE), waiting (busy timeout) for readers of older snapshots to finish.
+fn finish_checkpoint(connection: &Connection) {
+    let _ = connection.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
 }
 
 fn commit_batch(connection: &Connection, batch: Vec<Box<dyn WriteJob>>) {

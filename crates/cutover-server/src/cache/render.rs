@@ -3,6 +3,7 @@
 use axum::body::Bytes;
 use axum::http::HeaderValue;
 use cutover_domain::ReleaseId;
+use cutover_domain::model::ReleaseSummary;
 use cutover_store::{ReleaseDocument, StoreError, StoreResult};
 use sha2::{Digest, Sha256};
 
@@ -20,7 +21,7 @@ const OVERHEAD_BYTES: usize = 256;
 impl RenderedRelease {
     pub fn render(document: &ReleaseDocument) -> StoreResult<Self> {
         let body = encode(document)?;
-        let etag = entity_tag(&document.summary.content_hash, &body);
+        let etag = entity_tag(&document.summary);
         Ok(Self {
             release_id: document.summary.release_id.clone(),
             body: Bytes::from(body),
@@ -67,21 +68,42 @@ fn encode(document: &ReleaseDocument) -> StoreResult<Vec<u8>> {
     Ok(body)
 }
 
+/// Changes whenever the way a release is written out changes, so tags from an older
+/// server never match answers of a newer one.
+const REPRESENTATION: &str = "release-detail/1";
+
 /// `"<snapshot>-<representation>"`: the first 16 hex digits of the release's content
-/// hash (which snapshot it is) and of the SHA-256 of the body (everything else the
-/// answer says, such as status and activation). Equal tags mean equal bodies.
-fn entity_tag(content_hash: &str, body: &[u8]) -> HeaderValue {
+/// hash (which snapshot it is), then 16 of the SHA-256 of the release's id and of the
+/// only fields of its answer that ever change (`status`, `activated_at`,
+/// `activated_by`): everything else in the answer is immutable for a release (the
+/// database refuses changes to it), so equal tags mean equal bodies, and the tag costs
+/// a hash of a few dozen bytes rather than of the whole body.
+fn entity_tag(summary: &ReleaseSummary) -> HeaderValue {
     const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut lifecycle = Sha256::new();
+    for part in [
+        REPRESENTATION,
+        summary.release_id.as_str(),
+        summary.status.as_str(),
+        &summary
+            .activated_at
+            .map_or(String::new(), |at| at.as_micros().to_string()),
+        summary.activated_by.as_deref().unwrap_or(""),
+    ] {
+        lifecycle.update(part.as_bytes());
+        lifecycle.update([0]);
+    }
     let mut tag = Vec::with_capacity(35);
     tag.push(b'"');
     tag.extend(
-        content_hash
+        summary
+            .content_hash
             .bytes()
             .filter(u8::is_ascii_alphanumeric)
             .take(16),
     );
     tag.push(b'-');
-    for byte in &Sha256::digest(body)[..8] {
+    for byte in &lifecycle.finalize()[..8] {
         tag.push(HEX[usize::from(byte >> 4)]);
         tag.push(HEX[usize::from(byte & 0x0f)]);
     }
@@ -94,18 +116,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_tag_names_the_snapshot_and_changes_with_the_body() {
-        let hash = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-        let one = entity_tag(hash, br#"{"status":"ready"}"#);
-        let two = entity_tag(hash, br#"{"status":"active"}"#);
-        assert!(one.to_str().unwrap().starts_with("\"0123456789abcdef-"));
-        assert_eq!(one.len(), 1 + 16 + 1 + 16 + 1);
-        assert_ne!(one, two);
-        assert_eq!(one, entity_tag(hash, br#"{"status":"ready"}"#));
+    fn the_tag_names_the_snapshot_and_changes_with_every_mutable_field() {
+        let ready = document("{}").summary;
+        let tag = entity_tag(&ready);
+        let text = tag.to_str().unwrap();
+        assert!(text.starts_with(&format!("\"{}-", &ready.content_hash[..16])));
+        assert_eq!(tag.len(), 1 + 16 + 1 + 16 + 1);
+        assert_eq!(tag, entity_tag(&ready.clone()));
+
+        let mut active = ready.clone();
+        active.status = cutover_domain::model::ReleaseStatus::Active;
+        let mut activated = active.clone();
+        activated.activated_at = Some(cutover_domain::Timestamp::now());
+        let mut by_someone = activated.clone();
+        by_someone.activated_by = Some("someone".into());
+        let mut other_release = ready.clone();
+        other_release.release_id = ReleaseId::generate();
+        let tags = [&ready, &active, &activated, &by_someone, &other_release].map(entity_tag);
+        for (index, one) in tags.iter().enumerate() {
+            for other in &tags[index + 1..] {
+                assert_ne!(one, other);
+            }
+        }
     }
 
     fn document(content: &str) -> ReleaseDocument {
-        use cutover_domain::model::{ReleaseStatus, ReleaseSummary};
+        use cutover_domain::model::ReleaseStatus;
         use cutover_domain::values::ReleaseTag;
         use cutover_domain::{AppId, OrgId, Timestamp, WorkspaceId};
         ReleaseDocument {

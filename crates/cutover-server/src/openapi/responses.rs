@@ -234,7 +234,9 @@ impl IntoResponses for Unavailable {
 
 /// What the `ETag` of a release read says.
 const ETAG: &str = "Names this answer: the first 16 hex digits of the release's \
-    `content_hash`, a dash, and 16 of a digest of the body. Equal tags mean equal bodies.";
+    `content_hash`, a dash, and 16 of a digest of the release's id and lifecycle fields \
+    (`status`, `activated_at`, `activated_by`), the only ones that ever change. Equal tags \
+    mean equal bodies.";
 
 fn string_header(description: &str) -> utoipa::openapi::header::Header {
     HeaderBuilder::new()
