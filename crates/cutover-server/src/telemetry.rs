@@ -2,8 +2,9 @@
 //! are never logged: the access log records method, path, status and timing only.
 //!
 //! Lines are handed to a logging thread that writes them to standard error, so a
-//! request never waits on a `write` to the terminal or pipe; when that thread falls
-//! behind by more than its buffer, requests wait rather than lines being dropped.
+//! request never waits on a `write` to the terminal or pipe, and lines queued together
+//! go out in one `write`; when that thread falls behind by more than its queue,
+//! requests wait rather than lines being dropped.
 
 use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::EnvFilter;
@@ -24,7 +25,12 @@ pub fn init(format: LogFormat) -> WorkerGuard {
     let (writer, guard) = NonBlockingBuilder::default()
         .lossy(false)
         .thread_name("cutover-log")
-        .finish(std::io::stderr());
+        // Buffered: the logging thread flushes whenever it has written every queued
+        // line, so under load many lines share one `write`, and none waits for long.
+        .finish(std::io::BufWriter::with_capacity(
+            64 * 1024,
+            std::io::stderr(),
+        ));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer);

@@ -75,33 +75,6 @@ fn active_summary(connection: &Connection, app_id: &AppId) -> StoreResult<Option
     )
 }
 
-fn document(
-    connection: &Connection,
-    scope: &AppScope,
-    id: &ReleaseId,
-) -> StoreResult<ReleaseDocument> {
-    let row = optional(
-        connection,
-        &format!(
-            "SELECT {SUMMARY_COLUMNS}, c.change_log, previous_release_id, c.snapshot
-             FROM releases JOIN release_contents AS c USING (release_id)
-             WHERE release_id = ?1 AND app_id = ?2"
-        ),
-        [id.as_str(), scope.app_id.as_str()],
-        |row| {
-            Ok(ReleaseDocument {
-                summary: summary_from_row(row)?,
-                change_log: row.get(15)?,
-                previous_release_id: row
-                    .get::<_, Option<String>>(16)?
-                    .map(ReleaseId::from_trusted),
-                content: row.get(17)?,
-            })
-        },
-    )?;
-    row.ok_or_else(|| not_found("release", id))
-}
-
 fn tag_taken(
     connection: &Connection,
     scope: &AppScope,
@@ -330,23 +303,73 @@ pub(crate) fn list_releases(
     })
 }
 
+/// The release of the app under `scope` that `condition` picks (in which `?4` may
+/// name a release id), read with the check of its path in one statement; `None` also
+/// when the app is not there.
+fn document_where(
+    connection: &Connection,
+    scope: &AppScope,
+    condition: &str,
+    release_id: Option<&ReleaseId>,
+) -> StoreResult<Option<ReleaseDocument>> {
+    let sql = format!(
+        "SELECT {SUMMARY_COLUMNS}, c.change_log, previous_release_id, c.snapshot
+         FROM releases JOIN release_contents AS c USING (release_id)
+         WHERE app_id = ?1 AND {condition} AND EXISTS (
+             SELECT 1 FROM apps AS a WHERE a.app_id = ?1 AND a.workspace_id = ?2 AND a.org_id = ?3)"
+    );
+    let path = [
+        scope.app_id.as_str(),
+        scope.workspace_id.as_str(),
+        scope.org_id.as_str(),
+    ];
+    let from_row = |row: &Row<'_>| {
+        Ok(ReleaseDocument {
+            summary: summary_from_row(row)?,
+            change_log: row.get(15)?,
+            previous_release_id: row
+                .get::<_, Option<String>>(16)?
+                .map(ReleaseId::from_trusted),
+            content: row.get(17)?,
+        })
+    };
+    match release_id {
+        Some(id) => {
+            let [app, workspace, org] = path;
+            optional(
+                connection,
+                &sql,
+                [app, workspace, org, id.as_str()],
+                from_row,
+            )
+        }
+        None => optional(connection, &sql, path, from_row),
+    }
+}
+
 pub(crate) fn get_release(
     connection: &Connection,
     scope: &AppScope,
     id: &ReleaseId,
 ) -> StoreResult<ReleaseDocument> {
-    require_app(connection, scope)?;
-    document(connection, scope, id)
+    match document_where(connection, scope, "release_id = ?4", Some(id))? {
+        Some(document) => Ok(document),
+        // Say which part of the path is missing.
+        None => {
+            require_app(connection, scope)?;
+            Err(not_found("release", id))
+        }
+    }
 }
 
 pub(crate) fn get_active_release(
     connection: &Connection,
     scope: &AppScope,
 ) -> StoreResult<Option<ReleaseDocument>> {
-    require_app(connection, scope)?;
-    match active_summary(connection, &scope.app_id)? {
-        Some(active) => document(connection, scope, &active.release_id).map(Some),
-        None => Ok(None),
+    // The literal lets the planner use the one-active-per-app partial index.
+    match document_where(connection, scope, "status = 'active'", None)? {
+        Some(document) => Ok(Some(document)),
+        None => require_app(connection, scope).map(|()| None),
     }
 }
 
