@@ -332,6 +332,29 @@ async fn a_tiny_cache_budget_changes_nothing_but_speed(backend: Backend) {
             assert_eq!(live.str("app_id"), home.app_id);
         }
     }
+    // Polls answer 304 whether or not the body is still kept, and a switch shows.
+    let mut tags = Vec::new();
+    for (home, _) in &apps {
+        let tag = etag(&get_if_none_match(&app, &active(home), None).await);
+        for _ in 0..2 {
+            let polled = get_if_none_match(&app, &active(home), Some(&tag)).await;
+            assert_not_modified(&polled, &tag);
+        }
+        tags.push(tag);
+    }
+    let (home, _) = &apps[0];
+    let next = app
+        .post(
+            &home.releases(),
+            json!({"release_tag": "v2", "activate": true}),
+        )
+        .await
+        .expect(201)
+        .str("release_id");
+    let switched = get_if_none_match(&app, &active(home), Some(&tags[0]))
+        .await
+        .expect(200);
+    assert_eq!(switched.str("release_id"), next);
 }
 
 /// A second server on a SQLite file another one is serving refuses to start, with

@@ -85,6 +85,11 @@ const WAL_RESTART_FRAMES: i64 = 4096;
 /// KiB): room for the drafts and index pages the writes of many apps touch.
 const WRITER_CACHE_KIB: i64 = 8 * 1024;
 
+/// Each reader's page cache, in KiB: the hot reads are answered from the server's
+/// own cache, and a release's content is read once per miss, so pages kept here are
+/// mostly index pages; the operating system's cache holds the rest.
+const READER_CACHE_KIB: i64 = 1024;
+
 /// Prepared statements each connection keeps; more than the store's distinct SQL,
 /// so none is parsed twice.
 const STATEMENT_CACHE: usize = 128;
@@ -135,6 +140,7 @@ fn open_reader(path: &Path, busy_timeout: Duration) -> rusqlite::Result<Connecti
     let connection = Connection::open_with_flags(path, flags)?;
     configure(&connection, busy_timeout)?;
     connection.pragma_update(None, "query_only", "ON")?;
+    connection.pragma_update(None, "cache_size", -READER_CACHE_KIB)?;
     Ok(connection)
 }
 

@@ -18,7 +18,7 @@ use utoipa::ToSchema;
 use super::{deleted, inputs, page_body, page_request};
 use crate::cache::RenderedRelease;
 use crate::http::auth::Caller;
-use crate::http::conditional::{release_created, release_response};
+use crate::http::conditional::{not_modified, release_created, release_response};
 use crate::http::error::ErrorEnvelope;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{JsonBody, PathIds, QueryParams};
@@ -199,6 +199,12 @@ pub async fn get_active_release(
 ) -> ApiResult<Response> {
     let scope = ids.app_scope()?;
     caller.authorize_app(Operation::ReleasesGetActive, &scope)?;
+    // A poll whose tag is still current needs only the kept tag, not the body.
+    if let Some(Some(tag)) = state.store.kept_active_tag(&scope)
+        && let Some(unchanged) = not_modified(&headers, &tag)
+    {
+        return Ok(unchanged);
+    }
     let active = state.store.active_release(&scope).await?;
     let active = active.ok_or_else(|| ApiError::not_found("release", "active"))?;
     Ok(release_response(&headers, &active))

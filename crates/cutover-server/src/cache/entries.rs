@@ -13,6 +13,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use axum::http::HeaderValue;
+
 use cutover_domain::token::Token;
 use cutover_domain::{AppId, ReleaseId};
 use cutover_store::AppScope;
@@ -56,12 +58,37 @@ impl Guards {
 }
 
 /// What is kept for one app: its parents as verified by the store, its active
-/// release (`Some(None)`: known to have none) and release details by id.
+/// release (`Some(None)`: known to have none), release details by id, and the entity
+/// tag of the active release's answer. `bytes` counts each body once, even when the
+/// active release is also kept by id. Trimming drops bodies but keeps the tag, which
+/// is all a conditional read that turns out unchanged (304) needs.
 struct AppEntries {
     scope: AppScope,
     active: Option<Option<Arc<RenderedRelease>>>,
     releases: HashMap<ReleaseId, Arc<RenderedRelease>>,
+    active_tag: Option<Option<HeaderValue>>,
     bytes: usize,
+}
+
+impl AppEntries {
+    /// Whether `release` (this very rendering) is kept by id.
+    fn keeps_by_id(&self, release: &Arc<RenderedRelease>) -> bool {
+        self.releases
+            .get(&release.release_id)
+            .is_some_and(|kept| Arc::ptr_eq(kept, release))
+    }
+
+    /// Whether `release` is this very rendering of the active release.
+    fn is_active(&self, release: &Arc<RenderedRelease>) -> bool {
+        matches!(&self.active, Some(Some(active)) if Arc::ptr_eq(active, release))
+    }
+
+    /// Drops the bodies, keeping the active release's tag.
+    fn drop_bodies(&mut self) -> usize {
+        self.active = None;
+        self.releases.clear();
+        std::mem::take(&mut self.bytes)
+    }
 }
 
 #[derive(Default)]
@@ -74,6 +101,9 @@ struct Entries {
 /// Bytes counted for a token entry (its strings are small; this keeps the budget
 /// honest without measuring each).
 const TOKEN_BYTES: usize = 512;
+/// Apps kept at most (their tags outlive their bodies); past it trimming forgets
+/// whole apps.
+const MAX_APPS: usize = 100_000;
 /// Tokens kept at most; past it the table starts again from empty.
 const MAX_TOKENS: usize = 10_000;
 
@@ -130,6 +160,14 @@ impl ReadCache {
         (app.scope == *scope).then(|| app.active.clone())?
     }
 
+    /// The kept entity tag of the active release's answer of the app under `scope`:
+    /// `None` when nothing is kept, `Some(None)` when it is known to have none.
+    pub fn active_tag(&self, scope: &AppScope) -> Option<Option<HeaderValue>> {
+        let entries = self.read();
+        let app = entries.apps.get(&scope.app_id)?;
+        (app.scope == *scope).then(|| app.active_tag.clone())?
+    }
+
     pub fn release(&self, scope: &AppScope, id: &ReleaseId) -> Option<Arc<RenderedRelease>> {
         let entries = self.read();
         let app = entries.apps.get(&scope.app_id)?;
@@ -164,9 +202,17 @@ impl ReadCache {
         active: Option<Arc<RenderedRelease>>,
     ) {
         self.keep_for_app(ticket, scope, move |app| {
-            let removed = app.active.take().flatten().map_or(0, |old| old.weight());
-            app.bytes -= removed;
-            app.bytes += active.as_ref().map_or(0, |release| release.weight());
+            if let Some(Some(old)) = app.active.take()
+                && !app.keeps_by_id(&old)
+            {
+                app.bytes -= old.weight();
+            }
+            if let Some(new) = &active
+                && !app.keeps_by_id(new)
+            {
+                app.bytes += new.weight();
+            }
+            app.active_tag = Some(active.as_ref().map(|release| release.etag.clone()));
             app.active = Some(active);
         });
     }
@@ -175,7 +221,10 @@ impl ReadCache {
         self.keep_for_app(ticket, scope, move |app| {
             // Another read may have kept the same release first; its copy is as good.
             if !app.releases.contains_key(&release.release_id) {
-                app.bytes += release.weight();
+                // The active release kept by id too costs nothing more.
+                if !app.is_active(&release) {
+                    app.bytes += release.weight();
+                }
                 app.releases.insert(release.release_id.clone(), release);
             }
         });
@@ -216,6 +265,7 @@ impl ReadCache {
                 scope: scope.clone(),
                 active: None,
                 releases: HashMap::new(),
+                active_tag: None,
                 bytes: 0,
             });
         if app.scope != *scope {
@@ -229,28 +279,35 @@ impl ReadCache {
         drop(guards);
     }
 
-    /// Over budget, forgets whole apps (in the map's arbitrary order, which is as good
-    /// as random) until a quarter of the budget is free again.
+    /// Over budget, drops the bodies of apps (in the map's arbitrary order, which is as
+    /// good as random) until a quarter of the budget is free again; their tags stay.
+    /// Past [`MAX_APPS`] apps, forgets whole apps the same way.
     fn trim(&self, entries: &mut Entries) {
+        if entries.apps.len() > MAX_APPS {
+            let excess: Vec<AppId> = entries
+                .apps
+                .keys()
+                .take(entries.apps.len() - MAX_APPS / 4 * 3)
+                .cloned()
+                .collect();
+            for id in excess {
+                if let Some(app) = entries.apps.remove(&id) {
+                    entries.bytes -= app.bytes;
+                }
+            }
+        }
         if entries.bytes <= self.budget_bytes {
             return;
         }
         let target = self.budget_bytes / 4 * 3;
-        let victims: Vec<AppId> = entries
-            .apps
-            .iter()
-            .scan(entries.bytes, |bytes, (id, app)| {
-                (*bytes > target).then(|| {
-                    *bytes -= app.bytes;
-                    id.clone()
-                })
-            })
-            .collect();
-        for id in victims {
-            if let Some(app) = entries.apps.remove(&id) {
-                entries.bytes -= app.bytes;
+        let mut bytes = entries.bytes;
+        for app in entries.apps.values_mut() {
+            if bytes <= target {
+                break;
             }
+            bytes -= app.drop_bodies();
         }
+        entries.bytes = bytes;
     }
 
     /// Marks a write of `app` as begun; the returned guard ends it when dropped.

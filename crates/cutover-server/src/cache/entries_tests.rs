@@ -126,7 +126,7 @@ fn tokens_are_forgotten_by_a_revocation_and_a_stale_ticket_keeps_nothing() {
 }
 
 #[test]
-fn over_budget_whole_apps_are_forgotten_and_the_count_stays_exact() {
+fn over_budget_bodies_are_dropped_and_the_count_stays_exact() {
     let cache = Arc::new(ReadCache::new(10_000));
     let scopes: Vec<AppScope> = (0..8).map(|_| scope()).collect();
     for scope in &scopes {
@@ -138,11 +138,65 @@ fn over_budget_whole_apps_are_forgotten_and_the_count_stays_exact() {
         .iter()
         .filter(|scope| cache.active(scope).is_some())
         .count();
-    assert!((1..8).contains(&kept), "{kept} apps kept");
+    assert!((1..8).contains(&kept), "{kept} bodies kept");
     let per_app = 2_000 + 256;
     assert_eq!(cache.bytes(), kept * per_app);
     for scope in &scopes {
         drop(cache.begin_app_write(&scope.app_id));
     }
     assert_eq!(cache.bytes(), 0);
+}
+
+#[test]
+fn the_active_release_kept_by_id_too_is_counted_once() {
+    let cache = Arc::new(ReadCache::new(1 << 20));
+    let scope = scope();
+    let active = release(1000);
+    let ticket = cache.app_ticket(&scope.app_id).unwrap();
+    cache.keep_active(ticket, &scope, Some(active.clone()));
+    cache.keep_release(ticket, &scope, active.clone());
+    assert_eq!(cache.bytes(), active.weight());
+    // In the other order too, and replacing the active release frees only what
+    // nothing else holds.
+    let other = scope_with_release(&cache, &active);
+    assert_eq!(cache.bytes(), 2 * active.weight());
+    let ticket = cache.app_ticket(&scope.app_id).unwrap();
+    cache.keep_active(ticket, &scope, None);
+    assert_eq!(cache.bytes(), 2 * active.weight(), "still kept by id");
+    drop(cache.begin_app_write(&other.app_id));
+    drop(cache.begin_app_write(&scope.app_id));
+    assert_eq!(cache.bytes(), 0);
+}
+
+/// Keeps `release` by id and then as active for a fresh app; answers the app.
+fn scope_with_release(cache: &Arc<ReadCache>, release: &Arc<RenderedRelease>) -> AppScope {
+    let scope = scope();
+    let ticket = cache.app_ticket(&scope.app_id).unwrap();
+    cache.keep_release(ticket, &scope, release.clone());
+    cache.keep_active(ticket, &scope, Some(release.clone()));
+    scope
+}
+
+#[test]
+fn trimming_drops_bodies_but_keeps_the_active_tag_until_a_write() {
+    let cache = Arc::new(ReadCache::new(2500));
+    let apps: Vec<AppScope> = (0..4).map(|_| scope()).collect();
+    for scope in &apps {
+        let ticket = cache.app_ticket(&scope.app_id).unwrap();
+        cache.keep_active(ticket, scope, Some(release(1000)));
+    }
+    assert!(cache.bytes() <= 2500);
+    let bodies = apps.iter().filter(|s| kept_id(&cache, s).is_some()).count();
+    assert!(bodies < 4, "some bodies were dropped");
+    for scope in &apps {
+        assert_eq!(
+            cache.active_tag(scope),
+            Some(Some(HeaderValue::from_static("\"tag\""))),
+            "every tag stays"
+        );
+    }
+    let write = cache.begin_app_write(&apps[0].app_id);
+    assert_eq!(cache.active_tag(&apps[0]), None, "a write drops the tag");
+    drop(write);
+    assert_eq!(cache.active_tag(&apps[0]), None);
 }

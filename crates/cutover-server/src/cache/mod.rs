@@ -16,6 +16,7 @@ mod store;
 use std::future::Future;
 use std::sync::Arc;
 
+use axum::http::HeaderValue;
 use cutover_domain::{AppId, ReleaseId};
 use cutover_store::{AppScope, ReleaseDocument, Store, StoreError, StoreResult};
 
@@ -66,6 +67,13 @@ impl CachedStore {
             }
         }
         Ok(active)
+    }
+
+    /// The entity tag of the app's active release's answer, when it is kept (even if
+    /// its body is not): `Some(None)` when the app is known to have none active,
+    /// `None` when nothing is kept (or nothing is ever kept: PostgreSQL).
+    pub fn kept_active_tag(&self, scope: &AppScope) -> Option<Option<HeaderValue>> {
+        self.cache.as_ref()?.active_tag(scope)
     }
 
     /// A release of the app, rendered.

@@ -15,21 +15,30 @@ const JSON: HeaderValue = HeaderValue::from_static("application/json");
 
 /// `200` with the release's body and entity tag, or `304` when `request` already has it.
 pub fn release_response(request: &HeaderMap, release: &RenderedRelease) -> Response {
-    let not_modified = request
-        .get_all(header::IF_NONE_MATCH)
-        .iter()
-        .any(|value| names_tag(value, &release.etag));
-    let mut response = if not_modified {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else {
-        let mut response = Response::new(Body::from(release.body.clone()));
-        response.headers_mut().insert(header::CONTENT_TYPE, JSON);
-        response
-    };
+    if let Some(not_modified) = not_modified(request, &release.etag) {
+        return not_modified;
+    }
+    let mut response = Response::new(Body::from(release.body.clone()));
     let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, JSON);
     headers.insert(header::ETAG, release.etag.clone());
     headers.insert(header::CACHE_CONTROL, REVALIDATE);
     response
+}
+
+/// `304` with `etag`, when the request's `If-None-Match` names it.
+pub fn not_modified(request: &HeaderMap, etag: &HeaderValue) -> Option<Response> {
+    let named = request
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .any(|value| names_tag(value, etag));
+    named.then(|| {
+        let mut response = StatusCode::NOT_MODIFIED.into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::ETAG, etag.clone());
+        headers.insert(header::CACHE_CONTROL, REVALIDATE);
+        response
+    })
 }
 
 /// `201` with the new release's body, its `ETag` and `Location: location`.
