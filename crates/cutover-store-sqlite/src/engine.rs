@@ -90,6 +90,9 @@ const WRITER_CACHE_KIB: i64 = 8 * 1024;
 /// mostly index pages; the operating system's cache holds the rest.
 const READER_CACHE_KIB: i64 = 1024;
 
+/// The checkpointer's page cache, in KiB.
+const CHECKPOINTER_CACHE_KIB: i64 = 64;
+
 /// Prepared statements each connection keeps; more than the store's distinct SQL,
 /// so none is parsed twice.
 const STATEMENT_CACHE: usize = 128;
@@ -169,6 +172,8 @@ impl Engine {
         let checkpointer = open_reader(path, options.busy_timeout)
             .and_then(|connection| {
                 connection.pragma_update(None, "query_only", "OFF")?;
+                // It only copies pages from the WAL to the file: no cache to speak of.
+                connection.pragma_update(None, "cache_size", -CHECKPOINTER_CACHE_KIB)?;
                 Ok(connection)
             })
             .map_err(|err| format!("cannot open SQLite database {}: {err}", path.display()))?;
