@@ -55,14 +55,7 @@ fn assert_not_modified(reply: &Reply, tag: &str) {
 async fn release_reads_answer_304_when_the_etag_is_current(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
-    let release = app
-        .post(
-            &home.releases(),
-            json!({"release_tag": "v1", "activate": true}),
-        )
-        .await
-        .expect(201)
-        .str("release_id");
+    let release = app.cut_active(&home, "v1").await;
 
     let live = get_if_none_match(&app, &active(&home), None)
         .await
@@ -107,14 +100,7 @@ async fn release_reads_answer_304_when_the_etag_is_current(backend: Backend) {
 async fn the_etag_follows_every_change_to_what_a_release_says(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
-    let first = app
-        .post(
-            &home.releases(),
-            json!({"release_tag": "v1", "activate": true}),
-        )
-        .await
-        .expect(201)
-        .str("release_id");
+    let first = app.cut_active(&home, "v1").await;
     let second = app.cut(&home, "v2").await;
 
     let first_live = get_if_none_match(&app, &home.release(&first), None).await;
@@ -172,14 +158,7 @@ async fn the_etag_follows_every_change_to_what_a_release_says(backend: Backend) 
         .expect(404);
     assert_eq!(none.body["details"]["resource_id"], "active");
     // Its first activation is seen by the very next read.
-    let v1 = app
-        .post(
-            &empty.releases(),
-            json!({"release_tag": "v1", "activate": true}),
-        )
-        .await
-        .expect(201)
-        .str("release_id");
+    let v1 = app.cut_active(&empty, "v1").await;
     let first_active = get_if_none_match(&app, &active(&empty), None)
         .await
         .expect(200);
@@ -313,14 +292,7 @@ async fn a_tiny_cache_budget_changes_nothing_but_speed(backend: Backend) {
     for _ in 0..6 {
         let home = app.create_app().await;
         app.add_augmentation(&home, "pipeline").await;
-        let release = app
-            .post(
-                &home.releases(),
-                json!({"release_tag": "v1", "activate": true}),
-            )
-            .await
-            .expect(201)
-            .str("release_id");
+        let release = app.cut_active(&home, "v1").await;
         apps.push((home, release));
     }
     for _ in 0..3 {
@@ -343,14 +315,7 @@ async fn a_tiny_cache_budget_changes_nothing_but_speed(backend: Backend) {
         tags.push(tag);
     }
     let (home, _) = &apps[0];
-    let next = app
-        .post(
-            &home.releases(),
-            json!({"release_tag": "v2", "activate": true}),
-        )
-        .await
-        .expect(201)
-        .str("release_id");
+    let next = app.cut_active(home, "v2").await;
     let switched = get_if_none_match(&app, &active(home), Some(&tags[0]))
         .await
         .expect(200);

@@ -442,6 +442,17 @@ impl TestApp {
             .str("release_id")
     }
 
+    /// Cuts a release with `activate: true` and answers its id.
+    pub async fn cut_active(&self, app: &AppPath, tag: &str) -> String {
+        self.post(
+            &app.releases(),
+            json!({"release_tag": tag, "activate": true}),
+        )
+        .await
+        .expect(201)
+        .str("release_id")
+    }
+
     /// Creates an org token with `body` (name, role/permissions, workspace_ids) and
     /// answers its secret.
     pub async fn mint(&self, org_id: &str, body: Value) -> String {
