@@ -191,6 +191,28 @@ impl Env {
         }
     }
 
+    /// Runs `cutover login` with `command`, giving the server, the admin token and
+    /// the whole context as flags.
+    pub fn login_with_context(&self, command: impl BorrowMut<Command>) -> Run {
+        let context = self.context();
+        self.run_with(
+            command,
+            &[
+                "login",
+                "--url",
+                self.url(),
+                "--token",
+                TOKEN,
+                "--org",
+                &context.org,
+                "--workspace",
+                &context.workspace,
+                "--app",
+                &context.app,
+            ],
+        )
+    }
+
     /// Runs and asserts success.
     pub fn ok(&self, args: &[&str]) -> Run {
         self.run(args).expect(0)

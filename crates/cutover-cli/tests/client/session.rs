@@ -58,24 +58,7 @@ fn run_with_stdin(mut command: Command, args: &[&str], input: &str) -> Run {
 fn login_writes_a_private_file_in_the_default_place_and_later_commands_use_it() {
     let env = Env::with_app();
     let context = env.context().clone();
-    let login = env
-        .run_with(
-            env.bare(),
-            &[
-                "login",
-                "--url",
-                env.url(),
-                "--token",
-                TOKEN,
-                "--org",
-                &context.org,
-                "--workspace",
-                &context.workspace,
-                "--app",
-                &context.app,
-            ],
-        )
-        .expect(0);
+    let login = env.login_with_context(env.bare()).expect(0);
     let path = env.home().join(".config/cutover/config.toml");
     assert!(
         login.stdout.contains(&path.display().to_string()),
@@ -237,25 +220,9 @@ fn a_broken_config_file_is_one_clear_error() {
 #[test]
 fn flags_beat_variables_and_variables_beat_the_file() {
     let env = Env::with_app();
-    let context = env.context().clone();
     // The file: the right server, the right token, the app.
-    env.run_with(
-        env.bare().env("CUTOVER_CONFIG", env.config_path()),
-        &[
-            "login",
-            "--url",
-            env.url(),
-            "--token",
-            TOKEN,
-            "--org",
-            &context.org,
-            "--workspace",
-            &context.workspace,
-            "--app",
-            &context.app,
-        ],
-    )
-    .expect(0);
+    env.login_with_context(env.bare().env("CUTOVER_CONFIG", env.config_path()))
+        .expect(0);
     let with_file = || {
         let mut command = env.bare();
         command.env("CUTOVER_CONFIG", env.config_path());

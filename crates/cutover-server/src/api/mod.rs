@@ -119,8 +119,13 @@ fn allow(
 }
 
 /// 201 with the new object and a `Location` naming it under the request's path.
+/// The path of the resource `id` created by a POST to `uri`.
+fn location(uri: &Uri, id: &str) -> String {
+    format!("{}/{id}", uri.path().trim_end_matches('/'))
+}
+
 fn created<T: Serialize>(uri: &Uri, id: &str, body: &T) -> Response {
-    let location = format!("{}/{id}", uri.path().trim_end_matches('/'));
+    let location = location(uri, id);
     let mut response = (StatusCode::CREATED, Json(body)).into_response();
     if let Ok(value) = HeaderValue::from_str(&location) {
         response.headers_mut().insert(header::LOCATION, value);

@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::{deleted, inputs, page_body, page_request};
+use super::{deleted, inputs, location, page_body, page_request};
 use crate::cache::RenderedRelease;
 use crate::http::auth::Caller;
 use crate::http::conditional::{not_modified, release_created, release_response};
@@ -71,11 +71,7 @@ pub async fn create_release(
         .store
         .create_release(&scope, new, &caller.actor())
         .await?;
-    let location = format!(
-        "{}/{}",
-        uri.path().trim_end_matches('/'),
-        release.summary.release_id
-    );
+    let location = location(&uri, release.summary.release_id.as_str());
     Ok(release_created(
         &location,
         &RenderedRelease::render(&release)?,
