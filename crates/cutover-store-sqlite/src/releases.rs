@@ -303,6 +303,16 @@ pub(crate) fn list_releases(
     })
 }
 
+/// The statement behind [`document_where`].
+pub(crate) fn document_sql(condition: &str) -> String {
+    format!(
+        "SELECT {SUMMARY_COLUMNS}, c.change_log, previous_release_id, c.snapshot
+         FROM releases JOIN release_contents AS c USING (release_id)
+         WHERE app_id = ?1 AND {condition} AND EXISTS (
+             SELECT 1 FROM apps AS a WHERE a.app_id = ?1 AND a.workspace_id = ?2 AND a.org_id = ?3)"
+    )
+}
+
 /// The release of the app under `scope` that `condition` picks (in which `?4` may
 /// name a release id), read with the check of its path in one statement; `None` also
 /// when the app is not there.
@@ -312,12 +322,7 @@ fn document_where(
     condition: &str,
     release_id: Option<&ReleaseId>,
 ) -> StoreResult<Option<ReleaseDocument>> {
-    let sql = format!(
-        "SELECT {SUMMARY_COLUMNS}, c.change_log, previous_release_id, c.snapshot
-         FROM releases JOIN release_contents AS c USING (release_id)
-         WHERE app_id = ?1 AND {condition} AND EXISTS (
-             SELECT 1 FROM apps AS a WHERE a.app_id = ?1 AND a.workspace_id = ?2 AND a.org_id = ?3)"
-    );
+    let sql = document_sql(condition);
     let path = [
         scope.app_id.as_str(),
         scope.workspace_id.as_str(),
