@@ -72,6 +72,12 @@ impl Section {
             .and_then(Row::summary)
     }
 
+    /// A read row's summary with its throughput as a fraction of the ceiling's.
+    pub fn row_with_ratio(&self, name: &str) -> Option<(&Summary, f64)> {
+        let row = self.row_result(name)?;
+        Some((row.summary()?, row.ratio?))
+    }
+
     pub fn row_result(&self, name: &str) -> Option<&Row> {
         self.rows.iter().find(|r| r.name == name)
     }
@@ -182,7 +188,6 @@ pub async fn run_backend(
     let body_file = scratch.join("active-body.json");
     std::fs::write(&body_file, &sample.body).map_err(|e| e.to_string())?;
 
-    let mut rows = Vec::new();
     let run = |workload: Arc<dyn Workload>, connections: usize, to: std::net::SocketAddr| {
         let token = token.clone();
         async move {
@@ -199,7 +204,10 @@ pub async fn run_backend(
     };
     let conns = args.connections as usize;
 
-    eprintln!("[{name}] row: {CEILING}");
+    // The ceiling is measured before the first read row and again after each one, and
+    // each read row is compared with the mean of the two measurements around it: the
+    // machine's speed drifts over minutes, and this keeps a ratio from depending on
+    // when the single ceiling measurement happened to run.
     let ceiling_addr = free_addr()?;
     let mut command = Command::new(std::env::current_exe().map_err(|e| e.to_string())?);
     command
@@ -217,70 +225,80 @@ pub async fn run_backend(
         "/healthz",
     )
     .await?;
-    let outcome = run(
-        Arc::new(Reads::single(Req::get(ceiling::PATH))),
-        conns,
-        ceiling_addr,
-    )
-    .await?;
-    let ceiling_rps = outcome.summary.per_second;
-    ceiling_process.stop(STOP_GRACE).await?;
-    rows.push(Row {
-        name: CEILING.into(),
-        connections: conns,
-        result: Ok(outcome.summary),
-        ratio: Some(1.0),
-        rss: None,
-    });
+    let measure_ceiling = async || {
+        eprintln!("[{name}] row: {CEILING}");
+        run(
+            Arc::new(Reads::single(Req::get(ceiling::PATH))),
+            conns,
+            ceiling_addr,
+        )
+        .await
+        .map(|outcome| outcome.summary)
+    };
+    let mut ceilings = vec![measure_ceiling().await?];
 
     let mut notes_after = Vec::new();
-    let mut read_row =
-        async |label: String, reads: Reads, rows: &mut Vec<Row>| -> Result<(), String> {
-            eprintln!("[{name}] row: {label}");
-            server.memory().take_window_peak();
-            let outcome = run(Arc::new(reads), conns, addr).await?;
-            let ratio = (ceiling_rps > 0.0).then(|| outcome.summary.per_second / ceiling_rps);
-            if let Some(e) = outcome.first_error {
-                notes_after.push(format!("first error in \"{label}\": {e}"));
-            }
-            let rss = Some(server.memory().take_window_peak());
-            rows.push(Row {
-                name: label,
-                connections: conns,
-                result: Ok(outcome.summary),
-                ratio,
-                rss,
-            });
-            Ok(())
-        };
-    read_row(GET_ACTIVE.into(), Reads::active(&data), &mut rows).await?;
-    read_row(
-        GET_DETAIL.into(),
-        Reads::detail(&data, DETAIL_SAMPLES),
-        &mut rows,
-    )
-    .await?;
-    read_row(LIST_FIRST.into(), Reads::first_page(&data), &mut rows).await?;
-    read_row(
-        list_deep_name(data.deep_offset),
-        Reads::deep_page(&data),
-        &mut rows,
-    )
-    .await?;
+    let mut read_rows = Vec::new();
+    let mut read_row = async |label: String, reads: Reads| -> Result<(), String> {
+        eprintln!("[{name}] row: {label}");
+        server.memory().take_window_peak();
+        let outcome = run(Arc::new(reads), conns, addr).await?;
+        let rss = Some(server.memory().take_window_peak());
+        if let Some(e) = outcome.first_error {
+            notes_after.push(format!("first error in \"{label}\": {e}"));
+        }
+        let before = ceilings.last().map_or(0.0, |c| c.per_second);
+        let after = measure_ceiling().await?;
+        let baseline = (before + after.per_second) / 2.0;
+        ceilings.push(after);
+        read_rows.push(Row {
+            name: label,
+            connections: conns,
+            ratio: (baseline > 0.0).then(|| outcome.summary.per_second / baseline),
+            result: Ok(outcome.summary),
+            rss,
+        });
+        Ok(())
+    };
+    read_row(GET_ACTIVE.into(), Reads::active(&data)).await?;
+    read_row(GET_DETAIL.into(), Reads::detail(&data, DETAIL_SAMPLES)).await?;
+    read_row(LIST_FIRST.into(), Reads::first_page(&data)).await?;
+    read_row(list_deep_name(data.deep_offset), Reads::deep_page(&data)).await?;
+    let mut not_modified_na = None;
     if has_etag {
         let etags = dataset::fetch_etags(addr, &token, conns, &data).await?;
         let reads = Reads::not_modified(&data, &etags);
         if reads.is_empty() {
-            rows.push(na_row(
-                NOT_MODIFIED,
-                conns,
-                "n/a: not every app sends an ETag",
-            ));
+            not_modified_na = Some("n/a: not every app sends an ETag");
         } else {
-            read_row(NOT_MODIFIED.into(), reads, &mut rows).await?;
+            read_row(NOT_MODIFIED.into(), reads).await?;
         }
     } else {
-        rows.push(na_row(NOT_MODIFIED, conns, "n/a: server sends no ETag"));
+        not_modified_na = Some("n/a: server sends no ETag");
+    }
+    ceiling_process.stop(STOP_GRACE).await?;
+    notes.push(format!(
+        "ceiling measured {} times (before the first read row and after each): {} req/s; \
+         the table shows the median, each read row's ratio is to the mean of the two \
+         measurements around it",
+        ceilings.len(),
+        ceilings
+            .iter()
+            .map(|c| format_count(c.per_second))
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    ceilings.sort_by(|a, b| a.per_second.total_cmp(&b.per_second));
+    let mut rows = vec![Row {
+        name: CEILING.into(),
+        connections: conns,
+        result: Ok(ceilings.swap_remove(ceilings.len() / 2)),
+        ratio: Some(1.0),
+        rss: None,
+    }];
+    rows.append(&mut read_rows);
+    if let Some(reason) = not_modified_na {
+        rows.push(na_row(NOT_MODIFIED, conns, reason));
     }
 
     let write_apps = Arc::new(WriteApps::new(&data));

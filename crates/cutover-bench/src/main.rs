@@ -124,9 +124,8 @@ fn render(args: &BenchArgs, machine: &str, commit: &str, sections: &[Section]) -
             None => Err("not measured"),
         };
         let measured = Measured {
-            ceiling: sqlite.row(bench::CEILING),
-            active: sqlite.row(bench::GET_ACTIVE),
-            detail: sqlite.row(bench::GET_DETAIL),
+            active: sqlite.row_with_ratio(bench::GET_ACTIVE),
+            detail: sqlite.row_with_ratio(bench::GET_DETAIL),
             first_page: sqlite.row(bench::LIST_FIRST),
             deep_page: deep,
             not_modified,

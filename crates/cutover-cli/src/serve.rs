@@ -84,7 +84,7 @@ pub struct ServeArgs {
     shutdown_grace_seconds: u64,
     /// MiB of rendered releases and tokens kept in memory for reads (0 = none). Used
     /// only on SQLite, where this process is the database's sole writer.
-    #[arg(long, env = "CUTOVER_CACHE_MIB", default_value_t = 32)]
+    #[arg(long, env = "CUTOVER_CACHE_MIB", default_value_t = 44)]
     cache_mib: usize,
     /// A secret of at least 32 characters that becomes a platform admin token at start.
     #[arg(

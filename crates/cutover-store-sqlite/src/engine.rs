@@ -84,12 +84,12 @@ const WAL_RESTART_FRAMES: i64 = 4096;
 
 /// The writer's page cache, in KiB (`PRAGMA cache_size` takes negative numbers as
 /// KiB): room for the drafts and index pages the writes of many apps touch.
-const WRITER_CACHE_KIB: i64 = 8 * 1024;
+const WRITER_CACHE_KIB: i64 = 4 * 1024;
 
 /// Each reader's page cache, in KiB: the hot reads are answered from the server's
 /// own cache, and a release's content is read once per miss, so pages kept here are
 /// mostly index pages; the operating system's cache holds the rest.
-const READER_CACHE_KIB: i64 = 1024;
+const READER_CACHE_KIB: i64 = 256;
 
 /// The checkpointer's page cache, in KiB.
 const CHECKPOINTER_CACHE_KIB: i64 = 64;

@@ -74,7 +74,7 @@ pub async fn create_release(
     let location = location(&uri, release.summary.release_id.as_str());
     Ok(release_created(
         &location,
-        &RenderedRelease::render(&release)?,
+        &RenderedRelease::render(&release, None)?,
     ))
 }
 

@@ -13,6 +13,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use axum::body::Bytes;
 use axum::http::HeaderValue;
 
 use cutover_domain::token::Token;
@@ -58,15 +59,18 @@ impl Guards {
 }
 
 /// What is kept for one app: its parents as verified by the store, its active
-/// release (`Some(None)`: known to have none), release details by id, and the entity
-/// tag of the active release's answer. `bytes` counts each body once, even when the
-/// active release is also kept by id. Trimming drops bodies but keeps the tag, which
-/// is all a conditional read that turns out unchanged (304) needs.
+/// release (`Some(None)`: known to have none), release details by id, the entity
+/// tag of the active release's answer, and the contents those releases share (by
+/// content hash). `bytes` counts each body once, even when the active release is
+/// also kept by id, and each distinct content once, however many releases share it.
+/// Trimming drops bodies but keeps the tag, which is all a conditional read that
+/// turns out unchanged (304) needs.
 struct AppEntries {
     scope: AppScope,
     active: Option<Option<Arc<RenderedRelease>>>,
     releases: HashMap<ReleaseId, Arc<RenderedRelease>>,
     active_tag: Option<Option<HeaderValue>>,
+    contents: HashMap<String, Bytes>,
     bytes: usize,
 }
 
@@ -83,10 +87,22 @@ impl AppEntries {
         matches!(&self.active, Some(Some(active)) if Arc::ptr_eq(active, release))
     }
 
+    /// Counts a release about to be kept: its own parts, and its content unless a
+    /// release with the same content is kept already.
+    fn count(&mut self, release: &RenderedRelease) {
+        self.bytes += release.weight_without_content();
+        if !self.contents.contains_key(&release.content_hash) {
+            self.bytes += release.content.len();
+            self.contents
+                .insert(release.content_hash.clone(), release.content.clone());
+        }
+    }
+
     /// Drops the bodies, keeping the active release's tag.
     fn drop_bodies(&mut self) -> usize {
         self.active = None;
         self.releases.clear();
+        self.contents.clear();
         std::mem::take(&mut self.bytes)
     }
 }
@@ -176,6 +192,16 @@ impl ReadCache {
             .flatten()
     }
 
+    /// The content kept for the app under `scope` with this hash, for a release being
+    /// rendered to share.
+    pub fn content(&self, scope: &AppScope, content_hash: &str) -> Option<Bytes> {
+        let entries = self.read();
+        let app = entries.apps.get(&scope.app_id)?;
+        (app.scope == *scope)
+            .then(|| app.contents.get(content_hash).cloned())
+            .flatten()
+    }
+
     pub fn token(&self, digest: &str) -> Option<Token> {
         self.read().tokens.get(digest).cloned()
     }
@@ -202,15 +228,16 @@ impl ReadCache {
         active: Option<Arc<RenderedRelease>>,
     ) {
         self.keep_for_app(ticket, scope, move |app| {
+            // A replaced release's content stays kept (and counted) with the others.
             if let Some(Some(old)) = app.active.take()
                 && !app.keeps_by_id(&old)
             {
-                app.bytes -= old.weight();
+                app.bytes -= old.weight_without_content();
             }
             if let Some(new) = &active
                 && !app.keeps_by_id(new)
             {
-                app.bytes += new.weight();
+                app.count(new);
             }
             app.active_tag = Some(active.as_ref().map(|release| release.etag.clone()));
             app.active = Some(active);
@@ -223,7 +250,7 @@ impl ReadCache {
             if !app.releases.contains_key(&release.release_id) {
                 // The active release kept by id too costs nothing more.
                 if !app.is_active(&release) {
-                    app.bytes += release.weight();
+                    app.count(&release);
                 }
                 app.releases.insert(release.release_id.clone(), release);
             }
@@ -266,6 +293,7 @@ impl ReadCache {
                 active: None,
                 releases: HashMap::new(),
                 active_tag: None,
+                contents: HashMap::new(),
                 bytes: 0,
             });
         if app.scope != *scope {
@@ -280,7 +308,8 @@ impl ReadCache {
     }
 
     /// Over budget, drops the bodies of apps (in the map's arbitrary order, which is as
-    /// good as random) until a quarter of the budget is free again; their tags stay.
+    /// good as random) until a sixteenth of the budget is free again (room for a few
+    /// dozen more misses before the next trim); their tags stay.
     /// Past [`MAX_APPS`] apps, forgets whole apps the same way.
     fn trim(&self, entries: &mut Entries) {
         if entries.apps.len() > MAX_APPS {
@@ -299,7 +328,7 @@ impl ReadCache {
         if entries.bytes <= self.budget_bytes {
             return;
         }
-        let target = self.budget_bytes / 4 * 3;
+        let target = self.budget_bytes - self.budget_bytes / 16;
         let mut bytes = entries.bytes;
         for app in entries.apps.values_mut() {
             if bytes <= target {

@@ -14,9 +14,14 @@ fn scope() -> AppScope {
 }
 
 fn release(bytes: usize) -> Arc<RenderedRelease> {
+    let release_id = ReleaseId::generate();
     Arc::new(RenderedRelease {
-        release_id: ReleaseId::generate(),
-        body: Bytes::from(vec![b' '; bytes]),
+        // Its own content: no two of these releases share one.
+        content_hash: release_id.as_str().to_owned(),
+        release_id,
+        head: Bytes::new(),
+        content: Bytes::from(vec![b' '; bytes]),
+        tail: Bytes::new(),
         etag: HeaderValue::from_static("\"tag\""),
     })
 }
@@ -155,17 +160,51 @@ fn the_active_release_kept_by_id_too_is_counted_once() {
     let ticket = cache.app_ticket(&scope.app_id).unwrap();
     cache.keep_active(ticket, &scope, Some(active.clone()));
     cache.keep_release(ticket, &scope, active.clone());
-    assert_eq!(cache.bytes(), active.weight());
+    assert_eq!(cache.bytes(), weight(&active));
     // In the other order too, and replacing the active release frees only what
     // nothing else holds.
     let other = scope_with_release(&cache, &active);
-    assert_eq!(cache.bytes(), 2 * active.weight());
+    assert_eq!(cache.bytes(), 2 * weight(&active));
     let ticket = cache.app_ticket(&scope.app_id).unwrap();
     cache.keep_active(ticket, &scope, None);
-    assert_eq!(cache.bytes(), 2 * active.weight(), "still kept by id");
+    assert_eq!(cache.bytes(), 2 * weight(&active), "still kept by id");
     drop(cache.begin_app_write(&other.app_id));
     drop(cache.begin_app_write(&scope.app_id));
     assert_eq!(cache.bytes(), 0);
+}
+
+/// What keeping `release` alone costs.
+fn weight(release: &RenderedRelease) -> usize {
+    release.weight_without_content() + release.content.len()
+}
+
+#[test]
+fn releases_with_the_same_content_count_it_once() {
+    let cache = Arc::new(ReadCache::new(1 << 20));
+    let scope = scope();
+    let first = release(1000);
+    let second = Arc::new(RenderedRelease {
+        release_id: ReleaseId::generate(),
+        content_hash: first.content_hash.clone(),
+        head: Bytes::from_static(b"{"),
+        content: first.content.clone(),
+        tail: Bytes::from_static(b"}"),
+        etag: HeaderValue::from_static("\"other\""),
+    });
+    let ticket = cache.app_ticket(&scope.app_id).unwrap();
+    cache.keep_active(ticket, &scope, Some(first.clone()));
+    cache.keep_release(ticket, &scope, second.clone());
+    assert_eq!(
+        cache.bytes(),
+        weight(&first) + second.weight_without_content()
+    );
+    let shared = cache.content(&scope, &first.content_hash).expect("kept");
+    assert_eq!(shared.as_ptr(), first.content.as_ptr());
+    assert_eq!(cache.content(&scope, "another hash"), None);
+    // A write to the app forgets the content with the releases.
+    drop(cache.begin_app_write(&scope.app_id));
+    assert_eq!(cache.bytes(), 0);
+    assert_eq!(cache.content(&scope, &first.content_hash), None);
 }
 
 /// Keeps `release` by id and then as active for a fresh app; answers the app.

@@ -16,6 +16,7 @@ mod store;
 use std::future::Future;
 use std::sync::Arc;
 
+use axum::body::Bytes;
 use axum::http::HeaderValue;
 use cutover_domain::{AppId, ReleaseId};
 use cutover_store::{AppScope, ReleaseDocument, Store, StoreError, StoreResult};
@@ -53,13 +54,17 @@ impl CachedStore {
         scope: &AppScope,
     ) -> StoreResult<Option<Arc<RenderedRelease>>> {
         let Some(cache) = &self.cache else {
-            return render_active(self.inner.get_active_release(scope).await?);
+            return render_active(self.inner.get_active_release(scope).await?, None);
         };
         if let Some(kept) = cache.active(scope) {
             return Ok(kept);
         }
         let ticket = cache.app_ticket(&scope.app_id);
-        let active = render_active(self.inner.get_active_release(scope).await?)?;
+        let document = self.inner.get_active_release(scope).await?;
+        let shared = document
+            .as_ref()
+            .and_then(|document| cache.content(scope, &document.summary.content_hash));
+        let active = render_active(document, shared.as_ref())?;
         if let Some(ticket) = ticket {
             cache.keep_active(ticket, scope, active.clone());
             if let Some(release) = &active {
@@ -83,13 +88,15 @@ impl CachedStore {
         id: &ReleaseId,
     ) -> StoreResult<Arc<RenderedRelease>> {
         let Some(cache) = &self.cache else {
-            return render(&self.inner.get_release(scope, id).await?);
+            return render(&self.inner.get_release(scope, id).await?, None);
         };
         if let Some(kept) = cache.release(scope, id) {
             return Ok(kept);
         }
         let ticket = cache.app_ticket(&scope.app_id);
-        let release = render(&self.inner.get_release(scope, id).await?)?;
+        let document = self.inner.get_release(scope, id).await?;
+        let shared = cache.content(scope, &document.summary.content_hash);
+        let release = render(&document, shared.as_ref())?;
         if let Some(ticket) = ticket {
             cache.keep_release(ticket, scope, release.clone());
         }
@@ -135,10 +142,16 @@ async fn fenced<T: Send + 'static>(
         .map_err(|err| StoreError::Internal(format!("a store write failed to finish: {err}")))?
 }
 
-fn render(document: &ReleaseDocument) -> StoreResult<Arc<RenderedRelease>> {
-    RenderedRelease::render(document).map(Arc::new)
+fn render(document: &ReleaseDocument, shared: Option<&Bytes>) -> StoreResult<Arc<RenderedRelease>> {
+    RenderedRelease::render(document, shared).map(Arc::new)
 }
 
-fn render_active(document: Option<ReleaseDocument>) -> StoreResult<Option<Arc<RenderedRelease>>> {
-    document.as_ref().map(render).transpose()
+fn render_active(
+    document: Option<ReleaseDocument>,
+    shared: Option<&Bytes>,
+) -> StoreResult<Option<Arc<RenderedRelease>>> {
+    document
+        .as_ref()
+        .map(|document| render(document, shared))
+        .transpose()
 }

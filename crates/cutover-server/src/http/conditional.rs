@@ -18,7 +18,7 @@ pub fn release_response(request: &HeaderMap, release: &RenderedRelease) -> Respo
     if let Some(not_modified) = not_modified(request, &release.etag) {
         return not_modified;
     }
-    let mut response = Response::new(Body::from(release.body.clone()));
+    let mut response = Response::new(Body::new(release.body()));
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, JSON);
     headers.insert(header::ETAG, release.etag.clone());
@@ -43,7 +43,7 @@ pub fn not_modified(request: &HeaderMap, etag: &HeaderValue) -> Option<Response>
 
 /// `201` with the new release's body, its `ETag` and `Location: location`.
 pub fn release_created(location: &str, release: &RenderedRelease) -> Response {
-    let mut response = Response::new(Body::from(release.body.clone()));
+    let mut response = Response::new(Body::new(release.body()));
     *response.status_mut() = StatusCode::CREATED;
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, JSON);
