@@ -12,16 +12,21 @@ use hyper::header::ETAG;
 use crate::args::BenchArgs;
 use crate::client::{Conn, Req};
 use crate::dataset;
-use crate::load::{Workload, run_row};
+use crate::load::{RowOutcome, Workload, run_row};
 use crate::report::Row;
 use crate::server::{Process, free_addr, sqlite_bytes};
-use crate::stats::{Summary, format_count, format_mib};
+use crate::stats::{Latencies, Summary, format_count, format_mib};
 use crate::workloads::{Reads, WriteApps, WriteKind, Writes};
 use crate::{ceiling, postgres};
 
 /// The platform admin token the harness gives the server (via
 /// `CUTOVER_BOOTSTRAP_TOKEN`) and uses for every request.
 pub const TOKEN: &str = "cut_bench_bootstrap_token_0123456789abcdefghij";
+
+/// Rounds each read row (and the ceiling between them) is measured in.
+const READ_ROUNDS: u32 = 5;
+/// Warm-up of every round but a row's first.
+const ROUND_WARMUP: Duration = Duration::from_millis(500);
 
 /// How many `GET …/releases/{id}` paths the detail row picks from.
 const DETAIL_SAMPLES: usize = 20_000;
@@ -204,10 +209,10 @@ pub async fn run_backend(
     };
     let conns = args.connections as usize;
 
-    // The ceiling is measured before the first read row and again after each one, and
-    // each read row is compared with the mean of the two measurements around it: the
-    // machine's speed drifts over minutes, and this keeps a ratio from depending on
-    // when the single ceiling measurement happened to run.
+    // The shared machine's speed drifts, in bursts, by tens of percent within a
+    // minute. So a read row is not compared with one ceiling measurement: it runs in
+    // rounds, each after a round of the ceiling, and its ratio is the median over
+    // rounds of (row ÷ mean of the ceiling rounds just before and just after).
     let ceiling_addr = free_addr()?;
     let mut command = Command::new(std::env::current_exe().map_err(|e| e.to_string())?);
     command
@@ -225,37 +230,66 @@ pub async fn run_backend(
         "/healthz",
     )
     .await?;
-    let measure_ceiling = async || {
-        eprintln!("[{name}] row: {CEILING}");
-        run(
+    let rounds = READ_ROUNDS.min(args.duration_seconds.max(1) as u32);
+    let round_window = args.duration() / rounds;
+    let round_warmup = args.warmup().min(ROUND_WARMUP);
+    let ceiling_round = async || {
+        run_round(
             Arc::new(Reads::single(Req::get(ceiling::PATH))),
             conns,
             ceiling_addr,
+            Some(token.clone()),
+            round_warmup,
+            round_window,
         )
         .await
-        .map(|outcome| outcome.summary)
     };
-    let mut ceilings = vec![measure_ceiling().await?];
+    eprintln!("[{name}] row: {CEILING}");
+    let mut ceiling = Rounds::default();
+    ceiling.push(ceiling_round().await?);
 
     let mut notes_after = Vec::new();
     let mut read_rows = Vec::new();
     let mut read_row = async |label: String, reads: Reads| -> Result<(), String> {
-        eprintln!("[{name}] row: {label}");
+        eprintln!("[{name}] row: {label} ({rounds} rounds, each after one of the ceiling)");
         server.memory().take_window_peak();
-        let outcome = run(Arc::new(reads), conns, addr).await?;
+        let reads = Arc::new(reads);
+        let mut row = Rounds::default();
+        let mut ratios = Vec::new();
+        for round in 0..rounds {
+            // The first round warms the server up for the whole row.
+            let warmup = if round == 0 {
+                args.warmup()
+            } else {
+                round_warmup
+            };
+            let outcome = run_round(
+                reads.clone(),
+                conns,
+                addr,
+                Some(token.clone()),
+                warmup,
+                round_window,
+            )
+            .await?;
+            let before = ceiling.last_per_second();
+            let after = ceiling_round().await?;
+            let baseline = (before + after.summary.per_second) / 2.0;
+            if baseline > 0.0 {
+                ratios.push(outcome.summary.per_second / baseline);
+            }
+            ceiling.push(after);
+            row.push(outcome);
+        }
         let rss = Some(server.memory().take_window_peak());
-        if let Some(e) = outcome.first_error {
+        if let Some(e) = row.first_error.take() {
             notes_after.push(format!("first error in \"{label}\": {e}"));
         }
-        let before = ceilings.last().map_or(0.0, |c| c.per_second);
-        let after = measure_ceiling().await?;
-        let baseline = (before + after.per_second) / 2.0;
-        ceilings.push(after);
         read_rows.push(Row {
             name: label,
             connections: conns,
-            ratio: (baseline > 0.0).then(|| outcome.summary.per_second / baseline),
-            result: Ok(outcome.summary),
+            ratio: median(&mut ratios),
+            result: Ok(row.summary(round_window * rounds)),
             rss,
         });
         Ok(())
@@ -278,21 +312,26 @@ pub async fn run_backend(
     }
     ceiling_process.stop(STOP_GRACE).await?;
     notes.push(format!(
-        "ceiling measured {} times (before the first read row and after each): {} req/s; \
-         the table shows the median, each read row's ratio is to the mean of the two \
-         measurements around it",
-        ceilings.len(),
-        ceilings
-            .iter()
-            .map(|c| format_count(c.per_second))
-            .collect::<Vec<_>>()
-            .join(", ")
+        "read rows ran in {rounds} rounds of {:.1} s, each followed by a round of the \
+         ceiling ({} ceiling rounds, {} to {} req/s); a read row's ratio is the median of \
+         its rounds' ratios to the mean of the ceiling rounds around each, and the \
+         ceiling line merges all its rounds",
+        round_window.as_secs_f64(),
+        ceiling.per_second.len(),
+        format_count(
+            ceiling
+                .per_second
+                .iter()
+                .copied()
+                .fold(f64::INFINITY, f64::min)
+        ),
+        format_count(ceiling.per_second.iter().copied().fold(0.0, f64::max)),
     ));
-    ceilings.sort_by(|a, b| a.per_second.total_cmp(&b.per_second));
+    let window = round_window * ceiling.per_second.len() as u32;
     let mut rows = vec![Row {
         name: CEILING.into(),
         connections: conns,
-        result: Ok(ceilings.swap_remove(ceilings.len() / 2)),
+        result: Ok(ceiling.summary(window)),
         ratio: Some(1.0),
         rss: None,
     }];
@@ -378,5 +417,66 @@ fn na_row(name: &str, connections: usize, reason: &str) -> Row {
         result: Err(reason.into()),
         ratio: None,
         rss: None,
+    }
+}
+
+/// The rounds of one row, merged.
+#[derive(Default)]
+struct Rounds {
+    latencies: Latencies,
+    errors: u64,
+    per_second: Vec<f64>,
+    first_error: Option<String>,
+}
+
+impl Rounds {
+    fn push(&mut self, outcome: RowOutcome) {
+        self.latencies.merge(&outcome.latencies);
+        self.errors += outcome.errors;
+        self.per_second.push(outcome.summary.per_second);
+        self.first_error = self.first_error.take().or(outcome.first_error);
+    }
+
+    fn last_per_second(&self) -> f64 {
+        self.per_second.last().copied().unwrap_or(0.0)
+    }
+
+    /// The merged rounds as one row measured for `window` in all.
+    fn summary(&self, window: Duration) -> Summary {
+        self.latencies.summary(window, self.errors)
+    }
+}
+
+async fn run_round(
+    workload: Arc<dyn Workload>,
+    connections: usize,
+    to: std::net::SocketAddr,
+    token: Option<Arc<str>>,
+    warmup: Duration,
+    window: Duration,
+) -> Result<RowOutcome, String> {
+    run_row(to, token, connections, warmup, window, workload).await
+}
+
+/// The median of `values` (the mean of the middle two for an even count).
+fn median(values: &mut [f64]) -> Option<f64> {
+    values.sort_by(f64::total_cmp);
+    let middle = values.len() / 2;
+    match values.len() {
+        0 => None,
+        n if n % 2 == 1 => Some(values[middle]),
+        _ => Some((values[middle - 1] + values[middle]) / 2.0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::median;
+
+    #[test]
+    fn the_median_of_odd_and_even_counts() {
+        assert_eq!(median(&mut []), None);
+        assert_eq!(median(&mut [0.7, 0.5, 0.9]), Some(0.7));
+        assert_eq!(median(&mut [0.4, 0.8, 0.6, 0.5]), Some(0.55));
     }
 }
