@@ -234,13 +234,13 @@ pub async fn run_backend(
     let round_window = args.duration() / rounds;
     let round_warmup = args.warmup().min(ROUND_WARMUP);
     let ceiling_round = async || {
-        run_round(
-            Arc::new(Reads::single(Req::get(ceiling::PATH))),
-            conns,
+        run_row(
             ceiling_addr,
             Some(token.clone()),
+            conns,
             round_warmup,
             round_window,
+            Arc::new(Reads::single(Req::get(ceiling::PATH))),
         )
         .await
     };
@@ -263,13 +263,13 @@ pub async fn run_backend(
             } else {
                 round_warmup
             };
-            let outcome = run_round(
-                reads.clone(),
-                conns,
+            let outcome = run_row(
                 addr,
                 Some(token.clone()),
+                conns,
                 warmup,
                 round_window,
+                reads.clone(),
             )
             .await?;
             let before = ceiling.last_per_second();
@@ -445,17 +445,6 @@ impl Rounds {
     fn summary(&self, window: Duration) -> Summary {
         self.latencies.summary(window, self.errors)
     }
-}
-
-async fn run_round(
-    workload: Arc<dyn Workload>,
-    connections: usize,
-    to: std::net::SocketAddr,
-    token: Option<Arc<str>>,
-    warmup: Duration,
-    window: Duration,
-) -> Result<RowOutcome, String> {
-    run_row(to, token, connections, warmup, window, workload).await
 }
 
 /// The median of `values` (the mean of the middle two for an even count).
