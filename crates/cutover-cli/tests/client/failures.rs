@@ -50,7 +50,7 @@ fn a_server_failure_exits_4_with_the_code_and_request_id() {
     assert!(request_id.len() >= 8 && request_id != "-", "{line}");
     // The server logged the cause under the same request id.
     assert!(
-        env.server.log().contains(request_id),
+        env.server.logs_within(request_id, Duration::from_secs(5)),
         "request {request_id} not in the server log:\n{}",
         env.server.log()
     );

@@ -134,6 +134,22 @@ impl Server {
         self.lines().join("\n")
     }
 
+    /// Whether a line containing `needle` shows up in standard error within `within`:
+    /// the server writes its log from a logging thread, so a line can arrive a moment
+    /// after the answer it belongs to.
+    pub fn logs_within(&self, needle: &str, within: std::time::Duration) -> bool {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            if self.lines().iter().any(|line| line.contains(needle)) {
+                return true;
+            }
+            if std::time::Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
+
     /// SIGKILL: no shutdown handler runs, nothing is flushed on the way out.
     pub fn kill(&mut self) {
         self.child.kill().expect("SIGKILL is delivered");
