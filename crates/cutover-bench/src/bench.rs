@@ -432,7 +432,7 @@ struct Rounds {
 impl Rounds {
     fn push(&mut self, outcome: RowOutcome) {
         self.latencies.merge(&outcome.latencies);
-        self.errors += outcome.errors;
+        self.errors += outcome.summary.errors;
         self.per_second.push(outcome.summary.per_second);
         self.first_error = self.first_error.take().or(outcome.first_error);
     }

@@ -43,8 +43,6 @@ pub struct RowOutcome {
     pub summary: Summary,
     /// Every measured latency, for merging rounds of one row.
     pub latencies: Latencies,
-    /// Answers that were errors (also counted in the summary).
-    pub errors: u64,
     /// The first unexpected answer or failure, for the report.
     pub first_error: Option<String>,
     /// Bookkeeping requests sent during the window (not in the summary).
@@ -93,7 +91,6 @@ pub async fn run_row(
     Ok(RowOutcome {
         summary: latencies.summary(window, errors),
         latencies,
-        errors,
         first_error,
         unmeasured,
     })

@@ -87,14 +87,21 @@ impl AppEntries {
         matches!(&self.active, Some(Some(active)) if Arc::ptr_eq(active, release))
     }
 
-    /// Counts a release about to be kept: its own parts, and its content unless a
-    /// release with the same content is kept already.
+    /// Counts a release about to be kept: its own parts, and its content unless it
+    /// shares the very bytes already kept for its content hash.
     fn count(&mut self, release: &RenderedRelease) {
         self.bytes += release.weight_without_content();
-        if !self.contents.contains_key(&release.content_hash) {
+        let shared = self
+            .contents
+            .get(&release.content_hash)
+            .is_some_and(|kept| {
+                kept.as_ptr() == release.content.as_ptr() && kept.len() == release.content.len()
+            });
+        if !shared {
             self.bytes += release.content.len();
             self.contents
-                .insert(release.content_hash.clone(), release.content.clone());
+                .entry(release.content_hash.clone())
+                .or_insert_with(|| release.content.clone());
         }
     }
 

@@ -57,10 +57,8 @@ impl RenderedRelease {
     /// The body to send: the three parts, without copying them.
     pub fn body(&self) -> ReleaseBody {
         ReleaseBody {
-            parts: [self.tail.clone(), self.content.clone(), self.head.clone()]
-                .into_iter()
-                .filter(|part| !part.is_empty())
-                .collect(),
+            parts: [self.head.clone(), self.content.clone(), self.tail.clone()],
+            next: 0,
         }
     }
 }
@@ -69,8 +67,15 @@ impl RenderedRelease {
 /// length (so the answer has a `Content-Length`, and hyper writes the parts with one
 /// vectored write rather than joining them).
 pub struct ReleaseBody {
-    /// The parts still to send, last first.
-    parts: Vec<Bytes>,
+    parts: [Bytes; 3],
+    /// The first part not sent yet.
+    next: usize,
+}
+
+impl ReleaseBody {
+    fn unsent(&self) -> &[Bytes] {
+        &self.parts[self.next..]
+    }
 }
 
 impl http_body::Body for ReleaseBody {
@@ -78,18 +83,27 @@ impl http_body::Body for ReleaseBody {
     type Error = std::convert::Infallible;
 
     fn poll_frame(
-        mut self: Pin<&mut Self>,
+        self: Pin<&mut Self>,
         _: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
-        Poll::Ready(self.parts.pop().map(|part| Ok(Frame::data(part))))
+        // Empty parts (a release rendered the long way has only a head) are skipped.
+        let body = self.get_mut();
+        while let Some(part) = body.parts.get_mut(body.next) {
+            let part = std::mem::take(part);
+            body.next += 1;
+            if !part.is_empty() {
+                return Poll::Ready(Some(Ok(Frame::data(part))));
+            }
+        }
+        Poll::Ready(None)
     }
 
     fn is_end_stream(&self) -> bool {
-        self.parts.is_empty()
+        self.unsent().iter().all(Bytes::is_empty)
     }
 
     fn size_hint(&self) -> SizeHint {
-        SizeHint::with_exact(self.parts.iter().map(|part| part.len() as u64).sum())
+        SizeHint::with_exact(self.unsent().iter().map(|part| part.len() as u64).sum())
     }
 }
 
