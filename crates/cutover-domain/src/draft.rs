@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::ids::AugmentationId;
+use crate::ids::{AugmentationId, EndpointId};
 use crate::model::{App, Augmentation, Endpoint, Stage};
 use crate::timestamp::Timestamp;
 use crate::values::{EndpointType, HttpMethod, ReleaseTag};
@@ -61,6 +61,26 @@ pub struct NewEndpoint {
     pub input_schema: Option<Map<String, Value>>,
 }
 
+impl NewEndpoint {
+    /// The endpoint this input creates, with a new id, written by `actor` at `at`.
+    pub fn into_endpoint(self, actor: &str, at: Timestamp) -> Endpoint {
+        Endpoint {
+            endpoint_id: EndpointId::generate(),
+            name: self.name,
+            path: self.path,
+            method: self.method,
+            description: self.description,
+            endpoint_type: self.endpoint_type,
+            augmentation_id: self.augmentation_id,
+            input_schema: self.input_schema,
+            created_at: at,
+            created_by: actor.to_owned(),
+            updated_at: at,
+            updated_by: actor.to_owned(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EndpointPatch {
     pub name: Option<String>,
@@ -107,6 +127,24 @@ pub struct NewAugmentation {
     pub stages: Vec<Stage>,
     pub tags: Vec<String>,
     pub is_template: bool,
+}
+
+impl NewAugmentation {
+    /// The augmentation this input creates, with a new id, written by `actor` at `at`.
+    pub fn into_augmentation(self, actor: &str, at: Timestamp) -> Augmentation {
+        Augmentation {
+            augmentation_id: AugmentationId::generate(),
+            name: self.name,
+            description: self.description,
+            stages: self.stages,
+            tags: self.tags,
+            is_template: self.is_template,
+            created_at: at,
+            created_by: actor.to_owned(),
+            updated_at: at,
+            updated_by: actor.to_owned(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]

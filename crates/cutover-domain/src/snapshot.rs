@@ -1,5 +1,5 @@
-//! Snapshots of an app's draft: the content hash that identifies what a release
-//! contains, and the change log that says how one snapshot differs from another.
+//! Snapshots of an app's draft and the content hash that identifies what a release
+//! contains (how one snapshot differs from another is in `digest`).
 //!
 //! The hash covers content, not bookkeeping: ids, names and configuration of every
 //! endpoint and augmentation, but not who changed them when. Two drafts that would
@@ -8,7 +8,6 @@
 //! no whitespace) before hashing, so the hash never depends on serializer settings.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -22,7 +21,7 @@ pub struct Snapshot {
     pub augmentations: Vec<Augmentation>,
 }
 
-fn endpoint_content(endpoint: &Endpoint) -> Value {
+pub(crate) fn endpoint_content(endpoint: &Endpoint) -> Value {
     json!({
         "endpoint_id": endpoint.endpoint_id,
         "name": endpoint.name,
@@ -35,7 +34,7 @@ fn endpoint_content(endpoint: &Endpoint) -> Value {
     })
 }
 
-fn augmentation_content(augmentation: &Augmentation) -> Value {
+pub(crate) fn augmentation_content(augmentation: &Augmentation) -> Value {
     json!({
         "augmentation_id": augmentation.augmentation_id,
         "name": augmentation.name,
@@ -44,6 +43,47 @@ fn augmentation_content(augmentation: &Augmentation) -> Value {
         "tags": augmentation.tags,
         "is_template": augmentation.is_template,
     })
+}
+
+/// An endpoint's content as canonical JSON: what its part of the content hash covers.
+pub fn canonical_endpoint(endpoint: &Endpoint) -> String {
+    let mut text = String::new();
+    write_canonical_json(&endpoint_content(endpoint), &mut text);
+    text
+}
+
+/// An augmentation's content as canonical JSON.
+pub fn canonical_augmentation(augmentation: &Augmentation) -> String {
+    let mut text = String::new();
+    write_canonical_json(&augmentation_content(augmentation), &mut text);
+    text
+}
+
+/// The content hash of a snapshot from its entities' canonical texts, each list
+/// ordered by id: the SHA-256 of `{"augmentations":[…],"endpoints":[…]}`, streamed
+/// from the parts, so a store that keeps each entity's canonical text hashes a
+/// release without decoding anything.
+pub fn content_hash_of<E: AsRef<str>, A: AsRef<str>>(
+    endpoints: &[E],
+    augmentations: &[A],
+) -> String {
+    let mut hasher = Sha256::new();
+    let list = |hasher: &mut Sha256, items: &mut dyn Iterator<Item = &str>| {
+        hasher.update(b"[");
+        for (index, item) in items.enumerate() {
+            if index > 0 {
+                hasher.update(b",");
+            }
+            hasher.update(item.as_bytes());
+        }
+        hasher.update(b"]");
+    };
+    hasher.update(br#"{"augmentations":"#);
+    list(&mut hasher, &mut augmentations.iter().map(AsRef::as_ref));
+    hasher.update(br#","endpoints":"#);
+    list(&mut hasher, &mut endpoints.iter().map(AsRef::as_ref));
+    hasher.update(b"}");
+    hex::encode(hasher.finalize())
 }
 
 /// Writes `value` as JSON with object keys sorted and no insignificant whitespace.
@@ -93,6 +133,19 @@ impl Snapshot {
 
     /// Hex SHA-256 of the canonical content.
     pub fn content_hash(&self) -> String {
+        let endpoints: Vec<String> = self.endpoints.iter().map(canonical_endpoint).collect();
+        let augmentations: Vec<String> = self
+            .augmentations
+            .iter()
+            .map(canonical_augmentation)
+            .collect();
+        content_hash_of(&endpoints, &augmentations)
+    }
+
+    /// The hash the way it was first written: one canonical document of the whole
+    /// snapshot. Kept for the test that [`content_hash_of`] gives the same bytes.
+    #[cfg(test)]
+    fn whole_document_hash(&self) -> String {
         let content = json!({
             "endpoints": self.endpoints.iter().map(endpoint_content).collect::<Vec<_>>(),
             "augmentations": self.augmentations.iter().map(augmentation_content).collect::<Vec<_>>(),
@@ -103,131 +156,14 @@ impl Snapshot {
     }
 }
 
-/// How `current` differs from `previous`, one line per entity, endpoints first, then
-/// augmentations, each group ordered by name. Entities are matched by id, so a rename
-/// is a change, not a removal plus an addition. `previous_label` names the release
-/// compared against (`v1 (#1)`); `None` means this is the first release.
-pub fn change_log(previous: Option<(&Snapshot, &str)>, current: &Snapshot) -> String {
-    let Some((previous, label)) = previous else {
-        if current.is_empty() {
-            return "Initial release (empty draft)".to_owned();
-        }
-        let mut lines = vec!["Initial release".to_owned()];
-        lines.extend(diff_lines(&Snapshot::default(), current));
-        return lines.join("\n");
-    };
-    let lines = diff_lines(previous, current);
-    if lines.is_empty() {
-        return no_changes_since(label);
-    }
-    let mut text = format!("Changes since {label}:");
-    for line in lines {
-        let _ = write!(text, "\n{line}");
-    }
-    text
-}
-
-/// The change log of a snapshot with the same content hash as the release it follows
-/// (`label`): what [`change_log`] says of identical snapshots, known without comparing
-/// them entity by entity.
-pub fn no_changes_since(label: &str) -> String {
-    format!("No changes since {label}")
-}
-
-fn endpoint_label(endpoint: &Endpoint) -> String {
-    format!(
-        "endpoint \"{}\" ({} {})",
-        endpoint.name, endpoint.method, endpoint.path
-    )
-}
-
-fn augmentation_label(augmentation: &Augmentation) -> String {
-    format!("augmentation \"{}\"", augmentation.name)
-}
-
-fn diff_lines(previous: &Snapshot, current: &Snapshot) -> Vec<String> {
-    let mut lines = diff_group(
-        &previous.endpoints,
-        &current.endpoints,
-        |e| e.endpoint_id.as_str(),
-        |e| &e.name,
-        endpoint_content,
-        endpoint_label,
-    );
-    lines.extend(diff_group(
-        &previous.augmentations,
-        &current.augmentations,
-        |a| a.augmentation_id.as_str(),
-        |a| &a.name,
-        augmentation_content,
-        augmentation_label,
-    ));
-    lines
-}
-
-fn diff_group<T>(
-    previous: &[T],
-    current: &[T],
-    id: impl Fn(&T) -> &str,
-    name: impl Fn(&T) -> &String,
-    content: impl Fn(&T) -> Value,
-    label: impl Fn(&T) -> String,
-) -> Vec<String> {
-    let before: BTreeMap<&str, &T> = previous.iter().map(|item| (id(item), item)).collect();
-    let after: BTreeMap<&str, &T> = current.iter().map(|item| (id(item), item)).collect();
-    // (name, id) keeps the order total even if two entities ever shared a name.
-    let mut lines: Vec<((String, String), String)> = Vec::new();
-    for (key, old) in &before {
-        match after.get(key) {
-            None => lines.push((
-                (name(old).clone(), key.to_string()),
-                format!("- removed {}", label(old)),
-            )),
-            Some(new) => {
-                let changed = changed_fields(&content(old), &content(new));
-                if !changed.is_empty() {
-                    let mut line = format!("~ changed {}: {}", label(new), changed.join(", "));
-                    if name(old) != name(new) {
-                        let _ = write!(line, " (was \"{}\")", name(old));
-                    }
-                    lines.push(((name(new).clone(), key.to_string()), line));
-                }
-            }
-        }
-    }
-    for (key, new) in &after {
-        if !before.contains_key(key) {
-            lines.push((
-                (name(new).clone(), key.to_string()),
-                format!("+ added {}", label(new)),
-            ));
-        }
-    }
-    lines.sort();
-    lines.into_iter().map(|(_, line)| line).collect()
-}
-
-fn changed_fields(old: &Value, new: &Value) -> Vec<String> {
-    let (Value::Object(old), Value::Object(new)) = (old, new) else {
-        return Vec::new();
-    };
-    let mut fields: Vec<String> = new
-        .iter()
-        .filter(|(key, value)| old.get(*key) != Some(value))
-        .map(|(key, _)| key.clone())
-        .collect();
-    fields.sort();
-    fields
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::ids::{AugmentationId, EndpointId};
     use crate::timestamp::Timestamp;
     use crate::values::{EndpointType, HttpMethod};
 
-    fn augmentation(name: &str) -> Augmentation {
+    pub(crate) fn augmentation(name: &str) -> Augmentation {
         Augmentation {
             augmentation_id: AugmentationId::generate(),
             name: name.to_owned(),
@@ -242,7 +178,7 @@ mod tests {
         }
     }
 
-    fn endpoint(name: &str, path: &str, augmentation: &Augmentation) -> Endpoint {
+    pub(crate) fn endpoint(name: &str, path: &str, augmentation: &Augmentation) -> Endpoint {
         Endpoint {
             endpoint_id: EndpointId::generate(),
             name: name.to_owned(),
@@ -278,50 +214,29 @@ mod tests {
     }
 
     #[test]
+    fn the_streamed_hash_is_the_hash_of_the_whole_canonical_document() {
+        let pipeline = augmentation("rag");
+        let mut deep = pipeline.clone();
+        deep.augmentation_id = crate::ids::AugmentationId::generate();
+        deep.tags = vec!["b".into(), "a".into()];
+        let chat = endpoint("chat", "/chat", &pipeline);
+        for snapshot in [
+            Snapshot::default(),
+            Snapshot::new(vec![], vec![pipeline.clone()]),
+            Snapshot::new(
+                vec![chat.clone(), endpoint("x", "/x", &deep)],
+                vec![pipeline, deep],
+            ),
+        ] {
+            assert_eq!(snapshot.content_hash(), snapshot.whole_document_hash());
+        }
+    }
+
+    #[test]
     fn canonical_json_sorts_keys_at_every_depth() {
         let value = json!({"b": 1, "a": {"d": [1, {"z": null, "y": "x"}], "c": true}});
         let mut out = String::new();
         write_canonical_json(&value, &mut out);
         assert_eq!(out, r#"{"a":{"c":true,"d":[1,{"y":"x","z":null}]},"b":1}"#);
-    }
-
-    #[test]
-    fn change_log_names_added_removed_and_changed_entities() {
-        let pipeline = augmentation("rag");
-        let chat = endpoint("chat", "/chat", &pipeline);
-        let old = endpoint("old", "/old", &pipeline);
-        let before = Snapshot::new(vec![chat.clone(), old], vec![pipeline.clone()]);
-        let mut renamed = chat.clone();
-        renamed.name = "talk".into();
-        renamed.path = "/talk".into();
-        let fresh = endpoint("fresh", "/fresh", &pipeline);
-        let extra = augmentation("summarise");
-        let after = Snapshot::new(vec![renamed, fresh], vec![pipeline, extra]);
-        assert_eq!(
-            change_log(Some((&before, "v1 (#1)")), &after),
-            "Changes since v1 (#1):\n\
-             + added endpoint \"fresh\" (POST /fresh)\n\
-             - removed endpoint \"old\" (POST /old)\n\
-             ~ changed endpoint \"talk\" (POST /talk): name, path (was \"chat\")\n\
-             + added augmentation \"summarise\""
-        );
-        assert_eq!(
-            change_log(Some((&after, "v2 (#2)")), &after),
-            "No changes since v2 (#2)"
-        );
-    }
-
-    #[test]
-    fn first_release_lists_everything_as_added() {
-        let pipeline = augmentation("rag");
-        let snapshot = Snapshot::new(vec![], vec![pipeline]);
-        assert_eq!(
-            change_log(None, &snapshot),
-            "Initial release\n+ added augmentation \"rag\""
-        );
-        assert_eq!(
-            change_log(None, &Snapshot::default()),
-            "Initial release (empty draft)"
-        );
     }
 }
