@@ -3,9 +3,9 @@
 
 use std::sync::LazyLock;
 
+use cutover_domain::digest::{EntityKind, Manifest, digest_of_hashes};
 use cutover_domain::draft::{AppPatch, NewApp};
-use cutover_domain::model::{App, Augmentation, Endpoint};
-use cutover_domain::snapshot::Snapshot;
+use cutover_domain::model::App;
 use cutover_domain::{AppId, OrgId, ReleaseId, Timestamp, WorkspaceId};
 use cutover_store::{AppScope, Page, PageRequest, StoreError, WorkspaceScope};
 use sqlx::postgres::PgRow;
@@ -13,12 +13,11 @@ use sqlx::{PgConnection, Row};
 
 use crate::error::{Outcome, unique_or};
 use crate::rows::{
-    after_key, all, bodies, count, fetch_limit, from_json_text, into_page, not_found, optional,
-    to_json,
+    after_key, all, count, fetch_limit, from_json_text, into_page, not_found, optional, to_json,
 };
 use crate::tenancy::get_workspace;
 
-static EMPTY_DRAFT_HASH: LazyLock<String> = LazyLock::new(|| Snapshot::default().content_hash());
+static EMPTY_DRAFT_HASH: LazyLock<String> = LazyLock::new(|| Manifest::default().digest());
 
 /// Every column an [`App`] is built from, including the release facts it shows.
 macro_rules! app_select {
@@ -28,7 +27,7 @@ macro_rules! app_select {
                 (SELECT r.release_id FROM releases r WHERE r.app_id = a.app_id AND r.status = 'active'),
                 (SELECT count(*) FROM releases r WHERE r.app_id = a.app_id),
                 (SELECT max(r.created_at) FROM releases r WHERE r.app_id = a.app_id),
-                (SELECT r.content_hash FROM releases r WHERE r.app_id = a.app_id
+                (SELECT r.manifest_digest FROM releases r WHERE r.app_id = a.app_id
                   ORDER BY r.release_number DESC LIMIT 1)
          FROM apps a"
     };
@@ -71,9 +70,10 @@ fn app_row(row: &PgRow) -> sqlx::Result<AppRow> {
 fn finish_app(row: AppRow) -> Outcome<App> {
     let mut app = row.app;
     app.parameters = from_json_text(&row.parameters)?;
-    app.draft_has_changes = match row.newest_hash {
-        Some(newest) => newest != row.draft_hash,
-        None => row.draft_hash != *EMPTY_DRAFT_HASH,
+    app.draft_has_changes = if app.total_releases == 0 {
+        row.draft_hash != *EMPTY_DRAFT_HASH
+    } else {
+        row.newest_hash.as_deref() != Some(row.draft_hash.as_str())
     };
     Ok(app)
 }
@@ -258,33 +258,98 @@ pub(crate) async fn delete_app(connection: &mut PgConnection, scope: &AppScope) 
     Ok(())
 }
 
-/// The app's whole draft, entities ordered by id.
-pub(crate) async fn load_draft(connection: &mut PgConnection, app_id: &AppId) -> Outcome<Snapshot> {
-    let endpoints: Vec<Endpoint> = bodies(
-        &mut *connection,
-        sqlx::query("SELECT body FROM endpoints WHERE app_id = $1 ORDER BY endpoint_id")
-            .bind(app_id.as_str()),
-    )
-    .await?;
-    let augmentations: Vec<Augmentation> = bodies(
-        connection,
-        sqlx::query("SELECT body FROM augmentations WHERE app_id = $1 ORDER BY augmentation_id")
-            .bind(app_id.as_str()),
-    )
-    .await?;
-    Ok(Snapshot::new(endpoints, augmentations))
-}
-
-/// Recomputes the stored draft hash after a draft change, in the same transaction.
+/// Recomputes the stored draft digest and size after a draft change, in the same
+/// transaction, from the entities' content hashes and sizes alone (index-only scans).
 pub(crate) async fn refresh_draft_hash(
     connection: &mut PgConnection,
     app_id: &AppId,
 ) -> Outcome<()> {
-    let hash = load_draft(&mut *connection, app_id).await?.content_hash();
-    sqlx::query("UPDATE apps SET draft_hash = $2 WHERE app_id = $1")
+    let read = |row: &PgRow| {
+        Ok((
+            row.try_get::<String, _>(0)?,
+            row.try_get::<String, _>(1)?,
+            row.try_get::<i64, _>(2)?,
+        ))
+    };
+    let endpoints = all(
+        &mut *connection,
+        sqlx::query(
+            "SELECT endpoint_id, content_hash, body_bytes FROM endpoints
+             WHERE app_id = $1 ORDER BY endpoint_id",
+        )
+        .bind(app_id.as_str()),
+        read,
+    )
+    .await?;
+    let augmentations = all(
+        &mut *connection,
+        sqlx::query(
+            "SELECT augmentation_id, content_hash, body_bytes FROM augmentations
+             WHERE app_id = $1 ORDER BY augmentation_id",
+        )
+        .bind(app_id.as_str()),
+        read,
+    )
+    .await?;
+    let bytes: i64 = endpoints
+        .iter()
+        .chain(&augmentations)
+        .map(|(_, _, bytes)| bytes)
+        .sum();
+    let digest = digest_of_hashes(
+        endpoints
+            .iter()
+            .map(|(id, hash, _)| (EntityKind::Endpoint, id.as_str(), hash.as_str()))
+            .chain(
+                augmentations
+                    .iter()
+                    .map(|(id, hash, _)| (EntityKind::Augmentation, id.as_str(), hash.as_str())),
+            ),
+    );
+    sqlx::query("UPDATE apps SET draft_hash = $2, draft_bytes = $3 WHERE app_id = $1")
         .bind(app_id.as_str())
-        .bind(hash)
+        .bind(digest)
+        .bind(bytes)
         .execute(connection)
         .await?;
     Ok(())
+}
+
+/// Bytes the app's draft holds now, and how many of them the entity `entity_id` (of
+/// `table`, if it exists) takes: what a write checks against `max_draft_bytes`.
+pub(crate) async fn draft_bytes(
+    connection: &mut PgConnection,
+    app_id: &AppId,
+    table: &str,
+    entity_id: Option<&str>,
+) -> Outcome<(u64, u64)> {
+    let total: i64 = optional(
+        &mut *connection,
+        sqlx::query("SELECT draft_bytes FROM apps WHERE app_id = $1").bind(app_id.as_str()),
+        |row| row.try_get(0),
+    )
+    .await?
+    .unwrap_or(0);
+    let own = match entity_id {
+        None => 0,
+        Some(id) => {
+            let key = if table == "endpoints" {
+                "endpoint_id"
+            } else {
+                "augmentation_id"
+            };
+            optional(
+                &mut *connection,
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT body_bytes FROM {table} WHERE app_id = $1 AND {key} = $2"
+                )))
+                .bind(app_id.as_str().to_owned())
+                .bind(id.to_owned()),
+                |row| row.try_get::<i64, _>(0),
+            )
+            .await?
+            .unwrap_or(0)
+        }
+    };
+    Ok((total.max(0) as u64, own.max(0) as u64))
 }

@@ -3,19 +3,33 @@
 //! and refreshes the app's draft hash in the same transaction.
 
 use cutover_domain::draft::{AugmentationPatch, EndpointPatch, NewAugmentation, NewEndpoint};
-use cutover_domain::limits::Limits;
+use cutover_domain::limits::{Limits, check_draft_bytes};
 use cutover_domain::model::{Augmentation, Endpoint};
 use cutover_domain::{AugmentationId, EndpointId, Timestamp};
-use cutover_store::{AppScope, Page, PageRequest, StoreError};
+use cutover_store::{AppScope, Page, PageRequest, Prepared, StoreError};
 use serde_json::Value;
 use sqlx::{PgConnection, Row};
 
-use crate::apps::{lock_app, refresh_draft_hash, require_app};
+use crate::apps::{draft_bytes, lock_app, refresh_draft_hash, require_app};
 use crate::error::{Outcome, unique_or};
 use crate::rows::{
     PgQuery, after_key, all, bodies, count, fetch_limit, from_json_text, into_page, not_found,
-    optional, to_json,
+    optional,
 };
+
+/// Refuses a write that would take the app's draft past its byte limit.
+async fn check_draft_room(
+    connection: &mut PgConnection,
+    limits: &Limits,
+    scope: &AppScope,
+    table: &str,
+    replaced: Option<&str>,
+    added: u64,
+) -> Outcome<()> {
+    let (total, own) = draft_bytes(connection, &scope.app_id, table, replaced).await?;
+    check_draft_bytes(total, own, added, limits.max_draft_bytes).map_err(StoreError::from)?;
+    Ok(())
+}
 
 /// Refuses a create once the app has `limit` entities (counted by `count_query`).
 async fn check_room(
@@ -115,18 +129,32 @@ async fn endpoint_conflict(
 
 async fn write_endpoint(
     connection: &mut PgConnection,
+    limits: &Limits,
     scope: &AppScope,
-    endpoint: &Endpoint,
+    prepared: &Prepared<Endpoint>,
     insert: bool,
 ) -> Outcome<()> {
+    let endpoint = &prepared.entity;
     if let Some(conflict) = endpoint_conflict(&mut *connection, scope, endpoint).await? {
         return Err(conflict.into());
     }
+    let replaced = (!insert).then_some(endpoint.endpoint_id.as_str());
+    check_draft_room(
+        &mut *connection,
+        limits,
+        scope,
+        "endpoints",
+        replaced,
+        prepared.stored_bytes(),
+    )
+    .await?;
     let sql = if insert {
-        "INSERT INTO endpoints (endpoint_id, app_id, name, method, path, augmentation_id, body)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        "INSERT INTO endpoints (endpoint_id, app_id, name, method, path, augmentation_id, body,
+                                content_hash, digest, canonical, body_bytes)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
     } else {
-        "UPDATE endpoints SET name = $3, method = $4, path = $5, augmentation_id = $6, body = $7
+        "UPDATE endpoints SET name = $3, method = $4, path = $5, augmentation_id = $6, body = $7,
+                content_hash = $8, digest = $9, canonical = $10, body_bytes = $11
          WHERE endpoint_id = $1 AND app_id = $2"
     };
     sqlx::query(sql)
@@ -136,7 +164,11 @@ async fn write_endpoint(
         .bind(endpoint.method.as_str())
         .bind(&endpoint.path)
         .bind(endpoint.augmentation_id.as_str())
-        .bind(to_json(endpoint)?)
+        .bind(&prepared.body)
+        .bind(&prepared.digest.hash)
+        .bind(prepared.digest.to_text())
+        .bind(&prepared.canonical)
+        .bind(prepared.stored_bytes() as i64)
         .execute(&mut *connection)
         .await
         .map_err(|err| {
@@ -165,24 +197,9 @@ pub(crate) async fn create_endpoint(
         "endpoints",
     )
     .await?;
-    let now = Timestamp::now();
-    let new = new.clone();
-    let endpoint = Endpoint {
-        endpoint_id: EndpointId::generate(),
-        name: new.name,
-        path: new.path,
-        method: new.method,
-        description: new.description,
-        endpoint_type: new.endpoint_type,
-        augmentation_id: new.augmentation_id,
-        input_schema: new.input_schema,
-        created_at: now,
-        created_by: actor.to_owned(),
-        updated_at: now,
-        updated_by: actor.to_owned(),
-    };
-    write_endpoint(connection, scope, &endpoint, true).await?;
-    Ok(endpoint)
+    let prepared = Prepared::endpoint(new.clone().into_endpoint(actor, Timestamp::now()))?;
+    write_endpoint(connection, limits, scope, &prepared, true).await?;
+    Ok(prepared.entity)
 }
 
 pub(crate) async fn get_endpoint(
@@ -230,6 +247,7 @@ pub(crate) async fn list_endpoints(
 
 pub(crate) async fn update_endpoint(
     connection: &mut PgConnection,
+    limits: &Limits,
     scope: &AppScope,
     id: &EndpointId,
     patch: &EndpointPatch,
@@ -243,8 +261,9 @@ pub(crate) async fn update_endpoint(
     patch
         .clone()
         .apply_to(&mut endpoint, actor, Timestamp::now());
-    write_endpoint(connection, scope, &endpoint, false).await?;
-    Ok(endpoint)
+    let prepared = Prepared::endpoint(endpoint)?;
+    write_endpoint(connection, limits, scope, &prepared, false).await?;
+    Ok(prepared.entity)
 }
 
 pub(crate) async fn delete_endpoint(
@@ -267,20 +286,40 @@ pub(crate) async fn delete_endpoint(
 
 async fn write_augmentation(
     connection: &mut PgConnection,
+    limits: &Limits,
     scope: &AppScope,
-    augmentation: &Augmentation,
+    prepared: &Prepared<Augmentation>,
     insert: bool,
 ) -> Outcome<()> {
+    let augmentation = &prepared.entity;
+    let replaced = (!insert).then_some(augmentation.augmentation_id.as_str());
+    check_draft_room(
+        &mut *connection,
+        limits,
+        scope,
+        "augmentations",
+        replaced,
+        prepared.stored_bytes(),
+    )
+    .await?;
     let sql = if insert {
-        "INSERT INTO augmentations (augmentation_id, app_id, name, body) VALUES ($1, $2, $3, $4)"
+        "INSERT INTO augmentations (augmentation_id, app_id, name, body, content_hash, digest,
+                                    canonical, body_bytes)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
     } else {
-        "UPDATE augmentations SET name = $3, body = $4 WHERE augmentation_id = $1 AND app_id = $2"
+        "UPDATE augmentations SET name = $3, body = $4, content_hash = $5, digest = $6,
+                canonical = $7, body_bytes = $8
+         WHERE augmentation_id = $1 AND app_id = $2"
     };
     sqlx::query(sql)
         .bind(augmentation.augmentation_id.as_str())
         .bind(scope.app_id.as_str())
         .bind(&augmentation.name)
-        .bind(to_json(augmentation)?)
+        .bind(&prepared.body)
+        .bind(&prepared.digest.hash)
+        .bind(prepared.digest.to_text())
+        .bind(&prepared.canonical)
+        .bind(prepared.stored_bytes() as i64)
         .execute(&mut *connection)
         .await
         .map_err(|err| {
@@ -316,22 +355,9 @@ pub(crate) async fn create_augmentation(
         "augmentations",
     )
     .await?;
-    let now = Timestamp::now();
-    let new = new.clone();
-    let augmentation = Augmentation {
-        augmentation_id: AugmentationId::generate(),
-        name: new.name,
-        description: new.description,
-        stages: new.stages,
-        tags: new.tags,
-        is_template: new.is_template,
-        created_at: now,
-        created_by: actor.to_owned(),
-        updated_at: now,
-        updated_by: actor.to_owned(),
-    };
-    write_augmentation(connection, scope, &augmentation, true).await?;
-    Ok(augmentation)
+    let prepared = Prepared::augmentation(new.clone().into_augmentation(actor, Timestamp::now()))?;
+    write_augmentation(connection, limits, scope, &prepared, true).await?;
+    Ok(prepared.entity)
 }
 
 pub(crate) async fn get_augmentation(
@@ -382,6 +408,7 @@ pub(crate) async fn list_augmentations(
 
 pub(crate) async fn update_augmentation(
     connection: &mut PgConnection,
+    limits: &Limits,
     scope: &AppScope,
     id: &AugmentationId,
     patch: &AugmentationPatch,
@@ -392,8 +419,9 @@ pub(crate) async fn update_augmentation(
     patch
         .clone()
         .apply_to(&mut augmentation, actor, Timestamp::now());
-    write_augmentation(connection, scope, &augmentation, false).await?;
-    Ok(augmentation)
+    let prepared = Prepared::augmentation(augmentation)?;
+    write_augmentation(connection, limits, scope, &prepared, false).await?;
+    Ok(prepared.entity)
 }
 
 pub(crate) async fn delete_augmentation(

@@ -193,6 +193,10 @@ pub(crate) async fn open(options: &PostgresOptions) -> Result<PgPool, String> {
             one_line(&reason(&err))
         )
     });
+    let migrated = match migrated {
+        Ok(_) => crate::backfill::run(&mut first).await,
+        Err(err) => Err(err),
+    };
     let _ = first.close().await;
     migrated?;
     Ok(PgPoolOptions::new()
@@ -217,6 +221,12 @@ pub(crate) async fn migrate(url: &str, connect_timeout: Duration) -> Result<Vec<
             one_line(&reason(&err))
         )
     });
+    let applied = match applied {
+        Ok(applied) => crate::backfill::run(&mut connection)
+            .await
+            .map(|()| applied),
+        Err(err) => Err(err),
+    };
     let _ = connection.close().await;
     applied
 }

@@ -10,6 +10,7 @@
 //! `Unavailable`, and the pool reconnects by itself once the server is back.
 
 mod apps;
+mod backfill;
 mod draft;
 mod engine;
 mod error;
@@ -281,7 +282,12 @@ impl Store for PostgresStore {
         actor: &str,
     ) -> StoreResult<Endpoint> {
         write_tx!(self, |c| draft::update_endpoint(
-            c, scope, id, &patch, actor
+            c,
+            &self.limits,
+            scope,
+            id,
+            &patch,
+            actor
         ))
     }
 
@@ -328,7 +334,12 @@ impl Store for PostgresStore {
         actor: &str,
     ) -> StoreResult<Augmentation> {
         write_tx!(self, |c| draft::update_augmentation(
-            c, scope, id, &patch, actor
+            c,
+            &self.limits,
+            scope,
+            id,
+            &patch,
+            actor
         ))
     }
 

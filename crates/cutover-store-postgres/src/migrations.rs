@@ -15,10 +15,15 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "lean_release_rows",
         include_str!("../migrations/0002_lean_release_rows.sql"),
     ),
+    (
+        3,
+        "entity_digests",
+        include_str!("../migrations/0003_entity_digests.sql"),
+    ),
 ];
 
 /// The advisory lock key that serializes migrations ("cutover" in ASCII).
-const MIGRATION_LOCK: i64 = 0x0063_7574_6f76_6572;
+pub(crate) const MIGRATION_LOCK: i64 = 0x0063_7574_6f76_6572;
 
 /// Applies every migration not yet recorded, each in its own transaction. Returns
 /// the versions it applied.

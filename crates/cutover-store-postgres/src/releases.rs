@@ -4,20 +4,24 @@
 //! servers can never both believe they activated; the partial unique index
 //! `releases_one_active_per_app` is the backstop.
 
+use cutover_domain::digest::{
+    EntityDigest, Manifest, ManifestEntry, change_log, change_log_against_unreadable,
+    no_changes_since,
+};
 use cutover_domain::draft::NewRelease;
 use cutover_domain::lifecycle::{self, ActivationPlan, ArchivePlan, ReleaseFacts};
 use cutover_domain::model::{Activation, ActivationAction, ReleaseStatus, ReleaseSummary};
-use cutover_domain::snapshot::{Snapshot, change_log};
+use cutover_domain::snapshot::content_hash_of;
 use cutover_domain::values::ReleaseTag;
 use cutover_domain::{AppId, OrgId, ReleaseId, Timestamp, WorkspaceId};
 use cutover_store::{
     ActivationOutcome, AppScope, Page, PageRequest, ReleaseDocument, ReleasePage, ReleaseQuery,
-    StoreError, StoredContent,
+    StoreError, content_text,
 };
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
-use crate::apps::{load_draft, lock_app, require_app};
+use crate::apps::{lock_app, require_app};
 use crate::error::{Outcome, unique_or};
 use crate::rows::{after_key, all, count, fetch_limit, get_u32, into_page, not_found, optional};
 
@@ -166,11 +170,18 @@ pub(crate) async fn create_release(
     if let Some(conflict) = tag_taken(&mut *connection, scope, &new.release_tag).await? {
         return Err(conflict.into());
     }
-    let draft = load_draft(&mut *connection, &scope.app_id).await?;
+    // As on SQLite: the release is assembled from the entities' stored texts and the
+    // change log compares manifests, so nothing is decoded (see `cutover_domain::digest`).
+    let draft_digest: String = sqlx::query("SELECT draft_hash FROM apps WHERE app_id = $1")
+        .bind(scope.app_id.as_str())
+        .fetch_one(&mut *connection)
+        .await?
+        .try_get(0)?;
+    let draft = DraftTexts::load(&mut *connection, &scope.app_id).await?;
     let previous = optional(
         &mut *connection,
         sqlx::query(
-            "SELECT release_id, release_tag, release_number, snapshot FROM releases
+            "SELECT release_id, release_tag, release_number, manifest_digest FROM releases
              WHERE app_id = $1 ORDER BY release_number DESC LIMIT 1",
         )
         .bind(scope.app_id.as_str()),
@@ -179,18 +190,24 @@ pub(crate) async fn create_release(
                 ReleaseId::from_trusted(row.try_get(0)?),
                 row.try_get::<String, _>(1)?,
                 row.try_get::<i64, _>(2)?,
-                row.try_get::<String, _>(3)?,
+                row.try_get::<Option<String>, _>(3)?,
             ))
         },
     )
     .await?;
     let change_log = match &previous {
-        Some((_, tag, number, snapshot)) => {
-            let stored = StoredContent::from_text(snapshot)?;
-            let before = Snapshot::new(stored.endpoints, stored.augmentations);
-            change_log(Some((&before, &format!("{tag} (#{number})"))), &draft)
+        Some((id, tag, number, digest)) => {
+            let label = format!("{tag} (#{number})");
+            if digest.as_deref() == Some(draft_digest.as_str()) {
+                no_changes_since(&label)
+            } else {
+                match stored_manifest(&mut *connection, id).await? {
+                    Some(before) => change_log(Some((&before, &label)), &draft.manifest),
+                    None => change_log_against_unreadable(&label),
+                }
+            }
         }
-        None => change_log(None, &draft),
+        None => change_log(None, &draft.manifest),
     };
     let number: i64 = sqlx::query(
         "UPDATE apps SET release_seq = release_seq + 1 WHERE app_id = $1 RETURNING release_seq",
@@ -200,19 +217,16 @@ pub(crate) async fn create_release(
     .await?
     .try_get(0)?;
     let release_id = ReleaseId::generate();
-    let content_hash = draft.content_hash();
+    let content_hash = content_hash_of(&draft.endpoint_canonicals, &draft.augmentation_canonicals);
     let endpoint_count = draft.endpoints.len() as i64;
     let augmentation_count = draft.augmentations.len() as i64;
-    let snapshot = StoredContent {
-        endpoints: draft.endpoints,
-        augmentations: draft.augmentations,
-    }
-    .to_text()?;
+    let snapshot = content_text(&draft.endpoints, &draft.augmentations);
     sqlx::query(
         "INSERT INTO releases (release_id, app_id, workspace_id, org_id, release_tag, release_number,
              status, description, endpoint_count, augmentation_count, content_hash, created_at,
-             created_by, previous_release_id, change_log, snapshot)
-         VALUES ($1, $2, $3, $4, $5, $6, 'ready', $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+             created_by, previous_release_id, change_log, snapshot, manifest, manifest_digest)
+         VALUES ($1, $2, $3, $4, $5, $6, 'ready', $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
+                 $17)",
     )
     .bind(release_id.as_str())
     .bind(scope.app_id.as_str())
@@ -227,8 +241,10 @@ pub(crate) async fn create_release(
     .bind(Timestamp::now().as_micros())
     .bind(actor)
     .bind(previous.as_ref().map(|(id, ..)| id.as_str()))
-    .bind(change_log)
-    .bind(snapshot)
+    .bind(&change_log)
+    .bind(&snapshot)
+    .bind(draft.manifest.to_text())
+    .bind(&draft_digest)
     .execute(&mut *connection)
     .await
     .map_err(|err| {
@@ -252,6 +268,116 @@ pub(crate) async fn create_release(
         .await?;
     }
     document(connection, scope, &release_id).await
+}
+
+/// An app's draft as its entities' stored texts, each list ordered by id (the order
+/// of a snapshot), and its manifest.
+struct DraftTexts {
+    endpoints: Vec<String>,
+    augmentations: Vec<String>,
+    endpoint_canonicals: Vec<String>,
+    augmentation_canonicals: Vec<String>,
+    manifest: Manifest,
+}
+
+fn stored_digest(text: &str) -> Result<EntityDigest, StoreError> {
+    EntityDigest::from_text(text)
+        .map_err(|err| StoreError::Internal(format!("a stored entity digest is unreadable: {err}")))
+}
+
+impl DraftTexts {
+    async fn load(connection: &mut PgConnection, app_id: &AppId) -> Outcome<Self> {
+        let endpoint_rows = all(
+            &mut *connection,
+            sqlx::query(
+                "SELECT body, canonical, digest, endpoint_id, name, method, path FROM endpoints
+                 WHERE app_id = $1 ORDER BY endpoint_id",
+            )
+            .bind(app_id.as_str()),
+            |row| {
+                Ok((
+                    row.try_get::<String, _>(0)?,
+                    row.try_get::<String, _>(1)?,
+                    row.try_get::<String, _>(2)?,
+                    row.try_get::<String, _>(3)?,
+                    row.try_get::<String, _>(4)?,
+                    row.try_get::<String, _>(5)?,
+                    row.try_get::<String, _>(6)?,
+                ))
+            },
+        )
+        .await?;
+        let augmentation_rows = all(
+            &mut *connection,
+            sqlx::query(
+                "SELECT body, canonical, digest, augmentation_id, name FROM augmentations
+                 WHERE app_id = $1 ORDER BY augmentation_id",
+            )
+            .bind(app_id.as_str()),
+            |row| {
+                Ok((
+                    row.try_get::<String, _>(0)?,
+                    row.try_get::<String, _>(1)?,
+                    row.try_get::<String, _>(2)?,
+                    row.try_get::<String, _>(3)?,
+                    row.try_get::<String, _>(4)?,
+                ))
+            },
+        )
+        .await?;
+        let mut entries = Vec::with_capacity(endpoint_rows.len() + augmentation_rows.len());
+        let mut texts = Self {
+            endpoints: Vec::with_capacity(endpoint_rows.len()),
+            augmentations: Vec::with_capacity(augmentation_rows.len()),
+            endpoint_canonicals: Vec::with_capacity(endpoint_rows.len()),
+            augmentation_canonicals: Vec::with_capacity(augmentation_rows.len()),
+            manifest: Manifest::default(),
+        };
+        for (body, canonical, digest, id, name, method, path) in endpoint_rows {
+            entries.push(ManifestEntry::endpoint_from_parts(
+                &id,
+                &name,
+                &method,
+                &path,
+                stored_digest(&digest)?,
+            ));
+            texts.endpoints.push(body);
+            texts.endpoint_canonicals.push(canonical);
+        }
+        for (body, canonical, digest, id, name) in augmentation_rows {
+            entries.push(ManifestEntry::augmentation_from_parts(
+                &id,
+                &name,
+                stored_digest(&digest)?,
+            ));
+            texts.augmentations.push(body);
+            texts.augmentation_canonicals.push(canonical);
+        }
+        texts.manifest = Manifest::new(entries);
+        Ok(texts)
+    }
+}
+
+/// The manifest kept for a release; `None` when its content could not be read when
+/// the manifest was made (see `backfill`).
+async fn stored_manifest(
+    connection: &mut PgConnection,
+    id: &ReleaseId,
+) -> Outcome<Option<Manifest>> {
+    let text: Option<String> = optional(
+        connection,
+        sqlx::query("SELECT manifest FROM releases WHERE release_id = $1").bind(id.as_str()),
+        |row| row.try_get(0),
+    )
+    .await?
+    .flatten();
+    Ok(text
+        .map(|text| {
+            Manifest::from_text(&text).map_err(|err| {
+                StoreError::Internal(format!("a stored manifest is unreadable: {err}"))
+            })
+        })
+        .transpose()?)
 }
 
 pub(crate) async fn list_releases(

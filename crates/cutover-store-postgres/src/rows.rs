@@ -16,8 +16,9 @@ pub(crate) fn to_json<T: Serialize>(value: &T) -> Outcome<String> {
     serde_json::to_string(value).map_err(from_json)
 }
 
+/// Decodes a JSON column this store wrote (see [`cutover_store::decode_stored`]).
 pub(crate) fn from_json_text<T: DeserializeOwned>(text: &str) -> Outcome<T> {
-    serde_json::from_str(text).map_err(from_json)
+    Ok(cutover_store::decode_stored(text, "row")?)
 }
 
 /// The first row of `query` mapped by `map`, or `None`.

@@ -31,7 +31,14 @@ async fn migrations_apply_once_even_when_started_together_and_match_sqlite() {
         .map(|(version, name, _)| (*version, *name))
         .collect();
     assert_eq!(postgres, sqlite, "same migration versions and names");
-    assert_eq!(postgres, [(1, "initial"), (2, "lean_release_rows")]);
+    assert_eq!(
+        postgres,
+        [
+            (1, "initial"),
+            (2, "lean_release_rows"),
+            (3, "entity_digests")
+        ]
+    );
 
     with_database(|url| async move {
         // Four "servers" migrating one empty database at once: each version once.
@@ -45,7 +52,7 @@ async fn migrations_apply_once_even_when_started_together_and_match_sqlite() {
             applied.extend(result.expect("task").expect("migrate"));
         }
         applied.sort_unstable();
-        assert_eq!(applied, [1, 2]);
+        assert_eq!(applied, [1, 2, 3]);
         assert_eq!(migrate(&url).await.expect("again"), Vec::<i64>::new());
         let store = store(&url).await; // connect migrates too: nothing left to do
         store.ping().await.expect("ping");
@@ -61,7 +68,8 @@ async fn migrations_apply_once_even_when_started_together_and_match_sqlite() {
             recorded,
             [
                 (1, "initial".to_owned()),
-                (2, "lean_release_rows".to_owned())
+                (2, "lean_release_rows".to_owned()),
+                (3, "entity_digests".to_owned())
             ]
         );
     })

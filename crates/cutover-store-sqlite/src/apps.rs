@@ -1,22 +1,22 @@
-//! Apps, and the draft hash that tells whether an app's draft differs from its
+//! Apps, and the draft digest that tells whether an app's draft differs from its
 //! newest release.
 
 use std::sync::LazyLock;
 
+use cutover_domain::digest::{EntityKind, Manifest, digest_of_hashes};
 use cutover_domain::draft::{AppPatch, NewApp};
-use cutover_domain::model::{App, Augmentation, Endpoint};
-use cutover_domain::snapshot::Snapshot;
+use cutover_domain::model::App;
 use cutover_domain::{AppId, OrgId, ReleaseId, Timestamp, WorkspaceId};
 use cutover_store::{AppScope, Page, PageRequest, StoreError, StoreResult, WorkspaceScope};
 use rusqlite::{Connection, Row, params};
 
 use crate::error::{from_sqlite, is_unique_violation};
 use crate::rows::{
-    after_key, all, bodies, count, execute, from_json_text, into_page, not_found, optional, to_json,
+    after_key, all, count, execute, from_json_text, into_page, not_found, optional, to_json,
 };
 use crate::tenancy::get_workspace;
 
-static EMPTY_DRAFT_HASH: LazyLock<String> = LazyLock::new(|| Snapshot::default().content_hash());
+static EMPTY_DRAFT_HASH: LazyLock<String> = LazyLock::new(|| Manifest::default().digest());
 
 /// Every column an [`App`] is built from, including the release facts it shows.
 const APP_SELECT: &str = "
@@ -25,7 +25,7 @@ const APP_SELECT: &str = "
            (SELECT r.release_id FROM releases r WHERE r.app_id = a.app_id AND r.status = 'active'),
            (SELECT count(*) FROM releases r WHERE r.app_id = a.app_id),
            (SELECT max(r.created_at) FROM releases r WHERE r.app_id = a.app_id),
-           (SELECT r.content_hash FROM releases r WHERE r.app_id = a.app_id
+           (SELECT r.manifest_digest FROM releases r WHERE r.app_id = a.app_id
              ORDER BY r.release_number DESC LIMIT 1)
     FROM apps a";
 
@@ -64,9 +64,10 @@ fn app_row(row: &Row<'_>) -> rusqlite::Result<AppRow> {
 fn finish_app(row: AppRow) -> StoreResult<App> {
     let mut app = row.app;
     app.parameters = from_json_text(&row.parameters)?;
-    app.draft_has_changes = match row.newest_hash {
-        Some(newest) => newest != row.draft_hash,
-        None => row.draft_hash != *EMPTY_DRAFT_HASH,
+    app.draft_has_changes = if app.total_releases == 0 {
+        row.draft_hash != *EMPTY_DRAFT_HASH
+    } else {
+        row.newest_hash.as_deref() != Some(row.draft_hash.as_str())
     };
     Ok(app)
 }
@@ -224,29 +225,82 @@ pub(crate) fn delete_app(connection: &Connection, scope: &AppScope) -> StoreResu
     Ok(())
 }
 
-/// The app's whole draft, entities ordered by id.
-pub(crate) fn load_draft(connection: &Connection, app_id: &AppId) -> StoreResult<Snapshot> {
-    let endpoints: Vec<Endpoint> = bodies(
-        connection,
-        "SELECT body FROM endpoints WHERE app_id = ?1 ORDER BY endpoint_id",
-        [app_id.as_str()],
-    )?;
-    let augmentations: Vec<Augmentation> = bodies(
-        connection,
-        "SELECT body FROM augmentations WHERE app_id = ?1 ORDER BY augmentation_id",
-        [app_id.as_str()],
-    )?;
-    Ok(Snapshot::new(endpoints, augmentations))
-}
-
-/// Recomputes the stored draft hash after a draft change, in the same transaction.
+/// Recomputes the stored draft digest and size after a draft change, in the same
+/// transaction, from the entities' content hashes and sizes alone (read from the two
+/// covering indexes).
 pub(crate) fn refresh_draft_hash(connection: &Connection, app_id: &AppId) -> StoreResult<()> {
-    let hash = load_draft(connection, app_id)?.content_hash();
+    let hashes = |sql: &str| {
+        all(connection, sql, [app_id.as_str()], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, i64>(2)?,
+            ))
+        })
+    };
+    let endpoints = hashes(
+        "SELECT endpoint_id, content_hash, body_bytes FROM endpoints
+         INDEXED BY endpoints_content_hashes WHERE app_id = ?1 ORDER BY endpoint_id",
+    )?;
+    let augmentations = hashes(
+        "SELECT augmentation_id, content_hash, body_bytes FROM augmentations
+         INDEXED BY augmentations_content_hashes WHERE app_id = ?1 ORDER BY augmentation_id",
+    )?;
+    let bytes: i64 = endpoints
+        .iter()
+        .chain(&augmentations)
+        .map(|(_, _, bytes)| bytes)
+        .sum();
+    let digest = digest_of_hashes(
+        endpoints
+            .iter()
+            .map(|(id, hash, _)| (EntityKind::Endpoint, id.as_str(), hash.as_str()))
+            .chain(
+                augmentations
+                    .iter()
+                    .map(|(id, hash, _)| (EntityKind::Augmentation, id.as_str(), hash.as_str())),
+            ),
+    );
     execute(
         connection,
-        "UPDATE apps SET draft_hash = ?2 WHERE app_id = ?1",
-        params![app_id.as_str(), hash],
+        "UPDATE apps SET draft_hash = ?2, draft_bytes = ?3 WHERE app_id = ?1",
+        params![app_id.as_str(), digest, bytes],
     )
     .map_err(from_sqlite)?;
     Ok(())
+}
+
+/// Bytes the app's draft holds now, and how many of them the entity `entity_id` (of
+/// `table`, if it exists) takes: what a write checks against `max_draft_bytes`.
+pub(crate) fn draft_bytes(
+    connection: &Connection,
+    app_id: &AppId,
+    table: &str,
+    entity_id: Option<&str>,
+) -> StoreResult<(u64, u64)> {
+    let total: i64 = optional(
+        connection,
+        "SELECT draft_bytes FROM apps WHERE app_id = ?1",
+        [app_id.as_str()],
+        |row| row.get(0),
+    )?
+    .unwrap_or(0);
+    let own = match entity_id {
+        None => 0,
+        Some(id) => {
+            let key = if table == "endpoints" {
+                "endpoint_id"
+            } else {
+                "augmentation_id"
+            };
+            optional(
+                connection,
+                &format!("SELECT body_bytes FROM {table} WHERE app_id = ?1 AND {key} = ?2"),
+                [app_id.as_str(), id],
+                |row| row.get::<_, i64>(0),
+            )?
+            .unwrap_or(0)
+        }
+    };
+    Ok((total.max(0) as u64, own.max(0) as u64))
 }

@@ -1,18 +1,19 @@
-//! The draft: endpoints and augmentations of an app. Each change also refreshes the
-//! app's draft hash in the same transaction.
+//! The draft: endpoints and augmentations of an app. Entities arrive prepared
+//! (encoded, canonical, digested: `cutover_store::Prepared`), so a write here only
+//! checks and writes rows; each also refreshes the app's draft digest and size in the
+//! same transaction, from an index.
 
-use cutover_domain::draft::{AugmentationPatch, EndpointPatch, NewAugmentation, NewEndpoint};
-use cutover_domain::limits::Limits;
+use cutover_domain::limits::{Limits, check_draft_bytes};
 use cutover_domain::model::{Augmentation, Endpoint};
-use cutover_domain::{AugmentationId, EndpointId, Timestamp};
-use cutover_store::{AppScope, Page, PageRequest, StoreError, StoreResult};
+use cutover_domain::{AugmentationId, EndpointId};
+use cutover_store::{AppScope, Page, PageRequest, Prepared, StoreError, StoreResult};
 use rusqlite::{Connection, params};
 use serde_json::Value;
 
-use crate::apps::{refresh_draft_hash, require_app};
+use crate::apps::{draft_bytes, refresh_draft_hash, require_app};
 use crate::error::{from_sqlite, is_unique_violation};
 use crate::rows::{
-    after_key, bodies, count, execute, from_json_text, into_page, not_found, optional, to_json,
+    after_key, bodies, count, execute, from_json_text, into_page, not_found, optional,
 };
 
 fn check_room(
@@ -88,17 +89,61 @@ fn endpoint_conflict(connection: &Connection, scope: &AppScope, endpoint: &Endpo
     }
 }
 
+/// Refuses a write that would take the app's draft past its byte limit.
+fn check_draft_room(
+    connection: &Connection,
+    limits: &Limits,
+    scope: &AppScope,
+    table: &str,
+    replaced: Option<&str>,
+    added: u64,
+) -> StoreResult<()> {
+    let (total, own) = draft_bytes(connection, &scope.app_id, table, replaced)?;
+    check_draft_bytes(total, own, added, limits.max_draft_bytes)?;
+    Ok(())
+}
+
+/// The content hash stored with an entity of `table`, for the optimistic check of
+/// an update prepared from an earlier read.
+fn stored_content_hash(
+    connection: &Connection,
+    table: &str,
+    key: &str,
+    scope: &AppScope,
+    id: &str,
+) -> StoreResult<Option<String>> {
+    optional(
+        connection,
+        &format!("SELECT content_hash FROM {table} WHERE {key} = ?1 AND app_id = ?2"),
+        [id, scope.app_id.as_str()],
+        |row| row.get(0),
+    )
+}
+
 fn write_endpoint(
     connection: &Connection,
+    limits: &Limits,
     scope: &AppScope,
-    endpoint: &Endpoint,
+    prepared: &Prepared<Endpoint>,
     insert: bool,
 ) -> StoreResult<()> {
+    let endpoint = &prepared.entity;
+    let replaced = (!insert).then_some(endpoint.endpoint_id.as_str());
+    check_draft_room(
+        connection,
+        limits,
+        scope,
+        "endpoints",
+        replaced,
+        prepared.stored_bytes(),
+    )?;
     let sql = if insert {
-        "INSERT INTO endpoints (endpoint_id, app_id, name, method, path, augmentation_id, body)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+        "INSERT INTO endpoints (endpoint_id, app_id, name, method, path, augmentation_id, body,
+                                content_hash, digest, canonical, body_bytes)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
     } else {
-        "UPDATE endpoints SET name = ?3, method = ?4, path = ?5, augmentation_id = ?6, body = ?7
+        "UPDATE endpoints SET name = ?3, method = ?4, path = ?5, augmentation_id = ?6, body = ?7,
+                content_hash = ?8, digest = ?9, canonical = ?10, body_bytes = ?11
          WHERE endpoint_id = ?1 AND app_id = ?2"
     };
     execute(
@@ -111,7 +156,11 @@ fn write_endpoint(
             endpoint.method.as_str(),
             endpoint.path,
             endpoint.augmentation_id.as_str(),
-            to_json(endpoint)?
+            prepared.body,
+            prepared.digest.hash,
+            prepared.digest.to_text(),
+            prepared.canonical,
+            prepared.stored_bytes() as i64,
         ],
     )
     .map_err(|err| {
@@ -128,11 +177,10 @@ pub(crate) fn create_endpoint(
     connection: &Connection,
     limits: &Limits,
     scope: &AppScope,
-    new: NewEndpoint,
-    actor: &str,
+    prepared: Prepared<Endpoint>,
 ) -> StoreResult<Endpoint> {
     require_app(connection, scope)?;
-    require_augmentation_of_app(connection, scope, &new.augmentation_id)?;
+    require_augmentation_of_app(connection, scope, &prepared.entity.augmentation_id)?;
     check_room(
         connection,
         "endpoints",
@@ -140,23 +188,8 @@ pub(crate) fn create_endpoint(
         limits.max_endpoints_per_app,
         "endpoints",
     )?;
-    let now = Timestamp::now();
-    let endpoint = Endpoint {
-        endpoint_id: EndpointId::generate(),
-        name: new.name,
-        path: new.path,
-        method: new.method,
-        description: new.description,
-        endpoint_type: new.endpoint_type,
-        augmentation_id: new.augmentation_id,
-        input_schema: new.input_schema,
-        created_at: now,
-        created_by: actor.to_owned(),
-        updated_at: now,
-        updated_by: actor.to_owned(),
-    };
-    write_endpoint(connection, scope, &endpoint, true)?;
-    Ok(endpoint)
+    write_endpoint(connection, limits, scope, &prepared, true)?;
+    Ok(prepared.entity)
 }
 
 pub(crate) fn get_endpoint(
@@ -194,20 +227,36 @@ pub(crate) fn list_endpoints(
     Ok(into_page(items, page, total, |e| e.endpoint_id.to_string()))
 }
 
-pub(crate) fn update_endpoint(
+/// An endpoint and the content hash stored with it: what an update is prepared from.
+pub(crate) fn endpoint_for_update(
     connection: &Connection,
     scope: &AppScope,
     id: &EndpointId,
-    patch: EndpointPatch,
-    actor: &str,
-) -> StoreResult<Endpoint> {
-    let mut endpoint = get_endpoint(connection, scope, id)?;
-    if let Some(augmentation_id) = &patch.augmentation_id {
-        require_augmentation_of_app(connection, scope, augmentation_id)?;
+) -> StoreResult<(Endpoint, Option<String>)> {
+    let endpoint = get_endpoint(connection, scope, id)?;
+    let hash = stored_content_hash(connection, "endpoints", "endpoint_id", scope, id.as_str())?;
+    Ok((endpoint, hash))
+}
+
+/// Writes an update prepared from the version whose content hash was `read_hash`;
+/// `None` when the endpoint changed since (the caller prepares it again).
+pub(crate) fn update_endpoint(
+    connection: &Connection,
+    limits: &Limits,
+    scope: &AppScope,
+    prepared: Prepared<Endpoint>,
+    read_hash: Option<&str>,
+) -> StoreResult<Option<Endpoint>> {
+    require_app(connection, scope)?;
+    let id = prepared.entity.endpoint_id.as_str();
+    match stored_content_hash(connection, "endpoints", "endpoint_id", scope, id)? {
+        None => return Err(not_found("endpoint", id)),
+        Some(hash) if Some(hash.as_str()) != read_hash => return Ok(None),
+        Some(_) => {}
     }
-    patch.apply_to(&mut endpoint, actor, Timestamp::now());
-    write_endpoint(connection, scope, &endpoint, false)?;
-    Ok(endpoint)
+    require_augmentation_of_app(connection, scope, &prepared.entity.augmentation_id)?;
+    write_endpoint(connection, limits, scope, &prepared, false)?;
+    Ok(Some(prepared.entity))
 }
 
 pub(crate) fn delete_endpoint(
@@ -230,14 +279,29 @@ pub(crate) fn delete_endpoint(
 
 fn write_augmentation(
     connection: &Connection,
+    limits: &Limits,
     scope: &AppScope,
-    augmentation: &Augmentation,
+    prepared: &Prepared<Augmentation>,
     insert: bool,
 ) -> StoreResult<()> {
+    let augmentation = &prepared.entity;
+    let replaced = (!insert).then_some(augmentation.augmentation_id.as_str());
+    check_draft_room(
+        connection,
+        limits,
+        scope,
+        "augmentations",
+        replaced,
+        prepared.stored_bytes(),
+    )?;
     let sql = if insert {
-        "INSERT INTO augmentations (augmentation_id, app_id, name, body) VALUES (?1, ?2, ?3, ?4)"
+        "INSERT INTO augmentations (augmentation_id, app_id, name, body, content_hash, digest,
+                                    canonical, body_bytes)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"
     } else {
-        "UPDATE augmentations SET name = ?3, body = ?4 WHERE augmentation_id = ?1 AND app_id = ?2"
+        "UPDATE augmentations SET name = ?3, body = ?4, content_hash = ?5, digest = ?6,
+                canonical = ?7, body_bytes = ?8
+         WHERE augmentation_id = ?1 AND app_id = ?2"
     };
     execute(
         connection,
@@ -246,7 +310,11 @@ fn write_augmentation(
             augmentation.augmentation_id.as_str(),
             scope.app_id.as_str(),
             augmentation.name,
-            to_json(augmentation)?
+            prepared.body,
+            prepared.digest.hash,
+            prepared.digest.to_text(),
+            prepared.canonical,
+            prepared.stored_bytes() as i64,
         ],
     )
     .map_err(|err| {
@@ -270,8 +338,7 @@ pub(crate) fn create_augmentation(
     connection: &Connection,
     limits: &Limits,
     scope: &AppScope,
-    new: NewAugmentation,
-    actor: &str,
+    prepared: Prepared<Augmentation>,
 ) -> StoreResult<Augmentation> {
     require_app(connection, scope)?;
     check_room(
@@ -281,21 +348,8 @@ pub(crate) fn create_augmentation(
         limits.max_augmentations_per_app,
         "augmentations",
     )?;
-    let now = Timestamp::now();
-    let augmentation = Augmentation {
-        augmentation_id: AugmentationId::generate(),
-        name: new.name,
-        description: new.description,
-        stages: new.stages,
-        tags: new.tags,
-        is_template: new.is_template,
-        created_at: now,
-        created_by: actor.to_owned(),
-        updated_at: now,
-        updated_by: actor.to_owned(),
-    };
-    write_augmentation(connection, scope, &augmentation, true)?;
-    Ok(augmentation)
+    write_augmentation(connection, limits, scope, &prepared, true)?;
+    Ok(prepared.entity)
 }
 
 pub(crate) fn get_augmentation(
@@ -335,17 +389,41 @@ pub(crate) fn list_augmentations(
     }))
 }
 
-pub(crate) fn update_augmentation(
+/// An augmentation and the content hash stored with it: what an update is prepared from.
+pub(crate) fn augmentation_for_update(
     connection: &Connection,
     scope: &AppScope,
     id: &AugmentationId,
-    patch: AugmentationPatch,
-    actor: &str,
-) -> StoreResult<Augmentation> {
-    let mut augmentation = get_augmentation(connection, scope, id)?;
-    patch.apply_to(&mut augmentation, actor, Timestamp::now());
-    write_augmentation(connection, scope, &augmentation, false)?;
-    Ok(augmentation)
+) -> StoreResult<(Augmentation, Option<String>)> {
+    let augmentation = get_augmentation(connection, scope, id)?;
+    let hash = stored_content_hash(
+        connection,
+        "augmentations",
+        "augmentation_id",
+        scope,
+        id.as_str(),
+    )?;
+    Ok((augmentation, hash))
+}
+
+/// Writes an update prepared from the version whose content hash was `read_hash`;
+/// `None` when the augmentation changed since (the caller prepares it again).
+pub(crate) fn update_augmentation(
+    connection: &Connection,
+    limits: &Limits,
+    scope: &AppScope,
+    prepared: Prepared<Augmentation>,
+    read_hash: Option<&str>,
+) -> StoreResult<Option<Augmentation>> {
+    require_app(connection, scope)?;
+    let id = prepared.entity.augmentation_id.as_str();
+    match stored_content_hash(connection, "augmentations", "augmentation_id", scope, id)? {
+        None => return Err(not_found("augmentation", id)),
+        Some(hash) if Some(hash.as_str()) != read_hash => return Ok(None),
+        Some(_) => {}
+    }
+    write_augmentation(connection, limits, scope, &prepared, false)?;
+    Ok(Some(prepared.entity))
 }
 
 pub(crate) fn delete_augmentation(
@@ -353,7 +431,18 @@ pub(crate) fn delete_augmentation(
     scope: &AppScope,
     id: &AugmentationId,
 ) -> StoreResult<()> {
-    get_augmentation(connection, scope, id)?;
+    require_app(connection, scope)?;
+    if stored_content_hash(
+        connection,
+        "augmentations",
+        "augmentation_id",
+        scope,
+        id.as_str(),
+    )?
+    .is_none()
+    {
+        return Err(not_found("augmentation", id));
+    }
     let users = crate::rows::all(
         connection,
         "SELECT endpoint_id FROM endpoints WHERE augmentation_id = ?1 ORDER BY endpoint_id LIMIT 20",

@@ -7,7 +7,9 @@
 //! is on disk. One process serves a database: opening claims it (see `claim`), so
 //! every write to it goes through this store.
 
+mod app_locks;
 mod apps;
+mod backfill;
 mod claim;
 mod draft;
 mod engine;
@@ -31,10 +33,12 @@ use cutover_domain::model::{
     Activation, ActivationAction, App, Augmentation, Endpoint, Org, ReleaseSummary, Workspace,
 };
 use cutover_domain::token::Token;
-use cutover_domain::{AugmentationId, EndpointId, OrgId, ReleaseId, TokenId, WorkspaceId};
+use cutover_domain::{
+    AugmentationId, EndpointId, OrgId, ReleaseId, Timestamp, TokenId, WorkspaceId,
+};
 use cutover_store::{
-    ActivationOutcome, AppScope, Page, PageRequest, ReleaseDocument, ReleasePage, ReleaseQuery,
-    Store, StoreResult, TokenToStore, WorkspaceScope,
+    ActivationOutcome, AppScope, Page, PageRequest, Prepared, ReleaseDocument, ReleasePage,
+    ReleaseQuery, Store, StoreError, StoreResult, TokenToStore, WorkspaceScope,
 };
 
 use crate::engine::{Engine, EngineOptions};
@@ -71,9 +75,32 @@ pub fn path_from_url(url: &str) -> Option<PathBuf> {
     (!rest.is_empty()).then(|| PathBuf::from(rest))
 }
 
+/// How often an update prepared from a read is prepared again when the entity changed
+/// before it could be written.
+const OPTIMISTIC_ATTEMPTS: usize = 8;
+
+/// A write prepared from a read that lost every race: what it was prepared from is
+/// being written continuously by others, so the caller should try again later.
+fn kept_changing() -> StoreError {
+    StoreError::Unavailable("the app's draft changed during every attempt to write".to_owned())
+}
+
+/// Runs `prepare` (encoding, hashing, diffing: CPU, no I/O) on tokio's blocking pool,
+/// so that neither the single writer thread nor a runtime worker spends its time on
+/// one app's large draft while other apps wait.
+async fn off_the_writer<T: Send + 'static>(
+    prepare: impl FnOnce() -> StoreResult<T> + Send + 'static,
+) -> StoreResult<T> {
+    tokio::task::spawn_blocking(prepare)
+        .await
+        .map_err(|err| StoreError::Internal(format!("preparing a draft entity: {err}")))?
+}
+
 #[derive(Clone)]
 pub struct SqliteStore {
     engine: Arc<Engine>,
+    /// Serializes each app's prepared writes (see `app_locks`).
+    app_locks: Arc<app_locks::AppLocks>,
     limits: Limits,
     /// This process's hold on the database; released when the last clone drops.
     _claim: Arc<claim::Claim>,
@@ -83,7 +110,10 @@ pub struct SqliteStore {
 pub fn migrate(path: &Path, busy_timeout: Duration) -> Result<Vec<i64>, String> {
     let _claim = claim::claim(path)?;
     let mut connection = engine::open_writer(path, busy_timeout)?;
-    migrations::apply(&mut connection).map_err(|err| format!("migrating {}: {err}", path.display()))
+    let applied = migrations::apply(&mut connection)
+        .map_err(|err| format!("migrating {}: {err}", path.display()))?;
+    backfill::run(&mut connection)?;
+    Ok(applied)
 }
 
 impl SqliteStore {
@@ -97,6 +127,7 @@ impl SqliteStore {
         let mut writer = engine::open_writer(&options.path, options.busy_timeout)?;
         migrations::apply(&mut writer)
             .map_err(|err| format!("migrating {}: {err}", options.path.display()))?;
+        backfill::run(&mut writer)?;
         let engine = Engine::start(
             &options.path,
             writer,
@@ -107,6 +138,7 @@ impl SqliteStore {
         )?;
         Ok(Self {
             engine: Arc::new(engine),
+            app_locks: Default::default(),
             limits: options.limits,
             _claim: Arc::new(claim),
         })
@@ -281,9 +313,12 @@ impl Store for SqliteStore {
         endpoint: NewEndpoint,
         actor: &str,
     ) -> StoreResult<Endpoint> {
-        let (scope, actor, limits) = (scope.clone(), actor.to_owned(), self.limits);
+        let _app = self.app_locks.lock(&scope.app_id).await;
+        let (scope, limits) = (scope.clone(), self.limits);
+        let endpoint = endpoint.into_endpoint(actor, Timestamp::now());
+        let prepared = off_the_writer(move || Prepared::endpoint(endpoint)).await?;
         self.engine
-            .write(move |c| draft::create_endpoint(c, &limits, &scope, endpoint, &actor))
+            .write(move |c| draft::create_endpoint(c, &limits, &scope, prepared))
             .await
     }
 
@@ -312,13 +347,35 @@ impl Store for SqliteStore {
         patch: EndpointPatch,
         actor: &str,
     ) -> StoreResult<Endpoint> {
-        let (scope, id, actor) = (scope.clone(), id.clone(), actor.to_owned());
-        self.engine
-            .write(move |c| draft::update_endpoint(c, &scope, &id, patch, &actor))
-            .await
+        let _app = self.app_locks.lock(&scope.app_id).await;
+        for _ in 0..OPTIMISTIC_ATTEMPTS {
+            let (read_scope, id) = (scope.clone(), id.clone());
+            let (mut endpoint, read_hash) = self
+                .engine
+                .read(move |c| draft::endpoint_for_update(c, &read_scope, &id))
+                .await?;
+            let (patch, actor) = (patch.clone(), actor.to_owned());
+            let prepared = off_the_writer(move || {
+                patch.apply_to(&mut endpoint, &actor, Timestamp::now());
+                Prepared::endpoint(endpoint)
+            })
+            .await?;
+            let (scope, limits) = (scope.clone(), self.limits);
+            let written = self
+                .engine
+                .write(move |c| {
+                    draft::update_endpoint(c, &limits, &scope, prepared, read_hash.as_deref())
+                })
+                .await?;
+            if let Some(endpoint) = written {
+                return Ok(endpoint);
+            }
+        }
+        Err(kept_changing())
     }
 
     async fn delete_endpoint(&self, scope: &AppScope, id: &EndpointId) -> StoreResult<()> {
+        let _app = self.app_locks.lock(&scope.app_id).await;
         let (scope, id) = (scope.clone(), id.clone());
         self.engine
             .write(move |c| draft::delete_endpoint(c, &scope, &id))
@@ -331,9 +388,12 @@ impl Store for SqliteStore {
         augmentation: NewAugmentation,
         actor: &str,
     ) -> StoreResult<Augmentation> {
-        let (scope, actor, limits) = (scope.clone(), actor.to_owned(), self.limits);
+        let _app = self.app_locks.lock(&scope.app_id).await;
+        let (scope, limits) = (scope.clone(), self.limits);
+        let augmentation = augmentation.into_augmentation(actor, Timestamp::now());
+        let prepared = off_the_writer(move || Prepared::augmentation(augmentation)).await?;
         self.engine
-            .write(move |c| draft::create_augmentation(c, &limits, &scope, augmentation, &actor))
+            .write(move |c| draft::create_augmentation(c, &limits, &scope, prepared))
             .await
     }
 
@@ -366,13 +426,35 @@ impl Store for SqliteStore {
         patch: AugmentationPatch,
         actor: &str,
     ) -> StoreResult<Augmentation> {
-        let (scope, id, actor) = (scope.clone(), id.clone(), actor.to_owned());
-        self.engine
-            .write(move |c| draft::update_augmentation(c, &scope, &id, patch, &actor))
-            .await
+        let _app = self.app_locks.lock(&scope.app_id).await;
+        for _ in 0..OPTIMISTIC_ATTEMPTS {
+            let (read_scope, id) = (scope.clone(), id.clone());
+            let (mut augmentation, read_hash) = self
+                .engine
+                .read(move |c| draft::augmentation_for_update(c, &read_scope, &id))
+                .await?;
+            let (patch, actor) = (patch.clone(), actor.to_owned());
+            let prepared = off_the_writer(move || {
+                patch.apply_to(&mut augmentation, &actor, Timestamp::now());
+                Prepared::augmentation(augmentation)
+            })
+            .await?;
+            let (scope, limits) = (scope.clone(), self.limits);
+            let written = self
+                .engine
+                .write(move |c| {
+                    draft::update_augmentation(c, &limits, &scope, prepared, read_hash.as_deref())
+                })
+                .await?;
+            if let Some(augmentation) = written {
+                return Ok(augmentation);
+            }
+        }
+        Err(kept_changing())
     }
 
     async fn delete_augmentation(&self, scope: &AppScope, id: &AugmentationId) -> StoreResult<()> {
+        let _app = self.app_locks.lock(&scope.app_id).await;
         let (scope, id) = (scope.clone(), id.clone());
         self.engine
             .write(move |c| draft::delete_augmentation(c, &scope, &id))
@@ -385,10 +467,27 @@ impl Store for SqliteStore {
         release: NewRelease,
         actor: &str,
     ) -> StoreResult<ReleaseDocument> {
-        let (scope, actor) = (scope.clone(), actor.to_owned());
-        self.engine
-            .write(move |c| releases::create_release(c, &scope, release, &actor))
-            .await
+        let _app = self.app_locks.lock(&scope.app_id).await;
+        // Read on a reader, hash and diff on the blocking pool, and give the writer
+        // only rows to insert; it refuses (and the cut is planned again) when the
+        // draft or the newest release changed in between.
+        for _ in 0..OPTIMISTIC_ATTEMPTS {
+            let read_scope = scope.clone();
+            let facts = self
+                .engine
+                .read(move |c| releases::cut_facts(c, &read_scope))
+                .await?;
+            let planned = off_the_writer(move || Ok(releases::plan_cut(facts))).await?;
+            let (scope, release, actor) = (scope.clone(), release.clone(), actor.to_owned());
+            let written = self
+                .engine
+                .write(move |c| releases::create_release(c, &scope, release, planned, &actor))
+                .await?;
+            if let Some(document) = written {
+                return Ok(document);
+            }
+        }
+        Err(kept_changing())
     }
 
     async fn list_releases(

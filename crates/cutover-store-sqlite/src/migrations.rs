@@ -11,6 +11,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "lean_release_rows",
         include_str!("../migrations/0002_lean_release_rows.sql"),
     ),
+    (
+        3,
+        "entity_digests",
+        include_str!("../migrations/0003_entity_digests.sql"),
+    ),
 ];
 
 /// Applies every migration not yet recorded, each in its own transaction. Returns
@@ -77,7 +82,7 @@ mod tests {
             )
             .unwrap();
 
-        assert_eq!(apply(&mut connection).unwrap(), vec![2]);
+        assert_eq!(apply(&mut connection).unwrap(), vec![2, 3]);
 
         let (status, change_log, snapshot): (String, String, String) = connection
             .query_row(

@@ -2,21 +2,25 @@
 //! transitions (decided by `cutover_domain::lifecycle`, applied here), with the
 //! activation history they append to.
 
+use cutover_domain::digest::{
+    EntityDigest, Manifest, ManifestEntry, change_log, change_log_against_unreadable,
+    no_changes_since,
+};
 use cutover_domain::draft::NewRelease;
 use cutover_domain::lifecycle::{self, ActivationPlan, ArchivePlan, ReleaseFacts};
 use cutover_domain::model::{Activation, ActivationAction, ReleaseStatus, ReleaseSummary};
-use cutover_domain::snapshot::{Snapshot, change_log, no_changes_since};
+use cutover_domain::snapshot::content_hash_of;
 use cutover_domain::values::ReleaseTag;
 use cutover_domain::{AppId, OrgId, ReleaseId, Timestamp, WorkspaceId};
 use cutover_store::{
     ActivationOutcome, AppScope, Page, PageRequest, ReleaseDocument, ReleasePage, ReleaseQuery,
-    StoreError, StoreResult, StoredContent, content_text,
+    StoreError, StoreResult, content_text,
 };
 use rusqlite::{Connection, Row, params};
 
 use crate::apps::require_app;
 use crate::error::{from_sqlite, is_unique_violation};
-use crate::rows::{after_key, all, count, execute, from_json_text, into_page, not_found, optional};
+use crate::rows::{after_key, all, count, execute, into_page, not_found, optional};
 
 const SUMMARY_COLUMNS: &str = "release_id, app_id, workspace_id, org_id, release_tag, release_number, \
      status, description, endpoint_count, augmentation_count, content_hash, activated_at, activated_by, \
@@ -99,51 +103,134 @@ fn tag_taken(
     }))
 }
 
-pub(crate) fn create_release(
-    connection: &Connection,
-    scope: &AppScope,
-    new: NewRelease,
-    actor: &str,
-) -> StoreResult<ReleaseDocument> {
+/// What cutting a release of an app starts from, read in one snapshot: the draft's
+/// digest and stored texts, and the newest release with its manifest.
+pub(crate) struct CutFacts {
+    draft_digest: String,
+    draft: DraftTexts,
+    previous: Option<PreviousRelease>,
+}
+
+struct PreviousRelease {
+    release_id: ReleaseId,
+    label: String,
+    manifest_digest: Option<String>,
+    /// Read only when the digests differ (the change log needs it).
+    manifest: Option<Manifest>,
+}
+
+/// A release planned from [`CutFacts`] off the writer thread: everything but the rows.
+pub(crate) struct PlannedCut {
+    draft_digest: String,
+    previous_release_id: Option<ReleaseId>,
+    change_log: String,
+    content_hash: String,
+    content: String,
+    manifest: String,
+    endpoint_count: u32,
+    augmentation_count: u32,
+}
+
+/// Reads what a cut starts from (on a reader thread).
+pub(crate) fn cut_facts(connection: &Connection, scope: &AppScope) -> StoreResult<CutFacts> {
     require_app(connection, scope)?;
-    if let Some(conflict) = tag_taken(connection, scope, &new.release_tag)? {
-        return Err(conflict);
-    }
-    // Every draft change keeps `draft_hash` current, so the draft's content hash is
-    // read, not recomputed; and the draft's stored encodings are copied into the
-    // release as they are. Entities are decoded only when the change log must compare
-    // them.
-    let content_hash: String = connection
+    let draft_digest: String = connection
         .prepare_cached("SELECT draft_hash FROM apps WHERE app_id = ?1")
         .and_then(|mut statement| statement.query_row([scope.app_id.as_str()], |row| row.get(0)))
         .map_err(from_sqlite)?;
     let draft = DraftTexts::load(connection, &scope.app_id)?;
     let previous = optional(
         connection,
-        "SELECT release_id, release_tag, release_number, content_hash FROM releases
+        "SELECT release_id, release_tag, release_number, manifest_digest FROM releases
          WHERE app_id = ?1 ORDER BY release_number DESC LIMIT 1",
         [scope.app_id.as_str()],
         |row| {
-            Ok((
-                ReleaseId::from_trusted(row.get(0)?),
-                row.get::<_, String>(1)?,
-                row.get::<_, i64>(2)?,
-                row.get::<_, String>(3)?,
-            ))
+            Ok(PreviousRelease {
+                release_id: ReleaseId::from_trusted(row.get(0)?),
+                label: format!("{} (#{})", row.get::<_, String>(1)?, row.get::<_, i64>(2)?),
+                manifest_digest: row.get(3)?,
+                manifest: None,
+            })
         },
     )?;
-    let change_log = match &previous {
-        Some((id, tag, number, hash)) => {
-            let label = format!("{tag} (#{number})");
-            if *hash == content_hash {
-                no_changes_since(&label)
-            } else {
-                let before = stored_snapshot(connection, id)?;
-                change_log(Some((&before, &label)), &draft.decode()?)
-            }
+    let previous = match previous {
+        Some(mut previous) if previous.manifest_digest.as_deref() != Some(&draft_digest) => {
+            previous.manifest = stored_manifest(connection, &previous.release_id)?;
+            Some(previous)
         }
-        None => change_log(None, &draft.decode()?),
+        other => other,
     };
+    Ok(CutFacts {
+        draft_digest,
+        draft,
+        previous,
+    })
+}
+
+/// Hashes, diffs and assembles the release content: the CPU part of a cut, done
+/// before the writer sees it.
+pub(crate) fn plan_cut(facts: CutFacts) -> PlannedCut {
+    let CutFacts {
+        draft_digest,
+        draft,
+        previous,
+    } = facts;
+    // Every draft change keeps `draft_hash` (the digest of the entities' hashes)
+    // current, and each entity row keeps its encoding, canonical text and digest, so
+    // the release is assembled from stored text: nothing is decoded, the previous
+    // release included, whose manifest the change log compares against.
+    let change_log = match &previous {
+        Some(previous) if previous.manifest_digest.as_deref() == Some(&draft_digest) => {
+            no_changes_since(&previous.label)
+        }
+        Some(previous) => match &previous.manifest {
+            Some(before) => change_log(Some((before, &previous.label)), &draft.manifest),
+            None => change_log_against_unreadable(&previous.label),
+        },
+        None => change_log(None, &draft.manifest),
+    };
+    PlannedCut {
+        previous_release_id: previous.map(|previous| previous.release_id),
+        change_log,
+        content_hash: content_hash_of(&draft.endpoint_canonicals, &draft.augmentation_canonicals),
+        content: content_text(&draft.endpoints, &draft.augmentations),
+        manifest: draft.manifest.to_text(),
+        endpoint_count: draft.endpoints.len() as u32,
+        augmentation_count: draft.augmentations.len() as u32,
+        draft_digest,
+    }
+}
+
+/// Writes a planned release (on the writer), or answers `None` when the draft or the
+/// newest release changed since the facts were read, so the caller plans again.
+pub(crate) fn create_release(
+    connection: &Connection,
+    scope: &AppScope,
+    new: NewRelease,
+    planned: PlannedCut,
+    actor: &str,
+) -> StoreResult<Option<ReleaseDocument>> {
+    require_app(connection, scope)?;
+    if let Some(conflict) = tag_taken(connection, scope, &new.release_tag)? {
+        return Err(conflict);
+    }
+    let (draft_digest, newest): (String, Option<String>) = connection
+        .prepare_cached(
+            "SELECT draft_hash, (SELECT release_id FROM releases WHERE app_id = ?1
+                                 ORDER BY release_number DESC LIMIT 1)
+             FROM apps WHERE app_id = ?1",
+        )
+        .and_then(|mut statement| {
+            statement.query_row([scope.app_id.as_str()], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+        })
+        .map_err(from_sqlite)?;
+    if draft_digest != planned.draft_digest
+        || newest.as_deref() != planned.previous_release_id.as_ref().map(ReleaseId::as_str)
+    {
+        return Ok(None);
+    }
     let number: i64 = connection
         .prepare_cached(
             "UPDATE apps SET release_seq = release_seq + 1 WHERE app_id = ?1 RETURNING release_seq",
@@ -151,13 +238,22 @@ pub(crate) fn create_release(
         .and_then(|mut statement| statement.query_row([scope.app_id.as_str()], |row| row.get(0)))
         .map_err(from_sqlite)?;
     let release_id = ReleaseId::generate();
-    let previous_release_id = previous.map(|(id, ..)| id);
+    let PlannedCut {
+        previous_release_id,
+        change_log,
+        content_hash,
+        content,
+        manifest,
+        endpoint_count,
+        augmentation_count,
+        draft_digest,
+    } = planned;
     connection
         .prepare_cached(
             "INSERT INTO releases (release_id, app_id, workspace_id, org_id, release_tag, release_number,
                  status, description, endpoint_count, augmentation_count, content_hash, created_at,
-                 created_by, previous_release_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'ready', ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                 created_by, previous_release_id, manifest_digest)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'ready', ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
         )
         .and_then(|mut statement| {
             statement.execute(params![
@@ -168,12 +264,13 @@ pub(crate) fn create_release(
                 new.release_tag.as_str(),
                 number,
                 new.description,
-                draft.endpoints.len() as u32,
-                draft.augmentations.len() as u32,
+                endpoint_count,
+                augmentation_count,
                 content_hash,
                 Timestamp::now().as_micros(),
                 actor,
                 previous_release_id.as_ref().map(ReleaseId::as_str),
+                draft_digest,
             ])
         })
         .map_err(|err| {
@@ -183,7 +280,6 @@ pub(crate) fn create_release(
                 from_sqlite(err)
             }
         })?;
-    let content = content_text(&draft.endpoints, &draft.augmentations);
     connection
         .prepare_cached(
             "INSERT INTO release_contents (release_id, change_log, snapshot) VALUES (?1, ?2, ?3)",
@@ -192,6 +288,12 @@ pub(crate) fn create_release(
             statement.execute(params![release_id.as_str(), change_log, content])
         })
         .map_err(from_sqlite)?;
+    execute(
+        connection,
+        "INSERT INTO release_manifests (release_id, manifest) VALUES (?1, ?2)",
+        params![release_id.as_str(), manifest],
+    )
+    .map_err(from_sqlite)?;
     if new.activate {
         activate_release(
             connection,
@@ -202,57 +304,111 @@ pub(crate) fn create_release(
         )?;
     }
     // The content was just written from memory; only the lifecycle fields are read back.
-    Ok(ReleaseDocument {
+    Ok(Some(ReleaseDocument {
         summary: summary(connection, scope, &release_id)?,
         change_log,
         previous_release_id,
         content,
-    })
+    }))
 }
 
-/// An app's draft as its entities' stored encodings, each list ordered by id (the
-/// order of a snapshot).
+/// An app's draft as its entities' stored texts, each list ordered by id (the order
+/// of a snapshot), and its manifest.
 struct DraftTexts {
     endpoints: Vec<String>,
     augmentations: Vec<String>,
+    endpoint_canonicals: Vec<String>,
+    augmentation_canonicals: Vec<String>,
+    manifest: Manifest,
 }
 
 impl DraftTexts {
     fn load(connection: &Connection, app_id: &AppId) -> StoreResult<Self> {
-        let texts = |sql: &str| all(connection, sql, [app_id.as_str()], |row| row.get(0));
-        Ok(Self {
-            endpoints: texts("SELECT body FROM endpoints WHERE app_id = ?1 ORDER BY endpoint_id")?,
-            augmentations: texts(
-                "SELECT body FROM augmentations WHERE app_id = ?1 ORDER BY augmentation_id",
-            )?,
-        })
-    }
-
-    fn decode(&self) -> StoreResult<Snapshot> {
-        Ok(Snapshot::new(
-            self.endpoints
-                .iter()
-                .map(|text| from_json_text(text))
-                .collect::<StoreResult<_>>()?,
-            self.augmentations
-                .iter()
-                .map(|text| from_json_text(text))
-                .collect::<StoreResult<_>>()?,
-        ))
+        let endpoint_rows = all(
+            connection,
+            "SELECT body, canonical, digest, endpoint_id, name, method, path FROM endpoints
+             WHERE app_id = ?1 ORDER BY endpoint_id",
+            [app_id.as_str()],
+            |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                    row.get::<_, String>(3)?,
+                    row.get::<_, String>(4)?,
+                    row.get::<_, String>(5)?,
+                    row.get::<_, String>(6)?,
+                ))
+            },
+        )?;
+        let augmentation_rows = all(
+            connection,
+            "SELECT body, canonical, digest, augmentation_id, name FROM augmentations
+             WHERE app_id = ?1 ORDER BY augmentation_id",
+            [app_id.as_str()],
+            |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, String>(2)?,
+                    row.get::<_, String>(3)?,
+                    row.get::<_, String>(4)?,
+                ))
+            },
+        )?;
+        let mut entries = Vec::with_capacity(endpoint_rows.len() + augmentation_rows.len());
+        let mut texts = Self {
+            endpoints: Vec::with_capacity(endpoint_rows.len()),
+            augmentations: Vec::with_capacity(augmentation_rows.len()),
+            endpoint_canonicals: Vec::with_capacity(endpoint_rows.len()),
+            augmentation_canonicals: Vec::with_capacity(augmentation_rows.len()),
+            manifest: Manifest::default(),
+        };
+        for (body, canonical, digest, id, name, method, path) in endpoint_rows {
+            entries.push(ManifestEntry::endpoint_from_parts(
+                &id,
+                &name,
+                &method,
+                &path,
+                stored_digest(&digest)?,
+            ));
+            texts.endpoints.push(body);
+            texts.endpoint_canonicals.push(canonical);
+        }
+        for (body, canonical, digest, id, name) in augmentation_rows {
+            entries.push(ManifestEntry::augmentation_from_parts(
+                &id,
+                &name,
+                stored_digest(&digest)?,
+            ));
+            texts.augmentations.push(body);
+            texts.augmentation_canonicals.push(canonical);
+        }
+        texts.manifest = Manifest::new(entries);
+        Ok(texts)
     }
 }
 
-/// The snapshot kept for a release.
-fn stored_snapshot(connection: &Connection, id: &ReleaseId) -> StoreResult<Snapshot> {
-    let text: String = connection
-        .query_row(
-            "SELECT snapshot FROM release_contents WHERE release_id = ?1",
-            [id.as_str()],
-            |row| row.get(0),
-        )
-        .map_err(from_sqlite)?;
-    let stored = StoredContent::from_text(&text)?;
-    Ok(Snapshot::new(stored.endpoints, stored.augmentations))
+fn stored_digest(text: &str) -> StoreResult<EntityDigest> {
+    EntityDigest::from_text(text)
+        .map_err(|err| StoreError::Internal(format!("a stored entity digest is unreadable: {err}")))
+}
+
+/// The manifest kept for a release; `None` when its content could not be read when
+/// the manifest was made (see `backfill`).
+fn stored_manifest(connection: &Connection, id: &ReleaseId) -> StoreResult<Option<Manifest>> {
+    let text: Option<String> = optional(
+        connection,
+        "SELECT manifest FROM release_manifests WHERE release_id = ?1",
+        [id.as_str()],
+        |row| row.get(0),
+    )?
+    .flatten();
+    text.map(|text| {
+        Manifest::from_text(&text)
+            .map_err(|err| StoreError::Internal(format!("a stored manifest is unreadable: {err}")))
+    })
+    .transpose()
 }
 
 pub(crate) fn list_releases(

@@ -11,8 +11,9 @@ pub(crate) fn to_json<T: Serialize>(value: &T) -> StoreResult<String> {
     serde_json::to_string(value).map_err(from_json)
 }
 
+/// Decodes a JSON column this store wrote (see [`cutover_store::decode_stored`]).
 pub(crate) fn from_json_text<T: DeserializeOwned>(text: &str) -> StoreResult<T> {
-    serde_json::from_str(text).map_err(from_json)
+    cutover_store::decode_stored(text, "row")
 }
 
 /// Runs `sql` (prepared once per connection), answering how many rows it changed.

@@ -35,9 +35,7 @@ impl StoredContent {
     }
 
     pub fn from_text(text: &str) -> StoreResult<Self> {
-        serde_json::from_str(text).map_err(|err| {
-            StoreError::Internal(format!("a stored release content is unreadable: {err}"))
-        })
+        crate::decode_stored(text, "release content")
     }
 }
 

@@ -2,6 +2,7 @@
 //! knowing which database ran it.
 
 use cutover_domain::lifecycle::Refusal;
+use cutover_domain::limits::DraftTooLarge;
 use serde_json::{Map, Value};
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -72,5 +73,22 @@ impl StoreError {
 impl From<Refusal> for StoreError {
     fn from(refusal: Refusal) -> Self {
         Self::conflict(refusal.code(), refusal.message())
+    }
+}
+
+impl From<DraftTooLarge> for StoreError {
+    fn from(refusal: DraftTooLarge) -> Self {
+        Self::conflict_with(
+            "draft_limit_reached",
+            format!(
+                "An app's draft can hold at most {} bytes of endpoints and augmentations; \
+                 this change would make it {} bytes",
+                refusal.limit_bytes, refusal.would_be_bytes
+            ),
+            [
+                ("limit_bytes", refusal.limit_bytes.into()),
+                ("draft_bytes", refusal.would_be_bytes.into()),
+            ],
+        )
     }
 }

@@ -1,11 +1,12 @@
 //! The storage contract: [`Store`] lists every use case the service needs, each of
 //! which an implementation performs as one transaction. Implementations live in their
-//! own crates (`cutover-store-sqlite`, later PostgreSQL) and are chosen at start by
+//! own crates (`cutover-store-sqlite`, `cutover-store-postgres`) and are chosen at start by
 //! the database URL; nothing above this trait knows which one runs.
 
 mod document;
 mod error;
 mod page;
+mod prepared;
 
 use async_trait::async_trait;
 use cutover_domain::draft::{
@@ -21,6 +22,7 @@ use cutover_domain::{AugmentationId, EndpointId, OrgId, ReleaseId, TokenId, Work
 pub use document::{ReleaseDocument, StoredContent, content_text};
 pub use error::{StoreError, StoreResult};
 pub use page::{Page, PageRequest, ReleasePage, ReleaseQuery};
+pub use prepared::{Prepared, decode_stored};
 
 /// A workspace addressed through its org, as in `/orgs/{org}/workspaces/{ws}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

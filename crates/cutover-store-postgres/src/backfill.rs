@@ -1,0 +1,163 @@
+//! Fills in what migration 3 (`entity_digests`) could not compute in SQL, for rows
+//! written before it (as the SQLite store does): each draft entity's canonical text
+//! and digest, each release's manifest and manifest digest, then every app's draft
+//! digest. Runs after the migrations under their advisory lock, so servers starting
+//! together do it once; does nothing once every row has them.
+
+use cutover_domain::AppId;
+use cutover_domain::digest::Manifest;
+use cutover_domain::model::{Augmentation, Endpoint};
+use cutover_domain::snapshot::Snapshot;
+use cutover_store::{Prepared, StoredContent};
+use sqlx::{Connection, PgConnection, Row};
+
+use crate::apps::refresh_draft_hash;
+use crate::error::Outcome;
+use crate::migrations::MIGRATION_LOCK;
+use crate::rows::{all, from_json_text};
+
+/// Rows read and rewritten per statement, so memory stays bounded on big databases.
+const BATCH: i64 = 200;
+
+/// The manifest digest of a release whose content could not be read.
+const UNREADABLE: &str = "unreadable";
+
+pub(crate) async fn run(connection: &mut PgConnection) -> Result<(), String> {
+    let describe =
+        |err: crate::error::Failure| format!("backfilling digests: {}", err.into_store());
+    let mut transaction = connection
+        .begin()
+        .await
+        .map_err(|err| format!("backfilling digests: {err}"))?;
+    let outcome: Outcome<u64> = async {
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut *transaction)
+            .await?;
+        let pending: bool = sqlx::query(
+            "SELECT EXISTS (SELECT 1 FROM endpoints WHERE content_hash IS NULL)
+                 OR EXISTS (SELECT 1 FROM augmentations WHERE content_hash IS NULL)
+                 OR EXISTS (SELECT 1 FROM releases WHERE manifest_digest IS NULL)",
+        )
+        .fetch_one(&mut *transaction)
+        .await?
+        .try_get(0)?;
+        if !pending {
+            return Ok(0);
+        }
+        let changed = entities(&mut transaction).await? + releases(&mut transaction).await?;
+        let apps = all(
+            &mut transaction,
+            sqlx::query("SELECT app_id FROM apps"),
+            |row| row.try_get::<String, _>(0),
+        )
+        .await?;
+        for app_id in apps {
+            refresh_draft_hash(&mut transaction, &AppId::from_trusted(app_id)).await?;
+        }
+        Ok(changed)
+    }
+    .await;
+    let changed = outcome.map_err(describe)?;
+    transaction
+        .commit()
+        .await
+        .map_err(|err| format!("backfilling digests: {err}"))?;
+    if changed > 0 {
+        tracing::info!(
+            rows = changed,
+            "filled in digests for rows stored before them"
+        );
+    }
+    Ok(())
+}
+
+async fn entities(connection: &mut PgConnection) -> Outcome<u64> {
+    let mut changed = 0;
+    for (table, key) in [
+        ("endpoints", "endpoint_id"),
+        ("augmentations", "augmentation_id"),
+    ] {
+        loop {
+            let rows = all(
+                &mut *connection,
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "SELECT {key}, body FROM {table} WHERE content_hash IS NULL LIMIT $1"
+                )))
+                .bind(BATCH),
+                |row| Ok((row.try_get::<String, _>(0)?, row.try_get::<String, _>(1)?)),
+            )
+            .await?;
+            if rows.is_empty() {
+                break;
+            }
+            for (id, body) in rows {
+                let (hash, digest, canonical) = if table == "endpoints" {
+                    let prepared = Prepared::endpoint(from_json_text::<Endpoint>(&body)?)?;
+                    (
+                        prepared.digest.hash.clone(),
+                        prepared.digest.to_text(),
+                        prepared.canonical,
+                    )
+                } else {
+                    let prepared = Prepared::augmentation(from_json_text::<Augmentation>(&body)?)?;
+                    (
+                        prepared.digest.hash.clone(),
+                        prepared.digest.to_text(),
+                        prepared.canonical,
+                    )
+                };
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "UPDATE {table} SET content_hash = $2, digest = $3, canonical = $4
+                     WHERE {key} = $1"
+                )))
+                .bind(id)
+                .bind(hash)
+                .bind(digest)
+                .bind(canonical)
+                .execute(&mut *connection)
+                .await?;
+                changed += 1;
+            }
+        }
+    }
+    Ok(changed)
+}
+
+async fn releases(connection: &mut PgConnection) -> Outcome<u64> {
+    let mut changed = 0;
+    loop {
+        let rows = all(
+            &mut *connection,
+            sqlx::query(
+                "SELECT release_id, snapshot FROM releases WHERE manifest_digest IS NULL LIMIT $1",
+            )
+            .bind(BATCH),
+            |row| Ok((row.try_get::<String, _>(0)?, row.try_get::<String, _>(1)?)),
+        )
+        .await?;
+        if rows.is_empty() {
+            break;
+        }
+        for (release_id, snapshot) in rows {
+            let manifest = StoredContent::from_text(&snapshot)
+                .map(|content| {
+                    Manifest::of_snapshot(&Snapshot::new(content.endpoints, content.augmentations))
+                })
+                .ok();
+            let digest = manifest
+                .as_ref()
+                .map_or_else(|| UNREADABLE.to_owned(), Manifest::digest);
+            sqlx::query(
+                "UPDATE releases SET manifest = $2, manifest_digest = $3 WHERE release_id = $1",
+            )
+            .bind(release_id)
+            .bind(manifest.as_ref().map(Manifest::to_text))
+            .bind(digest)
+            .execute(&mut *connection)
+            .await?;
+            changed += 1;
+        }
+    }
+    Ok(changed)
+}

@@ -1,0 +1,310 @@
+//! Fills in what migration 3 (`entity_digests`) could not compute in SQL, for rows
+//! written before it: each draft entity's canonical text and digest, each release's
+//! manifest and manifest digest, then every app's draft digest. Runs when the store
+//! opens, after the migrations, and does nothing once every row has them.
+
+use cutover_domain::AppId;
+use cutover_domain::digest::Manifest;
+use cutover_domain::model::{Augmentation, Endpoint};
+use cutover_domain::snapshot::Snapshot;
+use cutover_store::{Prepared, StoreResult, StoredContent};
+use rusqlite::{Connection, params};
+
+use crate::apps::refresh_draft_hash;
+use crate::error::from_sqlite;
+use crate::rows::{all, execute, from_json_text};
+
+/// Rows read and rewritten per statement, so memory stays bounded on big databases.
+const BATCH: i64 = 200;
+
+/// Written as the manifest digest of a release whose content could not be read: no
+/// draft's digest ever equals it, so such a release is never "the same as the draft".
+const UNREADABLE: &str = "unreadable";
+
+/// Brings every row up to migration 3, inside one transaction.
+pub(crate) fn run(connection: &mut Connection) -> Result<(), String> {
+    // Answered from the partial indexes of migration 3, empty once all is done.
+    let pending: bool = connection
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM endpoints INDEXED BY endpoints_without_digest
+                            WHERE content_hash IS NULL)
+                 OR EXISTS (SELECT 1 FROM augmentations INDEXED BY augmentations_without_digest
+                            WHERE content_hash IS NULL)
+                 OR EXISTS (SELECT 1 FROM releases INDEXED BY releases_without_manifest
+                            WHERE manifest_digest IS NULL)",
+            [],
+            |row| row.get(0),
+        )
+        .map_err(|err| format!("checking for rows without digests: {err}"))?;
+    if !pending {
+        return Ok(());
+    }
+    let transaction = connection
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(|err| format!("backfilling digests: {err}"))?;
+    let changed = entities(&transaction)
+        .and_then(|entities| Ok(entities + releases(&transaction)?))
+        .map_err(|err| format!("backfilling digests: {err}"))?;
+    if changed > 0 {
+        let apps = all(&transaction, "SELECT app_id FROM apps", [], |row| {
+            row.get::<_, String>(0)
+        })
+        .map_err(|err| format!("backfilling digests: {err}"))?;
+        for app_id in apps {
+            refresh_draft_hash(&transaction, &AppId::from_trusted(app_id))
+                .map_err(|err| format!("backfilling digests: {err}"))?;
+        }
+        tracing::info!(
+            rows = changed,
+            "filled in digests for rows stored before them"
+        );
+    }
+    transaction
+        .commit()
+        .map_err(|err| format!("backfilling digests: {err}"))
+}
+
+fn entities(connection: &Connection) -> StoreResult<u64> {
+    let mut changed = 0;
+    for (table, key) in [
+        ("endpoints", "endpoint_id"),
+        ("augmentations", "augmentation_id"),
+    ] {
+        loop {
+            let rows = all(
+                connection,
+                &format!("SELECT {key}, body FROM {table} WHERE content_hash IS NULL LIMIT ?1"),
+                [BATCH],
+                |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)),
+            )?;
+            if rows.is_empty() {
+                break;
+            }
+            for (id, body) in rows {
+                let (hash, digest, canonical) = if table == "endpoints" {
+                    let prepared = Prepared::endpoint(from_json_text::<Endpoint>(&body)?)?;
+                    (
+                        prepared.digest.hash.clone(),
+                        prepared.digest.to_text(),
+                        prepared.canonical,
+                    )
+                } else {
+                    let prepared = Prepared::augmentation(from_json_text::<Augmentation>(&body)?)?;
+                    (
+                        prepared.digest.hash.clone(),
+                        prepared.digest.to_text(),
+                        prepared.canonical,
+                    )
+                };
+                execute(
+                    connection,
+                    &format!(
+                        "UPDATE {table} SET content_hash = ?2, digest = ?3, canonical = ?4
+                         WHERE {key} = ?1"
+                    ),
+                    params![id, hash, digest, canonical],
+                )
+                .map_err(from_sqlite)?;
+                changed += 1;
+            }
+        }
+    }
+    Ok(changed)
+}
+
+fn releases(connection: &Connection) -> StoreResult<u64> {
+    let mut changed = 0;
+    loop {
+        let rows = all(
+            connection,
+            "SELECT r.release_id, c.snapshot FROM releases r
+             JOIN release_contents c USING (release_id)
+             WHERE r.manifest_digest IS NULL LIMIT ?1",
+            [BATCH],
+            |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)),
+        )?;
+        if rows.is_empty() {
+            break;
+        }
+        for (release_id, snapshot) in rows {
+            let manifest = StoredContent::from_text(&snapshot)
+                .map(|content| {
+                    Manifest::of_snapshot(&Snapshot::new(content.endpoints, content.augmentations))
+                })
+                .ok();
+            let digest = manifest
+                .as_ref()
+                .map_or_else(|| UNREADABLE.to_owned(), Manifest::digest);
+            execute(
+                connection,
+                "INSERT INTO release_manifests (release_id, manifest) VALUES (?1, ?2)",
+                params![release_id, manifest.as_ref().map(Manifest::to_text)],
+            )
+            .map_err(from_sqlite)?;
+            execute(
+                connection,
+                "UPDATE releases SET manifest_digest = ?2 WHERE release_id = ?1",
+                params![release_id, digest],
+            )
+            .map_err(from_sqlite)?;
+            changed += 1;
+        }
+    }
+    Ok(changed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::migrations::{MIGRATIONS, apply};
+    use cutover_domain::digest::EntityDigest;
+    use cutover_domain::model::Stage;
+    use cutover_domain::values::{EndpointType, ExecutionMode, HttpMethod};
+    use cutover_domain::{AugmentationId, EndpointId, Timestamp};
+    use cutover_store::{AppScope, StoredContent};
+
+    fn augmentation() -> Augmentation {
+        Augmentation {
+            augmentation_id: AugmentationId::generate(),
+            name: "rag".into(),
+            description: None,
+            stages: vec![Stage {
+                name: "s".into(),
+                execution_mode: ExecutionMode::Sequential,
+                steps: vec![],
+            }],
+            tags: vec!["t".into()],
+            is_template: false,
+            created_at: Timestamp::from_micros(1),
+            created_by: "me".into(),
+            updated_at: Timestamp::from_micros(1),
+            updated_by: "me".into(),
+        }
+    }
+
+    /// A database written before migration 3, with a draft equal to its newest
+    /// release and an older release whose content cannot be read, comes through with
+    /// digests that agree with the ones new writes make.
+    #[test]
+    fn rows_stored_before_digests_get_them_and_agree_with_new_ones() {
+        let mut connection = Connection::open_in_memory().unwrap();
+        connection
+            .execute_batch(
+                "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,
+                     applied_at TEXT NOT NULL DEFAULT 'then') STRICT;
+                 INSERT INTO schema_migrations (version, name) VALUES (1, 'initial'), (2, 'lean');",
+            )
+            .unwrap();
+        connection.execute_batch(MIGRATIONS[0].2).unwrap();
+        connection.execute_batch(MIGRATIONS[1].2).unwrap();
+        let pipeline = augmentation();
+        let endpoint = Endpoint {
+            endpoint_id: EndpointId::generate(),
+            name: "chat".into(),
+            path: "/chat".into(),
+            method: HttpMethod::Post,
+            description: None,
+            endpoint_type: EndpointType::Sync,
+            augmentation_id: pipeline.augmentation_id.clone(),
+            input_schema: None,
+            created_at: Timestamp::from_micros(1),
+            created_by: "me".into(),
+            updated_at: Timestamp::from_micros(1),
+            updated_by: "me".into(),
+        };
+        let snapshot = Snapshot::new(vec![endpoint.clone()], vec![pipeline.clone()]);
+        let content = StoredContent {
+            endpoints: vec![endpoint.clone()],
+            augmentations: vec![pipeline.clone()],
+        }
+        .to_text()
+        .unwrap();
+        connection
+            .execute_batch(
+                "INSERT INTO orgs VALUES ('org_1', 'o', 'o', 0, 'me');
+                 INSERT INTO workspaces VALUES ('ws_1', 'org_1', 'w', NULL, 0, 'me');",
+            )
+            .unwrap();
+        connection
+            .execute(
+                "INSERT INTO apps (app_id, org_id, workspace_id, name, parameters, draft_hash,
+                     release_seq, created_by, created_at, updated_at)
+                 VALUES ('app_1', 'org_1', 'ws_1', 'a', '{}', ?1, 2, 'me', 0, 0)",
+                [snapshot.content_hash()],
+            )
+            .unwrap();
+        connection
+            .execute(
+                "INSERT INTO augmentations (augmentation_id, app_id, name, body)
+                 VALUES (?1, 'app_1', 'rag', ?2)",
+                params![
+                    pipeline.augmentation_id.as_str(),
+                    serde_json::to_string(&pipeline).unwrap()
+                ],
+            )
+            .unwrap();
+        connection
+            .execute(
+                "INSERT INTO endpoints (endpoint_id, app_id, name, method, path, augmentation_id, body)
+                 VALUES (?1, 'app_1', 'chat', 'POST', '/chat', ?2, ?3)",
+                params![
+                    endpoint.endpoint_id.as_str(),
+                    pipeline.augmentation_id.as_str(),
+                    serde_json::to_string(&endpoint).unwrap()
+                ],
+            )
+            .unwrap();
+        for (id, number, snapshot_text) in [
+            ("rel_1", 1, "{\"endpoints\": not json".to_owned()),
+            ("rel_2", 2, content.clone()),
+        ] {
+            connection
+                .execute(
+                    "INSERT INTO releases (release_id, app_id, workspace_id, org_id, release_tag,
+                         release_number, status, endpoint_count, augmentation_count,
+                         content_hash, created_at, created_by)
+                     VALUES (?1, 'app_1', 'ws_1', 'org_1', ?1, ?2, 'ready', 1, 1, 'h', 0, 'me')",
+                    params![id, number],
+                )
+                .unwrap();
+            connection
+                .execute(
+                    "INSERT INTO release_contents (release_id, change_log, snapshot)
+                     VALUES (?1, 'log', ?2)",
+                    params![id, snapshot_text],
+                )
+                .unwrap();
+        }
+
+        assert_eq!(apply(&mut connection).unwrap(), vec![3]);
+        run(&mut connection).unwrap();
+
+        let stored_hash: String = connection
+            .query_row("SELECT content_hash FROM endpoints", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(stored_hash, EntityDigest::of_endpoint(&endpoint).hash);
+        let digests: Vec<(String, String)> = all(
+            &connection,
+            "SELECT release_id, manifest_digest FROM releases ORDER BY release_id",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .unwrap();
+        let draft_digest = Manifest::of_snapshot(&snapshot).digest();
+        assert_eq!(digests[0], ("rel_1".to_owned(), UNREADABLE.to_owned()));
+        assert_eq!(digests[1], ("rel_2".to_owned(), draft_digest.clone()));
+        let scope = AppScope {
+            org_id: cutover_domain::OrgId::from_trusted("org_1".into()),
+            workspace_id: cutover_domain::WorkspaceId::from_trusted("ws_1".into()),
+            app_id: AppId::from_trusted("app_1".into()),
+        };
+        let app = crate::apps::get_app(&connection, &scope).unwrap();
+        assert!(!app.draft_has_changes, "the draft is what rel_2 holds");
+        // A second start finds nothing to do and changes nothing.
+        run(&mut connection).unwrap();
+        let again: String = connection
+            .query_row("SELECT draft_hash FROM apps", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(again, draft_digest);
+    }
+}
