@@ -69,6 +69,15 @@ pub struct ServeArgs {
     /// Longest description, in characters.
     #[arg(long, env = "CUTOVER_MAX_DESCRIPTION_CHARS", default_value_t = Limits::default().max_description_chars)]
     max_description_chars: usize,
+    /// How deeply a free-form JSON value (a step's config, an input_schema, an app's
+    /// parameters) may nest (at most 100).
+    #[arg(long, env = "CUTOVER_MAX_JSON_DEPTH", default_value_t = Limits::default().max_json_depth,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new()
+              .range(1..=cutover_domain::limits::MAX_JSON_DEPTH_CEILING as u64))]
+    max_json_depth: usize,
+    /// Most bytes of endpoints and augmentations (as stored JSON) one app's draft may hold.
+    #[arg(long, env = "CUTOVER_MAX_DRAFT_BYTES", default_value_t = Limits::default().max_draft_bytes)]
+    max_draft_bytes: u64,
     /// Requests per second allowed per token (0 = unlimited); excess answers 429.
     #[arg(long, env = "CUTOVER_RATE_LIMIT_PER_SECOND", default_value_t = 0)]
     rate_limit_per_second: u32,
@@ -123,6 +132,8 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
             max_augmentations_per_app: args.max_augmentations_per_app,
             max_string_chars: args.max_string_chars,
             max_description_chars: args.max_description_chars,
+            max_json_depth: args.max_json_depth,
+            max_draft_bytes: args.max_draft_bytes,
         },
         bootstrap_token: args.bootstrap_token,
         rate_limit_per_second: (args.rate_limit_per_second > 0)

@@ -66,7 +66,7 @@ pub fn new_app(body: &Map<String, Value>, limits: &Limits) -> ApiResult<NewApp> 
     let mut fields = Fields::body(body);
     let name = fields.required("name", |t| parse_name(t, limits));
     let description = fields.nullable("description", |t| parse_description(t, limits));
-    let parameters = fields.object("parameters", true);
+    let parameters = fields.json_object("parameters", true, limits.max_json_depth);
     fields.finish()?;
     Ok(NewApp {
         name: present(name)?,
@@ -79,7 +79,7 @@ pub fn app_patch(body: &Map<String, Value>, limits: &Limits) -> ApiResult<AppPat
     let mut fields = Fields::body(body);
     let name = fields.optional("name", |t| parse_name(t, limits));
     let description = fields.nullable("description", |t| parse_description(t, limits));
-    let parameters = fields.object("parameters", true);
+    let parameters = fields.json_object("parameters", true, limits.max_json_depth);
     fields.finish()?;
     Ok(AppPatch {
         name: present(name)?,
@@ -96,7 +96,7 @@ pub fn new_endpoint(body: &Map<String, Value>, limits: &Limits) -> ApiResult<New
     let augmentation = fields.required("augmentation_id", augmentation_id);
     let endpoint_type = fields.optional("endpoint_type", EndpointType::parse);
     let description = fields.nullable("description", |t| parse_description(t, limits));
-    let input_schema = fields.object("input_schema", true);
+    let input_schema = fields.json_object("input_schema", true, limits.max_json_depth);
     fields.finish()?;
     Ok(NewEndpoint {
         name: present(name)?,
@@ -117,7 +117,7 @@ pub fn endpoint_patch(body: &Map<String, Value>, limits: &Limits) -> ApiResult<E
     let augmentation = fields.optional("augmentation_id", augmentation_id);
     let endpoint_type = fields.optional("endpoint_type", EndpointType::parse);
     let description = fields.nullable("description", |t| parse_description(t, limits));
-    let input_schema = fields.object("input_schema", true);
+    let input_schema = fields.json_object("input_schema", true, limits.max_json_depth);
     fields.finish()?;
     Ok(EndpointPatch {
         name: present(name)?,
@@ -133,7 +133,7 @@ pub fn endpoint_patch(body: &Map<String, Value>, limits: &Limits) -> ApiResult<E
 fn step(fields: &mut Fields<'_>, limits: &Limits) -> Option<Step> {
     let name = fields.required("name", |t| parse_name(t, limits));
     let step_type = fields.required("type", StepType::parse);
-    let config = fields.object("config", false);
+    let config = fields.json_object("config", false, limits.max_json_depth);
     let timeout = fields.int("timeout_seconds", 1, 3600);
     let retries = fields.int("max_retries", 0, 10);
     Some(Step {

@@ -399,6 +399,34 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// A free-form JSON object field (a step's `config`, an `input_schema`, an app's
+    /// `parameters`), refused when it nests deeper than `max_depth`, so that every value
+    /// the server accepts can be stored inside a release and read back.
+    pub fn json_object(
+        &mut self,
+        key: &str,
+        nullable: bool,
+        max_depth: usize,
+    ) -> Option<Option<Option<&'a Map<String, Value>>>> {
+        let found = self.object(key, nullable)?;
+        if let Some(Some(map)) = found {
+            let depth = cutover_domain::limits::json_object_depth(map);
+            if depth > max_depth {
+                self.push(
+                    Issue::new(
+                        self.loc(key),
+                        "json_too_deep",
+                        format!("JSON value should nest at most {max_depth} levels deep"),
+                        json!({"depth": depth}),
+                    )
+                    .with_ctx([("max_depth", max_depth.into())]),
+                );
+                return None;
+            }
+        }
+        Some(found)
+    }
+
     /// An optional JSON array.
     pub fn array(&mut self, key: &str) -> Option<Option<&'a Vec<Value>>> {
         match self.raw(key) {

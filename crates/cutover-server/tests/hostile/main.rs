@@ -6,5 +6,6 @@
 #[macro_use]
 #[path = "../common/mod.rs"]
 mod common;
+mod deep_json;
 #[path = "../shapes/mod.rs"]
 mod shapes;
