@@ -16,6 +16,7 @@ use crate::load::{RowOutcome, Workload, run_row};
 use crate::report::Row;
 use crate::server::{Process, free_addr, sqlite_bytes};
 use crate::stats::{Latencies, Summary, format_count, format_mib};
+use crate::tenants::{self, CrossTenant, LightOnly};
 use crate::workloads::{Reads, WriteApps, WriteKind, Writes};
 use crate::{ceiling, postgres};
 
@@ -373,6 +374,35 @@ pub async fn run_backend(
             rss,
         });
     }
+    let mut setup = Conn::open(addr, Some(&token)).await?;
+    let cross = Arc::new(CrossTenant::prepare(&mut setup, &data).await?);
+    let baseline: Arc<dyn Workload> = Arc::new(LightOnly(cross.clone()));
+    let contended: Arc<dyn Workload> = cross.clone();
+    for (label, workload, connections) in [
+        (tenants::BASELINE_ROW, baseline, tenants::LIGHT_CONNECTIONS),
+        (tenants::ROW, contended, cross.connections()),
+    ] {
+        eprintln!("[{name}] row: {label}");
+        server.memory().take_window_peak();
+        let outcome = run(workload, connections, addr).await?;
+        if let Some(e) = &outcome.first_error {
+            notes_after.push(format!("first error in \"{label}\": {e}"));
+        }
+        rows.push(Row {
+            name: label.into(),
+            connections: tenants::LIGHT_CONNECTIONS,
+            result: Ok(outcome.summary),
+            ratio: None,
+            rss: Some(server.memory().take_window_peak()),
+        });
+    }
+    notes_after.push(format!(
+        "cross-tenant rows: {} connections each PATCH one ~1 MB augmentation of one app \
+         (unmeasured) while {} connections PATCH a small augmentation of apps of their own; \
+         the rows show the small writes, alone and then beside the large ones",
+        tenants::HEAVY_CONNECTIONS,
+        tenants::LIGHT_CONNECTIONS
+    ));
     notes_after.push(format!(
         "write rows: {} apps, each owned by one connection; create made {} releases",
         write_apps.len(),

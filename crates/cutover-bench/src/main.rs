@@ -15,6 +15,7 @@ mod postgres;
 mod report;
 mod server;
 mod stats;
+mod tenants;
 mod workloads;
 
 use std::process::ExitCode;
