@@ -1,8 +1,11 @@
 //! The interactive docs page in a real browser: `cutover serve` is started, headless
 //! Chromium (Debian's `chromium` package) loads `/docs`, runs Swagger UI from the
 //! assets the binary embeds, and the DOM it renders must show every Releases
-//! operation. Without Chromium the test says it skipped, unless
-//! `CUTOVER_REQUIRE_CHROMIUM` is set (CI sets it, and installs the package).
+//! operation. The test is `#[needs_chromium]`: built where no Chromium was found
+//! (`CUTOVER_CHROMIUM`, else `/usr/bin/chromium`, `chromium-browser` or
+//! `google-chrome`) it is ignored, and the runners count it as skipped, unless
+//! `CUTOVER_REQUIRE_CHROMIUM` is set (CI sets it, and installs the package): then it
+//! runs and fails.
 
 mod common;
 
@@ -11,17 +14,23 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::{Server, run, serve, text};
+use cutover_test_gates::{chromium_path, needs_chromium};
 
-/// Where a Chromium may be: `CHROMIUM` if set, else the usual binary names.
-fn chromium() -> Option<PathBuf> {
-    if let Some(path) = std::env::var_os("CHROMIUM").filter(|p| !p.is_empty()) {
-        return Some(PathBuf::from(path));
-    }
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    ["chromium", "chromium-browser", "google-chrome"]
-        .iter()
-        .flat_map(|name| std::env::split_paths(&path).map(move |dir| dir.join(name)))
-        .find(|candidate| candidate.is_file())
+/// The Chromium found when the tests were built; the test fails if it is not there.
+fn chromium() -> PathBuf {
+    let path = chromium_path!();
+    assert!(
+        !path.is_empty(),
+        "CUTOVER_REQUIRE_CHROMIUM is set but no Chromium was found when the tests were \
+         built (apt-get install chromium, or set CUTOVER_CHROMIUM to its path)"
+    );
+    let path = PathBuf::from(path);
+    assert!(
+        path.is_file(),
+        "Chromium was at {} when the tests were built, and is not there now",
+        path.display()
+    );
+    path
 }
 
 /// The release operations as Swagger UI shows them: operation id and path.
@@ -36,16 +45,10 @@ const RELEASE_OPERATIONS: &[(&str, &str)] = &[
     ("releases_archive", "/releases/{release_id}/archive"),
 ];
 
+#[needs_chromium]
 #[test]
 fn headless_chromium_renders_the_releases_operations() {
-    let Some(browser) = chromium() else {
-        assert!(
-            std::env::var_os("CUTOVER_REQUIRE_CHROMIUM").is_none(),
-            "CUTOVER_REQUIRE_CHROMIUM is set but no chromium was found (set CHROMIUM)"
-        );
-        println!("skipped: chromium is not installed (apt-get install chromium, or set CHROMIUM)");
-        return;
-    };
+    let browser = chromium();
     let dir = tempfile::tempdir().expect("a temporary directory");
     let server = Server::spawn(&mut serve(&dir.path().join("docs.db")));
     let profile = dir.path().join("chromium-profile");

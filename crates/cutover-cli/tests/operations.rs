@@ -717,6 +717,24 @@ fn json_access_log_has_one_line_per_request_and_no_secrets() {
             "duration_ms: {event}"
         );
     }
+    // Milliseconds rounded to the microsecond: at most three decimals as written.
+    for line in lines.iter().filter(|line| line.contains("cutover::access")) {
+        let number: String = line
+            .split_once("\"duration_ms\":")
+            .map(|(_, rest)| {
+                rest.chars()
+                    .take_while(|c| c.is_ascii_digit() || *c == '.')
+                    .collect()
+            })
+            .unwrap_or_else(|| panic!("an access line without duration_ms: {line}"));
+        let decimals = number
+            .split_once('.')
+            .map_or(0, |(_, fraction)| fraction.len());
+        assert!(
+            decimals <= 3,
+            "duration_ms {number} has {decimals} decimals: {line}"
+        );
+    }
     // Every line that speaks of the access log is one of those JSON lines.
     let mentions = lines
         .iter()
@@ -738,6 +756,11 @@ fn pretty_access_log_is_not_json_and_has_no_secrets() {
         assert!(
             serde_json::from_str::<Value>(line).is_err(),
             "a pretty log line is JSON: {line}"
+        );
+        // Standard error is a pipe here, not a terminal: no colour codes.
+        assert!(
+            !line.contains('\u{1b}'),
+            "an ANSI escape in a piped log: {line:?}"
         );
     }
     let access: Vec<&String> = lines

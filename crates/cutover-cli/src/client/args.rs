@@ -55,9 +55,12 @@ pub struct PageArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=200))]
     pub limit: Option<u32>,
     /// Start from this cursor (the `next_cursor` of an earlier page).
-    #[arg(long, value_name = "CURSOR", conflicts_with = "all")]
+    #[arg(long, value_name = "CURSOR", conflicts_with = "all_pages")]
     pub cursor: Option<String>,
-    /// Follow `next_cursor` until the last page and show everything.
-    #[arg(long)]
-    pub all: bool,
+    /// Fetch every page (following `next_cursor` to the end), not just the first.
+    /// This pages; it does not widen the list (archived releases need `releases list
+    /// --include-archived`).
+    // `--all` was this flag's first name; kept as a hidden alias for scripts.
+    #[arg(long, alias = "all")]
+    pub all_pages: bool,
 }

@@ -117,7 +117,7 @@ pub fn find_in_draft(
     let all = PageArgs {
         limit: Some(200),
         cursor: None,
-        all: true,
+        all_pages: true,
     };
     let listing = ctx.list(&format!("{}/{kind}", ctx.app_path()?), kind, &[], &all)?;
     let found = listing

@@ -1,6 +1,6 @@
 //! What a client command runs with: the API client, the resolved settings, the output
 //! format; the resource paths built from the org, workspace and app in context; and
-//! list paging (one page, or every page with `--all`).
+//! list paging (one page, or every page with `--all-pages`).
 
 use std::time::Duration;
 
@@ -91,7 +91,7 @@ impl Ctx {
         Ok(format!("{}/apps/{}", self.workspace_path()?, self.app()?))
     }
 
-    /// One page (or with `--all`, every page) of the list at `path`, whose items sit
+    /// One page (or with `--all-pages`, every page) of the list at `path`, whose items sit
     /// under `key`.
     pub fn list(
         &self,
@@ -102,7 +102,7 @@ impl Ctx {
     ) -> CliResult<Listing> {
         let mut query: Vec<(&str, String)> = extra.to_vec();
         // Walking every page, take the largest pages the API allows.
-        let limit = page.limit.or(page.all.then_some(200));
+        let limit = page.limit.or(page.all_pages.then_some(200));
         if let Some(limit) = limit {
             query.push(("limit", limit.to_string()));
         }
@@ -141,7 +141,7 @@ impl Ctx {
                 listing.first = Some(envelope);
             }
             listing.next_cursor = next.clone().filter(|_| more);
-            if !page.all || listing.next_cursor.is_none() {
+            if !page.all_pages || listing.next_cursor.is_none() {
                 if listing.pages == 1 {
                     listing.single = Some(answer);
                 }
@@ -206,7 +206,7 @@ impl Listing {
                 .map(|t| format!(" of {t}"))
                 .unwrap_or_default();
             output::note(&format!(
-                "(showing {}{total}; more with --all, or --cursor {cursor})",
+                "(showing {}{total}; more with --all-pages, or --cursor {cursor})",
                 self.items.len()
             ));
         }

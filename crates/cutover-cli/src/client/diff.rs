@@ -137,7 +137,7 @@ fn load(ctx: &Ctx, text: &str, selector: &Selector) -> CliResult<Side> {
         let all = PageArgs {
             limit: Some(200),
             cursor: None,
-            all: true,
+            all_pages: true,
         };
         let endpoints = ctx.list(&format!("{app}/endpoints"), "endpoints", &[], &all)?;
         let augmentations =

@@ -102,7 +102,7 @@ fn search(ctx: &Ctx, app_path: &str, selector: &Selector) -> CliResult<ReleaseSu
     let mut page = PageArgs {
         limit: Some(200),
         cursor: None,
-        all: false,
+        all_pages: false,
     };
     let mut seen = 0usize;
     loop {

@@ -66,7 +66,7 @@ fn endpoints_are_listed_shown_updated_and_deleted_by_name_or_id() {
         "{}",
         missing.stderr
     );
-    let paged = env.json(&["endpoints", "list", "--all", "--limit", "1"]);
+    let paged = env.json(&["endpoints", "list", "--all-pages", "--limit", "1"]);
     assert_eq!(paged["endpoints"].as_array().unwrap().len(), 1);
 }
 

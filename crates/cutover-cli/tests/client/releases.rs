@@ -1,6 +1,6 @@
 //! `cutover releases …` and `cutover activations list`: the lifecycle from a
 //! terminal, the table with the active release marked, `show`, selectors (number,
-//! tag, id, @active), `--output json` as the server sent it, and paging with `--all`.
+//! tag, id, @active), `--output json` as the server sent it, and paging with `--all-pages`.
 
 use serde_json::Value;
 
@@ -267,7 +267,7 @@ fn selectors_name_releases_by_number_tag_id_or_active() {
 }
 
 #[test]
-fn all_follows_cursors_across_pages() {
+fn all_pages_follows_cursors_across_pages() {
     let env = Env::with_app();
     env.seed_draft();
     for n in 1..=5 {
@@ -276,12 +276,12 @@ fn all_follows_cursors_across_pages() {
     let first = env.ok(&["releases", "list", "--limit", "2"]);
     assert_eq!(rows(&first.stdout).len(), 2, "{}", first.stdout);
     assert!(
-        first.stderr.contains("showing 2 of 5") && first.stderr.contains("--all"),
+        first.stderr.contains("showing 2 of 5") && first.stderr.contains("--all-pages"),
         "{}",
         first.stderr
     );
 
-    let all = env.ok(&["releases", "list", "--limit", "2", "--all"]);
+    let all = env.ok(&["releases", "list", "--limit", "2", "--all-pages"]);
     let numbers: Vec<String> = rows(&all.stdout)
         .into_iter()
         .map(|r| r[0].clone())
@@ -289,7 +289,7 @@ fn all_follows_cursors_across_pages() {
     assert_eq!(numbers, ["5", "4", "3", "2", "1"], "{}", all.stdout);
     assert!(all.stderr.is_empty(), "{}", all.stderr);
 
-    let merged = env.json(&["releases", "list", "--limit", "2", "--all"]);
+    let merged = env.json(&["releases", "list", "--limit", "2", "--all-pages"]);
     let tags: Vec<&str> = merged["releases"]
         .as_array()
         .unwrap()
@@ -312,8 +312,15 @@ fn all_follows_cursors_across_pages() {
     assert!(bad.error_line().contains("HTTP 422"), "{}", bad.stderr);
     // Selectors page too: v1 sits on the last page of 2-item pages... and of 200.
     assert_eq!(env.json(&["releases", "show", "v1"])["release_number"], 1);
-    env.run(&["releases", "list", "--all", "--cursor", &cursor])
+    env.run(&["releases", "list", "--all-pages", "--cursor", &cursor])
         .expect(2);
+    // `--all`, the flag's first name, still works, and is not offered in --help.
+    let old_name = env.json(&["releases", "list", "--limit", "2", "--all"]);
+    assert_eq!(old_name, merged);
+    let help = env.ok(&["releases", "list", "--help"]).stdout;
+    assert!(help.contains("--all-pages"), "{help}");
+    assert!(!help.contains("--all "), "{help}");
+    assert!(help.contains("does not widen the list"), "{help}");
     env.run(&["releases", "list", "--limit", "0"]).expect(2);
 }
 
@@ -326,9 +333,9 @@ fn the_activation_history_pages_like_the_other_lists() {
     env.ok(&["releases", "rollback", "v1"]);
     let page = env.ok(&["activations", "list", "--limit", "2"]);
     assert_eq!(rows(&page.stdout).len(), 2, "{}", page.stdout);
-    assert!(page.stderr.contains("--all"), "{}", page.stderr);
+    assert!(page.stderr.contains("--all-pages"), "{}", page.stderr);
     let all = env
-        .ok(&["activations", "list", "--limit", "2", "--all"])
+        .ok(&["activations", "list", "--limit", "2", "--all-pages"])
         .stdout;
     let actions: Vec<String> = rows(&all).into_iter().map(|r| r[1].clone()).collect();
     assert_eq!(actions, ["activate", "activate", "rollback"], "{all}");

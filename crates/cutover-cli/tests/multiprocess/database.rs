@@ -6,10 +6,16 @@ use std::thread;
 use crate::random::random_u64;
 
 /// The PostgreSQL server tests may create databases on, from `TEST_POSTGRES_URL`.
-pub fn postgres_url() -> Option<String> {
+/// The tests that call this are `#[needs_postgres]`: built only when the variable
+/// was set, so its absence now fails them rather than letting them pass unrun.
+pub fn postgres_url() -> String {
     std::env::var("TEST_POSTGRES_URL")
         .ok()
         .filter(|url| !url.trim().is_empty())
+        .expect(
+            "TEST_POSTGRES_URL was set when the PostgreSQL tests were built but is not set \
+             now: set it again (or build without it to skip them)",
+        )
 }
 
 /// `url` with its database name replaced by `database` (query string kept).

@@ -4,8 +4,8 @@
 //!
 //! Each test creates a database of its own on the `TEST_POSTGRES_URL` server (and
 //! drops it `WITH (FORCE)` when it ends, even on panic), starts real `cutover`
-//! processes on it, and talks to them over 127.0.0.1 only. Without
-//! `TEST_POSTGRES_URL` the tests say they skipped.
+//! processes on it, and talks to them over 127.0.0.1 only. Built without
+//! `TEST_POSTGRES_URL` the tests are ignored, and the runners count them as skipped.
 //!
 //! - `servers_started_together_all_come_up`: several servers started at the same
 //!   moment with the same `CUTOVER_BOOTSTRAP_TOKEN` must all start and accept it.
@@ -40,6 +40,7 @@ use std::fmt::Write as _;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use cutover_test_gates::needs_postgres;
 use reqwest::Method;
 
 use api::{Api, run_blocking, server_command};
@@ -76,12 +77,10 @@ const STARTED_TOGETHER: usize = 3;
 // ---------------------------------------------------------------------------------
 // Test 1: servers started at the same moment.
 
+#[needs_postgres]
 #[test]
 fn servers_started_together_all_come_up() {
-    let Some(admin) = postgres_url() else {
-        println!("skipped: TEST_POSTGRES_URL is not set");
-        return;
-    };
+    let admin = postgres_url();
     let started = Instant::now();
     let mut failures = Vec::new();
     for round in 0..START_ROUNDS {
@@ -131,12 +130,10 @@ fn servers_started_together_all_come_up() {
     );
 }
 
+#[needs_postgres]
 #[test]
 fn servers_started_together_on_an_empty_database_make_one_first_token() {
-    let Some(admin) = postgres_url() else {
-        println!("skipped: TEST_POSTGRES_URL is not set");
-        return;
-    };
+    let admin = postgres_url();
     for round in 0..START_ROUNDS {
         let database = TestDatabase::create(&admin);
         let starts: Vec<_> = (0..STARTED_TOGETHER)
@@ -176,12 +173,10 @@ fn servers_started_together_on_an_empty_database_make_one_first_token() {
 // ---------------------------------------------------------------------------------
 // Test 2: a storm of mixed operations across three servers.
 
+#[needs_postgres]
 #[test]
 fn concurrent_operations_on_three_servers_keep_every_rule() {
-    let Some(admin) = postgres_url() else {
-        println!("skipped: TEST_POSTGRES_URL is not set");
-        return;
-    };
+    let admin = postgres_url();
     let started = Instant::now();
     let seed = seed();
     println!("multiprocess: seed {seed:#018x} (set MULTIPROCESS_SEED to replay the same choices)");

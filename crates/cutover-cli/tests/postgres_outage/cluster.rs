@@ -219,17 +219,10 @@ impl Drop for Cluster {
     }
 }
 
-/// `None` (after saying why) when these tests cannot run here.
-pub fn private_cluster() -> Option<Cluster> {
-    if std::env::var_os("TEST_POSTGRES_URL").is_none() {
-        println!("skipped: TEST_POSTGRES_URL is not set");
-        return None;
-    }
-    match Cluster::create() {
-        Ok(cluster) => Some(cluster),
-        Err(why) => {
-            println!("skipped: cannot start a private PostgreSQL cluster: {why}");
-            None
-        }
-    }
+/// A started private cluster. These tests are built to run only where
+/// `TEST_POSTGRES_URL` says PostgreSQL is installed, so a cluster that cannot be made
+/// fails the test (with why) instead of letting it pass without having run.
+pub fn private_cluster() -> Cluster {
+    Cluster::create()
+        .unwrap_or_else(|why| panic!("cannot start a private PostgreSQL cluster: {why}"))
 }

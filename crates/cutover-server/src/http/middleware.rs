@@ -74,7 +74,7 @@ pub async fn observe(
         %method,
         %path,
         status,
-        duration_ms = elapsed * 1000.0,
+        duration_ms = crate::telemetry::rounded_milliseconds(elapsed),
         "request"
     );
     response
