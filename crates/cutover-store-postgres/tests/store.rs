@@ -347,3 +347,74 @@ async fn the_pool_recovers_after_its_connections_are_killed_and_a_closed_store_i
     })
     .await;
 }
+
+/// A database whose rows predate migration 3 (written here by the store, then put
+/// back the way the old code left them) gets its digests when a server connects, and
+/// they agree with what new writes make: the draft equals the newest release, the next
+/// cut says so, and a change after it is named in the change log.
+#[needs_postgres]
+#[tokio::test]
+async fn rows_from_before_digests_are_backfilled_and_agree_with_new_writes() {
+    with_database(|url| async move {
+        let store = store(&url).await;
+        let scope = app_fixture(&store).await;
+        let augmentation = store
+            .create_augmentation(&scope, support::new_augmentation("rag"), "tester")
+            .await
+            .expect("augmentation");
+        store
+            .create_endpoint(
+                &scope,
+                support::new_endpoint("chat", "/chat", &augmentation.augmentation_id),
+                "tester",
+            )
+            .await
+            .expect("endpoint");
+        store
+            .create_release(&scope, new_release("v1", true), "tester")
+            .await
+            .expect("v1");
+        store.close().await;
+
+        let mut connection = PgConnection::connect(&url).await.expect("connect");
+        sqlx::raw_sql(
+            "ALTER TABLE releases DISABLE TRIGGER releases_manifest_is_set_once;
+             UPDATE releases SET manifest = NULL, manifest_digest = NULL;
+             ALTER TABLE releases ENABLE TRIGGER releases_manifest_is_set_once;
+             UPDATE endpoints SET content_hash = NULL, digest = NULL, canonical = NULL;
+             UPDATE augmentations SET content_hash = NULL, digest = NULL, canonical = NULL;
+             UPDATE apps SET draft_hash = 'from the old code';",
+        )
+        .execute(&mut connection)
+        .await
+        .expect("undo the digests");
+        let _ = connection.close().await;
+
+        let store = support::store(&url).await;
+        let app = store.get_app(&scope).await.expect("app");
+        assert!(!app.draft_has_changes, "the draft is what v1 holds");
+        let v2 = store
+            .create_release(&scope, new_release("v2", false), "tester")
+            .await
+            .expect("v2");
+        assert_eq!(v2.change_log, "No changes since v1 (#1)");
+        let patch = cutover_domain::draft::AugmentationPatch {
+            tags: Some(vec!["b".into()]),
+            ..Default::default()
+        };
+        store
+            .update_augmentation(&scope, &augmentation.augmentation_id, patch, "tester")
+            .await
+            .expect("update");
+        let v3 = store
+            .create_release(&scope, new_release("v3", false), "tester")
+            .await
+            .expect("v3");
+        assert_eq!(
+            v3.change_log,
+            "Changes since v2 (#2):\n~ changed augmentation \"rag\": tags"
+        );
+        assert_ne!(v3.summary.content_hash, v2.summary.content_hash);
+    })
+    .await;
+}
