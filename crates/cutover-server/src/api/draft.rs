@@ -39,7 +39,8 @@ use crate::state::AppState;
             headers(("Location" = String, description = "The new endpoint's path"))),
         (status = 409, description = "`endpoint_name_taken` or `endpoint_route_taken` (same method and path): \
             another endpoint of the app has it; `draft_limit_reached`: the app has \
-            the most endpoints allowed (`details.limit`)",
+            the most endpoints allowed (`details.limit`), or the draft would pass its size \
+            limit (`details.limit_bytes`, `details.draft_bytes`)",
             body = ErrorEnvelope),
         NotFound, BodyErrors, Errors,
     ),
@@ -123,7 +124,8 @@ pub async fn get_endpoint(
     responses(
         (status = 200, description = "The updated endpoint", body = Endpoint),
         (status = 409, description = "`endpoint_name_taken` or `endpoint_route_taken`: another endpoint of the \
-            app has it",
+            app has it; `draft_limit_reached`: the draft would pass its size limit \
+            (`details.limit_bytes`, `details.draft_bytes`)",
             body = ErrorEnvelope),
         NotFound, BodyErrors, Errors,
     ),
@@ -184,7 +186,8 @@ pub async fn delete_endpoint(
             headers(("Location" = String, description = "The new augmentation's path"))),
         (status = 409, description = "`augmentation_name_taken`: another augmentation of the app has this name; \
             `draft_limit_reached`: the app has the most augmentations allowed \
-            (`details.limit`)",
+            (`details.limit`), or the draft would pass its size limit \
+            (`details.limit_bytes`, `details.draft_bytes`)",
             body = ErrorEnvelope),
         NotFound, BodyErrors, Errors,
     ),
@@ -274,7 +277,9 @@ pub async fn get_augmentation(
     request_body(content = AugmentationPatchBody),
     responses(
         (status = 200, description = "The updated augmentation", body = Augmentation),
-        (status = 409, description = "`augmentation_name_taken`: another augmentation of the app has this name",
+        (status = 409, description = "`augmentation_name_taken`: another augmentation of the app has this name; \
+            `draft_limit_reached`: the draft would pass its size limit \
+            (`details.limit_bytes`, `details.draft_bytes`)",
             body = ErrorEnvelope),
         NotFound, BodyErrors, Errors,
     ),
