@@ -15,6 +15,7 @@ mod draft;
 mod engine;
 mod error;
 pub mod migrations;
+mod prepared_writes;
 mod releases;
 mod rows;
 mod tenancy;
@@ -33,12 +34,10 @@ use cutover_domain::model::{
     Activation, ActivationAction, App, Augmentation, Endpoint, Org, ReleaseSummary, Workspace,
 };
 use cutover_domain::token::Token;
-use cutover_domain::{
-    AugmentationId, EndpointId, OrgId, ReleaseId, Timestamp, TokenId, WorkspaceId,
-};
+use cutover_domain::{AugmentationId, EndpointId, OrgId, ReleaseId, TokenId, WorkspaceId};
 use cutover_store::{
-    ActivationOutcome, AppScope, Page, PageRequest, Prepared, ReleaseDocument, ReleasePage,
-    ReleaseQuery, Store, StoreError, StoreResult, TokenToStore, WorkspaceScope,
+    ActivationOutcome, AppScope, Page, PageRequest, ReleaseDocument, ReleasePage, ReleaseQuery,
+    Store, StoreResult, TokenToStore, WorkspaceScope,
 };
 
 use crate::engine::{Engine, EngineOptions};
@@ -73,27 +72,6 @@ pub fn path_from_url(url: &str) -> Option<PathBuf> {
         .or_else(|| url.strip_prefix("sqlite:"))?;
     let rest = rest.split('?').next().unwrap_or(rest);
     (!rest.is_empty()).then(|| PathBuf::from(rest))
-}
-
-/// How often an update prepared from a read is prepared again when the entity changed
-/// before it could be written.
-const OPTIMISTIC_ATTEMPTS: usize = 8;
-
-/// A write prepared from a read that lost every race: what it was prepared from is
-/// being written continuously by others, so the caller should try again later.
-fn kept_changing() -> StoreError {
-    StoreError::Unavailable("the app's draft changed during every attempt to write".to_owned())
-}
-
-/// Runs `prepare` (encoding, hashing, diffing: CPU, no I/O) on tokio's blocking pool,
-/// so that neither the single writer thread nor a runtime worker spends its time on
-/// one app's large draft while other apps wait.
-async fn off_the_writer<T: Send + 'static>(
-    prepare: impl FnOnce() -> StoreResult<T> + Send + 'static,
-) -> StoreResult<T> {
-    tokio::task::spawn_blocking(prepare)
-        .await
-        .map_err(|err| StoreError::Internal(format!("preparing a draft entity: {err}")))?
 }
 
 #[derive(Clone)]
@@ -313,13 +291,7 @@ impl Store for SqliteStore {
         endpoint: NewEndpoint,
         actor: &str,
     ) -> StoreResult<Endpoint> {
-        let _app = self.app_locks.lock(&scope.app_id).await;
-        let (scope, limits) = (scope.clone(), self.limits);
-        let endpoint = endpoint.into_endpoint(actor, Timestamp::now());
-        let prepared = off_the_writer(move || Prepared::endpoint(endpoint)).await?;
-        self.engine
-            .write(move |c| draft::create_endpoint(c, &limits, &scope, prepared))
-            .await
+        self.prepared_create_endpoint(scope, endpoint, actor).await
     }
 
     async fn get_endpoint(&self, scope: &AppScope, id: &EndpointId) -> StoreResult<Endpoint> {
@@ -347,31 +319,7 @@ impl Store for SqliteStore {
         patch: EndpointPatch,
         actor: &str,
     ) -> StoreResult<Endpoint> {
-        let _app = self.app_locks.lock(&scope.app_id).await;
-        for _ in 0..OPTIMISTIC_ATTEMPTS {
-            let (read_scope, id) = (scope.clone(), id.clone());
-            let (mut endpoint, read_hash) = self
-                .engine
-                .read(move |c| draft::endpoint_for_update(c, &read_scope, &id))
-                .await?;
-            let (patch, actor) = (patch.clone(), actor.to_owned());
-            let prepared = off_the_writer(move || {
-                patch.apply_to(&mut endpoint, &actor, Timestamp::now());
-                Prepared::endpoint(endpoint)
-            })
-            .await?;
-            let (scope, limits) = (scope.clone(), self.limits);
-            let written = self
-                .engine
-                .write(move |c| {
-                    draft::update_endpoint(c, &limits, &scope, prepared, read_hash.as_deref())
-                })
-                .await?;
-            if let Some(endpoint) = written {
-                return Ok(endpoint);
-            }
-        }
-        Err(kept_changing())
+        self.prepared_update_endpoint(scope, id, patch, actor).await
     }
 
     async fn delete_endpoint(&self, scope: &AppScope, id: &EndpointId) -> StoreResult<()> {
@@ -388,12 +336,7 @@ impl Store for SqliteStore {
         augmentation: NewAugmentation,
         actor: &str,
     ) -> StoreResult<Augmentation> {
-        let _app = self.app_locks.lock(&scope.app_id).await;
-        let (scope, limits) = (scope.clone(), self.limits);
-        let augmentation = augmentation.into_augmentation(actor, Timestamp::now());
-        let prepared = off_the_writer(move || Prepared::augmentation(augmentation)).await?;
-        self.engine
-            .write(move |c| draft::create_augmentation(c, &limits, &scope, prepared))
+        self.prepared_create_augmentation(scope, augmentation, actor)
             .await
     }
 
@@ -426,31 +369,8 @@ impl Store for SqliteStore {
         patch: AugmentationPatch,
         actor: &str,
     ) -> StoreResult<Augmentation> {
-        let _app = self.app_locks.lock(&scope.app_id).await;
-        for _ in 0..OPTIMISTIC_ATTEMPTS {
-            let (read_scope, id) = (scope.clone(), id.clone());
-            let (mut augmentation, read_hash) = self
-                .engine
-                .read(move |c| draft::augmentation_for_update(c, &read_scope, &id))
-                .await?;
-            let (patch, actor) = (patch.clone(), actor.to_owned());
-            let prepared = off_the_writer(move || {
-                patch.apply_to(&mut augmentation, &actor, Timestamp::now());
-                Prepared::augmentation(augmentation)
-            })
-            .await?;
-            let (scope, limits) = (scope.clone(), self.limits);
-            let written = self
-                .engine
-                .write(move |c| {
-                    draft::update_augmentation(c, &limits, &scope, prepared, read_hash.as_deref())
-                })
-                .await?;
-            if let Some(augmentation) = written {
-                return Ok(augmentation);
-            }
-        }
-        Err(kept_changing())
+        self.prepared_update_augmentation(scope, id, patch, actor)
+            .await
     }
 
     async fn delete_augmentation(&self, scope: &AppScope, id: &AugmentationId) -> StoreResult<()> {
@@ -467,27 +387,7 @@ impl Store for SqliteStore {
         release: NewRelease,
         actor: &str,
     ) -> StoreResult<ReleaseDocument> {
-        let _app = self.app_locks.lock(&scope.app_id).await;
-        // Read on a reader, hash and diff on the blocking pool, and give the writer
-        // only rows to insert; it refuses (and the cut is planned again) when the
-        // draft or the newest release changed in between.
-        for _ in 0..OPTIMISTIC_ATTEMPTS {
-            let read_scope = scope.clone();
-            let facts = self
-                .engine
-                .read(move |c| releases::cut_facts(c, &read_scope))
-                .await?;
-            let planned = off_the_writer(move || Ok(releases::plan_cut(facts))).await?;
-            let (scope, release, actor) = (scope.clone(), release.clone(), actor.to_owned());
-            let written = self
-                .engine
-                .write(move |c| releases::create_release(c, &scope, release, planned, &actor))
-                .await?;
-            if let Some(document) = written {
-                return Ok(document);
-            }
-        }
-        Err(kept_changing())
+        self.prepared_create_release(scope, release, actor).await
     }
 
     async fn list_releases(

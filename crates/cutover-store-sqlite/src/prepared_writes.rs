@@ -1,0 +1,164 @@
+//! The SQLite store's writes that are prepared off the writer thread (see
+//! `cutover_store::Prepared` and ARCHITECTURE.md, "No write costs the app's whole
+//! draft"): each takes the app's lock, reads on a reader thread, encodes, hashes and
+//! diffs on tokio's blocking pool, and hands the writer only rows, which it refuses
+//! (and the write is prepared again) when what was read has changed.
+
+use cutover_domain::draft::{
+    AugmentationPatch, EndpointPatch, NewAugmentation, NewEndpoint, NewRelease,
+};
+use cutover_domain::model::{Augmentation, Endpoint};
+use cutover_domain::{AugmentationId, EndpointId, Timestamp};
+use cutover_store::{AppScope, Prepared, ReleaseDocument, StoreError, StoreResult};
+
+use crate::{SqliteStore, draft, releases};
+
+/// How often an update prepared from a read is prepared again when the entity changed
+/// before it could be written.
+const OPTIMISTIC_ATTEMPTS: usize = 8;
+
+/// A write prepared from a read that lost every race: what it was prepared from is
+/// being written continuously by others, so the caller should try again later.
+fn kept_changing() -> StoreError {
+    StoreError::Unavailable("the app's draft changed during every attempt to write".to_owned())
+}
+
+/// Runs `prepare` (encoding, hashing, diffing: CPU, no I/O) on tokio's blocking pool,
+/// so that neither the single writer thread nor a runtime worker spends its time on
+/// one app's large draft while other apps wait.
+async fn off_the_writer<T: Send + 'static>(
+    prepare: impl FnOnce() -> StoreResult<T> + Send + 'static,
+) -> StoreResult<T> {
+    tokio::task::spawn_blocking(prepare)
+        .await
+        .map_err(|err| StoreError::Internal(format!("preparing a draft entity: {err}")))?
+}
+
+impl SqliteStore {
+    pub(crate) async fn prepared_create_endpoint(
+        &self,
+        scope: &AppScope,
+        endpoint: NewEndpoint,
+        actor: &str,
+    ) -> StoreResult<Endpoint> {
+        let _app = self.app_locks.lock(&scope.app_id).await;
+        let (scope, limits) = (scope.clone(), self.limits);
+        let endpoint = endpoint.into_endpoint(actor, Timestamp::now());
+        let prepared = off_the_writer(move || Prepared::endpoint(endpoint)).await?;
+        self.engine
+            .write(move |c| draft::create_endpoint(c, &limits, &scope, prepared))
+            .await
+    }
+
+    pub(crate) async fn prepared_update_endpoint(
+        &self,
+        scope: &AppScope,
+        id: &EndpointId,
+        patch: EndpointPatch,
+        actor: &str,
+    ) -> StoreResult<Endpoint> {
+        let _app = self.app_locks.lock(&scope.app_id).await;
+        for _ in 0..OPTIMISTIC_ATTEMPTS {
+            let (read_scope, id) = (scope.clone(), id.clone());
+            let (mut endpoint, read_hash) = self
+                .engine
+                .read(move |c| draft::endpoint_for_update(c, &read_scope, &id))
+                .await?;
+            let (patch, actor) = (patch.clone(), actor.to_owned());
+            let prepared = off_the_writer(move || {
+                patch.apply_to(&mut endpoint, &actor, Timestamp::now());
+                Prepared::endpoint(endpoint)
+            })
+            .await?;
+            let (scope, limits) = (scope.clone(), self.limits);
+            let written = self
+                .engine
+                .write(move |c| {
+                    draft::update_endpoint(c, &limits, &scope, prepared, read_hash.as_deref())
+                })
+                .await?;
+            if let Some(endpoint) = written {
+                return Ok(endpoint);
+            }
+        }
+        Err(kept_changing())
+    }
+
+    pub(crate) async fn prepared_create_augmentation(
+        &self,
+        scope: &AppScope,
+        augmentation: NewAugmentation,
+        actor: &str,
+    ) -> StoreResult<Augmentation> {
+        let _app = self.app_locks.lock(&scope.app_id).await;
+        let (scope, limits) = (scope.clone(), self.limits);
+        let augmentation = augmentation.into_augmentation(actor, Timestamp::now());
+        let prepared = off_the_writer(move || Prepared::augmentation(augmentation)).await?;
+        self.engine
+            .write(move |c| draft::create_augmentation(c, &limits, &scope, prepared))
+            .await
+    }
+
+    pub(crate) async fn prepared_update_augmentation(
+        &self,
+        scope: &AppScope,
+        id: &AugmentationId,
+        patch: AugmentationPatch,
+        actor: &str,
+    ) -> StoreResult<Augmentation> {
+        let _app = self.app_locks.lock(&scope.app_id).await;
+        for _ in 0..OPTIMISTIC_ATTEMPTS {
+            let (read_scope, id) = (scope.clone(), id.clone());
+            let (mut augmentation, read_hash) = self
+                .engine
+                .read(move |c| draft::augmentation_for_update(c, &read_scope, &id))
+                .await?;
+            let (patch, actor) = (patch.clone(), actor.to_owned());
+            let prepared = off_the_writer(move || {
+                patch.apply_to(&mut augmentation, &actor, Timestamp::now());
+                Prepared::augmentation(augmentation)
+            })
+            .await?;
+            let (scope, limits) = (scope.clone(), self.limits);
+            let written = self
+                .engine
+                .write(move |c| {
+                    draft::update_augmentation(c, &limits, &scope, prepared, read_hash.as_deref())
+                })
+                .await?;
+            if let Some(augmentation) = written {
+                return Ok(augmentation);
+            }
+        }
+        Err(kept_changing())
+    }
+
+    pub(crate) async fn prepared_create_release(
+        &self,
+        scope: &AppScope,
+        release: NewRelease,
+        actor: &str,
+    ) -> StoreResult<ReleaseDocument> {
+        let _app = self.app_locks.lock(&scope.app_id).await;
+        // Read on a reader, hash and diff on the blocking pool, and give the writer
+        // only rows to insert; it refuses (and the cut is planned again) when the
+        // draft or the newest release changed in between.
+        for _ in 0..OPTIMISTIC_ATTEMPTS {
+            let read_scope = scope.clone();
+            let facts = self
+                .engine
+                .read(move |c| releases::cut_facts(c, &read_scope))
+                .await?;
+            let planned = off_the_writer(move || Ok(releases::plan_cut(facts))).await?;
+            let (scope, release, actor) = (scope.clone(), release.clone(), actor.to_owned());
+            let written = self
+                .engine
+                .write(move |c| releases::create_release(c, &scope, release, planned, &actor))
+                .await?;
+            if let Some(document) = written {
+                return Ok(document);
+            }
+        }
+        Err(kept_changing())
+    }
+}
