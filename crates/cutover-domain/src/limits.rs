@@ -8,6 +8,14 @@ pub struct Limits {
     pub max_augmentations_per_app: u32,
     pub max_string_chars: usize,
     pub max_description_chars: usize,
+
+    // How many children one parent may have (see `quota`): they bound what one
+    // caller can pile up, far above what a real platform holds.
+    pub max_workspaces_per_org: u32,
+    pub max_apps_per_workspace: u32,
+    /// Live tokens (neither revoked nor expired) per org.
+    pub max_tokens_per_org: u32,
+    pub max_releases_per_app: u32,
 }
 
 impl Default for Limits {
@@ -18,6 +26,11 @@ impl Default for Limits {
             max_augmentations_per_app: 1_000,
             max_string_chars: 256,
             max_description_chars: 4_000,
+
+            max_workspaces_per_org: 1_000,
+            max_apps_per_workspace: 10_000,
+            max_tokens_per_org: 10_000,
+            max_releases_per_app: 100_000,
         }
     }
 }

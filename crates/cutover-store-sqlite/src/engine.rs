@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::Duration;
 
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::{Receiver, Sender, TrySendError};
 use cutover_store::{StoreError, StoreResult};
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags};
@@ -72,6 +72,18 @@ where
     }
 }
 
+/// Write jobs that may wait for the writer. A full queue answers `Unavailable` (503
+/// with `Retry-After`) instead of growing: at the writer's ~20k small commits a
+/// second this is a few tens of milliseconds of work, while each waiting job holds
+/// its request's parsed body in memory.
+pub(crate) const WRITE_QUEUE: usize = 1024;
+
+/// Read jobs that may wait for a reader thread, bounded for the same reason.
+pub(crate) const READ_QUEUE: usize = 4096;
+
+/// What a caller is told when a queue is full.
+const QUEUE_FULL: &str = "the SQLite job queue is full";
+
 /// At most this many jobs share one commit, bounding how long one batch holds the lock.
 const MAX_BATCH: usize = 256;
 
@@ -106,6 +118,9 @@ pub(crate) struct Engine {
 pub(crate) struct EngineOptions {
     pub readers: usize,
     pub busy_timeout: Duration,
+    /// Bounds of the write and read job queues (see [`WRITE_QUEUE`]).
+    pub write_queue: usize,
+    pub read_queue: usize,
 }
 
 fn configure(connection: &Connection, busy_timeout: Duration) -> rusqlite::Result<()> {
@@ -160,8 +175,9 @@ impl Engine {
         writer: Connection,
         options: &EngineOptions,
     ) -> Result<Self, String> {
-        let (writes, write_queue) = crossbeam_channel::unbounded::<Box<dyn WriteJob>>();
-        let (reads, read_queue) = crossbeam_channel::unbounded::<ReadJob>();
+        let (writes, write_queue) =
+            crossbeam_channel::bounded::<Box<dyn WriteJob>>(options.write_queue.max(1));
+        let (reads, read_queue) = crossbeam_channel::bounded::<ReadJob>(options.read_queue.max(1));
         for index in 0..options.readers.max(1) {
             let connection = open_reader(path, options.busy_timeout)
                 .map_err(|err| format!("cannot open SQLite database {}: {err}", path.display()))?;
@@ -205,9 +221,12 @@ impl Engine {
     {
         let (reply, answer) = oneshot::channel::<StoreResult<T>>();
         let job: Box<dyn WriteJob> = Box::new(Job { work, reply });
-        self.writes
-            .send(job)
-            .map_err(|_| StoreError::Internal("the SQLite writer has stopped".into()))?;
+        self.writes.try_send(job).map_err(|error| match error {
+            TrySendError::Full(_) => StoreError::Unavailable(format!("{QUEUE_FULL} (writes)")),
+            TrySendError::Disconnected(_) => {
+                StoreError::Internal("the SQLite writer has stopped".into())
+            }
+        })?;
         answer
             .await
             .map_err(|_| StoreError::Internal("the SQLite writer dropped a job".into()))?
@@ -225,9 +244,12 @@ impl Engine {
                 .unwrap_or_else(|_| Err(StoreError::Internal("a read job panicked".into())));
             let _ = reply.send(result);
         });
-        self.reads
-            .send(job)
-            .map_err(|_| StoreError::Internal("the SQLite readers have stopped".into()))?;
+        self.reads.try_send(job).map_err(|error| match error {
+            TrySendError::Full(_) => StoreError::Unavailable(format!("{QUEUE_FULL} (reads)")),
+            TrySendError::Disconnected(_) => {
+                StoreError::Internal("the SQLite readers have stopped".into())
+            }
+        })?;
         answer
             .await
             .map_err(|_| StoreError::Internal("a SQLite reader dropped a job".into()))?
@@ -384,6 +406,92 @@ fn clone_error(error: &StoreError) -> StoreError {
 mod tests {
     use super::*;
     use rusqlite::StatementStatus;
+
+    /// While the writer is held up, at most `write_queue` writes wait; the next one
+    /// is refused as unavailable at once instead of queueing, and the queue drains
+    /// normally once the writer moves again. Reads are bounded the same way.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn full_queues_refuse_instead_of_growing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("queue.db");
+        let mut writer = open_writer(&path, Duration::from_secs(1)).unwrap();
+        crate::migrations::apply(&mut writer).unwrap();
+        let options = EngineOptions {
+            readers: 1,
+            busy_timeout: Duration::from_secs(1),
+            write_queue: 3,
+            read_queue: 2,
+        };
+        let engine = Arc::new(Engine::start(&path, writer, &options).unwrap());
+        let (started, writer_busy) = std::sync::mpsc::channel::<()>();
+        let (release_writer, held) = std::sync::mpsc::channel::<()>();
+        let blocker = tokio::spawn({
+            let engine = engine.clone();
+            async move {
+                engine
+                    .write(move |_| {
+                        started.send(()).unwrap();
+                        held.recv().unwrap();
+                        Ok(())
+                    })
+                    .await
+            }
+        });
+        writer_busy.recv().unwrap();
+        let mut waiting = Vec::new();
+        for _ in 0..3 {
+            let engine = engine.clone();
+            waiting.push(tokio::spawn(async move { engine.write(|_| Ok(7)).await }));
+        }
+        // The three queued writes have been handed over once their tasks ran.
+        while engine.writes.len() < 3 {
+            tokio::task::yield_now().await;
+        }
+        let refused = engine.write(|_| Ok(8)).await;
+        assert!(
+            matches!(&refused, Err(StoreError::Unavailable(text)) if text.contains("full")),
+            "{refused:?}"
+        );
+        release_writer.send(()).unwrap();
+        blocker.await.unwrap().unwrap();
+        for job in waiting {
+            assert_eq!(job.await.unwrap().unwrap(), 7);
+        }
+        assert_eq!(engine.write(|_| Ok(9)).await.unwrap(), 9);
+
+        let (started, reader_busy) = std::sync::mpsc::channel::<()>();
+        let (release_reader, held) = std::sync::mpsc::channel::<()>();
+        let reading = tokio::spawn({
+            let engine = engine.clone();
+            async move {
+                engine
+                    .read(move |_| {
+                        started.send(()).unwrap();
+                        held.recv().unwrap();
+                        Ok(())
+                    })
+                    .await
+            }
+        });
+        reader_busy.recv().unwrap();
+        let mut queued = Vec::new();
+        for _ in 0..2 {
+            let engine = engine.clone();
+            queued.push(tokio::spawn(async move { engine.read(|_| Ok(1)).await }));
+        }
+        while engine.reads.len() < 2 {
+            tokio::task::yield_now().await;
+        }
+        assert!(matches!(
+            engine.read(|_| Ok(2)).await,
+            Err(StoreError::Unavailable(_))
+        ));
+        release_reader.send(()).unwrap();
+        reading.await.unwrap().unwrap();
+        for job in queued {
+            assert_eq!(job.await.unwrap().unwrap(), 1);
+        }
+    }
 
     /// The hot reads run cached statements with new values every time; none may be
     /// compiled again for it (SQLite does that when it thinks a value could change

@@ -2,6 +2,7 @@
 //! knowing which database ran it.
 
 use cutover_domain::lifecycle::Refusal;
+use cutover_domain::quota::LimitReached;
 use serde_json::{Map, Value};
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -72,5 +73,18 @@ impl StoreError {
 impl From<Refusal> for StoreError {
     fn from(refusal: Refusal) -> Self {
         Self::conflict(refusal.code(), refusal.message())
+    }
+}
+
+impl From<LimitReached> for StoreError {
+    fn from(full: LimitReached) -> Self {
+        Self::conflict_with(
+            LimitReached::CODE,
+            full.message(),
+            [
+                ("limit", full.limit.into()),
+                ("limit_name", full.counted.name().into()),
+            ],
+        )
     }
 }
