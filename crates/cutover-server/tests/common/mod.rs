@@ -290,6 +290,12 @@ impl TestApp {
         }
     }
 
+    /// The PostgreSQL URL of this app's database (`None` on SQLite, whose file only
+    /// the running server may open as a store).
+    pub fn postgres_url(&self) -> Option<String> {
+        self.postgres.as_ref().map(|database| database.url.clone())
+    }
+
     /// Opens a connection straight to this app's database.
     pub async fn direct_database(&self) -> DirectDatabase {
         match &self.postgres {

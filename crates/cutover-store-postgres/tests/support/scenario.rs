@@ -142,7 +142,9 @@ pub async fn run(store: &dyn Store, postgres_url: Option<&str>) -> Vec<String> {
         |p| p.total.to_string(),
     ));
     log.push(outcome(
-        &store.revoke_token(Some(&scope.org_id), &token.token_id).await,
+        &store
+            .revoke_token(Some(&scope.org_id), &token.token_id)
+            .await,
         |_| String::new(),
     ));
     log.push(outcome(
@@ -150,7 +152,9 @@ pub async fn run(store: &dyn Store, postgres_url: Option<&str>) -> Vec<String> {
         |t| t.name.clone(),
     ));
     log.push(outcome(
-        &store.revoke_token(Some(&scope.org_id), &token.token_id).await,
+        &store
+            .revoke_token(Some(&scope.org_id), &token.token_id)
+            .await,
         |_| String::new(),
     ));
 
