@@ -248,7 +248,10 @@ async fn failed_authentication_is_throttled_per_address_before_lookup(backend: B
             break reply.expect(429);
         }
         failures += 1;
-        assert!(failures < 200, "200 failed authentications were never throttled");
+        assert!(
+            failures < 200,
+            "200 failed authentications were never throttled"
+        );
     };
     assert!(failures >= 100, "throttled after only {failures} failures");
     assert_eq!(throttled.body["error"], "RATE_LIMIT_EXCEEDED");
