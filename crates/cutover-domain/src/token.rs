@@ -160,7 +160,9 @@ impl Principal {
         Ok(())
     }
 
-    /// Checks that a token this caller mints holds nothing the caller lacks.
+    /// Checks that a token this caller mints holds nothing the caller lacks. A
+    /// workspace-limited caller mints only tokens within its workspaces (a non-empty
+    /// subset), the tokens it can then see and revoke ([`Self::may_manage`]).
     pub fn may_mint(&self, new_token: &NewToken) -> Result<(), Denial> {
         let wanted = Grants::from_words(&new_token.permissions);
         if let Some(missing) = self.grants.first_missing(&wanted) {
@@ -168,7 +170,7 @@ impl Principal {
         }
         if let Some(own) = &self.workspace_ids {
             let requested = new_token.workspace_ids.as_deref().unwrap_or_default();
-            if new_token.workspace_ids.is_none() {
+            if requested.is_empty() {
                 return Err(Denial::OutsideWorkspaces {
                     permission: Permission::TokensManage,
                     workspace_id: own.first().cloned().unwrap_or_else(WorkspaceId::generate),
@@ -358,10 +360,12 @@ mod tests {
             Err(Denial::MissingPermission(Permission::AppsWrite))
         );
         wanted.permissions = vec!["releases:read".into()];
-        wanted.workspace_ids = None;
-        assert!(matches!(
-            caller.may_mint(&wanted),
-            Err(Denial::OutsideWorkspaces { .. })
-        ));
+        for outside in [None, Some(vec![])] {
+            wanted.workspace_ids = outside;
+            assert!(matches!(
+                caller.may_mint(&wanted),
+                Err(Denial::OutsideWorkspaces { .. })
+            ));
+        }
     }
 }

@@ -107,7 +107,8 @@ pub async fn get_org(
     responses(
         (status = 201, description = "The new workspace", body = Workspace,
             headers(("Location" = String, description = "The new workspace's path"))),
-        (status = 409, description = "`workspace_name_taken`: the org has a workspace of this name",
+        (status = 409, description = "`workspace_name_taken`: the org has a workspace of this \
+            name; `limit_reached`: the org has as many workspaces as allowed (`details.limit`)",
             body = ErrorEnvelope),
         NotFound, BodyErrors, Errors,
     ),

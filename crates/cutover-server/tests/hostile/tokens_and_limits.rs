@@ -225,6 +225,22 @@ async fn a_workspace_limited_manager_sees_and_revokes_only_tokens_within(backend
         everyone,
         "nothing revoked"
     );
+    // Nor can it mint a token it could not then see.
+    for workspaces in [json!([]), json!([b]), Value::Null] {
+        app.send(
+            Method::POST,
+            &tokens,
+            Some(&limited),
+            Some(json!({"name": "hidden", "role": "viewer", "workspace_ids": workspaces})),
+        )
+        .await
+        .expect(403);
+    }
+    assert_eq!(
+        token_names(&app.get(&tokens).await),
+        everyone,
+        "nothing minted"
+    );
     app.send(
         Method::DELETE,
         &format!("{tokens}/{}", ids["in-a"]),
