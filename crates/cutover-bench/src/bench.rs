@@ -118,6 +118,9 @@ fn serve_command(
             &backend.url(),
         ])
         .args(["--log-format", "json"])
+        // The benchmark measures capacity through one token, far past the per-token
+        // rate limit a real tenant gets by default.
+        .args(["--rate-limit-per-second", "0"])
         .env("CUTOVER_BOOTSTRAP_TOKEN", TOKEN)
         .env("RUST_LOG", rust_log);
     command

@@ -6,7 +6,10 @@ use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use cutover_domain::limits::Limits;
-use cutover_server::config::{Database, PostgresPool, default_database_url};
+use cutover_server::config::{
+    DEFAULT_AUTH_FAILURE_BURST, DEFAULT_AUTH_FAILURES_PER_MINUTE, DEFAULT_RATE_LIMIT_BURST,
+    DEFAULT_RATE_LIMIT_PER_SECOND, Database, PostgresPool, default_database_url,
+};
 use cutover_server::telemetry::{self, LogFormat};
 use cutover_server::{Application, ServeConfig, shutdown_signal};
 
@@ -79,11 +82,30 @@ pub struct ServeArgs {
     #[arg(long, env = "CUTOVER_MAX_DRAFT_BYTES", default_value_t = Limits::default().max_draft_bytes)]
     max_draft_bytes: u64,
     /// Requests per second allowed per token (0 = unlimited); excess answers 429.
-    #[arg(long, env = "CUTOVER_RATE_LIMIT_PER_SECOND", default_value_t = 0)]
+    #[arg(long, env = "CUTOVER_RATE_LIMIT_PER_SECOND", default_value_t = DEFAULT_RATE_LIMIT_PER_SECOND)]
     rate_limit_per_second: u32,
     /// Requests a token may burst above its rate.
-    #[arg(long, env = "CUTOVER_RATE_LIMIT_BURST", default_value_t = 100)]
+    #[arg(long, env = "CUTOVER_RATE_LIMIT_BURST", default_value_t = DEFAULT_RATE_LIMIT_BURST)]
     rate_limit_burst: u32,
+    /// Failed authentications allowed per client address per minute (0 = unlimited);
+    /// past them, requests with a token answer 429 before the token is looked up.
+    #[arg(long, env = "CUTOVER_AUTH_FAILURES_PER_MINUTE", default_value_t = DEFAULT_AUTH_FAILURES_PER_MINUTE)]
+    auth_failures_per_minute: u32,
+    /// Failed authentications an address may make at once before it is throttled.
+    #[arg(long, env = "CUTOVER_AUTH_FAILURE_BURST", default_value_t = DEFAULT_AUTH_FAILURE_BURST)]
+    auth_failure_burst: u32,
+    /// Most workspaces one org may have (409 limit_reached past it).
+    #[arg(long, env = "CUTOVER_MAX_WORKSPACES_PER_ORG", default_value_t = Limits::default().max_workspaces_per_org)]
+    max_workspaces_per_org: u32,
+    /// Most apps one workspace may have.
+    #[arg(long, env = "CUTOVER_MAX_APPS_PER_WORKSPACE", default_value_t = Limits::default().max_apps_per_workspace)]
+    max_apps_per_workspace: u32,
+    /// Most live (not revoked, not expired) tokens one org may have.
+    #[arg(long, env = "CUTOVER_MAX_TOKENS_PER_ORG", default_value_t = Limits::default().max_tokens_per_org)]
+    max_tokens_per_org: u32,
+    /// Most releases one app may have (deleting releases makes room).
+    #[arg(long, env = "CUTOVER_MAX_RELEASES_PER_APP", default_value_t = Limits::default().max_releases_per_app)]
+    max_releases_per_app: u32,
     /// Milliseconds the server keeps answering after SIGINT/SIGTERM (with /readyz
     /// saying 503) before it closes connections.
     #[arg(long, env = "CUTOVER_SHUTDOWN_DRAIN_MS", default_value_t = 250)]
@@ -134,11 +156,18 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
             max_description_chars: args.max_description_chars,
             max_json_depth: args.max_json_depth,
             max_draft_bytes: args.max_draft_bytes,
+            max_workspaces_per_org: args.max_workspaces_per_org,
+            max_apps_per_workspace: args.max_apps_per_workspace,
+            max_tokens_per_org: args.max_tokens_per_org,
+            max_releases_per_app: args.max_releases_per_app,
         },
         bootstrap_token: args.bootstrap_token,
         rate_limit_per_second: (args.rate_limit_per_second > 0)
             .then_some(args.rate_limit_per_second),
         rate_limit_burst: args.rate_limit_burst,
+        auth_failures_per_minute: (args.auth_failures_per_minute > 0)
+            .then_some(args.auth_failures_per_minute),
+        auth_failure_burst: args.auth_failure_burst,
         busy_timeout: Duration::from_millis(args.database.busy_timeout_ms),
         postgres_pool: PostgresPool {
             max_connections: args.pool.pg_max_connections,

@@ -871,6 +871,51 @@ fn a_bootstrap_token_of_32_characters_works() {
     );
 }
 
+#[test]
+fn changing_the_bootstrap_token_retires_the_old_one_and_says_so_in_one_line() {
+    let dir = temp_dir();
+    let database = dir.path().join("cutover.db");
+    let old = "cut_old_bootstrap_secret_0123456789abcdef";
+    let new = "cut_new_bootstrap_secret_0123456789abcdef";
+    let notice = |lines: &[String]| -> String {
+        let found: Vec<&String> = lines
+            .iter()
+            .filter(|line| line.contains("CUTOVER_BOOTSTRAP_TOKEN ("))
+            .collect();
+        assert_eq!(
+            found.len(),
+            1,
+            "one bootstrap line; log:\n{}",
+            lines.join("\n")
+        );
+        found[0].clone()
+    };
+    let starts = [
+        (old, "(cut_old_boot…) registered as a platform admin token"),
+        (old, "(cut_old_boot…) already known"),
+        (
+            new,
+            "(cut_new_boot…) registered as a platform admin token; 1 earlier bootstrap token was retired",
+        ),
+        (old, "(cut_old_boot…) was revoked and stays revoked"),
+    ];
+    for (secret, expected) in starts {
+        let server = Server::spawn(serve(&database).env("CUTOVER_BOOTSTRAP_TOKEN", secret));
+        let old_answers = call(&server, "GET", "/v1/orgs", Some(old), None).status;
+        let new_answers = call(&server, "GET", "/v1/orgs", Some(new), None).status;
+        let lines = stop(server);
+        let line = notice(&lines);
+        assert!(line.contains(expected), "{line:?} should say {expected:?}");
+        assert!(
+            !line.contains(old) && !line.contains(new),
+            "a secret in {line:?}"
+        );
+        let rotated = secret == new || expected.contains("revoked");
+        assert_eq!(old_answers, if rotated { 401 } else { 200 }, "{expected}");
+        assert_eq!(new_answers, if rotated { 200 } else { 401 }, "{expected}");
+    }
+}
+
 // ---------------------------------------------------------------------------------
 // 4. The command line.
 

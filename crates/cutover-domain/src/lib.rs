@@ -9,6 +9,7 @@ pub mod lifecycle;
 pub mod limits;
 pub mod model;
 pub mod permission;
+pub mod quota;
 pub mod snapshot;
 pub mod timestamp;
 pub mod token;

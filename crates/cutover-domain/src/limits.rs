@@ -16,6 +16,13 @@ pub struct Limits {
     /// The most bytes of stored entities (endpoints and augmentations, as JSON) one
     /// app's draft may hold.
     pub max_draft_bytes: u64,
+    // How many children one parent may have (see `quota`): they bound what one
+    // caller can pile up, far above what a real platform holds.
+    pub max_workspaces_per_org: u32,
+    pub max_apps_per_workspace: u32,
+    /// Live tokens (neither revoked nor expired) per org.
+    pub max_tokens_per_org: u32,
+    pub max_releases_per_app: u32,
 }
 
 /// The deepest `max_json_depth` an operator may configure: a release embeds a step's
@@ -57,6 +64,10 @@ impl Default for Limits {
             max_description_chars: 4_000,
             max_json_depth: 32,
             max_draft_bytes: 16 * 1024 * 1024,
+            max_workspaces_per_org: 1_000,
+            max_apps_per_workspace: 10_000,
+            max_tokens_per_org: 10_000,
+            max_releases_per_app: 100_000,
         }
     }
 }

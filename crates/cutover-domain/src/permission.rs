@@ -196,6 +196,8 @@ pub enum Operation {
     TokensList,
     TokensCreate,
     TokensRevoke,
+    PlatformTokensList,
+    PlatformTokensRevoke,
     WorkspacesList,
     WorkspacesCreate,
     WorkspacesGet,
@@ -226,13 +228,15 @@ pub enum Operation {
 }
 
 impl Operation {
-    pub const ALL: [Operation; 33] = [
+    pub const ALL: [Operation; 35] = [
         Self::OrgsList,
         Self::OrgsCreate,
         Self::OrgsGet,
         Self::TokensList,
         Self::TokensCreate,
         Self::TokensRevoke,
+        Self::PlatformTokensList,
+        Self::PlatformTokensRevoke,
         Self::WorkspacesList,
         Self::WorkspacesCreate,
         Self::WorkspacesGet,
@@ -272,6 +276,8 @@ impl Operation {
             Self::TokensList => "tokens_list",
             Self::TokensCreate => "tokens_create",
             Self::TokensRevoke => "tokens_revoke",
+            Self::PlatformTokensList => "platform_tokens_list",
+            Self::PlatformTokensRevoke => "platform_tokens_revoke",
             Self::WorkspacesList => "workspaces_list",
             Self::WorkspacesCreate => "workspaces_create",
             Self::WorkspacesGet => "workspaces_get",
@@ -314,7 +320,8 @@ impl Operation {
         match self {
             OrgsList | OrgsGet => Permission::OrgsRead,
             OrgsCreate => Permission::OrgsWrite,
-            TokensList | TokensCreate | TokensRevoke => Permission::TokensManage,
+            TokensList | TokensCreate | TokensRevoke | PlatformTokensList
+            | PlatformTokensRevoke => Permission::TokensManage,
             WorkspacesList | WorkspacesGet => Permission::WorkspacesRead,
             WorkspacesCreate => Permission::WorkspacesWrite,
             AppsList | AppsGet | EndpointsList | EndpointsGet | AugmentationsList
@@ -335,7 +342,10 @@ impl Operation {
 
     /// Only platform tokens (not bound to an org) may perform these.
     pub fn needs_platform_token(self) -> bool {
-        self == Self::OrgsCreate
+        matches!(
+            self,
+            Self::OrgsCreate | Self::PlatformTokensList | Self::PlatformTokensRevoke
+        )
     }
 }
 

@@ -13,6 +13,12 @@ pub const SECRET_PREFIX: &str = "cut_";
 /// How many characters of the secret are kept in clear as `prefix`.
 pub const DISPLAY_PREFIX_CHARS: usize = 12;
 
+/// The name and `created_by` of the token registered from `CUTOVER_BOOTSTRAP_TOKEN`;
+/// a start with another configured secret retires the platform tokens that carry both.
+pub const BOOTSTRAP_TOKEN_NAME: &str = "bootstrap";
+/// The actor recorded for the tokens a server makes at start (bootstrap, first start).
+pub const BOOTSTRAP_ACTOR: &str = "bootstrap";
+
 /// A fresh secret: `cut_` and 256 random bits in base32 (52 characters).
 pub fn generate_secret() -> String {
     let mut bytes = [0u8; 32];
@@ -73,6 +79,21 @@ pub enum Denial {
     },
     /// Only platform tokens may do this.
     PlatformOnly(Permission),
+    /// A minted token would outlive the caller's own (which expires at this instant).
+    OutlivesCaller {
+        expires_at: Timestamp,
+    },
+}
+
+/// What a token creation asked for its expiry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestedExpiry {
+    /// No `expires_at` in the body: never under a caller that never expires, else the
+    /// caller's own expiry.
+    Omitted,
+    /// `expires_at: null`: never expires.
+    Never,
+    At(Timestamp),
 }
 
 /// The authenticated caller of one request.
@@ -82,6 +103,8 @@ pub struct Principal {
     pub org_id: Option<OrgId>,
     pub grants: Grants,
     pub workspace_ids: Option<Vec<WorkspaceId>>,
+    /// When the caller's own token expires, if it does.
+    pub expires_at: Option<Timestamp>,
 }
 
 impl Principal {
@@ -91,6 +114,7 @@ impl Principal {
             org_id: token.org_id.clone(),
             grants: Grants::from_words(&token.permissions),
             workspace_ids: token.workspace_ids.clone(),
+            expires_at: token.expires_at,
         }
     }
 
@@ -136,7 +160,9 @@ impl Principal {
         Ok(())
     }
 
-    /// Checks that a token this caller mints holds nothing the caller lacks.
+    /// Checks that a token this caller mints holds nothing the caller lacks. A
+    /// workspace-limited caller mints only tokens within its workspaces (a non-empty
+    /// subset), the tokens it can then see and revoke ([`Self::may_manage`]).
     pub fn may_mint(&self, new_token: &NewToken) -> Result<(), Denial> {
         let wanted = Grants::from_words(&new_token.permissions);
         if let Some(missing) = self.grants.first_missing(&wanted) {
@@ -144,7 +170,7 @@ impl Principal {
         }
         if let Some(own) = &self.workspace_ids {
             let requested = new_token.workspace_ids.as_deref().unwrap_or_default();
-            if new_token.workspace_ids.is_none() {
+            if requested.is_empty() {
                 return Err(Denial::OutsideWorkspaces {
                     permission: Permission::TokensManage,
                     workspace_id: own.first().cloned().unwrap_or_else(WorkspaceId::generate),
@@ -159,6 +185,47 @@ impl Principal {
         }
         Ok(())
     }
+
+    /// The expiry of a token this caller mints: a token never outlives the one that
+    /// minted it, so under an expiring caller an omitted expiry inherits the caller's
+    /// and an explicit later one, or `null` (never), is refused.
+    pub fn child_expiry(&self, requested: RequestedExpiry) -> Result<Option<Timestamp>, Denial> {
+        let Some(own) = self.expires_at else {
+            return Ok(match requested {
+                RequestedExpiry::At(at) => Some(at),
+                RequestedExpiry::Omitted | RequestedExpiry::Never => None,
+            });
+        };
+        match requested {
+            RequestedExpiry::Omitted => Ok(Some(own)),
+            RequestedExpiry::At(at) if at <= own => Ok(Some(at)),
+            RequestedExpiry::At(_) | RequestedExpiry::Never => {
+                Err(Denial::OutlivesCaller { expires_at: own })
+            }
+        }
+    }
+
+    /// Whether this caller may see and revoke `target`, a token of its org: an
+    /// unlimited caller manages every one; a workspace-limited caller only tokens
+    /// limited to a non-empty subset of its own workspaces (never an unlimited token).
+    pub fn may_manage(&self, target: &Token) -> Result<(), Denial> {
+        let Some(own) = &self.workspace_ids else {
+            return Ok(());
+        };
+        let Some(theirs) = target.workspace_ids.as_deref().filter(|ws| !ws.is_empty()) else {
+            return Err(Denial::OutsideWorkspaces {
+                permission: Permission::TokensManage,
+                workspace_id: own.first().cloned().unwrap_or_else(WorkspaceId::generate),
+            });
+        };
+        match theirs.iter().find(|ws| !own.contains(ws)) {
+            Some(outside) => Err(Denial::OutsideWorkspaces {
+                permission: Permission::TokensManage,
+                workspace_id: outside.clone(),
+            }),
+            None => Ok(()),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -172,6 +239,77 @@ mod tests {
             org_id: Some(OrgId::generate()),
             grants: Grants::from_words(&words),
             workspace_ids: workspaces,
+            expires_at: None,
+        }
+    }
+
+    fn token_within(workspaces: Option<Vec<WorkspaceId>>) -> Token {
+        Token {
+            token_id: TokenId::generate(),
+            org_id: None,
+            name: "t".into(),
+            prefix: "cut_".into(),
+            permissions: vec!["*".into()],
+            workspace_ids: workspaces,
+            expires_at: None,
+            created_at: Timestamp::from_micros(0),
+            created_by: "test".into(),
+            revoked_at: None,
+        }
+    }
+
+    #[test]
+    fn a_minted_token_never_outlives_its_minter() {
+        let at = Timestamp::from_micros;
+        let mut caller = principal(Role::Admin.grant_words(), None);
+        assert_eq!(caller.child_expiry(RequestedExpiry::Omitted), Ok(None));
+        assert_eq!(caller.child_expiry(RequestedExpiry::Never), Ok(None));
+        assert_eq!(
+            caller.child_expiry(RequestedExpiry::At(at(9))),
+            Ok(Some(at(9)))
+        );
+        caller.expires_at = Some(at(100));
+        assert_eq!(
+            caller.child_expiry(RequestedExpiry::Omitted),
+            Ok(Some(at(100)))
+        );
+        assert_eq!(
+            caller.child_expiry(RequestedExpiry::At(at(100))),
+            Ok(Some(at(100)))
+        );
+        assert_eq!(
+            caller.child_expiry(RequestedExpiry::At(at(5))),
+            Ok(Some(at(5)))
+        );
+        let outlives = Err(Denial::OutlivesCaller {
+            expires_at: at(100),
+        });
+        assert_eq!(caller.child_expiry(RequestedExpiry::At(at(101))), outlives);
+        assert_eq!(caller.child_expiry(RequestedExpiry::Never), outlives);
+    }
+
+    #[test]
+    fn a_limited_caller_manages_only_tokens_within_its_workspaces() {
+        let (a, b) = (WorkspaceId::generate(), WorkspaceId::generate());
+        let unlimited = principal(Role::Admin.grant_words(), None);
+        let limited = principal(Role::Admin.grant_words(), Some(vec![a.clone()]));
+        for target in [
+            None,
+            Some(vec![]),
+            Some(vec![a.clone()]),
+            Some(vec![b.clone()]),
+        ] {
+            assert_eq!(unlimited.may_manage(&token_within(target)), Ok(()));
+        }
+        assert_eq!(
+            limited.may_manage(&token_within(Some(vec![a.clone()]))),
+            Ok(())
+        );
+        for target in [None, Some(vec![]), Some(vec![b.clone()]), Some(vec![a, b])] {
+            assert!(matches!(
+                limited.may_manage(&token_within(target)),
+                Err(Denial::OutsideWorkspaces { .. })
+            ));
         }
     }
 
@@ -222,10 +360,12 @@ mod tests {
             Err(Denial::MissingPermission(Permission::AppsWrite))
         );
         wanted.permissions = vec!["releases:read".into()];
-        wanted.workspace_ids = None;
-        assert!(matches!(
-            caller.may_mint(&wanted),
-            Err(Denial::OutsideWorkspaces { .. })
-        ));
+        for outside in [None, Some(vec![])] {
+            wanted.workspace_ids = outside;
+            assert!(matches!(
+                caller.may_mint(&wanted),
+                Err(Denial::OutsideWorkspaces { .. })
+            ));
+        }
     }
 }

@@ -7,6 +7,17 @@ use std::time::Duration;
 
 use cutover_domain::limits::Limits;
 
+/// Requests per second per token by default: a fleet of 200 gateways sharing one
+/// token and polling every second makes 200 a second, a fifth of this (docs/LIMITS.md).
+pub const DEFAULT_RATE_LIMIT_PER_SECOND: u32 = 1_000;
+/// Requests a token may send at once above its rate: room for that whole fleet
+/// restarting together and each gateway reading ten answers.
+pub const DEFAULT_RATE_LIMIT_BURST: u32 = 2_000;
+/// Failed authentications per client address per minute by default.
+pub const DEFAULT_AUTH_FAILURES_PER_MINUTE: u32 = 600;
+/// Failed authentications an address may make at once before it is throttled.
+pub const DEFAULT_AUTH_FAILURE_BURST: u32 = 100;
+
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
     pub bind: SocketAddr,
@@ -17,6 +28,10 @@ pub struct ServeConfig {
     /// Average requests per second allowed per token; `None` for no limit.
     pub rate_limit_per_second: Option<u32>,
     pub rate_limit_burst: u32,
+    /// Failed authentications allowed per client address per minute; `None` for no
+    /// limit. Past the budget, requests with a credential answer 429 unlooked-up.
+    pub auth_failures_per_minute: Option<u32>,
+    pub auth_failure_burst: u32,
     /// How long a write waits for a lock held by another process (SQLite's busy
     /// timeout, PostgreSQL's `lock_timeout`) before answering 503.
     pub busy_timeout: Duration,
@@ -38,8 +53,10 @@ impl ServeConfig {
             database_url: database_url.into(),
             limits: Limits::default(),
             bootstrap_token: None,
-            rate_limit_per_second: None,
-            rate_limit_burst: 100,
+            rate_limit_per_second: Some(DEFAULT_RATE_LIMIT_PER_SECOND),
+            rate_limit_burst: DEFAULT_RATE_LIMIT_BURST,
+            auth_failures_per_minute: Some(DEFAULT_AUTH_FAILURES_PER_MINUTE),
+            auth_failure_burst: DEFAULT_AUTH_FAILURE_BURST,
             busy_timeout: Duration::from_secs(5),
             postgres_pool: PostgresPool::default(),
             shutdown_drain: Duration::from_millis(250),

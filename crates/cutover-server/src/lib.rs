@@ -17,8 +17,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use axum::Router;
 use cutover_domain::TokenId;
 use cutover_domain::permission::Role;
-use cutover_domain::token::{NewToken, digest_secret, display_prefix, generate_secret};
-use cutover_store::{Store, StoreError, TokenToStore};
+use cutover_domain::token::{
+    BOOTSTRAP_ACTOR, BOOTSTRAP_TOKEN_NAME, NewToken, digest_secret, display_prefix, generate_secret,
+};
+use cutover_store::{Bootstrap, BootstrapState, Store, TokenToStore};
 use cutover_store_postgres::{PostgresOptions, PostgresStore};
 use cutover_store_sqlite::{SqliteOptions, SqliteStore};
 use tokio::net::TcpListener;
@@ -29,7 +31,7 @@ pub use config::ServeConfig;
 use crate::cache::CachedStore;
 use crate::config::Database;
 
-use crate::http::auth::RateLimiter;
+use crate::http::limiter::{AuthFailureLimiter, RateLimiter};
 use crate::http::middleware;
 use crate::http::pagination::CursorCodec;
 use crate::state::AppState;
@@ -78,8 +80,27 @@ pub fn router(state: Arc<AppState>) -> Router {
 pub const GENERATED_TOKEN_NOTICE: &str = "cutover: no tokens existed, so a platform admin token was created. \
 It is shown only this once:";
 
+/// The one line a start with `CUTOVER_BOOTSTRAP_TOKEN` prints on standard error: what
+/// became of the configured token (named by its prefix, never the secret) and how many
+/// earlier bootstrap tokens it retired.
+pub fn bootstrap_notice(prefix: &str, outcome: Bootstrap) -> String {
+    let state = match outcome.state {
+        BootstrapState::Registered => "registered as a platform admin token",
+        BootstrapState::AlreadyKnown => "already known",
+        BootstrapState::Revoked => {
+            "was revoked and stays revoked; configure a new secret to get a platform admin token"
+        }
+    };
+    let retired = match outcome.retired {
+        0 => String::new(),
+        1 => "; 1 earlier bootstrap token was retired".to_owned(),
+        n => format!("; {n} earlier bootstrap tokens were retired"),
+    };
+    format!("cutover: CUTOVER_BOOTSTRAP_TOKEN ({prefix}…) {state}{retired}")
+}
+
 /// Makes sure someone can call the API: registers `CUTOVER_BOOTSTRAP_TOKEN` as a
-/// platform admin token, or, when no token exists at all, creates one and prints it
+/// platform admin token (retiring the bootstrap tokens of earlier secrets), or, when no token exists at all, creates one and prints it
 /// once on standard error.
 async fn ensure_first_token(store: &dyn Store, bootstrap: Option<&str>) -> Result<(), String> {
     let admin = |name: &str| NewToken {
@@ -94,27 +115,17 @@ async fn ensure_first_token(store: &dyn Store, bootstrap: Option<&str>) -> Resul
         spec: admin(name),
         prefix: display_prefix(secret),
         secret_digest: digest_secret(secret),
-        created_by: "bootstrap".to_owned(),
+        created_by: BOOTSTRAP_ACTOR.to_owned(),
     };
     if let Some(secret) = bootstrap {
         if secret.chars().count() < 32 {
             return Err("CUTOVER_BOOTSTRAP_TOKEN must be at least 32 characters".to_owned());
         }
-        let known = store
-            .find_token(&digest_secret(secret))
+        let outcome = store
+            .register_bootstrap_token(store_token(secret, BOOTSTRAP_TOKEN_NAME))
             .await
             .map_err(|e| e.to_string())?;
-        if known.is_none() {
-            match store.create_token(store_token(secret, "bootstrap")).await {
-                // Another server starting at the same time registered it first.
-                Ok(_)
-                | Err(StoreError::Conflict {
-                    reason: "token_exists",
-                    ..
-                }) => {}
-                Err(error) => return Err(error.to_string()),
-            }
-        }
+        eprintln!("{}", bootstrap_notice(&display_prefix(secret), outcome));
         return Ok(());
     }
     let secret = generate_secret();
@@ -159,6 +170,9 @@ impl Application {
             rate_limiter: config
                 .rate_limit_per_second
                 .map(|rate| RateLimiter::new(rate, config.rate_limit_burst)),
+            auth_failures: config
+                .auth_failures_per_minute
+                .map(|rate| AuthFailureLimiter::new(rate, config.auth_failure_burst)),
             metrics: Default::default(),
             draining: draining.clone(),
         });
@@ -191,7 +205,12 @@ impl Application {
     ) -> Result<(), String> {
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
         let (draining, drain) = (self.draining, self.shutdown_drain);
-        let serve = axum::serve(self.listener, self.router).with_graceful_shutdown(async move {
+        // The peer address goes into every request's extensions (as `ConnectInfo`),
+        // where the failed-authentication budget reads it.
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let serve = axum::serve(self.listener, service).with_graceful_shutdown(async move {
             shutdown.await;
             tracing::info!("shutting down: draining, then finishing in-flight requests");
             draining.store(true, Ordering::SeqCst);

@@ -1,5 +1,5 @@
 //! What every handler shares: the store (behind its read cache), the limits, the
-//! cursor codec, the optional rate limiter and the request metrics.
+//! cursor codec, the optional rate limiters and the request metrics.
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -8,7 +8,7 @@ use cutover_domain::limits::Limits;
 
 use crate::cache::CachedStore;
 
-use crate::http::auth::RateLimiter;
+use crate::http::limiter::{AuthFailureLimiter, RateLimiter};
 use crate::http::metrics::Metrics;
 use crate::http::pagination::CursorCodec;
 
@@ -18,6 +18,8 @@ pub struct AppState {
     pub limits: Limits,
     pub cursors: CursorCodec,
     pub rate_limiter: Option<RateLimiter>,
+    /// Failed authentications allowed per client address, if limited.
+    pub auth_failures: Option<AuthFailureLimiter>,
     pub metrics: Arc<Metrics>,
     /// Set once shutdown begins: `/readyz` then answers 503.
     pub draining: Arc<AtomicBool>,

@@ -147,6 +147,11 @@ async fn request_for(app: &TestApp, world: &World, operation: Operation) -> Requ
                 None,
             )
         }
+        PlatformTokensList => read("/v1/tokens".into()),
+        PlatformTokensRevoke => {
+            let token_id = common::insert_platform_token(app, &format!("doomed {unique}")).await;
+            change(Method::DELETE, format!("/v1/tokens/{token_id}"), None)
+        }
         WorkspacesList => read(format!("{}/workspaces", world.org())),
         WorkspacesCreate => create(
             format!("{}/workspaces", world.org()),

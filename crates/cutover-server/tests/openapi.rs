@@ -95,6 +95,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/orgs"),
     ("POST", "/v1/orgs"),
     ("GET", "/v1/orgs/{org_id}"),
+    ("GET", "/v1/tokens"),
+    ("DELETE", "/v1/tokens/{token_id}"),
     ("GET", "/v1/orgs/{org_id}/tokens"),
     ("POST", "/v1/orgs/{org_id}/tokens"),
     ("DELETE", "/v1/orgs/{org_id}/tokens/{token_id}"),

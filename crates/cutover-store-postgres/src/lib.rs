@@ -15,9 +15,11 @@ mod draft;
 mod engine;
 mod error;
 pub mod migrations;
+mod quota;
 mod releases;
 mod rows;
 mod tenancy;
+mod tokens;
 
 use std::time::Duration;
 
@@ -30,11 +32,12 @@ use cutover_domain::limits::Limits;
 use cutover_domain::model::{
     Activation, ActivationAction, App, Augmentation, Endpoint, Org, ReleaseSummary, Workspace,
 };
+use cutover_domain::quota::Counted;
 use cutover_domain::token::Token;
 use cutover_domain::{AugmentationId, EndpointId, OrgId, ReleaseId, TokenId, WorkspaceId};
 use cutover_store::{
-    ActivationOutcome, AppScope, Page, PageRequest, ReleaseDocument, ReleasePage, ReleaseQuery,
-    Store, StoreResult, TokenToStore, WorkspaceScope,
+    ActivationOutcome, AppScope, Bootstrap, Page, PageRequest, ReleaseDocument, ReleasePage,
+    ReleaseQuery, Store, StoreResult, TokenToStore, WorkspaceScope,
 };
 use sqlx::postgres::PgPool;
 
@@ -152,38 +155,53 @@ impl Store for PostgresStore {
 
     async fn count_tokens(&self) -> StoreResult<u64> {
         let mut connection = self.pool.acquire().await.map_err(from_sqlx)?;
-        tenancy::count_tokens(&mut connection)
+        tokens::count_tokens(&mut connection)
             .await
             .map_err(Failure::into_store)
     }
 
     async fn create_token(&self, token: TokenToStore) -> StoreResult<Token> {
-        write_tx!(self, |c| tenancy::create_token(c, &token))
+        write_tx!(self, |c| async {
+            if let Some(org_id) = &token.org_id {
+                let org = org_id.as_str();
+                quota::require_room(&mut *c, &self.limits, Counted::TokensPerOrg, org).await?;
+            }
+            tokens::create_token(c, &token).await
+        })
     }
 
     async fn create_first_token(&self, token: TokenToStore) -> StoreResult<Option<Token>> {
-        write_tx!(self, |c| tenancy::create_first_token(c, &token))
+        write_tx!(self, |c| tokens::create_first_token(c, &token))
+    }
+
+    async fn register_bootstrap_token(&self, token: TokenToStore) -> StoreResult<Bootstrap> {
+        write_tx!(self, |c| tokens::register_bootstrap_token(c, &token))
     }
 
     /// One statement, so it runs on its own (implicitly one transaction): this is on
     /// every authenticated request's path.
     async fn find_token(&self, secret_digest: &str) -> StoreResult<Option<Token>> {
         let mut connection = self.pool.acquire().await.map_err(from_sqlx)?;
-        tenancy::find_token(&mut connection, secret_digest)
+        tokens::find_token(&mut connection, secret_digest)
             .await
             .map_err(Failure::into_store)
     }
 
-    async fn get_token(&self, org_id: &OrgId, token_id: &TokenId) -> StoreResult<Token> {
-        read_tx!(self, |c| tenancy::get_token(c, org_id, token_id))
+    async fn get_token(&self, org_id: Option<&OrgId>, token_id: &TokenId) -> StoreResult<Token> {
+        read_tx!(self, |c| tokens::get_token(c, org_id, token_id))
     }
 
-    async fn list_tokens(&self, org_id: &OrgId, page: PageRequest) -> StoreResult<Page<Token>> {
-        read_tx!(self, |c| tenancy::list_tokens(c, org_id, &page))
+    async fn list_tokens(
+        &self,
+        org_id: Option<&OrgId>,
+        within: Option<&[WorkspaceId]>,
+        page: PageRequest,
+    ) -> StoreResult<Page<Token>> {
+        read_tx!(self, |c| tokens::list_tokens(c, org_id, within, &page))
     }
 
-    async fn revoke_token(&self, org_id: &OrgId, token_id: &TokenId) -> StoreResult<()> {
-        write_tx!(self, |c| tenancy::revoke_token(c, org_id, token_id))
+    async fn revoke_token(&self, org_id: Option<&OrgId>, token_id: &TokenId) -> StoreResult<()> {
+        write_tx!(self, |c| tokens::revoke_token(c, org_id, token_id))
     }
 
     async fn create_org(&self, org: NewOrg, actor: &str) -> StoreResult<Org> {
@@ -204,9 +222,11 @@ impl Store for PostgresStore {
         workspace: NewWorkspace,
         actor: &str,
     ) -> StoreResult<Workspace> {
-        write_tx!(self, |c| tenancy::create_workspace(
-            c, org_id, &workspace, actor
-        ))
+        write_tx!(self, |c| async {
+            let org = org_id.as_str();
+            quota::require_room(&mut *c, &self.limits, Counted::WorkspacesPerOrg, org).await?;
+            tenancy::create_workspace(c, org_id, &workspace, actor).await
+        })
     }
 
     async fn get_workspace(&self, scope: &WorkspaceScope) -> StoreResult<Workspace> {
@@ -228,7 +248,12 @@ impl Store for PostgresStore {
         app: NewApp,
         actor: &str,
     ) -> StoreResult<App> {
-        write_tx!(self, |c| apps::create_app(c, scope, &app, actor))
+        write_tx!(self, |c| async {
+            let workspace = scope.workspace_id.as_str();
+            let counted = Counted::AppsPerWorkspace;
+            quota::require_room(&mut *c, &self.limits, counted, workspace).await?;
+            apps::create_app(c, scope, &app, actor).await
+        })
     }
 
     async fn get_app(&self, scope: &AppScope) -> StoreResult<App> {
@@ -353,9 +378,11 @@ impl Store for PostgresStore {
         release: NewRelease,
         actor: &str,
     ) -> StoreResult<ReleaseDocument> {
-        write_tx!(self, |c| releases::create_release(
-            c, scope, &release, actor
-        ))
+        write_tx!(self, |c| async {
+            let app = scope.app_id.as_str();
+            quota::require_room(&mut *c, &self.limits, Counted::ReleasesPerApp, app).await?;
+            releases::create_release(c, scope, &release, actor).await
+        })
     }
 
     async fn list_releases(

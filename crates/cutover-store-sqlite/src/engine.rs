@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::Duration;
 
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::{Receiver, Sender, TrySendError};
 use cutover_store::{StoreError, StoreResult};
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags};
@@ -72,6 +72,18 @@ where
     }
 }
 
+/// Write jobs that may wait for the writer. A full queue answers `Unavailable` (503
+/// with `Retry-After`) instead of growing: at the writer's ~20k small commits a
+/// second this is a few tens of milliseconds of work, while each waiting job holds
+/// its request's parsed body in memory.
+pub(crate) const WRITE_QUEUE: usize = 1024;
+
+/// Read jobs that may wait for a reader thread, bounded for the same reason.
+pub(crate) const READ_QUEUE: usize = 4096;
+
+/// What a caller is told when a queue is full.
+const QUEUE_FULL: &str = "the SQLite job queue is full";
+
 /// At most this many jobs share one commit, bounding how long one batch holds the lock.
 const MAX_BATCH: usize = 256;
 
@@ -106,6 +118,9 @@ pub(crate) struct Engine {
 pub(crate) struct EngineOptions {
     pub readers: usize,
     pub busy_timeout: Duration,
+    /// Bounds of the write and read job queues (see [`WRITE_QUEUE`]).
+    pub write_queue: usize,
+    pub read_queue: usize,
 }
 
 fn configure(connection: &Connection, busy_timeout: Duration) -> rusqlite::Result<()> {
@@ -160,8 +175,9 @@ impl Engine {
         writer: Connection,
         options: &EngineOptions,
     ) -> Result<Self, String> {
-        let (writes, write_queue) = crossbeam_channel::unbounded::<Box<dyn WriteJob>>();
-        let (reads, read_queue) = crossbeam_channel::unbounded::<ReadJob>();
+        let (writes, write_queue) =
+            crossbeam_channel::bounded::<Box<dyn WriteJob>>(options.write_queue.max(1));
+        let (reads, read_queue) = crossbeam_channel::bounded::<ReadJob>(options.read_queue.max(1));
         for index in 0..options.readers.max(1) {
             let connection = open_reader(path, options.busy_timeout)
                 .map_err(|err| format!("cannot open SQLite database {}: {err}", path.display()))?;
@@ -205,9 +221,12 @@ impl Engine {
     {
         let (reply, answer) = oneshot::channel::<StoreResult<T>>();
         let job: Box<dyn WriteJob> = Box::new(Job { work, reply });
-        self.writes
-            .send(job)
-            .map_err(|_| StoreError::Internal("the SQLite writer has stopped".into()))?;
+        self.writes.try_send(job).map_err(|error| match error {
+            TrySendError::Full(_) => StoreError::Unavailable(format!("{QUEUE_FULL} (writes)")),
+            TrySendError::Disconnected(_) => {
+                StoreError::Internal("the SQLite writer has stopped".into())
+            }
+        })?;
         answer
             .await
             .map_err(|_| StoreError::Internal("the SQLite writer dropped a job".into()))?
@@ -225,9 +244,12 @@ impl Engine {
                 .unwrap_or_else(|_| Err(StoreError::Internal("a read job panicked".into())));
             let _ = reply.send(result);
         });
-        self.reads
-            .send(job)
-            .map_err(|_| StoreError::Internal("the SQLite readers have stopped".into()))?;
+        self.reads.try_send(job).map_err(|error| match error {
+            TrySendError::Full(_) => StoreError::Unavailable(format!("{QUEUE_FULL} (reads)")),
+            TrySendError::Disconnected(_) => {
+                StoreError::Internal("the SQLite readers have stopped".into())
+            }
+        })?;
         answer
             .await
             .map_err(|_| StoreError::Internal("a SQLite reader dropped a job".into()))?
@@ -428,3 +450,7 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "engine_queue_tests.rs"]
+mod queue_tests;

@@ -16,9 +16,11 @@ mod engine;
 mod error;
 pub mod migrations;
 mod prepared_writes;
+mod quota;
 mod releases;
 mod rows;
 mod tenancy;
+mod tokens;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -33,11 +35,12 @@ use cutover_domain::limits::Limits;
 use cutover_domain::model::{
     Activation, ActivationAction, App, Augmentation, Endpoint, Org, ReleaseSummary, Workspace,
 };
+use cutover_domain::quota::Counted;
 use cutover_domain::token::Token;
 use cutover_domain::{AugmentationId, EndpointId, OrgId, ReleaseId, TokenId, WorkspaceId};
 use cutover_store::{
-    ActivationOutcome, AppScope, Page, PageRequest, ReleaseDocument, ReleasePage, ReleaseQuery,
-    Store, StoreResult, TokenToStore, WorkspaceScope,
+    ActivationOutcome, AppScope, Bootstrap, Page, PageRequest, ReleaseDocument, ReleasePage,
+    ReleaseQuery, Store, StoreResult, TokenToStore, WorkspaceScope,
 };
 
 use crate::engine::{Engine, EngineOptions};
@@ -112,6 +115,8 @@ impl SqliteStore {
             &EngineOptions {
                 readers: options.readers,
                 busy_timeout: options.busy_timeout,
+                write_queue: engine::WRITE_QUEUE,
+                read_queue: engine::READ_QUEUE,
             },
         )?;
         Ok(Self {
@@ -146,12 +151,18 @@ impl Store for SqliteStore {
     }
 
     async fn count_tokens(&self) -> StoreResult<u64> {
-        self.engine.read(tenancy::count_tokens).await
+        self.engine.read(tokens::count_tokens).await
     }
 
     async fn create_token(&self, token: TokenToStore) -> StoreResult<Token> {
+        let limits = self.limits;
         self.engine
-            .write(move |c| tenancy::create_token(c, token))
+            .write(move |c| {
+                if let Some(org_id) = &token.org_id {
+                    quota::require_room(c, &limits, Counted::TokensPerOrg, org_id.as_str())?;
+                }
+                tokens::create_token(c, token)
+            })
             .await
     }
 
@@ -159,39 +170,50 @@ impl Store for SqliteStore {
         // The single writer makes the check and the insert one atomic step.
         self.engine
             .write(move |c| {
-                if tenancy::count_tokens(c)? > 0 {
+                if tokens::count_tokens(c)? > 0 {
                     return Ok(None);
                 }
-                tenancy::create_token(c, token).map(Some)
+                tokens::create_token(c, token).map(Some)
             })
+            .await
+    }
+
+    async fn register_bootstrap_token(&self, token: TokenToStore) -> StoreResult<Bootstrap> {
+        self.engine
+            .write(move |c| tokens::register_bootstrap_token(c, token))
             .await
     }
 
     async fn find_token(&self, secret_digest: &str) -> StoreResult<Option<Token>> {
         let digest = secret_digest.to_owned();
         self.engine
-            .read(move |c| tenancy::find_token(c, &digest))
+            .read(move |c| tokens::find_token(c, &digest))
             .await
     }
 
-    async fn get_token(&self, org_id: &OrgId, token_id: &TokenId) -> StoreResult<Token> {
-        let (org_id, token_id) = (org_id.clone(), token_id.clone());
+    async fn get_token(&self, org_id: Option<&OrgId>, token_id: &TokenId) -> StoreResult<Token> {
+        let (org_id, token_id) = (org_id.cloned(), token_id.clone());
         self.engine
-            .read(move |c| tenancy::get_token(c, &org_id, &token_id))
+            .read(move |c| tokens::get_token(c, org_id.as_ref(), &token_id))
             .await
     }
 
-    async fn list_tokens(&self, org_id: &OrgId, page: PageRequest) -> StoreResult<Page<Token>> {
-        let org_id = org_id.clone();
+    async fn list_tokens(
+        &self,
+        org_id: Option<&OrgId>,
+        within: Option<&[WorkspaceId]>,
+        page: PageRequest,
+    ) -> StoreResult<Page<Token>> {
+        let (org_id, within) = (org_id.cloned(), within.map(<[WorkspaceId]>::to_vec));
         self.engine
-            .read(move |c| tenancy::list_tokens(c, &org_id, &page))
+            .read(move |c| tokens::list_tokens(c, org_id.as_ref(), within.as_deref(), &page))
             .await
     }
 
-    async fn revoke_token(&self, org_id: &OrgId, token_id: &TokenId) -> StoreResult<()> {
-        let (org_id, token_id) = (org_id.clone(), token_id.clone());
+    async fn revoke_token(&self, org_id: Option<&OrgId>, token_id: &TokenId) -> StoreResult<()> {
+        let (org_id, token_id) = (org_id.cloned(), token_id.clone());
         self.engine
-            .write(move |c| tenancy::revoke_token(c, &org_id, &token_id))
+            .write(move |c| tokens::revoke_token(c, org_id.as_ref(), &token_id))
             .await
     }
 
@@ -222,9 +244,12 @@ impl Store for SqliteStore {
         workspace: NewWorkspace,
         actor: &str,
     ) -> StoreResult<Workspace> {
-        let (org_id, actor) = (org_id.clone(), actor.to_owned());
+        let (org_id, actor, limits) = (org_id.clone(), actor.to_owned(), self.limits);
         self.engine
-            .write(move |c| tenancy::create_workspace(c, &org_id, workspace, &actor))
+            .write(move |c| {
+                quota::require_room(c, &limits, Counted::WorkspacesPerOrg, org_id.as_str())?;
+                tenancy::create_workspace(c, &org_id, workspace, &actor)
+            })
             .await
     }
 
@@ -253,9 +278,13 @@ impl Store for SqliteStore {
         app: NewApp,
         actor: &str,
     ) -> StoreResult<App> {
-        let (scope, actor) = (scope.clone(), actor.to_owned());
+        let (scope, actor, limits) = (scope.clone(), actor.to_owned(), self.limits);
         self.engine
-            .write(move |c| apps::create_app(c, &scope, app, &actor))
+            .write(move |c| {
+                let workspace = scope.workspace_id.as_str();
+                quota::require_room(c, &limits, Counted::AppsPerWorkspace, workspace)?;
+                apps::create_app(c, &scope, app, &actor)
+            })
             .await
     }
 

@@ -11,7 +11,9 @@ use cutover_domain::model::{Augmentation, Endpoint};
 use cutover_domain::{AugmentationId, EndpointId, Timestamp};
 use cutover_store::{AppScope, Prepared, ReleaseDocument, StoreError, StoreResult};
 
-use crate::{SqliteStore, draft, releases};
+use cutover_domain::quota::Counted;
+
+use crate::{SqliteStore, draft, quota, releases};
 
 /// How often an update prepared from a read is prepared again when the entity changed
 /// before it could be written.
@@ -151,9 +153,18 @@ impl SqliteStore {
                 .await?;
             let planned = off_the_writer(move || Ok(releases::plan_cut(facts))).await?;
             let (scope, release, actor) = (scope.clone(), release.clone(), actor.to_owned());
+            let limits = self.limits;
             let written = self
                 .engine
-                .write(move |c| releases::create_release(c, &scope, release, planned, &actor))
+                .write(move |c| {
+                    quota::require_room(
+                        c,
+                        &limits,
+                        Counted::ReleasesPerApp,
+                        scope.app_id.as_str(),
+                    )?;
+                    releases::create_release(c, &scope, release, planned, &actor)
+                })
                 .await?;
             if let Some(document) = written {
                 return Ok(document);

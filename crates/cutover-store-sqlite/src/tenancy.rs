@@ -1,16 +1,13 @@
-//! Organisations, workspaces, tokens and server secrets.
+//! Organisations, workspaces and server secrets (tokens are in `tokens`).
 
 use cutover_domain::draft::{NewOrg, NewWorkspace};
 use cutover_domain::model::{Org, Workspace};
-use cutover_domain::token::Token;
-use cutover_domain::{OrgId, Timestamp, TokenId, WorkspaceId};
-use cutover_store::{Page, PageRequest, StoreError, StoreResult, TokenToStore, WorkspaceScope};
+use cutover_domain::{OrgId, Timestamp, WorkspaceId};
+use cutover_store::{Page, PageRequest, StoreError, StoreResult, WorkspaceScope};
 use rusqlite::{Connection, Row, params};
 
 use crate::error::{from_sqlite, is_unique_violation};
-use crate::rows::{
-    after_key, all, count, execute, from_json_text, into_page, not_found, optional, to_json,
-};
+use crate::rows::{after_key, all, count, execute, into_page, not_found, optional, to_json};
 
 pub(crate) fn server_secret(connection: &Connection, name: &str) -> StoreResult<Vec<u8>> {
     let mut fresh = [0u8; 32];
@@ -212,165 +209,4 @@ pub(crate) fn list_workspaces(
     Ok(into_page(items, page, total, |ws| {
         ws.workspace_id.to_string()
     }))
-}
-
-const TOKEN_COLUMNS: &str = "token_id, org_id, name, prefix, permissions, workspace_ids, expires_at, \
-                             created_at, created_by, revoked_at";
-
-/// Decodes a token row; JSON columns are decoded by the caller-facing helpers below.
-fn token_row(row: &Row<'_>) -> rusqlite::Result<(Token, String, Option<String>)> {
-    Ok((
-        Token {
-            token_id: TokenId::from_trusted(row.get(0)?),
-            org_id: row.get::<_, Option<String>>(1)?.map(OrgId::from_trusted),
-            name: row.get(2)?,
-            prefix: row.get(3)?,
-            permissions: Vec::new(),
-            workspace_ids: None,
-            expires_at: row.get::<_, Option<i64>>(6)?.map(Timestamp::from_micros),
-            created_at: Timestamp::from_micros(row.get(7)?),
-            created_by: row.get(8)?,
-            revoked_at: row.get::<_, Option<i64>>(9)?.map(Timestamp::from_micros),
-        },
-        row.get(4)?,
-        row.get(5)?,
-    ))
-}
-
-fn finish_token(
-    (mut token, permissions, workspaces): (Token, String, Option<String>),
-) -> StoreResult<Token> {
-    token.permissions = from_json_text(&permissions)?;
-    token.workspace_ids = workspaces.as_deref().map(from_json_text).transpose()?;
-    Ok(token)
-}
-
-pub(crate) fn count_tokens(connection: &Connection) -> StoreResult<u64> {
-    count(connection, "SELECT count(*) FROM tokens", [])
-}
-
-pub(crate) fn create_token(connection: &Connection, token: TokenToStore) -> StoreResult<Token> {
-    if let Some(org_id) = &token.org_id {
-        get_org(connection, org_id)?;
-    }
-    let stored = Token {
-        token_id: token.token_id,
-        org_id: token.org_id,
-        name: token.spec.name,
-        prefix: token.prefix,
-        permissions: token.spec.permissions,
-        workspace_ids: token.spec.workspace_ids,
-        expires_at: token.spec.expires_at,
-        created_at: Timestamp::now(),
-        created_by: token.created_by,
-        revoked_at: None,
-    };
-    execute(
-        connection,
-        "INSERT INTO tokens (token_id, org_id, name, prefix, secret_digest, permissions,
-                                 workspace_ids, expires_at, created_at, created_by)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-        params![
-            stored.token_id.as_str(),
-            stored.org_id.as_ref().map(OrgId::as_str),
-            stored.name,
-            stored.prefix,
-            token.secret_digest,
-            to_json(&stored.permissions)?,
-            stored.workspace_ids.as_ref().map(to_json).transpose()?,
-            stored.expires_at.map(Timestamp::as_micros),
-            stored.created_at.as_micros(),
-            stored.created_by,
-        ],
-    )
-    .map_err(|err| {
-        if is_unique_violation(&err) {
-            StoreError::conflict("token_exists", "A token with this secret already exists")
-        } else {
-            from_sqlite(err)
-        }
-    })?;
-    Ok(stored)
-}
-
-pub(crate) fn find_token(connection: &Connection, digest: &str) -> StoreResult<Option<Token>> {
-    optional(
-        connection,
-        &format!("SELECT {TOKEN_COLUMNS} FROM tokens WHERE secret_digest = ?1"),
-        [digest],
-        token_row,
-    )?
-    .map(finish_token)
-    .transpose()
-}
-
-pub(crate) fn get_token(
-    connection: &Connection,
-    org_id: &OrgId,
-    token_id: &TokenId,
-) -> StoreResult<Token> {
-    optional(
-        connection,
-        &format!(
-            "SELECT {TOKEN_COLUMNS} FROM tokens
-             WHERE token_id = ?1 AND org_id = ?2 AND revoked_at IS NULL"
-        ),
-        [token_id.as_str(), org_id.as_str()],
-        token_row,
-    )?
-    .map(finish_token)
-    .transpose()?
-    .ok_or_else(|| not_found("token", token_id))
-}
-
-pub(crate) fn list_tokens(
-    connection: &Connection,
-    org_id: &OrgId,
-    page: &PageRequest,
-) -> StoreResult<Page<Token>> {
-    get_org(connection, org_id)?;
-    let rows = all(
-        connection,
-        &format!(
-            "SELECT {TOKEN_COLUMNS} FROM tokens
-             WHERE org_id = ?1 AND revoked_at IS NULL AND token_id > ?2
-             ORDER BY token_id LIMIT ?3"
-        ),
-        params![org_id.as_str(), after_key(page), page.limit + 1],
-        token_row,
-    )?;
-    let items = rows
-        .into_iter()
-        .map(finish_token)
-        .collect::<StoreResult<Vec<_>>>()?;
-    let total = count(
-        connection,
-        "SELECT count(*) FROM tokens WHERE org_id = ?1 AND revoked_at IS NULL",
-        [org_id.as_str()],
-    )?;
-    Ok(into_page(items, page, total, |token| {
-        token.token_id.to_string()
-    }))
-}
-
-pub(crate) fn revoke_token(
-    connection: &Connection,
-    org_id: &OrgId,
-    token_id: &TokenId,
-) -> StoreResult<()> {
-    let changed = execute(
-        connection,
-        "UPDATE tokens SET revoked_at = ?3
-             WHERE token_id = ?1 AND org_id = ?2 AND revoked_at IS NULL",
-        params![
-            token_id.as_str(),
-            org_id.as_str(),
-            Timestamp::now().as_micros()
-        ],
-    )
-    .map_err(from_sqlite)?;
-    if changed == 0 {
-        return Err(not_found("token", token_id));
-    }
-    Ok(())
 }

@@ -3,6 +3,7 @@
 
 use cutover_domain::lifecycle::Refusal;
 use cutover_domain::limits::DraftTooLarge;
+use cutover_domain::quota::LimitReached;
 use serde_json::{Map, Value};
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -88,6 +89,19 @@ impl From<DraftTooLarge> for StoreError {
             [
                 ("limit_bytes", refusal.limit_bytes.into()),
                 ("draft_bytes", refusal.would_be_bytes.into()),
+            ],
+        )
+    }
+}
+
+impl From<LimitReached> for StoreError {
+    fn from(full: LimitReached) -> Self {
+        Self::conflict_with(
+            LimitReached::CODE,
+            full.message(),
+            [
+                ("limit", full.limit.into()),
+                ("limit_name", full.counted.name().into()),
             ],
         )
     }

@@ -51,6 +51,24 @@ pub struct TokenToStore {
     pub created_by: String,
 }
 
+/// What registering the configured bootstrap secret found and did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bootstrap {
+    pub state: BootstrapState,
+    /// Earlier bootstrap tokens revoked by this registration.
+    pub retired: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BootstrapState {
+    /// The secret was new and is now a platform admin token.
+    Registered,
+    /// A live token with this secret already existed.
+    AlreadyKnown,
+    /// The token with this secret was revoked; it stays revoked.
+    Revoked,
+}
+
 /// What an activate or rollback did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ActivationOutcome {
@@ -83,12 +101,27 @@ pub trait Store: Send + Sync + 'static {
     /// starting together on an empty database make one first token, not several).
     /// Answers `None` when tokens already existed.
     async fn create_first_token(&self, token: TokenToStore) -> StoreResult<Option<Token>>;
+    /// Registers the configured bootstrap secret as a platform admin token (unless a
+    /// token with that secret exists) and revokes every other live bootstrap token
+    /// (`BOOTSTRAP_TOKEN_NAME` by `BOOTSTRAP_ACTOR`, no org), atomically: servers
+    /// starting together end with exactly one valid bootstrap token. A configured
+    /// secret whose token was revoked stays revoked and changes nothing.
+    async fn register_bootstrap_token(&self, token: TokenToStore) -> StoreResult<Bootstrap>;
     /// The token whose secret has this digest, revoked or not, expired or not.
     async fn find_token(&self, secret_digest: &str) -> StoreResult<Option<Token>>;
-    /// A live (not revoked) token of the org.
-    async fn get_token(&self, org_id: &OrgId, token_id: &TokenId) -> StoreResult<Token>;
-    async fn list_tokens(&self, org_id: &OrgId, page: PageRequest) -> StoreResult<Page<Token>>;
-    async fn revoke_token(&self, org_id: &OrgId, token_id: &TokenId) -> StoreResult<()>;
+    /// A live (not revoked) token of the org, or a platform token when `org_id` is
+    /// `None`.
+    async fn get_token(&self, org_id: Option<&OrgId>, token_id: &TokenId) -> StoreResult<Token>;
+    /// Live tokens of the org (platform tokens when `org_id` is `None`); with `within`,
+    /// only tokens limited to a non-empty subset of those workspaces.
+    async fn list_tokens(
+        &self,
+        org_id: Option<&OrgId>,
+        within: Option<&[WorkspaceId]>,
+        page: PageRequest,
+    ) -> StoreResult<Page<Token>>;
+    /// Revokes a live token of the org (a platform token when `org_id` is `None`).
+    async fn revoke_token(&self, org_id: Option<&OrgId>, token_id: &TokenId) -> StoreResult<()>;
 
     async fn create_org(&self, org: NewOrg, actor: &str) -> StoreResult<Org>;
     async fn get_org(&self, org_id: &OrgId) -> StoreResult<Org>;

@@ -1,4 +1,5 @@
-//! `cutover tokens create|list|revoke`: API tokens of the organisation in context.
+//! `cutover tokens create|list|revoke`: API tokens of the organisation in context, or
+//! with `--platform` (list, revoke) the platform tokens, which belong to no org.
 //! `create` prints the secret alone on standard output (the only time it is shown),
 //! so `TOKEN=$(cutover tokens create ci --role operator)` captures just it.
 
@@ -46,11 +47,17 @@ pub enum TokensCommand {
     },
     /// List the organisation's tokens (never their secrets).
     List {
+        /// List the platform tokens (of no org) instead; needs a platform token.
+        #[arg(long)]
+        platform: bool,
         #[command(flatten)]
         page: PageArgs,
     },
     /// Revoke a token: it stops working at once.
     Revoke {
+        /// Revoke a platform token (of no org); needs a platform token.
+        #[arg(long)]
+        platform: bool,
         /// Token id (tok_…).
         token_id: String,
     },
@@ -66,7 +73,13 @@ struct TokenCreated {
 
 pub fn run(args: TokensArgs) -> CliResult {
     let ctx = Ctx::new(&args.global, true)?;
-    let base = format!("{}/tokens", ctx.org_path()?);
+    let base = |platform: bool| -> CliResult<String> {
+        if platform {
+            Ok("/v1/tokens".to_owned())
+        } else {
+            Ok(format!("{}/tokens", ctx.org_path()?))
+        }
+    };
     match args.command {
         TokensCommand::Create {
             name,
@@ -88,7 +101,7 @@ pub fn run(args: TokensArgs) -> CliResult {
             if let Some(expires_at) = expires_at {
                 body["expires_at"] = json!(expires_at);
             }
-            let answer = ctx.api.post(&base, &body)?;
+            let answer = ctx.api.post(&base(false)?, &body)?;
             if ctx.json() {
                 return print_raw(&answer);
             }
@@ -102,8 +115,8 @@ pub fn run(args: TokensArgs) -> CliResult {
             ));
             print(&format!("{}\n", created.secret))
         }
-        TokensCommand::List { page } => {
-            let listing = ctx.list(&base, "tokens", &[], &page)?;
+        TokensCommand::List { platform, page } => {
+            let listing = ctx.list(&base(platform)?, "tokens", &[], &page)?;
             if ctx.json() {
                 return ctx.print_listing_json(listing);
             }
@@ -144,10 +157,10 @@ pub fn run(args: TokensArgs) -> CliResult {
             listing.note_more();
             Ok(())
         }
-        TokensCommand::Revoke { token_id } => {
+        TokensCommand::Revoke { platform, token_id } => {
             let id = TokenId::parse(&token_id)
                 .map_err(|_| CliError::usage(format!("{token_id:?} is not a token id (tok_…)")))?;
-            let answer = ctx.api.delete(&format!("{base}/{id}"))?;
+            let answer = ctx.api.delete(&format!("{}/{id}", base(platform)?))?;
             if ctx.json() {
                 return print_raw(&answer);
             }

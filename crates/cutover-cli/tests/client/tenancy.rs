@@ -202,3 +202,30 @@ fn tokens_are_minted_listed_used_and_revoked() {
     );
     env.run(&["tokens", "revoke", "nope"]).expect(2);
 }
+
+#[test]
+fn platform_tokens_are_listed_and_revoked_with_platform() {
+    let env = Env::with_app();
+    let list = env.ok(&["tokens", "list", "--platform"]).stdout;
+    let names: Vec<String> = rows(&list).into_iter().map(|row| row[0].clone()).collect();
+    assert!(names.contains(&"bootstrap".to_owned()), "{list}");
+
+    let org_token = env.json(&["tokens", "create", "ci", "--role", "viewer"]);
+    let org_token_id = org_token["token_id"].as_str().unwrap().to_owned();
+    let org_list = env.ok(&["tokens", "list"]).stdout;
+    assert!(!org_list.contains("bootstrap"), "{org_list}");
+    // An org token is not a platform token: 404, and it keeps working.
+    let refused = env
+        .run(&["tokens", "revoke", "--platform", &org_token_id])
+        .expect(3);
+    assert!(
+        refused.error_line().contains("HTTP 404"),
+        "{}",
+        refused.stderr
+    );
+    let mut as_ci = env.cli();
+    as_ci.env("CUTOVER_TOKEN", org_token["token"].as_str().unwrap());
+    env.run_with(as_ci, &["apps", "show"]).expect(0);
+    env.run(&["tokens", "revoke", "--platform", "nope"])
+        .expect(2);
+}

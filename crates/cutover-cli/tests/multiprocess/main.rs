@@ -114,6 +114,26 @@ fn servers_started_together_all_come_up() {
                 )),
             }
         }
+        // However the registrations interleaved, one bootstrap token is live.
+        if let Some(server) = servers.first() {
+            let api = Api::new(vec![server.base.clone()]);
+            match run_blocking(api.call(0, Method::GET, "/v1/tokens", None)) {
+                Ok(answer) if answer.status == 200 => {
+                    let bootstraps = answer.body["tokens"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter(|token| token["name"] == "bootstrap")
+                        .count();
+                    if bootstraps != 1 {
+                        failures.push(format!(
+                            "round {round}: {bootstraps} live bootstrap tokens, not 1"
+                        ));
+                    }
+                }
+                other => failures.push(format!("round {round}: GET /v1/tokens: {other:?}")),
+            }
+        }
         drop(servers);
         drop(database);
     }

@@ -35,7 +35,8 @@ use crate::state::AppState;
     responses(
         (status = 201, description = "The new app", body = App,
             headers(("Location" = String, description = "The new app's path"))),
-        (status = 409, description = "`app_name_taken`: the workspace has an app of this name",
+        (status = 409, description = "`app_name_taken`: the workspace has an app of this name; \
+            `limit_reached`: the workspace has as many apps as allowed (`details.limit`)",
             body = ErrorEnvelope),
         NotFound, BodyErrors, Errors,
     ),

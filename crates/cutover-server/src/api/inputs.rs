@@ -8,7 +8,7 @@ use cutover_domain::draft::{
 use cutover_domain::limits::Limits;
 use cutover_domain::model::{Stage, Step};
 use cutover_domain::permission::{Role, expand_grant};
-use cutover_domain::token::NewToken;
+use cutover_domain::token::{NewToken, RequestedExpiry};
 use cutover_domain::values::{
     EndpointType, ExecutionMode, HttpMethod, ReleaseTag, StepType, Violation, parse_description,
     parse_endpoint_path, parse_label, parse_name, parse_slug, slug_from_name,
@@ -319,7 +319,14 @@ fn workspace_ids(fields: &mut Fields<'_>) -> Option<Option<Vec<WorkspaceId>>> {
     string_list(fields, "workspace_ids", true, true, workspace_id)
 }
 
-pub fn new_token(body: &Map<String, Value>, limits: &Limits) -> ApiResult<NewToken> {
+/// A token creation body: the token, and what it asked for its expiry (an omitted
+/// `expires_at` and an explicit `null` mean different things under an expiring
+/// caller, see `Principal::child_expiry`). The token's `expires_at` is the explicit
+/// instant, if any, until the caller's bound is applied.
+pub fn new_token(
+    body: &Map<String, Value>,
+    limits: &Limits,
+) -> ApiResult<(NewToken, RequestedExpiry)> {
     let mut fields = Fields::body(body);
     let name = fields.required("name", |t| parse_name(t, limits));
     let role = fields.optional("role", Role::parse);
@@ -349,10 +356,19 @@ pub fn new_token(body: &Map<String, Value>, limits: &Limits) -> ApiResult<NewTok
         (None, Some(words)) => words,
         (None, None) => Vec::new(),
     };
-    Ok(NewToken {
+    let expiry = match present(expires_at)? {
+        None => RequestedExpiry::Omitted,
+        Some(None) => RequestedExpiry::Never,
+        Some(Some(at)) => RequestedExpiry::At(at),
+    };
+    let token = NewToken {
         name: present(name)?,
         permissions,
         workspace_ids: present(workspaces)?,
-        expires_at: present(expires_at)?.flatten(),
-    })
+        expires_at: match expiry {
+            RequestedExpiry::At(at) => Some(at),
+            RequestedExpiry::Omitted | RequestedExpiry::Never => None,
+        },
+    };
+    Ok((token, expiry))
 }

@@ -7,6 +7,7 @@ mod health;
 pub mod inputs;
 mod releases;
 mod tenancy;
+mod tokens;
 
 use std::sync::Arc;
 
@@ -36,8 +37,10 @@ pub fn routes() -> OpenApiRouter<Arc<AppState>> {
         .routes(allow(routes!(openapi::serve_document)))
         .routes(allow(routes!(tenancy::list_orgs, tenancy::create_org)))
         .routes(allow(routes!(tenancy::get_org)))
-        .routes(allow(routes!(tenancy::list_tokens, tenancy::create_token)))
-        .routes(allow(routes!(tenancy::revoke_token)))
+        .routes(allow(routes!(tokens::list_platform_tokens)))
+        .routes(allow(routes!(tokens::revoke_platform_token)))
+        .routes(allow(routes!(tokens::list_tokens, tokens::create_token)))
+        .routes(allow(routes!(tokens::revoke_token)))
         .routes(allow(routes!(
             tenancy::list_workspaces,
             tenancy::create_workspace

@@ -48,7 +48,8 @@ use crate::state::AppState;
                 ("ETag" = String, description = "The tag its reads will carry while it reads \
                     the same (see `releases_get`)"))),
         (status = 409, description = "`release_tag_exists`: a release of the app has this \
-            tag (`details.existing_release_id`, `details.existing_release_number`)",
+            tag (`details.existing_release_id`, `details.existing_release_number`); \
+            `limit_reached`: the app has as many releases as allowed (`details.limit`)",
             body = ErrorEnvelope),
         NotFound, BodyErrors, Errors,
     ),

@@ -1,4 +1,4 @@
-//! Organisations, their tokens and their workspaces.
+//! Organisations and their workspaces (tokens are in `tokens`).
 
 use std::sync::Arc;
 
@@ -6,24 +6,19 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::Uri;
 use axum::response::Response;
-use cutover_domain::TokenId;
 use cutover_domain::model::{Org, Workspace};
 use cutover_domain::permission::Operation;
-use cutover_domain::token::{NewToken, Token, digest_secret, display_prefix, generate_secret};
-use cutover_store::{Store as _, TokenToStore, WorkspaceScope};
-use serde::Serialize;
+use cutover_store::Store as _;
 use serde_json::Value;
-use utoipa::ToSchema;
 
-use super::{created, deleted, inputs, page_body, page_request};
+use super::{created, inputs, page_body, page_request};
 use crate::http::auth::Caller;
 use crate::http::error::ErrorEnvelope;
-use crate::http::error::{ApiError, ApiResult, from_denial};
+use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{JsonBody, PathIds, QueryParams};
-use crate::http::validation::Issue;
-use crate::openapi::bodies::{NewOrgBody, NewTokenBody, NewWorkspaceBody};
-use crate::openapi::lists::{Deleted, OrgList, TokenList, WorkspaceList};
-use crate::openapi::params::{ListQuery, OrgPath, TokenPath, WorkspacePath};
+use crate::openapi::bodies::{NewOrgBody, NewWorkspaceBody};
+use crate::openapi::lists::{OrgList, WorkspaceList};
+use crate::openapi::params::{ListQuery, OrgPath, WorkspacePath};
 use crate::openapi::responses::{BodyErrors, Errors, NotFound};
 use crate::state::AppState;
 
@@ -99,153 +94,6 @@ pub async fn get_org(
     Ok(Json(state.store.get_org(org_id).await?))
 }
 
-/// A new token with its secret: the only answer that ever carries the secret.
-#[derive(Serialize, ToSchema)]
-pub struct TokenCreated {
-    #[serde(flatten)]
-    pub token: Token,
-    /// The secret: send it as `Authorization: Bearer <token>`. Shown only here.
-    #[serde(rename = "token")]
-    #[schema(examples("cut_5j8d0k2m4n6p8r0t2v4w6x8y0z2a4b6c8d0e2f4g6h8j0k2m4n6p"))]
-    pub secret: String,
-}
-
-/// Mint a token
-///
-/// The answer holds the secret (`token`) — the only time it is shown. The new token
-/// can hold no permission and no workspace the caller lacks (403).
-#[utoipa::path(
-    post,
-    path = "/v1/orgs/{org_id}/tokens",
-    operation_id = Operation::TokensCreate.as_str(),
-    tag = "tokens",
-    params(OrgPath),
-    request_body(content = NewTokenBody),
-    responses(
-        (status = 201, description = "The new token, with its secret", body = TokenCreated,
-            headers(("Location" = String, description = "The new token's path"))),
-        (status = 409, description = "`token_exists`: the generated secret collided (retry)",
-            body = ErrorEnvelope),
-        NotFound, BodyErrors, Errors,
-    ),
-)]
-pub async fn create_token(
-    State(state): State<Arc<AppState>>,
-    caller: Caller,
-    ids: PathIds,
-    uri: Uri,
-    body: JsonBody,
-) -> ApiResult<Response> {
-    let org_id = ids.org()?;
-    caller.authorize_org(Operation::TokensCreate, org_id)?;
-    let new = inputs::new_token(&body.object()?, &state.limits)?;
-    caller
-        .0
-        .may_mint(&new)
-        .map_err(|denial| from_denial(denial, "org", org_id.as_str()))?;
-    if new
-        .workspace_ids
-        .as_ref()
-        .is_some_and(|ids| !ids.is_empty())
-    {
-        // An org that does not exist is a 404 whatever the body names, as it is
-        // without `workspace_ids`; only then are the names checked against it.
-        state.store.get_org(org_id).await?;
-    }
-    for (index, workspace_id) in new.workspace_ids.iter().flatten().enumerate() {
-        let scope = WorkspaceScope {
-            org_id: org_id.clone(),
-            workspace_id: workspace_id.clone(),
-        };
-        if let Err(cutover_store::StoreError::NotFound { .. }) =
-            state.store.get_workspace(&scope).await
-        {
-            return Err(ApiError::Validation(vec![Issue::value_error(
-                vec!["body".into(), "workspace_ids".into(), index.into()],
-                "must name a workspace of this org",
-                Value::String(workspace_id.to_string()),
-            )]));
-        }
-    }
-    let secret = generate_secret();
-    let token = state
-        .store
-        .create_token(TokenToStore {
-            token_id: TokenId::generate(),
-            org_id: Some(org_id.clone()),
-            spec: new,
-            prefix: display_prefix(&secret),
-            secret_digest: digest_secret(&secret),
-            created_by: caller.actor(),
-        })
-        .await?;
-    let token_id = token.token_id.clone();
-    let body = TokenCreated { token, secret };
-    Ok(created(&uri, token_id.as_str(), &body))
-}
-
-/// List tokens
-///
-/// The org's tokens that are not revoked, never with their secrets.
-#[utoipa::path(
-    get,
-    path = "/v1/orgs/{org_id}/tokens",
-    operation_id = Operation::TokensList.as_str(),
-    tag = "tokens",
-    params(OrgPath, ListQuery),
-    responses((status = 200, description = "A page of tokens", body = TokenList), NotFound, Errors),
-)]
-pub async fn list_tokens(
-    State(state): State<Arc<AppState>>,
-    caller: Caller,
-    ids: PathIds,
-    query: QueryParams,
-) -> ApiResult<Json<Value>> {
-    let org_id = ids.org()?;
-    caller.authorize_org(Operation::TokensList, org_id)?;
-    let page = page_request(&state, &query, "tokens", org_id.as_str())?;
-    let tokens = state.store.list_tokens(org_id, page).await?;
-    Ok(page_body(&state, "tokens", org_id.as_str(), tokens))
-}
-
-/// Revoke a token
-///
-/// From now on the token answers 401. A workspace-limited caller may revoke only
-/// tokens limited within its own workspaces.
-#[utoipa::path(
-    delete,
-    path = "/v1/orgs/{org_id}/tokens/{token_id}",
-    operation_id = Operation::TokensRevoke.as_str(),
-    tag = "tokens",
-    params(TokenPath),
-    responses((status = 200, description = "Revoked", body = Deleted), NotFound, Errors),
-)]
-pub async fn revoke_token(
-    State(state): State<Arc<AppState>>,
-    caller: Caller,
-    ids: PathIds,
-) -> ApiResult<Json<Value>> {
-    let org_id = ids.org()?;
-    caller.authorize_org(Operation::TokensRevoke, org_id)?;
-    let token_id = ids.token()?;
-    if caller.0.workspace_ids.is_some() {
-        // A workspace-limited caller manages only tokens limited within its own
-        // workspaces, the same rule that bounds what it may mint.
-        let target = state.store.get_token(org_id, token_id).await?;
-        caller
-            .0
-            .may_mint(&NewToken {
-                name: target.name,
-                permissions: Vec::new(),
-                workspace_ids: target.workspace_ids,
-                expires_at: None,
-            })
-            .map_err(|denial| from_denial(denial, "org", org_id.as_str()))?;
-    }
-    state.store.revoke_token(org_id, token_id).await?;
-    Ok(deleted())
-}
-
 /// Create a workspace
 ///
 /// Tokens limited to some workspaces cannot create workspaces (403).
@@ -259,7 +107,8 @@ pub async fn revoke_token(
     responses(
         (status = 201, description = "The new workspace", body = Workspace,
             headers(("Location" = String, description = "The new workspace's path"))),
-        (status = 409, description = "`workspace_name_taken`: the org has a workspace of this name",
+        (status = 409, description = "`workspace_name_taken`: the org has a workspace of this \
+            name; `limit_reached`: the org has as many workspaces as allowed (`details.limit`)",
             body = ErrorEnvelope),
         NotFound, BodyErrors, Errors,
     ),

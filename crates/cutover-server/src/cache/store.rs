@@ -14,8 +14,8 @@ use cutover_domain::model::{
 use cutover_domain::token::Token;
 use cutover_domain::{AugmentationId, EndpointId, OrgId, ReleaseId, TokenId, WorkspaceId};
 use cutover_store::{
-    ActivationOutcome, AppScope, Page, PageRequest, ReleaseDocument, ReleasePage, ReleaseQuery,
-    Store, StoreResult, TokenToStore, WorkspaceScope,
+    ActivationOutcome, AppScope, Bootstrap, Page, PageRequest, ReleaseDocument, ReleasePage,
+    ReleaseQuery, Store, StoreResult, TokenToStore, WorkspaceScope,
 };
 
 use super::CachedStore;
@@ -46,6 +46,13 @@ impl Store for CachedStore {
         self.inner.create_first_token(token).await
     }
 
+    /// Fenced like a revocation, since it retires earlier bootstrap tokens.
+    async fn register_bootstrap_token(&self, token: TokenToStore) -> StoreResult<Bootstrap> {
+        let inner = self.inner.clone();
+        self.token_write(async move { inner.register_bootstrap_token(token).await })
+            .await
+    }
+
     /// Unknown digests are never kept: a stream of made-up secrets costs database
     /// reads, not memory.
     async fn find_token(&self, secret_digest: &str) -> StoreResult<Option<Token>> {
@@ -63,17 +70,23 @@ impl Store for CachedStore {
         Ok(found)
     }
 
-    async fn get_token(&self, org_id: &OrgId, token_id: &TokenId) -> StoreResult<Token> {
+    async fn get_token(&self, org_id: Option<&OrgId>, token_id: &TokenId) -> StoreResult<Token> {
         self.inner.get_token(org_id, token_id).await
     }
 
-    async fn list_tokens(&self, org_id: &OrgId, page: PageRequest) -> StoreResult<Page<Token>> {
-        self.inner.list_tokens(org_id, page).await
+    async fn list_tokens(
+        &self,
+        org_id: Option<&OrgId>,
+        within: Option<&[WorkspaceId]>,
+        page: PageRequest,
+    ) -> StoreResult<Page<Token>> {
+        self.inner.list_tokens(org_id, within, page).await
     }
 
-    async fn revoke_token(&self, org_id: &OrgId, token_id: &TokenId) -> StoreResult<()> {
-        let (inner, org_id, token_id) = (self.inner.clone(), org_id.clone(), token_id.clone());
-        self.token_write(async move { inner.revoke_token(&org_id, &token_id).await })
+    /// Platform tokens too: every revocation drops every kept token.
+    async fn revoke_token(&self, org_id: Option<&OrgId>, token_id: &TokenId) -> StoreResult<()> {
+        let (inner, org_id, token_id) = (self.inner.clone(), org_id.cloned(), token_id.clone());
+        self.token_write(async move { inner.revoke_token(org_id.as_ref(), &token_id).await })
             .await
     }
 

@@ -7,6 +7,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cutover_domain::Timestamp;
+use cutover_domain::permission::Permission;
 use cutover_domain::token::Denial;
 use cutover_store::StoreError;
 use serde::Serialize;
@@ -320,6 +321,19 @@ pub fn from_denial(denial: Denial, resource_type: &str, resource_id: &str) -> Ap
             extra: [("token_scope".to_owned(), Value::String("platform".into()))]
                 .into_iter()
                 .collect(),
+        },
+        Denial::OutlivesCaller { expires_at } => ApiError::Forbidden {
+            required_permission: Permission::TokensManage.to_string(),
+            message: format!(
+                "A token cannot outlive the token that mints it: give an expires_at no later \
+                 than {expires_at}, or omit it to inherit that expiry"
+            ),
+            extra: [(
+                "max_expires_at".to_owned(),
+                Value::String(expires_at.to_string()),
+            )]
+            .into_iter()
+            .collect(),
         },
     }
 }

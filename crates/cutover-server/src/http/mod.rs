@@ -1,10 +1,11 @@
-//! The HTTP edge: error rendering, extractors, authentication, pagination,
-//! validation and per-request middleware. Handlers live in [`crate::api`].
+//! The HTTP edge: error rendering, extractors, authentication and rate limits,
+//! pagination, validation and per-request middleware. Handlers live in [`crate::api`].
 
 pub mod auth;
 pub mod conditional;
 pub mod error;
 pub mod extract;
+pub mod limiter;
 pub mod metrics;
 pub mod middleware;
 pub mod pagination;

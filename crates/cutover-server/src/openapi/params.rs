@@ -37,6 +37,8 @@ macro_rules! path_params {
 
 path_params!(/// `{org_id}`.
     OrgPath { "org_id": OrgId = "org" });
+path_params!(/// `/v1/tokens/{token_id}`: a platform token.
+    PlatformTokenPath { "token_id": TokenId = "token" });
 path_params!(/// `{org_id}/tokens/{token_id}`.
     TokenPath { "org_id": OrgId = "org", "token_id": TokenId = "token" });
 path_params!(/// `{org_id}/workspaces/{workspace_id}`.

@@ -81,7 +81,8 @@ const SHARED_ERRORS: &[SharedError] = &[
     SharedError {
         name: "RateLimited",
         description: "The token sent more requests than the server's per-token rate \
-            allows (rate limiting is off unless configured).",
+            allows, or the client's address made too many failed authentications \
+            (see docs/LIMITS.md).",
         sample: || ApiError::RateLimited {
             retry_after_seconds: 1,
         },

@@ -294,6 +294,12 @@ impl TestApp {
         }
     }
 
+    /// The PostgreSQL URL of this app's database (`None` on SQLite, whose file only
+    /// the running server may open as a store).
+    pub fn postgres_url(&self) -> Option<String> {
+        self.postgres.as_ref().map(|database| database.url.clone())
+    }
+
     /// Opens a connection straight to this app's database.
     pub async fn direct_database(&self) -> DirectDatabase {
         match &self.postgres {
@@ -476,4 +482,29 @@ pub fn uuid_like() -> String {
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::Relaxed)
     )
+}
+
+/// Stores a platform admin token straight in the database (the API mints only org
+/// tokens; platform tokens come from the bootstrap) and answers its id and secret.
+pub async fn insert_platform_token_with_secret(app: &TestApp, name: &str) -> (String, String) {
+    let token_id = cutover_domain::TokenId::generate().to_string();
+    let secret = cutover_domain::token::generate_secret();
+    let digest = cutover_domain::token::digest_secret(&secret);
+    let prefix = cutover_domain::token::display_prefix(&secret);
+    let now = cutover_domain::Timestamp::now().as_micros();
+    app.direct_database()
+        .await
+        .execute(&format!(
+            "INSERT INTO tokens (token_id, org_id, name, prefix, secret_digest, permissions,
+                                 workspace_ids, expires_at, created_at, created_by)
+             VALUES ('{token_id}', NULL, '{name}', '{prefix}', '{digest}', '[\"*\"]',
+                     NULL, NULL, {now}, 'test')"
+        ))
+        .await;
+    (token_id, secret)
+}
+
+/// Like [`insert_platform_token_with_secret`], answering only the id.
+pub async fn insert_platform_token(app: &TestApp, name: &str) -> String {
+    insert_platform_token_with_secret(app, name).await.0
 }

@@ -9,3 +9,4 @@ mod common;
 mod deep_json;
 #[path = "../shapes/mod.rs"]
 mod shapes;
+mod tokens_and_limits;

@@ -138,19 +138,23 @@ pub async fn run(store: &dyn Store, postgres_url: Option<&str>) -> Vec<String> {
         .expect("found");
     assert_eq!(found.workspace_ids, Some(vec![scope.workspace_id.clone()]));
     log.push(outcome(
-        &store.list_tokens(&scope.org_id, page()).await,
+        &store.list_tokens(Some(&scope.org_id), None, page()).await,
         |p| p.total.to_string(),
     ));
     log.push(outcome(
-        &store.revoke_token(&scope.org_id, &token.token_id).await,
+        &store
+            .revoke_token(Some(&scope.org_id), &token.token_id)
+            .await,
         |_| String::new(),
     ));
     log.push(outcome(
-        &store.get_token(&scope.org_id, &token.token_id).await,
+        &store.get_token(Some(&scope.org_id), &token.token_id).await,
         |t| t.name.clone(),
     ));
     log.push(outcome(
-        &store.revoke_token(&scope.org_id, &token.token_id).await,
+        &store
+            .revoke_token(Some(&scope.org_id), &token.token_id)
+            .await,
         |_| String::new(),
     ));
 

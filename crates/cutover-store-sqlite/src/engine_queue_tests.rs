@@ -1,0 +1,94 @@
+//! The bounded job queues of [`super::Engine`]: full means refused, never longer.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use cutover_store::StoreError;
+
+use super::{Engine, EngineOptions, open_writer};
+
+/// While the writer is held up, at most `write_queue` writes wait; the next one
+/// is refused as unavailable at once instead of queueing, and the queue drains
+/// normally once the writer moves again. Reads are bounded the same way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_queues_refuse_instead_of_growing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("queue.db");
+    let mut writer = open_writer(&path, Duration::from_secs(1)).unwrap();
+    crate::migrations::apply(&mut writer).unwrap();
+    let options = EngineOptions {
+        readers: 1,
+        busy_timeout: Duration::from_secs(1),
+        write_queue: 3,
+        read_queue: 2,
+    };
+    let engine = Arc::new(Engine::start(&path, writer, &options).unwrap());
+    let (started, writer_busy) = std::sync::mpsc::channel::<()>();
+    let (release_writer, held) = std::sync::mpsc::channel::<()>();
+    let blocker = tokio::spawn({
+        let engine = engine.clone();
+        async move {
+            engine
+                .write(move |_| {
+                    started.send(()).unwrap();
+                    held.recv().unwrap();
+                    Ok(())
+                })
+                .await
+        }
+    });
+    writer_busy.recv().unwrap();
+    let mut waiting = Vec::new();
+    for _ in 0..3 {
+        let engine = engine.clone();
+        waiting.push(tokio::spawn(async move { engine.write(|_| Ok(7)).await }));
+    }
+    // The three queued writes have been handed over once their tasks ran.
+    while engine.writes.len() < 3 {
+        tokio::task::yield_now().await;
+    }
+    let refused = engine.write(|_| Ok(8)).await;
+    assert!(
+        matches!(&refused, Err(StoreError::Unavailable(text)) if text.contains("full")),
+        "{refused:?}"
+    );
+    release_writer.send(()).unwrap();
+    blocker.await.unwrap().unwrap();
+    for job in waiting {
+        assert_eq!(job.await.unwrap().unwrap(), 7);
+    }
+    assert_eq!(engine.write(|_| Ok(9)).await.unwrap(), 9);
+
+    let (started, reader_busy) = std::sync::mpsc::channel::<()>();
+    let (release_reader, held) = std::sync::mpsc::channel::<()>();
+    let reading = tokio::spawn({
+        let engine = engine.clone();
+        async move {
+            engine
+                .read(move |_| {
+                    started.send(()).unwrap();
+                    held.recv().unwrap();
+                    Ok(())
+                })
+                .await
+        }
+    });
+    reader_busy.recv().unwrap();
+    let mut queued = Vec::new();
+    for _ in 0..2 {
+        let engine = engine.clone();
+        queued.push(tokio::spawn(async move { engine.read(|_| Ok(1)).await }));
+    }
+    while engine.reads.len() < 2 {
+        tokio::task::yield_now().await;
+    }
+    assert!(matches!(
+        engine.read(|_| Ok(2)).await,
+        Err(StoreError::Unavailable(_))
+    ));
+    release_reader.send(()).unwrap();
+    reading.await.unwrap().unwrap();
+    for job in queued {
+        assert_eq!(job.await.unwrap().unwrap(), 1);
+    }
+}
