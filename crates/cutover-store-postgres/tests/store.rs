@@ -38,7 +38,7 @@ async fn migrations_apply_once_even_when_started_together_and_match_sqlite() {
         let mut starts = JoinSet::new();
         for _ in 0..4 {
             let url = url.clone();
-            starts.spawn(async move { migrate(&url).await });
+            starts.spawn(async move { migrate(&url, Duration::from_secs(5)).await });
         }
         let mut applied = Vec::new();
         while let Some(result) = starts.join_next().await {
@@ -46,7 +46,10 @@ async fn migrations_apply_once_even_when_started_together_and_match_sqlite() {
         }
         applied.sort_unstable();
         assert_eq!(applied, [1, 2]);
-        assert_eq!(migrate(&url).await.expect("again"), Vec::<i64>::new());
+        assert_eq!(
+            migrate(&url, Duration::from_secs(5)).await.expect("again"),
+            Vec::<i64>::new()
+        );
         let store = store(&url).await; // connect migrates too: nothing left to do
         store.ping().await.expect("ping");
 

@@ -1,8 +1,9 @@
 //! The HTTP edge: error rendering, extractors, authentication, pagination,
-//! validation and per-request middleware. Handlers live in [`crate::api`].
+//! validation, the request deadline and per-request middleware. Handlers live in [`crate::api`].
 
 pub mod auth;
 pub mod conditional;
+pub mod deadline;
 pub mod error;
 pub mod extract;
 pub mod metrics;

@@ -8,3 +8,4 @@
 mod common;
 #[path = "../shapes/mod.rs"]
 mod shapes;
+mod transport;
