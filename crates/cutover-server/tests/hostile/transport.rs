@@ -135,8 +135,9 @@ fn assert_closed_in_time(what: &str, started: Instant, closed: Option<Instant>, 
     let closed =
         closed.unwrap_or_else(|| panic!("{what}: still open after {:?}", started.elapsed()));
     let after = closed - started;
+    // Early by at most the moments between the server's clock starting and ours.
     assert!(
-        after >= limit.mul_f32(0.9) && after < limit + SLACK,
+        after >= limit.mul_f32(0.8) && after < limit + SLACK,
         "{what}: closed after {after:?}, the limit is {limit:?}"
     );
 }
@@ -238,19 +239,21 @@ async fn an_idle_keep_alive_connection_is_closed_after_the_idle_timeout() {
 
     let (mut reader, mut writer) = connect(&app).await.into_split();
     let mut buffer = Vec::new();
-    for _ in 0..4 {
+    let mut answered = Instant::now();
+    for round in 0..4 {
+        if round > 0 {
+            sleep(SHORT / 2).await;
+        }
         writer.write_all(HEALTH).await.unwrap();
         let answer = read_answer(&mut reader, &mut buffer)
             .await
             .expect("answered");
         assert_eq!(answer.status, 200);
-        sleep(SHORT / 2).await;
+        answered = Instant::now();
     }
-    let answered = Instant::now();
     let (rest, closed) = read_until_closed(&mut reader, Duration::from_secs(8)).await;
     assert!(rest.is_empty(), "{:?}", String::from_utf8_lossy(&rest));
-    // It has already idled SHORT / 2 after the last answer.
-    assert_closed_in_time("an idle connection", answered, closed, SHORT / 2);
+    assert_closed_in_time("an idle connection", answered, closed, SHORT);
 }
 
 /// The RSS of this test process (server and clients), in bytes.
