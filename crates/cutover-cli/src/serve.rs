@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use clap::builder::RangedU64ValueParser;
 use clap::{Args, ValueEnum};
 use cutover_domain::limits::Limits;
 use cutover_server::config::{
@@ -53,20 +54,25 @@ pub struct PoolArgs {
 pub struct ConnectionArgs {
     /// Milliseconds a client has to send a request's head (from its first byte, or
     /// from connecting for the first request); slower connections are closed unanswered.
-    #[arg(long, env = "CUTOVER_HEADER_READ_TIMEOUT_MS", default_value_t = millis(ConnectionLimits::default().header_read_timeout))]
+    #[arg(long, env = "CUTOVER_HEADER_READ_TIMEOUT_MS", value_parser = at_least_one_ms(), default_value_t = millis(ConnectionLimits::default().header_read_timeout))]
     header_read_timeout_ms: u64,
     /// Milliseconds a client has, after the head, to send the whole body (slower: 408).
-    #[arg(long, env = "CUTOVER_BODY_READ_TIMEOUT_MS", default_value_t = millis(ConnectionLimits::default().body_read_timeout))]
+    #[arg(long, env = "CUTOVER_BODY_READ_TIMEOUT_MS", value_parser = at_least_one_ms(), default_value_t = millis(ConnectionLimits::default().body_read_timeout))]
     body_read_timeout_ms: u64,
     /// Milliseconds a keep-alive connection may wait for its next request before it is closed.
-    #[arg(long, env = "CUTOVER_IDLE_TIMEOUT_MS", default_value_t = millis(ConnectionLimits::default().idle_timeout))]
+    #[arg(long, env = "CUTOVER_IDLE_TIMEOUT_MS", value_parser = at_least_one_ms(), default_value_t = millis(ConnectionLimits::default().idle_timeout))]
     idle_timeout_ms: u64,
     /// Milliseconds a request may take to be answered (body included) before it answers 503.
-    #[arg(long, env = "CUTOVER_REQUEST_TIMEOUT_MS", default_value_t = millis(ConnectionLimits::default().request_timeout))]
+    #[arg(long, env = "CUTOVER_REQUEST_TIMEOUT_MS", value_parser = at_least_one_ms(), default_value_t = millis(ConnectionLimits::default().request_timeout))]
     request_timeout_ms: u64,
     /// Connections served at once; more wait to be accepted (idle ones then close).
-    #[arg(long, env = "CUTOVER_MAX_CONNECTIONS", default_value_t = ConnectionLimits::default().max_connections)]
+    #[arg(long, env = "CUTOVER_MAX_CONNECTIONS", value_parser = RangedU64ValueParser::<usize>::new().range(1..), default_value_t = ConnectionLimits::default().max_connections)]
     max_connections: usize,
+}
+
+/// A zero timeout would close every connection at once: refused when parsing.
+fn at_least_one_ms() -> RangedU64ValueParser<u64> {
+    RangedU64ValueParser::new().range(1..)
 }
 
 fn millis(duration: Duration) -> u64 {
@@ -242,5 +248,25 @@ mod tests {
         assert_eq!(from_flags.limits, built.limits);
         assert_eq!(from_flags.shutdown_drain, built.shutdown_drain);
         assert_eq!(from_flags.shutdown_grace, built.shutdown_grace);
+    }
+
+    #[test]
+    fn zero_connection_timeouts_and_cap_are_refused() {
+        for flag in [
+            "--header-read-timeout-ms",
+            "--body-read-timeout-ms",
+            "--idle-timeout-ms",
+            "--request-timeout-ms",
+            "--max-connections",
+        ] {
+            assert!(
+                Serve::try_parse_from(["serve", flag, "0"]).is_err(),
+                "{flag} 0"
+            );
+            assert!(
+                Serve::try_parse_from(["serve", flag, "1"]).is_ok(),
+                "{flag} 1"
+            );
+        }
     }
 }
