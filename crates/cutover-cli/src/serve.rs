@@ -4,11 +4,13 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use clap::builder::RangedU64ValueParser;
 use clap::{Args, ValueEnum};
 use cutover_domain::limits::Limits;
 use cutover_server::config::{
-    DEFAULT_AUTH_FAILURE_BURST, DEFAULT_AUTH_FAILURES_PER_MINUTE, DEFAULT_RATE_LIMIT_BURST,
-    DEFAULT_RATE_LIMIT_PER_SECOND, Database, PostgresPool, default_database_url,
+    ConnectionLimits, DEFAULT_AUTH_FAILURE_BURST, DEFAULT_AUTH_FAILURES_PER_MINUTE,
+    DEFAULT_CACHE_BYTES, DEFAULT_RATE_LIMIT_BURST, DEFAULT_RATE_LIMIT_PER_SECOND, Database,
+    PostgresPool, default_database_url,
 };
 use cutover_server::telemetry::{self, LogFormat};
 use cutover_server::{Application, ServeConfig, shutdown_signal};
@@ -41,8 +43,42 @@ pub struct PoolArgs {
     #[arg(long, env = "CUTOVER_PG_MIN_CONNECTIONS", default_value_t = PostgresPool::default().min_connections)]
     pg_min_connections: u32,
     /// PostgreSQL: milliseconds a request waits for a free connection before failing with 503.
-    #[arg(long, env = "CUTOVER_PG_ACQUIRE_TIMEOUT_MS", default_value_t = 5000)]
+    #[arg(long, env = "CUTOVER_PG_ACQUIRE_TIMEOUT_MS", default_value_t = millis(PostgresPool::default().acquire_timeout))]
     pg_acquire_timeout_ms: u64,
+    /// PostgreSQL: milliseconds one statement may run before the server cancels it
+    /// and the request fails with 503 (0 = no limit).
+    #[arg(long, env = "CUTOVER_PG_STATEMENT_TIMEOUT_MS", default_value_t = millis(PostgresPool::default().statement_timeout))]
+    pg_statement_timeout_ms: u64,
+}
+
+/// How long each connection and request may take, and how many connections are served.
+#[derive(Args)]
+pub struct ConnectionArgs {
+    /// Milliseconds a client has to send a request's head (from its first byte, or
+    /// from connecting for the first request); slower connections are closed unanswered.
+    #[arg(long, env = "CUTOVER_HEADER_READ_TIMEOUT_MS", value_parser = at_least_one_ms(), default_value_t = millis(ConnectionLimits::default().header_read_timeout))]
+    header_read_timeout_ms: u64,
+    /// Milliseconds a client has, after the head, to send the whole body (slower: 408).
+    #[arg(long, env = "CUTOVER_BODY_READ_TIMEOUT_MS", value_parser = at_least_one_ms(), default_value_t = millis(ConnectionLimits::default().body_read_timeout))]
+    body_read_timeout_ms: u64,
+    /// Milliseconds a keep-alive connection may wait for its next request before it is closed.
+    #[arg(long, env = "CUTOVER_IDLE_TIMEOUT_MS", value_parser = at_least_one_ms(), default_value_t = millis(ConnectionLimits::default().idle_timeout))]
+    idle_timeout_ms: u64,
+    /// Milliseconds a request may take to be answered (body included) before it answers 503.
+    #[arg(long, env = "CUTOVER_REQUEST_TIMEOUT_MS", value_parser = at_least_one_ms(), default_value_t = millis(ConnectionLimits::default().request_timeout))]
+    request_timeout_ms: u64,
+    /// Connections served at once; more wait to be accepted (idle ones then close).
+    #[arg(long, env = "CUTOVER_MAX_CONNECTIONS", value_parser = RangedU64ValueParser::<usize>::new().range(1..), default_value_t = ConnectionLimits::default().max_connections)]
+    max_connections: usize,
+}
+
+/// A zero timeout would close every connection at once: refused when parsing.
+fn at_least_one_ms() -> RangedU64ValueParser<u64> {
+    RangedU64ValueParser::new().range(1..)
+}
+
+fn millis(duration: Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 #[derive(Args)]
@@ -54,6 +90,8 @@ pub struct ServeArgs {
     database: DatabaseArgs,
     #[command(flatten)]
     pool: PoolArgs,
+    #[command(flatten)]
+    connections: ConnectionArgs,
     /// Log lines as JSON (for machines) or pretty text (for people).
     #[arg(long, env = "CUTOVER_LOG_FORMAT", value_enum, default_value_t = LogFormatArg::Pretty)]
     log_format: LogFormatArg,
@@ -115,7 +153,7 @@ pub struct ServeArgs {
     shutdown_grace_seconds: u64,
     /// MiB of rendered releases and tokens kept in memory for reads (0 = none). Used
     /// only on SQLite, where this process is the database's sole writer.
-    #[arg(long, env = "CUTOVER_CACHE_MIB", default_value_t = 44)]
+    #[arg(long, env = "CUTOVER_CACHE_MIB", default_value_t = DEFAULT_CACHE_BYTES >> 20)]
     cache_mib: usize,
     /// A secret of at least 32 characters that becomes a platform admin token at start.
     #[arg(
@@ -145,7 +183,18 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
         LogFormatArg::Json => LogFormat::Json,
         LogFormatArg::Pretty => LogFormat::Pretty,
     });
-    let config = ServeConfig {
+    let config = serve_config(args);
+    runtime()?.block_on(async move {
+        let app = Application::build(config).await?;
+        let stop = shutdown_signal()?;
+        eprintln!("cutover: listening on http://{}", app.local_addr());
+        app.run_until(stop).await
+    })
+}
+
+/// The configuration `args` describe.
+fn serve_config(args: ServeArgs) -> ServeConfig {
+    ServeConfig {
         bind: args.bind,
         database_url: args.database.database_url,
         limits: Limits {
@@ -174,17 +223,19 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
             min_connections: args.pool.pg_min_connections,
             acquire_timeout: Duration::from_millis(args.pool.pg_acquire_timeout_ms),
             connect_timeout: Duration::from_secs(args.database.pg_connect_timeout_seconds),
+            statement_timeout: Duration::from_millis(args.pool.pg_statement_timeout_ms),
         },
         shutdown_drain: Duration::from_millis(args.shutdown_drain_ms),
         shutdown_grace: Duration::from_secs(args.shutdown_grace_seconds),
         cache_bytes: args.cache_mib.saturating_mul(1 << 20),
-    };
-    runtime()?.block_on(async move {
-        let app = Application::build(config).await?;
-        let stop = shutdown_signal()?;
-        eprintln!("cutover: listening on http://{}", app.local_addr());
-        app.run_until(stop).await
-    })
+        connections: ConnectionLimits {
+            header_read_timeout: Duration::from_millis(args.connections.header_read_timeout_ms),
+            body_read_timeout: Duration::from_millis(args.connections.body_read_timeout_ms),
+            idle_timeout: Duration::from_millis(args.connections.idle_timeout_ms),
+            request_timeout: Duration::from_millis(args.connections.request_timeout_ms),
+            max_connections: args.connections.max_connections,
+        },
+    }
 }
 
 pub fn migrate(args: MigrateArgs) -> Result<(), String> {
@@ -196,7 +247,8 @@ pub fn migrate(args: MigrateArgs) -> Result<(), String> {
             (path.display().to_string(), applied)
         }
         Database::Postgres(url) => {
-            let applied = runtime()?.block_on(cutover_store_postgres::migrate(&url))?;
+            let connect = Duration::from_secs(args.database.pg_connect_timeout_seconds);
+            let applied = runtime()?.block_on(cutover_store_postgres::migrate(&url, connect))?;
             ("PostgreSQL".to_owned(), applied)
         }
     };
@@ -207,4 +259,53 @@ pub fn migrate(args: MigrateArgs) -> Result<(), String> {
         println!("{place}: applied migrations {}", versions.join(", "));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Serve {
+        #[command(flatten)]
+        args: ServeArgs,
+    }
+
+    /// `cutover serve` with no flags configures what `ServeConfig::new` does: one
+    /// set of defaults, wherever a server is built.
+    #[test]
+    fn serve_defaults_are_the_server_defaults() {
+        let parsed = Serve::try_parse_from(["serve"]).expect("no flags parse");
+        let from_flags = serve_config(parsed.args);
+        let built = ServeConfig::new(default_database_url());
+        assert_eq!(from_flags.cache_bytes, built.cache_bytes);
+        assert_eq!(from_flags.connections, built.connections);
+        assert_eq!(from_flags.postgres_pool, built.postgres_pool);
+        assert_eq!(from_flags.busy_timeout, built.busy_timeout);
+        assert_eq!(from_flags.limits, built.limits);
+        assert_eq!(from_flags.shutdown_drain, built.shutdown_drain);
+        assert_eq!(from_flags.shutdown_grace, built.shutdown_grace);
+    }
+
+    #[test]
+    fn zero_connection_timeouts_and_cap_are_refused() {
+        for flag in [
+            "--header-read-timeout-ms",
+            "--body-read-timeout-ms",
+            "--idle-timeout-ms",
+            "--request-timeout-ms",
+            "--max-connections",
+        ] {
+            assert!(
+                Serve::try_parse_from(["serve", flag, "0"]).is_err(),
+                "{flag} 0"
+            );
+            assert!(
+                Serve::try_parse_from(["serve", flag, "1"]).is_ok(),
+                "{flag} 1"
+            );
+        }
+    }
 }

@@ -1010,6 +1010,38 @@ fn migrate_creates_a_fresh_database_then_finds_it_up_to_date() {
     assert!(!second.contains("applied"), "migrate said: {second}");
 }
 
+/// `migrate --pg-connect-timeout-seconds` is honoured: against a server that accepts
+/// the connection and then says nothing, it gives up after 1 s (the default is 5 s)
+/// with one line, without the password.
+#[test]
+fn migrate_gives_up_on_a_silent_server_after_its_connect_timeout() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("a listener");
+    let port = silent.local_addr().expect("its address").port();
+    let url = format!("postgres://cutover:s3cret@127.0.0.1:{port}/cutover");
+    let started = Instant::now();
+    let output = run(
+        cutover().args([
+            "migrate",
+            "--database-url",
+            &url,
+            "--pg-connect-timeout-seconds",
+            "1",
+        ]),
+        COMMAND_TIMEOUT,
+    );
+    let took = started.elapsed();
+    drop(silent);
+    let stderr = text(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        took >= Duration::from_secs(1) && took < Duration::from_secs(4),
+        "migrate gave up after {took:?}: {stderr}"
+    );
+    assert!(stderr.contains("no answer within 1000 ms"), "{stderr}");
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(!stderr.contains("s3cret"), "{stderr}");
+}
+
 #[test]
 fn an_unsupported_database_url_fails_in_one_line_without_a_panic() {
     let serve_flag = || {

@@ -1,6 +1,6 @@
 //! cutover's HTTP service. [`Application::build`] opens the store, makes sure a first
-//! token exists and binds the listener; [`Application::run_until_stopped`] serves
-//! until SIGINT/SIGTERM, then lets in-flight requests finish.
+//! token exists and binds the listener; [`Application::run_until`] serves (through
+//! [`transport`]) until its signal, then lets in-flight requests finish.
 
 pub mod api;
 pub mod cache;
@@ -9,6 +9,7 @@ pub mod http;
 pub mod openapi;
 pub mod state;
 pub mod telemetry;
+pub mod transport;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -53,6 +54,7 @@ pub async fn open_store(config: &ServeConfig) -> Result<Arc<dyn Store>, String> 
                 acquire_timeout: pool.acquire_timeout,
                 connect_timeout: pool.connect_timeout,
                 lock_timeout: config.busy_timeout,
+                statement_timeout: pool.statement_timeout,
                 limits: config.limits,
                 ..PostgresOptions::new(url)
             };
@@ -66,6 +68,12 @@ pub fn router(state: Arc<AppState>) -> Router {
     let metrics = state.metrics.clone();
     let (api, _document) = api::routes().split_for_parts();
     api.merge(openapi::docs_ui())
+        // Inside `remember_route`, so a request cut off by the deadline is still
+        // counted under its route.
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            http::deadline::enforce,
+        ))
         .route_layer(axum::middleware::from_fn(middleware::remember_route))
         .fallback(middleware::unknown_route)
         .with_state(state)
@@ -145,6 +153,7 @@ pub struct Application {
     draining: Arc<AtomicBool>,
     shutdown_drain: std::time::Duration,
     shutdown_grace: std::time::Duration,
+    connections: config::ConnectionLimits,
 }
 
 impl Application {
@@ -175,6 +184,7 @@ impl Application {
                 .map(|rate| AuthFailureLimiter::new(rate, config.auth_failure_burst)),
             metrics: Default::default(),
             draining: draining.clone(),
+            request_timeout: config.connections.request_timeout,
         });
         let listener = TcpListener::bind(config.bind)
             .await
@@ -185,6 +195,7 @@ impl Application {
             draining,
             shutdown_drain: config.shutdown_drain,
             shutdown_grace: config.shutdown_grace,
+            connections: config.connections,
         })
     }
 
@@ -203,35 +214,22 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> Result<(), String> {
-        let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
         let (draining, drain) = (self.draining, self.shutdown_drain);
-        // The peer address goes into every request's extensions (as `ConnectInfo`),
-        // where the failed-authentication budget reads it.
-        let service = self
-            .router
-            .into_make_service_with_connect_info::<SocketAddr>();
-        let serve = axum::serve(self.listener, service).with_graceful_shutdown(async move {
+        let stop = async move {
             shutdown.await;
             tracing::info!("shutting down: draining, then finishing in-flight requests");
             draining.store(true, Ordering::SeqCst);
             tokio::time::sleep(drain).await;
-            let _ = stopping_tx.send(());
-        });
-        let grace = self.shutdown_grace;
-        let server = tokio::spawn(async move { serve.await });
-        let abort = server.abort_handle();
-        tokio::spawn(async move {
-            if stopping_rx.await.is_ok() {
-                tokio::time::sleep(grace).await;
-                tracing::warn!("shutdown grace period over; dropping remaining connections");
-                abort.abort();
-            }
-        });
-        match server.await {
-            Ok(result) => result.map_err(|e| format!("server error: {e}")),
-            Err(join) if join.is_cancelled() => Ok(()),
-            Err(join) => Err(format!("server task failed: {join}")),
-        }
+        };
+        transport::serve(
+            self.listener,
+            self.router,
+            self.connections,
+            stop,
+            self.shutdown_grace,
+        )
+        .await;
+        Ok(())
     }
 }
 

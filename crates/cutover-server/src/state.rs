@@ -1,8 +1,10 @@
 //! What every handler shares: the store (behind its read cache), the limits, the
-//! cursor codec, the optional rate limiters and the request metrics.
+//! cursor codec, the optional rate limiters, the request metrics and the request
+//! deadline.
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 
 use cutover_domain::limits::Limits;
 
@@ -23,4 +25,6 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Set once shutdown begins: `/readyz` then answers 503.
     pub draining: Arc<AtomicBool>,
+    /// How long a handler may take before its request answers 503 (`http::deadline`).
+    pub request_timeout: Duration,
 }

@@ -204,10 +204,17 @@ pub(crate) async fn open(options: &PostgresOptions) -> Result<PgPool, String> {
         .min_connections(options.min_connections)
         .acquire_timeout(options.acquire_timeout)
         .test_before_acquire(true)
-        .connect_lazy_with(connect.options([(
-            "lock_timeout",
-            format!("{}ms", options.lock_timeout.as_millis()),
-        )])))
+        .connect_lazy_with(connect.options(session_settings(options))))
+}
+
+/// The settings every pooled connection starts its session with (sent in the
+/// startup packet, so they hold from the first statement on).
+fn session_settings(options: &PostgresOptions) -> [(&'static str, String); 2] {
+    let millis = |duration: Duration| format!("{}ms", duration.as_millis());
+    [
+        ("lock_timeout", millis(options.lock_timeout)),
+        ("statement_timeout", millis(options.statement_timeout)),
+    ]
 }
 
 /// Connects, applies pending migrations, and says which it applied.
@@ -293,7 +300,9 @@ mod tests {
 
     #[tokio::test]
     async fn connection_states_are_unavailable_and_the_rest_internal() {
-        for state in ["08006", "08001", "57P01", "57P02", "57P03", "53300"] {
+        for state in [
+            "08006", "08001", "57P01", "57P02", "57P03", "57014", "55P03", "53300",
+        ] {
             let ControlFlow::Break(Err(StoreError::Unavailable(_))) =
                 settle(failing(state), 0).await
             else {

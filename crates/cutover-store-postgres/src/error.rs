@@ -47,12 +47,13 @@ pub(crate) fn sqlstate(error: &sqlx::Error) -> Option<String> {
 /// SQLSTATEs that mean "the server cannot serve us right now", not "the query is
 /// wrong": connection exceptions (class 08), administrator/crash shutdown, the
 /// server starting up, too many connections, a full disk, a read-only (standby)
-/// server, and a lock that another session held past `lock_timeout`.
+/// server, a lock that another session held past `lock_timeout`, and a statement
+/// cancelled (57014) by `statement_timeout` or by an administrator.
 fn is_unavailable_state(state: &str) -> bool {
     state.starts_with("08")
         || matches!(
             state,
-            "57P01" | "57P02" | "57P03" | "53300" | "53100" | "25006" | "55P03"
+            "57P01" | "57P02" | "57P03" | "57014" | "53300" | "53100" | "25006" | "55P03"
         )
 }
 

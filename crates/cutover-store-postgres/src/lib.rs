@@ -64,6 +64,10 @@ pub struct PostgresOptions {
     /// maintenance transaction) before the request fails with `Unavailable` (503),
     /// like SQLite's busy timeout.
     pub lock_timeout: Duration,
+    /// How long one statement may run before PostgreSQL cancels it and the request
+    /// fails with `Unavailable` (503): a bound on a request's hold on a pooled
+    /// connection, whatever the statement waits for. Zero disables it.
+    pub statement_timeout: Duration,
     pub limits: Limits,
 }
 
@@ -76,6 +80,7 @@ impl PostgresOptions {
             acquire_timeout: Duration::from_secs(5),
             connect_timeout: Duration::from_secs(5),
             lock_timeout: Duration::from_secs(5),
+            statement_timeout: Duration::from_secs(30),
             limits: Limits::default(),
         }
     }
@@ -94,6 +99,7 @@ impl std::fmt::Debug for PostgresOptions {
             .field("acquire_timeout", &self.acquire_timeout)
             .field("connect_timeout", &self.connect_timeout)
             .field("lock_timeout", &self.lock_timeout)
+            .field("statement_timeout", &self.statement_timeout)
             .field("limits", &self.limits)
             .finish()
     }
@@ -105,9 +111,10 @@ pub fn is_postgres_url(url: &str) -> bool {
 }
 
 /// Connects to the database at `url` and applies pending migrations; returns the
-/// versions it applied. Fails with one line when the database cannot be reached.
-pub async fn migrate(url: &str) -> Result<Vec<i64>, String> {
-    engine::migrate(url, Duration::from_secs(5)).await
+/// versions it applied. Fails with one line when the database cannot be reached
+/// within `connect_timeout`.
+pub async fn migrate(url: &str, connect_timeout: Duration) -> Result<Vec<i64>, String> {
+    engine::migrate(url, connect_timeout).await
 }
 
 #[derive(Clone)]

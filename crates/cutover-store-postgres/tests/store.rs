@@ -52,7 +52,7 @@ async fn migrations_apply_once_even_when_started_together() {
         let mut starts = JoinSet::new();
         for _ in 0..4 {
             let url = url.clone();
-            starts.spawn(async move { migrate(&url).await });
+            starts.spawn(async move { migrate(&url, Duration::from_secs(5)).await });
         }
         let mut applied = Vec::new();
         while let Some(result) = starts.join_next().await {
@@ -60,7 +60,10 @@ async fn migrations_apply_once_even_when_started_together() {
         }
         applied.sort_unstable();
         assert_eq!(applied, [1, 2, 3]);
-        assert_eq!(migrate(&url).await.expect("again"), Vec::<i64>::new());
+        assert_eq!(
+            migrate(&url, Duration::from_secs(5)).await.expect("again"),
+            Vec::<i64>::new()
+        );
         let store = store(&url).await; // connect migrates too: nothing left to do
         store.ping().await.expect("ping");
 
@@ -415,6 +418,62 @@ async fn rows_from_before_digests_are_backfilled_and_agree_with_new_writes() {
             "Changes since v2 (#2):\n~ changed augmentation \"rag\": tags"
         );
         assert_ne!(v3.summary.content_hash, v2.summary.content_hash);
+    })
+    .await;
+}
+
+/// `url` with `sslmode=mode` added to its query.
+fn with_sslmode(url: &str, mode: &str) -> String {
+    let joiner = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{joiner}sslmode={mode}")
+}
+
+/// Whether the store's pooled connections to this database (application_name
+/// `cutover`) include one with TLS (`true`) and one without (`false`).
+async fn pooled_tls(admin: &mut PgConnection) -> BTreeSet<bool> {
+    sqlx::query_scalar(
+        "SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid)
+         WHERE a.datname = current_database() AND a.application_name = 'cutover'",
+    )
+    .fetch_all(admin)
+    .await
+    .expect("pg_stat_ssl")
+    .into_iter()
+    .collect()
+}
+
+/// `sslmode` in the URL is honoured (sqlx is built with rustls): `disable` talks in
+/// the clear; `require` and the default `prefer` encrypt when the server offers TLS,
+/// and `require` fails at start, in one line, when it does not; `verify-full`
+/// refuses a certificate that no trusted authority signed (the test server's is
+/// self-signed).
+#[needs_postgres]
+#[tokio::test]
+async fn sslmode_in_the_url_is_honoured() {
+    with_database(|url| async move {
+        let mut admin = PgConnection::connect(&url).await.expect("connect");
+        let offered: String = sqlx::query_scalar("SHOW ssl")
+            .fetch_one(&mut admin)
+            .await
+            .expect("SHOW ssl");
+        let offered = offered == "on";
+
+        let clear = store(&with_sslmode(&url, "disable")).await;
+        clear.ping().await.expect("ping in the clear");
+        assert_eq!(pooled_tls(&mut admin).await, BTreeSet::from([false]));
+        clear.close().await;
+
+        if offered {
+            for mode in ["require", "prefer"] {
+                let encrypted = store(&with_sslmode(&url, mode)).await;
+                encrypted.ping().await.expect("ping over TLS");
+                assert!(pooled_tls(&mut admin).await.contains(&true), "{mode}");
+                encrypted.close().await;
+            }
+            assert_fails_fast(&with_sslmode(&url, "verify-full"), "certificate").await;
+        } else {
+            assert_fails_fast(&with_sslmode(&url, "require"), "TLS").await;
+        }
     })
     .await;
 }

@@ -77,8 +77,16 @@ pub enum ApiError {
         retry_after_seconds: u64,
     },
     Validation(Vec<Issue>),
+    /// The request body did not arrive within the body read timeout.
+    BodyReadTimeout {
+        after: std::time::Duration,
+    },
     Unavailable {
         cause: String,
+    },
+    /// The handler did not answer within the request deadline (see `http::deadline`).
+    DeadlineExceeded {
+        deadline: std::time::Duration,
     },
     Internal {
         cause: String,
@@ -113,6 +121,7 @@ impl ApiError {
         "PAYLOAD_TOO_LARGE",
         "UNSUPPORTED_MEDIA_TYPE",
         "RATE_LIMIT_EXCEEDED",
+        "REQUEST_TIMEOUT",
         "SERVICE_UNAVAILABLE",
         "INTERNAL_SERVER_ERROR",
     ];
@@ -128,7 +137,10 @@ impl ApiError {
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Self::BodyReadTimeout { .. } => StatusCode::REQUEST_TIMEOUT,
+            Self::Unavailable { .. } | Self::DeadlineExceeded { .. } => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -144,7 +156,8 @@ impl ApiError {
             Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             Self::RateLimited { .. } => "RATE_LIMIT_EXCEEDED",
             Self::Validation(_) => "VALIDATION_ERROR",
-            Self::Unavailable { .. } => "SERVICE_UNAVAILABLE",
+            Self::BodyReadTimeout { .. } => "REQUEST_TIMEOUT",
+            Self::Unavailable { .. } | Self::DeadlineExceeded { .. } => "SERVICE_UNAVAILABLE",
             Self::Internal { .. } => "INTERNAL_SERVER_ERROR",
         }
     }
@@ -200,9 +213,21 @@ impl ApiError {
                 "Too many requests; slow down".to_owned()
             }
             Self::Validation(_) => "The request is invalid".to_owned(),
+            Self::BodyReadTimeout { after } => {
+                details.insert("timeout_ms".into(), millis(after).into());
+                format!(
+                    "The request body did not arrive within {} ms",
+                    millis(after)
+                )
+            }
             Self::Unavailable { .. } => {
                 "The service is temporarily unavailable; try again shortly".to_owned()
             }
+            Self::DeadlineExceeded { deadline } => format!(
+                "The request took longer than {} ms and was abandoned; a write may still \
+                 have taken effect, so check before repeating it",
+                millis(deadline)
+            ),
             Self::Internal { .. } => "An unexpected error occurred".to_owned(),
         };
         (message, details)
@@ -252,6 +277,17 @@ impl IntoResponse for ApiError {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
                 response.extensions_mut().insert(ErrorCause(cause.clone()));
             }
+            Self::DeadlineExceeded { deadline } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                response.extensions_mut().insert(ErrorCause(format!(
+                    "the handler did not answer within the {} ms request deadline",
+                    millis(deadline)
+                )));
+            }
+            Self::BodyReadTimeout { .. } => {
+                // The rest of the body may still be on its way: start afresh.
+                headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
             Self::Internal { cause } => {
                 response.extensions_mut().insert(ErrorCause(cause.clone()));
             }
@@ -290,6 +326,10 @@ impl From<StoreError> for ApiError {
             StoreError::Internal(cause) => Self::Internal { cause },
         }
     }
+}
+
+fn millis(duration: &std::time::Duration) -> u64 {
+    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// Renders a refused authorization. Another org's resources answer 404, never 403,

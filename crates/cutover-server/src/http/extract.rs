@@ -16,8 +16,10 @@ use serde_json::{Map, Value};
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::validation::{Issue, parse_object};
 use crate::state::AppState;
+use crate::transport::body::BodyReadTimeout;
 
 /// A request body that is JSON (or empty) and within the size limit, not yet parsed.
+/// A body that arrives slower than the transport's body read timeout answers 408.
 pub struct JsonBody(Bytes);
 
 impl JsonBody {
@@ -61,7 +63,10 @@ impl FromRequest<Arc<AppState>> for JsonBody {
             .map(|value| value.to_str().unwrap_or("").to_owned());
         let bytes = axum::body::to_bytes(request.into_body(), limit)
             .await
-            .map_err(|_| too_large)?;
+            .map_err(|error| match BodyReadTimeout::find(&error) {
+                Some(BodyReadTimeout { after }) => ApiError::BodyReadTimeout { after },
+                None => too_large,
+            })?;
         let media_ok = match &content_type {
             Some(content_type) => is_json(content_type),
             None => bytes.is_empty(),

@@ -1,8 +1,10 @@
 //! The HTTP edge: error rendering, extractors, authentication and rate limits,
-//! pagination, validation and per-request middleware. Handlers live in [`crate::api`].
+//! pagination, validation, the request deadline and per-request middleware. Handlers
+//! live in [`crate::api`].
 
 pub mod auth;
 pub mod conditional;
+pub mod deadline;
 pub mod error;
 pub mod extract;
 pub mod limiter;

@@ -14,6 +14,7 @@ use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::{ContentBuilder, Ref, RefOr};
 use utoipa::{IntoResponses, ToSchema};
 
+use crate::config::ConnectionLimits;
 use crate::http::error::{ApiError, ErrorEnvelope, ValidationBody};
 use crate::http::middleware::REQUEST_ID_HEADER;
 use crate::http::validation::Issue;
@@ -79,6 +80,16 @@ const SHARED_ERRORS: &[SharedError] = &[
         headers: &[],
     },
     SharedError {
+        name: "RequestTimeout",
+        description: "The body did not fully arrive within the server's body read \
+            timeout (30 s by default) of the request head; nothing was stored, and the \
+            connection closes.",
+        sample: || ApiError::BodyReadTimeout {
+            after: ConnectionLimits::default().body_read_timeout,
+        },
+        headers: &[("Connection", "Always `close`.")],
+    },
+    SharedError {
         name: "RateLimited",
         description: "The token sent more requests than the server's per-token rate \
             allows, or the client's address made too many failed authentications \
@@ -97,8 +108,10 @@ const SHARED_ERRORS: &[SharedError] = &[
     },
     SharedError {
         name: "ServiceUnavailable",
-        description: "The database cannot be reached or is busy (a lock held too long), \
-            or the server is shutting down. Retry shortly.",
+        description: "The database cannot be reached or is busy (a lock held too long, a \
+            statement past its timeout), the request took longer than the server's \
+            request deadline (60 s by default; a write may still have taken effect), or \
+            the server is shutting down. Retry shortly.",
         sample: || ApiError::Unavailable {
             cause: "example".into(),
         },
@@ -215,12 +228,16 @@ impl IntoResponses for NotFound {
     }
 }
 
-/// 413 and 415, for operations that read a body.
+/// 408, 413 and 415, for operations that read a body.
 pub struct BodyErrors;
 
 impl IntoResponses for BodyErrors {
     fn responses() -> BTreeMap<String, RefOr<Response>> {
-        refs(&[("413", "PayloadTooLarge"), ("415", "UnsupportedMediaType")])
+        refs(&[
+            ("408", "RequestTimeout"),
+            ("413", "PayloadTooLarge"),
+            ("415", "UnsupportedMediaType"),
+        ])
     }
 }
 

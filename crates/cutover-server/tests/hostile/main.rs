@@ -10,3 +10,4 @@ mod deep_json;
 #[path = "../shapes/mod.rs"]
 mod shapes;
 mod tokens_and_limits;
+mod transport;
