@@ -123,6 +123,7 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
             max_augmentations_per_app: args.max_augmentations_per_app,
             max_string_chars: args.max_string_chars,
             max_description_chars: args.max_description_chars,
+            ..Limits::default()
         },
         bootstrap_token: args.bootstrap_token,
         rate_limit_per_second: (args.rate_limit_per_second > 0)

@@ -8,6 +8,12 @@ pub struct Limits {
     pub max_augmentations_per_app: u32,
     pub max_string_chars: usize,
     pub max_description_chars: usize,
+    /// Stages in one augmentation.
+    pub max_stages_per_augmentation: usize,
+    /// Steps in one stage of an augmentation.
+    pub max_steps_per_stage: usize,
+    /// Tags on one augmentation.
+    pub max_tags_per_augmentation: usize,
 }
 
 impl Default for Limits {
@@ -18,6 +24,9 @@ impl Default for Limits {
             max_augmentations_per_app: 1_000,
             max_string_chars: 256,
             max_description_chars: 4_000,
+            max_stages_per_augmentation: 50,
+            max_steps_per_stage: 50,
+            max_tags_per_augmentation: 50,
         }
     }
 }

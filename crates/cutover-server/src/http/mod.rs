@@ -3,9 +3,12 @@
 
 pub mod auth;
 pub mod conditional;
+pub mod echo;
 pub mod error;
 pub mod extract;
+pub mod json_cost;
 pub mod metrics;
 pub mod middleware;
 pub mod pagination;
+pub mod problems;
 pub mod validation;

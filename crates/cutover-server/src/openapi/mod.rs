@@ -57,8 +57,9 @@ operation names the permission it needs in its description and in \
 
 **Errors.** Every error but validation answers the envelope \
 `{error, message, details, timestamp, status_code}`; validation failures answer 422 \
-`{detail: [{loc, msg, type, input, ctx}]}`. A method a path does not serve answers 405 \
-with an `Allow` header; an unknown path answers 404. Every response carries \
+`{detail: [{loc, msg, type, input, ctx}]}` (at most 50 entries; see the 422 answer). A \
+method a path does not serve answers 405 with an `Allow` header; an unknown path, and a \
+path id that names nothing (malformed or not), answers 404. Every response carries \
 `X-Request-Id`.
 
 **Limits.** Bodies up to 1 MiB, names up to 256 characters and descriptions up to 4,000 \

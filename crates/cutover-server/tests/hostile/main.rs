@@ -8,3 +8,5 @@
 mod common;
 #[path = "../shapes/mod.rs"]
 mod shapes;
+
+mod edge;
