@@ -71,7 +71,7 @@ impl Problems {
         let encoded: Vec<Vec<u8>> = self
             .kept
             .iter()
-            .map(|issue| serde_json::to_vec(issue).unwrap_or_default())
+            .filter_map(|issue| serde_json::to_vec(issue).ok())
             .collect();
         let wrapper = br#"{"detail":[]}"#.len();
         let all_bytes = wrapper + encoded.iter().map(|e| e.len() + 1).sum::<usize>();
@@ -100,8 +100,9 @@ impl Problems {
             if listed > 0 {
                 body.push(b',');
             }
-            let summary = self.summary(listed);
-            body.extend(serde_json::to_vec(&summary).unwrap_or_default());
+            if let Ok(summary) = serde_json::to_vec(&self.summary(listed)) {
+                body.extend(summary);
+            }
         }
         body.extend_from_slice(b"]}");
         body

@@ -122,9 +122,10 @@ fn worst_bodies(app: &AppPath) -> Vec<(&'static str, String, String)> {
             "a step config nested as deep as JSON parses, and a long name",
             augmentations.clone(),
             format!(
-                r#"{{"name":"{}","stages":[{{"name":"s","steps":[{{"name":"n","type":"inference","config":{}}}]}}]}}"#,
+                r#"{{"name":"{}","stages":[{{"name":"s","steps":[{{"name":"n","type":"inference","config":{}1{}}}]}}]}}"#,
                 "n".repeat(MIB / 2),
-                format!("{}1{}", "[".repeat(120), "]".repeat(120))
+                "[".repeat(120),
+                "]".repeat(120)
             ),
         ),
         (
@@ -445,6 +446,11 @@ async fn oversized_request_heads_are_refused_in_the_envelope(backend: Backend) {
     assert!(answer.starts_with("HTTP/1.1 431"), "{answer}");
     let answer = raw_exchange(&app, "GET /he lthz HTTP/1.1\r\nHost: test\r\n\r\n".into()).await;
     assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+
+    // A path axum cannot decode reaches us: it is an unknown route, in the envelope.
+    let reply = app.send(Method::GET, "/docs/%FF", None, None).await;
+    let details = assert_envelope(&reply, 404, "RESOURCE_NOT_FOUND");
+    assert_eq!(details["resource_type"], "route");
 
     app.send(Method::GET, "/healthz", None, None)
         .await
