@@ -209,6 +209,7 @@ fn serve_config(args: ServeArgs) -> ServeConfig {
             max_apps_per_workspace: args.max_apps_per_workspace,
             max_tokens_per_org: args.max_tokens_per_org,
             max_releases_per_app: args.max_releases_per_app,
+            ..Limits::default()
         },
         bootstrap_token: args.bootstrap_token,
         rate_limit_per_second: (args.rate_limit_per_second > 0)

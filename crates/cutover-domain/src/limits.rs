@@ -23,6 +23,12 @@ pub struct Limits {
     /// Live tokens (neither revoked nor expired) per org.
     pub max_tokens_per_org: u32,
     pub max_releases_per_app: u32,
+    /// Stages in one augmentation.
+    pub max_stages_per_augmentation: usize,
+    /// Steps in one stage of an augmentation.
+    pub max_steps_per_stage: usize,
+    /// Tags on one augmentation.
+    pub max_tags_per_augmentation: usize,
 }
 
 /// The deepest `max_json_depth` an operator may configure: a release embeds a step's
@@ -68,6 +74,9 @@ impl Default for Limits {
             max_apps_per_workspace: 10_000,
             max_tokens_per_org: 10_000,
             max_releases_per_app: 100_000,
+            max_stages_per_augmentation: 50,
+            max_steps_per_stage: 50,
+            max_tags_per_augmentation: 50,
         }
     }
 }

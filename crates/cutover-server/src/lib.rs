@@ -78,6 +78,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .fallback(middleware::unknown_route)
         .with_state(state)
         .layer(CatchPanicLayer::custom(middleware::panic_response))
+        .layer(axum::middleware::from_fn(middleware::limit_head))
         .layer(axum::middleware::from_fn_with_state(
             metrics,
             middleware::observe,

@@ -732,7 +732,12 @@ async fn endpoint_fields_are_validated(backend: Backend) {
     for (field, value, kind) in cases {
         let reply = app.post(&url, with(field, value.clone())).await;
         let issue = assert_one_issue(&reply, json!(["body", field]), kind);
-        assert_eq!(issue["input"], value, "{field}");
+        // Inputs are echoed within 256 bytes of JSON: a longer string is cut.
+        let echoed = match value.as_str() {
+            Some(text) if text.len() > 254 => json!(format!("{}…", &text[..251])),
+            _ => value.clone(),
+        };
+        assert_eq!(issue["input"], echoed, "{field}");
     }
     let method = app.post(&url, with("method", json!("FETCH"))).await;
     let issue = assert_one_issue(&method, json!(["body", "method"]), "enum");

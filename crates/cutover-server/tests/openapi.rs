@@ -176,7 +176,7 @@ fn secured_operations_declare_bearer_and_the_tables_permission() {
         );
 
         let responses = operation["responses"].as_object().unwrap();
-        for status in ["401", "403", "422", "429", "500", "503"] {
+        for status in ["401", "403", "414", "422", "429", "431", "500", "503"] {
             assert!(responses.contains_key(status), "{id} lacks {status}");
         }
         if path.contains('{') {

@@ -179,17 +179,17 @@ async fn unknown_orgs_are_not_found(backend: Backend) {
         assert_envelope(&reply, 404, "RESOURCE_NOT_FOUND");
     }
 
-    // A malformed id is a path problem, not a missing org.
+    // A malformed id names no org either (the reference types ids as strings).
     let malformed = app.get("/v1/orgs/acme-corp").await;
-    assert_one_issue(
-        &malformed,
-        json!(["path", "org_id"]),
-        "string_pattern_mismatch",
+    assert_envelope(&malformed, 404, "RESOURCE_NOT_FOUND");
+    assert_eq!(
+        malformed.body["details"],
+        json!({"resource_type": "org", "resource_id": "acme-corp"})
     );
     let uppercase = app
         .get(&format!("/v1/orgs/{}", UNKNOWN_ORG.to_uppercase()))
         .await;
-    assert_eq!(uppercase.status, 422);
+    assert_eq!(uppercase.status, 404);
 }
 
 // ---------------------------------------------------------------------------

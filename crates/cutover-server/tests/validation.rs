@@ -1,6 +1,7 @@
 //! SPEC §5's validation rule: 422 in FastAPI's shape `{"detail": [{loc, msg, type,
-//! input, ctx}]}`, one entry per problem in body, query or path; unknown body
-//! fields ignored and never stored; and no odd input ever earns a 5xx.
+//! input, ctx}]}`, one entry per problem in body or query (a path id that names
+//! nothing is a 404, malformed or not); unknown body fields ignored and never
+//! stored; and no odd input ever earns a 5xx.
 
 #[macro_use]
 mod common;
@@ -9,7 +10,7 @@ mod shapes;
 use common::{AppPath, Backend, TestApp};
 use reqwest::Method;
 use serde_json::{Value, json};
-use shapes::{assert_issues, assert_one_issue, send_raw};
+use shapes::{assert_envelope, assert_issues, assert_one_issue, send_raw};
 
 fn step_with_timeout(timeout: Value) -> Value {
     json!({"name": "rag", "stages": [{"name": "s", "steps": [
@@ -94,7 +95,8 @@ async fn body_problems_are_named_with_pydantic_types(backend: Backend) {
     let too_long = app.post(&apps, json!({"name": "n".repeat(257)})).await;
     let issue = assert_one_issue(&too_long, json!(["body", "name"]), "string_too_long");
     assert_eq!(issue["ctx"], json!({"max_length": 256}));
-    assert_eq!(issue["input"], "n".repeat(257));
+    // The input is echoed within 256 bytes of JSON: cut, ending in `…`.
+    assert_eq!(issue["input"], format!("{}…", "n".repeat(251)));
     let bounded = app.post(&augmentations, step_with_timeout(json!(0))).await;
     let issue = assert_one_issue(&bounded, steps_timeout, "greater_than_equal");
     assert_eq!(issue["ctx"], json!({"ge": 1}));
@@ -197,33 +199,87 @@ async fn query_problems_are_at_query(backend: Backend) {
         .expect(200);
 }
 
-async fn malformed_path_ids_are_422_and_unknown_ones_404(backend: Backend) {
+/// The reference types path ids as plain strings: an id that is not of its type's
+/// form names nothing, so it answers 404 like an unknown one, in the envelope, with
+/// the id echoed and no pattern.
+async fn malformed_path_ids_are_404_like_unknown_ones(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
-    let reply = app.get(&home.release("rel_nope")).await;
-    let issue = assert_one_issue(
-        &reply,
-        json!(["path", "release_id"]),
-        "string_pattern_mismatch",
+    let not_found = |reply: &common::Reply, resource_type: &str, resource_id: &str| {
+        let details = assert_envelope(reply, 404, "RESOURCE_NOT_FOUND");
+        assert_eq!(
+            *details,
+            json!({"resource_type": resource_type, "resource_id": resource_id}),
+            "{}",
+            reply.body
+        );
+        assert!(
+            !reply.body.to_string().contains("pattern"),
+            "{}",
+            reply.body
+        );
+    };
+    not_found(&app.get(&home.release("foo")).await, "release", "foo");
+    not_found(
+        &app.get(&home.release("rel_nope")).await,
+        "release",
+        "rel_nope",
     );
-    assert_eq!(issue["input"], "rel_nope");
-    assert!(issue["ctx"]["pattern"].is_string());
-
-    let wrong_kind = app.get(&home.release(&home.app_id)).await;
-    assert_one_issue(
-        &wrong_kind,
-        json!(["path", "release_id"]),
-        "string_pattern_mismatch",
+    // An id of another kind is not a release id either.
+    not_found(
+        &app.get(&home.release(&home.app_id)).await,
+        "release",
+        &home.app_id,
     );
-    let bad_org = app.get("/v1/orgs/acme").await;
-    assert_one_issue(
-        &bad_org,
-        json!(["path", "org_id"]),
-        "string_pattern_mismatch",
-    );
-    app.get(&home.release("rel_00000000000000000000000000"))
-        .await
-        .expect(404);
+    let unknown = "rel_00000000000000000000000000";
+    not_found(&app.get(&home.release(unknown)).await, "release", unknown);
+    not_found(&app.get("/v1/orgs/acme").await, "org", "acme");
+    // Every id of every path, on reads and writes alike.
+    let in_app = |rest: &str| format!("{}/{rest}", home.path());
+    for (path, method, resource_type) in [
+        (in_app("endpoints/ep_x"), Method::GET, "endpoint"),
+        (in_app("endpoints/ep_x"), Method::PATCH, "endpoint"),
+        (in_app("augmentations/x"), Method::DELETE, "augmentation"),
+        (in_app("releases/x/activate"), Method::POST, "release"),
+        (in_app("releases/x/rollback"), Method::POST, "release"),
+        (in_app("releases/x/archive"), Method::POST, "release"),
+        (in_app("releases/x"), Method::DELETE, "release"),
+        (
+            format!("/v1/orgs/{}/tokens/x", home.org_id),
+            Method::DELETE,
+            "token",
+        ),
+    ] {
+        let body = match method {
+            Method::PATCH => Some(json!({"name": "n"})),
+            _ => None,
+        };
+        let reply = app.send(method, &path, Some(&app.admin), body).await;
+        let id = path
+            .rsplit('/')
+            .find(|s| *s == "x" || *s == "ep_x")
+            .unwrap();
+        not_found(&reply, resource_type, id);
+    }
+    // The outermost malformed id decides, as the outermost unknown one would.
+    let workspace = format!("/v1/orgs/{}/workspaces/ws_bad/apps", home.org_id);
+    not_found(&app.get(&workspace).await, "workspace", "ws_bad");
+    let org_first = format!("/v1/orgs/nope/workspaces/ws_bad/apps/{}", home.app_id);
+    not_found(&app.get(&org_first).await, "org", "nope");
+    // Percent-encoded text is decoded, invalid UTF-8 included.
+    not_found(&app.get(&home.release("a%20b")).await, "release", "a b");
+    not_found(&app.get(&home.release("%FF")).await, "release", "\u{fffd}");
+    // Authentication still comes first.
+    let anonymous = app
+        .send(Method::GET, &home.release("foo"), None, None)
+        .await;
+    assert_envelope(&anonymous, 401, "AUTHENTICATION_FAILED");
+    // A huge id is echoed cut, so the answer stays small.
+    let huge = "z".repeat(7_000);
+    let reply = app.get(&home.release(&huge)).await;
+    assert_envelope(&reply, 404, "RESOURCE_NOT_FOUND");
+    let echoed = reply.body["details"]["resource_id"].as_str().unwrap();
+    assert!(echoed.len() <= 256 && echoed.ends_with('…'), "{echoed}");
 }
 
 async fn endpoints_may_only_use_their_own_apps_augmentations(backend: Backend) {
@@ -477,7 +533,7 @@ on_every_backend!(
     bodies_that_are_not_objects_are_json_invalid_or_model_type,
     several_problems_give_several_entries,
     query_problems_are_at_query,
-    malformed_path_ids_are_422_and_unknown_ones_404,
+    malformed_path_ids_are_404_like_unknown_ones,
     endpoints_may_only_use_their_own_apps_augmentations,
     unknown_body_fields_are_ignored_and_never_stored,
     odd_bodies_never_earn_a_5xx,

@@ -1,5 +1,13 @@
 //! Request bodies parsed into the domain's input types. Each function reports every
 //! problem of its body at once (as one 422), or returns a value that is valid.
+//!
+//! Every list is checked against its maximum length before any of its items is
+//! looked at (a longer list is one `too_long` problem), and repeated values are
+//! found with a set, so the work on a body grows linearly with its size and stops
+//! early on lists that are too long.
+
+use std::collections::HashSet;
+use std::hash::Hash;
 
 use cutover_domain::draft::{
     AppPatch, AugmentationPatch, EndpointPatch, NewApp, NewAugmentation, NewEndpoint, NewOrg,
@@ -18,6 +26,12 @@ use serde_json::{Map, Value};
 
 use crate::http::error::ApiResult;
 use crate::http::validation::{Fields, Issue, present};
+
+/// The most permission words a token body may list (there are fewer distinct ones).
+pub const MAX_PERMISSION_WORDS: usize = 100;
+
+/// The most workspaces a token may be limited to.
+pub const MAX_TOKEN_WORKSPACES: usize = 100;
 
 fn augmentation_id(text: &str) -> Result<AugmentationId, Violation> {
     AugmentationId::parse(text).map_err(|_| Violation::Pattern {
@@ -40,7 +54,7 @@ pub fn new_org(body: &Map<String, Value>, limits: &Limits) -> ApiResult<NewOrg> 
     if let (Some(name), Some(None)) = (&name, &slug)
         && slug_from_name(name).is_empty()
     {
-        let mut issue = Issue::missing(fields.loc("slug"), Value::Object(body.clone()));
+        let mut issue = Issue::missing(fields.loc("slug"), body);
         issue.msg =
             "Field required: the name has no letters or digits to derive a slug from".into();
         fields.push(issue);
@@ -161,12 +175,12 @@ fn each_object<T>(
             Value::Object(object) => {
                 let mut fields = Fields::at(object, item_loc);
                 let value = parse(&mut fields);
-                let issues = fields.into_issues();
+                let problems = fields.into_problems();
                 match value {
-                    Some(value) if issues.is_empty() => parsed.push(value),
+                    Some(value) if problems.is_empty() => parsed.push(value),
                     _ => complete = false,
                 }
-                outer.absorb(issues);
+                outer.absorb(problems);
             }
             other => {
                 complete = false;
@@ -174,7 +188,7 @@ fn each_object<T>(
                     item_loc,
                     "model_type",
                     "Input should be a valid dictionary or object to extract fields from",
-                    other.clone(),
+                    other,
                 ));
             }
         }
@@ -183,14 +197,14 @@ fn each_object<T>(
 }
 
 fn stages(fields: &mut Fields<'_>, limits: &Limits) -> Option<Option<Vec<Stage>>> {
-    let Some(items) = fields.array("stages")? else {
+    let Some(items) = fields.array("stages", limits.max_stages_per_augmentation)? else {
         return Some(None);
     };
     let loc = fields.loc("stages");
     let parsed = each_object(fields, loc, items, |stage_fields| {
         let name = stage_fields.required("name", |t| parse_name(t, limits));
         let mode = stage_fields.optional("execution_mode", ExecutionMode::parse);
-        let steps = match stage_fields.array("steps") {
+        let steps = match stage_fields.array("steps", limits.max_steps_per_stage) {
             Some(Some(steps)) => {
                 let loc = stage_fields.loc("steps");
                 each_object(stage_fields, loc, steps, |step_fields| {
@@ -209,40 +223,49 @@ fn stages(fields: &mut Fields<'_>, limits: &Limits) -> Option<Option<Vec<Stage>>
     Some(Some(parsed))
 }
 
+/// How [`string_list`] reads a list.
+struct ListRule {
+    /// The most items the list may have.
+    max_items: usize,
+    /// `null` counts as absent.
+    nullable: bool,
+    /// Repeated values are kept once (found with a set: linear, not quadratic).
+    dedup: bool,
+}
+
 /// An optional list of strings at `key`, each parsed by `parse`; problems are
-/// reported per index. With `dedup`, repeated values are kept once. `null` counts as
-/// absent when `nullable`.
-fn string_list<T: PartialEq>(
+/// reported per index, once the list is known to be short enough.
+fn string_list<T: Eq + Hash + Clone>(
     fields: &mut Fields<'_>,
     key: &str,
-    nullable: bool,
-    dedup: bool,
+    rule: ListRule,
     parse: impl Fn(&str) -> Result<T, Violation>,
 ) -> Option<Option<Vec<T>>> {
-    if nullable && matches!(fields.raw(key), Some(Value::Null)) {
+    if rule.nullable && matches!(fields.raw(key), Some(Value::Null)) {
         return Some(None);
     }
-    let Some(items) = fields.array(key)? else {
+    let Some(items) = fields.array(key, rule.max_items)? else {
         return Some(None);
     };
     let mut parsed = Vec::with_capacity(items.len());
+    let mut seen = HashSet::new();
     let mut complete = true;
     for (index, item) in items.iter().enumerate() {
         let mut loc = fields.loc(key);
         loc.push(index.into());
         let outcome = match item {
             Value::String(text) => {
-                parse(text).map_err(|v| Issue::from_violation(loc, v, item.clone()))
+                parse(text).map_err(|v| Issue::from_violation(loc, v, text.as_str()))
             }
             other => Err(Issue::new(
                 loc,
                 "string_type",
                 "Input should be a valid string",
-                other.clone(),
+                other,
             )),
         };
         match outcome {
-            Ok(value) if dedup && parsed.contains(&value) => {}
+            Ok(value) if rule.dedup && !seen.insert(value.clone()) => {}
             Ok(value) => parsed.push(value),
             Err(issue) => {
                 complete = false;
@@ -254,9 +277,12 @@ fn string_list<T: PartialEq>(
 }
 
 fn tags(fields: &mut Fields<'_>, limits: &Limits) -> Option<Option<Vec<String>>> {
-    string_list(fields, "tags", false, false, |text| {
-        parse_label(text, limits)
-    })
+    let rule = ListRule {
+        max_items: limits.max_tags_per_augmentation,
+        nullable: false,
+        dedup: false,
+    };
+    string_list(fields, "tags", rule, |text| parse_label(text, limits))
 }
 
 pub fn new_augmentation(body: &Map<String, Value>, limits: &Limits) -> ApiResult<NewAugmentation> {
@@ -310,13 +336,23 @@ pub fn new_release(body: &Map<String, Value>, limits: &Limits) -> ApiResult<NewR
 }
 
 fn grant_words(fields: &mut Fields<'_>) -> Option<Option<Vec<String>>> {
-    string_list(fields, "permissions", false, true, |word| {
+    let rule = ListRule {
+        max_items: MAX_PERMISSION_WORDS,
+        nullable: false,
+        dedup: true,
+    };
+    string_list(fields, "permissions", rule, |word| {
         expand_grant(word).map(|_| word.to_owned())
     })
 }
 
 fn workspace_ids(fields: &mut Fields<'_>) -> Option<Option<Vec<WorkspaceId>>> {
-    string_list(fields, "workspace_ids", true, true, workspace_id)
+    let rule = ListRule {
+        max_items: MAX_TOKEN_WORKSPACES,
+        nullable: true,
+        dedup: true,
+    };
+    string_list(fields, "workspace_ids", rule, workspace_id)
 }
 
 /// A token creation body: the token, and what it asked for its expiry (an omitted
@@ -342,11 +378,11 @@ pub fn new_token(
         fields.push(Issue::value_error(
             fields.loc("permissions"),
             "give either role or permissions, not both",
-            body.get("permissions").cloned().unwrap_or(Value::Null),
+            body.get("permissions").unwrap_or(&Value::Null),
         ));
     }
     if let (Some(None), Some(None)) = (&role, &permissions) {
-        let mut issue = Issue::missing(fields.loc("permissions"), Value::Object(body.clone()));
+        let mut issue = Issue::missing(fields.loc("permissions"), body);
         issue.msg = "Field required: give role or permissions".into();
         fields.push(issue);
     }

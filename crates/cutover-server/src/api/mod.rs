@@ -161,7 +161,7 @@ fn page_request(
         None => None,
     };
     if !issues.is_empty() {
-        return Err(ApiError::Validation(issues));
+        return Err(ApiError::Validation(issues.into()));
     }
     Ok(PageRequest {
         limit: params.limit,

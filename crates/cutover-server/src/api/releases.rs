@@ -23,6 +23,7 @@ use crate::http::error::ErrorEnvelope;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{JsonBody, PathIds, QueryParams};
 use crate::http::pagination::list_envelope;
+use crate::http::problems::Problems;
 use crate::openapi::bodies::NewReleaseBody;
 use crate::openapi::lists::{ActivationList, Deleted, ReleaseList};
 use crate::openapi::params::{AppPath, ArchivedQuery, IfNoneMatch, ListQuery, ReleasePath};
@@ -111,13 +112,14 @@ pub async fn list_releases(
     let page = match page_request(&state, &query, list, scope.app_id.as_str()) {
         Ok(page) => page,
         Err(ApiError::Validation(more)) => {
-            issues.extend(more);
-            return Err(ApiError::Validation(issues));
+            let mut all = Problems::from(issues);
+            all.append(more);
+            return Err(ApiError::Validation(all));
         }
         Err(other) => return Err(other),
     };
     if !issues.is_empty() {
-        return Err(ApiError::Validation(issues));
+        return Err(ApiError::Validation(issues.into()));
     }
     let before_number = page
         .after

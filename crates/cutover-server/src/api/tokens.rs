@@ -90,11 +90,12 @@ pub async fn create_token(
         if let Err(cutover_store::StoreError::NotFound { .. }) =
             state.store.get_workspace(&scope).await
         {
-            return Err(ApiError::Validation(vec![Issue::value_error(
+            return Err(ApiError::Validation(Issue::value_error(
                 vec!["body".into(), "workspace_ids".into(), index.into()],
                 "must name a workspace of this org",
-                Value::String(workspace_id.to_string()),
-            )]));
+                workspace_id.as_str(),
+            )
+            .into()));
         }
     }
     let secret = generate_secret();

@@ -14,6 +14,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
+use crate::http::problems::Problems;
 use crate::http::validation::Issue;
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -43,9 +44,13 @@ fn error_code_schema() -> utoipa::openapi::Object {
         .build()
 }
 
-/// The body of a validation failure (422), in FastAPI's shape: one entry per problem.
+/// The body of a validation failure (422), in FastAPI's shape: one entry per problem,
+/// at most 50 entries and 64 KiB. When a request has more problems than fit, the
+/// last entry is `{"loc": [<"body", "query" or "path">], "type": "too_many_errors",
+/// "ctx": {"listed": N, "total": M}, ...}`: the first N of its M problems are listed.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct ValidationBody {
+    #[schema(max_items = 50)]
     pub detail: Vec<Issue>,
 }
 
@@ -72,11 +77,17 @@ pub enum ApiError {
     PayloadTooLarge {
         limit_bytes: usize,
     },
+    UriTooLong {
+        limit_bytes: usize,
+    },
+    HeadersTooLarge {
+        limit_bytes: usize,
+    },
     UnsupportedMediaType,
     RateLimited {
         retry_after_seconds: u64,
     },
-    Validation(Vec<Issue>),
+    Validation(Problems),
     /// The request body did not arrive within the body read timeout.
     BodyReadTimeout {
         after: std::time::Duration,
@@ -119,6 +130,8 @@ impl ApiError {
         "METHOD_NOT_ALLOWED",
         "CONFLICT",
         "PAYLOAD_TOO_LARGE",
+        "URI_TOO_LONG",
+        "REQUEST_HEADER_FIELDS_TOO_LARGE",
         "UNSUPPORTED_MEDIA_TYPE",
         "RATE_LIMIT_EXCEEDED",
         "REQUEST_TIMEOUT",
@@ -134,6 +147,8 @@ impl ApiError {
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
+            Self::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -153,6 +168,8 @@ impl ApiError {
             Self::MethodNotAllowed { .. } => "METHOD_NOT_ALLOWED",
             Self::Conflict { .. } => "CONFLICT",
             Self::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
+            Self::UriTooLong { .. } => "URI_TOO_LONG",
+            Self::HeadersTooLarge { .. } => "REQUEST_HEADER_FIELDS_TOO_LARGE",
             Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             Self::RateLimited { .. } => "RATE_LIMIT_EXCEEDED",
             Self::Validation(_) => "VALIDATION_ERROR",
@@ -203,6 +220,14 @@ impl ApiError {
                 details.insert("limit_bytes".into(), (*limit_bytes).into());
                 format!("The request body is larger than {limit_bytes} bytes")
             }
+            Self::UriTooLong { limit_bytes } => {
+                details.insert("limit_bytes".into(), (*limit_bytes).into());
+                format!("The request target (path and query) is longer than {limit_bytes} bytes")
+            }
+            Self::HeadersTooLarge { limit_bytes } => {
+                details.insert("limit_bytes".into(), (*limit_bytes).into());
+                format!("The request's header fields take more than {limit_bytes} bytes")
+            }
             Self::UnsupportedMediaType => {
                 "Request bodies must be JSON (Content-Type: application/json)".to_owned()
             }
@@ -252,9 +277,9 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        if let Self::Validation(issues) = self {
-            let body = ValidationBody { detail: issues };
-            return (status, axum::Json(body)).into_response();
+        if let Self::Validation(problems) = self {
+            let json = HeaderValue::from_static("application/json");
+            return (status, [(header::CONTENT_TYPE, json)], problems.render()).into_response();
         }
         let body = self.envelope(Timestamp::now());
         let mut response = (status, axum::Json(body)).into_response();
@@ -317,11 +342,9 @@ impl From<StoreError> for ApiError {
                 field,
                 message,
                 input,
-            } => Self::Validation(vec![Issue::value_error(
-                vec!["body".into(), field.into()],
-                &message,
-                input,
-            )]),
+            } => Self::Validation(
+                Issue::value_error(vec!["body".into(), field.into()], &message, &input).into(),
+            ),
             StoreError::Unavailable(cause) => Self::Unavailable { cause },
             StoreError::Internal(cause) => Self::Internal { cause },
         }

@@ -6,26 +6,49 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
+use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Request};
 use axum::http::header;
 use axum::http::request::Parts;
 use cutover_domain::{AppId, AugmentationId, EndpointId, OrgId, ReleaseId, TokenId, WorkspaceId};
 use cutover_store::{AppScope, WorkspaceScope};
 use serde_json::{Map, Value};
 
+use crate::http::echo::cut;
 use crate::http::error::{ApiError, ApiResult};
+use crate::http::json_cost::parsed_bytes;
 use crate::http::validation::{Issue, parse_object};
 use crate::state::AppState;
 use crate::transport::body::BodyReadTimeout;
 
 /// A request body that is JSON (or empty) and within the size limit, not yet parsed.
 /// A body that arrives slower than the transport's body read timeout answers 408.
-pub struct JsonBody(Bytes);
+pub struct JsonBody {
+    bytes: Bytes,
+    /// The most memory parsing it may take ([`PARSED_BYTES_PER_BODY_BYTE`]).
+    max_parsed_bytes: usize,
+}
+
+/// How many bytes of parsed JSON one byte of the body limit allows. JSON parses into
+/// several times its size; past this (1 MiB of `{"a":0},` would take 75 MiB) a body
+/// is refused before it is parsed, so that concurrent bodies cannot exhaust memory.
+/// Ordinary bodies, however large, take a small fraction of it.
+pub const PARSED_BYTES_PER_BODY_BYTE: usize = 16;
 
 impl JsonBody {
-    /// Parses the body as a JSON object (422 when it is not one).
+    /// Parses the body as a JSON object (422 when it is not one, or when parsing it
+    /// would take more memory than its size justifies).
     pub fn object(&self) -> ApiResult<Map<String, Value>> {
-        parse_object(&self.0)
+        if parsed_bytes(&self.bytes) > self.max_parsed_bytes {
+            let message = format!(
+                "the body's JSON is too dense to read: parsing it would take more than \
+                 {} bytes; send fewer, larger values",
+                self.max_parsed_bytes
+            );
+            return Err(ApiError::Validation(
+                Issue::value_error(vec!["body".into()], &message, &Value::Null).into(),
+            ));
+        }
+        parse_object(&self.bytes)
     }
 }
 
@@ -74,12 +97,18 @@ impl FromRequest<Arc<AppState>> for JsonBody {
         if !media_ok {
             return Err(ApiError::UnsupportedMediaType);
         }
-        Ok(Self(bytes))
+        Ok(Self {
+            bytes,
+            max_parsed_bytes: limit.saturating_mul(PARSED_BYTES_PER_BODY_BYTE),
+        })
     }
 }
 
-/// The ids in a request's path, each parsed into its type. A malformed id is a 422
-/// at `["path", name]`; a well-formed id that names nothing is a 404 later.
+/// The ids in a request's path, each parsed into its type. An id that is not of its
+/// type's form names nothing, so it answers 404 for its resource at once, as an id
+/// that names nothing would (the reference types path ids as plain strings): the
+/// outermost such id decides (`/orgs/acme/workspaces/...` is 404 for org `acme`),
+/// after authentication and before authorization, and the store is not asked.
 #[derive(Debug, Default)]
 pub struct PathIds {
     pub org: Option<OrgId>,
@@ -90,6 +119,9 @@ pub struct PathIds {
     pub release: Option<ReleaseId>,
     pub token: Option<TokenId>,
 }
+
+/// The most bytes of JSON a 404 spends echoing a path id or path that names nothing.
+pub const MAX_ECHOED_PATH_BYTES: usize = 256;
 
 fn missing_route_param(name: &str) -> ApiError {
     ApiError::internal(format!("route has no {name} parameter"))
@@ -149,80 +181,68 @@ impl PathIds {
     }
 }
 
+/// Parses `text` into `slot`, or answers the 404 of a `resource_type` that `text`
+/// cannot name.
 fn parse_into<T>(
-    name: &str,
-    value: &str,
+    resource_type: &str,
+    text: &str,
     parse: fn(&str) -> Result<T, cutover_domain::ids::MalformedId>,
     slot: &mut Option<T>,
-    issues: &mut Vec<Issue>,
-) {
-    match parse(value) {
-        Ok(id) => *slot = Some(id),
-        Err(error) => issues.push(
-            Issue::new(
-                vec!["path".into(), name.into()],
-                "string_pattern_mismatch",
-                format!("String should match pattern '{}'", error.pattern),
-                Value::String(value.to_owned()),
-            )
-            .with_ctx([("pattern", error.pattern.into())]),
-        ),
-    }
+) -> ApiResult<()> {
+    *slot = Some(
+        parse(text)
+            .map_err(|_| ApiError::not_found(resource_type, cut(text, MAX_ECHOED_PATH_BYTES)))?,
+    );
+    Ok(())
+}
+
+/// The parameters of the matched route template, in path order, each with its
+/// percent-decoded value (invalid UTF-8 replaced, since no id contains it). Read
+/// from the template and the path rather than through axum's `RawPathParams`,
+/// which refuses a value that is not UTF-8 without saying which one it was.
+fn route_params<'a>(template: &'a str, path: &str) -> Vec<(&'a str, String)> {
+    template
+        .split('/')
+        .zip(path.split('/'))
+        .filter_map(|(pattern, segment)| {
+            let name = pattern.strip_prefix('{')?.strip_suffix('}')?;
+            let value = percent_encoding::percent_decode_str(segment).decode_utf8_lossy();
+            Some((name, value.into_owned()))
+        })
+        .collect()
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for PathIds {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let raw = RawPathParams::from_request_parts(parts, state)
-            .await
-            .map_err(|_| {
-                ApiError::Validation(vec![Issue::new(
-                    vec!["path".into()],
-                    "string_type",
-                    "Path parameters must be valid UTF-8",
-                    Value::Null,
-                )])
-            })?;
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let template = parts
+            .extensions
+            .get::<MatchedPath>()
+            .ok_or_else(|| ApiError::internal("path ids read outside a matched route"))?;
         let mut ids = PathIds::default();
-        let mut issues = Vec::new();
-        for (name, value) in &raw {
+        for (name, value) in route_params(template.as_str(), parts.uri.path()) {
             match name {
-                "org_id" => parse_into(name, value, OrgId::parse, &mut ids.org, &mut issues),
-                "workspace_id" => parse_into(
-                    name,
-                    value,
-                    WorkspaceId::parse,
-                    &mut ids.workspace,
-                    &mut issues,
-                ),
-                "app_id" => parse_into(name, value, AppId::parse, &mut ids.app, &mut issues),
-                "endpoint_id" => parse_into(
-                    name,
-                    value,
-                    EndpointId::parse,
-                    &mut ids.endpoint,
-                    &mut issues,
-                ),
+                "org_id" => parse_into("org", &value, OrgId::parse, &mut ids.org)?,
+                "workspace_id" => {
+                    parse_into("workspace", &value, WorkspaceId::parse, &mut ids.workspace)?
+                }
+                "app_id" => parse_into("app", &value, AppId::parse, &mut ids.app)?,
+                "endpoint_id" => {
+                    parse_into("endpoint", &value, EndpointId::parse, &mut ids.endpoint)?
+                }
                 "augmentation_id" => parse_into(
-                    name,
-                    value,
+                    "augmentation",
+                    &value,
                     AugmentationId::parse,
                     &mut ids.augmentation,
-                    &mut issues,
-                ),
-                "release_id" => {
-                    parse_into(name, value, ReleaseId::parse, &mut ids.release, &mut issues)
-                }
-                "token_id" => parse_into(name, value, TokenId::parse, &mut ids.token, &mut issues),
+                )?,
+                "release_id" => parse_into("release", &value, ReleaseId::parse, &mut ids.release)?,
+                "token_id" => parse_into("token", &value, TokenId::parse, &mut ids.token)?,
                 _ => {}
             }
         }
-        if issues.is_empty() {
-            Ok(ids)
-        } else {
-            Err(ApiError::Validation(issues))
-        }
+        Ok(ids)
     }
 }
 
@@ -266,7 +286,7 @@ impl QueryParams {
                         issues.push(Issue::from_violation(
                             query_loc("limit"),
                             violation,
-                            Value::String(text.clone()),
+                            text.as_str(),
                         ));
                         DEFAULT_LIMIT
                     }
@@ -276,7 +296,7 @@ impl QueryParams {
                         query_loc("limit"),
                         "int_parsing",
                         "Input should be a valid integer, unable to parse string as an integer",
-                        Value::String(text.clone()),
+                        text.as_str(),
                     ));
                     DEFAULT_LIMIT
                 }
@@ -300,7 +320,7 @@ impl QueryParams {
                     query_loc(name),
                     "bool_parsing",
                     "Input should be a valid boolean, unable to interpret input",
-                    Value::String(text.to_owned()),
+                    text,
                 ));
                 default
             }
@@ -320,7 +340,22 @@ fn parse_query_integer(text: &str) -> Option<i64> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_query_integer;
+    use super::{parse_query_integer, route_params};
+
+    #[test]
+    fn route_params_follow_the_template_and_decode() {
+        let params = route_params(
+            "/v1/orgs/{org_id}/tokens/{token_id}",
+            "/v1/orgs/org_%61b/tokens/%FF%2Fx",
+        );
+        assert_eq!(
+            params,
+            [
+                ("org_id", "org_ab".to_owned()),
+                ("token_id", "\u{fffd}/x".to_owned())
+            ]
+        );
+    }
 
     #[test]
     fn query_integers_are_plain_digits() {

@@ -1,6 +1,11 @@
 //! Request metrics in the Prometheus text format, served at `/metrics`: a counter of
 //! requests per method, route template and status, and a latency histogram per method
-//! and route. Route templates (not raw paths) keep the label set small and free of ids.
+//! and route. Every label comes from a closed set, so no caller can add series: the
+//! method is one of [`KNOWN_METHODS`] or `OTHER`, the route is a registered template
+//! (never a raw path, so no ids) or [`UNMATCHED_ROUTE`], and the status is one the
+//! server answers with.
+
+use axum::http::Method;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -10,6 +15,30 @@ use std::sync::Mutex;
 const BUCKETS: [f64; 12] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
 ];
+
+/// The methods that are their own label; any other is counted as `OTHER`.
+pub const KNOWN_METHODS: [Method; 9] = [
+    Method::GET,
+    Method::HEAD,
+    Method::POST,
+    Method::PUT,
+    Method::PATCH,
+    Method::DELETE,
+    Method::OPTIONS,
+    Method::TRACE,
+    Method::CONNECT,
+];
+
+/// The route label of requests that matched no route.
+pub const UNMATCHED_ROUTE: &str = "unmatched";
+
+/// The label of `method`: its name when it is a standard one, else `OTHER`.
+pub fn method_label(method: &Method) -> &'static str {
+    KNOWN_METHODS
+        .iter()
+        .find(|known| *known == method)
+        .map_or("OTHER", Method::as_str)
+}
 
 #[derive(Default)]
 struct Latency {
@@ -102,6 +131,15 @@ impl Metrics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn made_up_methods_share_one_label() {
+        assert_eq!(method_label(&Method::PATCH), "PATCH");
+        for made_up in ["FOO", "get", "M12345", "PROPFIND"] {
+            let method = Method::from_bytes(made_up.as_bytes()).unwrap();
+            assert_eq!(method_label(&method), "OTHER", "{made_up}");
+        }
+    }
 
     #[test]
     fn renders_counters_and_cumulative_buckets() {

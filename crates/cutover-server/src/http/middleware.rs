@@ -1,5 +1,6 @@
 //! Per-request plumbing: the request id, one access-log line per request, logging of
-//! 5xx causes, and our envelope on the router's own 404/405 answers.
+//! 5xx causes, our envelope on the router's own 404/405 answers, and the limits on a
+//! request's head that hyper would otherwise enforce with a bare answer.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -9,8 +10,9 @@ use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use crate::http::echo::cut;
 use crate::http::error::{ApiError, ErrorCause};
-use crate::http::metrics::Metrics;
+use crate::http::metrics::{Metrics, UNMATCHED_ROUTE, method_label};
 
 /// The id of one request, echoed in `X-Request-Id` and every log line about it.
 #[derive(Debug, Clone)]
@@ -60,8 +62,8 @@ pub async fn observe(
     let route = response
         .extensions()
         .get::<MatchedPath>()
-        .map_or("unmatched", MatchedPath::as_str);
-    metrics.record(method.as_str(), route, status, elapsed);
+        .map_or(UNMATCHED_ROUTE, MatchedPath::as_str);
+    metrics.record(method_label(&method), route, status, elapsed);
     if let Some(ErrorCause(cause)) = response.extensions().get::<ErrorCause>() {
         tracing::error!(request_id = %request_id, %method, %path, status, cause = %cause, "request failed");
     }
@@ -80,9 +82,53 @@ pub async fn observe(
     response
 }
 
-/// The router's fallback: every unknown path is a 404 in our envelope.
+/// The router's fallback: every unknown path is a 404 in our envelope (echoing at
+/// most 1 KiB of the path).
 pub async fn unknown_route(request: Request) -> Response {
-    ApiError::not_found("route", request.uri().path()).into_response()
+    ApiError::not_found("route", cut(request.uri().path(), MAX_ECHOED_ROUTE_BYTES)).into_response()
+}
+
+/// The most bytes of JSON the 404 of an unknown route spends echoing its path.
+pub const MAX_ECHOED_ROUTE_BYTES: usize = 1024;
+
+/// The longest request target (path and query) served; longer ones answer 414.
+/// hyper itself answers a bare 414 only past 65,534 bytes.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+
+/// The most bytes of header fields (names, values and their separators) served;
+/// more answer 431. hyper answers a bare 431 past about 408 KiB or 100 fields.
+pub const MAX_HEADER_BYTES: usize = 32 * 1024;
+
+fn target_len(uri: &axum::http::Uri) -> usize {
+    uri.scheme_str().map_or(0, |scheme| scheme.len() + 3)
+        + uri
+            .authority()
+            .map_or(0, |authority| authority.as_str().len())
+        + uri.path().len()
+        + uri.query().map_or(0, |query| query.len() + 1)
+}
+
+/// Refuses requests whose head is larger than cutover serves, in our envelope and
+/// with `X-Request-Id` (it runs inside [`observe`]), before anything reads them.
+pub async fn limit_head(request: Request, next: Next) -> Response {
+    if target_len(request.uri()) > MAX_URI_BYTES {
+        return ApiError::UriTooLong {
+            limit_bytes: MAX_URI_BYTES,
+        }
+        .into_response();
+    }
+    let header_bytes: usize = request
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    if header_bytes > MAX_HEADER_BYTES {
+        return ApiError::HeadersTooLarge {
+            limit_bytes: MAX_HEADER_BYTES,
+        }
+        .into_response();
+    }
+    next.run(request).await
 }
 
 /// Turns a panic inside a handler into a 500 envelope (the panic goes to the log).

@@ -5,10 +5,13 @@
 pub mod auth;
 pub mod conditional;
 pub mod deadline;
+pub mod echo;
 pub mod error;
 pub mod extract;
+pub mod json_cost;
 pub mod limiter;
 pub mod metrics;
 pub mod middleware;
 pub mod pagination;
+pub mod problems;
 pub mod validation;

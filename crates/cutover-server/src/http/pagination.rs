@@ -69,7 +69,7 @@ pub fn invalid_cursor(cursor: &str) -> Issue {
     Issue::value_error(
         vec!["query".into(), "cursor".into()],
         "cursor is not one this server issued for this list",
-        Value::String(cursor.to_owned()),
+        cursor,
     )
 }
 

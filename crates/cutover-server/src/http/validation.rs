@@ -1,13 +1,19 @@
 //! Input validation in FastAPI's 422 shape: one [`Issue`] per problem, with
 //! Pydantic's type names, `loc` starting at `body`, `query` or `path`. [`Fields`]
 //! walks a JSON object, parses each field through the domain's parsers and collects
-//! every problem instead of stopping at the first.
+//! every problem instead of stopping at the first (keeping the first few and counting
+//! the rest, [`Problems`]); each entry echoes a bounded copy of its input ([`Echo`]).
 
 use cutover_domain::values::Violation;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
+use crate::http::echo::{Echo, cut};
 use crate::http::error::ApiError;
+use crate::http::problems::Problems;
+
+/// The most bytes of a message that quotes client text.
+const MAX_MESSAGE_BYTES: usize = 512;
 
 /// One entry of `{"detail": [...]}`: where the problem is, what it is, and the
 /// input that caused it.
@@ -23,7 +29,9 @@ pub struct Issue {
     #[serde(rename = "type")]
     #[schema(value_type = String, examples("string_too_long"))]
     pub kind: &'static str,
-    /// The offending value (any JSON).
+    /// The offending value (any JSON), bounded: a value over 256 bytes of JSON is
+    /// cut (a string, ending in `…`) or summarized (`{"truncated": "array" |
+    /// "object", "length": N}`).
     #[schema(value_type = Value)]
     pub input: Value,
     /// The rule's parameters (`max_length`, `pattern`, `expected`, …).
@@ -62,12 +70,18 @@ fn expected_list(words: &[&str]) -> String {
 }
 
 impl Issue {
-    pub fn new(loc: Vec<Value>, kind: &'static str, msg: impl Into<String>, input: Value) -> Self {
+    /// An entry echoing a bounded copy of `input` ([`Echo`]).
+    pub fn new(
+        loc: Vec<Value>,
+        kind: &'static str,
+        msg: impl Into<String>,
+        input: &(impl Echo + ?Sized),
+    ) -> Self {
         Self {
             loc,
             msg: msg.into(),
             kind,
-            input,
+            input: input.echo(),
             ctx: Map::new(),
         }
     }
@@ -77,16 +91,38 @@ impl Issue {
         self
     }
 
-    pub fn missing(loc: Vec<Value>, input: Value) -> Self {
+    pub fn missing(loc: Vec<Value>, input: &(impl Echo + ?Sized)) -> Self {
         Self::new(loc, "missing", "Field required", input)
     }
 
-    pub fn value_error(loc: Vec<Value>, message: &str, input: Value) -> Self {
+    pub fn value_error(loc: Vec<Value>, message: &str, input: &(impl Echo + ?Sized)) -> Self {
+        let message = cut(message, MAX_MESSAGE_BYTES);
         Self::new(loc, "value_error", format!("Value error, {message}"), input)
-            .with_ctx([("error", Value::String(message.to_owned()))])
+            .with_ctx([("error", Value::String(message))])
     }
 
-    pub fn from_violation(loc: Vec<Value>, violation: Violation, input: Value) -> Self {
+    /// Pydantic's `too_long` for a list with more than `max` items: one entry for
+    /// the list, so its items are never looked at.
+    pub fn too_many_items(loc: Vec<Value>, max: usize, items: &Value) -> Self {
+        let actual = items.as_array().map_or(0, Vec::len);
+        Self::new(
+            loc,
+            "too_long",
+            format!("List should have at most {max} items after validation, not {actual}"),
+            items,
+        )
+        .with_ctx([
+            ("field_type", "List".into()),
+            ("max_length", max.into()),
+            ("actual_length", actual.into()),
+        ])
+    }
+
+    pub fn from_violation(
+        loc: Vec<Value>,
+        violation: Violation,
+        input: &(impl Echo + ?Sized),
+    ) -> Self {
         match violation {
             Violation::TooShort { min } => Self::new(
                 loc,
@@ -145,7 +181,7 @@ enum NotAnInteger {
 }
 
 impl NotAnInteger {
-    fn issue(self, loc: Vec<Value>, input: Value) -> Issue {
+    fn issue(self, loc: Vec<Value>, input: &Value) -> Issue {
         match self {
             Self::Type => Issue::new(loc, "int_type", "Input should be a valid integer", input),
             Self::Fraction => Issue::new(
@@ -181,28 +217,31 @@ fn integral(value: &Value) -> Result<i64, NotAnInteger> {
 /// Parses a request body as a JSON object, or says why it is not one.
 pub fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::Validation(vec![Issue::missing(
-            vec!["body".into()],
-            Value::Null,
-        )]));
+        return Err(ApiError::Validation(
+            Issue::missing(vec!["body".into()], &Value::Null).into(),
+        ));
     }
     match serde_json::from_slice::<Value>(bytes) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(other) => Err(ApiError::Validation(vec![Issue::new(
-            vec!["body".into()],
-            "model_type",
-            "Input should be a valid dictionary or object to extract fields from",
-            other,
-        )])),
-        Err(error) => Err(ApiError::Validation(vec![
+        Ok(other) => Err(ApiError::Validation(
+            Issue::new(
+                vec!["body".into()],
+                "model_type",
+                "Input should be a valid dictionary or object to extract fields from",
+                &other,
+            )
+            .into(),
+        )),
+        Err(error) => Err(ApiError::Validation(
             Issue::new(
                 vec!["body".into(), json!(error.column())],
                 "json_invalid",
                 "JSON decode error",
-                json!({}),
+                &json!({}),
             )
-            .with_ctx([("error", Value::String(error.to_string()))]),
-        ])),
+            .with_ctx([("error", Value::String(error.to_string()))])
+            .into(),
+        )),
     }
 }
 
@@ -210,7 +249,7 @@ pub fn parse_object(bytes: &[u8]) -> Result<Map<String, Value>, ApiError> {
 pub struct Fields<'a> {
     object: &'a Map<String, Value>,
     loc: Vec<Value>,
-    issues: Vec<Issue>,
+    problems: Problems,
 }
 
 impl<'a> Fields<'a> {
@@ -222,7 +261,7 @@ impl<'a> Fields<'a> {
         Self {
             object,
             loc,
-            issues: Vec::new(),
+            problems: Problems::new(),
         }
     }
 
@@ -233,11 +272,11 @@ impl<'a> Fields<'a> {
     }
 
     pub fn push(&mut self, issue: Issue) {
-        self.issues.push(issue);
+        self.problems.push(issue);
     }
 
-    pub fn absorb(&mut self, issues: Vec<Issue>) {
-        self.issues.extend(issues);
+    pub fn absorb(&mut self, problems: Problems) {
+        self.problems.append(problems);
     }
 
     /// `None` when the field is absent; `Some(Value::Null)` when it is null.
@@ -252,8 +291,7 @@ impl<'a> Fields<'a> {
     fn require(&mut self, key: &str) -> Option<&'a Value> {
         let value = self.object.get(key);
         if value.is_none() {
-            let input = Value::Object(self.object.clone());
-            self.push(Issue::missing(self.loc(key), input));
+            self.push(Issue::missing(self.loc(key), self.object));
         }
         value
     }
@@ -266,7 +304,7 @@ impl<'a> Fields<'a> {
                     self.loc(key),
                     "string_type",
                     "Input should be a valid string",
-                    other.clone(),
+                    other,
                 ));
                 None
             }
@@ -282,11 +320,7 @@ impl<'a> Fields<'a> {
         match parse(text) {
             Ok(value) => Some(value),
             Err(violation) => {
-                self.push(Issue::from_violation(
-                    self.loc(key),
-                    violation,
-                    Value::String(text.to_owned()),
-                ));
+                self.push(Issue::from_violation(self.loc(key), violation, text));
                 None
             }
         }
@@ -346,7 +380,7 @@ impl<'a> Fields<'a> {
                     self.loc(key),
                     "bool_type",
                     "Input should be a valid boolean",
-                    other.clone(),
+                    other,
                 ));
                 None
             }
@@ -361,12 +395,9 @@ impl<'a> Fields<'a> {
             return Some(None);
         };
         let checked = match integral(value) {
-            Ok(number) => {
-                cutover_domain::values::check_range(number, minimum, maximum).map_err(|violation| {
-                    Issue::from_violation(self.loc(key), violation, value.clone())
-                })
-            }
-            Err(kind) => Err(kind.issue(self.loc(key), value.clone())),
+            Ok(number) => cutover_domain::values::check_range(number, minimum, maximum)
+                .map_err(|violation| Issue::from_violation(self.loc(key), violation, value)),
+            Err(kind) => Err(kind.issue(self.loc(key), value)),
         };
         match checked {
             Ok(number) => Some(Some(number)),
@@ -392,7 +423,7 @@ impl<'a> Fields<'a> {
                     self.loc(key),
                     "dict_type",
                     "Input should be a valid dictionary",
-                    other.clone(),
+                    other,
                 ));
                 None
             }
@@ -417,7 +448,7 @@ impl<'a> Fields<'a> {
                         self.loc(key),
                         "json_too_deep",
                         format!("JSON value should nest at most {max_depth} levels deep"),
-                        json!({"depth": depth}),
+                        &json!({"depth": depth}),
                     )
                     .with_ctx([("max_depth", max_depth.into())]),
                 );
@@ -427,17 +458,22 @@ impl<'a> Fields<'a> {
         Some(found)
     }
 
-    /// An optional JSON array.
-    pub fn array(&mut self, key: &str) -> Option<Option<&'a Vec<Value>>> {
+    /// An optional JSON array of at most `max_items` items. A longer one is one
+    /// `too_long` problem, checked before anything looks at its items.
+    pub fn array(&mut self, key: &str, max_items: usize) -> Option<Option<&'a Vec<Value>>> {
         match self.raw(key) {
             None => Some(None),
-            Some(Value::Array(items)) => Some(Some(items)),
+            Some(Value::Array(items)) if items.len() <= max_items => Some(Some(items)),
+            Some(list @ Value::Array(_)) => {
+                self.push(Issue::too_many_items(self.loc(key), max_items, list));
+                None
+            }
             Some(other) => {
                 self.push(Issue::new(
                     self.loc(key),
                     "list_type",
                     "Input should be a valid list",
-                    other.clone(),
+                    other,
                 ));
                 None
             }
@@ -446,15 +482,15 @@ impl<'a> Fields<'a> {
 
     /// Ends validation: the collected problems, if any, as one 422.
     pub fn finish(self) -> Result<(), ApiError> {
-        if self.issues.is_empty() {
+        if self.problems.is_empty() {
             Ok(())
         } else {
-            Err(ApiError::Validation(self.issues))
+            Err(ApiError::Validation(self.problems))
         }
     }
 
-    pub fn into_issues(self) -> Vec<Issue> {
-        self.issues
+    pub fn into_problems(self) -> Problems {
+        self.problems
     }
 }
 
@@ -484,7 +520,12 @@ mod tests {
         fields.required("name", |t| Ok(t.to_owned()));
         fields.required("tag", |t| Ok(t.to_owned()));
         fields.bool("flag");
-        let kinds: Vec<&str> = fields.into_issues().iter().map(|i| i.kind).collect();
+        let kinds: Vec<&str> = fields
+            .into_problems()
+            .kept()
+            .iter()
+            .map(|i| i.kind)
+            .collect();
         assert_eq!(kinds, ["string_type", "missing", "bool_type"]);
     }
 
@@ -501,7 +542,12 @@ mod tests {
         assert_eq!(fields.int("d", 0, 10), None);
         assert_eq!(fields.int("e", 0, 10), Some(Some(7)));
         assert_eq!(fields.int("absent", 0, 10), Some(None));
-        let kinds: Vec<&str> = fields.into_issues().iter().map(|i| i.kind).collect();
+        let kinds: Vec<&str> = fields
+            .into_problems()
+            .kept()
+            .iter()
+            .map(|i| i.kind)
+            .collect();
         assert_eq!(kinds, ["int_from_float", "int_type", "less_than_equal"]);
     }
 

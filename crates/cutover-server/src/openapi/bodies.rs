@@ -22,6 +22,8 @@ use utoipa::{PartialSchema, ToSchema};
 
 use cutover_domain::model::Step;
 
+use crate::api::inputs::{MAX_PERMISSION_WORDS, MAX_TOKEN_WORKSPACES};
+
 fn limits() -> Limits {
     Limits::default()
 }
@@ -250,7 +252,10 @@ fn stage() -> ObjectBuilder {
                 .item(ExecutionMode::schema())
                 .default(Some(json!("sequential"))),
         )
-        .property("steps", array(step()))
+        .property(
+            "steps",
+            array(step()).max_items(Some(limits().max_steps_per_stage)),
+        )
         .required("name")
 }
 
@@ -260,7 +265,9 @@ fn augmentation_fields() -> ObjectBuilder {
         .property("description", description())
         .property(
             "stages",
-            array(stage()).description(Some("The pipeline, in order")),
+            array(stage())
+                .max_items(Some(limits().max_stages_per_augmentation))
+                .description(Some("The pipeline, in order")),
         )
         .property(
             "tags",
@@ -269,7 +276,8 @@ fn augmentation_fields() -> ObjectBuilder {
                     .min_length(Some(1))
                     .max_length(Some(limits().max_string_chars))
                     .pattern(Some(NO_CONTROLS_PATTERN)),
-            ),
+            )
+            .max_items(Some(limits().max_tags_per_augmentation)),
         )
         .property("is_template", boolean(false))
 }
@@ -329,17 +337,22 @@ body_schema!(/// `POST /v1/orgs/{org_id}/tokens`.
                 )
                 .property(
                     "permissions",
-                    array(words(grant_words())).description(Some(
-                        "Permission words (`resource:action`, `resource:*`, `*`)",
-                    )),
+                    array(words(grant_words()))
+                        .max_items(Some(MAX_PERMISSION_WORDS))
+                        .description(Some(
+                            "Permission words (`resource:action`, `resource:*`, `*`); \
+                             repeated words count once",
+                        )),
                 )
                 .property(
                     "workspace_ids",
                     ArrayBuilder::new()
                         .schema_type(nullable(Type::Array))
                         .items(string().pattern(Some(WorkspaceId::PATTERN)))
+                        .max_items(Some(MAX_TOKEN_WORKSPACES))
                         .description(Some(
-                            "Limit the token to these workspaces of the org; null or absent: all",
+                            "Limit the token to these workspaces of the org (repeated ids \
+                             count once); null or absent: all",
                         )),
                 )
                 .property(

@@ -32,7 +32,9 @@ use utoipa::openapi::{
 };
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
+use crate::http::echo::cut;
 use crate::http::error::{ApiError, ErrorEnvelope, ValidationBody};
+use crate::http::middleware::MAX_ECHOED_ROUTE_BYTES;
 use crate::http::validation::Issue;
 
 /// The name of the bearer security scheme.
@@ -57,8 +59,9 @@ operation names the permission it needs in its description and in \
 
 **Errors.** Every error but validation answers the envelope \
 `{error, message, details, timestamp, status_code}`; validation failures answer 422 \
-`{detail: [{loc, msg, type, input, ctx}]}`. A method a path does not serve answers 405 \
-with an `Allow` header; an unknown path answers 404. Every response carries \
+`{detail: [{loc, msg, type, input, ctx}]}` (at most 50 entries; see the 422 answer). A \
+method a path does not serve answers 405 with an `Allow` header; an unknown path, and a \
+path id that names nothing (malformed or not), answers 404. Every response carries \
 `X-Request-Id`.
 
 **Limits.** Bodies up to 1 MiB, names up to 256 characters and descriptions up to 4,000 \
@@ -255,11 +258,19 @@ pub fn docs_ui<S: Clone + Send + Sync + 'static>() -> Router<S> {
         .layer(axum::middleware::from_fn(in_our_envelope))
 }
 
-/// Gives the docs routes' bare 404 and 405 answers our error envelope.
+/// Gives the docs routes' bare 404 and 405 answers our error envelope, and axum's
+/// plain-text 400 for a path that is not UTF-8 once decoded (`/docs/%FF`): such a
+/// path names no page, so it is the same 404 as any unknown one.
 async fn in_our_envelope(request: Request, next: Next) -> Response {
     let path = request.uri().path().to_owned();
     let response = next.run(request).await;
     let bare = !response.headers().contains_key(header::CONTENT_TYPE);
+    let unknown =
+        || ApiError::not_found("route", cut(&path, MAX_ECHOED_ROUTE_BYTES)).into_response();
+    let plain_text = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"text/plain"));
     match response.status() {
         StatusCode::METHOD_NOT_ALLOWED if bare => {
             let allowed = response
@@ -270,7 +281,8 @@ async fn in_our_envelope(request: Request, next: Next) -> Response {
                 .unwrap_or_default();
             ApiError::MethodNotAllowed { allowed }.into_response()
         }
-        StatusCode::NOT_FOUND if bare => ApiError::not_found("route", path).into_response(),
+        StatusCode::NOT_FOUND if bare => unknown(),
+        StatusCode::BAD_REQUEST if plain_text => unknown(),
         _ => response,
     }
 }

@@ -1,5 +1,6 @@
 //! Path and query parameters. Path ids take their schema (pattern, example) from the
-//! id types that parse them; query bounds come from the constants the extractors use.
+//! id types that parse them (a path id that does not match answers 404, not 422, as
+//! any id naming nothing); query bounds come from the constants the extractors use.
 
 use cutover_domain::{AppId, AugmentationId, EndpointId, OrgId, ReleaseId, TokenId, WorkspaceId};
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
@@ -15,7 +16,8 @@ fn path_id<T: ToSchema>(name: &str, what: &str) -> Parameter {
         .parameter_in(ParameterIn::Path)
         .required(Required::True)
         .description(Some(format!(
-            "The {what}'s id. A malformed id answers 422, an unknown one 404."
+            "The {what}'s id, of the form its schema gives. An id that names no {what} \
+             answers 404, whether or not it has that form."
         )))
         .schema(Some(Ref::from_schema_name(T::name())))
         .build()

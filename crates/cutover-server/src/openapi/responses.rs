@@ -59,7 +59,9 @@ const SHARED_ERRORS: &[SharedError] = &[
     SharedError {
         name: "NotFound",
         description: "A resource in the path does not exist, or belongs to an org the \
-            token cannot see (existence never leaks).",
+            token cannot see (existence never leaks). A path id that is not of its type's \
+            form names nothing and answers this too (`details.resource_id` echoes it, cut \
+            to 256 bytes).",
         sample: || ApiError::not_found("release", cutover_domain::ReleaseId::EXAMPLE),
         headers: &[],
     },
@@ -69,6 +71,24 @@ const SHARED_ERRORS: &[SharedError] = &[
             answered before reading it when `Content-Length` says so.",
         sample: || ApiError::PayloadTooLarge {
             limit_bytes: cutover_domain::limits::Limits::default().max_body_bytes,
+        },
+        headers: &[],
+    },
+    SharedError {
+        name: "UriTooLong",
+        description: "The request target (path and query) is longer than 8 KiB. Past \
+            64 KiB the HTTP layer answers a bare 414 without this body.",
+        sample: || ApiError::UriTooLong {
+            limit_bytes: crate::http::middleware::MAX_URI_BYTES,
+        },
+        headers: &[],
+    },
+    SharedError {
+        name: "HeadersTooLarge",
+        description: "The header fields take more than 32 KiB. Past about 408 KiB or \
+            100 fields the HTTP layer answers a bare 431 without this body.",
+        sample: || ApiError::HeadersTooLarge {
+            limit_bytes: crate::http::middleware::MAX_HEADER_BYTES,
         },
         headers: &[],
     },
@@ -171,14 +191,19 @@ pub fn components() -> BTreeMap<String, RefOr<Response>> {
         detail: vec![Issue::from_violation(
             vec!["body".into(), "release_tag".into()],
             cutover_domain::values::Violation::TooLong { max: 64 },
-            json!("x".repeat(65)),
+            &json!("x".repeat(65)),
         )],
     })
     .expect("a validation body serializes");
     let validation = ResponseBuilder::new()
         .description(
-            "The request is invalid: one entry per problem in the body, the query or \
-             the path (a malformed id, a cursor the server did not issue, …).",
+            "The request is invalid: one entry per problem in the body or the query \
+             (a cursor the server did not issue, …), at most 50 entries and 64 KiB. When \
+             there are more problems, the last entry has `type: too_many_errors` and \
+             `ctx: {listed, total}`. A list longer than its maximum is one `too_long` \
+             entry. Each `input` echoes at most 256 bytes of JSON: a longer string is \
+             cut and ends in `…`, a bigger array or object is replaced by \
+             `{\"truncated\": \"array\" | \"object\", \"length\": N}`.",
         )
         .content(
             "application/json",
@@ -203,7 +228,7 @@ fn refs(entries: &[(&str, &str)]) -> BTreeMap<String, RefOr<Response>> {
 }
 
 /// What every authenticated operation can answer besides its own results: 401, 403,
-/// 422 (path, query or body), 429, 500 and 503.
+/// 414, 422 (query or body), 429, 431, 500 and 503.
 pub struct Errors;
 
 impl IntoResponses for Errors {
@@ -211,8 +236,10 @@ impl IntoResponses for Errors {
         refs(&[
             ("401", "Unauthorized"),
             ("403", "Forbidden"),
+            ("414", "UriTooLong"),
             ("422", "ValidationFailed"),
             ("429", "RateLimited"),
+            ("431", "HeadersTooLarge"),
             ("500", "InternalError"),
             ("503", "ServiceUnavailable"),
         ])

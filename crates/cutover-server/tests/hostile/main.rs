@@ -7,6 +7,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 mod deep_json;
+mod edge;
 #[path = "../shapes/mod.rs"]
 mod shapes;
 mod tokens_and_limits;
