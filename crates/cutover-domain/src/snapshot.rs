@@ -163,6 +163,22 @@ pub(crate) mod tests {
     use crate::timestamp::Timestamp;
     use crate::values::{EndpointType, HttpMethod};
 
+    /// Found by the property tests: without serde_json's `float_roundtrip` feature
+    /// its parser may miss the nearest double by one unit, so a client's
+    /// `9.256460180946923e+123` was kept (and hashed, and answered) as
+    /// `9.256460180946925e+123`, and a double written back did not always read
+    /// back as itself.
+    #[test]
+    fn json_numbers_are_kept_exactly_as_sent() {
+        let sent = r#"{"x":9.256460180946923e+123}"#;
+        let value: Value = serde_json::from_str(sent).unwrap();
+        assert_eq!(value["x"].as_f64(), Some(9.256460180946923e123));
+        let mut canonical = String::new();
+        write_canonical_json(&value, &mut canonical);
+        assert_eq!(canonical, sent);
+        assert_eq!(serde_json::from_str::<Value>(&canonical).unwrap(), value);
+    }
+
     pub(crate) fn augmentation(name: &str) -> Augmentation {
         Augmentation {
             augmentation_id: AugmentationId::generate(),

@@ -24,10 +24,21 @@ impl Timestamp {
         self.0
     }
 
+    /// 0000-01-01T00:00:00Z, the first instant RFC 3339 can write in UTC.
+    const FIRST_WRITABLE_MICROS: i64 = -62_167_219_200_000_000;
+    /// 9999-12-31T23:59:59.999999Z, the last one.
+    const LAST_WRITABLE_MICROS: i64 = 253_402_300_799_999_999;
+
     /// Parses any RFC 3339 instant (with any offset) and keeps microsecond precision.
+    /// An offset can carry a text written in years 0000–9999 outside them in UTC
+    /// (`9999-12-31T07:00:00-17:00` is in year 10000): such an instant could not be
+    /// written back in our form, so it is refused rather than answered wrongly.
     pub fn parse_rfc3339(text: &str) -> Option<Self> {
         let parsed = OffsetDateTime::parse(text, &Rfc3339).ok()?;
-        Some(Self((parsed.unix_timestamp_nanos() / 1_000) as i64))
+        let micros = (parsed.unix_timestamp_nanos() / 1_000) as i64;
+        (Self::FIRST_WRITABLE_MICROS..=Self::LAST_WRITABLE_MICROS)
+            .contains(&micros)
+            .then_some(Self(micros))
     }
 
     pub fn plus_seconds(self, seconds: i64) -> Self {
@@ -105,6 +116,22 @@ mod tests {
         let t = Timestamp::from_micros(1_795_830_549_123_456);
         assert_eq!(t.to_string(), "2026-11-28T01:49:09.123456Z");
         assert_eq!(Timestamp::parse_rfc3339(&t.to_string()), Some(t));
+    }
+
+    /// Found by the property tests: these were accepted and then written as
+    /// `1970-01-01T00:00:00.000000Z` (year 10000 cannot be formatted) and
+    /// `-001-12-31T23:00:00.000000Z` (not RFC 3339), so a token's `expires_at` was
+    /// answered as something else than what was stored.
+    #[test]
+    fn instants_outside_the_writable_years_are_refused() {
+        assert_eq!(Timestamp::parse_rfc3339("9999-12-31T07:00:00-17:00"), None);
+        assert_eq!(Timestamp::parse_rfc3339("0000-01-01T00:00:00+01:00"), None);
+        for edge in ["0000-01-01T00:00:00.000000Z", "9999-12-31T23:59:59.999999Z"] {
+            let instant = Timestamp::parse_rfc3339(edge).unwrap();
+            assert_eq!(instant.to_string(), edge);
+        }
+        let shifted = Timestamp::parse_rfc3339("9999-12-31T23:00:00+01:00").unwrap();
+        assert_eq!(shifted.to_string(), "9999-12-31T22:00:00.000000Z");
     }
 
     #[test]

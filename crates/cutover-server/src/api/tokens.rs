@@ -90,12 +90,14 @@ pub async fn create_token(
         if let Err(cutover_store::StoreError::NotFound { .. }) =
             state.store.get_workspace(&scope).await
         {
-            return Err(ApiError::Validation(Issue::value_error(
-                vec!["body".into(), "workspace_ids".into(), index.into()],
-                "must name a workspace of this org",
-                workspace_id.as_str(),
-            )
-            .into()));
+            return Err(ApiError::Validation(
+                Issue::value_error(
+                    vec!["body".into(), "workspace_ids".into(), index.into()],
+                    "must name a workspace of this org",
+                    workspace_id.as_str(),
+                )
+                .into(),
+            ));
         }
     }
     let secret = generate_secret();

@@ -96,6 +96,8 @@ pub fn list_envelope<T: Serialize>(
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     #[test]
@@ -119,5 +121,67 @@ mod tests {
                 .is_none()
         );
         assert!(codec.decode("!!!", "releases", "app_1").is_none());
+    }
+
+    // Lists are fixed words and scopes are ids: neither holds a line break, the
+    // separator of the signed payload, so the generated ones hold none either.
+    proptest! {
+        #![proptest_config(ProptestConfig {
+            cases: 128,
+            failure_persistence: None,
+            ..Default::default()
+        })]
+
+        #[test]
+        fn a_cursor_decodes_to_its_position_for_its_list_and_scope_only(
+            key in prop::collection::vec(any::<u8>(), 0..80),
+            list in "[a-z_]{1,16}",
+            scope in "[a-z]{2,4}_[0-9a-z]{26}",
+            other_scope in "[a-z]{2,4}_[0-9a-z]{26}",
+            position in any::<String>(),
+        ) {
+            let codec = CursorCodec::new(key.clone());
+            let cursor = codec.encode(&list, &scope, &position);
+            prop_assert_eq!(codec.decode(&cursor, &list, &scope), Some(position));
+            if other_scope != scope {
+                prop_assert!(codec.decode(&cursor, &list, &other_scope).is_none());
+            }
+            let other_list = format!("{list}s");
+            prop_assert!(codec.decode(&cursor, &other_list, &scope).is_none());
+            // Not a pushed 0: HMAC pads short keys with zeros, so `k` and `k ‖ 0` are
+            // one key (the server's is 32 random bytes from the database).
+            let mut other_key = key;
+            other_key.push(1);
+            let other = CursorCodec::new(other_key);
+            prop_assert!(other.decode(&cursor, &list, &scope).is_none());
+        }
+
+        #[test]
+        fn a_cursor_the_codec_did_not_issue_is_refused(
+            position in any::<String>(),
+            at in any::<usize>(),
+            replacement in prop::sample::select(
+                b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".to_vec()
+            ),
+            cut in 1usize..8,
+            forged in "[A-Za-z0-9_-]{0,120}",
+        ) {
+            let codec = CursorCodec::new(b"secret".to_vec());
+            let cursor = codec.encode("releases", "app_1", &position);
+            let mut tampered = cursor.clone().into_bytes();
+            let at = at % tampered.len();
+            tampered[at] = replacement;
+            let tampered = String::from_utf8(tampered).unwrap();
+            if tampered != cursor {
+                prop_assert!(codec.decode(&tampered, "releases", "app_1").is_none());
+            }
+            let truncated = &cursor[..cursor.len().saturating_sub(cut)];
+            prop_assert!(codec.decode(truncated, "releases", "app_1").is_none());
+            let extended = format!("{cursor}A");
+            prop_assert!(codec.decode(&extended, "releases", "app_1").is_none());
+            if let Some(found) = codec.decode(&forged, "releases", "app_1") {
+                prop_assert_eq!(codec.encode("releases", "app_1", &found), forged);
+            }
+        }
     }
 }
