@@ -119,6 +119,15 @@ pub struct ServeArgs {
     /// Most bytes of endpoints and augmentations (as stored JSON) one app's draft may hold.
     #[arg(long, env = "CUTOVER_MAX_DRAFT_BYTES", default_value_t = Limits::default().max_draft_bytes)]
     max_draft_bytes: u64,
+    /// Most stages in one augmentation (a longer list answers 422 too_long).
+    #[arg(long, env = "CUTOVER_MAX_STAGES_PER_AUGMENTATION", default_value_t = Limits::default().max_stages_per_augmentation)]
+    max_stages_per_augmentation: usize,
+    /// Most steps in one stage of an augmentation.
+    #[arg(long, env = "CUTOVER_MAX_STEPS_PER_STAGE", default_value_t = Limits::default().max_steps_per_stage)]
+    max_steps_per_stage: usize,
+    /// Most tags on one augmentation.
+    #[arg(long, env = "CUTOVER_MAX_TAGS_PER_AUGMENTATION", default_value_t = Limits::default().max_tags_per_augmentation)]
+    max_tags_per_augmentation: usize,
     /// Requests per second allowed per token (0 = unlimited); excess answers 429.
     #[arg(long, env = "CUTOVER_RATE_LIMIT_PER_SECOND", default_value_t = DEFAULT_RATE_LIMIT_PER_SECOND)]
     rate_limit_per_second: u32,
@@ -205,11 +214,13 @@ fn serve_config(args: ServeArgs) -> ServeConfig {
             max_description_chars: args.max_description_chars,
             max_json_depth: args.max_json_depth,
             max_draft_bytes: args.max_draft_bytes,
+            max_stages_per_augmentation: args.max_stages_per_augmentation,
+            max_steps_per_stage: args.max_steps_per_stage,
+            max_tags_per_augmentation: args.max_tags_per_augmentation,
             max_workspaces_per_org: args.max_workspaces_per_org,
             max_apps_per_workspace: args.max_apps_per_workspace,
             max_tokens_per_org: args.max_tokens_per_org,
             max_releases_per_app: args.max_releases_per_app,
-            ..Limits::default()
         },
         bootstrap_token: args.bootstrap_token,
         rate_limit_per_second: (args.rate_limit_per_second > 0)
