@@ -3,10 +3,11 @@
 
 use std::sync::LazyLock;
 
-use cutover_domain::digest::{EntityKind, Manifest, digest_of_hashes};
+use cutover_domain::digest::Manifest;
 use cutover_domain::draft::{AppPatch, NewApp};
 use cutover_domain::model::App;
 use cutover_domain::{AppId, OrgId, ReleaseId, Timestamp, WorkspaceId};
+use cutover_store::digests::draft_digest_and_bytes;
 use cutover_store::{AppScope, Page, PageRequest, StoreError, WorkspaceScope};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
@@ -291,21 +292,7 @@ pub(crate) async fn refresh_draft_hash(
         read,
     )
     .await?;
-    let bytes: i64 = endpoints
-        .iter()
-        .chain(&augmentations)
-        .map(|(_, _, bytes)| bytes)
-        .sum();
-    let digest = digest_of_hashes(
-        endpoints
-            .iter()
-            .map(|(id, hash, _)| (EntityKind::Endpoint, id.as_str(), hash.as_str()))
-            .chain(
-                augmentations
-                    .iter()
-                    .map(|(id, hash, _)| (EntityKind::Augmentation, id.as_str(), hash.as_str())),
-            ),
-    );
+    let (digest, bytes) = draft_digest_and_bytes(&endpoints, &augmentations);
     sqlx::query("UPDATE apps SET draft_hash = $2, draft_bytes = $3 WHERE app_id = $1")
         .bind(app_id.as_str())
         .bind(digest)

@@ -5,22 +5,17 @@
 //! together do it once; does nothing once every row has them.
 
 use cutover_domain::AppId;
-use cutover_domain::digest::Manifest;
-use cutover_domain::model::{Augmentation, Endpoint};
-use cutover_domain::snapshot::Snapshot;
-use cutover_store::{Prepared, StoredContent};
+use cutover_domain::digest::EntityKind;
+use cutover_store::digests::{backfilled_entity, backfilled_manifest};
 use sqlx::{Connection, PgConnection, Row};
 
 use crate::apps::refresh_draft_hash;
 use crate::error::Outcome;
 use crate::migrations::MIGRATION_LOCK;
-use crate::rows::{all, from_json_text};
+use crate::rows::all;
 
 /// Rows read and rewritten per statement, so memory stays bounded on big databases.
 const BATCH: i64 = 200;
-
-/// The manifest digest of a release whose content could not be read.
-const UNREADABLE: &str = "unreadable";
 
 pub(crate) async fn run(connection: &mut PgConnection) -> Result<(), String> {
     let describe =
@@ -74,9 +69,9 @@ pub(crate) async fn run(connection: &mut PgConnection) -> Result<(), String> {
 
 async fn entities(connection: &mut PgConnection) -> Outcome<u64> {
     let mut changed = 0;
-    for (table, key) in [
-        ("endpoints", "endpoint_id"),
-        ("augmentations", "augmentation_id"),
+    for (table, key, kind) in [
+        ("endpoints", "endpoint_id", EntityKind::Endpoint),
+        ("augmentations", "augmentation_id", EntityKind::Augmentation),
     ] {
         loop {
             let rows = all(
@@ -92,21 +87,7 @@ async fn entities(connection: &mut PgConnection) -> Outcome<u64> {
                 break;
             }
             for (id, body) in rows {
-                let (hash, digest, canonical) = if table == "endpoints" {
-                    let prepared = Prepared::endpoint(from_json_text::<Endpoint>(&body)?)?;
-                    (
-                        prepared.digest.hash.clone(),
-                        prepared.digest.to_text(),
-                        prepared.canonical,
-                    )
-                } else {
-                    let prepared = Prepared::augmentation(from_json_text::<Augmentation>(&body)?)?;
-                    (
-                        prepared.digest.hash.clone(),
-                        prepared.digest.to_text(),
-                        prepared.canonical,
-                    )
-                };
+                let (hash, digest, canonical) = backfilled_entity(kind, &body)?;
                 sqlx::query(sqlx::AssertSqlSafe(format!(
                     "UPDATE {table} SET content_hash = $2, digest = $3, canonical = $4
                      WHERE {key} = $1"
@@ -140,19 +121,12 @@ async fn releases(connection: &mut PgConnection) -> Outcome<u64> {
             break;
         }
         for (release_id, snapshot) in rows {
-            let manifest = StoredContent::from_text(&snapshot)
-                .map(|content| {
-                    Manifest::of_snapshot(&Snapshot::new(content.endpoints, content.augmentations))
-                })
-                .ok();
-            let digest = manifest
-                .as_ref()
-                .map_or_else(|| UNREADABLE.to_owned(), Manifest::digest);
+            let (manifest, digest) = backfilled_manifest(&snapshot);
             sqlx::query(
                 "UPDATE releases SET manifest = $2, manifest_digest = $3 WHERE release_id = $1",
             )
             .bind(release_id)
-            .bind(manifest.as_ref().map(Manifest::to_text))
+            .bind(manifest)
             .bind(digest)
             .execute(&mut *connection)
             .await?;

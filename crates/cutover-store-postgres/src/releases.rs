@@ -5,8 +5,7 @@
 //! `releases_one_active_per_app` is the backstop.
 
 use cutover_domain::digest::{
-    EntityDigest, Manifest, ManifestEntry, change_log, change_log_against_unreadable,
-    no_changes_since,
+    Manifest, change_log, change_log_against_unreadable, no_changes_since,
 };
 use cutover_domain::draft::NewRelease;
 use cutover_domain::lifecycle::{self, ActivationPlan, ArchivePlan, ReleaseFacts};
@@ -14,6 +13,7 @@ use cutover_domain::model::{Activation, ActivationAction, ReleaseStatus, Release
 use cutover_domain::snapshot::content_hash_of;
 use cutover_domain::values::ReleaseTag;
 use cutover_domain::{AppId, OrgId, ReleaseId, Timestamp, WorkspaceId};
+use cutover_store::digests::{self, AugmentationRow, DraftTexts, EndpointRow};
 use cutover_store::{
     ActivationOutcome, AppScope, Page, PageRequest, ReleaseDocument, ReleasePage, ReleaseQuery,
     StoreError, content_text,
@@ -177,7 +177,7 @@ pub(crate) async fn create_release(
         .fetch_one(&mut *connection)
         .await?
         .try_get(0)?;
-    let draft = DraftTexts::load(&mut *connection, &scope.app_id).await?;
+    let draft = load_draft_texts(&mut *connection, &scope.app_id).await?;
     let previous = optional(
         &mut *connection,
         sqlx::query(
@@ -270,92 +270,47 @@ pub(crate) async fn create_release(
     document(connection, scope, &release_id).await
 }
 
-/// An app's draft as its entities' stored texts, each list ordered by id (the order
-/// of a snapshot), and its manifest.
-struct DraftTexts {
-    endpoints: Vec<String>,
-    augmentations: Vec<String>,
-    endpoint_canonicals: Vec<String>,
-    augmentation_canonicals: Vec<String>,
-    manifest: Manifest,
-}
-
-fn stored_digest(text: &str) -> Result<EntityDigest, StoreError> {
-    EntityDigest::from_text(text)
-        .map_err(|err| StoreError::Internal(format!("a stored entity digest is unreadable: {err}")))
-}
-
-impl DraftTexts {
-    async fn load(connection: &mut PgConnection, app_id: &AppId) -> Outcome<Self> {
-        let endpoint_rows = all(
-            &mut *connection,
-            sqlx::query(
-                "SELECT body, canonical, digest, endpoint_id, name, method, path FROM endpoints
-                 WHERE app_id = $1 ORDER BY endpoint_id",
-            )
-            .bind(app_id.as_str()),
-            |row| {
-                Ok((
-                    row.try_get::<String, _>(0)?,
-                    row.try_get::<String, _>(1)?,
-                    row.try_get::<String, _>(2)?,
-                    row.try_get::<String, _>(3)?,
-                    row.try_get::<String, _>(4)?,
-                    row.try_get::<String, _>(5)?,
-                    row.try_get::<String, _>(6)?,
-                ))
-            },
+/// The draft's rows as a cut reads them, each list ordered by id.
+async fn load_draft_texts(connection: &mut PgConnection, app_id: &AppId) -> Outcome<DraftTexts> {
+    let endpoints = all(
+        &mut *connection,
+        sqlx::query(
+            "SELECT body, canonical, digest, endpoint_id, name, method, path FROM endpoints
+             WHERE app_id = $1 ORDER BY endpoint_id",
         )
-        .await?;
-        let augmentation_rows = all(
-            &mut *connection,
-            sqlx::query(
-                "SELECT body, canonical, digest, augmentation_id, name FROM augmentations
-                 WHERE app_id = $1 ORDER BY augmentation_id",
-            )
-            .bind(app_id.as_str()),
-            |row| {
-                Ok((
-                    row.try_get::<String, _>(0)?,
-                    row.try_get::<String, _>(1)?,
-                    row.try_get::<String, _>(2)?,
-                    row.try_get::<String, _>(3)?,
-                    row.try_get::<String, _>(4)?,
-                ))
-            },
+        .bind(app_id.as_str()),
+        |row| {
+            Ok(EndpointRow {
+                body: row.try_get(0)?,
+                canonical: row.try_get(1)?,
+                digest: row.try_get(2)?,
+                id: row.try_get(3)?,
+                name: row.try_get(4)?,
+                method: row.try_get(5)?,
+                path: row.try_get(6)?,
+            })
+        },
+    )
+    .await?;
+    let augmentations = all(
+        &mut *connection,
+        sqlx::query(
+            "SELECT body, canonical, digest, augmentation_id, name FROM augmentations
+             WHERE app_id = $1 ORDER BY augmentation_id",
         )
-        .await?;
-        let mut entries = Vec::with_capacity(endpoint_rows.len() + augmentation_rows.len());
-        let mut texts = Self {
-            endpoints: Vec::with_capacity(endpoint_rows.len()),
-            augmentations: Vec::with_capacity(augmentation_rows.len()),
-            endpoint_canonicals: Vec::with_capacity(endpoint_rows.len()),
-            augmentation_canonicals: Vec::with_capacity(augmentation_rows.len()),
-            manifest: Manifest::default(),
-        };
-        for (body, canonical, digest, id, name, method, path) in endpoint_rows {
-            entries.push(ManifestEntry::endpoint_from_parts(
-                &id,
-                &name,
-                &method,
-                &path,
-                stored_digest(&digest)?,
-            ));
-            texts.endpoints.push(body);
-            texts.endpoint_canonicals.push(canonical);
-        }
-        for (body, canonical, digest, id, name) in augmentation_rows {
-            entries.push(ManifestEntry::augmentation_from_parts(
-                &id,
-                &name,
-                stored_digest(&digest)?,
-            ));
-            texts.augmentations.push(body);
-            texts.augmentation_canonicals.push(canonical);
-        }
-        texts.manifest = Manifest::new(entries);
-        Ok(texts)
-    }
+        .bind(app_id.as_str()),
+        |row| {
+            Ok(AugmentationRow {
+                body: row.try_get(0)?,
+                canonical: row.try_get(1)?,
+                digest: row.try_get(2)?,
+                id: row.try_get(3)?,
+                name: row.try_get(4)?,
+            })
+        },
+    )
+    .await?;
+    Ok(DraftTexts::from_rows(endpoints, augmentations)?)
 }
 
 /// The manifest kept for a release; `None` when its content could not be read when
@@ -371,13 +326,7 @@ async fn stored_manifest(
     )
     .await?
     .flatten();
-    Ok(text
-        .map(|text| {
-            Manifest::from_text(&text).map_err(|err| {
-                StoreError::Internal(format!("a stored manifest is unreadable: {err}"))
-            })
-        })
-        .transpose()?)
+    Ok(digests::stored_manifest(text)?)
 }
 
 pub(crate) async fn list_releases(

@@ -3,10 +3,11 @@
 
 use std::sync::LazyLock;
 
-use cutover_domain::digest::{EntityKind, Manifest, digest_of_hashes};
+use cutover_domain::digest::Manifest;
 use cutover_domain::draft::{AppPatch, NewApp};
 use cutover_domain::model::App;
 use cutover_domain::{AppId, OrgId, ReleaseId, Timestamp, WorkspaceId};
+use cutover_store::digests::draft_digest_and_bytes;
 use cutover_store::{AppScope, Page, PageRequest, StoreError, StoreResult, WorkspaceScope};
 use rusqlite::{Connection, Row, params};
 
@@ -246,21 +247,7 @@ pub(crate) fn refresh_draft_hash(connection: &Connection, app_id: &AppId) -> Sto
         "SELECT augmentation_id, content_hash, body_bytes FROM augmentations
          INDEXED BY augmentations_content_hashes WHERE app_id = ?1 ORDER BY augmentation_id",
     )?;
-    let bytes: i64 = endpoints
-        .iter()
-        .chain(&augmentations)
-        .map(|(_, _, bytes)| bytes)
-        .sum();
-    let digest = digest_of_hashes(
-        endpoints
-            .iter()
-            .map(|(id, hash, _)| (EntityKind::Endpoint, id.as_str(), hash.as_str()))
-            .chain(
-                augmentations
-                    .iter()
-                    .map(|(id, hash, _)| (EntityKind::Augmentation, id.as_str(), hash.as_str())),
-            ),
-    );
+    let (digest, bytes) = draft_digest_and_bytes(&endpoints, &augmentations);
     execute(
         connection,
         "UPDATE apps SET draft_hash = ?2, draft_bytes = ?3 WHERE app_id = ?1",

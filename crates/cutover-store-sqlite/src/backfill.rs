@@ -4,22 +4,17 @@
 //! opens, after the migrations, and does nothing once every row has them.
 
 use cutover_domain::AppId;
-use cutover_domain::digest::Manifest;
-use cutover_domain::model::{Augmentation, Endpoint};
-use cutover_domain::snapshot::Snapshot;
-use cutover_store::{Prepared, StoreResult, StoredContent};
+use cutover_domain::digest::EntityKind;
+use cutover_store::StoreResult;
+use cutover_store::digests::{backfilled_entity, backfilled_manifest};
 use rusqlite::{Connection, params};
 
 use crate::apps::refresh_draft_hash;
 use crate::error::from_sqlite;
-use crate::rows::{all, execute, from_json_text};
+use crate::rows::{all, execute};
 
 /// Rows read and rewritten per statement, so memory stays bounded on big databases.
 const BATCH: i64 = 200;
-
-/// Written as the manifest digest of a release whose content could not be read: no
-/// draft's digest ever equals it, so such a release is never "the same as the draft".
-const UNREADABLE: &str = "unreadable";
 
 /// Brings every row up to migration 3, inside one transaction.
 pub(crate) fn run(connection: &mut Connection) -> Result<(), String> {
@@ -66,9 +61,9 @@ pub(crate) fn run(connection: &mut Connection) -> Result<(), String> {
 
 fn entities(connection: &Connection) -> StoreResult<u64> {
     let mut changed = 0;
-    for (table, key) in [
-        ("endpoints", "endpoint_id"),
-        ("augmentations", "augmentation_id"),
+    for (table, key, kind) in [
+        ("endpoints", "endpoint_id", EntityKind::Endpoint),
+        ("augmentations", "augmentation_id", EntityKind::Augmentation),
     ] {
         loop {
             let rows = all(
@@ -81,21 +76,7 @@ fn entities(connection: &Connection) -> StoreResult<u64> {
                 break;
             }
             for (id, body) in rows {
-                let (hash, digest, canonical) = if table == "endpoints" {
-                    let prepared = Prepared::endpoint(from_json_text::<Endpoint>(&body)?)?;
-                    (
-                        prepared.digest.hash.clone(),
-                        prepared.digest.to_text(),
-                        prepared.canonical,
-                    )
-                } else {
-                    let prepared = Prepared::augmentation(from_json_text::<Augmentation>(&body)?)?;
-                    (
-                        prepared.digest.hash.clone(),
-                        prepared.digest.to_text(),
-                        prepared.canonical,
-                    )
-                };
+                let (hash, digest, canonical) = backfilled_entity(kind, &body)?;
                 execute(
                     connection,
                     &format!(
@@ -127,18 +108,11 @@ fn releases(connection: &Connection) -> StoreResult<u64> {
             break;
         }
         for (release_id, snapshot) in rows {
-            let manifest = StoredContent::from_text(&snapshot)
-                .map(|content| {
-                    Manifest::of_snapshot(&Snapshot::new(content.endpoints, content.augmentations))
-                })
-                .ok();
-            let digest = manifest
-                .as_ref()
-                .map_or_else(|| UNREADABLE.to_owned(), Manifest::digest);
+            let (manifest, digest) = backfilled_manifest(&snapshot);
             execute(
                 connection,
                 "INSERT INTO release_manifests (release_id, manifest) VALUES (?1, ?2)",
-                params![release_id, manifest.as_ref().map(Manifest::to_text)],
+                params![release_id, manifest],
             )
             .map_err(from_sqlite)?;
             execute(
@@ -158,9 +132,13 @@ mod tests {
     use super::*;
     use crate::migrations::{MIGRATIONS, apply};
     use cutover_domain::digest::EntityDigest;
+    use cutover_domain::digest::Manifest;
     use cutover_domain::model::Stage;
+    use cutover_domain::model::{Augmentation, Endpoint};
+    use cutover_domain::snapshot::Snapshot;
     use cutover_domain::values::{EndpointType, ExecutionMode, HttpMethod};
     use cutover_domain::{AugmentationId, EndpointId, Timestamp};
+    use cutover_store::digests::UNREADABLE_MANIFEST_DIGEST;
     use cutover_store::{AppScope, StoredContent};
 
     fn augmentation() -> Augmentation {
@@ -291,7 +269,10 @@ mod tests {
         )
         .unwrap();
         let draft_digest = Manifest::of_snapshot(&snapshot).digest();
-        assert_eq!(digests[0], ("rel_1".to_owned(), UNREADABLE.to_owned()));
+        assert_eq!(
+            digests[0],
+            ("rel_1".to_owned(), UNREADABLE_MANIFEST_DIGEST.to_owned())
+        );
         assert_eq!(digests[1], ("rel_2".to_owned(), draft_digest.clone()));
         let scope = AppScope {
             org_id: cutover_domain::OrgId::from_trusted("org_1".into()),

@@ -3,8 +3,7 @@
 //! activation history they append to.
 
 use cutover_domain::digest::{
-    EntityDigest, Manifest, ManifestEntry, change_log, change_log_against_unreadable,
-    no_changes_since,
+    Manifest, change_log, change_log_against_unreadable, no_changes_since,
 };
 use cutover_domain::draft::NewRelease;
 use cutover_domain::lifecycle::{self, ActivationPlan, ArchivePlan, ReleaseFacts};
@@ -12,6 +11,7 @@ use cutover_domain::model::{Activation, ActivationAction, ReleaseStatus, Release
 use cutover_domain::snapshot::content_hash_of;
 use cutover_domain::values::ReleaseTag;
 use cutover_domain::{AppId, OrgId, ReleaseId, Timestamp, WorkspaceId};
+use cutover_store::digests::{self, AugmentationRow, DraftTexts, EndpointRow};
 use cutover_store::{
     ActivationOutcome, AppScope, Page, PageRequest, ReleaseDocument, ReleasePage, ReleaseQuery,
     StoreError, StoreResult, content_text,
@@ -138,7 +138,7 @@ pub(crate) fn cut_facts(connection: &Connection, scope: &AppScope) -> StoreResul
         .prepare_cached("SELECT draft_hash FROM apps WHERE app_id = ?1")
         .and_then(|mut statement| statement.query_row([scope.app_id.as_str()], |row| row.get(0)))
         .map_err(from_sqlite)?;
-    let draft = DraftTexts::load(connection, &scope.app_id)?;
+    let draft = load_draft_texts(connection, &scope.app_id)?;
     let previous = optional(
         connection,
         "SELECT release_id, release_tag, release_number, manifest_digest FROM releases
@@ -312,86 +312,41 @@ pub(crate) fn create_release(
     }))
 }
 
-/// An app's draft as its entities' stored texts, each list ordered by id (the order
-/// of a snapshot), and its manifest.
-struct DraftTexts {
-    endpoints: Vec<String>,
-    augmentations: Vec<String>,
-    endpoint_canonicals: Vec<String>,
-    augmentation_canonicals: Vec<String>,
-    manifest: Manifest,
-}
-
-impl DraftTexts {
-    fn load(connection: &Connection, app_id: &AppId) -> StoreResult<Self> {
-        let endpoint_rows = all(
-            connection,
-            "SELECT body, canonical, digest, endpoint_id, name, method, path FROM endpoints
-             WHERE app_id = ?1 ORDER BY endpoint_id",
-            [app_id.as_str()],
-            |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, String>(2)?,
-                    row.get::<_, String>(3)?,
-                    row.get::<_, String>(4)?,
-                    row.get::<_, String>(5)?,
-                    row.get::<_, String>(6)?,
-                ))
-            },
-        )?;
-        let augmentation_rows = all(
-            connection,
-            "SELECT body, canonical, digest, augmentation_id, name FROM augmentations
-             WHERE app_id = ?1 ORDER BY augmentation_id",
-            [app_id.as_str()],
-            |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, String>(2)?,
-                    row.get::<_, String>(3)?,
-                    row.get::<_, String>(4)?,
-                ))
-            },
-        )?;
-        let mut entries = Vec::with_capacity(endpoint_rows.len() + augmentation_rows.len());
-        let mut texts = Self {
-            endpoints: Vec::with_capacity(endpoint_rows.len()),
-            augmentations: Vec::with_capacity(augmentation_rows.len()),
-            endpoint_canonicals: Vec::with_capacity(endpoint_rows.len()),
-            augmentation_canonicals: Vec::with_capacity(augmentation_rows.len()),
-            manifest: Manifest::default(),
-        };
-        for (body, canonical, digest, id, name, method, path) in endpoint_rows {
-            entries.push(ManifestEntry::endpoint_from_parts(
-                &id,
-                &name,
-                &method,
-                &path,
-                stored_digest(&digest)?,
-            ));
-            texts.endpoints.push(body);
-            texts.endpoint_canonicals.push(canonical);
-        }
-        for (body, canonical, digest, id, name) in augmentation_rows {
-            entries.push(ManifestEntry::augmentation_from_parts(
-                &id,
-                &name,
-                stored_digest(&digest)?,
-            ));
-            texts.augmentations.push(body);
-            texts.augmentation_canonicals.push(canonical);
-        }
-        texts.manifest = Manifest::new(entries);
-        Ok(texts)
-    }
-}
-
-fn stored_digest(text: &str) -> StoreResult<EntityDigest> {
-    EntityDigest::from_text(text)
-        .map_err(|err| StoreError::Internal(format!("a stored entity digest is unreadable: {err}")))
+/// The draft's rows as a cut reads them, each list ordered by id.
+fn load_draft_texts(connection: &Connection, app_id: &AppId) -> StoreResult<DraftTexts> {
+    let endpoints = all(
+        connection,
+        "SELECT body, canonical, digest, endpoint_id, name, method, path FROM endpoints
+         WHERE app_id = ?1 ORDER BY endpoint_id",
+        [app_id.as_str()],
+        |row| {
+            Ok(EndpointRow {
+                body: row.get(0)?,
+                canonical: row.get(1)?,
+                digest: row.get(2)?,
+                id: row.get(3)?,
+                name: row.get(4)?,
+                method: row.get(5)?,
+                path: row.get(6)?,
+            })
+        },
+    )?;
+    let augmentations = all(
+        connection,
+        "SELECT body, canonical, digest, augmentation_id, name FROM augmentations
+         WHERE app_id = ?1 ORDER BY augmentation_id",
+        [app_id.as_str()],
+        |row| {
+            Ok(AugmentationRow {
+                body: row.get(0)?,
+                canonical: row.get(1)?,
+                digest: row.get(2)?,
+                id: row.get(3)?,
+                name: row.get(4)?,
+            })
+        },
+    )?;
+    DraftTexts::from_rows(endpoints, augmentations)
 }
 
 /// The manifest kept for a release; `None` when its content could not be read when
@@ -404,11 +359,7 @@ fn stored_manifest(connection: &Connection, id: &ReleaseId) -> StoreResult<Optio
         |row| row.get(0),
     )?
     .flatten();
-    text.map(|text| {
-        Manifest::from_text(&text)
-            .map_err(|err| StoreError::Internal(format!("a stored manifest is unreadable: {err}")))
-    })
-    .transpose()
+    digests::stored_manifest(text)
 }
 
 pub(crate) fn list_releases(
