@@ -367,6 +367,23 @@ async fn an_idle_connection_gives_its_place_up_to_a_waiting_one() {
     );
 }
 
+/// Cuts a release while a direct connection holds the database's write lock, and
+/// answers the reply and how long it took; the lock is released afterwards.
+async fn create_behind_a_held_lock(
+    app: &TestApp,
+    path: &crate::common::AppPath,
+) -> (crate::common::Reply, Duration) {
+    let mut database = app.direct_database().await;
+    database.lock_writes().await;
+    let started = Instant::now();
+    let reply = app
+        .post(&path.releases(), serde_json::json!({"release_tag": "held"}))
+        .await;
+    let took = started.elapsed();
+    database.unlock().await;
+    (reply, took)
+}
+
 /// A write held behind a database lock past the request deadline answers 503 in the
 /// envelope, with `Retry-After` and its request id, at the deadline; the server
 /// serves normally once the lock is gone.
@@ -381,15 +398,7 @@ async fn a_handler_past_the_request_deadline_answers_503_in_the_envelope(backend
     })
     .await;
     let path = app.create_app().await;
-    let mut database = app.direct_database().await;
-    database.lock_writes().await;
-
-    let started = Instant::now();
-    let reply = app
-        .post(&path.releases(), serde_json::json!({"release_tag": "held"}))
-        .await;
-    let took = started.elapsed();
-    database.unlock().await;
+    let (reply, took) = create_behind_a_held_lock(&app, &path).await;
 
     assert_eq!(reply.status, 503, "{}", reply.body);
     assert_eq!(reply.body["error"], "SERVICE_UNAVAILABLE");
@@ -427,15 +436,7 @@ async fn a_statement_past_the_postgres_statement_timeout_answers_503() {
     })
     .await;
     let path = app.create_app().await;
-    let mut database = app.direct_database().await;
-    database.lock_writes().await;
-
-    let started = Instant::now();
-    let reply = app
-        .post(&path.releases(), serde_json::json!({"release_tag": "held"}))
-        .await;
-    let took = started.elapsed();
-    database.unlock().await;
+    let (reply, took) = create_behind_a_held_lock(&app, &path).await;
 
     assert_eq!(reply.status, 503, "{}", reply.body);
     assert_eq!(reply.body["error"], "SERVICE_UNAVAILABLE");
