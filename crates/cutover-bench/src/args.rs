@@ -73,6 +73,10 @@ pub struct BenchArgs {
     /// Keep the scratch directory (database and server logs) instead of deleting it.
     #[arg(long)]
     pub keep_scratch: bool,
+    /// Run only the rows whose name contains TEXT (any case; repeat for more). The
+    /// ceiling runs when a read row does; targets of rows left out say "not measured".
+    #[arg(long = "row", value_name = "TEXT")]
+    pub rows: Vec<String>,
 }
 
 /// Apps whose releases the write rows create, activate and roll back.
@@ -88,6 +92,16 @@ impl BenchArgs {
 
     pub fn duration(&self) -> Duration {
         Duration::from_secs(self.duration_seconds)
+    }
+
+    /// Whether the row called `name` is to run (see `--row`).
+    pub fn wants(&self, name: &str) -> bool {
+        let name = name.to_lowercase();
+        self.rows.is_empty()
+            || self
+                .rows
+                .iter()
+                .any(|wanted| name.contains(&wanted.to_lowercase()))
     }
 
     /// The deep apps get one page more than the depth, so the deep page is full.
@@ -116,6 +130,17 @@ mod tests {
         assert_eq!((bench.endpoints, bench.augmentations), (50, 20));
         assert_eq!(bench.duration(), Duration::from_secs(10));
         assert!(bench.postgres_url.is_none());
+        assert!(bench.wants("GET active release"), "no --row runs every row");
+    }
+
+    #[test]
+    fn rows_are_picked_by_any_case_substring() {
+        let bench = parse(&["--row", "another APP", "--row", "ACTIVATE"])
+            .unwrap()
+            .bench;
+        assert!(bench.wants("small draft write, another app taking 1 MB writes"));
+        assert!(bench.wants("activate"));
+        assert!(!bench.wants("GET active release"));
     }
 
     #[test]

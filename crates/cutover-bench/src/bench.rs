@@ -248,13 +248,26 @@ pub async fn run_backend(
         )
         .await
     };
-    eprintln!("[{name}] row: {CEILING}");
+    let read_labels = [
+        GET_ACTIVE.to_owned(),
+        GET_DETAIL.to_owned(),
+        LIST_FIRST.to_owned(),
+        list_deep_name(data.deep_offset),
+        NOT_MODIFIED.to_owned(),
+    ];
+    let any_read = read_labels.iter().any(|label| args.wants(label));
     let mut ceiling = Rounds::default();
-    ceiling.push(ceiling_round().await?);
+    if any_read {
+        eprintln!("[{name}] row: {CEILING}");
+        ceiling.push(ceiling_round().await?);
+    }
 
     let mut notes_after = Vec::new();
     let mut read_rows = Vec::new();
     let mut read_row = async |label: String, reads: Reads| -> Result<(), String> {
+        if !args.wants(&label) {
+            return Ok(());
+        }
         eprintln!("[{name}] row: {label} ({rounds} rounds, each after one of the ceiling)");
         server.memory().take_window_peak();
         let reads = Arc::new(reads);
@@ -303,7 +316,8 @@ pub async fn run_backend(
     read_row(LIST_FIRST.into(), Reads::first_page(&data)).await?;
     read_row(list_deep_name(data.deep_offset), Reads::deep_page(&data)).await?;
     let mut not_modified_na = None;
-    if has_etag {
+    if !args.wants(NOT_MODIFIED) {
+    } else if has_etag {
         let etags = dataset::fetch_etags(addr, &token, conns, &data).await?;
         let reads = Reads::not_modified(&data, &etags);
         if reads.is_empty() {
@@ -315,30 +329,35 @@ pub async fn run_backend(
         not_modified_na = Some("n/a: server sends no ETag");
     }
     ceiling_process.stop(STOP_GRACE).await?;
-    notes.push(format!(
-        "read rows ran in {rounds} rounds of {:.1} s, each followed by a round of the \
+    if any_read {
+        notes.push(format!(
+            "read rows ran in {rounds} rounds of {:.1} s, each followed by a round of the \
          ceiling ({} ceiling rounds, {} to {} req/s); a read row's ratio is the median of \
          its rounds' ratios to the mean of the ceiling rounds around each, and the \
          ceiling line merges all its rounds",
-        round_window.as_secs_f64(),
-        ceiling.per_second.len(),
-        format_count(
-            ceiling
-                .per_second
-                .iter()
-                .copied()
-                .fold(f64::INFINITY, f64::min)
-        ),
-        format_count(ceiling.per_second.iter().copied().fold(0.0, f64::max)),
-    ));
+            round_window.as_secs_f64(),
+            ceiling.per_second.len(),
+            format_count(
+                ceiling
+                    .per_second
+                    .iter()
+                    .copied()
+                    .fold(f64::INFINITY, f64::min)
+            ),
+            format_count(ceiling.per_second.iter().copied().fold(0.0, f64::max)),
+        ));
+    }
     let window = round_window * ceiling.per_second.len() as u32;
-    let mut rows = vec![Row {
-        name: CEILING.into(),
-        connections: conns,
-        result: Ok(ceiling.summary(window)),
-        ratio: Some(1.0),
-        rss: None,
-    }];
+    let mut rows = Vec::new();
+    if any_read {
+        rows.push(Row {
+            name: CEILING.into(),
+            connections: conns,
+            result: Ok(ceiling.summary(window)),
+            ratio: Some(1.0),
+            rss: None,
+        });
+    }
     rows.append(&mut read_rows);
     if let Some(reason) = not_modified_na {
         rows.push(na_row(NOT_MODIFIED, conns, reason));
@@ -351,6 +370,9 @@ pub async fn run_backend(
         (ACTIVATE, WriteKind::Activate),
         (ROLLBACK, WriteKind::Rollback),
     ] {
+        if !args.wants(label) {
+            continue;
+        }
         eprintln!("[{name}] row: {label} ({} apps)", write_apps.len());
         server.memory().take_window_peak();
         let workload = Writes {
@@ -385,6 +407,9 @@ pub async fn run_backend(
         (tenants::BASELINE_ROW, baseline, tenants::LIGHT_CONNECTIONS),
         (tenants::ROW, contended, cross.connections()),
     ] {
+        if !args.wants(label) {
+            continue;
+        }
         eprintln!("[{name}] row: {label}");
         server.memory().take_window_peak();
         let outcome = run(workload, connections, addr).await?;
