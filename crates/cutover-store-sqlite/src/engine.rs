@@ -9,7 +9,13 @@
 //! run every read job inside one read transaction (a consistent WAL snapshot).
 //!
 //! Committing queued writes together is what lets many concurrent durable writes
-//! share one fsync instead of paying one each.
+//! share one fsync instead of paying one each. A large write (a draft entity of
+//! [`LARGE_WRITE_BYTES`] or more) is committed in a batch of its own, after the small
+//! writes queued with it: what one tenant's megabyte costs the writer (its pages in
+//! the WAL and their fsync) is never paid by a batch of other tenants' small writes,
+//! which wait at most for one large commit. Queued jobs are all in flight at once, so
+//! committing them in another order than they were queued changes nothing a caller
+//! can see.
 //!
 //! A checkpointer thread copies committed pages from the WAL into the database file
 //! (`PRAGMA wal_checkpoint(PASSIVE)`), woken by the writer after its commits and at
@@ -18,6 +24,7 @@
 //! threshold, holding up the whole batch behind it); the writer only finishes a
 //! checkpoint, between batches, when the WAL has grown long.
 
+use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use std::sync::Arc;
@@ -39,6 +46,8 @@ type ReadJob = Box<dyn FnOnce(&Connection) + Send>;
 
 /// One caller's write: its statements and the channel its answer goes back on.
 trait WriteJob: Send {
+    /// Bytes the job writes, as its caller estimated them (0: small).
+    fn bytes(&self) -> usize;
     /// Runs the statements; says whether they succeeded and how to answer once the
     /// batch's commit outcome is known.
     fn run(self: Box<Self>, connection: &Connection) -> (bool, Completion);
@@ -48,6 +57,7 @@ trait WriteJob: Send {
 
 struct Job<T, F> {
     work: F,
+    bytes: usize,
     reply: oneshot::Sender<StoreResult<T>>,
 }
 
@@ -56,8 +66,12 @@ where
     T: Send + 'static,
     F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
 {
+    fn bytes(&self) -> usize {
+        self.bytes
+    }
+
     fn run(self: Box<Self>, connection: &Connection) -> (bool, Completion) {
-        let Job { work, reply } = *self;
+        let Job { work, reply, .. } = *self;
         let result = catch_unwind(AssertUnwindSafe(|| work(connection)))
             .unwrap_or_else(|_| Err(StoreError::Internal("a write job panicked".into())));
         let succeeded = result.is_ok();
@@ -86,6 +100,14 @@ const QUEUE_FULL: &str = "the SQLite job queue is full";
 
 /// At most this many jobs share one commit, bounding how long one batch holds the lock.
 const MAX_BATCH: usize = 256;
+
+/// A write of at least this many bytes is committed in a batch of its own (see the
+/// module docs).
+pub(crate) const LARGE_WRITE_BYTES: usize = 64 * 1024;
+
+/// Large writes the writer takes out of the queue ahead of committing them; past
+/// this, the queue's own bound holds the rest back.
+const HELD_LARGE_WRITES: usize = 16;
 
 /// The least time between two checkpoints.
 const CHECKPOINT_PAUSE: Duration = Duration::from_millis(100);
@@ -219,8 +241,18 @@ impl Engine {
         T: Send + 'static,
         F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
     {
+        self.write_sized(0, work).await
+    }
+
+    /// [`Engine::write`] of a job that writes about `bytes` bytes: from
+    /// [`LARGE_WRITE_BYTES`] on, it is committed in a batch of its own.
+    pub(crate) async fn write_sized<T, F>(&self, bytes: usize, work: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    {
         let (reply, answer) = oneshot::channel::<StoreResult<T>>();
-        let job: Box<dyn WriteJob> = Box::new(Job { work, reply });
+        let job: Box<dyn WriteJob> = Box::new(Job { work, bytes, reply });
         self.writes.try_send(job).map_err(|error| match error {
             TrySendError::Full(_) => StoreError::Unavailable(format!("{QUEUE_FULL} (writes)")),
             TrySendError::Disconnected(_) => {
@@ -280,22 +312,52 @@ fn run_writer(
     wake_checkpointer: Sender<()>,
     wal_is_long: Arc<AtomicBool>,
 ) {
-    while let Ok(first) = queue.recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(job) => batch.push(job),
-                Err(_) => break,
-            }
-        }
-        commit_batch(&connection, batch);
+    let after_commit = || {
         if wal_is_long.swap(false, Ordering::Relaxed) {
             finish_checkpoint(&connection);
         }
         // Full means a wake-up is already pending; one is enough.
         let _ = wake_checkpointer.try_send(());
+    };
+    let mut large: VecDeque<Box<dyn WriteJob>> = VecDeque::new();
+    loop {
+        let mut small = Vec::new();
+        if large.is_empty() {
+            match queue.recv() {
+                Ok(job) => sort_job(job, &mut small, &mut large),
+                Err(_) => break,
+            }
+        }
+        while small.len() < MAX_BATCH && large.len() < HELD_LARGE_WRITES {
+            match queue.try_recv() {
+                Ok(job) => sort_job(job, &mut small, &mut large),
+                Err(_) => break,
+            }
+        }
+        if !small.is_empty() {
+            commit_batch(&connection, small);
+            after_commit();
+        }
+        if let Some(job) = large.pop_front() {
+            commit_batch(&connection, vec![job]);
+            after_commit();
+        }
     }
     // Dropping `wake_checkpointer` tells the checkpointer to do a last one and stop.
+}
+
+/// Puts `job` with the small writes of the next batch, or among the large ones that
+/// each get a batch of their own.
+fn sort_job(
+    job: Box<dyn WriteJob>,
+    small: &mut Vec<Box<dyn WriteJob>>,
+    large: &mut VecDeque<Box<dyn WriteJob>>,
+) {
+    if job.bytes() >= LARGE_WRITE_BYTES {
+        large.push_back(job);
+    } else {
+        small.push(job);
+    }
 }
 
 /// Checkpoints after the writer's commits, pausing between checkpoints so a stream of

@@ -1,4 +1,5 @@
-//! The bounded job queues of [`super::Engine`]: full means refused, never longer.
+//! The job queues of [`super::Engine`]: full means refused, never longer, and a large
+//! write waits behind the small ones queued with it.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -91,4 +92,63 @@ async fn full_queues_refuse_instead_of_growing() {
     for job in queued {
         assert_eq!(job.await.unwrap().unwrap(), 1);
     }
+}
+
+/// A small write queued behind a large one is committed before it: it does not wait
+/// for the large write's pages and their fsync.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn small_writes_commit_ahead_of_a_large_one_queued_before_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("fair.db");
+    let mut writer = open_writer(&path, Duration::from_secs(1)).unwrap();
+    crate::migrations::apply(&mut writer).unwrap();
+    let options = EngineOptions {
+        readers: 1,
+        busy_timeout: Duration::from_secs(1),
+        write_queue: 8,
+        read_queue: 8,
+    };
+    let engine = Arc::new(Engine::start(&path, writer, &options).unwrap());
+    let (started, writer_busy) = std::sync::mpsc::channel::<()>();
+    let (release_writer, held) = std::sync::mpsc::channel::<()>();
+    let blocker = tokio::spawn({
+        let engine = engine.clone();
+        async move {
+            engine
+                .write(move |_| {
+                    started.send(()).unwrap();
+                    held.recv().unwrap();
+                    Ok(())
+                })
+                .await
+        }
+    });
+    writer_busy.recv().unwrap();
+    let order = Arc::new(std::sync::Mutex::new(Vec::new()));
+    // Each job records when it runs.
+    let job = |name: &'static str, bytes: usize| {
+        let (engine, order) = (engine.clone(), order.clone());
+        async move {
+            engine
+                .write_sized(bytes, move |_| {
+                    order.lock().unwrap().push(name);
+                    Ok(())
+                })
+                .await
+        }
+    };
+    let large = tokio::spawn(job("large", super::LARGE_WRITE_BYTES));
+    while engine.writes.is_empty() {
+        tokio::task::yield_now().await;
+    }
+    let small = tokio::spawn(job("small", 10));
+    while engine.writes.len() < 2 {
+        tokio::task::yield_now().await;
+    }
+    release_writer.send(()).unwrap();
+    blocker.await.unwrap().unwrap();
+    small.await.unwrap().unwrap();
+    large.await.unwrap().unwrap();
+    let order = order.lock().unwrap().clone();
+    assert_eq!(order, ["small", "large"]);
 }

@@ -36,6 +36,11 @@ async fn off_the_writer<T: Send + 'static>(
         .map_err(|err| StoreError::Internal(format!("preparing a draft entity: {err}")))?
 }
 
+/// What writing a prepared entity puts in the database: its body and canonical text.
+fn written_bytes<T>(prepared: &Prepared<T>) -> usize {
+    prepared.body.len() + prepared.canonical.len()
+}
+
 impl SqliteStore {
     pub(crate) async fn prepared_create_endpoint(
         &self,
@@ -48,7 +53,9 @@ impl SqliteStore {
         let endpoint = endpoint.into_endpoint(actor, Timestamp::now());
         let prepared = off_the_writer(move || Prepared::endpoint(endpoint)).await?;
         self.engine
-            .write(move |c| draft::create_endpoint(c, &limits, &scope, prepared))
+            .write_sized(written_bytes(&prepared), move |c| {
+                draft::create_endpoint(c, &limits, &scope, prepared)
+            })
             .await
     }
 
@@ -75,7 +82,7 @@ impl SqliteStore {
             let (scope, limits) = (scope.clone(), self.limits);
             let written = self
                 .engine
-                .write(move |c| {
+                .write_sized(written_bytes(&prepared), move |c| {
                     draft::update_endpoint(c, &limits, &scope, prepared, read_hash.as_deref())
                 })
                 .await?;
@@ -97,7 +104,9 @@ impl SqliteStore {
         let augmentation = augmentation.into_augmentation(actor, Timestamp::now());
         let prepared = off_the_writer(move || Prepared::augmentation(augmentation)).await?;
         self.engine
-            .write(move |c| draft::create_augmentation(c, &limits, &scope, prepared))
+            .write_sized(written_bytes(&prepared), move |c| {
+                draft::create_augmentation(c, &limits, &scope, prepared)
+            })
             .await
     }
 
@@ -124,7 +133,7 @@ impl SqliteStore {
             let (scope, limits) = (scope.clone(), self.limits);
             let written = self
                 .engine
-                .write(move |c| {
+                .write_sized(written_bytes(&prepared), move |c| {
                     draft::update_augmentation(c, &limits, &scope, prepared, read_hash.as_deref())
                 })
                 .await?;
