@@ -8,11 +8,9 @@ use cutover_store::StoreError;
 
 use super::{Engine, EngineOptions, open_writer};
 
-/// While the writer is held up, at most `write_queue` writes wait; the next one
-/// is refused as unavailable at once instead of queueing, and the queue drains
-/// normally once the writer moves again. Reads are bounded the same way.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn full_queues_refuse_instead_of_growing() {
+/// An engine on a fresh database with these queue bounds; the directory lives as
+/// long as the engine is used.
+fn engine(write_queue: usize, read_queue: usize) -> (tempfile::TempDir, Arc<Engine>) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("queue.db");
     let mut writer = open_writer(&path, Duration::from_secs(1)).unwrap();
@@ -20,10 +18,21 @@ async fn full_queues_refuse_instead_of_growing() {
     let options = EngineOptions {
         readers: 1,
         busy_timeout: Duration::from_secs(1),
-        write_queue: 3,
-        read_queue: 2,
+        write_queue,
+        read_queue,
     };
     let engine = Arc::new(Engine::start(&path, writer, &options).unwrap());
+    (dir, engine)
+}
+
+/// Holds the writer inside a job until the returned sender is used; returns once the
+/// job runs, with the job's task.
+fn hold_writer(
+    engine: &Arc<Engine>,
+) -> (
+    tokio::task::JoinHandle<cutover_store::StoreResult<()>>,
+    std::sync::mpsc::Sender<()>,
+) {
     let (started, writer_busy) = std::sync::mpsc::channel::<()>();
     let (release_writer, held) = std::sync::mpsc::channel::<()>();
     let blocker = tokio::spawn({
@@ -39,6 +48,16 @@ async fn full_queues_refuse_instead_of_growing() {
         }
     });
     writer_busy.recv().unwrap();
+    (blocker, release_writer)
+}
+
+/// While the writer is held up, at most `write_queue` writes wait; the next one
+/// is refused as unavailable at once instead of queueing, and the queue drains
+/// normally once the writer moves again. Reads are bounded the same way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn full_queues_refuse_instead_of_growing() {
+    let (_dir, engine) = engine(3, 2);
+    let (blocker, release_writer) = hold_writer(&engine);
     let mut waiting = Vec::new();
     for _ in 0..3 {
         let engine = engine.clone();
@@ -98,32 +117,8 @@ async fn full_queues_refuse_instead_of_growing() {
 /// for the large write's pages and their fsync.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn small_writes_commit_ahead_of_a_large_one_queued_before_them() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("fair.db");
-    let mut writer = open_writer(&path, Duration::from_secs(1)).unwrap();
-    crate::migrations::apply(&mut writer).unwrap();
-    let options = EngineOptions {
-        readers: 1,
-        busy_timeout: Duration::from_secs(1),
-        write_queue: 8,
-        read_queue: 8,
-    };
-    let engine = Arc::new(Engine::start(&path, writer, &options).unwrap());
-    let (started, writer_busy) = std::sync::mpsc::channel::<()>();
-    let (release_writer, held) = std::sync::mpsc::channel::<()>();
-    let blocker = tokio::spawn({
-        let engine = engine.clone();
-        async move {
-            engine
-                .write(move |_| {
-                    started.send(()).unwrap();
-                    held.recv().unwrap();
-                    Ok(())
-                })
-                .await
-        }
-    });
-    writer_busy.recv().unwrap();
+    let (_dir, engine) = engine(8, 8);
+    let (blocker, release_writer) = hold_writer(&engine);
     let order = Arc::new(std::sync::Mutex::new(Vec::new()));
     // Each job records when it runs.
     let job = |name: &'static str, bytes: usize| {
