@@ -19,10 +19,13 @@
 //!
 //! A checkpointer thread copies committed pages from the WAL into the database file
 //! (`PRAGMA wal_checkpoint(PASSIVE)`), woken by the writer after its commits and at
-//! most every [`CHECKPOINT_PAUSE`], so the writer rarely stops for it (SQLite's
+//! most every `CHECKPOINT_PAUSE`, so the writer rarely stops for it (SQLite's
 //! automatic checkpoint would copy everything inside the commit that crosses its
-//! threshold, holding up the whole batch behind it); the writer only finishes a
-//! checkpoint, between batches, when the WAL has grown long.
+//! threshold, holding up the whole batch behind it). Under a steady stream of commits
+//! those checkpoints never quite catch up, and SQLite starts the WAL over only once
+//! everything in it has been copied; so when the WAL has grown long, the writer
+//! copies the rest itself between two batches, without waiting for anyone (see
+//! [`finish_checkpoint`]), and its next commit starts the WAL over.
 
 use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -33,12 +36,18 @@ use std::thread;
 use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender, TrySendError};
+
+pub(crate) use checkpoint::WAL_RESTART_FRAMES;
+use checkpoint::{finish_checkpoint, run_checkpointer};
 use cutover_store::{StoreError, StoreResult};
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::oneshot;
 
 use crate::error::from_sqlite;
+
+#[path = "engine_checkpoint.rs"]
+mod checkpoint;
 
 /// Hands the commit outcome to whoever waits for the job's answer.
 type Completion = Box<dyn FnOnce(StoreResult<()>) + Send>;
@@ -109,13 +118,6 @@ pub(crate) const LARGE_WRITE_BYTES: usize = 64 * 1024;
 /// this, the queue's own bound holds the rest back.
 const HELD_LARGE_WRITES: usize = 16;
 
-/// The least time between two checkpoints.
-const CHECKPOINT_PAUSE: Duration = Duration::from_millis(100);
-
-/// WAL frames (pages) past which a checkpoint holds the writer off to finish and let
-/// the WAL start over: about 16 MiB with 4 KiB pages.
-const WAL_RESTART_FRAMES: i64 = 4096;
-
 /// The writer's page cache, in KiB (`PRAGMA cache_size` takes negative numbers as
 /// KiB): room for the drafts and index pages the writes of many apps touch.
 const WRITER_CACHE_KIB: i64 = 4 * 1024;
@@ -143,6 +145,8 @@ pub(crate) struct EngineOptions {
     /// Bounds of the write and read job queues (see [`WRITE_QUEUE`]).
     pub write_queue: usize,
     pub read_queue: usize,
+    /// WAL frames past which the writer finishes a checkpoint ([`WAL_RESTART_FRAMES`]).
+    pub wal_restart_frames: i64,
 }
 
 fn configure(connection: &Connection, busy_timeout: Duration) -> rusqlite::Result<()> {
@@ -212,6 +216,11 @@ impl Engine {
         // Checkpoints are the checkpointer's job from now on (see the module docs).
         writer
             .pragma_update(None, "wal_autocheckpoint", 0)
+            .and_then(|()| writer.query_row("PRAGMA page_size", [], |row| row.get::<_, i64>(0)))
+            .and_then(|page_bytes| {
+                let limit = options.wal_restart_frames.saturating_mul(page_bytes);
+                writer.pragma_update(None, "journal_size_limit", limit)
+            })
             .map_err(|err| format!("cannot configure SQLite database {}: {err}", path.display()))?;
         let checkpointer = open_reader(path, options.busy_timeout)
             .and_then(|connection| {
@@ -224,13 +233,23 @@ impl Engine {
         let (wake_checkpointer, wakes) = crossbeam_channel::bounded::<()>(1);
         let wal_is_long = Arc::new(AtomicBool::new(false));
         let told = wal_is_long.clone();
+        let long_wal_frames = options.wal_restart_frames;
         thread::Builder::new()
             .name("sqlite-checkpoint".into())
-            .spawn(move || run_checkpointer(checkpointer, wakes, told))
+            .spawn(move || run_checkpointer(checkpointer, wakes, told, long_wal_frames))
             .map_err(|err| format!("cannot start a SQLite thread: {err}"))?;
+        let busy_timeout = options.busy_timeout;
         thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run_writer(writer, write_queue, wake_checkpointer, wal_is_long))
+            .spawn(move || {
+                run_writer(
+                    writer,
+                    busy_timeout,
+                    write_queue,
+                    wake_checkpointer,
+                    wal_is_long,
+                )
+            })
             .map_err(|err| format!("cannot start a SQLite thread: {err}"))?;
         Ok(Self { writes, reads })
     }
@@ -308,13 +327,14 @@ fn run_reader(connection: Connection, queue: Receiver<ReadJob>) {
 
 fn run_writer(
     connection: Connection,
+    busy_timeout: Duration,
     queue: Receiver<Box<dyn WriteJob>>,
     wake_checkpointer: Sender<()>,
     wal_is_long: Arc<AtomicBool>,
 ) {
     let after_commit = || {
-        if wal_is_long.swap(false, Ordering::Relaxed) {
-            finish_checkpoint(&connection);
+        if wal_is_long.load(Ordering::Relaxed) && finish_checkpoint(&connection, busy_timeout) {
+            wal_is_long.store(false, Ordering::Relaxed);
         }
         // Full means a wake-up is already pending; one is enough.
         let _ = wake_checkpointer.try_send(());
@@ -358,37 +378,6 @@ fn sort_job(
     } else {
         small.push(job);
     }
-}
-
-/// Checkpoints after the writer's commits, pausing between checkpoints so a stream of
-/// small commits does not become a stream of checkpoints. Each copies what it can
-/// while the writer goes on (PASSIVE). Under a steady stream of commits that never
-/// quite catches up, and SQLite starts the WAL over only once everything in it has
-/// been copied; so when the WAL has grown past [`WAL_RESTART_FRAMES`], the
-/// checkpointer asks the writer to finish the job between two batches (see
-/// [`finish_checkpoint`]). A checkpoint that finds the database busy or fails is
-/// simply tried again later: the WAL keeps every committed page until then.
-fn run_checkpointer(connection: Connection, wakes: Receiver<()>, wal_is_long: Arc<AtomicBool>) {
-    let checkpoint = || {
-        let frames = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
-            row.get::<_, i64>(1)
-        });
-        if frames.is_ok_and(|frames| frames > WAL_RESTART_FRAMES) {
-            wal_is_long.store(true, Ordering::Relaxed);
-        }
-    };
-    while wakes.recv().is_ok() {
-        checkpoint();
-        thread::sleep(CHECKPOINT_PAUSE);
-    }
-    checkpoint();
-}
-
-/// Run by the writer between batches when the WAL is long: with no write under way it
-/// copies the little the checkpointer has not yet copied and empties the WAL
-/// (TRUNCATE), waiting (busy timeout) for readers of older snapshots to finish.
-fn finish_checkpoint(connection: &Connection) {
-    let _ = connection.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()));
 }
 
 fn commit_batch(connection: &Connection, batch: Vec<Box<dyn WriteJob>>) {
@@ -516,3 +505,7 @@ mod tests {
 #[cfg(test)]
 #[path = "engine_queue_tests.rs"]
 mod queue_tests;
+
+#[cfg(test)]
+#[path = "engine_wal_tests.rs"]
+mod wal_tests;

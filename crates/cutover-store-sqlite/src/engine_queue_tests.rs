@@ -20,6 +20,7 @@ fn engine(write_queue: usize, read_queue: usize) -> (tempfile::TempDir, Arc<Engi
         busy_timeout: Duration::from_secs(1),
         write_queue,
         read_queue,
+        wal_restart_frames: super::WAL_RESTART_FRAMES,
     };
     let engine = Arc::new(Engine::start(&path, writer, &options).unwrap());
     (dir, engine)

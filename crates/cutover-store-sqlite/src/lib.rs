@@ -117,6 +117,7 @@ impl SqliteStore {
                 busy_timeout: options.busy_timeout,
                 write_queue: engine::WRITE_QUEUE,
                 read_queue: engine::READ_QUEUE,
+                wal_restart_frames: engine::WAL_RESTART_FRAMES,
             },
         )?;
         Ok(Self {
