@@ -112,11 +112,7 @@ impl CrossTenant {
 impl Workload for CrossTenant {
     fn connection(&self, index: usize) -> Box<dyn ConnWork> {
         match self.heavy.get(index) {
-            Some(path) => Box::new(HeavyConn {
-                path: path.clone(),
-                name: format!("heavy-{index}"),
-                turn: 0,
-            }),
+            Some(path) => Box::new(HeavyConn::new(path, &format!("heavy-{index}"))),
             None => Box::new(LightConn {
                 path: self.light[(index - self.heavy.len()) % self.light.len()].clone(),
                 turn: 0,
@@ -125,18 +121,30 @@ impl Workload for CrossTenant {
     }
 }
 
-/// Rewrites its 1 MB augmentation, unmeasured: it is the load, not the measure.
+/// Rewrites its 1 MB augmentation, unmeasured: it is the load, not the measure. It
+/// alternates between two bodies built once, so each write is a real change and the
+/// load generator spends its cores on sending, not on building megabytes of JSON
+/// beside the measured connections.
 struct HeavyConn {
-    path: String,
-    name: String,
-    turn: u64,
+    requests: [Req; 2],
+    turn: usize,
+}
+
+impl HeavyConn {
+    fn new(path: &str, name: &str) -> Self {
+        let request = |turn| patch(path.to_owned(), &heavy_body(name, turn));
+        Self {
+            requests: [request(1), request(2)],
+            turn: 0,
+        }
+    }
 }
 
 impl ConnWork for HeavyConn {
     fn next(&mut self) -> Step {
         self.turn += 1;
         Step {
-            req: patch(self.path.clone(), &heavy_body(&self.name, self.turn)),
+            req: self.requests[self.turn % 2].clone(),
             expect: StatusCode::OK,
             measured: false,
         }

@@ -12,6 +12,7 @@ use cutover_server::config::{
     DEFAULT_CACHE_BYTES, DEFAULT_RATE_LIMIT_BURST, DEFAULT_RATE_LIMIT_PER_SECOND, Database,
     PostgresPool, default_database_url,
 };
+use cutover_server::http::large_bodies;
 use cutover_server::telemetry::{self, LogFormat};
 use cutover_server::{Application, ServeConfig, shutdown_signal};
 
@@ -164,6 +165,10 @@ pub struct ServeArgs {
     /// only on SQLite, where this process is the database's sole writer.
     #[arg(long, env = "CUTOVER_CACHE_MIB", default_value_t = DEFAULT_CACHE_BYTES >> 20)]
     cache_mib: usize,
+    /// Request bodies of 64 KiB or more handled at once; others wait for a place
+    /// (default: half the cores, at least 1).
+    #[arg(long, env = "CUTOVER_LARGE_BODY_CONCURRENCY", default_value_t = large_bodies::default_concurrency())]
+    large_body_concurrency: usize,
     /// A secret of at least 32 characters that becomes a platform admin token at start.
     #[arg(
         long = "bootstrap-token",
@@ -240,6 +245,7 @@ fn serve_config(args: ServeArgs) -> ServeConfig {
         shutdown_drain: Duration::from_millis(args.shutdown_drain_ms),
         shutdown_grace: Duration::from_secs(args.shutdown_grace_seconds),
         cache_bytes: args.cache_mib.saturating_mul(1 << 20),
+        large_body_concurrency: args.large_body_concurrency,
         connections: ConnectionLimits {
             header_read_timeout: Duration::from_millis(args.connections.header_read_timeout_ms),
             body_read_timeout: Duration::from_millis(args.connections.body_read_timeout_ms),
@@ -293,6 +299,10 @@ mod tests {
         let from_flags = serve_config(parsed.args);
         let built = ServeConfig::new(default_database_url());
         assert_eq!(from_flags.cache_bytes, built.cache_bytes);
+        assert_eq!(
+            from_flags.large_body_concurrency,
+            built.large_body_concurrency
+        );
         assert_eq!(from_flags.connections, built.connections);
         assert_eq!(from_flags.postgres_pool, built.postgres_pool);
         assert_eq!(from_flags.busy_timeout, built.busy_timeout);

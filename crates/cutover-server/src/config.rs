@@ -52,6 +52,9 @@ pub struct ServeConfig {
     pub cache_bytes: usize,
     /// Timeouts and the cap on open connections (see `transport`).
     pub connections: ConnectionLimits,
+    /// How many request bodies of `LARGE_BODY_BYTES` or more are handled at once
+    /// (see `http::large_bodies`); 0 is taken as 1.
+    pub large_body_concurrency: usize,
 }
 
 impl ServeConfig {
@@ -71,6 +74,7 @@ impl ServeConfig {
             shutdown_grace: Duration::from_secs(30),
             cache_bytes: DEFAULT_CACHE_BYTES,
             connections: ConnectionLimits::default(),
+            large_body_concurrency: crate::http::large_bodies::default_concurrency(),
         }
     }
 }
@@ -94,6 +98,7 @@ impl std::fmt::Debug for ServeConfig {
             shutdown_grace,
             cache_bytes,
             connections,
+            large_body_concurrency,
         } = self;
         f.debug_struct("ServeConfig")
             .field("bind", bind)
@@ -113,6 +118,7 @@ impl std::fmt::Debug for ServeConfig {
             .field("shutdown_grace", shutdown_grace)
             .field("cache_bytes", cache_bytes)
             .field("connections", connections)
+            .field("large_body_concurrency", large_body_concurrency)
             .finish()
     }
 }

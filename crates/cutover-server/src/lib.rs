@@ -32,6 +32,7 @@ pub use config::ServeConfig;
 use crate::cache::CachedStore;
 use crate::config::Database;
 
+use crate::http::large_bodies::LargeBodyLane;
 use crate::http::limiter::{AuthFailureLimiter, RateLimiter};
 use crate::http::middleware;
 use crate::http::pagination::CursorCodec;
@@ -186,6 +187,7 @@ impl Application {
             metrics: Default::default(),
             draining: draining.clone(),
             request_timeout: config.connections.request_timeout,
+            large_bodies: LargeBodyLane::new(config.large_body_concurrency),
         });
         let listener = TcpListener::bind(config.bind)
             .await

@@ -1,6 +1,6 @@
 //! What every handler shares: the store (behind its read cache), the limits, the
-//! cursor codec, the optional rate limiters, the request metrics and the request
-//! deadline.
+//! cursor codec, the optional rate limiters, the request metrics, the request
+//! deadline and the lane large bodies take.
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -10,6 +10,7 @@ use cutover_domain::limits::Limits;
 
 use crate::cache::CachedStore;
 
+use crate::http::large_bodies::LargeBodyLane;
 use crate::http::limiter::{AuthFailureLimiter, RateLimiter};
 use crate::http::metrics::Metrics;
 use crate::http::pagination::CursorCodec;
@@ -27,4 +28,6 @@ pub struct AppState {
     pub draining: Arc<AtomicBool>,
     /// How long a handler may take before its request answers 503 (`http::deadline`).
     pub request_timeout: Duration,
+    /// The lane large request bodies wait for (`http::large_bodies`).
+    pub large_bodies: LargeBodyLane,
 }

@@ -89,6 +89,10 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        state.metrics.render(),
+        {
+            let mut text = state.metrics.render();
+            state.large_bodies.render(&mut text);
+            text
+        },
     )
 }

@@ -1,6 +1,7 @@
 //! Our own extractors, so every rejection renders our error shapes: the JSON body
-//! (size and media type checked, parsed later, after authorization), path ids parsed
-//! into their types, and list queries.
+//! (size and media type checked, a large one given its place in the large-body lane,
+//! parsed later, after authorization), path ids parsed into their types, and list
+//! queries.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -16,16 +17,19 @@ use serde_json::{Map, Value};
 use crate::http::echo::cut;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::json_cost::parsed_bytes;
+use crate::http::large_bodies::LanePlace;
 use crate::http::validation::{Issue, parse_object};
 use crate::state::AppState;
 use crate::transport::body::BodyReadTimeout;
 
 /// A request body that is JSON (or empty) and within the size limit, not yet parsed.
 /// A body that arrives slower than the transport's body read timeout answers 408.
+/// A large body holds a place in the large-body lane for as long as the handler runs.
 pub struct JsonBody {
     bytes: Bytes,
     /// The most memory parsing it may take ([`PARSED_BYTES_PER_BODY_BYTE`]).
     max_parsed_bytes: usize,
+    _lane: Option<LanePlace>,
 }
 
 /// How many bytes of parsed JSON one byte of the body limit allows. JSON parses into
@@ -97,9 +101,11 @@ impl FromRequest<Arc<AppState>> for JsonBody {
         if !media_ok {
             return Err(ApiError::UnsupportedMediaType);
         }
+        let lane = state.large_bodies.enter(bytes.len()).await;
         Ok(Self {
             bytes,
             max_parsed_bytes: limit.saturating_mul(PARSED_BYTES_PER_BODY_BYTE),
+            _lane: lane,
         })
     }
 }

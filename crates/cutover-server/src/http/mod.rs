@@ -1,5 +1,5 @@
 //! The HTTP edge: error rendering, extractors, authentication and rate limits,
-//! pagination, validation, the request deadline and per-request middleware. Handlers
+//! pagination, validation, the lane large bodies take, the request deadline and per-request middleware. Handlers
 //! live in [`crate::api`].
 
 pub mod auth;
@@ -9,6 +9,7 @@ pub mod echo;
 pub mod error;
 pub mod extract;
 pub mod json_cost;
+pub mod large_bodies;
 pub mod limiter;
 pub mod metrics;
 pub mod middleware;

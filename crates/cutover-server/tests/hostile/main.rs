@@ -8,6 +8,7 @@
 mod common;
 mod deep_json;
 mod edge;
+mod large_bodies;
 #[path = "../shapes/mod.rs"]
 mod shapes;
 mod tokens_and_limits;
