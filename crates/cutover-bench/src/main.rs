@@ -119,11 +119,9 @@ fn render(args: &BenchArgs, machine: &str, commit: &str, sections: &[Section]) -
             .iter()
             .find(|r| r.name.starts_with("list releases, page"))
             .and_then(|r| r.summary());
-        let not_modified = match sqlite.row_result(bench::NOT_MODIFIED).map(|r| &r.result) {
-            Some(Ok(summary)) => Ok(summary),
-            Some(Err(reason)) => Err(reason.as_str()),
-            None => Err("not measured"),
-        };
+        let not_modified = sqlite
+            .row_result(bench::NOT_MODIFIED)
+            .map(|row| row.result.as_ref().map_err(String::as_str));
         let measured = Measured {
             active: sqlite.row_with_ratio(bench::GET_ACTIVE),
             detail: sqlite.row_with_ratio(bench::GET_DETAIL),
@@ -132,10 +130,11 @@ fn render(args: &BenchArgs, machine: &str, commit: &str, sections: &[Section]) -
             not_modified,
             create: sqlite.row(bench::CREATE),
             activate: sqlite.row(bench::ACTIVATE),
+            cross_tenant: sqlite.row(tenants::ROW),
             peak_rss: sqlite.peak_rss,
         };
         out.push_str(&format!(
-            "\n## Targets (issue 6, SQLite, {} connections)\n\n",
+            "\n## Targets (issues 6 and 12, SQLite, {} connections)\n\n",
             args.connections
         ));
         out.push_str(&verdict_lines(&verdicts(&measured)));

@@ -14,11 +14,10 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use crate::model::{Augmentation, Endpoint};
-use crate::snapshot::{Snapshot, augmentation_content, endpoint_content, write_canonical_json};
+use crate::snapshot::{CanonicalObject, Snapshot};
 
 /// Hex digits kept of each field's hash: enough to tell a change, short to store.
 const FIELD_HASH_HEX: usize = 16;
@@ -39,34 +38,28 @@ fn sha256_hex(text: &str) -> String {
 }
 
 impl EntityDigest {
-    fn of_content(content: &Value) -> Self {
-        let mut whole = String::new();
-        write_canonical_json(content, &mut whole);
-        let fields = match content {
-            Value::Object(map) => map
-                .iter()
-                .map(|(field, value)| {
-                    let mut text = String::new();
-                    write_canonical_json(value, &mut text);
-                    let mut hash = sha256_hex(&text);
-                    hash.truncate(FIELD_HASH_HEX);
-                    (field.clone(), hash)
-                })
-                .collect(),
-            _ => BTreeMap::new(),
-        };
+    /// The digest of an entity's content from its canonical JSON (see [`CanonicalObject`]).
+    pub fn of_canonical(canonical: &CanonicalObject) -> Self {
+        let fields = canonical
+            .members()
+            .map(|(field, text)| {
+                let mut hash = sha256_hex(text);
+                hash.truncate(FIELD_HASH_HEX);
+                (field.to_owned(), hash)
+            })
+            .collect();
         Self {
-            hash: sha256_hex(&whole),
+            hash: sha256_hex(&canonical.text),
             fields,
         }
     }
 
     pub fn of_endpoint(endpoint: &Endpoint) -> Self {
-        Self::of_content(&endpoint_content(endpoint))
+        Self::of_canonical(&CanonicalObject::of_endpoint(endpoint))
     }
 
     pub fn of_augmentation(augmentation: &Augmentation) -> Self {
-        Self::of_content(&augmentation_content(augmentation))
+        Self::of_canonical(&CanonicalObject::of_augmentation(augmentation))
     }
 
     /// The digest as it is stored beside the entity.

@@ -47,16 +47,12 @@ pub(crate) fn augmentation_content(augmentation: &Augmentation) -> Value {
 
 /// An endpoint's content as canonical JSON: what its part of the content hash covers.
 pub fn canonical_endpoint(endpoint: &Endpoint) -> String {
-    let mut text = String::new();
-    write_canonical_json(&endpoint_content(endpoint), &mut text);
-    text
+    CanonicalObject::of_endpoint(endpoint).text
 }
 
 /// An augmentation's content as canonical JSON.
 pub fn canonical_augmentation(augmentation: &Augmentation) -> String {
-    let mut text = String::new();
-    write_canonical_json(&augmentation_content(augmentation), &mut text);
-    text
+    CanonicalObject::of_augmentation(augmentation).text
 }
 
 /// The content hash of a snapshot from its entities' canonical texts, each list
@@ -88,32 +84,90 @@ pub fn content_hash_of<E: AsRef<str>, A: AsRef<str>>(
 
 /// Writes `value` as JSON with object keys sorted and no insignificant whitespace.
 pub fn write_canonical_json(value: &Value, out: &mut String) {
+    let mut bytes = std::mem::take(out).into_bytes();
+    write_canonical_bytes(value, &mut bytes, None);
+    *out = String::from_utf8(bytes).expect("JSON text is UTF-8");
+}
+
+/// An object's canonical JSON and, for each of its members, where the member's value
+/// lies in it: the text a digest hashes whole, and the texts of its fields, from one
+/// pass over the value.
+pub struct CanonicalObject {
+    pub text: String,
+    members: Vec<(String, std::ops::Range<usize>)>,
+}
+
+impl CanonicalObject {
+    pub fn of_endpoint(endpoint: &Endpoint) -> Self {
+        Self::of(&endpoint_content(endpoint))
+    }
+
+    pub fn of_augmentation(augmentation: &Augmentation) -> Self {
+        Self::of(&augmentation_content(augmentation))
+    }
+
+    pub fn of(value: &Value) -> Self {
+        let mut bytes = Vec::new();
+        let mut members = Vec::new();
+        write_canonical_bytes(value, &mut bytes, Some(&mut members));
+        Self {
+            text: String::from_utf8(bytes).expect("JSON text is UTF-8"),
+            members,
+        }
+    }
+
+    /// Each member's name and its value's canonical JSON, in key order (none when the
+    /// value was not an object).
+    pub fn members(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.members
+            .iter()
+            .map(|(name, range)| (name.as_str(), &self.text[range.clone()]))
+    }
+}
+
+/// Writes `value`'s canonical JSON straight into `out` (serde_json writes each scalar
+/// and key, so escaping is exactly `Value`'s own); with `members`, records where each
+/// value of a top-level object lies.
+fn write_canonical_bytes(
+    value: &Value,
+    out: &mut Vec<u8>,
+    mut members: Option<&mut Vec<(String, std::ops::Range<usize>)>>,
+) {
     match value {
         Value::Object(map) => {
             let sorted: BTreeMap<&String, &Value> = map.iter().collect();
-            out.push('{');
+            out.push(b'{');
             for (index, (key, item)) in sorted.into_iter().enumerate() {
                 if index > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
-                out.push_str(&Value::String(key.clone()).to_string());
-                out.push(':');
-                write_canonical_json(item, out);
+                write_json(out, key);
+                out.push(b':');
+                let start = out.len();
+                write_canonical_bytes(item, out, None);
+                if let Some(members) = members.as_deref_mut() {
+                    members.push((key.clone(), start..out.len()));
+                }
             }
-            out.push('}');
+            out.push(b'}');
         }
         Value::Array(items) => {
-            out.push('[');
+            out.push(b'[');
             for (index, item) in items.iter().enumerate() {
                 if index > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
-                write_canonical_json(item, out);
+                write_canonical_bytes(item, out, None);
             }
-            out.push(']');
+            out.push(b']');
         }
-        scalar => out.push_str(&scalar.to_string()),
+        scalar => write_json(out, scalar),
     }
+}
+
+/// Appends a key or scalar as serde_json writes it (compact).
+fn write_json<T: serde::Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) {
+    serde_json::to_writer(out, value).expect("a key or scalar always serializes");
 }
 
 impl Snapshot {
@@ -254,5 +308,70 @@ pub(crate) mod tests {
         let mut out = String::new();
         write_canonical_json(&value, &mut out);
         assert_eq!(out, r#"{"a":{"c":true,"d":[1,{"y":"x","z":null}]},"b":1}"#);
+    }
+
+    /// Canonical JSON as it was first written (each key and scalar through
+    /// `Value::to_string`): stored digests were made with it, so the one-pass writer
+    /// must produce the same bytes.
+    fn reference_canonical(value: &Value) -> String {
+        match value {
+            Value::Object(map) => {
+                let sorted: BTreeMap<&String, &Value> = map.iter().collect();
+                let members: Vec<String> = sorted
+                    .into_iter()
+                    .map(|(key, item)| {
+                        format!(
+                            "{}:{}",
+                            Value::String(key.clone()),
+                            reference_canonical(item)
+                        )
+                    })
+                    .collect();
+                format!("{{{}}}", members.join(","))
+            }
+            Value::Array(items) => {
+                let items: Vec<String> = items.iter().map(reference_canonical).collect();
+                format!("[{}]", items.join(","))
+            }
+            scalar => scalar.to_string(),
+        }
+    }
+
+    #[test]
+    fn one_pass_canonical_text_and_members_match_the_reference() {
+        let awkward = json!({
+            "z\"q": "quote \" backslash \\ control \u{1} tab \t é 🚀 \u{2028}",
+            "n": [0, -0.0, 1.5, 1e300, -12345678901234567890i128 as f64, u64::MAX, i64::MIN],
+            "a": {"y": [null, true, false, {}, []], "x": {"é": "ü", "E": 1}},
+            "": "",
+        });
+        let pipeline = augmentation("rag");
+        let chat = endpoint("chat", "/chat", &pipeline);
+        for value in [
+            awkward,
+            json!({}),
+            json!([1, {"b": 2, "a": 1}]),
+            json!("top-level string"),
+            augmentation_content(&pipeline),
+            endpoint_content(&chat),
+        ] {
+            let canonical = CanonicalObject::of(&value);
+            assert_eq!(canonical.text, reference_canonical(&value), "{value}");
+            let members: Vec<(String, String)> = canonical
+                .members()
+                .map(|(name, text)| (name.to_owned(), text.to_owned()))
+                .collect();
+            let expected: Vec<(String, String)> = match &value {
+                Value::Object(map) => {
+                    let sorted: BTreeMap<&String, &Value> = map.iter().collect();
+                    sorted
+                        .into_iter()
+                        .map(|(key, item)| (key.clone(), reference_canonical(item)))
+                        .collect()
+                }
+                _ => Vec::new(),
+            };
+            assert_eq!(members, expected, "{value}");
+        }
     }
 }

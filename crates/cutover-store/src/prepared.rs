@@ -6,7 +6,7 @@
 
 use cutover_domain::digest::EntityDigest;
 use cutover_domain::model::{Augmentation, Endpoint};
-use cutover_domain::snapshot::{canonical_augmentation, canonical_endpoint};
+use cutover_domain::snapshot::CanonicalObject;
 use serde::de::DeserializeOwned;
 
 use crate::{StoreError, StoreResult};
@@ -36,10 +36,12 @@ fn encode<T: serde::Serialize>(entity: &T) -> StoreResult<String> {
 
 impl Prepared<Endpoint> {
     pub fn endpoint(entity: Endpoint) -> StoreResult<Self> {
+        let canonical = CanonicalObject::of_endpoint(&entity);
+        let digest = EntityDigest::of_canonical(&canonical);
         Ok(Self {
             body: encode(&entity)?,
-            canonical: canonical_endpoint(&entity),
-            digest: EntityDigest::of_endpoint(&entity),
+            canonical: canonical.text,
+            digest,
             entity,
         })
     }
@@ -47,10 +49,12 @@ impl Prepared<Endpoint> {
 
 impl Prepared<Augmentation> {
     pub fn augmentation(entity: Augmentation) -> StoreResult<Self> {
+        let canonical = CanonicalObject::of_augmentation(&entity);
+        let digest = EntityDigest::of_canonical(&canonical);
         Ok(Self {
             body: encode(&entity)?,
-            canonical: canonical_augmentation(&entity),
-            digest: EntityDigest::of_augmentation(&entity),
+            canonical: canonical.text,
+            digest,
             entity,
         })
     }
