@@ -169,6 +169,10 @@ pub struct ServeArgs {
     /// (default: half the cores, at least 1).
     #[arg(long, env = "CUTOVER_LARGE_BODY_CONCURRENCY", default_value_t = large_bodies::default_concurrency())]
     large_body_concurrency: usize,
+    /// MiB of request bodies of 64 KiB or more handled per second, on average; others
+    /// wait their turn (0 = no such bound).
+    #[arg(long, env = "CUTOVER_LARGE_BODY_MIB_PER_SECOND", default_value_t = large_bodies::DEFAULT_BYTES_PER_SECOND >> 20)]
+    large_body_mib_per_second: u64,
     /// A secret of at least 32 characters that becomes a platform admin token at start.
     #[arg(
         long = "bootstrap-token",
@@ -245,7 +249,10 @@ fn serve_config(args: ServeArgs) -> ServeConfig {
         shutdown_drain: Duration::from_millis(args.shutdown_drain_ms),
         shutdown_grace: Duration::from_secs(args.shutdown_grace_seconds),
         cache_bytes: args.cache_mib.saturating_mul(1 << 20),
-        large_body_concurrency: args.large_body_concurrency,
+        large_bodies: large_bodies::LargeBodyLimits {
+            concurrency: args.large_body_concurrency,
+            bytes_per_second: args.large_body_mib_per_second.saturating_mul(1 << 20),
+        },
         connections: ConnectionLimits {
             header_read_timeout: Duration::from_millis(args.connections.header_read_timeout_ms),
             body_read_timeout: Duration::from_millis(args.connections.body_read_timeout_ms),
@@ -299,10 +306,7 @@ mod tests {
         let from_flags = serve_config(parsed.args);
         let built = ServeConfig::new(default_database_url());
         assert_eq!(from_flags.cache_bytes, built.cache_bytes);
-        assert_eq!(
-            from_flags.large_body_concurrency,
-            built.large_body_concurrency
-        );
+        assert_eq!(from_flags.large_bodies, built.large_bodies);
         assert_eq!(from_flags.connections, built.connections);
         assert_eq!(from_flags.postgres_pool, built.postgres_pool);
         assert_eq!(from_flags.busy_timeout, built.busy_timeout);

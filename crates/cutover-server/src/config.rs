@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use cutover_domain::limits::Limits;
 
+use crate::http::large_bodies::LargeBodyLimits;
+
 /// Requests per second per token by default: a fleet of 200 gateways sharing one
 /// token and polling every second makes 200 a second, a fifth of this (docs/LIMITS.md).
 pub const DEFAULT_RATE_LIMIT_PER_SECOND: u32 = 1_000;
@@ -52,9 +54,9 @@ pub struct ServeConfig {
     pub cache_bytes: usize,
     /// Timeouts and the cap on open connections (see `transport`).
     pub connections: ConnectionLimits,
-    /// How many request bodies of `LARGE_BODY_BYTES` or more are handled at once
-    /// (see `http::large_bodies`); 0 is taken as 1.
-    pub large_body_concurrency: usize,
+    /// How many request bodies of `LARGE_BODY_BYTES` or more are handled at once, and
+    /// how many of their bytes a second (see `http::large_bodies`).
+    pub large_bodies: LargeBodyLimits,
 }
 
 impl ServeConfig {
@@ -74,7 +76,7 @@ impl ServeConfig {
             shutdown_grace: Duration::from_secs(30),
             cache_bytes: DEFAULT_CACHE_BYTES,
             connections: ConnectionLimits::default(),
-            large_body_concurrency: crate::http::large_bodies::default_concurrency(),
+            large_bodies: LargeBodyLimits::default(),
         }
     }
 }
@@ -98,7 +100,7 @@ impl std::fmt::Debug for ServeConfig {
             shutdown_grace,
             cache_bytes,
             connections,
-            large_body_concurrency,
+            large_bodies,
         } = self;
         f.debug_struct("ServeConfig")
             .field("bind", bind)
@@ -118,7 +120,7 @@ impl std::fmt::Debug for ServeConfig {
             .field("shutdown_grace", shutdown_grace)
             .field("cache_bytes", cache_bytes)
             .field("connections", connections)
-            .field("large_body_concurrency", large_body_concurrency)
+            .field("large_bodies", large_bodies)
             .finish()
     }
 }

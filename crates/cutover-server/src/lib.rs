@@ -187,7 +187,7 @@ impl Application {
             metrics: Default::default(),
             draining: draining.clone(),
             request_timeout: config.connections.request_timeout,
-            large_bodies: LargeBodyLane::new(config.large_body_concurrency),
+            large_bodies: LargeBodyLane::new(config.large_bodies),
         });
         let listener = TcpListener::bind(config.bind)
             .await

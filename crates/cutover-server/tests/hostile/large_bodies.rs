@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use cutover_server::config::ConnectionLimits;
+use cutover_server::http::large_bodies::LargeBodyLimits;
 use serde_json::{Value, json};
 
 use crate::common::{Backend, TestApp};
@@ -47,7 +48,10 @@ async fn until_metric(app: &TestApp, name: &str, value: u64) {
 /// write wait for the lane, not run beside it; both are written once the lock goes.
 async fn a_large_body_beyond_the_lane_waits_for_a_place(backend: Backend) {
     let app = TestApp::spawn_with(backend, |config| {
-        config.large_body_concurrency = 1;
+        config.large_bodies = LargeBodyLimits {
+            concurrency: 1,
+            bytes_per_second: 0,
+        };
         config.busy_timeout = Duration::from_secs(60);
     })
     .await;
@@ -90,7 +94,10 @@ async fn a_large_body_beyond_the_lane_waits_for_a_place(backend: Backend) {
 /// 503 and give the lane back: afterwards a small and a large write both go through.
 async fn large_bodies_past_their_deadline_answer_503_and_free_the_lane(backend: Backend) {
     let app = TestApp::spawn_with(backend, |config| {
-        config.large_body_concurrency = 1;
+        config.large_bodies = LargeBodyLimits {
+            concurrency: 1,
+            bytes_per_second: 0,
+        };
         config.busy_timeout = Duration::from_secs(60);
         config.connections = ConnectionLimits {
             request_timeout: Duration::from_secs(2),
