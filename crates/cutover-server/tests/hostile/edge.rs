@@ -343,8 +343,16 @@ async fn raw_exchange(app: &TestApp, request: String) -> String {
     .expect("exchange")
 }
 
+/// The request series (labelled by method, route and status); every other series
+/// has no labels at all, which this checks on the way.
 fn metric_lines(text: &str) -> Vec<&str> {
-    text.lines().filter(|line| !line.starts_with('#')).collect()
+    let series = text.lines().filter(|line| !line.starts_with('#'));
+    let (requests, others): (Vec<&str>, Vec<&str>) =
+        series.partition(|line| line.starts_with("cutover_http_"));
+    for line in others {
+        assert!(!line.contains('{'), "a series with labels: {line}");
+    }
+    requests
 }
 
 /// Finding 5: made-up methods and paths (unauthenticated) do not add series: every
