@@ -146,6 +146,12 @@ impl ReleaseStatus {
         }
     }
 
+    /// The status a stored row holds; a value this server never writes is an error
+    /// (an unreadable row), never a guess.
+    pub fn from_stored(text: &str) -> Result<Self, UnknownStoredValue> {
+        Self::parse(text).ok_or_else(|| UnknownStoredValue::new("release status", text))
+    }
+
     pub fn parse(text: &str) -> Option<Self> {
         match text {
             "draft" => Some(Self::Draft),
@@ -153,6 +159,25 @@ impl ReleaseStatus {
             "active" => Some(Self::Active),
             "archived" => Some(Self::Archived),
             _ => None,
+        }
+    }
+}
+
+/// A stored value of a closed set that is none of its members: the row was written
+/// by something other than this server (or a newer version of it), so reading it is
+/// an internal error.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a stored {kind} is {value:?}, which this server does not know")]
+pub struct UnknownStoredValue {
+    pub kind: &'static str,
+    pub value: String,
+}
+
+impl UnknownStoredValue {
+    fn new(kind: &'static str, value: &str) -> Self {
+        Self {
+            kind,
+            value: value.chars().take(64).collect(),
         }
     }
 }
@@ -210,6 +235,11 @@ impl ActivationAction {
             Self::Activate => "activate",
             Self::Rollback => "rollback",
         }
+    }
+
+    /// The action a stored row holds; a value this server never writes is an error.
+    pub fn from_stored(text: &str) -> Result<Self, UnknownStoredValue> {
+        Self::parse(text).ok_or_else(|| UnknownStoredValue::new("activation action", text))
     }
 
     pub fn parse(text: &str) -> Option<Self> {

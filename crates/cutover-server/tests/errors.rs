@@ -230,6 +230,38 @@ async fn internal_errors_are_500_without_the_cause(backend: Backend) {
     assert_eq!(app.get(&home.release(&v1)).await.body["status"], "ready");
 }
 
+/// A stored status or activation action that this server never writes (a row from
+/// elsewhere, or from a newer version) is an unreadable row: 500, never a guess.
+async fn stored_values_outside_their_sets_are_500_not_guesses(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let home = app.create_app().await;
+    app.cut_active(&home, "v1").await;
+    let corrupt = match backend {
+        Backend::Sqlite => {
+            "PRAGMA ignore_check_constraints = ON;
+             DROP TRIGGER activations_are_append_only;
+             UPDATE releases SET status = 'paused';
+             UPDATE activations SET action = 'promote';"
+        }
+        Backend::Postgres => {
+            "ALTER TABLE releases DROP CONSTRAINT releases_status_check;
+             ALTER TABLE activations DROP CONSTRAINT activations_action_check;
+             DROP TRIGGER activations_are_append_only ON activations;
+             UPDATE releases SET status = 'paused';
+             UPDATE activations SET action = 'promote';"
+        }
+    };
+    app.direct_database().await.execute(corrupt).await;
+
+    for path in [home.releases(), format!("{}/activations", home.path())] {
+        let reply = app.get(&path).await;
+        let details = assert_envelope(&reply, 500, "INTERNAL_SERVER_ERROR");
+        assert_eq!(*details, json!({}), "{path}");
+        let text = reply.body.to_string();
+        assert!(!text.contains("paused") && !text.contains("promote"), "{text}");
+    }
+}
+
 async fn a_locked_database_is_503_until_the_lock_goes(backend: Backend) {
     let app = TestApp::spawn_with(backend, |config| {
         config.busy_timeout = Duration::from_millis(200)
@@ -300,6 +332,7 @@ async fn a_plain_incoming_request_id_is_echoed_and_others_replaced(backend: Back
 
 on_every_backend!(
     internal_errors_are_500_without_the_cause,
+    stored_values_outside_their_sets_are_500_not_guesses,
     a_locked_database_is_503_until_the_lock_goes,
     unauthenticated_is_401_with_a_bearer_challenge,
     forbidden_names_the_missing_permission,

@@ -9,7 +9,9 @@ use cutover_domain::digest::{
 };
 use cutover_domain::draft::NewRelease;
 use cutover_domain::lifecycle::{self, ActivationPlan, ArchivePlan, ReleaseFacts};
-use cutover_domain::model::{Activation, ActivationAction, ReleaseStatus, ReleaseSummary};
+use cutover_domain::model::{
+    Activation, ActivationAction, ReleaseStatus, ReleaseSummary, UnknownStoredValue,
+};
 use cutover_domain::snapshot::content_hash_of;
 use cutover_domain::values::ReleaseTag;
 use cutover_domain::{AppId, OrgId, ReleaseId, Timestamp, WorkspaceId};
@@ -33,6 +35,14 @@ macro_rules! summary_columns {
     };
 }
 
+/// A column whose stored text is outside its closed set.
+fn unreadable(column: &str, err: UnknownStoredValue) -> sqlx::Error {
+    sqlx::Error::ColumnDecode {
+        index: column.to_owned(),
+        source: Box::new(err),
+    }
+}
+
 fn summary_from_row(row: &PgRow) -> sqlx::Result<ReleaseSummary> {
     let status: String = row.try_get(6)?;
     Ok(ReleaseSummary {
@@ -42,7 +52,7 @@ fn summary_from_row(row: &PgRow) -> sqlx::Result<ReleaseSummary> {
         org_id: OrgId::from_trusted(row.try_get(3)?),
         release_tag: ReleaseTag::from_trusted(row.try_get(4)?),
         release_number: row.try_get(5)?,
-        status: ReleaseStatus::parse(&status).unwrap_or(ReleaseStatus::Archived),
+        status: ReleaseStatus::from_stored(&status).map_err(|err| unreadable("status", err))?,
         description: row.try_get(7)?,
         endpoint_count: get_u32(row, 8)?,
         augmentation_count: get_u32(row, 9)?,
@@ -514,7 +524,8 @@ pub(crate) async fn list_activations(
                 replaced_release_id: row
                     .try_get::<Option<String>, _>(2)?
                     .map(ReleaseId::from_trusted),
-                action: ActivationAction::parse(&action).unwrap_or(ActivationAction::Activate),
+                action: ActivationAction::from_stored(&action)
+                    .map_err(|err| unreadable("action", err))?,
                 actor: row.try_get(4)?,
                 at: Timestamp::from_micros(row.try_get(5)?),
             })

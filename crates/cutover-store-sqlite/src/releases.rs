@@ -7,7 +7,9 @@ use cutover_domain::digest::{
 };
 use cutover_domain::draft::NewRelease;
 use cutover_domain::lifecycle::{self, ActivationPlan, ArchivePlan, ReleaseFacts};
-use cutover_domain::model::{Activation, ActivationAction, ReleaseStatus, ReleaseSummary};
+use cutover_domain::model::{
+    Activation, ActivationAction, ReleaseStatus, ReleaseSummary, UnknownStoredValue,
+};
 use cutover_domain::snapshot::content_hash_of;
 use cutover_domain::values::ReleaseTag;
 use cutover_domain::{AppId, OrgId, ReleaseId, Timestamp, WorkspaceId};
@@ -26,6 +28,11 @@ const SUMMARY_COLUMNS: &str = "release_id, app_id, workspace_id, org_id, release
      status, description, endpoint_count, augmentation_count, content_hash, activated_at, activated_by, \
      created_at, created_by";
 
+/// A column whose stored text is outside its closed set.
+fn unreadable(column: usize, err: UnknownStoredValue) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, Box::new(err))
+}
+
 fn summary_from_row(row: &Row<'_>) -> rusqlite::Result<ReleaseSummary> {
     let status: String = row.get(6)?;
     Ok(ReleaseSummary {
@@ -35,7 +42,7 @@ fn summary_from_row(row: &Row<'_>) -> rusqlite::Result<ReleaseSummary> {
         org_id: OrgId::from_trusted(row.get(3)?),
         release_tag: ReleaseTag::from_trusted(row.get(4)?),
         release_number: row.get(5)?,
-        status: ReleaseStatus::parse(&status).unwrap_or(ReleaseStatus::Archived),
+        status: ReleaseStatus::from_stored(&status).map_err(|err| unreadable(6, err))?,
         description: row.get(7)?,
         endpoint_count: row.get(8)?,
         augmentation_count: row.get(9)?,
@@ -598,7 +605,7 @@ pub(crate) fn list_activations(
                 replaced_release_id: row
                     .get::<_, Option<String>>(2)?
                     .map(ReleaseId::from_trusted),
-                action: ActivationAction::parse(&action).unwrap_or(ActivationAction::Activate),
+                action: ActivationAction::from_stored(&action).map_err(|err| unreadable(3, err))?,
                 actor: row.get(4)?,
                 at: Timestamp::from_micros(row.get(5)?),
             })
