@@ -2,6 +2,7 @@
 //! release models, the release lifecycle, snapshots with their content hash and change
 //! log, and the permission table. Every other crate builds on these types.
 
+pub mod conflict;
 pub mod digest;
 pub mod draft;
 pub mod ids;

@@ -258,7 +258,10 @@ async fn stored_values_outside_their_sets_are_500_not_guesses(backend: Backend) 
         let details = assert_envelope(&reply, 500, "INTERNAL_SERVER_ERROR");
         assert_eq!(*details, json!({}), "{path}");
         let text = reply.body.to_string();
-        assert!(!text.contains("paused") && !text.contains("promote"), "{text}");
+        assert!(
+            !text.contains("paused") && !text.contains("promote"),
+            "{text}"
+        );
     }
 }
 

@@ -3,6 +3,7 @@
 
 use std::sync::LazyLock;
 
+use cutover_domain::conflict::Conflict;
 use cutover_domain::digest::Manifest;
 use cutover_domain::draft::{AppPatch, NewApp};
 use cutover_domain::model::App;
@@ -134,11 +135,9 @@ pub(crate) async fn lock_app(connection: &mut PgConnection, scope: &AppScope) ->
 
 fn name_taken(constraint: &str, name: &str) -> Option<StoreError> {
     (constraint == "apps_workspace_name_unique").then(|| {
-        StoreError::conflict_with(
-            "app_name_taken",
-            format!("An app named '{name}' already exists in this workspace"),
-            [("name", name.into())],
-        )
+        StoreError::from(Conflict::AppNameTaken {
+            name: name.to_owned(),
+        })
     })
 }
 
@@ -237,11 +236,9 @@ pub(crate) async fn delete_app(connection: &mut PgConnection, scope: &AppScope) 
     lock_app(&mut *connection, scope).await?;
     let app = get_app(&mut *connection, scope).await?;
     if let Some(active) = app.active_release_id {
-        return Err(StoreError::conflict_with(
-            "app_has_active_release",
-            "An app with an active release cannot be deleted",
-            [("active_release_id", active.to_string().into())],
-        )
+        return Err(StoreError::from(Conflict::AppHasActiveRelease {
+            active_release_id: active.to_string(),
+        })
         .into());
     }
     for sql in [

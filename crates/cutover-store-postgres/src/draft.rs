@@ -2,6 +2,7 @@
 //! first (so limits, uniqueness checks and the draft hash see every earlier change)
 //! and refreshes the app's draft hash in the same transaction.
 
+use cutover_domain::conflict::Conflict;
 use cutover_domain::draft::{AugmentationPatch, EndpointPatch, NewAugmentation, NewEndpoint};
 use cutover_domain::limits::{Limits, check_draft_bytes};
 use cutover_domain::model::{Augmentation, Endpoint};
@@ -40,12 +41,7 @@ async fn check_room(
 ) -> Outcome<()> {
     let existing = count(connection, count_query).await?;
     if existing >= u64::from(limit) {
-        return Err(StoreError::conflict_with(
-            "draft_limit_reached",
-            format!("An app can have at most {limit} {what}"),
-            [("limit", limit.into())],
-        )
-        .into());
+        return Err(StoreError::from(Conflict::DraftEntitiesLimit { what, limit }).into());
     }
     Ok(())
 }
@@ -74,25 +70,19 @@ async fn require_augmentation_of_app(
 }
 
 fn route_taken(endpoint: &Endpoint, existing: Option<String>) -> StoreError {
-    StoreError::conflict_with(
-        "endpoint_route_taken",
-        format!(
-            "Another endpoint of this app already answers {} {}",
-            endpoint.method, endpoint.path
-        ),
-        existing.map(|id| ("endpoint_id", id.into())),
-    )
+    Conflict::EndpointRouteTaken {
+        method: endpoint.method.to_string(),
+        path: endpoint.path.clone(),
+        other_endpoint_id: existing,
+    }
+    .into()
 }
 
 fn endpoint_name_taken(endpoint: &Endpoint) -> StoreError {
-    StoreError::conflict_with(
-        "endpoint_name_taken",
-        format!(
-            "Another endpoint of this app is already named '{}'",
-            endpoint.name
-        ),
-        [("name", endpoint.name.clone().into())],
-    )
+    Conflict::EndpointNameTaken {
+        name: endpoint.name.clone(),
+    }
+    .into()
 }
 
 /// Finds which unique rule an endpoint write would break, the route first (as the
@@ -325,14 +315,9 @@ async fn write_augmentation(
         .map_err(|err| {
             unique_or(err, |constraint| {
                 (constraint == "augmentations_app_name_unique").then(|| {
-                    StoreError::conflict_with(
-                        "augmentation_name_taken",
-                        format!(
-                            "Another augmentation of this app is already named '{}'",
-                            augmentation.name
-                        ),
-                        [("name", augmentation.name.clone().into())],
-                    )
+                    StoreError::from(Conflict::AugmentationNameTaken {
+                        name: augmentation.name.clone(),
+                    })
                 })
             })
         })?;
@@ -442,11 +427,9 @@ pub(crate) async fn delete_augmentation(
     )
     .await?;
     if !users.is_empty() {
-        return Err(StoreError::conflict_with(
-            "augmentation_in_use",
-            "Endpoints still use this augmentation; point them elsewhere or delete them first",
-            [("endpoint_ids", users.into())],
-        )
+        return Err(StoreError::from(Conflict::AugmentationInUse {
+            endpoint_ids: users,
+        })
         .into());
     }
     sqlx::query("DELETE FROM augmentations WHERE augmentation_id = $1")

@@ -4,6 +4,7 @@
 //! servers can never both believe they activated; the partial unique index
 //! `releases_one_active_per_app` is the backstop.
 
+use cutover_domain::conflict::Conflict;
 use cutover_domain::digest::{
     Manifest, change_log, change_log_against_unreadable, no_changes_since,
 };
@@ -158,15 +159,10 @@ async fn tag_taken(
     )
     .await?;
     Ok(existing.map(|(release_id, number)| {
-        StoreError::conflict_with(
-            "release_tag_exists",
-            format!("Release tag '{tag}' is already used by release #{number} of this app"),
-            [
-                ("release_tag", tag.as_str().into()),
-                ("existing_release_id", release_id.into()),
-                ("existing_release_number", number.into()),
-            ],
-        )
+        StoreError::from(Conflict::ReleaseTagExists {
+            tag: tag.as_str().to_owned(),
+            existing: Some((release_id, number)),
+        })
     }))
 }
 
@@ -260,10 +256,10 @@ pub(crate) async fn create_release(
     .map_err(|err| {
         unique_or(err, |constraint| {
             (constraint == "releases_app_tag_unique").then(|| {
-                StoreError::conflict(
-                    "release_tag_exists",
-                    format!("Release tag '{}' is already used", new.release_tag),
-                )
+                StoreError::from(Conflict::ReleaseTagExists {
+                    tag: new.release_tag.as_str().to_owned(),
+                    existing: None,
+                })
             })
         })
     })?;

@@ -1,5 +1,6 @@
 //! Organisations, workspaces and server secrets (tokens are in `tokens`).
 
+use cutover_domain::conflict::Conflict;
 use cutover_domain::draft::{NewOrg, NewWorkspace};
 use cutover_domain::model::{Org, Workspace};
 use cutover_domain::{OrgId, Timestamp, WorkspaceId};
@@ -71,11 +72,9 @@ pub(crate) async fn create_org(
     .map_err(|err| {
         unique_or(err, |constraint| {
             (constraint == "orgs_slug_unique").then(|| {
-                StoreError::conflict_with(
-                    "org_slug_taken",
-                    format!("An organisation with slug '{}' already exists", org.slug),
-                    [("slug", org.slug.clone().into())],
-                )
+                StoreError::from(Conflict::OrgSlugTaken {
+                    slug: org.slug.clone(),
+                })
             })
         })
     })?;
@@ -173,14 +172,9 @@ pub(crate) async fn create_workspace(
     .map_err(|err| {
         unique_or(err, |constraint| {
             (constraint == "workspaces_org_name_unique").then(|| {
-                StoreError::conflict_with(
-                    "workspace_name_taken",
-                    format!(
-                        "A workspace named '{}' already exists in this org",
-                        workspace.name
-                    ),
-                    [("name", workspace.name.clone().into())],
-                )
+                StoreError::from(Conflict::WorkspaceNameTaken {
+                    name: workspace.name.clone(),
+                })
             })
         })
     })?;

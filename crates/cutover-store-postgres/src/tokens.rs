@@ -1,6 +1,7 @@
 //! Tokens: org tokens and platform tokens (no org), the bootstrap registration, and
 //! the listing a workspace-limited caller is allowed to see.
 
+use cutover_domain::conflict::Conflict;
 use cutover_domain::token::{BOOTSTRAP_ACTOR, BOOTSTRAP_TOKEN_NAME, Token};
 use cutover_domain::{OrgId, Timestamp, TokenId, WorkspaceId};
 use cutover_store::{Bootstrap, BootstrapState, Page, PageRequest, StoreError, TokenToStore};
@@ -179,9 +180,8 @@ pub(crate) async fn create_token(
     .await
     .map_err(|err| {
         unique_or(err, |constraint| {
-            (constraint == "tokens_secret_digest_unique").then(|| {
-                StoreError::conflict("token_exists", "A token with this secret already exists")
-            })
+            (constraint == "tokens_secret_digest_unique")
+                .then(|| StoreError::from(Conflict::TokenExists))
         })
     })?;
     Ok(stored)

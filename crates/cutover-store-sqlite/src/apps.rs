@@ -3,6 +3,7 @@
 
 use std::sync::LazyLock;
 
+use cutover_domain::conflict::Conflict;
 use cutover_domain::digest::Manifest;
 use cutover_domain::draft::{AppPatch, NewApp};
 use cutover_domain::model::App;
@@ -106,11 +107,10 @@ pub(crate) fn require_app(connection: &Connection, scope: &AppScope) -> StoreRes
 }
 
 fn name_taken(name: &str) -> StoreError {
-    StoreError::conflict_with(
-        "app_name_taken",
-        format!("An app named '{name}' already exists in this workspace"),
-        [("name", name.into())],
-    )
+    Conflict::AppNameTaken {
+        name: name.to_owned(),
+    }
+    .into()
 }
 
 pub(crate) fn create_app(
@@ -207,11 +207,10 @@ pub(crate) fn update_app(
 pub(crate) fn delete_app(connection: &Connection, scope: &AppScope) -> StoreResult<()> {
     let app = get_app(connection, scope)?;
     if let Some(active) = app.active_release_id {
-        return Err(StoreError::conflict_with(
-            "app_has_active_release",
-            "An app with an active release cannot be deleted",
-            [("active_release_id", active.to_string().into())],
-        ));
+        return Err(Conflict::AppHasActiveRelease {
+            active_release_id: active.to_string(),
+        }
+        .into());
     }
     let id = [scope.app_id.as_str()];
     for sql in [

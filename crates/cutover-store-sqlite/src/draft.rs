@@ -3,6 +3,7 @@
 //! checks and writes rows; each also refreshes the app's draft digest and size in the
 //! same transaction, from an index.
 
+use cutover_domain::conflict::Conflict;
 use cutover_domain::limits::{Limits, check_draft_bytes};
 use cutover_domain::model::{Augmentation, Endpoint};
 use cutover_domain::{AugmentationId, EndpointId};
@@ -29,11 +30,7 @@ fn check_room(
         [scope.app_id.as_str()],
     )?;
     if existing >= u64::from(limit) {
-        return Err(StoreError::conflict_with(
-            "draft_limit_reached",
-            format!("An app can have at most {limit} {what}"),
-            [("limit", limit.into())],
-        ));
+        return Err(Conflict::DraftEntitiesLimit { what, limit }.into());
     }
     Ok(())
 }
@@ -70,22 +67,16 @@ fn endpoint_conflict(connection: &Connection, scope: &AppScope, endpoint: &Endpo
         |row| row.get::<_, String>(0),
     );
     match same_route {
-        Ok(Some(existing)) => StoreError::conflict_with(
-            "endpoint_route_taken",
-            format!(
-                "Another endpoint of this app already answers {} {}",
-                endpoint.method, endpoint.path
-            ),
-            [("endpoint_id", existing.into())],
-        ),
-        _ => StoreError::conflict_with(
-            "endpoint_name_taken",
-            format!(
-                "Another endpoint of this app is already named '{}'",
-                endpoint.name
-            ),
-            [("name", endpoint.name.clone().into())],
-        ),
+        Ok(Some(existing)) => Conflict::EndpointRouteTaken {
+            method: endpoint.method.to_string(),
+            path: endpoint.path.clone(),
+            other_endpoint_id: Some(existing),
+        }
+        .into(),
+        _ => Conflict::EndpointNameTaken {
+            name: endpoint.name.clone(),
+        }
+        .into(),
     }
 }
 
@@ -319,14 +310,10 @@ fn write_augmentation(
     )
     .map_err(|err| {
         if is_unique_violation(&err) {
-            StoreError::conflict_with(
-                "augmentation_name_taken",
-                format!(
-                    "Another augmentation of this app is already named '{}'",
-                    augmentation.name
-                ),
-                [("name", augmentation.name.clone().into())],
-            )
+            Conflict::AugmentationNameTaken {
+                name: augmentation.name.clone(),
+            }
+            .into()
         } else {
             from_sqlite(err)
         }
@@ -450,11 +437,10 @@ pub(crate) fn delete_augmentation(
         |row| row.get::<_, String>(0),
     )?;
     if !users.is_empty() {
-        return Err(StoreError::conflict_with(
-            "augmentation_in_use",
-            "Endpoints still use this augmentation; point them elsewhere or delete them first",
-            [("endpoint_ids", users.into())],
-        ));
+        return Err(Conflict::AugmentationInUse {
+            endpoint_ids: users,
+        }
+        .into());
     }
     execute(
         connection,

@@ -2,6 +2,7 @@
 //! transitions (decided by `cutover_domain::lifecycle`, applied here), with the
 //! activation history they append to.
 
+use cutover_domain::conflict::Conflict;
 use cutover_domain::digest::{
     Manifest, change_log, change_log_against_unreadable, no_changes_since,
 };
@@ -98,15 +99,10 @@ fn tag_taken(
         |row| Ok((row.get::<_, String>(0)?, row.get::<_, i64>(1)?)),
     )?;
     Ok(existing.map(|(release_id, number)| {
-        StoreError::conflict_with(
-            "release_tag_exists",
-            format!("Release tag '{tag}' is already used by release #{number} of this app"),
-            [
-                ("release_tag", tag.as_str().into()),
-                ("existing_release_id", release_id.into()),
-                ("existing_release_number", number.into()),
-            ],
-        )
+        StoreError::from(Conflict::ReleaseTagExists {
+            tag: tag.as_str().to_owned(),
+            existing: Some((release_id, number)),
+        })
     }))
 }
 
@@ -282,7 +278,10 @@ pub(crate) fn create_release(
         })
         .map_err(|err| {
             if is_unique_violation(&err) {
-                StoreError::conflict("release_tag_exists", format!("Release tag '{}' is already used", new.release_tag))
+                StoreError::from(Conflict::ReleaseTagExists {
+                    tag: new.release_tag.as_str().to_owned(),
+                    existing: None,
+                })
             } else {
                 from_sqlite(err)
             }

@@ -1,5 +1,6 @@
 //! Organisations, workspaces and server secrets (tokens are in `tokens`).
 
+use cutover_domain::conflict::Conflict;
 use cutover_domain::draft::{NewOrg, NewWorkspace};
 use cutover_domain::model::{Org, Workspace};
 use cutover_domain::{OrgId, Timestamp, WorkspaceId};
@@ -64,11 +65,10 @@ pub(crate) fn create_org(connection: &Connection, new: NewOrg, actor: &str) -> S
     )
     .map_err(|err| {
         if is_unique_violation(&err) {
-            StoreError::conflict_with(
-                "org_slug_taken",
-                format!("An organisation with slug '{}' already exists", org.slug),
-                [("slug", org.slug.clone().into())],
-            )
+            Conflict::OrgSlugTaken {
+                slug: org.slug.clone(),
+            }
+            .into()
         } else {
             from_sqlite(err)
         }
@@ -152,14 +152,10 @@ pub(crate) fn create_workspace(
     )
     .map_err(|err| {
         if is_unique_violation(&err) {
-            StoreError::conflict_with(
-                "workspace_name_taken",
-                format!(
-                    "A workspace named '{}' already exists in this org",
-                    workspace.name
-                ),
-                [("name", workspace.name.clone().into())],
-            )
+            Conflict::WorkspaceNameTaken {
+                name: workspace.name.clone(),
+            }
+            .into()
         } else {
             from_sqlite(err)
         }

@@ -1,6 +1,7 @@
 //! Tokens: org tokens and platform tokens (no org), the bootstrap registration, and
 //! the listing a workspace-limited caller is allowed to see.
 
+use cutover_domain::conflict::Conflict;
 use cutover_domain::token::{BOOTSTRAP_ACTOR, BOOTSTRAP_TOKEN_NAME, Token};
 use cutover_domain::{OrgId, Timestamp, TokenId, WorkspaceId};
 use cutover_store::{
@@ -103,7 +104,7 @@ pub(crate) fn create_token(connection: &Connection, token: TokenToStore) -> Stor
     )
     .map_err(|err| {
         if is_unique_violation(&err) {
-            StoreError::conflict("token_exists", "A token with this secret already exists")
+            StoreError::from(Conflict::TokenExists)
         } else {
             from_sqlite(err)
         }

@@ -1,6 +1,7 @@
 //! What a store operation can fail with, in terms the HTTP edge can render without
 //! knowing which database ran it.
 
+use cutover_domain::conflict::Conflict;
 use cutover_domain::lifecycle::Refusal;
 use cutover_domain::limits::DraftTooLarge;
 use cutover_domain::quota::LimitReached;
@@ -68,6 +69,12 @@ impl StoreError {
                 .map(|(key, value)| (key.to_owned(), value))
                 .collect(),
         }
+    }
+}
+
+impl From<Conflict> for StoreError {
+    fn from(conflict: Conflict) -> Self {
+        Self::conflict_with(conflict.code(), conflict.message(), conflict.details())
     }
 }
 
