@@ -15,7 +15,7 @@ use sqlx::{PgConnection, Row};
 
 use crate::error::{Outcome, unique_or};
 use crate::rows::{
-    after_key, all, count, fetch_limit, from_json_text, into_page, not_found, optional, to_json,
+    after_key, all, count, fetch_limit, from_json_text, not_found, optional, to_json,
 };
 use crate::tenancy::get_workspace;
 
@@ -206,7 +206,9 @@ pub(crate) async fn list_apps(
             .bind(scope.workspace_id.as_str()),
     )
     .await?;
-    Ok(into_page(items, page, total, |app| app.app_id.to_string()))
+    Ok(Page::from_over_fetch(items, page, total, |app| {
+        app.app_id.to_string()
+    }))
 }
 
 pub(crate) async fn update_app(

@@ -14,8 +14,7 @@ use sqlx::{PgConnection, Row};
 use crate::apps::{draft_bytes, lock_app, refresh_draft_hash, require_app};
 use crate::error::{Outcome, unique_or};
 use crate::rows::{
-    PgQuery, after_key, all, bodies, count, fetch_limit, from_json_text, into_page, not_found,
-    optional,
+    PgQuery, after_key, all, bodies, count, fetch_limit, from_json_text, not_found, optional,
 };
 
 /// Refuses a write that would take the app's draft past its byte limit.
@@ -232,7 +231,9 @@ pub(crate) async fn list_endpoints(
         sqlx::query("SELECT count(*) FROM endpoints WHERE app_id = $1").bind(scope.app_id.as_str()),
     )
     .await?;
-    Ok(into_page(items, page, total, |e| e.endpoint_id.to_string()))
+    Ok(Page::from_over_fetch(items, page, total, |e| {
+        e.endpoint_id.to_string()
+    }))
 }
 
 pub(crate) async fn update_endpoint(
@@ -386,7 +387,7 @@ pub(crate) async fn list_augmentations(
             .bind(scope.app_id.as_str()),
     )
     .await?;
-    Ok(into_page(items, page, total, |a| {
+    Ok(Page::from_over_fetch(items, page, total, |a| {
         a.augmentation_id.to_string()
     }))
 }

@@ -26,7 +26,7 @@ use sqlx::{PgConnection, Row};
 
 use crate::apps::{lock_app, require_app};
 use crate::error::{Outcome, unique_or};
-use crate::rows::{after_key, all, count, fetch_limit, get_u32, into_page, not_found, optional};
+use crate::rows::{after_key, all, count, fetch_limit, get_u32, not_found, optional};
 
 macro_rules! summary_columns {
     () => {
@@ -534,7 +534,7 @@ pub(crate) async fn list_activations(
             .bind(scope.app_id.as_str()),
     )
     .await?;
-    Ok(into_page(items, page, total, |activation| {
+    Ok(Page::from_over_fetch(items, page, total, |activation| {
         activation.sequence.to_string()
     }))
 }

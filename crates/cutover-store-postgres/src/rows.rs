@@ -1,7 +1,7 @@
 //! Small helpers shared by the query modules: JSON columns, counts, pages, and
 //! reading typed columns out of rows.
 
-use cutover_store::{Page, PageRequest, StoreError};
+use cutover_store::{PageRequest, StoreError};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sqlx::postgres::{PgArguments, PgRow};
@@ -79,28 +79,6 @@ pub(crate) fn after_key(page: &PageRequest) -> String {
 /// `LIMIT` for a page: one more than asked, to learn whether another page exists.
 pub(crate) fn fetch_limit(limit: u32) -> i64 {
     i64::from(limit) + 1
-}
-
-/// Builds a page from up to `limit + 1` fetched items: the extra one only says that
-/// another page exists.
-pub(crate) fn into_page<T>(
-    mut items: Vec<T>,
-    page: &PageRequest,
-    total: u64,
-    key: impl Fn(&T) -> String,
-) -> Page<T> {
-    let limit = page.limit as usize;
-    let next_after = if items.len() > limit {
-        items.truncate(limit);
-        items.last().map(&key)
-    } else {
-        None
-    };
-    Page {
-        items,
-        total,
-        next_after,
-    }
 }
 
 pub(crate) fn not_found(resource_type: &'static str, id: impl ToString) -> Failure {

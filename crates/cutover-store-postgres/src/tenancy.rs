@@ -9,7 +9,7 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
 use crate::error::{Failure, Outcome, unique_or};
-use crate::rows::{after_key, all, count, fetch_limit, into_page, not_found, optional};
+use crate::rows::{after_key, all, count, fetch_limit, not_found, optional};
 
 pub(crate) async fn server_secret(connection: &mut PgConnection, name: &str) -> Outcome<Vec<u8>> {
     let mut fresh = [0u8; 32];
@@ -122,7 +122,9 @@ pub(crate) async fn list_orgs(
             .bind(&only),
     )
     .await?;
-    Ok(into_page(items, page, total, |org| org.org_id.to_string()))
+    Ok(Page::from_over_fetch(items, page, total, |org| {
+        org.org_id.to_string()
+    }))
 }
 
 macro_rules! workspace_columns {
@@ -236,7 +238,7 @@ pub(crate) async fn list_workspaces(
         .bind(&only),
     )
     .await?;
-    Ok(into_page(items, page, total, |ws| {
+    Ok(Page::from_over_fetch(items, page, total, |ws| {
         ws.workspace_id.to_string()
     }))
 }

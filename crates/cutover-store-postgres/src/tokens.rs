@@ -10,7 +10,7 @@ use sqlx::{PgConnection, Row};
 
 use crate::error::{Outcome, unique_or};
 use crate::rows::{
-    after_key, all, count, fetch_limit, from_json_text, into_page, not_found, optional, to_json,
+    after_key, all, count, fetch_limit, from_json_text, not_found, optional, to_json,
 };
 use crate::tenancy::get_org;
 
@@ -269,7 +269,7 @@ pub(crate) async fn list_tokens(
             .bind(&within),
     )
     .await?;
-    Ok(into_page(items, page, total, |token| {
+    Ok(Page::from_over_fetch(items, page, total, |token| {
         token.token_id.to_string()
     }))
 }

@@ -13,9 +13,7 @@ use cutover_store::{AppScope, Page, PageRequest, StoreError, StoreResult, Worksp
 use rusqlite::{Connection, Row, params};
 
 use crate::error::{from_sqlite, is_unique_violation};
-use crate::rows::{
-    after_key, all, count, execute, from_json_text, into_page, not_found, optional, to_json,
-};
+use crate::rows::{after_key, all, count, execute, from_json_text, not_found, optional, to_json};
 use crate::tenancy::get_workspace;
 
 static EMPTY_DRAFT_HASH: LazyLock<String> = LazyLock::new(|| Manifest::default().digest());
@@ -179,7 +177,9 @@ pub(crate) fn list_apps(
         "SELECT count(*) FROM apps WHERE workspace_id = ?1",
         [scope.workspace_id.as_str()],
     )?;
-    Ok(into_page(items, page, total, |app| app.app_id.to_string()))
+    Ok(Page::from_over_fetch(items, page, total, |app| {
+        app.app_id.to_string()
+    }))
 }
 
 pub(crate) fn update_app(

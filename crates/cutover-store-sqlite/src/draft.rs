@@ -13,9 +13,7 @@ use serde_json::Value;
 
 use crate::apps::{draft_bytes, refresh_draft_hash, require_app};
 use crate::error::{from_sqlite, is_unique_violation};
-use crate::rows::{
-    after_key, bodies, count, execute, from_json_text, into_page, not_found, optional,
-};
+use crate::rows::{after_key, bodies, count, execute, from_json_text, not_found, optional};
 
 fn check_room(
     connection: &Connection,
@@ -215,7 +213,9 @@ pub(crate) fn list_endpoints(
         "SELECT count(*) FROM endpoints WHERE app_id = ?1",
         [scope.app_id.as_str()],
     )?;
-    Ok(into_page(items, page, total, |e| e.endpoint_id.to_string()))
+    Ok(Page::from_over_fetch(items, page, total, |e| {
+        e.endpoint_id.to_string()
+    }))
 }
 
 /// An endpoint and the content hash stored with it: what an update is prepared from.
@@ -371,7 +371,7 @@ pub(crate) fn list_augmentations(
         "SELECT count(*) FROM augmentations WHERE app_id = ?1",
         [scope.app_id.as_str()],
     )?;
-    Ok(into_page(items, page, total, |a| {
+    Ok(Page::from_over_fetch(items, page, total, |a| {
         a.augmentation_id.to_string()
     }))
 }

@@ -23,7 +23,7 @@ use rusqlite::{Connection, Row, params};
 
 use crate::apps::require_app;
 use crate::error::{from_sqlite, is_unique_violation};
-use crate::rows::{after_key, all, count, execute, into_page, not_found, optional};
+use crate::rows::{after_key, all, count, execute, not_found, optional};
 
 const SUMMARY_COLUMNS: &str = "release_id, app_id, workspace_id, org_id, release_tag, release_number, \
      status, description, endpoint_count, augmentation_count, content_hash, activated_at, activated_by, \
@@ -615,7 +615,7 @@ pub(crate) fn list_activations(
         "SELECT count(*) FROM activations WHERE app_id = ?1",
         [scope.app_id.as_str()],
     )?;
-    Ok(into_page(items, page, total, |activation| {
+    Ok(Page::from_over_fetch(items, page, total, |activation| {
         activation.sequence.to_string()
     }))
 }

@@ -1,6 +1,6 @@
 //! Small helpers shared by the query modules: JSON columns, optional rows, pages.
 
-use cutover_store::{Page, PageRequest, StoreError, StoreResult};
+use cutover_store::{PageRequest, StoreError, StoreResult};
 use rusqlite::{Connection, OptionalExtension, Params, Row};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -64,28 +64,6 @@ pub(crate) fn count(connection: &Connection, sql: &str, params: impl Params) -> 
 /// The key after which an id-ordered page starts: items sort after it.
 pub(crate) fn after_key(page: &PageRequest) -> &str {
     page.after.as_deref().unwrap_or("")
-}
-
-/// Builds a page from up to `limit + 1` fetched items: the extra one only says that
-/// another page exists.
-pub(crate) fn into_page<T>(
-    mut items: Vec<T>,
-    page: &PageRequest,
-    total: u64,
-    key: impl Fn(&T) -> String,
-) -> Page<T> {
-    let limit = page.limit as usize;
-    let next_after = if items.len() > limit {
-        items.truncate(limit);
-        items.last().map(&key)
-    } else {
-        None
-    };
-    Page {
-        items,
-        total,
-        next_after,
-    }
 }
 
 /// Runs `sql`, which selects one JSON `body` column, and decodes each body.

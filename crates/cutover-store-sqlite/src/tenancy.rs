@@ -8,7 +8,7 @@ use cutover_store::{Page, PageRequest, StoreError, StoreResult, WorkspaceScope};
 use rusqlite::{Connection, Row, params};
 
 use crate::error::{from_sqlite, is_unique_violation};
-use crate::rows::{after_key, all, count, execute, into_page, not_found, optional, to_json};
+use crate::rows::{after_key, all, count, execute, not_found, optional, to_json};
 
 pub(crate) fn server_secret(connection: &Connection, name: &str) -> StoreResult<Vec<u8>> {
     let mut fresh = [0u8; 32];
@@ -106,7 +106,9 @@ pub(crate) fn list_orgs(
         "SELECT count(*) FROM orgs WHERE (?1 IS NULL OR org_id = ?1)",
         [&only],
     )?;
-    Ok(into_page(items, page, total, |org| org.org_id.to_string()))
+    Ok(Page::from_over_fetch(items, page, total, |org| {
+        org.org_id.to_string()
+    }))
 }
 
 fn workspace_from_row(row: &Row<'_>) -> rusqlite::Result<Workspace> {
@@ -202,7 +204,7 @@ pub(crate) fn list_workspaces(
         &format!("SELECT count(*) FROM workspaces WHERE {filter}"),
         params![org_id.as_str(), only],
     )?;
-    Ok(into_page(items, page, total, |ws| {
+    Ok(Page::from_over_fetch(items, page, total, |ws| {
         ws.workspace_id.to_string()
     }))
 }

@@ -10,9 +10,7 @@ use cutover_store::{
 use rusqlite::{Connection, Row, params};
 
 use crate::error::{from_sqlite, is_unique_violation};
-use crate::rows::{
-    after_key, all, count, execute, from_json_text, into_page, not_found, optional, to_json,
-};
+use crate::rows::{after_key, all, count, execute, from_json_text, not_found, optional, to_json};
 use crate::tenancy::get_org;
 
 const TOKEN_COLUMNS: &str = "token_id, org_id, name, prefix, permissions, workspace_ids, expires_at, \
@@ -209,7 +207,7 @@ pub(crate) fn list_tokens(
         &format!("SELECT count(*) FROM tokens WHERE {LISTED}"),
         params![owner, within],
     )?;
-    Ok(into_page(items, page, total, |token| {
+    Ok(Page::from_over_fetch(items, page, total, |token| {
         token.token_id.to_string()
     }))
 }
