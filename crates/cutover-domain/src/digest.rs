@@ -194,6 +194,28 @@ impl Manifest {
     }
 }
 
+/// The digest of a draft with nothing in it (what a new app's draft digest starts as).
+pub fn empty_draft_digest() -> &'static str {
+    static EMPTY: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| Manifest::default().digest());
+    &EMPTY
+}
+
+/// Whether an app's draft differs from its newest release (`newest_release_digest`,
+/// the digest of that release's manifest when it has one) or, for an app without
+/// releases, whether the draft holds anything at all.
+pub fn draft_has_changes(
+    draft_digest: &str,
+    has_releases: bool,
+    newest_release_digest: Option<&str>,
+) -> bool {
+    if has_releases {
+        newest_release_digest != Some(draft_digest)
+    } else {
+        draft_digest != empty_draft_digest()
+    }
+}
+
 /// [`Manifest::digest`] from each entity's kind, id and content hash alone, given in
 /// manifest order (endpoints by id, then augmentations by id), as a store reads them
 /// from an index.

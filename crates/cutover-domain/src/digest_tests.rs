@@ -89,3 +89,18 @@ fn entries_from_stored_columns_match_entries_from_entities() {
     );
     assert_eq!(from_parts, ManifestEntry::endpoint(&chat, digest));
 }
+
+#[test]
+fn a_draft_has_changes_when_it_differs_from_the_newest_release() {
+    let pipeline = augmentation("rag");
+    let full = m(&Snapshot::new(vec![], vec![pipeline])).digest();
+    let empty = empty_draft_digest();
+    assert_eq!(empty, m(&Snapshot::default()).digest());
+    // No release yet: changed exactly when the draft holds something.
+    assert!(!draft_has_changes(empty, false, None));
+    assert!(draft_has_changes(&full, false, None));
+    // With releases: changed unless the newest release's manifest is the draft's.
+    assert!(!draft_has_changes(&full, true, Some(&full)));
+    assert!(draft_has_changes(&full, true, Some(empty)));
+    assert!(draft_has_changes(&full, true, None));
+}

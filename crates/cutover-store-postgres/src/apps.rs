@@ -1,10 +1,8 @@
 //! Apps, the app-row lock every draft and release write takes first, and the draft
 //! hash that tells whether an app's draft differs from its newest release.
 
-use std::sync::LazyLock;
-
 use cutover_domain::conflict::Conflict;
-use cutover_domain::digest::Manifest;
+use cutover_domain::digest::{draft_has_changes, empty_draft_digest};
 use cutover_domain::draft::{AppPatch, NewApp};
 use cutover_domain::model::App;
 use cutover_domain::{AppId, OrgId, ReleaseId, Timestamp, WorkspaceId};
@@ -18,8 +16,6 @@ use crate::rows::{
     after_key, all, count, fetch_limit, from_json_text, not_found, optional, to_json,
 };
 use crate::tenancy::get_workspace;
-
-static EMPTY_DRAFT_HASH: LazyLock<String> = LazyLock::new(|| Manifest::default().digest());
 
 /// Every column an [`App`] is built from, including the release facts it shows.
 macro_rules! app_select {
@@ -72,11 +68,11 @@ fn app_row(row: &PgRow) -> sqlx::Result<AppRow> {
 fn finish_app(row: AppRow) -> Outcome<App> {
     let mut app = row.app;
     app.parameters = from_json_text(&row.parameters)?;
-    app.draft_has_changes = if app.total_releases == 0 {
-        row.draft_hash != *EMPTY_DRAFT_HASH
-    } else {
-        row.newest_hash.as_deref() != Some(row.draft_hash.as_str())
-    };
+    app.draft_has_changes = draft_has_changes(
+        &row.draft_hash,
+        app.total_releases > 0,
+        row.newest_hash.as_deref(),
+    );
     Ok(app)
 }
 
@@ -161,7 +157,7 @@ pub(crate) async fn create_app(
     .bind(&new.name)
     .bind(&new.description)
     .bind(to_json(&new.parameters)?)
-    .bind(&*EMPTY_DRAFT_HASH)
+    .bind(empty_draft_digest())
     .bind(actor)
     .bind(now.as_micros())
     .execute(&mut *connection)

@@ -1,10 +1,8 @@
 //! Apps, and the draft digest that tells whether an app's draft differs from its
 //! newest release.
 
-use std::sync::LazyLock;
-
 use cutover_domain::conflict::Conflict;
-use cutover_domain::digest::Manifest;
+use cutover_domain::digest::{draft_has_changes, empty_draft_digest};
 use cutover_domain::draft::{AppPatch, NewApp};
 use cutover_domain::model::App;
 use cutover_domain::{AppId, OrgId, ReleaseId, Timestamp, WorkspaceId};
@@ -15,8 +13,6 @@ use rusqlite::{Connection, Row, params};
 use crate::error::{from_sqlite, is_unique_violation};
 use crate::rows::{after_key, all, count, execute, from_json_text, not_found, optional, to_json};
 use crate::tenancy::get_workspace;
-
-static EMPTY_DRAFT_HASH: LazyLock<String> = LazyLock::new(|| Manifest::default().digest());
 
 /// Every column an [`App`] is built from, including the release facts it shows.
 const APP_SELECT: &str = "
@@ -64,11 +60,11 @@ fn app_row(row: &Row<'_>) -> rusqlite::Result<AppRow> {
 fn finish_app(row: AppRow) -> StoreResult<App> {
     let mut app = row.app;
     app.parameters = from_json_text(&row.parameters)?;
-    app.draft_has_changes = if app.total_releases == 0 {
-        row.draft_hash != *EMPTY_DRAFT_HASH
-    } else {
-        row.newest_hash.as_deref() != Some(row.draft_hash.as_str())
-    };
+    app.draft_has_changes = draft_has_changes(
+        &row.draft_hash,
+        app.total_releases > 0,
+        row.newest_hash.as_deref(),
+    );
     Ok(app)
 }
 
@@ -132,7 +128,7 @@ pub(crate) fn create_app(
             new.name,
             new.description,
             to_json(&new.parameters)?,
-            *EMPTY_DRAFT_HASH,
+            empty_draft_digest(),
             actor,
             now.as_micros(),
         ],
