@@ -3,9 +3,9 @@
 //! One writer thread owns the only write connection. It takes every write job that is
 //! queued, runs each inside its own SAVEPOINT of one `BEGIN IMMEDIATE` transaction
 //! (a job alone in its batch needs none), commits once (one fsync for the whole
-//! batch, `synchronous=FULL`), and only then answers the callers. A job that fails rolls back to its savepoint without touching
-//! its neighbours, so every job is still all-or-nothing, and jobs run one after
-//! another, so they are serializable. Reader threads each own a read connection and
+//! batch, `synchronous=FULL`), and only then answers the callers. A job that fails
+//! rolls back to its savepoint without touching its neighbours, so every job is still
+//! all-or-nothing, and jobs run one after another, so they are serializable. Reader threads each own a read connection and
 //! run every read job inside one read transaction (a consistent WAL snapshot).
 //!
 //! Committing queued writes together is what lets many concurrent durable writes
@@ -36,9 +36,6 @@ use std::thread;
 use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender, TrySendError};
-
-pub(crate) use checkpoint::WAL_RESTART_FRAMES;
-use checkpoint::{finish_checkpoint, run_checkpointer};
 use cutover_store::{StoreError, StoreResult};
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags};
@@ -48,6 +45,9 @@ use crate::error::from_sqlite;
 
 #[path = "engine_checkpoint.rs"]
 mod checkpoint;
+
+pub(crate) use checkpoint::WAL_RESTART_FRAMES;
+use checkpoint::{finish_checkpoint, run_checkpointer};
 
 /// Hands the commit outcome to whoever waits for the job's answer.
 type Completion = Box<dyn FnOnce(StoreResult<()>) + Send>;

@@ -2,27 +2,22 @@
 //! write waits behind the small ones queued with it.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use cutover_store::StoreError;
 
-use super::{Engine, EngineOptions, open_writer};
+use super::tests::{start_engine, test_options};
+use super::{Engine, EngineOptions};
 
 /// An engine on a fresh database with these queue bounds; the directory lives as
 /// long as the engine is used.
 fn engine(write_queue: usize, read_queue: usize) -> (tempfile::TempDir, Arc<Engine>) {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("queue.db");
-    let mut writer = open_writer(&path, Duration::from_secs(1)).unwrap();
-    crate::migrations::apply(&mut writer).unwrap();
     let options = EngineOptions {
-        readers: 1,
-        busy_timeout: Duration::from_secs(1),
         write_queue,
         read_queue,
-        wal_restart_frames: super::WAL_RESTART_FRAMES,
+        ..test_options()
     };
-    let engine = Arc::new(Engine::start(&path, writer, &options).unwrap());
+    let engine = start_engine(&dir.path().join("queue.db"), "", &options);
     (dir, engine)
 }
 

@@ -4,6 +4,27 @@
 use super::*;
 use rusqlite::StatementStatus;
 
+/// What the test engines start with: one reader, short queues, the server's WAL
+/// threshold.
+pub(super) fn test_options() -> EngineOptions {
+    EngineOptions {
+        readers: 1,
+        busy_timeout: Duration::from_secs(1),
+        write_queue: 8,
+        read_queue: 8,
+        wal_restart_frames: WAL_RESTART_FRAMES,
+    }
+}
+
+/// Starts an engine on a fresh, migrated database at `path`, with `schema` (the
+/// tables a test writes to) created first.
+pub(super) fn start_engine(path: &Path, schema: &str, options: &EngineOptions) -> Arc<Engine> {
+    let mut writer = open_writer(path, options.busy_timeout).unwrap();
+    crate::migrations::apply(&mut writer).unwrap();
+    writer.execute_batch(schema).unwrap();
+    Arc::new(Engine::start(path, writer, options).unwrap())
+}
+
 /// The hot reads run cached statements with new values every time; none may be
 /// compiled again for it (SQLite does that when it thinks a value could change
 /// the plan, unless told plans are fixed).
@@ -52,20 +73,11 @@ fn cached_statements_are_not_compiled_again_for_new_values() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failing_job_alone_in_its_batch_leaves_no_trace() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("alone.db");
-    let mut writer = open_writer(&path, Duration::from_secs(1)).unwrap();
-    crate::migrations::apply(&mut writer).unwrap();
-    writer
-        .execute_batch("CREATE TABLE notes (text TEXT NOT NULL)")
-        .unwrap();
-    let options = EngineOptions {
-        readers: 1,
-        busy_timeout: Duration::from_secs(1),
-        write_queue: 8,
-        read_queue: 8,
-        wal_restart_frames: WAL_RESTART_FRAMES,
-    };
-    let engine = Engine::start(&path, writer, &options).unwrap();
+    let engine = start_engine(
+        &dir.path().join("alone.db"),
+        "CREATE TABLE notes (text TEXT NOT NULL)",
+        &test_options(),
+    );
     let insert = |text: &'static str, then_fail: bool| {
         move |connection: &Connection| {
             connection

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Engine, EngineOptions, open_writer};
+use super::tests::{start_engine, test_options};
+use super::{Engine, EngineOptions};
 use crate::error::from_sqlite;
 
 /// Frames past which the test engines finish a checkpoint: 256 KiB of 4 KiB pages.
@@ -17,21 +18,15 @@ const PAGE_BYTES: u64 = 4096;
 /// waited for a lock would be seen hanging, not merely slow.
 fn engine(dir: &Path) -> (PathBuf, Arc<Engine>) {
     let path = dir.join("wal.db");
-    let busy_timeout = Duration::from_secs(600);
-    let mut writer = open_writer(&path, busy_timeout).unwrap();
-    crate::migrations::apply(&mut writer).unwrap();
-    writer
-        .execute_batch("CREATE TABLE filler (id INTEGER PRIMARY KEY, data BLOB NOT NULL)")
-        .unwrap();
     let options = EngineOptions {
-        readers: 1,
-        busy_timeout,
+        busy_timeout: Duration::from_secs(600),
         write_queue: 64,
         read_queue: 64,
         wal_restart_frames: RESTART_FRAMES,
+        ..test_options()
     };
-    let engine = Arc::new(Engine::start(&path, writer, &options).unwrap());
-    (path, engine)
+    let schema = "CREATE TABLE filler (id INTEGER PRIMARY KEY, data BLOB NOT NULL)";
+    (path.clone(), start_engine(&path, schema, &options))
 }
 
 async fn insert(engine: &Engine, bytes: usize) {
