@@ -253,9 +253,17 @@ async fn a_workspace_limited_manager_sees_and_revokes_only_tokens_within(backend
 }
 
 async fn failed_authentication_is_throttled_per_address_before_lookup(backend: Backend) {
-    // The defaults: 100 failures at once, then 10 a second (so a few more get
-    // through while the first hundred are sent).
-    let app = TestApp::spawn(backend).await;
+    // The default burst of 100 failures; refilled at one a minute rather than the
+    // default ten a second, so that no failure is refunded while the test runs (on a
+    // loaded machine 100 ms can pass between two requests, and a refunded failure let
+    // the valid token below through).
+    let defaults = ServeConfig::new("sqlite://unused.db");
+    assert_eq!(defaults.auth_failures_per_minute, Some(600));
+    assert_eq!(defaults.auth_failure_burst, 100);
+    let app = TestApp::spawn_with(backend, |config| {
+        config.auth_failures_per_minute = Some(1);
+    })
+    .await;
     let wrong = format!("cut_{}", "w".repeat(52));
     let mut failures = 0;
     let throttled = loop {
