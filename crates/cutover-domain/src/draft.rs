@@ -4,8 +4,8 @@
 
 use serde_json::{Map, Value};
 
-use crate::ids::{AugmentationId, EndpointId};
-use crate::model::{App, Augmentation, Endpoint, Stage};
+use crate::ids::{AppId, AugmentationId, EndpointId, OrgId, WorkspaceId};
+use crate::model::{App, Augmentation, Endpoint, Org, Stage, Workspace};
 use crate::timestamp::Timestamp;
 use crate::values::{EndpointType, HttpMethod, ReleaseTag};
 
@@ -15,10 +15,37 @@ pub struct NewOrg {
     pub slug: String,
 }
 
+impl NewOrg {
+    /// The org this input creates, with a new id, made by `actor` at `at`.
+    pub fn into_org(self, actor: &str, at: Timestamp) -> Org {
+        Org {
+            org_id: OrgId::generate(),
+            name: self.name,
+            slug: self.slug,
+            created_at: at,
+            created_by: actor.to_owned(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewWorkspace {
     pub name: String,
     pub description: Option<String>,
+}
+
+impl NewWorkspace {
+    /// The workspace this input creates in `org_id`, with a new id.
+    pub fn into_workspace(self, org_id: OrgId, actor: &str, at: Timestamp) -> Workspace {
+        Workspace {
+            workspace_id: WorkspaceId::generate(),
+            org_id,
+            name: self.name,
+            description: self.description,
+            created_at: at,
+            created_by: actor.to_owned(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -26,6 +53,34 @@ pub struct NewApp {
     pub name: String,
     pub description: Option<String>,
     pub parameters: Map<String, Value>,
+}
+
+impl NewApp {
+    /// The app this input creates in a workspace, with a new id: an empty draft, no
+    /// releases, so nothing active and nothing to release.
+    pub fn into_app(
+        self,
+        org_id: OrgId,
+        workspace_id: WorkspaceId,
+        actor: &str,
+        at: Timestamp,
+    ) -> App {
+        App {
+            app_id: AppId::generate(),
+            org_id,
+            workspace_id,
+            name: self.name,
+            description: self.description,
+            active_release_id: None,
+            total_releases: 0,
+            draft_has_changes: false,
+            last_release_at: None,
+            parameters: self.parameters,
+            created_by: actor.to_owned(),
+            created_at: at,
+            updated_at: at,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -183,4 +238,30 @@ pub struct NewRelease {
     pub release_tag: ReleaseTag,
     pub description: Option<String>,
     pub activate: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::digest::{draft_has_changes, empty_draft_digest};
+
+    #[test]
+    fn a_new_app_is_what_reading_it_back_would_say() {
+        let at = Timestamp::from_micros(1_700_000_000_000_000);
+        let app = NewApp {
+            name: "shop".into(),
+            description: None,
+            parameters: Map::new(),
+        }
+        .into_app(OrgId::generate(), WorkspaceId::generate(), "alice", at);
+        // Stored with the empty draft's digest and no releases, an app reads back as
+        // having nothing to release.
+        assert_eq!(
+            app.draft_has_changes,
+            draft_has_changes(empty_draft_digest(), false, None)
+        );
+        assert_eq!((app.total_releases, app.active_release_id), (0, None));
+        assert_eq!((app.created_at, app.updated_at), (at, at));
+        assert_eq!(app.created_by, "alice");
+    }
 }

@@ -144,34 +144,31 @@ pub(crate) async fn create_app(
     actor: &str,
 ) -> Outcome<App> {
     get_workspace(&mut *connection, scope).await?;
-    let app_id = AppId::generate();
-    let now = Timestamp::now();
+    let app = new.clone().into_app(
+        scope.org_id.clone(),
+        scope.workspace_id.clone(),
+        actor,
+        Timestamp::now(),
+    );
     sqlx::query(
         "INSERT INTO apps (app_id, org_id, workspace_id, name, description, parameters, draft_hash,
                            created_by, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
     )
-    .bind(app_id.as_str())
-    .bind(scope.org_id.as_str())
-    .bind(scope.workspace_id.as_str())
-    .bind(&new.name)
-    .bind(&new.description)
-    .bind(to_json(&new.parameters)?)
+    .bind(app.app_id.as_str())
+    .bind(app.org_id.as_str())
+    .bind(app.workspace_id.as_str())
+    .bind(&app.name)
+    .bind(&app.description)
+    .bind(to_json(&app.parameters)?)
     .bind(empty_draft_digest())
-    .bind(actor)
-    .bind(now.as_micros())
+    .bind(&app.created_by)
+    .bind(app.created_at.as_micros())
+    .bind(app.updated_at.as_micros())
     .execute(&mut *connection)
     .await
-    .map_err(|err| unique_or(err, |constraint| name_taken(constraint, &new.name)))?;
-    get_app(
-        connection,
-        &AppScope {
-            org_id: scope.org_id.clone(),
-            workspace_id: scope.workspace_id.clone(),
-            app_id,
-        },
-    )
-    .await
+    .map_err(|err| unique_or(err, |constraint| name_taken(constraint, &app.name)))?;
+    Ok(app)
 }
 
 pub(crate) async fn list_apps(

@@ -5,21 +5,19 @@
 //! `releases_one_active_per_app` is the backstop.
 
 use cutover_domain::conflict::Conflict;
-use cutover_domain::digest::{
-    Manifest, change_log, change_log_against_unreadable, no_changes_since,
-};
+use cutover_domain::digest::Manifest;
 use cutover_domain::draft::NewRelease;
 use cutover_domain::lifecycle::{self, ActivationPlan, ArchivePlan, ReleaseFacts};
 use cutover_domain::model::{
     Activation, ActivationAction, ReleaseStatus, ReleaseSummary, UnknownStoredValue,
 };
-use cutover_domain::snapshot::content_hash_of;
 use cutover_domain::values::ReleaseTag;
 use cutover_domain::{AppId, OrgId, ReleaseId, Timestamp, WorkspaceId};
+use cutover_store::cut::{CutFacts, NewestRelease, PreviousRelease, plan_release};
 use cutover_store::digests::{self, AugmentationRow, DraftTexts, EndpointRow};
 use cutover_store::{
     ActivationOutcome, AppScope, Page, PageRequest, ReleaseDocument, ReleasePage, ReleaseQuery,
-    StoreError, content_text,
+    StoreError,
 };
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
@@ -176,45 +174,7 @@ pub(crate) async fn create_release(
     if let Some(conflict) = tag_taken(&mut *connection, scope, &new.release_tag).await? {
         return Err(conflict.into());
     }
-    // As on SQLite: the release is assembled from the entities' stored texts and the
-    // change log compares manifests, so nothing is decoded (see `cutover_domain::digest`).
-    let draft_digest: String = sqlx::query("SELECT draft_hash FROM apps WHERE app_id = $1")
-        .bind(scope.app_id.as_str())
-        .fetch_one(&mut *connection)
-        .await?
-        .try_get(0)?;
-    let draft = load_draft_texts(&mut *connection, &scope.app_id).await?;
-    let previous = optional(
-        &mut *connection,
-        sqlx::query(
-            "SELECT release_id, release_tag, release_number, manifest_digest FROM releases
-             WHERE app_id = $1 ORDER BY release_number DESC LIMIT 1",
-        )
-        .bind(scope.app_id.as_str()),
-        |row| {
-            Ok((
-                ReleaseId::from_trusted(row.try_get(0)?),
-                row.try_get::<String, _>(1)?,
-                row.try_get::<i64, _>(2)?,
-                row.try_get::<Option<String>, _>(3)?,
-            ))
-        },
-    )
-    .await?;
-    let change_log = match &previous {
-        Some((id, tag, number, digest)) => {
-            let label = format!("{tag} (#{number})");
-            if digest.as_deref() == Some(draft_digest.as_str()) {
-                no_changes_since(&label)
-            } else {
-                match stored_manifest(&mut *connection, id).await? {
-                    Some(before) => change_log(Some((&before, &label)), &draft.manifest),
-                    None => change_log_against_unreadable(&label),
-                }
-            }
-        }
-        None => change_log(None, &draft.manifest),
-    };
+    let plan = plan_release(cut_facts(&mut *connection, scope).await?);
     let number: i64 = sqlx::query(
         "UPDATE apps SET release_seq = release_seq + 1 WHERE app_id = $1 RETURNING release_seq",
     )
@@ -223,10 +183,6 @@ pub(crate) async fn create_release(
     .await?
     .try_get(0)?;
     let release_id = ReleaseId::generate();
-    let content_hash = content_hash_of(&draft.endpoint_canonicals, &draft.augmentation_canonicals);
-    let endpoint_count = draft.endpoints.len() as i64;
-    let augmentation_count = draft.augmentations.len() as i64;
-    let snapshot = content_text(&draft.endpoints, &draft.augmentations);
     sqlx::query(
         "INSERT INTO releases (release_id, app_id, workspace_id, org_id, release_tag, release_number,
              status, description, endpoint_count, augmentation_count, content_hash, created_at,
@@ -241,16 +197,16 @@ pub(crate) async fn create_release(
     .bind(new.release_tag.as_str())
     .bind(number)
     .bind(&new.description)
-    .bind(endpoint_count)
-    .bind(augmentation_count)
-    .bind(content_hash)
+    .bind(i64::from(plan.endpoint_count))
+    .bind(i64::from(plan.augmentation_count))
+    .bind(&plan.content_hash)
     .bind(Timestamp::now().as_micros())
     .bind(actor)
-    .bind(previous.as_ref().map(|(id, ..)| id.as_str()))
-    .bind(&change_log)
-    .bind(&snapshot)
-    .bind(draft.manifest.to_text())
-    .bind(&draft_digest)
+    .bind(plan.previous_release_id.as_ref().map(ReleaseId::as_str))
+    .bind(&plan.change_log)
+    .bind(&plan.content)
+    .bind(&plan.manifest)
+    .bind(&plan.draft_digest)
     .execute(&mut *connection)
     .await
     .map_err(|err| {
@@ -274,6 +230,51 @@ pub(crate) async fn create_release(
         .await?;
     }
     document(connection, scope, &release_id).await
+}
+
+/// Reads what a cut starts from (the caller holds the app lock): the draft's digest
+/// and stored texts, and the newest release with its manifest when the change log
+/// needs it.
+async fn cut_facts(connection: &mut PgConnection, scope: &AppScope) -> Outcome<CutFacts> {
+    let draft_digest: String = sqlx::query("SELECT draft_hash FROM apps WHERE app_id = $1")
+        .bind(scope.app_id.as_str())
+        .fetch_one(&mut *connection)
+        .await?
+        .try_get(0)?;
+    let draft = load_draft_texts(&mut *connection, &scope.app_id).await?;
+    let newest = optional(
+        &mut *connection,
+        sqlx::query(
+            "SELECT release_id, release_tag, release_number, manifest_digest FROM releases
+             WHERE app_id = $1 ORDER BY release_number DESC LIMIT 1",
+        )
+        .bind(scope.app_id.as_str()),
+        |row| {
+            Ok(NewestRelease {
+                release_id: ReleaseId::from_trusted(row.try_get(0)?),
+                release_tag: row.try_get(1)?,
+                release_number: row.try_get(2)?,
+                manifest_digest: row.try_get(3)?,
+            })
+        },
+    )
+    .await?;
+    let previous = match newest {
+        Some(newest) => {
+            let manifest = if newest.needs_manifest(&draft_digest) {
+                stored_manifest(&mut *connection, &newest.release_id).await?
+            } else {
+                None
+            };
+            Some(PreviousRelease { newest, manifest })
+        }
+        None => None,
+    };
+    Ok(CutFacts {
+        draft_digest,
+        draft,
+        previous,
+    })
 }
 
 /// The draft's rows as a cut reads them, each list ordered by id.

@@ -52,13 +52,7 @@ pub(crate) async fn create_org(
     new: &NewOrg,
     actor: &str,
 ) -> Outcome<Org> {
-    let org = Org {
-        org_id: OrgId::generate(),
-        name: new.name.clone(),
-        slug: new.slug.clone(),
-        created_at: Timestamp::now(),
-        created_by: actor.to_owned(),
-    };
+    let org = new.clone().into_org(actor, Timestamp::now());
     sqlx::query(
         "INSERT INTO orgs (org_id, name, slug, created_at, created_by) VALUES ($1, $2, $3, $4, $5)",
     )
@@ -151,14 +145,9 @@ pub(crate) async fn create_workspace(
     actor: &str,
 ) -> Outcome<Workspace> {
     get_org(&mut *connection, org_id).await?;
-    let workspace = Workspace {
-        workspace_id: WorkspaceId::generate(),
-        org_id: org_id.clone(),
-        name: new.name.clone(),
-        description: new.description.clone(),
-        created_at: Timestamp::now(),
-        created_by: actor.to_owned(),
-    };
+    let workspace = new
+        .clone()
+        .into_workspace(org_id.clone(), actor, Timestamp::now());
     sqlx::query(
         "INSERT INTO workspaces (workspace_id, org_id, name, description, created_at, created_by)
          VALUES ($1, $2, $3, $4, $5, $6)",

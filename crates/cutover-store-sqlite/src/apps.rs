@@ -114,40 +114,38 @@ pub(crate) fn create_app(
     actor: &str,
 ) -> StoreResult<App> {
     get_workspace(connection, scope)?;
-    let app_id = AppId::generate();
-    let now = Timestamp::now();
+    let app = new.into_app(
+        scope.org_id.clone(),
+        scope.workspace_id.clone(),
+        actor,
+        Timestamp::now(),
+    );
     execute(
         connection,
         "INSERT INTO apps (app_id, org_id, workspace_id, name, description, parameters, draft_hash,
                                created_by, created_at, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![
-            app_id.as_str(),
-            scope.org_id.as_str(),
-            scope.workspace_id.as_str(),
-            new.name,
-            new.description,
-            to_json(&new.parameters)?,
+            app.app_id.as_str(),
+            app.org_id.as_str(),
+            app.workspace_id.as_str(),
+            app.name,
+            app.description,
+            to_json(&app.parameters)?,
             empty_draft_digest(),
-            actor,
-            now.as_micros(),
+            app.created_by,
+            app.created_at.as_micros(),
+            app.updated_at.as_micros(),
         ],
     )
     .map_err(|err| {
         if is_unique_violation(&err) {
-            name_taken(&new.name)
+            name_taken(&app.name)
         } else {
             from_sqlite(err)
         }
     })?;
-    get_app(
-        connection,
-        &AppScope {
-            org_id: scope.org_id.clone(),
-            workspace_id: scope.workspace_id.clone(),
-            app_id,
-        },
-    )
+    Ok(app)
 }
 
 pub(crate) fn list_apps(

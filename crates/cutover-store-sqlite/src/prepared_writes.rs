@@ -9,6 +9,7 @@ use cutover_domain::draft::{
 };
 use cutover_domain::model::{Augmentation, Endpoint};
 use cutover_domain::{AugmentationId, EndpointId, Timestamp};
+use cutover_store::cut::plan_release;
 use cutover_store::{AppScope, Prepared, ReleaseDocument, StoreError, StoreResult};
 
 use cutover_domain::quota::Counted;
@@ -160,7 +161,7 @@ impl SqliteStore {
                 .engine
                 .read(move |c| releases::cut_facts(c, &read_scope))
                 .await?;
-            let planned = off_the_writer(move || Ok(releases::plan_cut(facts))).await?;
+            let planned = off_the_writer(move || Ok(plan_release(facts))).await?;
             let (scope, release, actor) = (scope.clone(), release.clone(), actor.to_owned());
             let limits = self.limits;
             let written = self

@@ -3,21 +3,19 @@
 //! activation history they append to.
 
 use cutover_domain::conflict::Conflict;
-use cutover_domain::digest::{
-    Manifest, change_log, change_log_against_unreadable, no_changes_since,
-};
+use cutover_domain::digest::Manifest;
 use cutover_domain::draft::NewRelease;
 use cutover_domain::lifecycle::{self, ActivationPlan, ArchivePlan, ReleaseFacts};
 use cutover_domain::model::{
     Activation, ActivationAction, ReleaseStatus, ReleaseSummary, UnknownStoredValue,
 };
-use cutover_domain::snapshot::content_hash_of;
 use cutover_domain::values::ReleaseTag;
 use cutover_domain::{AppId, OrgId, ReleaseId, Timestamp, WorkspaceId};
+use cutover_store::cut::{CutFacts, NewestRelease, PreviousRelease, ReleasePlan};
 use cutover_store::digests::{self, AugmentationRow, DraftTexts, EndpointRow};
 use cutover_store::{
     ActivationOutcome, AppScope, Page, PageRequest, ReleaseDocument, ReleasePage, ReleaseQuery,
-    StoreError, StoreResult, content_text,
+    StoreError, StoreResult,
 };
 use rusqlite::{Connection, Row, params};
 
@@ -106,35 +104,8 @@ fn tag_taken(
     }))
 }
 
-/// What cutting a release of an app starts from, read in one snapshot: the draft's
-/// digest and stored texts, and the newest release with its manifest.
-pub(crate) struct CutFacts {
-    draft_digest: String,
-    draft: DraftTexts,
-    previous: Option<PreviousRelease>,
-}
-
-struct PreviousRelease {
-    release_id: ReleaseId,
-    label: String,
-    manifest_digest: Option<String>,
-    /// Read only when the digests differ (the change log needs it).
-    manifest: Option<Manifest>,
-}
-
-/// A release planned from [`CutFacts`] off the writer thread: everything but the rows.
-pub(crate) struct PlannedCut {
-    draft_digest: String,
-    previous_release_id: Option<ReleaseId>,
-    change_log: String,
-    content_hash: String,
-    content: String,
-    manifest: String,
-    endpoint_count: u32,
-    augmentation_count: u32,
-}
-
-/// Reads what a cut starts from (on a reader thread).
+/// Reads what a cut starts from (on a reader thread): the draft's digest and stored
+/// texts, and the newest release with its manifest when the change log needs it.
 pub(crate) fn cut_facts(connection: &Connection, scope: &AppScope) -> StoreResult<CutFacts> {
     require_app(connection, scope)?;
     let draft_digest: String = connection
@@ -142,26 +113,30 @@ pub(crate) fn cut_facts(connection: &Connection, scope: &AppScope) -> StoreResul
         .and_then(|mut statement| statement.query_row([scope.app_id.as_str()], |row| row.get(0)))
         .map_err(from_sqlite)?;
     let draft = load_draft_texts(connection, &scope.app_id)?;
-    let previous = optional(
+    let newest = optional(
         connection,
         "SELECT release_id, release_tag, release_number, manifest_digest FROM releases
          WHERE app_id = ?1 ORDER BY release_number DESC LIMIT 1",
         [scope.app_id.as_str()],
         |row| {
-            Ok(PreviousRelease {
+            Ok(NewestRelease {
                 release_id: ReleaseId::from_trusted(row.get(0)?),
-                label: format!("{} (#{})", row.get::<_, String>(1)?, row.get::<_, i64>(2)?),
+                release_tag: row.get(1)?,
+                release_number: row.get(2)?,
                 manifest_digest: row.get(3)?,
-                manifest: None,
             })
         },
     )?;
-    let previous = match previous {
-        Some(mut previous) if previous.manifest_digest.as_deref() != Some(&draft_digest) => {
-            previous.manifest = stored_manifest(connection, &previous.release_id)?;
-            Some(previous)
+    let previous = match newest {
+        Some(newest) => {
+            let manifest = if newest.needs_manifest(&draft_digest) {
+                stored_manifest(connection, &newest.release_id)?
+            } else {
+                None
+            };
+            Some(PreviousRelease { newest, manifest })
         }
-        other => other,
+        None => None,
     };
     Ok(CutFacts {
         draft_digest,
@@ -170,47 +145,13 @@ pub(crate) fn cut_facts(connection: &Connection, scope: &AppScope) -> StoreResul
     })
 }
 
-/// Hashes, diffs and assembles the release content: the CPU part of a cut, done
-/// before the writer sees it.
-pub(crate) fn plan_cut(facts: CutFacts) -> PlannedCut {
-    let CutFacts {
-        draft_digest,
-        draft,
-        previous,
-    } = facts;
-    // Every draft change keeps `draft_hash` (the digest of the entities' hashes)
-    // current, and each entity row keeps its encoding, canonical text and digest, so
-    // the release is assembled from stored text: nothing is decoded, the previous
-    // release included, whose manifest the change log compares against.
-    let change_log = match &previous {
-        Some(previous) if previous.manifest_digest.as_deref() == Some(&draft_digest) => {
-            no_changes_since(&previous.label)
-        }
-        Some(previous) => match &previous.manifest {
-            Some(before) => change_log(Some((before, &previous.label)), &draft.manifest),
-            None => change_log_against_unreadable(&previous.label),
-        },
-        None => change_log(None, &draft.manifest),
-    };
-    PlannedCut {
-        previous_release_id: previous.map(|previous| previous.release_id),
-        change_log,
-        content_hash: content_hash_of(&draft.endpoint_canonicals, &draft.augmentation_canonicals),
-        content: content_text(&draft.endpoints, &draft.augmentations),
-        manifest: draft.manifest.to_text(),
-        endpoint_count: draft.endpoints.len() as u32,
-        augmentation_count: draft.augmentations.len() as u32,
-        draft_digest,
-    }
-}
-
 /// Writes a planned release (on the writer), or answers `None` when the draft or the
 /// newest release changed since the facts were read, so the caller plans again.
 pub(crate) fn create_release(
     connection: &Connection,
     scope: &AppScope,
     new: NewRelease,
-    planned: PlannedCut,
+    planned: ReleasePlan,
     actor: &str,
 ) -> StoreResult<Option<ReleaseDocument>> {
     require_app(connection, scope)?;
@@ -229,9 +170,7 @@ pub(crate) fn create_release(
             })
         })
         .map_err(from_sqlite)?;
-    if draft_digest != planned.draft_digest
-        || newest.as_deref() != planned.previous_release_id.as_ref().map(ReleaseId::as_str)
-    {
+    if !planned.still_current(&draft_digest, newest.as_deref()) {
         return Ok(None);
     }
     let number: i64 = connection
@@ -241,7 +180,7 @@ pub(crate) fn create_release(
         .and_then(|mut statement| statement.query_row([scope.app_id.as_str()], |row| row.get(0)))
         .map_err(from_sqlite)?;
     let release_id = ReleaseId::generate();
-    let PlannedCut {
+    let ReleasePlan {
         previous_release_id,
         change_log,
         content_hash,

@@ -45,13 +45,7 @@ fn org_from_row(row: &Row<'_>) -> rusqlite::Result<Org> {
 const ORG_COLUMNS: &str = "org_id, name, slug, created_at, created_by";
 
 pub(crate) fn create_org(connection: &Connection, new: NewOrg, actor: &str) -> StoreResult<Org> {
-    let org = Org {
-        org_id: OrgId::generate(),
-        name: new.name,
-        slug: new.slug,
-        created_at: Timestamp::now(),
-        created_by: actor.to_owned(),
-    };
+    let org = new.into_org(actor, Timestamp::now());
     execute(
         connection,
         "INSERT INTO orgs (org_id, name, slug, created_at, created_by) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -131,14 +125,7 @@ pub(crate) fn create_workspace(
     actor: &str,
 ) -> StoreResult<Workspace> {
     get_org(connection, org_id)?;
-    let workspace = Workspace {
-        workspace_id: WorkspaceId::generate(),
-        org_id: org_id.clone(),
-        name: new.name,
-        description: new.description,
-        created_at: Timestamp::now(),
-        created_by: actor.to_owned(),
-    };
+    let workspace = new.into_workspace(org_id.clone(), actor, Timestamp::now());
     execute(
         connection,
         "INSERT INTO workspaces (workspace_id, org_id, name, description, created_at, created_by)

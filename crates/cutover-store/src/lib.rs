@@ -3,6 +3,7 @@
 //! own crates (`cutover-store-sqlite`, `cutover-store-postgres`) and are chosen at start by
 //! the database URL; nothing above this trait knows which one runs.
 
+pub mod cut;
 pub mod digests;
 mod document;
 mod error;
