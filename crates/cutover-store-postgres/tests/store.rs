@@ -7,21 +7,20 @@
 mod support;
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use cutover_domain::ReleaseId;
-use cutover_domain::model::{ActivationAction, ReleaseStatus};
-use cutover_store::{PageRequest, ReleaseQuery, Store, StoreError};
+use cutover_store::conformance::fixtures::{
+    ACTOR, app_fixture, new_augmentation, new_endpoint, new_release,
+};
+use cutover_store::conformance::{Case, Stores};
+use cutover_store::{Store, StoreError};
 use cutover_store_postgres::{MIGRATIONS, PostgresOptions, PostgresStore, migrate};
 use cutover_test_gates::needs_postgres;
 use sqlx::{Connection, PgConnection, Row};
 use tokio::task::JoinSet;
 
-use support::scenario;
-use support::{
-    admin_url, app_fixture, new_release, random_hex, reason, store, with_database,
-    with_database_name,
-};
+use support::{admin_url, random_hex, store, with_database, with_database_name};
 
 #[test]
 fn migration_versions_and_names_match_sqlite() {
@@ -86,183 +85,61 @@ async fn migrations_apply_once_even_when_started_together() {
     .await;
 }
 
+/// Opens two stores on a fresh database (as two servers would) for each conformance
+/// case; the concurrency cases spread their callers over both.
+async fn run_case(case: Case) {
+    with_database(|url| async move {
+        let open = |limits| {
+            let mut options = PostgresOptions::new(&url);
+            options.limits = limits;
+            PostgresStore::connect(options)
+        };
+        let one = open(case.limits).await.expect("connect");
+        let two = open(case.limits).await.expect("connect");
+        case.run(Stores::new(
+            Arc::new(one),
+            [Arc::new(two) as Arc<dyn Store>],
+        ))
+        .await;
+    })
+    .await;
+}
+
+cutover_store::conformance_suite!(
+    #[needs_postgres]
+    run_case
+);
+
+/// The schema itself refuses changes to release content and to the history, so
+/// nothing that writes the database directly can rewrite what was released.
 #[needs_postgres]
 #[tokio::test]
-async fn a_release_lifecycle_round_trip_matches_sqlite() {
+async fn the_schema_refuses_changes_to_releases_and_their_history() {
     with_database(|url| async move {
-        let postgres = store(&url).await;
-        let on_postgres = scenario::run(&postgres, Some(&url)).await;
-
-        let directory = tempfile::tempdir().expect("tempdir");
-        let sqlite = cutover_store_sqlite::SqliteStore::open(
-            cutover_store_sqlite::SqliteOptions::new(directory.path().join("cutover.db")),
-        )
-        .expect("sqlite");
-        let on_sqlite = scenario::run(&sqlite, None).await;
-
-        for (step, (pg, lite)) in on_postgres.iter().zip(&on_sqlite).enumerate() {
-            println!("{step:>2} {pg}");
-            assert_eq!(
-                pg, lite,
-                "step {step} differs between PostgreSQL and SQLite"
-            );
-        }
-        assert_eq!(on_postgres.len(), on_sqlite.len());
-    })
-    .await;
-}
-
-#[needs_postgres]
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_activations_through_two_servers_leave_one_active_and_a_chain() {
-    with_database(|url| async move {
-        let (one, two) = (store(&url).await, store(&url).await);
-        let scope = app_fixture(&one).await;
-        let mut ids = Vec::new();
-        for n in 1..=32 {
-            let release = one
-                .create_release(&scope, new_release(&format!("v{n}"), false), "tester")
-                .await
-                .expect("create");
-            ids.push(release.summary.release_id);
-        }
-        let mut tasks = JoinSet::new();
-        for (index, id) in ids.iter().cloned().enumerate() {
-            let store = if index % 2 == 0 {
-                one.clone()
-            } else {
-                two.clone()
-            };
-            let scope = scope.clone();
-            tasks.spawn(async move {
-                store
-                    .activate_release(&scope, &id, ActivationAction::Activate, "tester")
-                    .await
-            });
-        }
-        while let Some(result) = tasks.join_next().await {
-            let outcome = result.expect("task").expect("every activation succeeds");
-            assert!(outcome.changed);
-        }
-
-        let page = one
-            .list_releases(
-                &scope,
-                ReleaseQuery {
-                    limit: 200,
-                    before_number: None,
-                    include_archived: true,
-                },
-            )
+        let store = store(&url).await;
+        let scope = app_fixture(&store).await;
+        let release = store
+            .create_release(&scope, new_release("v1", true), ACTOR)
             .await
-            .expect("list");
-        let active: Vec<_> = page
-            .releases
-            .iter()
-            .filter(|release| release.status == ReleaseStatus::Active)
-            .collect();
-        assert_eq!(active.len(), 1, "exactly one active release");
-        assert_eq!(page.active_release_id.as_ref(), Some(&active[0].release_id));
-        assert_eq!(page.releases.len(), 32);
-
-        let history = two
-            .list_activations(
-                &scope,
-                PageRequest {
-                    limit: 100,
-                    after: None,
-                },
-            )
+            .expect("v1")
+            .summary
+            .release_id;
+        let mut connection = PgConnection::connect(&url).await.expect("connect");
+        for sql in [
+            "UPDATE releases SET release_tag = 'changed' WHERE release_id = $1",
+            "UPDATE releases SET snapshot = '{}' WHERE release_id = $1",
+            "UPDATE activations SET actor = 'mallory' WHERE release_id = $1",
+        ] {
+            let refused = sqlx::query(sql)
+                .bind(release.as_str())
+                .execute(&mut connection)
+                .await;
+            assert!(refused.is_err(), "{sql} must be refused");
+        }
+        sqlx::query("UPDATE releases SET description = description WHERE false")
+            .execute(&mut connection)
             .await
-            .expect("history");
-        assert_eq!(history.total, 32);
-        assert_eq!(history.items.len(), 32);
-        let mut previous: Option<ReleaseId> = None;
-        for entry in &history.items {
-            assert_eq!(entry.replaced_release_id, previous, "history forms a chain");
-            previous = Some(entry.release_id.clone());
-        }
-        assert_eq!(previous.as_ref(), Some(&active[0].release_id));
-        let activated: BTreeSet<_> = history.items.iter().map(|e| e.release_id.clone()).collect();
-        assert_eq!(activated.len(), 32, "every release was activated once");
-    })
-    .await;
-}
-
-#[needs_postgres]
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_creates_with_one_tag_let_exactly_one_through() {
-    with_database(|url| async move {
-        let (one, two) = (store(&url).await, store(&url).await);
-        let scope = app_fixture(&one).await;
-        let mut tasks = JoinSet::new();
-        for index in 0..16 {
-            let store = if index % 2 == 0 {
-                one.clone()
-            } else {
-                two.clone()
-            };
-            let scope = scope.clone();
-            tasks.spawn(async move {
-                store
-                    .create_release(&scope, new_release("same", false), "tester")
-                    .await
-            });
-        }
-        let (mut created, mut refused) = (0, 0);
-        while let Some(result) = tasks.join_next().await {
-            let result = result.expect("task");
-            match &result {
-                Ok(release) => {
-                    created += 1;
-                    assert_eq!(release.summary.release_number, 1);
-                }
-                Err(_) => {
-                    assert_eq!(reason(&result), "release_tag_exists");
-                    refused += 1;
-                }
-            }
-        }
-        assert_eq!((created, refused), (1, 15));
-    })
-    .await;
-}
-
-#[needs_postgres]
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_distinct_creates_get_numbers_one_to_thirty_two() {
-    with_database(|url| async move {
-        let (one, two) = (store(&url).await, store(&url).await);
-        let scope = app_fixture(&one).await;
-        let mut tasks = JoinSet::new();
-        for index in 0..32 {
-            let store = if index % 2 == 0 {
-                one.clone()
-            } else {
-                two.clone()
-            };
-            let scope = scope.clone();
-            tasks.spawn(async move {
-                store
-                    .create_release(&scope, new_release(&format!("t{index}"), false), "tester")
-                    .await
-            });
-        }
-        let mut releases = Vec::new();
-        while let Some(result) = tasks.join_next().await {
-            releases.push(result.expect("task").expect("create"));
-        }
-        releases.sort_by_key(|release| release.summary.release_number);
-        let numbers: Vec<i64> = releases.iter().map(|r| r.summary.release_number).collect();
-        assert_eq!(numbers, (1..=32).collect::<Vec<_>>());
-        for pair in releases.windows(2) {
-            assert_eq!(
-                pair[1].previous_release_id.as_ref(),
-                Some(&pair[0].summary.release_id),
-                "each release points at the one created just before it"
-            );
-        }
-        assert_eq!(releases[0].previous_release_id, None);
+            .expect("an update touching no row is fine");
     })
     .await;
 }
@@ -362,13 +239,13 @@ async fn rows_from_before_digests_are_backfilled_and_agree_with_new_writes() {
         let store = store(&url).await;
         let scope = app_fixture(&store).await;
         let augmentation = store
-            .create_augmentation(&scope, support::new_augmentation("rag"), "tester")
+            .create_augmentation(&scope, new_augmentation("rag"), "tester")
             .await
             .expect("augmentation");
         store
             .create_endpoint(
                 &scope,
-                support::new_endpoint("chat", "/chat", &augmentation.augmentation_id),
+                new_endpoint("chat", "/chat", &augmentation.augmentation_id),
                 "tester",
             )
             .await

@@ -3,6 +3,8 @@
 //! own crates (`cutover-store-sqlite`, `cutover-store-postgres`) and are chosen at start by
 //! the database URL; nothing above this trait knows which one runs.
 
+#[cfg(feature = "testing")]
+pub mod conformance;
 pub mod cut;
 pub mod digests;
 mod document;

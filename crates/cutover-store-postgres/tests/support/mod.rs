@@ -1,19 +1,9 @@
-//! Shared by the integration tests: a fresh PostgreSQL database per test (created
-//! through `TEST_POSTGRES_URL` and dropped afterwards, even when the test fails),
-//! store constructors and small fixtures.
-
-#![allow(dead_code)]
-
-pub mod scenario;
+//! A fresh PostgreSQL database per test, created through `TEST_POSTGRES_URL` and
+//! dropped afterwards, even when the test fails; the store fixtures are the
+//! conformance suite's (`cutover_store::conformance::fixtures`).
 
 use std::future::Future;
 
-use cutover_domain::AugmentationId;
-use cutover_domain::draft::{
-    NewApp, NewAugmentation, NewEndpoint, NewOrg, NewRelease, NewWorkspace,
-};
-use cutover_domain::values::{EndpointType, HttpMethod, ReleaseTag};
-use cutover_store::{AppScope, Store, StoreError, WorkspaceScope};
 use cutover_store_postgres::{PostgresOptions, PostgresStore};
 use sqlx::{AssertSqlSafe, Connection, PgConnection};
 
@@ -94,91 +84,4 @@ pub async fn store(url: &str) -> PostgresStore {
     PostgresStore::connect(PostgresOptions::new(url))
         .await
         .expect("connect to the test database")
-}
-
-/// A new org, workspace and app; returns the app's scope.
-pub async fn app_fixture(store: &dyn Store) -> AppScope {
-    let org = store
-        .create_org(
-            NewOrg {
-                name: "Acme".into(),
-                slug: "acme".into(),
-            },
-            "tester",
-        )
-        .await
-        .expect("org");
-    let workspace = store
-        .create_workspace(
-            &org.org_id,
-            NewWorkspace {
-                name: "prod".into(),
-                description: None,
-            },
-            "tester",
-        )
-        .await
-        .expect("workspace");
-    let scope = WorkspaceScope {
-        org_id: org.org_id,
-        workspace_id: workspace.workspace_id,
-    };
-    let app = store
-        .create_app(&scope, new_app("shop"), "tester")
-        .await
-        .expect("app");
-    AppScope {
-        org_id: scope.org_id,
-        workspace_id: scope.workspace_id,
-        app_id: app.app_id,
-    }
-}
-
-pub fn new_app(name: &str) -> NewApp {
-    NewApp {
-        name: name.into(),
-        description: Some("an app".into()),
-        parameters: serde_json::json!({"region": "eu", "n": 1.5})
-            .as_object()
-            .cloned()
-            .unwrap_or_default(),
-    }
-}
-
-pub fn new_augmentation(name: &str) -> NewAugmentation {
-    NewAugmentation {
-        name: name.into(),
-        description: None,
-        stages: Vec::new(),
-        tags: vec!["a".into()],
-        is_template: false,
-    }
-}
-
-pub fn new_endpoint(name: &str, path: &str, augmentation_id: &AugmentationId) -> NewEndpoint {
-    NewEndpoint {
-        name: name.into(),
-        path: path.into(),
-        method: HttpMethod::Get,
-        augmentation_id: augmentation_id.clone(),
-        endpoint_type: EndpointType::Sync,
-        description: None,
-        input_schema: None,
-    }
-}
-
-pub fn new_release(tag: &str, activate: bool) -> NewRelease {
-    NewRelease {
-        release_tag: ReleaseTag::parse(tag).expect("valid tag"),
-        description: None,
-        activate,
-    }
-}
-
-/// The `reason` of a conflict, or a description of whatever else `result` was.
-pub fn reason<T: std::fmt::Debug>(result: &Result<T, StoreError>) -> String {
-    match result {
-        Err(StoreError::Conflict { reason, .. }) => (*reason).to_owned(),
-        other => format!("not a conflict: {other:?}"),
-    }
 }

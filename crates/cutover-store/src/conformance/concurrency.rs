@@ -1,0 +1,188 @@
+//! What concurrent writers to one app must never break, spread over every store the
+//! backend opened on the database: one active release and an unbroken history, a tag
+//! used once, consecutive numbers, and limits that hold under a race.
+
+use std::collections::BTreeSet;
+
+use cutover_domain::ReleaseId;
+use cutover_domain::limits::Limits;
+use cutover_domain::model::{ActivationAction, ReleaseStatus};
+use tokio::task::JoinSet;
+
+use super::fixtures::{
+    ACTOR, app_fixture, first, new_augmentation, new_endpoint, new_release, newest, reason,
+};
+use super::{Case, Stores};
+
+pub fn concurrent_activations_leave_one_active_and_a_chain() -> Case {
+    Case::new(|stores: Stores| async move {
+        let store = stores.first();
+        let scope = app_fixture(store).await;
+        let mut ids = Vec::new();
+        for n in 1..=24 {
+            let release = store
+                .create_release(&scope, new_release(&format!("v{n}"), false), ACTOR)
+                .await
+                .expect("create");
+            ids.push(release.summary.release_id);
+        }
+        let mut tasks = JoinSet::new();
+        for (index, id) in ids.iter().cloned().enumerate() {
+            let (store, scope) = (stores.for_caller(index), scope.clone());
+            tasks.spawn(async move {
+                store
+                    .activate_release(&scope, &id, ActivationAction::Activate, ACTOR)
+                    .await
+            });
+        }
+        while let Some(result) = tasks.join_next().await {
+            let outcome = result.expect("task").expect("every activation succeeds");
+            assert!(outcome.changed);
+        }
+        let page = store
+            .list_releases(&scope, newest(100, true))
+            .await
+            .expect("list");
+        let active: Vec<_> = page
+            .releases
+            .iter()
+            .filter(|release| release.status == ReleaseStatus::Active)
+            .collect();
+        assert_eq!(active.len(), 1, "exactly one active release");
+        assert_eq!(page.active_release_id.as_ref(), Some(&active[0].release_id));
+        assert_eq!(page.releases.len(), 24);
+
+        let history = stores
+            .for_caller(1)
+            .list_activations(&scope, first(100))
+            .await
+            .expect("history");
+        assert_eq!((history.total, history.items.len()), (24, 24));
+        let mut previous: Option<ReleaseId> = None;
+        for entry in &history.items {
+            assert_eq!(entry.replaced_release_id, previous, "history forms a chain");
+            previous = Some(entry.release_id.clone());
+        }
+        assert_eq!(previous.as_ref(), Some(&active[0].release_id));
+        let activated: BTreeSet<_> = history.items.iter().map(|e| e.release_id.clone()).collect();
+        assert_eq!(activated.len(), 24, "every release was activated once");
+    })
+}
+
+pub fn concurrent_cuts_with_one_tag_let_exactly_one_through() -> Case {
+    Case::new(|stores: Stores| async move {
+        let scope = app_fixture(stores.first()).await;
+        let mut tasks = JoinSet::new();
+        for index in 0..16 {
+            let (store, scope) = (stores.for_caller(index), scope.clone());
+            tasks.spawn(async move {
+                store
+                    .create_release(&scope, new_release("same", false), ACTOR)
+                    .await
+            });
+        }
+        let (mut created, mut refused) = (0, 0);
+        while let Some(result) = tasks.join_next().await {
+            let result = result.expect("task");
+            match &result {
+                Ok(release) => {
+                    created += 1;
+                    assert_eq!(release.summary.release_number, 1);
+                }
+                Err(_) => {
+                    assert_eq!(reason(&result), "release_tag_exists");
+                    refused += 1;
+                }
+            }
+        }
+        assert_eq!((created, refused), (1, 15));
+        let next = stores
+            .first()
+            .create_release(&scope, new_release("next", false), ACTOR)
+            .await
+            .expect("next");
+        assert_eq!(
+            next.summary.release_number, 2,
+            "refused cuts took no number"
+        );
+    })
+}
+
+pub fn concurrent_cuts_get_consecutive_numbers_and_a_chain() -> Case {
+    Case::new(|stores: Stores| async move {
+        let store = stores.first();
+        let scope = app_fixture(store).await;
+        store
+            .create_augmentation(&scope, new_augmentation("pipeline"), ACTOR)
+            .await
+            .expect("aug");
+        let mut tasks = JoinSet::new();
+        for index in 0..24 {
+            let (store, scope) = (stores.for_caller(index), scope.clone());
+            tasks.spawn(async move {
+                store
+                    .create_release(&scope, new_release(&format!("t{index}"), false), ACTOR)
+                    .await
+            });
+        }
+        let mut releases = Vec::new();
+        while let Some(result) = tasks.join_next().await {
+            releases.push(result.expect("task").expect("create"));
+        }
+        releases.sort_by_key(|release| release.summary.release_number);
+        let numbers: Vec<i64> = releases.iter().map(|r| r.summary.release_number).collect();
+        assert_eq!(numbers, (1..=24).collect::<Vec<_>>());
+        for pair in releases.windows(2) {
+            assert_eq!(
+                pair[1].previous_release_id.as_ref(),
+                Some(&pair[0].summary.release_id),
+                "each release points at the one numbered just before it"
+            );
+            assert_eq!(
+                pair[1].change_log,
+                format!(
+                    "No changes since {} (#{})",
+                    pair[0].summary.release_tag, pair[0].summary.release_number
+                )
+            );
+        }
+        assert_eq!(releases[0].previous_release_id, None);
+    })
+}
+
+pub fn concurrent_endpoint_creates_never_pass_the_limit() -> Case {
+    let limits = Limits {
+        max_endpoints_per_app: 5,
+        ..Limits::default()
+    };
+    Case::with_limits(limits, |stores: Stores| async move {
+        let store = stores.first();
+        let scope = app_fixture(store).await;
+        let aug = store
+            .create_augmentation(&scope, new_augmentation("pipeline"), ACTOR)
+            .await
+            .expect("aug")
+            .augmentation_id;
+        let mut tasks = JoinSet::new();
+        for index in 0..16 {
+            let (store, scope, aug) = (stores.for_caller(index), scope.clone(), aug.clone());
+            tasks.spawn(async move {
+                let new = new_endpoint(&format!("e{index}"), &format!("/e{index}"), &aug);
+                store.create_endpoint(&scope, new, ACTOR).await
+            });
+        }
+        let (mut created, mut refused) = (0, 0);
+        while let Some(result) = tasks.join_next().await {
+            let result = result.expect("task");
+            if result.is_ok() {
+                created += 1;
+            } else {
+                assert_eq!(reason(&result), "draft_limit_reached");
+                refused += 1;
+            }
+        }
+        assert_eq!((created, refused), (5, 11));
+        let listed = store.list_endpoints(&scope, first(50)).await.expect("list");
+        assert_eq!(listed.total, 5);
+    })
+}

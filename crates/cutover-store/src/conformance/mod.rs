@@ -1,0 +1,200 @@
+//! The conformance suite every [`Store`] backend must pass (the `testing` feature):
+//! each method's contract, every refusal with its reason code and message, ordering
+//! and paging, and the invariants concurrent writers must keep. The rules themselves
+//! live in `cutover_domain` and in this crate; these cases check that a backend
+//! applies them, the same way on every database.
+//!
+//! A backend runs the suite from its integration tests with [`conformance_suite!`],
+//! naming an `async fn(Case)` that opens fresh stores with the case's limits, runs
+//! it, and cleans up:
+//!
+//! ```ignore
+//! async fn run_case(case: cutover_store::conformance::Case) {
+//!     let directory = tempfile::tempdir().unwrap();
+//!     let store = open_my_store(directory.path(), case.limits.clone());
+//!     case.run(Stores::one(Arc::new(store))).await;
+//! }
+//! cutover_store::conformance_suite!(run_case);
+//! ```
+//!
+//! A backend whose database several servers may share passes every store it opened on
+//! one database to [`Stores::new`]; the concurrency cases spread their calls over them.
+
+pub mod fixtures;
+
+pub mod concurrency;
+pub mod draft;
+pub mod releases;
+pub mod tenancy;
+pub mod tokens;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use cutover_domain::limits::Limits;
+
+use crate::Store;
+
+/// The stores a case runs against: all open on one fresh database.
+#[derive(Clone)]
+pub struct Stores {
+    stores: Vec<Arc<dyn Store>>,
+}
+
+impl Stores {
+    /// One store alone on its database.
+    pub fn one(store: Arc<dyn Store>) -> Self {
+        Self {
+            stores: vec![store],
+        }
+    }
+
+    /// Several stores (as several servers would open them) on one database.
+    pub fn new(first: Arc<dyn Store>, others: impl IntoIterator<Item = Arc<dyn Store>>) -> Self {
+        let mut stores = vec![first];
+        stores.extend(others);
+        Self { stores }
+    }
+
+    /// The first store, for a case's sequential steps.
+    pub fn first(&self) -> &dyn Store {
+        self.stores[0].as_ref()
+    }
+
+    /// The store the `index`th concurrent caller uses (round robin).
+    pub fn for_caller(&self, index: usize) -> Arc<dyn Store> {
+        Arc::clone(&self.stores[index % self.stores.len()])
+    }
+}
+
+type CaseBody = Box<dyn FnOnce(Stores) -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
+
+/// One conformance case: the limits to open its stores with, and its body.
+pub struct Case {
+    pub limits: Limits,
+    body: CaseBody,
+}
+
+impl Case {
+    /// A case run with the default limits.
+    pub fn new<F, Fut>(body: F) -> Self
+    where
+        F: FnOnce(Stores) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        Self::with_limits(Limits::default(), body)
+    }
+
+    /// A case whose stores must be opened with `limits`.
+    pub fn with_limits<F, Fut>(limits: Limits, body: F) -> Self
+    where
+        F: FnOnce(Stores) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        Self {
+            limits,
+            body: Box::new(move |stores| Box::pin(body(stores))),
+        }
+    }
+
+    /// Runs the case; a failed check panics, as a test does.
+    pub async fn run(self, stores: Stores) {
+        (self.body)(stores).await;
+    }
+}
+
+/// Defines one `#[tokio::test]` per conformance case in a module `conformance`,
+/// each calling `$runner(case)`. Attributes given before the runner (such as
+/// `#[needs_postgres]`) go on every test.
+#[macro_export]
+macro_rules! conformance_suite {
+    ($(#[$gate:meta])* $runner:ident) => {
+        $crate::conformance_suite!(@cases [$(#[$gate])*] $runner;
+            tenancy::orgs_have_unique_slugs_and_are_listed_in_id_order,
+            tenancy::workspaces_have_unique_names_within_their_org,
+            tenancy::apps_have_unique_names_within_their_workspace,
+            tenancy::apps_update_and_delete_as_their_patch_says,
+            tenancy::nothing_is_reachable_through_the_wrong_parents,
+            tenancy::quotas_bound_the_children_of_a_parent,
+            tokens::server_secrets_are_made_once_and_kept,
+            tokens::tokens_are_stored_found_listed_and_revoked,
+            tokens::the_first_token_is_made_only_on_an_empty_store,
+            tokens::a_bootstrap_secret_leaves_exactly_one_bootstrap_token,
+            draft::endpoints_need_an_augmentation_of_their_app,
+            draft::endpoint_routes_and_names_are_unique_within_the_app,
+            draft::augmentations_have_unique_names_and_cannot_go_while_used,
+            draft::draft_lists_page_in_id_order,
+            draft::draft_entity_limits_refuse_the_next_entity,
+            draft::the_draft_byte_limit_refuses_a_write_past_it,
+            draft::draft_has_changes_compares_the_draft_with_the_newest_release,
+            releases::a_cut_numbers_links_and_describes_the_release,
+            releases::a_release_tag_is_used_once_per_app,
+            releases::a_release_keeps_its_content_when_the_draft_changes,
+            releases::activation_and_rollback_follow_the_lifecycle_rules,
+            releases::the_active_release_cannot_be_archived_or_deleted,
+            releases::release_lists_page_newest_first_and_hide_archived,
+            releases::the_activation_history_is_oldest_first_and_pages,
+            concurrency::concurrent_activations_leave_one_active_and_a_chain,
+            concurrency::concurrent_cuts_with_one_tag_let_exactly_one_through,
+            concurrency::concurrent_cuts_get_consecutive_numbers_and_a_chain,
+            concurrency::concurrent_endpoint_creates_never_pass_the_limit,
+        );
+    };
+    (@cases $gates:tt $runner:ident; $($module:ident :: $case:ident),* $(,)?) => {
+        /// The store conformance suite (`cutover_store::conformance`).
+        mod conformance {
+            use super::*;
+            $($crate::conformance_suite!(@case $gates $runner $module $case);)*
+        }
+    };
+    (@case [$($gate:tt)*] $runner:ident $module:ident $case:ident) => {
+        $($gate)*
+        #[::tokio::test(flavor = "multi_thread", worker_threads = 4)]
+        async fn $case() {
+            $runner($crate::conformance::$module::$case()).await;
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every case a module defines is in the suite's list, so no case is written and
+    /// then never run.
+    #[test]
+    fn every_case_is_listed_in_the_suite() {
+        let listing = include_str!("mod.rs");
+        let modules = [
+            ("tenancy", include_str!("tenancy.rs")),
+            ("tokens", include_str!("tokens.rs")),
+            ("draft", include_str!("draft.rs")),
+            ("releases", include_str!("releases.rs")),
+            ("concurrency", include_str!("concurrency.rs")),
+        ];
+        let mut cases = Vec::new();
+        for (module, source) in modules {
+            for line in source.lines() {
+                if let Some(rest) = line.strip_prefix("pub fn ") {
+                    let name = rest.split('(').next().unwrap_or_default();
+                    cases.push(format!("{module}::{name},"));
+                }
+            }
+        }
+        let listed: Vec<&str> = listing
+            .lines()
+            .map(str::trim)
+            .filter(|line| {
+                modules
+                    .iter()
+                    .any(|(module, _)| line.starts_with(&format!("{module}::")))
+            })
+            .collect();
+        for case in &cases {
+            assert!(
+                listed.contains(&case.as_str()),
+                "{case} is not in conformance_suite!"
+            );
+        }
+        assert_eq!(listed.len(), cases.len(), "each case is listed once");
+    }
+}
