@@ -7,9 +7,11 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
+use cutover_test_support::ScratchDatabase;
 use hyper::header::ETAG;
 
 use crate::args::BenchArgs;
+use crate::ceiling;
 use crate::client::{Conn, Req};
 use crate::dataset;
 use crate::load::{RowOutcome, Workload, run_row};
@@ -18,7 +20,6 @@ use crate::server::{Process, free_addr, sqlite_bytes};
 use crate::stats::{Latencies, Summary, format_count, format_mib};
 use crate::tenants::{self, CrossTenant, LightOnly};
 use crate::workloads::{Reads, WriteApps, WriteKind, Writes};
-use crate::{ceiling, postgres};
 
 /// The platform admin token the harness gives the server (via
 /// `CUTOVER_BOOTSTRAP_TOKEN`) and uses for every request.
@@ -35,14 +36,14 @@ const STOP_GRACE: Duration = Duration::from_secs(30);
 
 pub enum Backend {
     Sqlite { file: PathBuf },
-    Postgres { scratch: postgres::Scratch },
+    Postgres { scratch: ScratchDatabase },
 }
 
 impl Backend {
     fn url(&self) -> String {
         match self {
             Backend::Sqlite { file } => format!("sqlite://{}", file.display()),
-            Backend::Postgres { scratch } => scratch.url.clone(),
+            Backend::Postgres { scratch } => scratch.url().to_owned(),
         }
     }
 
@@ -53,10 +54,10 @@ impl Backend {
         }
     }
 
-    async fn disk_bytes(&self) -> Result<u64, String> {
+    fn disk_bytes(&self) -> Result<u64, String> {
         match self {
             Backend::Sqlite { file } => Ok(sqlite_bytes(file)),
-            Backend::Postgres { scratch } => scratch.size().await,
+            Backend::Postgres { scratch } => scratch.size_bytes(),
         }
     }
 }
@@ -155,7 +156,7 @@ pub async fn run_backend(
         args.connections
     );
     let data = dataset::load(addr, &token, args).await?;
-    let disk = backend.disk_bytes().await?;
+    let disk = backend.disk_bytes()?;
     notes.push(format!(
         "data set: {} apps ({} endpoints + {} augmentations each), {} releases ({} apps with {}), \
          loaded in {:.1} s with {} requests ({}/s)",

@@ -11,7 +11,6 @@ mod dataset;
 mod load;
 mod machine;
 mod payloads;
-mod postgres;
 mod report;
 mod server;
 mod stats;
@@ -21,6 +20,7 @@ mod workloads;
 use std::process::ExitCode;
 
 use clap::Parser;
+use cutover_test_support::ScratchDatabase;
 
 use crate::args::{BenchArgs, Cli, Command};
 use crate::bench::{Backend, Section};
@@ -64,13 +64,12 @@ async fn run(args: BenchArgs) -> Result<(), String> {
     };
     sections.push(bench::run_backend(&args, &bin, &sqlite, scratch.path()).await?);
     if let Some(url) = &args.postgres_url {
+        // A database of its own, dropped (with the guard) at the end of the run.
         let pg = Backend::Postgres {
-            scratch: postgres::Scratch::create(url).await?,
+            scratch: ScratchDatabase::create(url, "cutover_bench")?,
         };
         let section = bench::run_backend(&args, &bin, &pg, scratch.path()).await;
-        if let Backend::Postgres { scratch } = pg {
-            scratch.drop_database().await?;
-        }
+        drop(pg);
         sections.push(section?);
     }
 

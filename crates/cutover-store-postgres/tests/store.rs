@@ -4,9 +4,8 @@
 //! built without the variable, they are ignored (counted as skipped); the checks that
 //! need no server run either way.
 
-mod support;
-
 use std::collections::BTreeSet;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -20,7 +19,24 @@ use cutover_test_gates::needs_postgres;
 use sqlx::{Connection, PgConnection, Row};
 use tokio::task::JoinSet;
 
-use support::{admin_url, random_hex, store, with_database, with_database_name};
+use cutover_test_support::{ScratchDatabase, random_hex, test_postgres_url, with_database_name};
+
+/// Runs `test` with the URL of a fresh database, dropped afterwards (also when the
+/// test panics).
+async fn with_database<F, Fut>(test: F)
+where
+    F: FnOnce(String) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let database = ScratchDatabase::for_test();
+    test(database.url().to_owned()).await;
+}
+
+async fn store(url: &str) -> PostgresStore {
+    PostgresStore::connect(PostgresOptions::new(url))
+        .await
+        .expect("connect to the test database")
+}
 
 #[test]
 fn migration_versions_and_names_match_sqlite() {
@@ -184,9 +200,10 @@ async fn unreachable_servers_and_invalid_urls_fail_fast_with_one_line() {
 #[needs_postgres]
 #[tokio::test]
 async fn a_missing_database_fails_fast_with_one_line() {
-    let admin = admin_url();
+    let admin = test_postgres_url();
     let missing = format!("cutover_missing_{}", random_hex(6));
-    assert_fails_fast(&with_database_name(&admin, &missing), "does not exist").await;
+    let url = with_database_name(&admin, &missing).expect("a database URL");
+    assert_fails_fast(&url, "does not exist").await;
 }
 
 #[needs_postgres]
@@ -270,7 +287,7 @@ async fn rows_from_before_digests_are_backfilled_and_agree_with_new_writes() {
         .expect("undo the digests");
         let _ = connection.close().await;
 
-        let store = support::store(&url).await;
+        let store = self::store(&url).await;
         let app = store.get_app(&scope).await.expect("app");
         assert!(!app.draft_has_changes, "the draft is what v1 holds");
         let v2 = store

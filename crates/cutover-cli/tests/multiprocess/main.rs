@@ -18,8 +18,9 @@
 //!
 //! Run with `--no-capture` to see the summary of what was fired.
 //!
-//! The tests are here; what they use lives in modules: `database` (a database per
-//! test on the `TEST_POSTGRES_URL` server), `random` (the seed and the generator),
+//! The tests are here; each database is a `cutover_test_support::ScratchDatabase` on
+//! the `TEST_POSTGRES_URL` server; the rest lives in modules: `random` (the seed and
+//! the generator),
 //! `api` (starting servers and talking to them), `record` (the operations and what
 //! each got back), `storm` (setup and the concurrent storm), `checks` and `rules`
 //! (what the servers must show afterwards) and `summary` (what was fired).
@@ -29,7 +30,6 @@ mod common;
 
 mod api;
 mod checks;
-mod database;
 mod random;
 mod record;
 mod rules;
@@ -45,7 +45,7 @@ use reqwest::Method;
 
 use api::{Api, run_blocking, server_command};
 use common::{Server, serve_url};
-use database::{TestDatabase, postgres_url};
+use cutover_test_support::{ScratchDatabase, test_postgres_url};
 use random::seed;
 use storm::storm_and_check;
 
@@ -80,14 +80,15 @@ const STARTED_TOGETHER: usize = 3;
 #[needs_postgres]
 #[test]
 fn servers_started_together_all_come_up() {
-    let admin = postgres_url();
+    let admin = test_postgres_url();
     let started = Instant::now();
     let mut failures = Vec::new();
     for round in 0..START_ROUNDS {
-        let database = TestDatabase::create(&admin);
+        let database = ScratchDatabase::create(&admin, "cutover_multiprocess")
+            .unwrap_or_else(|err| panic!("creating the test database: {err}"));
         let starts: Vec<_> = (0..STARTED_TOGETHER)
             .map(|_| {
-                let url = database.url.clone();
+                let url = database.url().to_owned();
                 thread::spawn(move || Server::try_spawn(&mut server_command(&url)))
             })
             .collect();
@@ -153,12 +154,13 @@ fn servers_started_together_all_come_up() {
 #[needs_postgres]
 #[test]
 fn servers_started_together_on_an_empty_database_make_one_first_token() {
-    let admin = postgres_url();
+    let admin = test_postgres_url();
     for round in 0..START_ROUNDS {
-        let database = TestDatabase::create(&admin);
+        let database = ScratchDatabase::create(&admin, "cutover_multiprocess")
+            .unwrap_or_else(|err| panic!("creating the test database: {err}"));
         let starts: Vec<_> = (0..STARTED_TOGETHER)
             .map(|_| {
-                let url = database.url.clone();
+                let url = database.url().to_owned();
                 thread::spawn(move || {
                     let mut command = serve_url(&url);
                     command.env("RUST_LOG", "warn");
@@ -196,16 +198,17 @@ fn servers_started_together_on_an_empty_database_make_one_first_token() {
 #[needs_postgres]
 #[test]
 fn concurrent_operations_on_three_servers_keep_every_rule() {
-    let admin = postgres_url();
+    let admin = test_postgres_url();
     let started = Instant::now();
     let seed = seed();
     println!("multiprocess: seed {seed:#018x} (set MULTIPROCESS_SEED to replay the same choices)");
     // Declared first so it is dropped last, after the servers.
-    let database = TestDatabase::create(&admin);
+    let database = ScratchDatabase::create(&admin, "cutover_multiprocess")
+        .unwrap_or_else(|err| panic!("creating the test database: {err}"));
     // The first server migrates and registers the token; the others then join it.
     // (Starting them at the same moment is `servers_started_together_all_come_up`.)
     let servers: Vec<Server> = (0..SERVERS)
-        .map(|_| Server::spawn(&mut server_command(&database.url)))
+        .map(|_| Server::spawn(&mut server_command(database.url())))
         .collect();
     let startup = started.elapsed();
     let api = Api::new(servers.iter().map(|server| server.base.clone()).collect());

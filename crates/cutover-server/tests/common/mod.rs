@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use cutover_server::{Application, ServeConfig};
+use cutover_test_support::ScratchDatabase;
 use reqwest::Method;
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -19,20 +20,6 @@ pub const ADMIN_TOKEN: &str = "cut_test_platform_admin_0123456789abcdef";
 pub enum Backend {
     Sqlite,
     Postgres,
-}
-
-/// The PostgreSQL server tests may create databases on, from `TEST_POSTGRES_URL`.
-/// Only PostgreSQL tests call this, and those are built to run only when the
-/// variable was set at build time (`#[needs_postgres]`), so its absence now is a
-/// mistake to report, not a reason to pass without running.
-pub fn postgres_url() -> String {
-    std::env::var("TEST_POSTGRES_URL")
-        .ok()
-        .filter(|url| !url.trim().is_empty())
-        .expect(
-            "TEST_POSTGRES_URL was set when the PostgreSQL tests were built but is not set \
-             now: set it again (or build without it to skip them)",
-        )
 }
 
 /// Declares, for each named `async fn name(backend: Backend)`, a test `sqlite::name`
@@ -58,79 +45,6 @@ macro_rules! on_every_backend {
             )*
         }
     };
-}
-
-/// `url` with its database name replaced by `database` (query string kept).
-fn with_database_name(url: &str, database: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
-    let authority_start = base.find("://").map_or(0, |at| at + 3);
-    let authority_end = base[authority_start..]
-        .find('/')
-        .map_or(base.len(), |at| authority_start + at);
-    let mut out = format!("{}/{database}", &base[..authority_end]);
-    if let Some(query) = query {
-        out.push('?');
-        out.push_str(query);
-    }
-    out
-}
-
-/// Runs one administrative statement on the `TEST_POSTGRES_URL` server, from any
-/// context (it uses a runtime of its own on a separate thread).
-fn postgres_admin(sql: String) {
-    let admin = postgres_url();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        runtime.block_on(async move {
-            use sqlx::Connection;
-            let mut connection = sqlx::PgConnection::connect(&admin)
-                .await
-                .expect("connect to TEST_POSTGRES_URL");
-            sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-                .execute(&mut connection)
-                .await
-                .expect("administrative statement");
-            let _ = connection.close().await;
-        });
-    })
-    .join()
-    .expect("administrative thread");
-}
-
-/// A database created for one test and dropped when the test app goes away.
-struct PostgresDatabase {
-    name: String,
-    url: String,
-}
-
-impl PostgresDatabase {
-    fn create() -> (Self, String) {
-        let admin = postgres_url();
-        let name = format!("cutover_test_{}", uuid_like().replace('-', "_"));
-        postgres_admin(format!("CREATE DATABASE {name}"));
-        let url = with_database_name(&admin, &name);
-        (
-            Self {
-                name,
-                url: url.clone(),
-            },
-            url,
-        )
-    }
-}
-
-impl Drop for PostgresDatabase {
-    fn drop(&mut self) {
-        postgres_admin(format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            self.name
-        ));
-    }
 }
 
 /// One answer: status, headers and the body parsed as JSON (`Null` when empty).
@@ -177,7 +91,7 @@ pub struct TestApp {
     /// Holds the SQLite file (`cutover.db`) on the SQLite backend.
     pub dir: Arc<TempDir>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
-    postgres: Option<PostgresDatabase>,
+    postgres: Option<ScratchDatabase>,
 }
 
 impl Drop for TestApp {
@@ -269,7 +183,8 @@ impl TestApp {
                 format!("sqlite://{}", dir.path().join("cutover.db").display()),
             ),
             Backend::Postgres => {
-                let (database, url) = PostgresDatabase::create();
+                let database = ScratchDatabase::for_test();
+                let url = database.url().to_owned();
                 (Some(database), url)
             }
         };
@@ -297,7 +212,9 @@ impl TestApp {
     /// The PostgreSQL URL of this app's database (`None` on SQLite, whose file only
     /// the running server may open as a store).
     pub fn postgres_url(&self) -> Option<String> {
-        self.postgres.as_ref().map(|database| database.url.clone())
+        self.postgres
+            .as_ref()
+            .map(|database| database.url().to_owned())
     }
 
     /// Opens a connection straight to this app's database.
@@ -310,7 +227,7 @@ impl TestApp {
             Some(database) => {
                 use sqlx::Connection;
                 DirectDatabase::Postgres(
-                    sqlx::PgConnection::connect(&database.url)
+                    sqlx::PgConnection::connect(database.url())
                         .await
                         .expect("connect to the test database"),
                 )
