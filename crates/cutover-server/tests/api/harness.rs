@@ -3,8 +3,6 @@
 //! and dropped after it), and offers request helpers per resource so tests read like
 //! the API. [`on_every_backend!`] runs each test once per backend.
 
-#![allow(dead_code)]
-
 use std::sync::Arc;
 
 use cutover_server::{Application, ServeConfig};
@@ -31,7 +29,7 @@ macro_rules! on_every_backend {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    super::$name(crate::common::Backend::Sqlite).await
+                    super::$name(crate::harness::Backend::Sqlite).await
                 }
             )*
         }
@@ -40,7 +38,7 @@ macro_rules! on_every_backend {
                 #[cutover_test_gates::needs_postgres]
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    super::$name(crate::common::Backend::Postgres).await
+                    super::$name(crate::harness::Backend::Postgres).await
                 }
             )*
         }
@@ -87,7 +85,6 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub admin: String,
-    pub backend: Backend,
     /// Holds the SQLite file (`cutover.db`) on the SQLite backend.
     pub dir: Arc<TempDir>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -202,7 +199,6 @@ impl TestApp {
             base,
             client: reqwest::Client::new(),
             admin: ADMIN_TOKEN.to_owned(),
-            backend,
             dir: Arc::new(dir),
             stop: Some(stop),
             postgres,

@@ -2,11 +2,9 @@
 //! `{error, message, details, timestamp, status_code}` and FastAPI's 422
 //! `{"detail": [{loc, msg, type, input, ctx}]}`; both with an `X-Request-Id`.
 
-#![allow(dead_code)]
-
 use serde_json::{Value, json};
 
-use crate::common::Reply;
+use crate::harness::Reply;
 
 /// Asserts that `reply` carries a request id (every response does, 2xx too).
 #[track_caller]
@@ -99,7 +97,7 @@ pub fn assert_one_issue<'a>(reply: &'a Reply, loc: Value, kind: &str) -> &'a Val
 
 /// Sends raw bytes as the admin, with `content_type` when given and extra headers.
 pub async fn send_raw(
-    app: &crate::common::TestApp,
+    app: &crate::harness::TestApp,
     method: reqwest::Method,
     path: &str,
     content_type: Option<&str>,

@@ -13,7 +13,7 @@ use cutover_store::Store;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::common::{ADMIN_TOKEN, Backend, Reply, TestApp, insert_platform_token_with_secret};
+use crate::harness::{ADMIN_TOKEN, Backend, Reply, TestApp, insert_platform_token_with_secret};
 
 /// No refusal here may answer more than this many bytes.
 const SMALL_ANSWER: usize = 1024;

@@ -3,12 +3,9 @@
 //! permission and the bearer scheme, parameters and patterns that match the parsers,
 //! examples the server accepts; the committed copy is fresh; `/docs` loads.
 
-#[macro_use]
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::{Backend, TestApp};
+use crate::harness::{Backend, TestApp};
 use cutover_domain::limits::Limits;
 use cutover_domain::permission::Operation;
 use cutover_domain::values::{
@@ -585,7 +582,7 @@ fn documented_keys(doc: &Value, schema: &Value) -> BTreeSet<String> {
 }
 
 /// Asserts that `reply` has exactly the keys its documented success schema lists.
-fn assert_shape(doc: &Value, operation: &Value, reply: &common::Reply, what: &str) {
+fn assert_shape(doc: &Value, operation: &Value, reply: &crate::harness::Reply, what: &str) {
     let response = resolve(doc, &operation["responses"][reply.status.to_string()]);
     let schema = &response["content"]["application/json"]["schema"];
     let documented = documented_keys(doc, schema);

@@ -1,12 +1,9 @@
 //! SPEC §4's token rules: bearer parsing, minting without escalation, body
 //! validation, expiry, revocation, and the secret shown only once.
 
-#[macro_use]
-mod common;
-
 use std::time::Duration;
 
-use common::{Backend, Reply, TestApp};
+use crate::harness::{Backend, Reply, TestApp};
 use cutover_domain::Timestamp;
 use reqwest::Method;
 use serde_json::{Value, json};

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::common::{AppPath, Backend, TestApp};
+use crate::harness::{AppPath, Backend, TestApp};
 use crate::shapes::assert_envelope;
 
 const MIB: usize = 1024 * 1024;

@@ -2,12 +2,9 @@
 //! release and an unbroken activation history, simultaneous creates never share a tag
 //! or a number, and a storm of mixed lifecycle calls keeps every invariant.
 
-#[macro_use]
-mod common;
-
 use std::collections::{HashMap, HashSet};
 
-use common::{AppPath, Backend, Reply, TestApp};
+use crate::harness::{AppPath, Backend, Reply, TestApp};
 use futures::future::join_all;
 use reqwest::Method;
 use serde_json::{Value, json};

@@ -3,10 +3,7 @@
 //! these tests cannot disagree; then the org and workspace boundaries. The token
 //! rules (minting, expiry, revocation) are in `tokens.rs`.
 
-#[macro_use]
-mod common;
-
-use common::{AppPath, Backend, TestApp, uuid_like};
+use crate::harness::{AppPath, Backend, TestApp, uuid_like};
 use cutover_domain::permission::Operation;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -149,7 +146,8 @@ async fn request_for(app: &TestApp, world: &World, operation: Operation) -> Requ
         }
         PlatformTokensList => read("/v1/tokens".into()),
         PlatformTokensRevoke => {
-            let token_id = common::insert_platform_token(app, &format!("doomed {unique}")).await;
+            let token_id =
+                crate::harness::insert_platform_token(app, &format!("doomed {unique}")).await;
             change(Method::DELETE, format!("/v1/tokens/{token_id}"), None)
         }
         WorkspacesList => read(format!("{}/workspaces", world.org())),

@@ -6,7 +6,7 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{Backend, TestApp};
+use crate::harness::{Backend, TestApp};
 
 /// `{"a": {"a": … {"a": 1}}}`, `depth` objects deep.
 fn nested(depth: usize) -> Value {

@@ -3,14 +3,10 @@
 //! nothing is a 404, malformed or not); unknown body fields ignored and never
 //! stored; and no odd input ever earns a 5xx.
 
-#[macro_use]
-mod common;
-mod shapes;
-
-use common::{AppPath, Backend, TestApp};
+use crate::harness::{AppPath, Backend, TestApp};
+use crate::shapes::{assert_envelope, assert_issues, assert_one_issue, send_raw};
 use reqwest::Method;
 use serde_json::{Value, json};
-use shapes::{assert_envelope, assert_issues, assert_one_issue, send_raw};
 
 fn step_with_timeout(timeout: Value) -> Value {
     json!({"name": "rag", "stages": [{"name": "s", "steps": [
@@ -205,7 +201,7 @@ async fn query_problems_are_at_query(backend: Backend) {
 async fn malformed_path_ids_are_404_like_unknown_ones(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
-    let not_found = |reply: &common::Reply, resource_type: &str, resource_id: &str| {
+    let not_found = |reply: &crate::harness::Reply, resource_type: &str, resource_id: &str| {
         let details = assert_envelope(reply, 404, "RESOURCE_NOT_FOUND");
         assert_eq!(
             *details,

@@ -1,9 +1,6 @@
 //! The unauthenticated operational endpoints: liveness, readiness and metrics.
 
-#[macro_use]
-mod common;
-
-use common::{Backend, TestApp};
+use crate::harness::{Backend, TestApp};
 use reqwest::Method;
 
 async fn probes_answer_without_a_token(backend: Backend) {

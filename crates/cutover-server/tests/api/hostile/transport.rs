@@ -13,7 +13,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::{Instant, sleep, timeout};
 
-use crate::common::{ADMIN_TOKEN, Backend, TestApp};
+use crate::harness::{ADMIN_TOKEN, Backend, TestApp};
 
 /// The limit each test exercises; everything else stays generous.
 const SHORT: Duration = Duration::from_millis(300);
@@ -371,8 +371,8 @@ async fn an_idle_connection_gives_its_place_up_to_a_waiting_one() {
 /// answers the reply and how long it took; the lock is released afterwards.
 async fn create_behind_a_held_lock(
     app: &TestApp,
-    path: &crate::common::AppPath,
-) -> (crate::common::Reply, Duration) {
+    path: &crate::harness::AppPath,
+) -> (crate::harness::Reply, Duration) {
     let mut database = app.direct_database().await;
     database.lock_writes().await;
     let started = Instant::now();

@@ -3,18 +3,14 @@
 //! fixed so that what the document promises and what the server does agree. The
 //! document's links, which the fuzzer's stateful phase follows, are checked here too.
 
-#[macro_use]
-mod common;
-mod shapes;
-
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::{Backend, TestApp};
+use crate::harness::{Backend, TestApp};
+use crate::shapes::assert_one_issue;
 use cutover_domain::Timestamp;
 use cutover_server::openapi::document_json;
 use reqwest::Method;
 use serde_json::{Value, json};
-use shapes::assert_one_issue;
 
 fn augmentation_with_step(step: Value) -> Value {
     json!({"name": "rag", "stages": [{"name": "s", "steps": [step]}]})

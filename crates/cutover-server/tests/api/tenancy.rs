@@ -2,15 +2,11 @@
 //! (names unique per org), resources addressed under the wrong parent (404), and the
 //! list envelope with keyset pagination on every list other than releases.
 
-#[macro_use]
-mod common;
-mod shapes;
-
 use std::collections::HashSet;
 
-use common::{AppPath, Backend, TestApp};
+use crate::harness::{AppPath, Backend, TestApp};
+use crate::shapes::{assert_envelope, assert_issues, assert_one_issue, assert_timestamp};
 use serde_json::{Value, json};
-use shapes::{assert_envelope, assert_issues, assert_one_issue, assert_timestamp};
 
 const ORG_FIELDS: &[&str] = &["org_id", "name", "slug", "created_at", "created_by"];
 const WORKSPACE_FIELDS: &[&str] = &[
@@ -455,7 +451,7 @@ fn assert_each_once_in_id_order(items: &[Value], key: &str, expected: &[String])
 }
 
 #[track_caller]
-fn assert_bad_cursor(reply: &common::Reply, cursor: &str) {
+fn assert_bad_cursor(reply: &crate::harness::Reply, cursor: &str) {
     let issues = assert_issues(reply);
     assert_eq!(issues.len(), 1, "{}", reply.body);
     assert_eq!(issues[0]["loc"], json!(["query", "cursor"]));

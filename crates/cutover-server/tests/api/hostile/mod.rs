@@ -3,13 +3,8 @@
 //! break an app, stall other tenants or exhaust the server) and asserts the bounded
 //! outcome: the status, the size of the answer, and that nothing stored changed.
 
-#[macro_use]
-#[path = "../common/mod.rs"]
-mod common;
 mod deep_json;
 mod edge;
 mod large_bodies;
-#[path = "../shapes/mod.rs"]
-mod shapes;
 mod tokens_and_limits;
 mod transport;

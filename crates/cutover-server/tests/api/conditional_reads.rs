@@ -2,13 +2,10 @@
 //! and answers that follow every write at once, however they are served (SQLite keeps
 //! rendered releases in memory; PostgreSQL reads through).
 
-#[macro_use]
-mod common;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use common::{ADMIN_TOKEN, AppPath, Backend, Reply, TestApp};
+use crate::harness::{ADMIN_TOKEN, AppPath, Backend, Reply, TestApp};
 use cutover_server::{Application, ServeConfig};
 use serde_json::json;
 

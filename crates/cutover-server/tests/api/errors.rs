@@ -2,16 +2,12 @@
 //! `{error, message, details, timestamp, status_code}`, with its headers, and the
 //! request id every response carries. The 422 shape is in `validation.rs`.
 
-#[macro_use]
-mod common;
-mod shapes;
-
 use std::time::Duration;
 
-use common::{Backend, TestApp};
+use crate::harness::{Backend, TestApp};
+use crate::shapes::{assert_envelope, assert_request_id, send_raw};
 use reqwest::Method;
 use serde_json::json;
-use shapes::{assert_envelope, assert_request_id, send_raw};
 
 async fn unauthenticated_is_401_with_a_bearer_challenge(backend: Backend) {
     let app = TestApp::spawn(backend).await;

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use cutover_server::ServeConfig;
 
-use crate::common::{Backend, DirectDatabase, TestApp};
+use crate::harness::{Backend, DirectDatabase, TestApp};
 
 /// An augmentation patch of about 200 KB: large enough to take the lane.
 fn large_patch(turn: u32) -> Value {

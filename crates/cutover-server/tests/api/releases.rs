@@ -1,10 +1,7 @@
 //! Every row of SPEC §3: create, list, get active, get, activate, rollback, archive,
 //! delete, with each allowed transition and each refusal's reason code.
 
-#[macro_use]
-mod common;
-
-use common::{Backend, TestApp};
+use crate::harness::{Backend, TestApp};
 use serde_json::json;
 
 async fn create_snapshots_the_draft_numbers_and_links_to_the_previous_release(backend: Backend) {

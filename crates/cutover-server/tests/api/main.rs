@@ -1,0 +1,29 @@
+//! The HTTP API against real servers, one binary: each module starts the application
+//! on port 0 with a database of its own (`harness`: a SQLite file, or a PostgreSQL
+//! database made for the test) and most run every test on both backends
+//! (`on_every_backend!`); `shapes` asserts the two error shapes every answer uses.
+//!
+//! - `tenancy`, `tokens`, `authorization`: orgs, workspaces, apps, tokens, who may do what
+//! - `draft`, `augmentations`, `validation`: the draft's endpoints and augmentations
+//! - `releases`, `conditional_reads`, `concurrency`: releases, ETags, races
+//! - `errors`, `probes`, `openapi`, `contract_fuzzing`, `body_properties`: the edge
+//! - `hostile`: hostile input, each finding of the issue 12 review
+
+#[macro_use]
+mod harness;
+mod shapes;
+
+mod authorization;
+mod body_properties;
+mod concurrency;
+mod conditional_reads;
+mod contract_fuzzing;
+mod draft;
+mod errors;
+mod hostile;
+mod openapi;
+mod probes;
+mod releases;
+mod tenancy;
+mod tokens;
+mod validation;
