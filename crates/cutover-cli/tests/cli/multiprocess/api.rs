@@ -8,7 +8,7 @@ use reqwest::Method;
 use serde_json::Value;
 
 use crate::common::serve_url;
-use crate::{REQUEST_TIMEOUT, TOKEN};
+use crate::multiprocess::{REQUEST_TIMEOUT, TOKEN};
 
 /// A `cutover serve` on `url` with the shared bootstrap token.
 pub fn server_command(url: &str) -> Command {

@@ -1,6 +1,6 @@
 //! `cutover orgs …`, `workspaces …`, `apps …` and `tokens …`.
 
-use crate::harness::{Env, rows};
+use crate::client::harness::{Env, rows};
 
 #[test]
 fn orgs_and_workspaces() {

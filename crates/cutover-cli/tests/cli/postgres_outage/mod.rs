@@ -19,9 +19,6 @@
 //! outages), `verdict` (judging every answer against the outages), `releases` (what is
 //! left afterwards) and `fail_fast` (`cutover serve` refusing to start).
 
-#[path = "../common/mod.rs"]
-mod common;
-
 mod client;
 mod cluster;
 mod fail_fast;

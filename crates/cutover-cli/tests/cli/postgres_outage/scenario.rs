@@ -10,13 +10,13 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use serde_json::json;
 
-use crate::client::{Acknowledged, Client, Journal};
-use crate::cluster::Cluster;
 use crate::common::{Server, cutover};
-use crate::load::{self, is_probe};
-use crate::releases::check_releases;
-use crate::verdict::judge;
-use crate::{ACQUIRE_TIMEOUT_MS, OUTAGE, RECOVERY_LIMIT, TOKEN};
+use crate::postgres_outage::client::{Acknowledged, Client, Journal};
+use crate::postgres_outage::cluster::Cluster;
+use crate::postgres_outage::load::{self, is_probe};
+use crate::postgres_outage::releases::check_releases;
+use crate::postgres_outage::verdict::judge;
+use crate::postgres_outage::{ACQUIRE_TIMEOUT_MS, OUTAGE, RECOVERY_LIMIT, TOKEN};
 
 pub async fn outage_under_load(cluster: &Cluster) {
     let server = Server::spawn(

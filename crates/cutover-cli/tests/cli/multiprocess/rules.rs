@@ -7,9 +7,9 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use serde_json::Value;
 
-use crate::api::{optional_text, text};
-use crate::checks::View;
-use crate::record::{Kind, Record};
+use crate::multiprocess::api::{optional_text, text};
+use crate::multiprocess::checks::View;
+use crate::multiprocess::record::{Kind, Record};
 
 /// The fields of a listed release that every server must agree on.
 fn release_key(release: &Value) -> (String, i64, String, String, String, Option<String>) {

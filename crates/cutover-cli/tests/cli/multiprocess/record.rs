@@ -1,7 +1,7 @@
 //! The storm's vocabulary: the kinds of operation it fires (with the answers each may
 //! give), and the record of one request sent and what came back.
 
-use crate::api::{Answer, Outcome};
+use crate::multiprocess::api::{Answer, Outcome};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use crate::record::{Kind, Record};
-use crate::{APPS, CONCURRENCY, SERVERS};
+use crate::multiprocess::record::{Kind, Record};
+use crate::multiprocess::{APPS, CONCURRENCY, SERVERS};
 
 /// What was fired, per operation and answer.
 pub fn summarize(records: &[Record], storm: Duration) -> String {

@@ -1,7 +1,7 @@
 //! `cutover endpoints …` and `cutover augmentations …`: the draft's CRUD from a
 //! terminal, by id or by name, JSON-valued flags, bodies from files, and refusals.
 
-use crate::harness::{Env, rows};
+use crate::client::harness::{Env, rows};
 
 #[test]
 fn endpoints_are_listed_shown_updated_and_deleted_by_name_or_id() {

@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use crate::common::{self, cutover, run, text};
-use crate::{FAIL_FAST, TOKEN, millis};
+use crate::postgres_outage::{FAIL_FAST, TOKEN, millis};
 
 /// `cutover serve` against `url` exits by itself within [`FAIL_FAST`], non-zero, with
 /// one line on standard error, no panic, and without repeating the password.

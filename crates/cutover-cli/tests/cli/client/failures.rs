@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::harness::{Env, closed_port};
+use crate::client::harness::{Env, closed_port};
 
 #[test]
 fn an_unreachable_server_exits_5_with_one_line() {

@@ -6,8 +6,6 @@
 //! exactly when each byte is sent; every read and write has a timeout, every wait for
 //! a process has a deadline, and every child is killed when its guard drops.
 
-mod common;
-
 use std::collections::{BTreeSet, HashMap};
 use std::io::{self, BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -19,7 +17,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use tempfile::TempDir;
 
-use common::{Server, cutover, run, serve, text};
+use crate::common::{Server, cutover, run, serve, text};
 
 const TOKEN: &str = "cut_operations_platform_admin_0123456789";
 const WRONG_TOKEN: &str = "cut_operations_not_a_known_token_9876543210";
@@ -946,7 +944,7 @@ fn serve_help_names_every_variable_and_hides_the_bootstrap_token() {
     let listed = variable_names(&help);
 
     // Every variable serve.rs declares (`env = "CUTOVER_..."`), and at least these.
-    let source = include_str!("../src/serve.rs");
+    let source = include_str!("../../src/serve.rs");
     let declared: BTreeSet<String> = source
         .match_indices("env = \"")
         .map(|(start, marker)| {
@@ -984,7 +982,7 @@ fn migrate_creates_a_fresh_database_then_finds_it_up_to_date() {
         let output = run(
             cutover()
                 .args(["migrate", "--database-url"])
-                .arg(common::sqlite_url(&database)),
+                .arg(crate::common::sqlite_url(&database)),
             COMMAND_TIMEOUT,
         );
         let stdout = text(&output.stdout);

@@ -1,7 +1,7 @@
 //! `cutover health live|ready`, `cutover metrics` and `cutover openapi --remote`:
 //! the operations outside `/v1`, which need no token.
 
-use crate::harness::Env;
+use crate::client::harness::Env;
 
 #[test]
 fn probes_metrics_and_the_remote_document() {

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::client::{Acknowledged, Client, Journal};
+use crate::postgres_outage::client::{Acknowledged, Client, Journal};
 
 /// Adds to `failures` what is wrong with the releases of the app at `app_path`, read
 /// through a new client on the server at `base`.

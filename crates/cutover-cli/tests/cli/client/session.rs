@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::harness::{Env, Run, TOKEN, UNKNOWN_TOKEN, closed_port, mode};
+use crate::client::harness::{Env, Run, TOKEN, UNKNOWN_TOKEN, closed_port, mode};
 
 /// Runs `command` with `input` on standard input (with a deadline).
 fn run_with_stdin(mut command: Command, args: &[&str], input: &str) -> Run {

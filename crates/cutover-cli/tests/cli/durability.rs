@@ -5,8 +5,6 @@
 //! restarts it on the same file and checks that every acknowledged write is there,
 //! unchanged, and that nothing unacknowledged was left half-written.
 
-mod common;
-
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -14,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use common::Server;
+use crate::common::Server;
 
 const TOKEN: &str = "cut_durability_platform_admin_0123456789";
 
@@ -25,7 +23,7 @@ const BUDGET: Duration = Duration::from_secs(30);
 /// until it says where it listens.
 fn start(database: &Path) -> Server {
     Server::spawn(
-        common::serve(database)
+        crate::common::serve(database)
             .env("CUTOVER_BOOTSTRAP_TOKEN", TOKEN)
             .env("CUTOVER_LOG_FORMAT", "json")
             .env("RUST_LOG", "warn"),
@@ -428,10 +426,10 @@ async fn kill_and_restart() {
     drop(second);
 
     // The file needs no repair: its schema is current.
-    let migrate = common::run(
-        common::cutover()
+    let migrate = crate::common::run(
+        crate::common::cutover()
             .args(["migrate", "--database-url"])
-            .arg(common::sqlite_url(&database)),
+            .arg(crate::common::sqlite_url(&database)),
         Duration::from_secs(10),
     );
     let stdout = String::from_utf8_lossy(&migrate.stdout);

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::TOKEN;
+use crate::postgres_outage::TOKEN;
 
 /// One request the load sent, and its answer.
 #[derive(Debug, Clone)]

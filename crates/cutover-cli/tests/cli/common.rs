@@ -4,8 +4,6 @@
 //! running one-shot commands with a time limit. Every child is killed and reaped when
 //! its guard is dropped, so a failing test never leaves a process behind.
 
-#![allow(dead_code)]
-
 use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
 use std::path::Path;

@@ -7,13 +7,11 @@
 //! `CUTOVER_REQUIRE_CHROMIUM` is set (CI sets it, and installs the package): then it
 //! runs and fails.
 
-mod common;
-
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use common::{Server, run, serve, text};
+use crate::common::{Server, run, serve, text};
 use cutover_test_gates::{chromium_path, needs_chromium};
 
 /// The Chromium found when the tests were built; the test fails if it is not there.

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::harness::Env;
+use crate::client::harness::Env;
 
 /// v1 from the seeded draft; then chat moves and changes method, status goes,
 /// health arrives, the augmentation gets a description and a new stage: v2.

@@ -3,8 +3,6 @@
 //! output for people and for scripts, its exit codes, the config file and the order
 //! in which settings are taken, paging, diffs, and the ways a request can fail.
 
-#[path = "../common/mod.rs"]
-mod common;
 mod harness;
 
 mod diff;

@@ -10,12 +10,14 @@ use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::api::{Api, text};
-use crate::checks::check;
-use crate::random::Rng;
-use crate::record::{Kind, Record};
-use crate::summary::summarize;
-use crate::{APPS, CONCURRENCY, OPERATIONS, SERVERS, SETUP_ACTIVATIONS, SETUP_RELEASES};
+use crate::multiprocess::api::{Api, text};
+use crate::multiprocess::checks::check;
+use crate::multiprocess::random::Rng;
+use crate::multiprocess::record::{Kind, Record};
+use crate::multiprocess::summary::summarize;
+use crate::multiprocess::{
+    APPS, CONCURRENCY, OPERATIONS, SERVERS, SETUP_ACTIVATIONS, SETUP_RELEASES,
+};
 
 /// What the storm knows about one app while it runs.
 pub struct AppPool {

@@ -7,11 +7,11 @@ use std::collections::HashSet;
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::SERVERS;
-use crate::api::{Api, optional_text, text};
-use crate::record::{Kind, Record};
-use crate::rules::check_app;
-use crate::storm::AppPool;
+use crate::multiprocess::SERVERS;
+use crate::multiprocess::api::{Api, optional_text, text};
+use crate::multiprocess::record::{Kind, Record};
+use crate::multiprocess::rules::check_app;
+use crate::multiprocess::storm::AppPool;
 
 /// One app as one server shows it after the storm.
 pub struct View {

@@ -25,9 +25,6 @@
 //! each got back), `storm` (setup and the concurrent storm), `checks` and `rules`
 //! (what the servers must show afterwards) and `summary` (what was fired).
 
-#[path = "../common/mod.rs"]
-mod common;
-
 mod api;
 mod checks;
 mod random;
@@ -43,8 +40,8 @@ use std::time::{Duration, Instant};
 use cutover_test_gates::needs_postgres;
 use reqwest::Method;
 
+use crate::common::{Server, serve_url};
 use api::{Api, run_blocking, server_command};
-use common::{Server, serve_url};
 use cutover_test_support::{ScratchDatabase, test_postgres_url};
 use random::seed;
 use storm::storm_and_check;

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::harness::{Env, rows};
+use crate::client::harness::{Env, rows};
 
 /// The row of release `number` in a `releases list` table.
 fn row_of(table: &str, number: &str) -> Vec<String> {

@@ -10,7 +10,7 @@ use reqwest::Method;
 use serde_json::json;
 use tokio::task::JoinHandle;
 
-use crate::client::{Acknowledged, Answer, Client, Journal};
+use crate::postgres_outage::client::{Acknowledged, Answer, Client, Journal};
 
 const RELEASE_WRITERS: usize = 2;
 const READERS: usize = 2;

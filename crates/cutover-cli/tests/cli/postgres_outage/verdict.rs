@@ -6,10 +6,10 @@
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::client::{Acknowledged, Answer};
-use crate::load::is_probe;
-use crate::scenario::Outage;
-use crate::{ACQUIRE_TIMEOUT_MS, SLOWEST_503, millis};
+use crate::postgres_outage::client::{Acknowledged, Answer};
+use crate::postgres_outage::load::is_probe;
+use crate::postgres_outage::scenario::Outage;
+use crate::postgres_outage::{ACQUIRE_TIMEOUT_MS, SLOWEST_503, millis};
 
 /// The failures found in `answers` (the journal when the load ended); says per outage
 /// what answered, on standard error.
