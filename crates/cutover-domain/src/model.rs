@@ -46,7 +46,7 @@ pub struct App {
     pub draft_has_changes: bool,
     #[cfg_attr(feature = "openapi", schema(required = true))]
     pub last_release_at: Option<Timestamp>,
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    #[cfg_attr(feature = "openapi", schema(value_type = HashMap<String, Value>))]
     pub parameters: Map<String, Value>,
     pub created_by: String,
     pub created_at: Timestamp,
@@ -64,7 +64,7 @@ pub struct Endpoint {
     pub description: Option<String>,
     pub endpoint_type: EndpointType,
     pub augmentation_id: AugmentationId,
-    #[cfg_attr(feature = "openapi", schema(required = true, value_type = Option<Object>))]
+    #[cfg_attr(feature = "openapi", schema(required = true, value_type = Option<HashMap<String, Value>>))]
     pub input_schema: Option<Map<String, Value>>,
     pub created_at: Timestamp,
     pub created_by: String,
@@ -103,7 +103,7 @@ pub struct Step {
     pub name: String,
     #[serde(rename = "type")]
     pub step_type: StepType,
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    #[cfg_attr(feature = "openapi", schema(value_type = HashMap<String, Value>))]
     pub config: Map<String, Value>,
     #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 3600))]
     pub timeout_seconds: u32,

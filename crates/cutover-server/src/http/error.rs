@@ -29,7 +29,7 @@ pub struct ErrorEnvelope {
     pub message: String,
     /// Facts about the error; which keys appear depends on `error` (see each
     /// response).
-    #[schema(value_type = Object)]
+    #[schema(value_type = HashMap<String, Value>)]
     pub details: Map<String, Value>,
     pub timestamp: Timestamp,
     /// The HTTP status, repeated.

@@ -35,7 +35,7 @@ pub struct Issue {
     #[schema(value_type = Value)]
     pub input: Value,
     /// The rule's parameters (`max_length`, `pattern`, `expected`, …).
-    #[schema(value_type = Object)]
+    #[schema(value_type = HashMap<String, Value>)]
     pub ctx: Map<String, Value>,
 }
 

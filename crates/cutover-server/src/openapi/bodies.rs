@@ -2,6 +2,17 @@
 //! parsers in `api::inputs` read them field by field so every problem is reported at
 //! once. These schemas describe what those parsers accept, built from the same
 //! constants (patterns, limits, enum words) the parsers use.
+//!
+//! They are written for the clients generators make from them, not only for people:
+//! no `default` keyword (generators send it on every request, which on a PATCH resets
+//! what is stored, or make the field required); a default is said in the field's
+//! description and applied by the server to an absent field. No `allOf`/`oneOf` around
+//! a body's fields (generators make such bodies unwritable): a rule across fields,
+//! such as "exactly one of `role` and `permissions`", is in the description and the
+//! server answers 422 when it is broken; validators also get it as JSON Schema
+//! `not` / `if` / `then` beside the fields ([`cross_field_rules`]), which generators
+//! ignore. Free-form objects say `additionalProperties: true`, so generators type them
+//! as maps.
 
 use std::borrow::Cow;
 
@@ -14,8 +25,8 @@ use cutover_domain::values::{
 use cutover_domain::{AugmentationId, WorkspaceId};
 use serde_json::json;
 use utoipa::openapi::schema::{
-    AllOfBuilder, AnyOfBuilder, ArrayBuilder, KnownFormat, ObjectBuilder, OneOfBuilder,
-    SchemaFormat, SchemaType, Type,
+    AdditionalProperties, ArrayBuilder, KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat,
+    SchemaType, Type,
 };
 use utoipa::openapi::{RefOr, Schema};
 use utoipa::{PartialSchema, ToSchema};
@@ -60,13 +71,15 @@ fn any_object(can_be_null: bool) -> ObjectBuilder {
     } else {
         Type::Object.into()
     };
-    ObjectBuilder::new().schema_type(kind)
+    ObjectBuilder::new()
+        .schema_type(kind)
+        .additional_properties(Some(AdditionalProperties::FreeForm(true)))
 }
 
-fn boolean(default: bool) -> ObjectBuilder {
+fn boolean(description: &str) -> ObjectBuilder {
     ObjectBuilder::new()
         .schema_type(Type::Boolean)
-        .default(Some(default.into()))
+        .description(Some(description))
 }
 
 fn integer(minimum: u32, maximum: u32, default: u32) -> ObjectBuilder {
@@ -74,7 +87,15 @@ fn integer(minimum: u32, maximum: u32, default: u32) -> ObjectBuilder {
         .schema_type(Type::Integer)
         .minimum(Some(minimum))
         .maximum(Some(maximum))
-        .default(Some(default.into()))
+        .description(Some(format!("{minimum}–{maximum}; {default} when absent")))
+}
+
+/// Whether a body creates a resource or patches one: a field a create defaults when
+/// absent is, in a patch, left unchanged when absent.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Body {
+    Create,
+    Patch,
 }
 
 fn words(words: impl IntoIterator<Item = String>) -> ObjectBuilder {
@@ -108,35 +129,21 @@ macro_rules! body_schema {
     };
 }
 
-fn org_fields(required: bool) -> ObjectBuilder {
-    let object = ObjectBuilder::new().property("name", name()).property(
-        "slug",
-        string()
-            .min_length(Some(1))
-            .max_length(Some(64))
-            .pattern(Some(SLUG_PATTERN))
-            .description(Some(
-                "Unique across the server; derived from the name when omitted",
-            )),
-    );
-    if required {
-        object.required("name")
-    } else {
-        object
-    }
-}
-
 body_schema!(/// `POST /v1/orgs`.
     NewOrgBody = "NewOrg",
-    AllOfBuilder::new()
-        .item(org_fields(true))
-        .item(
-            AnyOfBuilder::new()
+    ObjectBuilder::new()
+        .property("name", name())
+        .required("name")
+        .property(
+            "slug",
+            string()
+                .min_length(Some(1))
+                .max_length(Some(64))
+                .pattern(Some(SLUG_PATTERN))
                 .description(Some(
-                    "Without a slug, the name must hold an ASCII letter or digit to derive one from",
-                ))
-                .item(ObjectBuilder::new().required("slug"))
-                .item(ObjectBuilder::new().property("name", string().pattern(Some("[A-Za-z0-9]")))),
+                    "Unique across the server. When absent it is derived from the name, \
+                     which must then hold an ASCII letter or digit (422 otherwise)",
+                )),
         )
         .examples([json!({"name": "Acme Corp", "slug": "acme"})])
         .into());
@@ -232,7 +239,7 @@ fn step() -> ObjectBuilder {
         .property("type", StepType::schema())
         .property(
             "config",
-            any_object(false).description(Some("Any JSON object (default {})")),
+            any_object(false).description(Some("Any JSON object; {} when absent")),
         )
         .property(
             "timeout_seconds",
@@ -248,9 +255,8 @@ fn stage() -> ObjectBuilder {
         .property("name", name())
         .property(
             "execution_mode",
-            AllOfBuilder::new()
-                .item(ExecutionMode::schema())
-                .default(Some(json!("sequential"))),
+            words(ExecutionMode::ALL.iter().map(|word| (*word).to_owned()))
+                .description(Some("How its steps run; `sequential` when absent")),
         )
         .property(
             "steps",
@@ -259,7 +265,15 @@ fn stage() -> ObjectBuilder {
         .required("name")
 }
 
-fn augmentation_fields() -> ObjectBuilder {
+fn augmentation_fields(body: Body) -> ObjectBuilder {
+    let stages = match body {
+        Body::Create => "The pipeline, in order; none when absent",
+        Body::Patch => "The pipeline, in order; replaces the stored stages whole",
+    };
+    let is_template = match body {
+        Body::Create => "Whether other augmentations are made from it; false when absent",
+        Body::Patch => "Whether other augmentations are made from it",
+    };
     ObjectBuilder::new()
         .property("name", name())
         .property("description", description())
@@ -267,7 +281,7 @@ fn augmentation_fields() -> ObjectBuilder {
             "stages",
             array(stage())
                 .max_items(Some(limits().max_stages_per_augmentation))
-                .description(Some("The pipeline, in order")),
+                .description(Some(stages)),
         )
         .property(
             "tags",
@@ -279,7 +293,7 @@ fn augmentation_fields() -> ObjectBuilder {
             )
             .max_items(Some(limits().max_tags_per_augmentation)),
         )
-        .property("is_template", boolean(false))
+        .property("is_template", boolean(is_template))
 }
 
 fn augmentation_example() -> serde_json::Value {
@@ -297,14 +311,14 @@ fn augmentation_example() -> serde_json::Value {
 
 body_schema!(/// `POST …/augmentations`.
     NewAugmentationBody = "NewAugmentation",
-    augmentation_fields()
+    augmentation_fields(Body::Create)
         .required("name")
         .examples([augmentation_example()])
         .into());
 
 body_schema!(/// `PATCH …/augmentations/{augmentation_id}`: any subset of the create fields.
     AugmentationPatchBody = "AugmentationPatch",
-    augmentation_fields()
+    augmentation_fields(Body::Patch)
         .examples([json!({"tags": ["support", "beta"]})])
         .into());
 
@@ -316,63 +330,83 @@ body_schema!(/// `POST …/releases`.
         .property("description", description())
         .property(
             "activate",
-            boolean(false).description(Some(
-                "Also activate it, in the same transaction (needs `releases:activate` too)",
-            )),
+            boolean(
+                "Also activate it, in the same transaction (needs `releases:activate` too); \
+                 false when absent",
+            ),
         )
         .examples([json!({"release_tag": "v1.2.0", "description": "New prompt"})])
         .into());
 
 body_schema!(/// `POST /v1/orgs/{org_id}/tokens`.
     NewTokenBody = "NewToken",
-    AllOfBuilder::new()
-        .item(
-            ObjectBuilder::new()
-                .property("name", name())
-                .required("name")
-                .property(
-                    "role",
-                    words(Role::NAMES.iter().map(|r| (*r).to_owned()))
-                        .description(Some("A named bundle of permissions")),
-                )
-                .property(
-                    "permissions",
-                    array(words(grant_words()))
-                        .max_items(Some(MAX_PERMISSION_WORDS))
-                        .description(Some(
-                            "Permission words (`resource:action`, `resource:*`, `*`); \
-                             repeated words count once",
-                        )),
-                )
-                .property(
-                    "workspace_ids",
-                    ArrayBuilder::new()
-                        .schema_type(nullable(Type::Array))
-                        .items(string().pattern(Some(WorkspaceId::PATTERN)))
-                        .max_items(Some(MAX_TOKEN_WORKSPACES))
-                        .description(Some(
-                            "Limit the token to these workspaces of the org (repeated ids \
-                             count once); null or absent: all",
-                        )),
-                )
-                .property(
-                    "expires_at",
-                    // A union rather than `type: [string, null]`, so that `format`
-                    // plainly applies to the string (generators honour it there).
-                    OneOfBuilder::new()
-                        .item(string().format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))))
-                        .item(ObjectBuilder::new().schema_type(Type::Null))
-                        .description(Some(
-                            "An RFC 3339 instant, or null: never. One in the past makes a \
-                             token that is expired from the start",
-                        )),
-                ),
+    ObjectBuilder::new()
+        .description(Some(
+            "Give exactly one of `role` and `permissions` (422 when both or neither are there)",
+        ))
+        .property("name", name())
+        .required("name")
+        .property(
+            "role",
+            words(Role::NAMES.iter().map(|r| (*r).to_owned()))
+                .description(Some("A named bundle of permissions")),
         )
-        .item(
+        .property(
+            "permissions",
+            array(words(grant_words()))
+                .max_items(Some(MAX_PERMISSION_WORDS))
+                .description(Some(
+                    "Permission words (`resource:action`, `resource:*`, `*`); \
+                     repeated words count once",
+                )),
+        )
+        .property(
+            "workspace_ids",
+            ArrayBuilder::new()
+                .schema_type(nullable(Type::Array))
+                .items(string().pattern(Some(WorkspaceId::PATTERN)))
+                .max_items(Some(MAX_TOKEN_WORKSPACES))
+                .description(Some(
+                    "Limit the token to these workspaces of the org (repeated ids \
+                     count once); null or absent: all",
+                )),
+        )
+        .property(
+            "expires_at",
+            // A union rather than `type: [string, null]`, so that `format`
+            // plainly applies to the string (generators honour it there).
             OneOfBuilder::new()
-                .description(Some("Give exactly one of `role` and `permissions`"))
-                .item(ObjectBuilder::new().required("role"))
-                .item(ObjectBuilder::new().required("permissions")),
+                .item(string().format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))))
+                .item(ObjectBuilder::new().schema_type(Type::Null))
+                .description(Some(
+                    "An RFC 3339 instant, or null: never. One in the past makes a \
+                     token that is expired from the start",
+                )),
         )
         .examples([json!({"name": "ci", "role": "operator", "workspace_ids": [WorkspaceId::EXAMPLE]})])
         .into());
+
+/// The rules across a body's fields, as JSON Schema keywords added beside its
+/// `properties` (utoipa's builders have no `not` or `if`): validators such as the
+/// contract fuzzer apply them, and generators, which do not read these keywords, see
+/// a plain object they can write. Each rule is also in the body's description.
+pub fn cross_field_rules() -> Vec<(&'static str, serde_json::Map<String, serde_json::Value>)> {
+    let object = |value: serde_json::Value| value.as_object().cloned().unwrap_or_default();
+    vec![
+        (
+            "NewToken",
+            object(json!({
+                "not": {"required": ["role", "permissions"]},
+                "if": {"not": {"required": ["role"]}},
+                "then": {"required": ["permissions"]},
+            })),
+        ),
+        (
+            "NewOrg",
+            object(json!({
+                "if": {"not": {"required": ["slug"]}},
+                "then": {"properties": {"name": {"pattern": "[A-Za-z0-9]"}}},
+            })),
+        ),
+    ]
+}

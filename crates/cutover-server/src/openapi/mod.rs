@@ -26,9 +26,10 @@ use cutover_domain::{AppId, AugmentationId, EndpointId, OrgId, ReleaseId, TokenI
 use utoipa::openapi::extensions::ExtensionsBuilder;
 use utoipa::openapi::path::{Operation as OpenApiOperation, PathItem};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::server::ServerBuilder;
 use utoipa::openapi::tag::TagBuilder;
 use utoipa::openapi::{
-    ComponentsBuilder, InfoBuilder, LicenseBuilder, OpenApi, OpenApiBuilder, RefOr,
+    ComponentsBuilder, InfoBuilder, LicenseBuilder, OpenApi, OpenApiBuilder, Ref, RefOr,
 };
 use utoipa_swagger_ui::{Config, SwaggerUi};
 
@@ -60,8 +61,9 @@ operation names the permission it needs in its description and in \
 **Errors.** Every error but validation answers the envelope \
 `{error, message, details, timestamp, status_code}`; validation failures answer 422 \
 `{detail: [{loc, msg, type, input, ctx}]}` (at most 50 entries; see the 422 answer). A \
-method a path does not serve answers 405 with an `Allow` header; an unknown path, and a \
-path id that names nothing (malformed or not), answers 404. Every response carries \
+method a path does not serve answers 405 with an `Allow` header (every `GET` also \
+answers `HEAD`: the same status and headers, no body); an unknown path, and a path id \
+that names nothing (malformed or not), answers 404. Every response carries \
 `X-Request-Id`.
 
 **Limits.** Bodies up to 1 MiB, names up to 256 characters and descriptions up to 4,000 \
@@ -138,6 +140,12 @@ pub fn base() -> OpenApi {
                 .description(Some(*description))
                 .build()
         })))
+        .servers(Some([ServerBuilder::new()
+            .url("/")
+            .description(Some(
+                "The server that serves this document (its address is the base URL)",
+            ))
+            .build()]))
         .components(Some(components))
         .build()
 }
@@ -160,9 +168,10 @@ pub fn operations_mut(item: &mut PathItem) -> Vec<(&'static str, &mut OpenApiOpe
 }
 
 /// Completes the registered document: each operation of the permission table gets
-/// the bearer requirement, its permission (description and `x-required-permission`),
-/// every response documents `X-Request-Id`, and answers get their links
-/// ([`links`]).
+/// the bearer requirement, its permission (description and `x-required-permission`);
+/// the public probes say they need none (`security: []`); every operation lists the
+/// 405 its path answers to other methods; every response documents `X-Request-Id`,
+/// and answers get their links ([`links`]).
 pub fn finish(mut api: OpenApi) -> OpenApi {
     links::add(&mut api);
     for item in api.paths.paths.values_mut() {
@@ -191,7 +200,14 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
                     }
                     _ => text,
                 });
+            } else {
+                operation.security = Some(Vec::new());
             }
+            operation
+                .responses
+                .responses
+                .entry("405".to_owned())
+                .or_insert_with(|| RefOr::Ref(Ref::from_response_name("MethodNotAllowed")));
             for response in operation.responses.responses.values_mut() {
                 if let RefOr::T(response) = response {
                     response
@@ -214,9 +230,14 @@ pub fn document() -> OpenApi {
 /// The document as pretty JSON with a final newline: what `/openapi.json` answers,
 /// `cutover openapi` prints and `docs/openapi.json` holds.
 pub fn document_json() -> String {
-    let mut text = document()
-        .to_pretty_json()
-        .expect("the document serializes");
+    let mut document = serde_json::to_value(document()).expect("the document serializes");
+    for (name, rules) in bodies::cross_field_rules() {
+        let schema = document["components"]["schemas"][name]
+            .as_object_mut()
+            .unwrap_or_else(|| panic!("the body schema {name} is a component"));
+        schema.extend(rules);
+    }
+    let mut text = serde_json::to_string_pretty(&document).expect("the document serializes");
     text.push('\n');
     text
 }
@@ -233,7 +254,7 @@ static DOCUMENT: LazyLock<String> = LazyLock::new(document_json);
     operation_id = "openapi_get",
     tag = "operations",
     responses(
-        (status = 200, description = "The OpenAPI 3.1 document", body = Object,
+        (status = 200, description = "The OpenAPI 3.1 document", body = HashMap<String, serde_json::Value>,
             content_type = "application/json"),
     ),
 )]

@@ -66,6 +66,15 @@ const SHARED_ERRORS: &[SharedError] = &[
         headers: &[],
     },
     SharedError {
+        name: "MethodNotAllowed",
+        description: "The path does not serve this method; `Allow` lists the methods it \
+            does. Every `GET` also answers `HEAD` (the same status and headers, no body).",
+        sample: || ApiError::MethodNotAllowed {
+            allowed: vec!["GET".into(), "HEAD".into()],
+        },
+        headers: &[("Allow", "The methods the path serves, comma-separated.")],
+    },
+    SharedError {
         name: "PayloadTooLarge",
         description: "The body is larger than the server's limit (1 MiB by default); \
             answered before reading it when `Content-Length` says so.",

@@ -15,7 +15,7 @@ use cutover_domain::values::{
 use cutover_domain::{AppId, AugmentationId, EndpointId, OrgId, ReleaseId, TokenId, WorkspaceId};
 use cutover_server::openapi::{document_json, operations_mut};
 use reqwest::Method;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 mod served;
 
@@ -152,7 +152,11 @@ fn secured_operations_declare_bearer_and_the_tables_permission() {
     for (path, method, operation) in operations(&doc) {
         let id = operation["operationId"].as_str().unwrap();
         let Some(table) = Operation::from_name(id) else {
-            assert!(operation.get("security").is_none(), "{id} is public");
+            assert_eq!(
+                operation["security"],
+                serde_json::json!([]),
+                "{id} is public and says so"
+            );
             assert!(operation.get("x-required-permission").is_none(), "{id}");
             continue;
         };
@@ -450,4 +454,76 @@ fn the_router_and_the_document_come_from_one_registration() {
         .map(|item| operations_mut(item).len())
         .sum::<usize>();
     assert_eq!(registered, Operation::ALL.len() + PUBLIC.len());
+}
+
+/// Every schema under `value`, with where it is.
+fn schemas_under<'a>(value: &'a Value, at: String, out: &mut Vec<(String, &'a Value)>) {
+    match value {
+        Value::Object(map) => {
+            if map.contains_key("type") || map.contains_key("properties") {
+                out.push((at.clone(), value));
+            }
+            for (key, inner) in map {
+                schemas_under(inner, format!("{at}/{key}"), out);
+            }
+        }
+        Value::Array(items) => {
+            for (index, inner) in items.iter().enumerate() {
+                schemas_under(inner, format!("{at}/{index}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// What generated clients need from request bodies (scripts/generated-clients/run
+/// builds and runs two): no `default` (a generated client sends it on every request,
+/// which on a PATCH resets the stored value, or makes the field required), no
+/// composition around a body's fields (it makes the body unwritable), and free-form
+/// objects that say `additionalProperties` (else they type as "no properties").
+#[test]
+fn request_bodies_are_written_for_generated_clients() {
+    let doc = document();
+    let schemas = &doc["components"]["schemas"];
+    let mut bodies = Vec::new();
+    for (_, _, operation) in operations(&doc) {
+        if let Some(reference) =
+            operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].as_str()
+        {
+            bodies.push(
+                reference
+                    .trim_start_matches("#/components/schemas/")
+                    .to_owned(),
+            );
+        }
+    }
+    assert!(bodies.len() >= 10, "{bodies:?}");
+    for name in &bodies {
+        let body = &schemas[name];
+        for composition in ["allOf", "oneOf", "anyOf"] {
+            assert!(body.get(composition).is_none(), "{name} has {composition}");
+        }
+        let text = body.to_string();
+        assert!(
+            !text.contains("\"default\":"),
+            "{name} has a default: {text}"
+        );
+    }
+    let mut everything = Vec::new();
+    schemas_under(&doc, "#".into(), &mut everything);
+    for (at, schema) in everything {
+        let object = match &schema["type"] {
+            Value::String(kind) => kind == "object",
+            Value::Array(kinds) => kinds.iter().any(|kind| kind == "object"),
+            _ => false,
+        };
+        let has_properties = schema.get("properties").is_some_and(|p| p != &json!({}));
+        let is_empty_answer = at.ends_with("/Deleted");
+        if object && !has_properties && !is_empty_answer {
+            assert!(
+                schema.get("additionalProperties").is_some(),
+                "{at} is a free-form object without additionalProperties"
+            );
+        }
+    }
 }
