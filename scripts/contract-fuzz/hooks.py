@@ -1,7 +1,7 @@
 """Schemathesis hooks for cutover's contract fuzzing: values only the server can make.
 
 Some values a request carries are valid only if the server issued them, and no schema
-can say so: list cursors (opaque and signed; any other answers 422, as SPEC says), an
+can say so: list cursors (opaque and signed; any other answers 422, as docs/API.md says), an
 endpoint's `augmentation_id` and a token's `workspace_ids` (they must name an existing
 augmentation of the app, workspace of the org; 422 otherwise). A real client gets
 them from the server, so before each request goes out this asks the server for one

@@ -1,6 +1,7 @@
 //! Size limits that protect the service, configurable at start with safe defaults.
 
-/// Every limit the server enforces on input. `Default` gives SPEC's defaults.
+/// Every limit the server enforces on input. `Default` gives the documented defaults
+/// (docs/LIMITS.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     pub max_body_bytes: usize,

@@ -1,6 +1,6 @@
 //! The resources as they appear on the wire: organisations, workspaces, apps, the
-//! draft (endpoints and augmentations) and releases. Field names match SPEC and the
-//! seed reference exactly; these types are what the store returns and the API renders.
+//! draft (endpoints and augmentations) and releases. Field names match the published
+//! Releases API reference exactly; these types are what the store returns and the API renders.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};

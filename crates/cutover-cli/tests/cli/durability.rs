@@ -1,4 +1,4 @@
-//! SPEC §6: "an acknowledged write survives `kill -9` of the server at any moment".
+//! Durability: an acknowledged write survives `kill -9` of the server at any moment.
 //!
 //! Runs the real `cutover` binary on a temporary SQLite file, acknowledges a stream of
 //! concurrent writes, SIGKILLs the process while requests are still in flight,

@@ -1,4 +1,4 @@
-//! SPEC §4: the authorization matrix, generated from the operation table
+//! The authorization matrix, generated from the operation table
 //! (`Operation::ALL` with each operation's required permission), so the server and
 //! these tests cannot disagree; then the org and workspace boundaries. The token
 //! rules (minting, expiry, revocation) are in `tokens.rs`.

@@ -1,4 +1,4 @@
-//! SPEC §3 under concurrency: simultaneous activations leave exactly one active
+//! Releases under concurrency: simultaneous activations leave exactly one active
 //! release and an unbroken activation history, simultaneous creates never share a tag
 //! or a number, and a storm of mixed lifecycle calls keeps every invariant.
 

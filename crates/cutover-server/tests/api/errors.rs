@@ -1,4 +1,4 @@
-//! Every error row of SPEC §5 in the seed's envelope
+//! Every error answer (docs/API.md, "Errors and limits") in the envelope
 //! `{error, message, details, timestamp, status_code}`, with its headers, and the
 //! request id every response carries. The 422 shape is in `validation.rs`.
 

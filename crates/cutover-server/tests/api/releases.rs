@@ -1,4 +1,4 @@
-//! Every row of SPEC §3: create, list, get active, get, activate, rollback, archive,
+//! Every release operation: create, list, get active, get, activate, rollback, archive,
 //! delete, with each allowed transition and each refusal's reason code.
 
 use crate::harness::{Backend, TestApp};

@@ -1,4 +1,4 @@
-//! Assertions on the two error shapes of SPEC §5: the envelope
+//! Assertions on the two error shapes (docs/API.md, "Errors and limits"): the envelope
 //! `{error, message, details, timestamp, status_code}` and FastAPI's 422
 //! `{"detail": [{loc, msg, type, input, ctx}]}`; both with an `X-Request-Id`.
 

@@ -1,4 +1,4 @@
-//! SPEC §4's token rules: bearer parsing, minting without escalation, body
+//! The token rules: bearer parsing, minting without escalation, body
 //! validation, expiry, revocation, and the secret shown only once.
 
 use std::time::Duration;

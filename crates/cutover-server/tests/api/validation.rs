@@ -1,4 +1,4 @@
-//! SPEC §5's validation rule: 422 in FastAPI's shape `{"detail": [{loc, msg, type,
+//! The validation rule: 422 in FastAPI's shape `{"detail": [{loc, msg, type,
 //! input, ctx}]}`, one entry per problem in body or query (a path id that names
 //! nothing is a 404, malformed or not); unknown body fields ignored and never
 //! stored; and no odd input ever earns a 5xx.

@@ -1,6 +1,6 @@
-//! Several `cutover serve` processes on one PostgreSQL database (SPEC §6: "any number
-//! of `cutover serve` processes can run against one database, and every rule above
-//! still holds across them").
+//! Several `cutover serve` processes on one PostgreSQL database (any number
+//! of `cutover serve` processes can run against one PostgreSQL database, and every
+//! rule still holds across them: README, "Several servers on one PostgreSQL").
 //!
 //! Each test creates a database of its own on the `TEST_POSTGRES_URL` server (and
 //! drops it `WITH (FORCE)` when it ends, even on panic), starts real `cutover`

@@ -1,4 +1,4 @@
-//! SPEC §5–6 on PostgreSQL: while the database cannot be reached the server answers
+//! Availability on PostgreSQL: while the database cannot be reached the server answers
 //! 503 `SERVICE_UNAVAILABLE` (with `Retry-After`), never 500; `/readyz` says 503 while
 //! the database is down and 200 once it is back; the server recovers by itself, without
 //! a restart, and every acknowledged write is still there afterwards. And `cutover

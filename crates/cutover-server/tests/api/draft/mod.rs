@@ -1,4 +1,4 @@
-//! SPEC §2, the draft: endpoints, augmentations and the app that holds them. Every
+//! The draft: endpoints, augmentations and the app that holds them. Every
 //! create answers 201 with the full object and a `Location` that reads it back; PATCH
 //! changes exactly what it names; the uniqueness, reference and size rules answer
 //! 409 or 422 with the documented reason or type. Helpers here; the tests in

@@ -85,7 +85,7 @@ fn every_operation_of_the_table_appears_exactly_once() {
     );
 }
 
-/// SPEC §1's routes, plus the activation history and the operational endpoints.
+/// The Releases API reference's routes, plus the activation history and the operational endpoints.
 const ROUTES: &[(&str, &str)] = &[
     ("GET", "/healthz"),
     ("GET", "/readyz"),

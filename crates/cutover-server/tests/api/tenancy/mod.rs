@@ -1,4 +1,4 @@
-//! SPEC §1's tenancy: orgs (with derived, validated, unique slugs), workspaces
+//! Tenancy: orgs (with derived, validated, unique slugs), workspaces
 //! (names unique per org), resources addressed under the wrong parent (404), and the
 //! list envelope with keyset pagination on every list other than releases.
 
