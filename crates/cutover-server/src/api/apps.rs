@@ -15,10 +15,11 @@ use super::{created, deleted, inputs, page_body, page_request};
 use crate::http::auth::Caller;
 use crate::http::error::ApiResult;
 use crate::http::error::ErrorEnvelope;
-use crate::http::extract::{JsonBody, PathIds, QueryParams};
+use crate::http::extract::{JsonBody, QueryParams};
+use crate::http::path::{AppPath, WorkspacePath};
 use crate::openapi::bodies::{AppPatchBody, NewAppBody};
 use crate::openapi::lists::{AppList, Deleted};
-use crate::openapi::params::{AppPath, ListQuery, WorkspacePath};
+use crate::openapi::params::ListQuery;
 use crate::openapi::responses::{BodyErrors, Errors, NotFound};
 use crate::state::AppState;
 
@@ -44,11 +45,11 @@ use crate::state::AppState;
 pub async fn create_app(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    ids: PathIds,
+    ids: WorkspacePath,
     uri: Uri,
     body: JsonBody,
 ) -> ApiResult<Response> {
-    let scope = ids.workspace_scope()?;
+    let scope = ids.workspace();
     caller.authorize_workspace(Operation::AppsCreate, &scope)?;
     let new = inputs::new_app(&body.object()?, &state.limits)?;
     let app = state.store.create_app(&scope, new, &caller.actor()).await?;
@@ -67,10 +68,10 @@ pub async fn create_app(
 pub async fn list_apps(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    ids: PathIds,
+    ids: WorkspacePath,
     query: QueryParams,
 ) -> ApiResult<Json<Value>> {
-    let scope = ids.workspace_scope()?;
+    let scope = ids.workspace();
     caller.authorize_workspace(Operation::AppsList, &scope)?;
     let page = page_request(&state, &query, "apps", scope.workspace_id.as_str())?;
     let apps = state.store.list_apps(&scope, page).await?;
@@ -92,9 +93,9 @@ pub async fn list_apps(
 pub async fn get_app(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    ids: PathIds,
+    ids: AppPath,
 ) -> ApiResult<Json<App>> {
-    let scope = ids.app_scope()?;
+    let scope = ids.app();
     caller.authorize_app(Operation::AppsGet, &scope)?;
     Ok(Json(state.store.get_app(&scope).await?))
 }
@@ -120,10 +121,10 @@ pub async fn get_app(
 pub async fn update_app(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    ids: PathIds,
+    ids: AppPath,
     body: JsonBody,
 ) -> ApiResult<Json<App>> {
-    let scope = ids.app_scope()?;
+    let scope = ids.app();
     caller.authorize_app(Operation::AppsUpdate, &scope)?;
     let patch = inputs::app_patch(&body.object()?, &state.limits)?;
     Ok(Json(state.store.update_app(&scope, patch).await?))
@@ -149,9 +150,9 @@ pub async fn update_app(
 pub async fn delete_app(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    ids: PathIds,
+    ids: AppPath,
 ) -> ApiResult<Json<Value>> {
-    let scope = ids.app_scope()?;
+    let scope = ids.app();
     caller.authorize_app(Operation::AppsDelete, &scope)?;
     state.store.delete_app(&scope).await?;
     Ok(deleted())

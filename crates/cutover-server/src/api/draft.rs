@@ -15,12 +15,13 @@ use super::{created, deleted, inputs, page_body, page_request};
 use crate::http::auth::Caller;
 use crate::http::error::ApiResult;
 use crate::http::error::ErrorEnvelope;
-use crate::http::extract::{JsonBody, PathIds, QueryParams};
+use crate::http::extract::{JsonBody, QueryParams};
+use crate::http::path::{AppPath, AugmentationPath, EndpointPath};
 use crate::openapi::bodies::{
     AugmentationPatchBody, EndpointPatchBody, NewAugmentationBody, NewEndpointBody,
 };
 use crate::openapi::lists::{AugmentationList, Deleted, EndpointList};
-use crate::openapi::params::{AppPath, AugmentationPath, EndpointPath, ListQuery};
+use crate::openapi::params::ListQuery;
 use crate::openapi::responses::{BodyErrors, Errors, NotFound};
 use crate::state::AppState;
 
@@ -48,11 +49,11 @@ use crate::state::AppState;
 pub async fn create_endpoint(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    ids: PathIds,
+    ids: AppPath,
     uri: Uri,
     body: JsonBody,
 ) -> ApiResult<Response> {
-    let scope = ids.app_scope()?;
+    let scope = ids.app();
     caller.authorize_app(Operation::EndpointsCreate, &scope)?;
     let new = inputs::new_endpoint(&body.object()?, &state.limits)?;
     let endpoint = state
@@ -75,10 +76,10 @@ pub async fn create_endpoint(
 pub async fn list_endpoints(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    ids: PathIds,
+    ids: AppPath,
     query: QueryParams,
 ) -> ApiResult<Json<Value>> {
-    let scope = ids.app_scope()?;
+    let scope = ids.app();
     caller.authorize_app(Operation::EndpointsList, &scope)?;
     let page = page_request(&state, &query, "endpoints", scope.app_id.as_str())?;
     let endpoints = state.store.list_endpoints(&scope, page).await?;
@@ -102,12 +103,12 @@ pub async fn list_endpoints(
 pub async fn get_endpoint(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    ids: PathIds,
+    ids: EndpointPath,
 ) -> ApiResult<Json<Endpoint>> {
-    let scope = ids.app_scope()?;
+    let scope = ids.app();
     caller.authorize_app(Operation::EndpointsGet, &scope)?;
     Ok(Json(
-        state.store.get_endpoint(&scope, ids.endpoint()?).await?,
+        state.store.get_endpoint(&scope, &ids.endpoint_id).await?,
     ))
 }
 
@@ -133,15 +134,15 @@ pub async fn get_endpoint(
 pub async fn update_endpoint(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    ids: PathIds,
+    ids: EndpointPath,
     body: JsonBody,
 ) -> ApiResult<Json<Endpoint>> {
-    let scope = ids.app_scope()?;
+    let scope = ids.app();
     caller.authorize_app(Operation::EndpointsUpdate, &scope)?;
     let patch = inputs::endpoint_patch(&body.object()?, &state.limits)?;
     let endpoint = state
         .store
-        .update_endpoint(&scope, ids.endpoint()?, patch, &caller.actor())
+        .update_endpoint(&scope, &ids.endpoint_id, patch, &caller.actor())
         .await?;
     Ok(Json(endpoint))
 }
@@ -163,11 +164,14 @@ pub async fn update_endpoint(
 pub async fn delete_endpoint(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    ids: PathIds,
+    ids: EndpointPath,
 ) -> ApiResult<Json<Value>> {
-    let scope = ids.app_scope()?;
+    let scope = ids.app();
     caller.authorize_app(Operation::EndpointsDelete, &scope)?;
-    state.store.delete_endpoint(&scope, ids.endpoint()?).await?;
+    state
+        .store
+        .delete_endpoint(&scope, &ids.endpoint_id)
+        .await?;
     Ok(deleted())
 }
 
@@ -195,11 +199,11 @@ pub async fn delete_endpoint(
 pub async fn create_augmentation(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    ids: PathIds,
+    ids: AppPath,
     uri: Uri,
     body: JsonBody,
 ) -> ApiResult<Response> {
-    let scope = ids.app_scope()?;
+    let scope = ids.app();
     caller.authorize_app(Operation::AugmentationsCreate, &scope)?;
     let new = inputs::new_augmentation(&body.object()?, &state.limits)?;
     let augmentation = state
@@ -226,10 +230,10 @@ pub async fn create_augmentation(
 pub async fn list_augmentations(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    ids: PathIds,
+    ids: AppPath,
     query: QueryParams,
 ) -> ApiResult<Json<Value>> {
-    let scope = ids.app_scope()?;
+    let scope = ids.app();
     caller.authorize_app(Operation::AugmentationsList, &scope)?;
     let page = page_request(&state, &query, "augmentations", scope.app_id.as_str())?;
     let augmentations = state.store.list_augmentations(&scope, page).await?;
@@ -253,14 +257,14 @@ pub async fn list_augmentations(
 pub async fn get_augmentation(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    ids: PathIds,
+    ids: AugmentationPath,
 ) -> ApiResult<Json<Augmentation>> {
-    let scope = ids.app_scope()?;
+    let scope = ids.app();
     caller.authorize_app(Operation::AugmentationsGet, &scope)?;
     Ok(Json(
         state
             .store
-            .get_augmentation(&scope, ids.augmentation()?)
+            .get_augmentation(&scope, &ids.augmentation_id)
             .await?,
     ))
 }
@@ -287,15 +291,15 @@ pub async fn get_augmentation(
 pub async fn update_augmentation(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    ids: PathIds,
+    ids: AugmentationPath,
     body: JsonBody,
 ) -> ApiResult<Json<Augmentation>> {
-    let scope = ids.app_scope()?;
+    let scope = ids.app();
     caller.authorize_app(Operation::AugmentationsUpdate, &scope)?;
     let patch = inputs::augmentation_patch(&body.object()?, &state.limits)?;
     let augmentation = state
         .store
-        .update_augmentation(&scope, ids.augmentation()?, patch, &caller.actor())
+        .update_augmentation(&scope, &ids.augmentation_id, patch, &caller.actor())
         .await?;
     Ok(Json(augmentation))
 }
@@ -318,13 +322,13 @@ pub async fn update_augmentation(
 pub async fn delete_augmentation(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    ids: PathIds,
+    ids: AugmentationPath,
 ) -> ApiResult<Json<Value>> {
-    let scope = ids.app_scope()?;
+    let scope = ids.app();
     caller.authorize_app(Operation::AugmentationsDelete, &scope)?;
     state
         .store
-        .delete_augmentation(&scope, ids.augmentation()?)
+        .delete_augmentation(&scope, &ids.augmentation_id)
         .await?;
     Ok(deleted())
 }

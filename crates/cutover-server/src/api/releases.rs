@@ -21,12 +21,13 @@ use crate::http::auth::Caller;
 use crate::http::conditional::{not_modified, release_created, release_response};
 use crate::http::error::ErrorEnvelope;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{JsonBody, PathIds, QueryParams};
+use crate::http::extract::{JsonBody, QueryParams};
 use crate::http::pagination::list_envelope;
+use crate::http::path::{AppPath, ReleasePath};
 use crate::http::problems::Problems;
 use crate::openapi::bodies::NewReleaseBody;
 use crate::openapi::lists::{ActivationList, Deleted, ReleaseList};
-use crate::openapi::params::{AppPath, ArchivedQuery, IfNoneMatch, ListQuery, ReleasePath};
+use crate::openapi::params::{ArchivedQuery, IfNoneMatch, ListQuery};
 use crate::openapi::responses::{ActiveReleaseRead, BodyErrors, Errors, NotFound, ReleaseRead};
 use crate::state::AppState;
 
@@ -58,11 +59,11 @@ use crate::state::AppState;
 pub async fn create_release(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    ids: PathIds,
+    ids: AppPath,
     uri: Uri,
     body: JsonBody,
 ) -> ApiResult<Response> {
-    let scope = ids.app_scope()?;
+    let scope = ids.app();
     caller.authorize_app(Operation::ReleasesCreate, &scope)?;
     let new = inputs::new_release(&body.object()?, &state.limits)?;
     if new.activate {
@@ -96,10 +97,10 @@ pub async fn create_release(
 pub async fn list_releases(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    ids: PathIds,
+    ids: AppPath,
     query: QueryParams,
 ) -> ApiResult<Json<Value>> {
-    let scope = ids.app_scope()?;
+    let scope = ids.app();
     caller.authorize_app(Operation::ReleasesList, &scope)?;
     let mut issues = Vec::new();
     let include_archived = query.flag("include_archived", false, &mut issues);
@@ -168,12 +169,12 @@ pub async fn list_releases(
 pub async fn get_release(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    ids: PathIds,
+    ids: ReleasePath,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let scope = ids.app_scope()?;
+    let scope = ids.app();
     caller.authorize_app(Operation::ReleasesGet, &scope)?;
-    let release = state.store.release(&scope, ids.release()?).await?;
+    let release = state.store.release(&scope, &ids.release_id).await?;
     Ok(release_response(&headers, &release))
 }
 
@@ -193,10 +194,10 @@ pub async fn get_release(
 pub async fn get_active_release(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    ids: PathIds,
+    ids: AppPath,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let scope = ids.app_scope()?;
+    let scope = ids.app();
     caller.authorize_app(Operation::ReleasesGetActive, &scope)?;
     // A poll whose tag is still current needs only the kept tag, not the body.
     if let Some(Some(tag)) = state.store.kept_active_tag(&scope)
@@ -241,10 +242,10 @@ fn activation_answer(action: ActivationAction, outcome: ActivationOutcome) -> Ac
 async fn switch(
     state: &AppState,
     caller: &Caller,
-    ids: &PathIds,
+    ids: &ReleasePath,
     action: ActivationAction,
 ) -> ApiResult<Json<Value>> {
-    let scope = ids.app_scope()?;
+    let scope = ids.app();
     let operation = match action {
         ActivationAction::Activate => Operation::ReleasesActivate,
         ActivationAction::Rollback => Operation::ReleasesRollback,
@@ -252,7 +253,7 @@ async fn switch(
     caller.authorize_app(operation, &scope)?;
     let outcome = state
         .store
-        .activate_release(&scope, ids.release()?, action, &caller.actor())
+        .activate_release(&scope, &ids.release_id, action, &caller.actor())
         .await?;
     let answer = activation_answer(action, outcome);
     Ok(Json(
@@ -282,7 +283,7 @@ async fn switch(
 pub async fn activate_release(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    ids: PathIds,
+    ids: ReleasePath,
 ) -> ApiResult<Json<Value>> {
     switch(&state, &caller, &ids, ActivationAction::Activate).await
 }
@@ -309,7 +310,7 @@ pub async fn activate_release(
 pub async fn rollback_release(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    ids: PathIds,
+    ids: ReleasePath,
 ) -> ApiResult<Json<Value>> {
     switch(&state, &caller, &ids, ActivationAction::Rollback).await
 }
@@ -333,12 +334,12 @@ pub async fn rollback_release(
 pub async fn archive_release(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    ids: PathIds,
+    ids: ReleasePath,
 ) -> ApiResult<Json<ReleaseSummary>> {
-    let scope = ids.app_scope()?;
+    let scope = ids.app();
     caller.authorize_app(Operation::ReleasesArchive, &scope)?;
     Ok(Json(
-        state.store.archive_release(&scope, ids.release()?).await?,
+        state.store.archive_release(&scope, &ids.release_id).await?,
     ))
 }
 
@@ -361,11 +362,11 @@ pub async fn archive_release(
 pub async fn delete_release(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    ids: PathIds,
+    ids: ReleasePath,
 ) -> ApiResult<Json<Value>> {
-    let scope = ids.app_scope()?;
+    let scope = ids.app();
     caller.authorize_app(Operation::ReleasesDelete, &scope)?;
-    state.store.delete_release(&scope, ids.release()?).await?;
+    state.store.delete_release(&scope, &ids.release_id).await?;
     Ok(deleted())
 }
 
@@ -384,10 +385,10 @@ pub async fn delete_release(
 pub async fn list_activations(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    ids: PathIds,
+    ids: AppPath,
     query: QueryParams,
 ) -> ApiResult<Json<Value>> {
-    let scope = ids.app_scope()?;
+    let scope = ids.app();
     caller.authorize_app(Operation::ActivationsList, &scope)?;
     let page = page_request(&state, &query, "activations", scope.app_id.as_str())?;
     let history = state.store.list_activations(&scope, page).await?;

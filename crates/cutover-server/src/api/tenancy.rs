@@ -15,10 +15,11 @@ use super::{created, inputs, page_body, page_request};
 use crate::http::auth::Caller;
 use crate::http::error::ErrorEnvelope;
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::{JsonBody, PathIds, QueryParams};
+use crate::http::extract::{JsonBody, QueryParams};
+use crate::http::path::{OrgPath, WorkspacePath};
 use crate::openapi::bodies::{NewOrgBody, NewWorkspaceBody};
 use crate::openapi::lists::{OrgList, WorkspaceList};
-use crate::openapi::params::{ListQuery, OrgPath, WorkspacePath};
+use crate::openapi::params::ListQuery;
 use crate::openapi::responses::{BodyErrors, Errors, NotFound};
 use crate::state::AppState;
 
@@ -87,9 +88,9 @@ pub async fn create_org(
 pub async fn get_org(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    ids: PathIds,
+    ids: OrgPath,
 ) -> ApiResult<Json<Org>> {
-    let org_id = ids.org()?;
+    let org_id = &ids.org_id;
     caller.authorize_org(Operation::OrgsGet, org_id)?;
     Ok(Json(state.store.get_org(org_id).await?))
 }
@@ -116,11 +117,11 @@ pub async fn get_org(
 pub async fn create_workspace(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    ids: PathIds,
+    ids: OrgPath,
     uri: Uri,
     body: JsonBody,
 ) -> ApiResult<Response> {
-    let org_id = ids.org()?;
+    let org_id = &ids.org_id;
     caller.authorize_org(Operation::WorkspacesCreate, org_id)?;
     if caller.0.workspace_ids.is_some() {
         return Err(ApiError::Forbidden {
@@ -151,9 +152,9 @@ pub async fn create_workspace(
 pub async fn get_workspace(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    ids: PathIds,
+    ids: WorkspacePath,
 ) -> ApiResult<Json<Workspace>> {
-    let scope = ids.workspace_scope()?;
+    let scope = ids.workspace();
     caller.authorize_workspace(Operation::WorkspacesGet, &scope)?;
     Ok(Json(state.store.get_workspace(&scope).await?))
 }
@@ -173,10 +174,10 @@ pub async fn get_workspace(
 pub async fn list_workspaces(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    ids: PathIds,
+    ids: OrgPath,
     query: QueryParams,
 ) -> ApiResult<Json<Value>> {
-    let org_id = ids.org()?;
+    let org_id = &ids.org_id;
     caller.authorize_org(Operation::WorkspacesList, org_id)?;
     let page = page_request(&state, &query, "workspaces", org_id.as_str())?;
     let workspaces = state

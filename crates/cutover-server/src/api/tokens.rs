@@ -19,11 +19,12 @@ use super::{created, deleted, inputs, page_body, page_request};
 use crate::http::auth::Caller;
 use crate::http::error::ErrorEnvelope;
 use crate::http::error::{ApiError, ApiResult, from_denial};
-use crate::http::extract::{JsonBody, PathIds, QueryParams};
+use crate::http::extract::{JsonBody, QueryParams};
+use crate::http::path::{OrgPath, PlatformTokenPath, TokenPath};
 use crate::http::validation::Issue;
 use crate::openapi::bodies::NewTokenBody;
 use crate::openapi::lists::{Deleted, TokenList};
-use crate::openapi::params::{ListQuery, OrgPath, PlatformTokenPath, TokenPath};
+use crate::openapi::params::ListQuery;
 use crate::openapi::responses::{BodyErrors, Errors, NotFound};
 use crate::state::AppState;
 
@@ -63,11 +64,11 @@ pub struct TokenCreated {
 pub async fn create_token(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    ids: PathIds,
+    ids: OrgPath,
     uri: Uri,
     body: JsonBody,
 ) -> ApiResult<Response> {
-    let org_id = ids.org()?;
+    let org_id = &ids.org_id;
     caller.authorize_org(Operation::TokensCreate, org_id)?;
     let (mut new, expiry) = inputs::new_token(&body.object()?, &state.limits)?;
     let refuse = |denial| from_denial(denial, "org", org_id.as_str());
@@ -133,10 +134,10 @@ pub async fn create_token(
 pub async fn list_tokens(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    ids: PathIds,
+    ids: OrgPath,
     query: QueryParams,
 ) -> ApiResult<Json<Value>> {
-    let org_id = ids.org()?;
+    let org_id = &ids.org_id;
     caller.authorize_org(Operation::TokensList, org_id)?;
     let page = page_request(&state, &query, "tokens", org_id.as_str())?;
     let within = caller.0.workspace_ids.as_deref();
@@ -159,11 +160,11 @@ pub async fn list_tokens(
 pub async fn revoke_token(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    ids: PathIds,
+    ids: TokenPath,
 ) -> ApiResult<Json<Value>> {
-    let org_id = ids.org()?;
+    let org_id = &ids.org_id;
     caller.authorize_org(Operation::TokensRevoke, org_id)?;
-    let token_id = ids.token()?;
+    let token_id = &ids.token_id;
     if caller.0.workspace_ids.is_some() {
         let target = state.store.get_token(Some(org_id), token_id).await?;
         caller
@@ -215,10 +216,10 @@ pub async fn list_platform_tokens(
 pub async fn revoke_platform_token(
     State(state): State<Arc<AppState>>,
     caller: Caller,
-    ids: PathIds,
+    ids: PlatformTokenPath,
 ) -> ApiResult<Json<Value>> {
     caller.authorize_global(Operation::PlatformTokensRevoke)?;
-    let token_id = ids.token()?;
+    let token_id = &ids.token_id;
     state.store.revoke_token(None, token_id).await?;
     Ok(deleted())
 }

@@ -1,20 +1,16 @@
 //! Our own extractors, so every rejection renders our error shapes: the JSON body
 //! (size and media type checked, a large one given its place in the large-body lane,
-//! parsed later, after authorization), path ids parsed into their types, and list
-//! queries.
+//! parsed later, after authorization) and list queries. Path ids are `http::path`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, MatchedPath, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header;
 use axum::http::request::Parts;
-use cutover_domain::{AppId, AugmentationId, EndpointId, OrgId, ReleaseId, TokenId, WorkspaceId};
-use cutover_store::{AppScope, WorkspaceScope};
 use serde_json::{Map, Value};
 
-use crate::http::echo::cut;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::json_cost::parsed_bytes;
 use crate::http::large_bodies::LanePlace;
@@ -107,148 +103,6 @@ impl FromRequest<Arc<AppState>> for JsonBody {
             max_parsed_bytes: limit.saturating_mul(PARSED_BYTES_PER_BODY_BYTE),
             _lane: lane,
         })
-    }
-}
-
-/// The ids in a request's path, each parsed into its type. An id that is not of its
-/// type's form names nothing, so it answers 404 for its resource at once, as an id
-/// that names nothing would (the reference types path ids as plain strings): the
-/// outermost such id decides (`/orgs/acme/workspaces/...` is 404 for org `acme`),
-/// after authentication and before authorization, and the store is not asked.
-#[derive(Debug, Default)]
-pub struct PathIds {
-    pub org: Option<OrgId>,
-    pub workspace: Option<WorkspaceId>,
-    pub app: Option<AppId>,
-    pub endpoint: Option<EndpointId>,
-    pub augmentation: Option<AugmentationId>,
-    pub release: Option<ReleaseId>,
-    pub token: Option<TokenId>,
-}
-
-/// The most bytes of JSON a 404 spends echoing a path id or path that names nothing.
-pub const MAX_ECHOED_PATH_BYTES: usize = 256;
-
-fn missing_route_param(name: &str) -> ApiError {
-    ApiError::internal(format!("route has no {name} parameter"))
-}
-
-impl PathIds {
-    pub fn org(&self) -> ApiResult<&OrgId> {
-        self.org
-            .as_ref()
-            .ok_or_else(|| missing_route_param("org_id"))
-    }
-
-    pub fn workspace_scope(&self) -> ApiResult<WorkspaceScope> {
-        Ok(WorkspaceScope {
-            org_id: self.org()?.clone(),
-            workspace_id: self
-                .workspace
-                .clone()
-                .ok_or_else(|| missing_route_param("workspace_id"))?,
-        })
-    }
-
-    pub fn app_scope(&self) -> ApiResult<AppScope> {
-        let workspace = self.workspace_scope()?;
-        Ok(AppScope {
-            org_id: workspace.org_id,
-            workspace_id: workspace.workspace_id,
-            app_id: self
-                .app
-                .clone()
-                .ok_or_else(|| missing_route_param("app_id"))?,
-        })
-    }
-
-    pub fn endpoint(&self) -> ApiResult<&EndpointId> {
-        self.endpoint
-            .as_ref()
-            .ok_or_else(|| missing_route_param("endpoint_id"))
-    }
-
-    pub fn augmentation(&self) -> ApiResult<&AugmentationId> {
-        self.augmentation
-            .as_ref()
-            .ok_or_else(|| missing_route_param("augmentation_id"))
-    }
-
-    pub fn release(&self) -> ApiResult<&ReleaseId> {
-        self.release
-            .as_ref()
-            .ok_or_else(|| missing_route_param("release_id"))
-    }
-
-    pub fn token(&self) -> ApiResult<&TokenId> {
-        self.token
-            .as_ref()
-            .ok_or_else(|| missing_route_param("token_id"))
-    }
-}
-
-/// Parses `text` into `slot`, or answers the 404 of a `resource_type` that `text`
-/// cannot name.
-fn parse_into<T>(
-    resource_type: &str,
-    text: &str,
-    parse: fn(&str) -> Result<T, cutover_domain::ids::MalformedId>,
-    slot: &mut Option<T>,
-) -> ApiResult<()> {
-    *slot = Some(
-        parse(text)
-            .map_err(|_| ApiError::not_found(resource_type, cut(text, MAX_ECHOED_PATH_BYTES)))?,
-    );
-    Ok(())
-}
-
-/// The parameters of the matched route template, in path order, each with its
-/// percent-decoded value (invalid UTF-8 replaced, since no id contains it). Read
-/// from the template and the path rather than through axum's `RawPathParams`,
-/// which refuses a value that is not UTF-8 without saying which one it was.
-fn route_params<'a>(template: &'a str, path: &str) -> Vec<(&'a str, String)> {
-    template
-        .split('/')
-        .zip(path.split('/'))
-        .filter_map(|(pattern, segment)| {
-            let name = pattern.strip_prefix('{')?.strip_suffix('}')?;
-            let value = percent_encoding::percent_decode_str(segment).decode_utf8_lossy();
-            Some((name, value.into_owned()))
-        })
-        .collect()
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for PathIds {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let template = parts
-            .extensions
-            .get::<MatchedPath>()
-            .ok_or_else(|| ApiError::internal("path ids read outside a matched route"))?;
-        let mut ids = PathIds::default();
-        for (name, value) in route_params(template.as_str(), parts.uri.path()) {
-            match name {
-                "org_id" => parse_into("org", &value, OrgId::parse, &mut ids.org)?,
-                "workspace_id" => {
-                    parse_into("workspace", &value, WorkspaceId::parse, &mut ids.workspace)?
-                }
-                "app_id" => parse_into("app", &value, AppId::parse, &mut ids.app)?,
-                "endpoint_id" => {
-                    parse_into("endpoint", &value, EndpointId::parse, &mut ids.endpoint)?
-                }
-                "augmentation_id" => parse_into(
-                    "augmentation",
-                    &value,
-                    AugmentationId::parse,
-                    &mut ids.augmentation,
-                )?,
-                "release_id" => parse_into("release", &value, ReleaseId::parse, &mut ids.release)?,
-                "token_id" => parse_into("token", &value, TokenId::parse, &mut ids.token)?,
-                _ => {}
-            }
-        }
-        Ok(ids)
     }
 }
 
@@ -346,22 +200,7 @@ fn parse_query_integer(text: &str) -> Option<i64> {
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_query_integer, route_params};
-
-    #[test]
-    fn route_params_follow_the_template_and_decode() {
-        let params = route_params(
-            "/v1/orgs/{org_id}/tokens/{token_id}",
-            "/v1/orgs/org_%61b/tokens/%FF%2Fx",
-        );
-        assert_eq!(
-            params,
-            [
-                ("org_id", "org_ab".to_owned()),
-                ("token_id", "\u{fffd}/x".to_owned())
-            ]
-        );
-    }
+    use super::parse_query_integer;
 
     #[test]
     fn query_integers_are_plain_digits() {

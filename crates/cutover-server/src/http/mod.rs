@@ -14,5 +14,6 @@ pub mod limiter;
 pub mod metrics;
 pub mod middleware;
 pub mod pagination;
+pub mod path;
 pub mod problems;
 pub mod validation;

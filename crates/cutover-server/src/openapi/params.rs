@@ -1,77 +1,12 @@
-//! Path and query parameters. Path ids take their schema (pattern, example) from the
-//! id types that parse them (a path id that does not match answers 404, not 422, as
-//! any id naming nothing); query bounds come from the constants the extractors use.
+//! Query and header parameters; their bounds come from the constants the extractors
+//! use. Path parameters are the typed path extractors themselves (`http::path`).
 
-use cutover_domain::{AppId, AugmentationId, EndpointId, OrgId, ReleaseId, TokenId, WorkspaceId};
+use utoipa::IntoParams;
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
-use utoipa::openapi::{Ref, Required, Schema};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::openapi::{Required, Schema};
 
 use crate::http::extract::{DEFAULT_LIMIT, MAX_LIMIT};
-
-fn path_id<T: ToSchema>(name: &str, what: &str) -> Parameter {
-    ParameterBuilder::new()
-        .name(name)
-        .parameter_in(ParameterIn::Path)
-        .required(Required::True)
-        .description(Some(format!(
-            "The {what}'s id, of the form its schema gives. An id that names no {what} \
-             answers 404, whether or not it has that form."
-        )))
-        .schema(Some(Ref::from_schema_name(T::name())))
-        .build()
-}
-
-/// Declares a parameter set: a type whose `IntoParams` lists the given path ids.
-macro_rules! path_params {
-    ($(#[$doc:meta])* $name:ident { $($param:literal: $ty:ty = $what:literal),+ $(,)? }) => {
-        $(#[$doc])*
-        pub struct $name;
-
-        impl IntoParams for $name {
-            fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
-                vec![$(path_id::<$ty>($param, $what)),+]
-            }
-        }
-    };
-}
-
-path_params!(/// `{org_id}`.
-    OrgPath { "org_id": OrgId = "org" });
-path_params!(/// `/v1/tokens/{token_id}`: a platform token.
-    PlatformTokenPath { "token_id": TokenId = "token" });
-path_params!(/// `{org_id}/tokens/{token_id}`.
-    TokenPath { "org_id": OrgId = "org", "token_id": TokenId = "token" });
-path_params!(/// `{org_id}/workspaces/{workspace_id}`.
-    WorkspacePath { "org_id": OrgId = "org", "workspace_id": WorkspaceId = "workspace" });
-path_params!(/// Down to `{app_id}`.
-AppPath {
-    "org_id": OrgId = "org",
-    "workspace_id": WorkspaceId = "workspace",
-    "app_id": AppId = "app",
-});
-path_params!(/// Down to `{endpoint_id}`.
-EndpointPath {
-    "org_id": OrgId = "org",
-    "workspace_id": WorkspaceId = "workspace",
-    "app_id": AppId = "app",
-    "endpoint_id": EndpointId = "endpoint",
-});
-path_params!(/// Down to `{augmentation_id}`.
-AugmentationPath {
-    "org_id": OrgId = "org",
-    "workspace_id": WorkspaceId = "workspace",
-    "app_id": AppId = "app",
-    "augmentation_id": AugmentationId = "augmentation",
-});
-path_params!(/// Down to `{release_id}`.
-ReleasePath {
-    "org_id": OrgId = "org",
-    "workspace_id": WorkspaceId = "workspace",
-    "app_id": AppId = "app",
-    "release_id": ReleaseId = "release",
-});
 
 fn query(name: &str, description: &str, schema: impl Into<Schema>) -> Parameter {
     ParameterBuilder::new()
