@@ -70,12 +70,12 @@ pub async fn list_apps(
     caller: Caller,
     ids: WorkspacePath,
     query: QueryParams,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<AppList>> {
     let scope = ids.workspace();
     caller.authorize_workspace(Operation::AppsList, &scope)?;
     let page = page_request(&state, &query, "apps", scope.workspace_id.as_str())?;
     let apps = state.store.list_apps(&scope, page).await?;
-    Ok(page_body(&state, "apps", scope.workspace_id.as_str(), apps))
+    Ok(page_body(&state, scope.workspace_id.as_str(), apps))
 }
 
 /// Get an app

@@ -78,17 +78,12 @@ pub async fn list_endpoints(
     caller: Caller,
     ids: AppPath,
     query: QueryParams,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<EndpointList>> {
     let scope = ids.app();
     caller.authorize_app(Operation::EndpointsList, &scope)?;
     let page = page_request(&state, &query, "endpoints", scope.app_id.as_str())?;
     let endpoints = state.store.list_endpoints(&scope, page).await?;
-    Ok(page_body(
-        &state,
-        "endpoints",
-        scope.app_id.as_str(),
-        endpoints,
-    ))
+    Ok(page_body(&state, scope.app_id.as_str(), endpoints))
 }
 
 /// Get an endpoint of the draft
@@ -232,17 +227,12 @@ pub async fn list_augmentations(
     caller: Caller,
     ids: AppPath,
     query: QueryParams,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<AugmentationList>> {
     let scope = ids.app();
     caller.authorize_app(Operation::AugmentationsList, &scope)?;
     let page = page_request(&state, &query, "augmentations", scope.app_id.as_str())?;
     let augmentations = state.store.list_augmentations(&scope, page).await?;
-    Ok(page_body(
-        &state,
-        "augmentations",
-        scope.app_id.as_str(),
-        augmentations,
-    ))
+    Ok(page_body(&state, scope.app_id.as_str(), augmentations))
 }
 
 /// Get an augmentation of the draft

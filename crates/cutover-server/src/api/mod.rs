@@ -22,8 +22,9 @@ use utoipa_axum::routes;
 
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::QueryParams;
-use crate::http::pagination::{invalid_cursor, list_envelope};
+use crate::http::pagination::invalid_cursor;
 use crate::openapi;
+use crate::openapi::lists::ListAnswer;
 use crate::state::AppState;
 
 /// Every route of the service, each registered with its OpenAPI annotation: the
@@ -169,20 +170,10 @@ fn page_request(
     })
 }
 
-/// Renders a page in the list envelope, signing the next cursor.
-fn page_body<T: Serialize>(
-    state: &AppState,
-    list: &str,
-    scope: &str,
-    page: Page<T>,
-) -> Json<Value> {
+/// A page as its list's answer, the next cursor signed for the list and `scope`.
+fn page_body<L: ListAnswer>(state: &AppState, scope: &str, page: Page<L::Item>) -> Json<L> {
     let next = page
         .next_after
-        .map(|position| state.cursors.encode(list, scope, &position));
-    Json(Value::Object(list_envelope(
-        list,
-        &page.items,
-        page.total,
-        next,
-    )))
+        .map(|position| state.cursors.encode(L::LIST, scope, &position));
+    Json(L::from_page(page.items, page.total, next))
 }

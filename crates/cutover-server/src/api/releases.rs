@@ -22,7 +22,6 @@ use crate::http::conditional::{not_modified, release_created, release_response};
 use crate::http::error::ErrorEnvelope;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{JsonBody, QueryParams};
-use crate::http::pagination::list_envelope;
 use crate::http::path::{AppPath, ReleasePath};
 use crate::http::problems::Problems;
 use crate::openapi::bodies::NewReleaseBody;
@@ -99,7 +98,7 @@ pub async fn list_releases(
     caller: Caller,
     ids: AppPath,
     query: QueryParams,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ReleaseList>> {
     let scope = ids.app();
     caller.authorize_app(Operation::ReleasesList, &scope)?;
     let mut issues = Vec::new();
@@ -143,14 +142,13 @@ pub async fn list_releases(
             .cursors
             .encode(list, scope.app_id.as_str(), &number.to_string())
     });
-    let mut body = list_envelope("releases", &result.releases, result.total, next);
-    body.insert(
-        "active_release_id".into(),
-        result
-            .active_release_id
-            .map_or(Value::Null, |id| Value::String(id.to_string())),
-    );
-    Ok(Json(Value::Object(body)))
+    Ok(Json(ReleaseList {
+        total: result.total,
+        has_more: next.is_some(),
+        next_cursor: next,
+        releases: result.releases,
+        active_release_id: result.active_release_id,
+    }))
 }
 
 /// Get a release
@@ -387,15 +385,10 @@ pub async fn list_activations(
     caller: Caller,
     ids: AppPath,
     query: QueryParams,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ActivationList>> {
     let scope = ids.app();
     caller.authorize_app(Operation::ActivationsList, &scope)?;
     let page = page_request(&state, &query, "activations", scope.app_id.as_str())?;
     let history = state.store.list_activations(&scope, page).await?;
-    Ok(page_body(
-        &state,
-        "activations",
-        scope.app_id.as_str(),
-        history,
-    ))
+    Ok(page_body(&state, scope.app_id.as_str(), history))
 }

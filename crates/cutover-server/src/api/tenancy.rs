@@ -9,7 +9,6 @@ use axum::response::Response;
 use cutover_domain::model::{Org, Workspace};
 use cutover_domain::permission::Operation;
 use cutover_store::Store as _;
-use serde_json::Value;
 
 use super::{created, inputs, page_body, page_request};
 use crate::http::auth::Caller;
@@ -39,14 +38,14 @@ pub async fn list_orgs(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     query: QueryParams,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<OrgList>> {
     caller.authorize_global(Operation::OrgsList)?;
     let page = page_request(&state, &query, "orgs", "")?;
     let orgs = state
         .store
         .list_orgs(caller.0.org_id.as_ref(), page)
         .await?;
-    Ok(page_body(&state, "orgs", "", orgs))
+    Ok(page_body(&state, "", orgs))
 }
 
 /// Create an org
@@ -176,7 +175,7 @@ pub async fn list_workspaces(
     caller: Caller,
     ids: OrgPath,
     query: QueryParams,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<WorkspaceList>> {
     let org_id = &ids.org_id;
     caller.authorize_org(Operation::WorkspacesList, org_id)?;
     let page = page_request(&state, &query, "workspaces", org_id.as_str())?;
@@ -184,5 +183,5 @@ pub async fn list_workspaces(
         .store
         .list_workspaces(org_id, caller.0.workspace_ids.as_deref(), page)
         .await?;
-    Ok(page_body(&state, "workspaces", org_id.as_str(), workspaces))
+    Ok(page_body(&state, org_id.as_str(), workspaces))
 }

@@ -136,13 +136,13 @@ pub async fn list_tokens(
     caller: Caller,
     ids: OrgPath,
     query: QueryParams,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<TokenList>> {
     let org_id = &ids.org_id;
     caller.authorize_org(Operation::TokensList, org_id)?;
     let page = page_request(&state, &query, "tokens", org_id.as_str())?;
     let within = caller.0.workspace_ids.as_deref();
     let tokens = state.store.list_tokens(Some(org_id), within, page).await?;
-    Ok(page_body(&state, "tokens", org_id.as_str(), tokens))
+    Ok(page_body(&state, org_id.as_str(), tokens))
 }
 
 /// Revoke a token
@@ -192,12 +192,12 @@ pub async fn list_platform_tokens(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     query: QueryParams,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<TokenList>> {
     caller.authorize_global(Operation::PlatformTokensList)?;
     // Cursors are signed for a scope; no org id can be `platform`.
     let page = page_request(&state, &query, "tokens", "platform")?;
     let tokens = state.store.list_tokens(None, None, page).await?;
-    Ok(page_body(&state, "tokens", "platform", tokens))
+    Ok(page_body(&state, "platform", tokens))
 }
 
 /// Revoke a platform token

@@ -1,4 +1,4 @@
-//! Opaque, signed pagination cursors and the list envelope.
+//! Opaque, signed pagination cursors (the list answers are `openapi::lists`).
 //!
 //! A cursor carries the list it belongs to, the scope (parent id) and the key after
 //! which the next page starts, signed with HMAC-SHA256 under a secret shared by every
@@ -7,8 +7,6 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, KeyInit, Mac};
-use serde::Serialize;
-use serde_json::{Map, Value};
 use sha2::Sha256;
 
 use crate::http::validation::Issue;
@@ -71,27 +69,6 @@ pub fn invalid_cursor(cursor: &str) -> Issue {
         "cursor is not one this server issued for this list",
         cursor,
     )
-}
-
-/// `{total, has_more, next_cursor, <plural>: [...]}`.
-pub fn list_envelope<T: Serialize>(
-    plural: &str,
-    items: &[T],
-    total: u64,
-    next_cursor: Option<String>,
-) -> Map<String, Value> {
-    let mut body = Map::new();
-    body.insert("total".into(), total.into());
-    body.insert("has_more".into(), next_cursor.is_some().into());
-    body.insert(
-        "next_cursor".into(),
-        next_cursor.map_or(Value::Null, Value::String),
-    );
-    body.insert(
-        plural.into(),
-        serde_json::to_value(items).unwrap_or_else(|_| Value::Array(Vec::new())),
-    );
-    body
 }
 
 #[cfg(test)]

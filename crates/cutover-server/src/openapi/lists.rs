@@ -1,18 +1,45 @@
-//! Schemas of the list envelopes (`{total, has_more, next_cursor, <items>}`, built by
-//! `http::pagination::list_envelope`) and of the probes' answers.
+//! The list answers (`{total, has_more, next_cursor, <items>}`), one struct per list:
+//! handlers answer them and the document's schemas are derived from them, so the two
+//! cannot differ; and the schemas of the probes' answers.
 
 use cutover_domain::ReleaseId;
 use cutover_domain::model::{
     Activation, App, Augmentation, Endpoint, Org, ReleaseSummary, Workspace,
 };
 use cutover_domain::token::Token;
+use serde::Serialize;
 use utoipa::ToSchema;
 
-/// Declares the envelope of one list, with its items under `$field`.
+/// A list answer made from one page of items.
+pub trait ListAnswer: Serialize {
+    type Item;
+    /// The list's name: the key its items are under, and the name its cursors carry.
+    const LIST: &'static str;
+    fn from_page(items: Vec<Self::Item>, total: u64, next_cursor: Option<String>) -> Self;
+}
+
+/// Declares the answer of one list, with its items under `$field`.
 macro_rules! list_schema {
-    ($(#[$doc:meta])* $name:ident { $field:ident: $item:ty $(, $extra:ident: $extra_ty:ty)* }) => {
+    ($(#[$doc:meta])* $name:ident { $field:ident: $item:ty }) => {
+        list_schema!(@struct $(#[$doc])* $name { $field: $item });
+
+        impl ListAnswer for $name {
+            type Item = $item;
+            const LIST: &'static str = stringify!($field);
+
+            fn from_page(items: Vec<$item>, total: u64, next_cursor: Option<String>) -> Self {
+                Self {
+                    total,
+                    has_more: next_cursor.is_some(),
+                    next_cursor,
+                    $field: items,
+                }
+            }
+        }
+    };
+    (@struct $(#[$doc:meta])* $name:ident { $field:ident: $item:ty $(, $extra:ident: $extra_ty:ty)* }) => {
         $(#[$doc])*
-        #[derive(ToSchema)]
+        #[derive(Debug, Serialize, ToSchema)]
         pub struct $name {
             /// How many items match, over all pages.
             pub total: u64,
@@ -39,7 +66,8 @@ list_schema!(/// A page of the draft's endpoints, oldest first.
     EndpointList { endpoints: Endpoint });
 list_schema!(/// A page of the draft's augmentations, oldest first.
     AugmentationList { augmentations: Augmentation });
-list_schema!(/// A page of releases, newest (highest number) first; `active_release_id` names
+list_schema!(@struct
+    /// A page of releases, newest (highest number) first; `active_release_id` names
     /// the app's active release (null when none).
     ReleaseList { releases: ReleaseSummary, active_release_id: Option<ReleaseId> });
 list_schema!(/// A page of the app's activation history, oldest first.
