@@ -1,5 +1,6 @@
-//! Per-request plumbing: the request id, one access-log line per request, logging of
-//! 5xx causes, our envelope on the router's own 404/405 answers, and the limits on a
+//! Per-request plumbing: the request id (and the `request` span carrying it, in
+//! which the handler and every store call it makes run, so their log lines name the
+//! request), one access-log line per request, logging of 5xx causes, our envelope on the router's own 404/405 answers, and the limits on a
 //! request's head that hyper would otherwise enforce with a bare answer.
 
 use std::sync::Arc;
@@ -9,6 +10,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use tracing::Instrument;
 
 use crate::http::echo::cut;
 use crate::http::error::{ApiError, ErrorCause};
@@ -56,7 +58,11 @@ pub async fn observe(
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
 
-    let mut response = next.run(request).await;
+    // Everything the request does is logged inside this span (a store's retries, a
+    // driver's slow-statement warnings); the access line itself, after it, carries the
+    // id as a field.
+    let span = tracing::info_span!("request", request_id = %request_id);
+    let mut response = next.run(request).instrument(span).await;
     let status = response.status().as_u16();
     let elapsed = started.elapsed().as_secs_f64();
     let route = response
@@ -139,4 +145,103 @@ pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Respons
         .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
         .unwrap_or_else(|| "unknown panic".to_owned());
     ApiError::internal(format!("handler panicked: {text}")).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use axum::Router;
+    use axum::body::Body;
+    use axum::routing::get;
+    use tower::ServiceExt;
+    use tracing::field::{Field, Visit};
+    use tracing::span::{Attributes, Id};
+    use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
+    use tracing_subscriber::registry::{LookupSpan, Registry};
+
+    use super::*;
+
+    /// An event's message and the `request_id` of the span it was logged in.
+    type Logged = (String, Option<String>);
+
+    #[derive(Clone, Default)]
+    struct Seen(Arc<Mutex<Vec<Logged>>>);
+
+    struct RequestIdOf(String);
+
+    #[derive(Default)]
+    struct Fields(Option<String>, Option<String>);
+
+    impl Visit for Fields {
+        fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+            match field.name() {
+                "request_id" => self.0 = Some(format!("{value:?}")),
+                "message" => self.1 = Some(format!("{value:?}")),
+                _ => {}
+            }
+        }
+    }
+
+    impl<S: tracing::Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Seen {
+        fn on_new_span(&self, attributes: &Attributes<'_>, id: &Id, context: Context<'_, S>) {
+            let mut fields = Fields::default();
+            attributes.record(&mut fields);
+            if let (Some(span), Some(request_id)) = (context.span(id), fields.0) {
+                span.extensions_mut().insert(RequestIdOf(request_id));
+            }
+        }
+
+        fn on_event(&self, event: &tracing::Event<'_>, context: Context<'_, S>) {
+            let mut fields = Fields::default();
+            event.record(&mut fields);
+            let request_id = context.event_scope(event).and_then(|scope| {
+                scope.from_root().find_map(|span| {
+                    span.extensions()
+                        .get::<RequestIdOf>()
+                        .map(|id| id.0.clone())
+                })
+            });
+            let message = fields.1.unwrap_or_default();
+            self.0.lock().unwrap().push((message, request_id));
+        }
+    }
+
+    #[tokio::test]
+    async fn what_a_request_logs_names_its_request_id() {
+        let seen = Seen::default();
+        let subscriber = Registry::default().with(seen.clone());
+        let _default = tracing::subscriber::set_default(subscriber);
+        let app = Router::new()
+            .route(
+                "/work",
+                get(|| async {
+                    tokio::task::yield_now().await;
+                    tracing::warn!("a store retried");
+                    "done"
+                }),
+            )
+            .layer(axum::middleware::from_fn_with_state(
+                Arc::new(Metrics::default()),
+                observe,
+            ));
+        let request = Request::builder()
+            .uri("/work")
+            .header(REQUEST_ID_HEADER, "req-42")
+            .body(Body::empty())
+            .unwrap();
+        let response = app.oneshot(request).await.unwrap();
+        assert_eq!(response.headers()[REQUEST_ID_HEADER], "req-42");
+        let seen = seen.0.lock().unwrap().clone();
+        let inside = seen
+            .iter()
+            .find(|(message, _)| message == "a store retried")
+            .expect("the handler's event was logged");
+        assert_eq!(inside.1.as_deref(), Some("req-42"));
+        let access = seen
+            .iter()
+            .find(|(message, _)| message == "request")
+            .expect("the access line was logged");
+        assert_eq!(access.1, None, "the access line is outside the span");
+    }
 }
