@@ -15,6 +15,18 @@ pub struct ReleaseFacts {
     pub was_ever_active: bool,
 }
 
+impl ReleaseFacts {
+    /// The facts of a stored release: it was active once if it has an `activated_at`.
+    pub fn of(summary: &crate::model::ReleaseSummary) -> Self {
+        Self {
+            release_id: summary.release_id.clone(),
+            release_number: summary.release_number,
+            status: summary.status,
+            was_ever_active: summary.activated_at.is_some(),
+        }
+    }
+}
+
 /// Why a transition was refused; `code` is the stable `details.reason` of the 409.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {

@@ -2,19 +2,19 @@
 //! hash that tells whether an app's draft differs from its newest release.
 
 use cutover_domain::conflict::Conflict;
-use cutover_domain::digest::{draft_has_changes, empty_draft_digest};
+use cutover_domain::digest::empty_draft_digest;
 use cutover_domain::draft::{AppPatch, NewApp};
 use cutover_domain::model::App;
 use cutover_domain::{AppId, OrgId, ReleaseId, Timestamp, WorkspaceId};
 use cutover_store::digests::draft_digest_and_bytes;
-use cutover_store::{AppScope, Page, PageRequest, StoreError, WorkspaceScope};
+use cutover_store::{
+    AppScope, Page, PageRequest, StoreError, StoreResult, StoredApp, WorkspaceScope,
+};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
 use crate::error::{Outcome, unique_or};
-use crate::rows::{
-    after_key, all, count, fetch_limit, from_json_text, not_found, optional, to_json,
-};
+use crate::rows::{after_key, all, count, fetch_limit, not_found, optional, to_json};
 use crate::tenancy::get_workspace;
 
 /// Every column an [`App`] is built from, including the release facts it shows.
@@ -31,15 +31,8 @@ macro_rules! app_select {
     };
 }
 
-struct AppRow {
-    app: App,
-    parameters: String,
-    draft_hash: String,
-    newest_hash: Option<String>,
-}
-
-fn app_row(row: &PgRow) -> sqlx::Result<AppRow> {
-    Ok(AppRow {
+fn app_row(row: &PgRow) -> sqlx::Result<StoredApp> {
+    Ok(StoredApp {
         app: App {
             app_id: AppId::from_trusted(row.try_get(0)?),
             org_id: OrgId::from_trusted(row.try_get(1)?),
@@ -60,20 +53,9 @@ fn app_row(row: &PgRow) -> sqlx::Result<AppRow> {
             updated_at: Timestamp::from_micros(row.try_get(9)?),
         },
         parameters: row.try_get(5)?,
-        draft_hash: row.try_get(6)?,
-        newest_hash: row.try_get(13)?,
+        draft_digest: row.try_get(6)?,
+        newest_release_digest: row.try_get(13)?,
     })
-}
-
-fn finish_app(row: AppRow) -> Outcome<App> {
-    let mut app = row.app;
-    app.parameters = from_json_text(&row.parameters)?;
-    app.draft_has_changes = draft_has_changes(
-        &row.draft_hash,
-        app.total_releases > 0,
-        row.newest_hash.as_deref(),
-    );
-    Ok(app)
 }
 
 /// The app at `scope`, or `NotFound` if it is not under exactly those parents.
@@ -90,7 +72,7 @@ pub(crate) async fn get_app(connection: &mut PgConnection, scope: &AppScope) -> 
         app_row,
     )
     .await?
-    .map(finish_app)
+    .map(StoredApp::into_app)
     .transpose()?
     .ok_or_else(|| not_found("app", &scope.app_id))
 }
@@ -191,8 +173,8 @@ pub(crate) async fn list_apps(
     .await?;
     let items = rows
         .into_iter()
-        .map(finish_app)
-        .collect::<Outcome<Vec<_>>>()?;
+        .map(StoredApp::into_app)
+        .collect::<StoreResult<Vec<_>>>()?;
     let total = count(
         connection,
         sqlx::query("SELECT count(*) FROM apps WHERE workspace_id = $1")

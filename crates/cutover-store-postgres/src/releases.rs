@@ -65,15 +65,6 @@ fn summary_from_row(row: &PgRow) -> sqlx::Result<ReleaseSummary> {
     })
 }
 
-fn facts(summary: &ReleaseSummary) -> ReleaseFacts {
-    ReleaseFacts {
-        release_id: summary.release_id.clone(),
-        release_number: summary.release_number,
-        status: summary.status,
-        was_ever_active: summary.activated_at.is_some(),
-    }
-}
-
 async fn summary(
     connection: &mut PgConnection,
     scope: &AppScope,
@@ -418,9 +409,12 @@ pub(crate) async fn activate_release(
     lock_app(&mut *connection, scope).await?;
     let target = summary(&mut *connection, scope, id).await?;
     let active = active_summary(&mut *connection, &scope.app_id).await?;
-    let plan =
-        lifecycle::plan_activation(action, &facts(&target), active.as_ref().map(facts).as_ref())
-            .map_err(StoreError::from)?;
+    let plan = lifecycle::plan_activation(
+        action,
+        &ReleaseFacts::of(&target),
+        active.as_ref().map(ReleaseFacts::of).as_ref(),
+    )
+    .map_err(StoreError::from)?;
     let ActivationPlan::Switch { replaced } = plan else {
         return Ok(ActivationOutcome {
             previous_active_release_id: Some(target.release_id.clone()),
@@ -470,7 +464,7 @@ pub(crate) async fn archive_release(
 ) -> Outcome<ReleaseSummary> {
     lock_app(&mut *connection, scope).await?;
     let target = summary(&mut *connection, scope, id).await?;
-    match lifecycle::plan_archive(&facts(&target)).map_err(StoreError::from)? {
+    match lifecycle::plan_archive(&ReleaseFacts::of(&target)).map_err(StoreError::from)? {
         ArchivePlan::AlreadyArchived => Ok(target),
         ArchivePlan::Archive => {
             sqlx::query("UPDATE releases SET status = 'archived' WHERE release_id = $1")
@@ -489,7 +483,7 @@ pub(crate) async fn delete_release(
 ) -> Outcome<()> {
     lock_app(&mut *connection, scope).await?;
     let target = summary(&mut *connection, scope, id).await?;
-    lifecycle::check_delete(&facts(&target)).map_err(StoreError::from)?;
+    lifecycle::check_delete(&ReleaseFacts::of(&target)).map_err(StoreError::from)?;
     sqlx::query("DELETE FROM releases WHERE release_id = $1")
         .bind(id.as_str())
         .execute(connection)

@@ -2,16 +2,18 @@
 //! newest release.
 
 use cutover_domain::conflict::Conflict;
-use cutover_domain::digest::{draft_has_changes, empty_draft_digest};
+use cutover_domain::digest::empty_draft_digest;
 use cutover_domain::draft::{AppPatch, NewApp};
 use cutover_domain::model::App;
 use cutover_domain::{AppId, OrgId, ReleaseId, Timestamp, WorkspaceId};
 use cutover_store::digests::draft_digest_and_bytes;
-use cutover_store::{AppScope, Page, PageRequest, StoreError, StoreResult, WorkspaceScope};
+use cutover_store::{
+    AppScope, Page, PageRequest, StoreError, StoreResult, StoredApp, WorkspaceScope,
+};
 use rusqlite::{Connection, Row, params};
 
 use crate::error::{from_sqlite, is_unique_violation};
-use crate::rows::{after_key, all, count, execute, from_json_text, not_found, optional, to_json};
+use crate::rows::{after_key, all, count, execute, not_found, optional, to_json};
 use crate::tenancy::get_workspace;
 
 /// Every column an [`App`] is built from, including the release facts it shows.
@@ -25,15 +27,8 @@ const APP_SELECT: &str = "
              ORDER BY r.release_number DESC LIMIT 1)
     FROM apps a";
 
-struct AppRow {
-    app: App,
-    parameters: String,
-    draft_hash: String,
-    newest_hash: Option<String>,
-}
-
-fn app_row(row: &Row<'_>) -> rusqlite::Result<AppRow> {
-    Ok(AppRow {
+fn app_row(row: &Row<'_>) -> rusqlite::Result<StoredApp> {
+    Ok(StoredApp {
         app: App {
             app_id: AppId::from_trusted(row.get(0)?),
             org_id: OrgId::from_trusted(row.get(1)?),
@@ -52,20 +47,9 @@ fn app_row(row: &Row<'_>) -> rusqlite::Result<AppRow> {
             updated_at: Timestamp::from_micros(row.get(9)?),
         },
         parameters: row.get(5)?,
-        draft_hash: row.get(6)?,
-        newest_hash: row.get(13)?,
+        draft_digest: row.get(6)?,
+        newest_release_digest: row.get(13)?,
     })
-}
-
-fn finish_app(row: AppRow) -> StoreResult<App> {
-    let mut app = row.app;
-    app.parameters = from_json_text(&row.parameters)?;
-    app.draft_has_changes = draft_has_changes(
-        &row.draft_hash,
-        app.total_releases > 0,
-        row.newest_hash.as_deref(),
-    );
-    Ok(app)
 }
 
 /// The app at `scope`, or `NotFound` if it is not under exactly those parents.
@@ -80,7 +64,7 @@ pub(crate) fn get_app(connection: &Connection, scope: &AppScope) -> StoreResult<
         ],
         app_row,
     )?
-    .map(finish_app)
+    .map(StoredApp::into_app)
     .transpose()?
     .ok_or_else(|| not_found("app", &scope.app_id))
 }
@@ -164,7 +148,7 @@ pub(crate) fn list_apps(
     )?;
     let items = rows
         .into_iter()
-        .map(finish_app)
+        .map(StoredApp::into_app)
         .collect::<StoreResult<Vec<_>>>()?;
     let total = count(
         connection,

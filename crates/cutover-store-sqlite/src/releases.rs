@@ -53,15 +53,6 @@ fn summary_from_row(row: &Row<'_>) -> rusqlite::Result<ReleaseSummary> {
     })
 }
 
-fn facts(summary: &ReleaseSummary) -> ReleaseFacts {
-    ReleaseFacts {
-        release_id: summary.release_id.clone(),
-        release_number: summary.release_number,
-        status: summary.status,
-        was_ever_active: summary.activated_at.is_some(),
-    }
-}
-
 fn summary(
     connection: &Connection,
     scope: &AppScope,
@@ -440,8 +431,11 @@ pub(crate) fn activate_release(
     require_app(connection, scope)?;
     let target = summary(connection, scope, id)?;
     let active = active_summary(connection, &scope.app_id)?;
-    let plan =
-        lifecycle::plan_activation(action, &facts(&target), active.as_ref().map(facts).as_ref())?;
+    let plan = lifecycle::plan_activation(
+        action,
+        &ReleaseFacts::of(&target),
+        active.as_ref().map(ReleaseFacts::of).as_ref(),
+    )?;
     let ActivationPlan::Switch { replaced } = plan else {
         return Ok(ActivationOutcome {
             previous_active_release_id: Some(target.release_id.clone()),
@@ -492,7 +486,7 @@ pub(crate) fn archive_release(
 ) -> StoreResult<ReleaseSummary> {
     require_app(connection, scope)?;
     let target = summary(connection, scope, id)?;
-    match lifecycle::plan_archive(&facts(&target))? {
+    match lifecycle::plan_archive(&ReleaseFacts::of(&target))? {
         ArchivePlan::AlreadyArchived => Ok(target),
         ArchivePlan::Archive => {
             execute(
@@ -513,7 +507,7 @@ pub(crate) fn delete_release(
 ) -> StoreResult<()> {
     require_app(connection, scope)?;
     let target = summary(connection, scope, id)?;
-    lifecycle::check_delete(&facts(&target))?;
+    lifecycle::check_delete(&ReleaseFacts::of(&target))?;
     execute(
         connection,
         "DELETE FROM releases WHERE release_id = ?1",

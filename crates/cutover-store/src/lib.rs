@@ -11,6 +11,7 @@ mod document;
 mod error;
 mod page;
 mod prepared;
+mod stored_app;
 
 use async_trait::async_trait;
 use cutover_domain::draft::{
@@ -27,6 +28,7 @@ pub use document::{ReleaseDocument, StoredContent, content_text};
 pub use error::{StoreError, StoreResult};
 pub use page::{Page, PageRequest, ReleasePage, ReleaseQuery};
 pub use prepared::{Prepared, decode_stored};
+pub use stored_app::StoredApp;
 
 /// A workspace addressed through its org, as in `/orgs/{org}/workspaces/{ws}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
