@@ -127,3 +127,18 @@ pub async fn send_raw(
         body,
     }
 }
+
+/// Asserts that `body` is an object with exactly the keys `fields`.
+#[track_caller]
+pub fn assert_fields(body: &Value, fields: &[&str]) {
+    let mut keys: Vec<&str> = body
+        .as_object()
+        .unwrap_or_else(|| panic!("not an object: {body}"))
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    let mut expected = fields.to_vec();
+    expected.sort_unstable();
+    assert_eq!(keys, expected, "{body}");
+}

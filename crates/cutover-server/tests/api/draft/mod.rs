@@ -7,7 +7,9 @@
 use std::time::Duration;
 
 use crate::harness::{AppPath, Backend, Reply, TestApp};
-use crate::shapes::{assert_envelope, assert_issues, assert_one_issue, assert_timestamp};
+use crate::shapes::{
+    assert_envelope, assert_fields, assert_issues, assert_one_issue, assert_timestamp,
+};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -75,21 +77,6 @@ const STEP_TYPES: &[&str] = &[
     "thread_query",
     "approval",
 ];
-
-/// Asserts that `body` is an object with exactly the keys `fields`.
-#[track_caller]
-fn assert_fields(body: &Value, fields: &[&str]) {
-    let mut keys: Vec<&str> = body
-        .as_object()
-        .unwrap_or_else(|| panic!("not an object: {body}"))
-        .keys()
-        .map(String::as_str)
-        .collect();
-    keys.sort_unstable();
-    let mut expected = fields.to_vec();
-    expected.sort_unstable();
-    assert_eq!(keys, expected, "{body}");
-}
 
 /// Asserts a 201 whose `Location` is `collection/<id>` and answers GET with the same
 /// body; answers the id.

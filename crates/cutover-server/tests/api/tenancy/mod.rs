@@ -5,7 +5,9 @@
 use std::collections::HashSet;
 
 use crate::harness::{AppPath, Backend, TestApp};
-use crate::shapes::{assert_envelope, assert_issues, assert_one_issue, assert_timestamp};
+use crate::shapes::{
+    assert_envelope, assert_fields, assert_issues, assert_one_issue, assert_timestamp,
+};
 use serde_json::{Value, json};
 
 mod pagination;
@@ -21,20 +23,6 @@ const WORKSPACE_FIELDS: &[&str] = &[
 ];
 const UNKNOWN_ORG: &str = "org_00000000000000000000000000";
 const UNKNOWN_WORKSPACE: &str = "ws_00000000000000000000000000";
-
-#[track_caller]
-fn assert_fields(body: &Value, fields: &[&str]) {
-    let mut keys: Vec<&str> = body
-        .as_object()
-        .unwrap_or_else(|| panic!("not an object: {body}"))
-        .keys()
-        .map(String::as_str)
-        .collect();
-    keys.sort_unstable();
-    let mut expected = fields.to_vec();
-    expected.sort_unstable();
-    assert_eq!(keys, expected, "{body}");
-}
 
 fn workspaces(org_id: &str) -> String {
     format!("/v1/orgs/{org_id}/workspaces")
