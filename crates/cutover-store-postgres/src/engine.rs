@@ -99,10 +99,10 @@ pub(crate) async fn settle<T>(outcome: Outcome<T>, attempt: u32) -> ControlFlow<
                 let Failure::Sql(error) = failure else {
                     unreachable!("only database errors are retryable")
                 };
-                return ControlFlow::Break(Err(StoreError::Unavailable(format!(
-                    "still conflicting after {} attempts: {error}",
-                    attempt + 1
-                ))));
+                return ControlFlow::Break(Err(StoreError::unavailable_from(
+                    format!("still conflicting after {} attempts", attempt + 1),
+                    error,
+                )));
             }
             tracing::debug!(attempt, "transaction aborted by a concurrent one; retrying");
             tokio::time::sleep(backoff(attempt)).await;

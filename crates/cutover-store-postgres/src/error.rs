@@ -70,9 +70,9 @@ pub(crate) fn from_sqlx(error: sqlx::Error) -> StoreError {
         _ => false,
     };
     if unavailable {
-        StoreError::Unavailable(error.to_string())
+        StoreError::unavailable_from("the database failed", error)
     } else {
-        StoreError::Internal(error.to_string())
+        StoreError::internal_from("the database failed", error)
     }
 }
 
@@ -102,7 +102,8 @@ pub(crate) fn unique_or(
 }
 
 pub(crate) fn from_json(error: serde_json::Error) -> Failure {
-    Failure::Store(StoreError::Internal(format!(
-        "stored JSON does not decode: {error}"
-    )))
+    Failure::Store(StoreError::internal_from(
+        "stored JSON does not decode",
+        error,
+    ))
 }

@@ -13,8 +13,7 @@ use crate::rows::{after_key, all, count, fetch_limit, not_found, optional};
 
 pub(crate) async fn server_secret(connection: &mut PgConnection, name: &str) -> Outcome<Vec<u8>> {
     let mut fresh = [0u8; 32];
-    getrandom::fill(&mut fresh)
-        .map_err(|err| StoreError::Internal(format!("no randomness: {err}")))?;
+    getrandom::fill(&mut fresh).map_err(|err| StoreError::internal_from("no randomness", err))?;
     sqlx::query(
         "INSERT INTO server_secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
     )
@@ -28,7 +27,7 @@ pub(crate) async fn server_secret(connection: &mut PgConnection, name: &str) -> 
         |row| row.try_get::<Vec<u8>, _>(0),
     )
     .await?
-    .ok_or_else(|| Failure::Store(StoreError::Internal("server secret vanished".into())))
+    .ok_or_else(|| Failure::Store(StoreError::internal("server secret vanished")))
 }
 
 macro_rules! org_columns {

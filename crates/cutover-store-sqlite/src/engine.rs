@@ -82,7 +82,7 @@ where
     fn run(self: Box<Self>, connection: &Connection) -> (bool, Completion) {
         let Job { work, reply, .. } = *self;
         let result = catch_unwind(AssertUnwindSafe(|| work(connection)))
-            .unwrap_or_else(|_| Err(StoreError::Internal("a write job panicked".into())));
+            .unwrap_or_else(|_| Err(StoreError::internal("a write job panicked")));
         let succeeded = result.is_ok();
         let completion: Completion = Box::new(move |commit| {
             let _ = reply.send(commit.and(result));
@@ -273,14 +273,12 @@ impl Engine {
         let (reply, answer) = oneshot::channel::<StoreResult<T>>();
         let job: Box<dyn WriteJob> = Box::new(Job { work, bytes, reply });
         self.writes.try_send(job).map_err(|error| match error {
-            TrySendError::Full(_) => StoreError::Unavailable(format!("{QUEUE_FULL} (writes)")),
-            TrySendError::Disconnected(_) => {
-                StoreError::Internal("the SQLite writer has stopped".into())
-            }
+            TrySendError::Full(_) => StoreError::unavailable(format!("{QUEUE_FULL} (writes)")),
+            TrySendError::Disconnected(_) => StoreError::internal("the SQLite writer has stopped"),
         })?;
         answer
             .await
-            .map_err(|_| StoreError::Internal("the SQLite writer dropped a job".into()))?
+            .map_err(|_| StoreError::internal("the SQLite writer dropped a job"))?
     }
 
     /// Runs `work` inside one read transaction on a reader thread.
@@ -292,18 +290,18 @@ impl Engine {
         let (reply, answer) = oneshot::channel::<StoreResult<T>>();
         let job: ReadJob = Box::new(move |connection| {
             let result = catch_unwind(AssertUnwindSafe(|| in_read_transaction(connection, work)))
-                .unwrap_or_else(|_| Err(StoreError::Internal("a read job panicked".into())));
+                .unwrap_or_else(|_| Err(StoreError::internal("a read job panicked")));
             let _ = reply.send(result);
         });
         self.reads.try_send(job).map_err(|error| match error {
-            TrySendError::Full(_) => StoreError::Unavailable(format!("{QUEUE_FULL} (reads)")),
+            TrySendError::Full(_) => StoreError::unavailable(format!("{QUEUE_FULL} (reads)")),
             TrySendError::Disconnected(_) => {
-                StoreError::Internal("the SQLite readers have stopped".into())
+                StoreError::internal("the SQLite readers have stopped")
             }
         })?;
         answer
             .await
-            .map_err(|_| StoreError::Internal("a SQLite reader dropped a job".into()))?
+            .map_err(|_| StoreError::internal("a SQLite reader dropped a job"))?
     }
 }
 
@@ -438,7 +436,7 @@ fn commit_alone(connection: &Connection, job: Box<dyn WriteJob>) {
 
 /// What the jobs of a transaction SQLite rolled back itself are told.
 fn aborted() -> StoreError {
-    StoreError::Unavailable("the database aborted the transaction (I/O error or full disk)".into())
+    StoreError::unavailable("the database aborted the transaction (I/O error or full disk)")
 }
 
 fn commit_or_roll_back(connection: &Connection) -> StoreResult<()> {
@@ -480,8 +478,9 @@ fn run(connection: &Connection, sql: &str) -> rusqlite::Result<()> {
 
 fn clone_error(error: &StoreError) -> StoreError {
     match error {
-        StoreError::Unavailable(text) => StoreError::Unavailable(text.clone()),
-        other => StoreError::Internal(other.to_string()),
+        StoreError::Unavailable(cause) => StoreError::Unavailable(cause.clone()),
+        StoreError::Internal(cause) => StoreError::Internal(cause.clone()),
+        other => StoreError::internal(format!("the batch failed: {other}")),
     }
 }
 

@@ -65,7 +65,7 @@ async fn full_queues_refuse_instead_of_growing() {
     }
     let refused = engine.write(|_| Ok(8)).await;
     assert!(
-        matches!(&refused, Err(StoreError::Unavailable(text)) if text.contains("full")),
+        matches!(&refused, Err(StoreError::Unavailable(text)) if text.to_string().contains("full")),
         "{refused:?}"
     );
     release_writer.send(()).unwrap();

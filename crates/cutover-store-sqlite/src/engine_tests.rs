@@ -84,7 +84,7 @@ async fn a_failing_job_alone_in_its_batch_leaves_no_trace() {
                 .execute("INSERT INTO notes (text) VALUES (?1)", [text])
                 .map_err(from_sqlite)?;
             if then_fail {
-                return Err(StoreError::Internal("refused after writing".into()));
+                return Err(StoreError::internal("refused after writing"));
             }
             Ok(())
         }

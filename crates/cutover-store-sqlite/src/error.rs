@@ -14,8 +14,8 @@ pub(crate) fn from_sqlite(error: rusqlite::Error) -> StoreError {
             | ErrorCode::DiskFull
             | ErrorCode::ReadOnly
             | ErrorCode::FileLockingProtocolFailed,
-        ) => StoreError::Unavailable(error.to_string()),
-        _ => StoreError::Internal(error.to_string()),
+        ) => StoreError::unavailable_from("the database failed", error),
+        _ => StoreError::internal_from("the database failed", error),
     }
 }
 
@@ -37,5 +37,5 @@ pub(crate) fn is_unique_violation(error: &rusqlite::Error) -> bool {
 }
 
 pub(crate) fn from_json(error: serde_json::Error) -> StoreError {
-    StoreError::Internal(format!("stored JSON does not decode: {error}"))
+    StoreError::internal_from("stored JSON does not decode", error)
 }

@@ -23,7 +23,7 @@ const OPTIMISTIC_ATTEMPTS: usize = 8;
 /// A write prepared from a read that lost every race: what it was prepared from is
 /// being written continuously by others, so the caller should try again later.
 fn kept_changing() -> StoreError {
-    StoreError::Unavailable("the app's draft changed during every attempt to write".to_owned())
+    StoreError::unavailable("the app's draft changed during every attempt to write")
 }
 
 /// Runs `prepare` (encoding, hashing, diffing: CPU, no I/O) on tokio's blocking pool,
@@ -34,7 +34,7 @@ async fn off_the_writer<T: Send + 'static>(
 ) -> StoreResult<T> {
     tokio::task::spawn_blocking(prepare)
         .await
-        .map_err(|err| StoreError::Internal(format!("preparing a draft entity: {err}")))?
+        .map_err(|err| StoreError::internal_from("preparing a draft entity", err))?
 }
 
 /// What writing a prepared entity puts in the database: its body and canonical text.

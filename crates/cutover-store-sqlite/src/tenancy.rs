@@ -25,11 +25,11 @@ pub(crate) fn server_secret(connection: &Connection, name: &str) -> StoreResult<
         [name],
         |row| row.get::<_, Vec<u8>>(0),
     )?
-    .ok_or_else(|| StoreError::Internal("server secret vanished".into()))
+    .ok_or_else(|| StoreError::internal("server secret vanished"))
 }
 
 fn getrandom_fill(bytes: &mut [u8]) -> StoreResult<()> {
-    getrandom::fill(bytes).map_err(|err| StoreError::Internal(format!("no randomness: {err}")))
+    getrandom::fill(bytes).map_err(|err| StoreError::internal_from("no randomness", err))
 }
 
 fn org_from_row(row: &Row<'_>) -> rusqlite::Result<Org> {

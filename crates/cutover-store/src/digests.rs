@@ -47,7 +47,7 @@ pub struct DraftTexts {
 
 fn stored_digest(text: &str) -> StoreResult<EntityDigest> {
     EntityDigest::from_text(text)
-        .map_err(|err| StoreError::Internal(format!("a stored entity digest is unreadable: {err}")))
+        .map_err(|err| StoreError::internal_from("a stored entity digest is unreadable", err))
 }
 
 impl DraftTexts {
@@ -94,7 +94,7 @@ impl DraftTexts {
 pub fn stored_manifest(text: Option<String>) -> StoreResult<Option<Manifest>> {
     text.map(|text| {
         Manifest::from_text(&text)
-            .map_err(|err| StoreError::Internal(format!("a stored manifest is unreadable: {err}")))
+            .map_err(|err| StoreError::internal_from("a stored manifest is unreadable", err))
     })
     .transpose()
 }

@@ -31,7 +31,7 @@ impl StoredContent {
     /// The stored text of this content.
     pub fn to_text(&self) -> StoreResult<String> {
         serde_json::to_string(self)
-            .map_err(|err| StoreError::Internal(format!("encoding a release's content: {err}")))
+            .map_err(|err| StoreError::internal_from("encoding a release's content", err))
     }
 
     pub fn from_text(text: &str) -> StoreResult<Self> {

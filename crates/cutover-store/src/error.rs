@@ -5,9 +5,71 @@ use cutover_domain::conflict::Conflict;
 use cutover_domain::lifecycle::Refusal;
 use cutover_domain::limits::DraftTooLarge;
 use cutover_domain::quota::LimitReached;
+use std::borrow::Cow;
+use std::error::Error;
+use std::fmt;
+use std::sync::Arc;
+
 use serde_json::{Map, Value};
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Why a store operation could not be done: what it was doing, and the error beneath
+/// it (the driver's, a decoder's, a task's) as its `source`, so that the log sees the
+/// whole chain ([`Cause::chain`]) while the client sees neither. Cheap to clone: a
+/// failed batch commit reports one cause to every write in it.
+#[derive(Debug, Clone)]
+pub struct Cause {
+    context: Cow<'static, str>,
+    source: Option<Arc<dyn Error + Send + Sync>>,
+}
+
+impl Cause {
+    pub fn new(context: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            context: context.into(),
+            source: None,
+        }
+    }
+
+    /// `context`, caused by `source`.
+    pub fn from(
+        context: impl Into<Cow<'static, str>>,
+        source: impl Error + Send + Sync + 'static,
+    ) -> Self {
+        Self {
+            context: context.into(),
+            source: Some(Arc::new(source)),
+        }
+    }
+
+    /// The context and every source beneath it: `reading a release: error returned
+    /// from database: …`.
+    pub fn chain(&self) -> String {
+        let mut text = self.context.to_string();
+        let mut next = self.source();
+        while let Some(error) = next {
+            text.push_str(": ");
+            text.push_str(&error.to_string());
+            next = error.source();
+        }
+        text
+    }
+}
+
+impl fmt::Display for Cause {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str(&self.context)
+    }
+}
+
+impl Error for Cause {
+    fn source(&self) -> Option<&(dyn Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|error| error as &(dyn Error + 'static))
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -33,13 +95,36 @@ pub enum StoreError {
     },
     /// The database cannot be reached or is too busy right now; try again later.
     #[error("database unavailable: {0}")]
-    Unavailable(String),
-    /// Anything else: a bug or a broken database. The text goes only to the log.
+    Unavailable(#[source] Cause),
+    /// Anything else: a bug or a broken database. The cause goes only to the log.
     #[error("storage failure: {0}")]
-    Internal(String),
+    Internal(#[source] Cause),
 }
 
 impl StoreError {
+    pub fn internal(context: impl Into<Cow<'static, str>>) -> Self {
+        Self::Internal(Cause::new(context))
+    }
+
+    /// An internal failure while doing `context`, caused by `source`.
+    pub fn internal_from(
+        context: impl Into<Cow<'static, str>>,
+        source: impl Error + Send + Sync + 'static,
+    ) -> Self {
+        Self::Internal(Cause::from(context, source))
+    }
+
+    pub fn unavailable(context: impl Into<Cow<'static, str>>) -> Self {
+        Self::Unavailable(Cause::new(context))
+    }
+
+    pub fn unavailable_from(
+        context: impl Into<Cow<'static, str>>,
+        source: impl Error + Send + Sync + 'static,
+    ) -> Self {
+        Self::Unavailable(Cause::from(context, source))
+    }
+
     pub fn not_found(resource_type: &'static str, resource_id: impl ToString) -> Self {
         Self::NotFound {
             resource_type,
@@ -111,5 +196,29 @@ impl From<LimitReached> for StoreError {
                 ("limit_name", full.counted.name().into()),
             ],
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_chain_names_every_cause_and_the_message_only_the_context() {
+        let io = std::io::Error::other("disk on fire");
+        let error = StoreError::internal_from("writing a release", io);
+        assert_eq!(error.to_string(), "storage failure: writing a release");
+        let StoreError::Internal(cause) = &error else {
+            unreachable!()
+        };
+        assert_eq!(cause.chain(), "writing a release: disk on fire");
+        assert_eq!(
+            std::error::Error::source(&error).map(ToString::to_string),
+            Some("writing a release".to_owned())
+        );
+        assert_eq!(
+            StoreError::unavailable("busy").to_string(),
+            "database unavailable: busy"
+        );
     }
 }

@@ -31,7 +31,7 @@ impl<T> Prepared<T> {
 
 fn encode<T: serde::Serialize>(entity: &T) -> StoreResult<String> {
     serde_json::to_string(entity)
-        .map_err(|err| StoreError::Internal(format!("encoding a draft entity: {err}")))
+        .map_err(|err| StoreError::internal_from("encoding a draft entity", err))
 }
 
 impl Prepared<Endpoint> {
@@ -70,7 +70,7 @@ pub fn decode_stored<T: DeserializeOwned>(text: &str, what: &str) -> StoreResult
     deserializer.disable_recursion_limit();
     let value = T::deserialize(&mut deserializer)
         .and_then(|value| deserializer.end().map(|()| value))
-        .map_err(|err| StoreError::Internal(format!("a stored {what} is unreadable: {err}")))?;
+        .map_err(|err| StoreError::internal_from(format!("a stored {what} is unreadable"), err))?;
     Ok(value)
 }
 

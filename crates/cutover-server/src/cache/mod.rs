@@ -139,7 +139,7 @@ async fn fenced<T: Send + 'static>(
         outcome
     });
     task.await
-        .map_err(|err| StoreError::Internal(format!("a store write failed to finish: {err}")))?
+        .map_err(|err| StoreError::internal_from("a store write failed to finish", err))?
 }
 
 fn render(document: &ReleaseDocument, shared: Option<&Bytes>) -> StoreResult<Arc<RenderedRelease>> {

@@ -108,7 +108,7 @@ impl http_body::Body for ReleaseBody {
 }
 
 fn encoding_failed(err: serde_json::Error) -> StoreError {
-    StoreError::Internal(format!("rendering a release: {err}"))
+    StoreError::internal_from("rendering a release", err)
 }
 
 /// The JSON of the release's `ReleaseDetail`, byte for byte what encoding the

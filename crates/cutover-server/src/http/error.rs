@@ -345,8 +345,12 @@ impl From<StoreError> for ApiError {
             } => Self::Validation(
                 Issue::value_error(vec!["body".into(), field.into()], &message, &input).into(),
             ),
-            StoreError::Unavailable(cause) => Self::Unavailable { cause },
-            StoreError::Internal(cause) => Self::Internal { cause },
+            StoreError::Unavailable(cause) => Self::Unavailable {
+                cause: cause.chain(),
+            },
+            StoreError::Internal(cause) => Self::Internal {
+                cause: cause.chain(),
+            },
         }
     }
 }
