@@ -14,6 +14,7 @@ mod backfill;
 mod draft;
 mod engine;
 mod error;
+mod lifecycle;
 pub mod migrations;
 mod quota;
 mod releases;
@@ -415,7 +416,7 @@ impl Store for PostgresStore {
         action: ActivationAction,
         actor: &str,
     ) -> StoreResult<ActivationOutcome> {
-        write_tx!(self, |c| releases::activate_release(
+        write_tx!(self, |c| lifecycle::activate_release(
             c, scope, id, action, actor
         ))
     }
@@ -425,11 +426,11 @@ impl Store for PostgresStore {
         scope: &AppScope,
         id: &ReleaseId,
     ) -> StoreResult<ReleaseSummary> {
-        write_tx!(self, |c| releases::archive_release(c, scope, id))
+        write_tx!(self, |c| lifecycle::archive_release(c, scope, id))
     }
 
     async fn delete_release(&self, scope: &AppScope, id: &ReleaseId) -> StoreResult<()> {
-        write_tx!(self, |c| releases::delete_release(c, scope, id))
+        write_tx!(self, |c| lifecycle::delete_release(c, scope, id))
     }
 
     async fn list_activations(
@@ -437,7 +438,7 @@ impl Store for PostgresStore {
         scope: &AppScope,
         page: PageRequest,
     ) -> StoreResult<Page<Activation>> {
-        read_tx!(self, |c| releases::list_activations(c, scope, &page))
+        read_tx!(self, |c| lifecycle::list_activations(c, scope, &page))
     }
 }
 

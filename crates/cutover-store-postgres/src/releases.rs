@@ -1,30 +1,22 @@
-//! Releases: cutting a snapshot of the draft, reading releases, and the lifecycle
-//! transitions (decided by `cutover_domain::lifecycle`, applied here), with the
-//! activation history they append to. Every write locks the app row first, so two
-//! servers can never both believe they activated; the partial unique index
-//! `releases_one_active_per_app` is the backstop.
+//! Releases: cutting a snapshot of the draft (planned by `cutover_store::cut`, under
+//! the app row's lock) and reading releases. The lifecycle transitions are in
+//! `lifecycle`.
 
 use cutover_domain::conflict::Conflict;
 use cutover_domain::digest::Manifest;
 use cutover_domain::draft::NewRelease;
-use cutover_domain::lifecycle::{self, ActivationPlan, ArchivePlan, ReleaseFacts};
-use cutover_domain::model::{
-    Activation, ActivationAction, ReleaseStatus, ReleaseSummary, UnknownStoredValue,
-};
+use cutover_domain::model::{ActivationAction, ReleaseStatus, ReleaseSummary, UnknownStoredValue};
 use cutover_domain::values::ReleaseTag;
 use cutover_domain::{AppId, OrgId, ReleaseId, Timestamp, WorkspaceId};
 use cutover_store::cut::{CutFacts, NewestRelease, PreviousRelease, plan_release};
 use cutover_store::digests::{self, AugmentationRow, DraftTexts, EndpointRow};
-use cutover_store::{
-    ActivationOutcome, AppScope, Page, PageRequest, ReleaseDocument, ReleasePage, ReleaseQuery,
-    StoreError,
-};
+use cutover_store::{AppScope, ReleaseDocument, ReleasePage, ReleaseQuery, StoreError};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
 use crate::apps::{lock_app, require_app};
 use crate::error::{Outcome, unique_or};
-use crate::rows::{after_key, all, count, fetch_limit, get_u32, not_found, optional};
+use crate::rows::{all, count, fetch_limit, get_u32, not_found, optional};
 
 macro_rules! summary_columns {
     () => {
@@ -35,7 +27,7 @@ macro_rules! summary_columns {
 }
 
 /// A column whose stored text is outside its closed set.
-fn unreadable(column: &str, err: UnknownStoredValue) -> sqlx::Error {
+pub(crate) fn unreadable(column: &str, err: UnknownStoredValue) -> sqlx::Error {
     sqlx::Error::ColumnDecode {
         index: column.to_owned(),
         source: Box::new(err),
@@ -65,7 +57,7 @@ fn summary_from_row(row: &PgRow) -> sqlx::Result<ReleaseSummary> {
     })
 }
 
-async fn summary(
+pub(crate) async fn summary(
     connection: &mut PgConnection,
     scope: &AppScope,
     id: &ReleaseId,
@@ -85,7 +77,7 @@ async fn summary(
     .ok_or_else(|| not_found("release", id))
 }
 
-async fn active_summary(
+pub(crate) async fn active_summary(
     connection: &mut PgConnection,
     app_id: &AppId,
 ) -> Outcome<Option<ReleaseSummary>> {
@@ -211,7 +203,7 @@ pub(crate) async fn create_release(
         })
     })?;
     if new.activate {
-        activate_release(
+        crate::lifecycle::activate_release(
             &mut *connection,
             scope,
             &release_id,
@@ -397,139 +389,4 @@ pub(crate) async fn get_active_release(
             .map(Some),
         None => Ok(None),
     }
-}
-
-pub(crate) async fn activate_release(
-    connection: &mut PgConnection,
-    scope: &AppScope,
-    id: &ReleaseId,
-    action: ActivationAction,
-    actor: &str,
-) -> Outcome<ActivationOutcome> {
-    lock_app(&mut *connection, scope).await?;
-    let target = summary(&mut *connection, scope, id).await?;
-    let active = active_summary(&mut *connection, &scope.app_id).await?;
-    let plan = lifecycle::plan_activation(
-        action,
-        &ReleaseFacts::of(&target),
-        active.as_ref().map(ReleaseFacts::of).as_ref(),
-    )
-    .map_err(StoreError::from)?;
-    let ActivationPlan::Switch { replaced } = plan else {
-        return Ok(ActivationOutcome {
-            previous_active_release_id: Some(target.release_id.clone()),
-            release: target,
-            changed: false,
-        });
-    };
-    let now = Timestamp::now();
-    if let Some(replaced) = &replaced {
-        sqlx::query("UPDATE releases SET status = 'archived' WHERE release_id = $1")
-            .bind(replaced.as_str())
-            .execute(&mut *connection)
-            .await?;
-    }
-    sqlx::query(
-        "UPDATE releases SET status = 'active', activated_at = $2, activated_by = $3
-         WHERE release_id = $1",
-    )
-    .bind(id.as_str())
-    .bind(now.as_micros())
-    .bind(actor)
-    .execute(&mut *connection)
-    .await?;
-    sqlx::query(
-        "INSERT INTO activations (app_id, release_id, replaced_release_id, action, actor, at)
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(scope.app_id.as_str())
-    .bind(id.as_str())
-    .bind(replaced.as_ref().map(ReleaseId::as_str))
-    .bind(action.as_str())
-    .bind(actor)
-    .bind(now.as_micros())
-    .execute(&mut *connection)
-    .await?;
-    Ok(ActivationOutcome {
-        release: summary(connection, scope, id).await?,
-        previous_active_release_id: replaced,
-        changed: true,
-    })
-}
-
-pub(crate) async fn archive_release(
-    connection: &mut PgConnection,
-    scope: &AppScope,
-    id: &ReleaseId,
-) -> Outcome<ReleaseSummary> {
-    lock_app(&mut *connection, scope).await?;
-    let target = summary(&mut *connection, scope, id).await?;
-    match lifecycle::plan_archive(&ReleaseFacts::of(&target)).map_err(StoreError::from)? {
-        ArchivePlan::AlreadyArchived => Ok(target),
-        ArchivePlan::Archive => {
-            sqlx::query("UPDATE releases SET status = 'archived' WHERE release_id = $1")
-                .bind(id.as_str())
-                .execute(&mut *connection)
-                .await?;
-            summary(connection, scope, id).await
-        }
-    }
-}
-
-pub(crate) async fn delete_release(
-    connection: &mut PgConnection,
-    scope: &AppScope,
-    id: &ReleaseId,
-) -> Outcome<()> {
-    lock_app(&mut *connection, scope).await?;
-    let target = summary(&mut *connection, scope, id).await?;
-    lifecycle::check_delete(&ReleaseFacts::of(&target)).map_err(StoreError::from)?;
-    sqlx::query("DELETE FROM releases WHERE release_id = $1")
-        .bind(id.as_str())
-        .execute(connection)
-        .await?;
-    Ok(())
-}
-
-pub(crate) async fn list_activations(
-    connection: &mut PgConnection,
-    scope: &AppScope,
-    page: &PageRequest,
-) -> Outcome<Page<Activation>> {
-    require_app(&mut *connection, scope).await?;
-    let after: i64 = after_key(page).parse().unwrap_or(0);
-    let items = all(
-        &mut *connection,
-        sqlx::query(
-            "SELECT sequence, release_id, replaced_release_id, action, actor, at FROM activations
-             WHERE app_id = $1 AND sequence > $2 ORDER BY sequence LIMIT $3",
-        )
-        .bind(scope.app_id.as_str())
-        .bind(after)
-        .bind(fetch_limit(page.limit)),
-        |row| {
-            let action: String = row.try_get(3)?;
-            Ok(Activation {
-                sequence: row.try_get(0)?,
-                release_id: ReleaseId::from_trusted(row.try_get(1)?),
-                replaced_release_id: row
-                    .try_get::<Option<String>, _>(2)?
-                    .map(ReleaseId::from_trusted),
-                action: ActivationAction::from_stored(&action)
-                    .map_err(|err| unreadable("action", err))?,
-                actor: row.try_get(4)?,
-                at: Timestamp::from_micros(row.try_get(5)?),
-            })
-        },
-    )
-    .await?;
-    let total = count(
-        connection,
-        sqlx::query("SELECT count(*) FROM activations WHERE app_id = $1")
-            .bind(scope.app_id.as_str()),
-    )
-    .await?;
-    Ok(Page::from_over_fetch(items, page, total, |activation| {
-        activation.sequence.to_string()
-    }))
 }

@@ -14,6 +14,7 @@ mod claim;
 mod draft;
 mod engine;
 mod error;
+mod lifecycle;
 pub mod migrations;
 mod prepared_writes;
 mod quota;
@@ -454,7 +455,7 @@ impl Store for SqliteStore {
     ) -> StoreResult<ActivationOutcome> {
         let (scope, id, actor) = (scope.clone(), id.clone(), actor.to_owned());
         self.engine
-            .write(move |c| releases::activate_release(c, &scope, &id, action, &actor))
+            .write(move |c| lifecycle::activate_release(c, &scope, &id, action, &actor))
             .await
     }
 
@@ -465,14 +466,14 @@ impl Store for SqliteStore {
     ) -> StoreResult<ReleaseSummary> {
         let (scope, id) = (scope.clone(), id.clone());
         self.engine
-            .write(move |c| releases::archive_release(c, &scope, &id))
+            .write(move |c| lifecycle::archive_release(c, &scope, &id))
             .await
     }
 
     async fn delete_release(&self, scope: &AppScope, id: &ReleaseId) -> StoreResult<()> {
         let (scope, id) = (scope.clone(), id.clone());
         self.engine
-            .write(move |c| releases::delete_release(c, &scope, &id))
+            .write(move |c| lifecycle::delete_release(c, &scope, &id))
             .await
     }
 
@@ -483,7 +484,7 @@ impl Store for SqliteStore {
     ) -> StoreResult<Page<Activation>> {
         let scope = scope.clone();
         self.engine
-            .read(move |c| releases::list_activations(c, &scope, &page))
+            .read(move |c| lifecycle::list_activations(c, &scope, &page))
             .await
     }
 }

@@ -1,34 +1,29 @@
-//! Releases: cutting a snapshot of the draft, reading releases, and the lifecycle
-//! transitions (decided by `cutover_domain::lifecycle`, applied here), with the
-//! activation history they append to.
+//! Releases: cutting a snapshot of the draft (planned by `cutover_store::cut`) and
+//! reading releases. The lifecycle transitions are in `lifecycle`.
 
 use cutover_domain::conflict::Conflict;
 use cutover_domain::digest::Manifest;
 use cutover_domain::draft::NewRelease;
-use cutover_domain::lifecycle::{self, ActivationPlan, ArchivePlan, ReleaseFacts};
-use cutover_domain::model::{
-    Activation, ActivationAction, ReleaseStatus, ReleaseSummary, UnknownStoredValue,
-};
+use cutover_domain::model::{ActivationAction, ReleaseStatus, ReleaseSummary, UnknownStoredValue};
 use cutover_domain::values::ReleaseTag;
 use cutover_domain::{AppId, OrgId, ReleaseId, Timestamp, WorkspaceId};
 use cutover_store::cut::{CutFacts, NewestRelease, PreviousRelease, ReleasePlan};
 use cutover_store::digests::{self, AugmentationRow, DraftTexts, EndpointRow};
 use cutover_store::{
-    ActivationOutcome, AppScope, Page, PageRequest, ReleaseDocument, ReleasePage, ReleaseQuery,
-    StoreError, StoreResult,
+    AppScope, ReleaseDocument, ReleasePage, ReleaseQuery, StoreError, StoreResult,
 };
 use rusqlite::{Connection, Row, params};
 
 use crate::apps::require_app;
 use crate::error::{from_sqlite, is_unique_violation};
-use crate::rows::{after_key, all, count, execute, not_found, optional};
+use crate::rows::{all, count, execute, not_found, optional};
 
 const SUMMARY_COLUMNS: &str = "release_id, app_id, workspace_id, org_id, release_tag, release_number, \
      status, description, endpoint_count, augmentation_count, content_hash, activated_at, activated_by, \
      created_at, created_by";
 
 /// A column whose stored text is outside its closed set.
-fn unreadable(column: usize, err: UnknownStoredValue) -> rusqlite::Error {
+pub(crate) fn unreadable(column: usize, err: UnknownStoredValue) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, Box::new(err))
 }
 
@@ -53,7 +48,7 @@ fn summary_from_row(row: &Row<'_>) -> rusqlite::Result<ReleaseSummary> {
     })
 }
 
-fn summary(
+pub(crate) fn summary(
     connection: &Connection,
     scope: &AppScope,
     id: &ReleaseId,
@@ -67,7 +62,10 @@ fn summary(
     .ok_or_else(|| not_found("release", id))
 }
 
-fn active_summary(connection: &Connection, app_id: &AppId) -> StoreResult<Option<ReleaseSummary>> {
+pub(crate) fn active_summary(
+    connection: &Connection,
+    app_id: &AppId,
+) -> StoreResult<Option<ReleaseSummary>> {
     optional(
         connection,
         &format!("SELECT {SUMMARY_COLUMNS} FROM releases WHERE app_id = ?1 AND status = 'active'"),
@@ -231,7 +229,7 @@ pub(crate) fn create_release(
     )
     .map_err(from_sqlite)?;
     if new.activate {
-        activate_release(
+        crate::lifecycle::activate_release(
             connection,
             scope,
             &release_id,
@@ -419,136 +417,4 @@ pub(crate) fn get_active_release(
         Some(document) => Ok(Some(document)),
         None => require_app(connection, scope).map(|()| None),
     }
-}
-
-pub(crate) fn activate_release(
-    connection: &Connection,
-    scope: &AppScope,
-    id: &ReleaseId,
-    action: ActivationAction,
-    actor: &str,
-) -> StoreResult<ActivationOutcome> {
-    require_app(connection, scope)?;
-    let target = summary(connection, scope, id)?;
-    let active = active_summary(connection, &scope.app_id)?;
-    let plan = lifecycle::plan_activation(
-        action,
-        &ReleaseFacts::of(&target),
-        active.as_ref().map(ReleaseFacts::of).as_ref(),
-    )?;
-    let ActivationPlan::Switch { replaced } = plan else {
-        return Ok(ActivationOutcome {
-            previous_active_release_id: Some(target.release_id.clone()),
-            release: target,
-            changed: false,
-        });
-    };
-    let now = Timestamp::now();
-    if let Some(replaced) = &replaced {
-        execute(
-            connection,
-            "UPDATE releases SET status = 'archived' WHERE release_id = ?1",
-            [replaced.as_str()],
-        )
-        .map_err(from_sqlite)?;
-    }
-    execute(
-            connection,
-            "UPDATE releases SET status = 'active', activated_at = ?2, activated_by = ?3 WHERE release_id = ?1",
-            params![id.as_str(), now.as_micros(), actor],
-        )
-        .map_err(from_sqlite)?;
-    execute(
-        connection,
-        "INSERT INTO activations (app_id, release_id, replaced_release_id, action, actor, at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
-            scope.app_id.as_str(),
-            id.as_str(),
-            replaced.as_ref().map(ReleaseId::as_str),
-            action.as_str(),
-            actor,
-            now.as_micros()
-        ],
-    )
-    .map_err(from_sqlite)?;
-    Ok(ActivationOutcome {
-        release: summary(connection, scope, id)?,
-        previous_active_release_id: replaced,
-        changed: true,
-    })
-}
-
-pub(crate) fn archive_release(
-    connection: &Connection,
-    scope: &AppScope,
-    id: &ReleaseId,
-) -> StoreResult<ReleaseSummary> {
-    require_app(connection, scope)?;
-    let target = summary(connection, scope, id)?;
-    match lifecycle::plan_archive(&ReleaseFacts::of(&target))? {
-        ArchivePlan::AlreadyArchived => Ok(target),
-        ArchivePlan::Archive => {
-            execute(
-                connection,
-                "UPDATE releases SET status = 'archived' WHERE release_id = ?1",
-                [id.as_str()],
-            )
-            .map_err(from_sqlite)?;
-            summary(connection, scope, id)
-        }
-    }
-}
-
-pub(crate) fn delete_release(
-    connection: &Connection,
-    scope: &AppScope,
-    id: &ReleaseId,
-) -> StoreResult<()> {
-    require_app(connection, scope)?;
-    let target = summary(connection, scope, id)?;
-    lifecycle::check_delete(&ReleaseFacts::of(&target))?;
-    execute(
-        connection,
-        "DELETE FROM releases WHERE release_id = ?1",
-        [id.as_str()],
-    )
-    .map_err(from_sqlite)?;
-    Ok(())
-}
-
-pub(crate) fn list_activations(
-    connection: &Connection,
-    scope: &AppScope,
-    page: &PageRequest,
-) -> StoreResult<Page<Activation>> {
-    require_app(connection, scope)?;
-    let after: i64 = after_key(page).parse().unwrap_or(0);
-    let items = all(
-        connection,
-        "SELECT sequence, release_id, replaced_release_id, action, actor, at FROM activations
-         WHERE app_id = ?1 AND sequence > ?2 ORDER BY sequence LIMIT ?3",
-        params![scope.app_id.as_str(), after, page.limit + 1],
-        |row| {
-            let action: String = row.get(3)?;
-            Ok(Activation {
-                sequence: row.get(0)?,
-                release_id: ReleaseId::from_trusted(row.get(1)?),
-                replaced_release_id: row
-                    .get::<_, Option<String>>(2)?
-                    .map(ReleaseId::from_trusted),
-                action: ActivationAction::from_stored(&action).map_err(|err| unreadable(3, err))?,
-                actor: row.get(4)?,
-                at: Timestamp::from_micros(row.get(5)?),
-            })
-        },
-    )?;
-    let total = count(
-        connection,
-        "SELECT count(*) FROM activations WHERE app_id = ?1",
-        [scope.app_id.as_str()],
-    )?;
-    Ok(Page::from_over_fetch(items, page, total, |activation| {
-        activation.sequence.to_string()
-    }))
 }
