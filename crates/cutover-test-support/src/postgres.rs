@@ -43,29 +43,41 @@ pub fn with_database_name(url: &str, database: &str) -> Result<String, String> {
     Ok(out)
 }
 
-/// Runs administrative SQL on the server at `admin`, on a thread and runtime of its
-/// own, so it works from async code, sync code and destructors alike.
-fn administer(admin: &str, sql: String) -> Result<Option<i64>, String> {
-    let admin = admin.to_owned();
+/// An administrative statement: one to run, or one whose single number is wanted.
+enum Statement {
+    Execute(String),
+    Number(String),
+}
+
+/// Runs `statement` on the server at `url`, on a thread and runtime of its own, so it
+/// works from async code, sync code and destructors alike; answers the number a
+/// [`Statement::Number`] selects.
+fn administer(url: &str, statement: Statement) -> Result<Option<i64>, String> {
+    let url = url.to_owned();
     thread::spawn(move || {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .map_err(|err| format!("a runtime for administrative SQL: {err}"))?;
         runtime.block_on(async move {
-            let mut connection = PgConnection::connect(&admin)
+            let mut connection = PgConnection::connect(&url)
                 .await
-                .map_err(|err| format!("connecting to {admin}: {err}"))?;
-            let result = if sql.starts_with("SELECT") {
-                sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql.clone()))
-                    .fetch_one(&mut connection)
-                    .await
-                    .map(Some)
-            } else {
-                sqlx::raw_sql(AssertSqlSafe(sql.clone()))
-                    .execute(&mut connection)
-                    .await
-                    .map(|_| None)
+                .map_err(|err| format!("connecting to {url}: {err}"))?;
+            let (sql, result) = match statement {
+                Statement::Execute(sql) => {
+                    let done = sqlx::raw_sql(AssertSqlSafe(sql.clone()))
+                        .execute(&mut connection)
+                        .await
+                        .map(|_| None);
+                    (sql, done)
+                }
+                Statement::Number(sql) => {
+                    let number = sqlx::query_scalar::<_, i64>(AssertSqlSafe(sql.clone()))
+                        .fetch_one(&mut connection)
+                        .await
+                        .map(Some);
+                    (sql, number)
+                }
             };
             let _ = connection.close().await;
             result.map_err(|err| format!("{sql}: {err}"))
@@ -94,7 +106,7 @@ impl ScratchDatabase {
         }
         let name = format!("{prefix}_{}", random_hex(8));
         let url = with_database_name(admin, &name)?;
-        administer(admin, format!("CREATE DATABASE {name}"))?;
+        administer(admin, Statement::Execute(format!("CREATE DATABASE {name}")))?;
         Ok(Self {
             admin: admin.to_owned(),
             name,
@@ -120,11 +132,8 @@ impl ScratchDatabase {
 
     /// Bytes the database takes (`pg_database_size`; the cluster's WAL is not in it).
     pub fn size_bytes(&self) -> Result<u64, String> {
-        let bytes = administer(
-            &self.url,
-            "SELECT pg_database_size(current_database())".to_owned(),
-        )?
-        .unwrap_or(0);
+        let sql = "SELECT pg_database_size(current_database())".to_owned();
+        let bytes = administer(&self.url, Statement::Number(sql))?.unwrap_or(0);
         Ok(u64::try_from(bytes).unwrap_or(0))
     }
 }
@@ -132,7 +141,7 @@ impl ScratchDatabase {
 impl Drop for ScratchDatabase {
     fn drop(&mut self) {
         let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name);
-        if let Err(err) = administer(&self.admin, sql) {
+        if let Err(err) = administer(&self.admin, Statement::Execute(sql)) {
             eprintln!(
                 "warning: could not drop scratch database {}: {err}",
                 self.name

@@ -10,7 +10,7 @@ use cutover_domain::model::{ActivationAction, ReleaseStatus};
 use tokio::task::JoinSet;
 
 use super::fixtures::{
-    ACTOR, app_fixture, first, new_augmentation, new_endpoint, new_release, newest, reason,
+    ACTOR, app_fixture, augmentation_in, first, new_endpoint, new_release, newest, reason,
 };
 use super::{Case, Stores};
 
@@ -112,10 +112,7 @@ pub fn concurrent_cuts_get_consecutive_numbers_and_a_chain() -> Case {
     Case::new(|stores: Stores| async move {
         let store = stores.first();
         let scope = app_fixture(store).await;
-        store
-            .create_augmentation(&scope, new_augmentation("pipeline"), ACTOR)
-            .await
-            .expect("aug");
+        augmentation_in(store, &scope, "pipeline").await;
         let mut tasks = JoinSet::new();
         for index in 0..24 {
             let (store, scope) = (stores.for_caller(index), scope.clone());
@@ -158,10 +155,8 @@ pub fn concurrent_endpoint_creates_never_pass_the_limit() -> Case {
     Case::with_limits(limits, |stores: Stores| async move {
         let store = stores.first();
         let scope = app_fixture(store).await;
-        let aug = store
-            .create_augmentation(&scope, new_augmentation("pipeline"), ACTOR)
+        let aug = augmentation_in(store, &scope, "pipeline")
             .await
-            .expect("aug")
             .augmentation_id;
         let mut tasks = JoinSet::new();
         for index in 0..16 {

@@ -8,8 +8,8 @@ use cutover_domain::{AugmentationId, EndpointId};
 use serde_json::{Value, json};
 
 use super::fixtures::{
-    ACTOR, app_fixture, assert_conflict, assert_not_found, first, new_augmentation, new_endpoint,
-    new_release, object,
+    ACTOR, app_fixture, assert_conflict, assert_not_found, augmentation_in, endpoint_in, first,
+    new_augmentation, new_endpoint, new_release, object,
 };
 use super::{Case, Stores};
 use crate::{PageRequest, StoreError};
@@ -53,14 +53,8 @@ pub fn endpoints_need_an_augmentation_of_their_app() -> Case {
             .await;
         assert!(matches!(refused, Err(StoreError::InvalidReference { .. })));
 
-        let aug = store
-            .create_augmentation(&scope, new_augmentation("mine"), ACTOR)
-            .await
-            .expect("aug");
-        let endpoint = store
-            .create_endpoint(&scope, new_endpoint("x", "/x", &aug.augmentation_id), ACTOR)
-            .await
-            .expect("endpoint");
+        let aug = augmentation_in(store, &scope, "mine").await;
+        let endpoint = endpoint_in(store, &scope, "x", "/x", &aug.augmentation_id).await;
         assert_eq!(
             (endpoint.created_by.as_str(), endpoint.path.as_str()),
             (ACTOR, "/x")
@@ -118,15 +112,10 @@ pub fn endpoint_routes_and_names_are_unique_within_the_app() -> Case {
     Case::new(|stores: Stores| async move {
         let store = stores.first();
         let scope = app_fixture(store).await;
-        let aug = store
-            .create_augmentation(&scope, new_augmentation("pipeline"), ACTOR)
+        let aug = augmentation_in(store, &scope, "pipeline")
             .await
-            .expect("aug")
             .augmentation_id;
-        let list = store
-            .create_endpoint(&scope, new_endpoint("list", "/items", &aug), ACTOR)
-            .await
-            .expect("list");
+        let list = endpoint_in(store, &scope, "list", "/items", &aug).await;
         let details = assert_conflict(
             store
                 .create_endpoint(&scope, new_endpoint("other", "/items", &aug), ACTOR)
@@ -161,10 +150,7 @@ pub fn endpoint_routes_and_names_are_unique_within_the_app() -> Case {
             .await
             .expect("another method on the same path");
 
-        let second = store
-            .create_endpoint(&scope, new_endpoint("second", "/second", &aug), ACTOR)
-            .await
-            .expect("second");
+        let second = endpoint_in(store, &scope, "second", "/second", &aug).await;
         let onto_list = EndpointPatch {
             path: Some("/items".into()),
             ..EndpointPatch::default()
@@ -209,10 +195,7 @@ pub fn endpoint_routes_and_names_are_unique_within_the_app() -> Case {
             .delete_endpoint(&scope, &list.endpoint_id)
             .await
             .expect("delete");
-        store
-            .create_endpoint(&scope, new_endpoint("list", "/items", &aug), ACTOR)
-            .await
-            .expect("a deleted endpoint's route and name are free");
+        endpoint_in(store, &scope, "list", "/items", &aug).await;
     })
 }
 
@@ -220,10 +203,7 @@ pub fn augmentations_have_unique_names_and_cannot_go_while_used() -> Case {
     Case::new(|stores: Stores| async move {
         let store = stores.first();
         let scope = app_fixture(store).await;
-        let aug = store
-            .create_augmentation(&scope, new_augmentation("pipeline"), ACTOR)
-            .await
-            .expect("aug");
+        let aug = augmentation_in(store, &scope, "pipeline").await;
         assert_eq!(
             store
                 .get_augmentation(&scope, &aug.augmentation_id)
@@ -239,10 +219,7 @@ pub fn augmentations_have_unique_names_and_cannot_go_while_used() -> Case {
             "Another augmentation of this app is already named 'pipeline'",
         );
         assert_eq!(details, object(json!({"name": "pipeline"})));
-        let spare = store
-            .create_augmentation(&scope, new_augmentation("spare"), ACTOR)
-            .await
-            .expect("spare");
+        let spare = augmentation_in(store, &scope, "spare").await;
         let rename = AugmentationPatch {
             name: Some("pipeline".into()),
             ..AugmentationPatch::default()
@@ -383,11 +360,7 @@ pub fn draft_entity_limits_refuse_the_next_entity() -> Case {
     Case::with_limits(limits, |stores: Stores| async move {
         let store = stores.first();
         let scope = app_fixture(store).await;
-        let aug = store
-            .create_augmentation(&scope, new_augmentation("only"), ACTOR)
-            .await
-            .expect("aug")
-            .augmentation_id;
+        let aug = augmentation_in(store, &scope, "only").await.augmentation_id;
         let details = assert_conflict(
             store
                 .create_augmentation(&scope, new_augmentation("second"), ACTOR)
@@ -485,10 +458,7 @@ pub fn draft_has_changes_compares_the_draft_with_the_newest_release() -> Case {
         let scope = app_fixture(store).await;
         let changes = || async { store.get_app(&scope).await.expect("app").draft_has_changes };
         assert!(!changes().await, "an empty draft without releases");
-        let aug = store
-            .create_augmentation(&scope, new_augmentation("pipeline"), ACTOR)
-            .await
-            .expect("aug");
+        let aug = augmentation_in(store, &scope, "pipeline").await;
         assert!(changes().await);
         store
             .create_release(&scope, new_release("v1", false), ACTOR)

@@ -7,6 +7,7 @@ use cutover_domain::AugmentationId;
 use cutover_domain::draft::{
     NewApp, NewAugmentation, NewEndpoint, NewOrg, NewRelease, NewWorkspace,
 };
+use cutover_domain::model::{Augmentation, Endpoint};
 use cutover_domain::token::NewToken;
 use cutover_domain::values::{EndpointType, HttpMethod, ReleaseTag};
 use cutover_domain::{OrgId, TokenId};
@@ -66,6 +67,28 @@ pub async fn app_in(store: &dyn Store, workspace: &WorkspaceScope, name: &str) -
         workspace_id: workspace.workspace_id.clone(),
         app_id: app.app_id,
     }
+}
+
+/// A new augmentation named `name` in the app's draft.
+pub async fn augmentation_in(store: &dyn Store, scope: &AppScope, name: &str) -> Augmentation {
+    store
+        .create_augmentation(scope, new_augmentation(name), ACTOR)
+        .await
+        .unwrap_or_else(|err| panic!("augmentation {name}: {err:?}"))
+}
+
+/// A new `GET path` endpoint named `name` in the app's draft, using `augmentation_id`.
+pub async fn endpoint_in(
+    store: &dyn Store,
+    scope: &AppScope,
+    name: &str,
+    path: &str,
+    augmentation_id: &AugmentationId,
+) -> Endpoint {
+    store
+        .create_endpoint(scope, new_endpoint(name, path, augmentation_id), ACTOR)
+        .await
+        .unwrap_or_else(|err| panic!("endpoint {name}: {err:?}"))
 }
 
 pub fn new_app(name: &str) -> NewApp {

@@ -8,7 +8,7 @@ use cutover_domain::model::{ActivationAction, ReleaseStatus};
 use serde_json::json;
 
 use super::fixtures::{
-    ACTOR, app_fixture, assert_conflict, assert_not_found, first, new_augmentation, new_endpoint,
+    ACTOR, app_fixture, assert_conflict, assert_not_found, augmentation_in, endpoint_in, first,
     new_release, newest, object,
 };
 use super::{Case, Stores};
@@ -48,26 +48,9 @@ pub fn a_cut_numbers_links_and_describes_the_release() -> Case {
             ),
             (0, 0)
         );
-        let aug = store
-            .create_augmentation(&scope, new_augmentation("pipeline"), ACTOR)
-            .await
-            .expect("aug");
-        let list = store
-            .create_endpoint(
-                &scope,
-                new_endpoint("list", "/items", &aug.augmentation_id),
-                ACTOR,
-            )
-            .await
-            .expect("list");
-        store
-            .create_endpoint(
-                &scope,
-                new_endpoint("second", "/second", &aug.augmentation_id),
-                ACTOR,
-            )
-            .await
-            .expect("second");
+        let aug = augmentation_in(store, &scope, "pipeline").await;
+        let list = endpoint_in(store, &scope, "list", "/items", &aug.augmentation_id).await;
+        endpoint_in(store, &scope, "second", "/second", &aug.augmentation_id).await;
         let v1 = store
             .create_release(&scope, new_release("v1", false), ACTOR)
             .await
@@ -216,18 +199,8 @@ pub fn a_release_keeps_its_content_when_the_draft_changes() -> Case {
     Case::new(|stores: Stores| async move {
         let store = stores.first();
         let scope = app_fixture(store).await;
-        let aug = store
-            .create_augmentation(&scope, new_augmentation("pipeline"), ACTOR)
-            .await
-            .expect("aug");
-        let endpoint = store
-            .create_endpoint(
-                &scope,
-                new_endpoint("list", "/items", &aug.augmentation_id),
-                ACTOR,
-            )
-            .await
-            .expect("endpoint");
+        let aug = augmentation_in(store, &scope, "pipeline").await;
+        let endpoint = endpoint_in(store, &scope, "list", "/items", &aug.augmentation_id).await;
         let v1 = store
             .create_release(&scope, new_release("v1", true), ACTOR)
             .await
