@@ -66,15 +66,20 @@ enum Command {
     },
 }
 
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let server = |outcome: Result<(), String>| match outcome {
+/// How a server-side command (`serve`, `migrate`, `openapi`) ends: a failure is one
+/// line on standard error, the error and every cause beneath it.
+fn server<E: std::error::Error + 'static>(outcome: Result<(), E>) -> ExitCode {
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("cutover: {message}");
+        Err(error) => {
+            eprintln!("cutover: {}", cutover_store::one_line_chain(&error));
             ExitCode::FAILURE
         }
-    };
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
     match cli.command {
         Command::Serve(args) => server(serve::serve(args)),
         Command::Migrate(args) => server(serve::migrate(args)),

@@ -14,7 +14,7 @@ use cutover_server::config::{
 };
 use cutover_server::http::large_bodies;
 use cutover_server::telemetry::{self, LogFormat};
-use cutover_server::{Application, ServeConfig, shutdown_signal};
+use cutover_server::{Application, ServeConfig, StartError, shutdown_signal};
 
 #[derive(Clone, Copy, ValueEnum)]
 enum LogFormatArg {
@@ -188,14 +188,14 @@ pub struct MigrateArgs {
     database: DatabaseArgs,
 }
 
-fn runtime() -> Result<tokio::runtime::Runtime, String> {
+fn runtime() -> Result<tokio::runtime::Runtime, StartError> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))
+        .map_err(StartError::Runtime)
 }
 
-pub fn serve(args: ServeArgs) -> Result<(), String> {
+pub fn serve(args: ServeArgs) -> Result<(), StartError> {
     // Held to the end of `serve`: dropping it writes out the queued log lines.
     let _log = telemetry::init(match args.log_format {
         LogFormatArg::Json => LogFormat::Json,
@@ -206,7 +206,8 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
         let app = Application::build(config).await?;
         let stop = shutdown_signal()?;
         eprintln!("cutover: listening on http://{}", app.local_addr());
-        app.run_until(stop).await
+        app.run_until(stop).await;
+        Ok(())
     })
 }
 
@@ -263,7 +264,7 @@ fn serve_config(args: ServeArgs) -> ServeConfig {
     }
 }
 
-pub fn migrate(args: MigrateArgs) -> Result<(), String> {
+pub fn migrate(args: MigrateArgs) -> Result<(), StartError> {
     let url = args.database.database_url;
     let (place, applied) = match Database::from_url(&url)? {
         Database::Sqlite(path) => {

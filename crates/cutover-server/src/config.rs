@@ -244,17 +244,20 @@ impl std::fmt::Debug for Database {
 }
 
 impl Database {
-    pub fn from_url(url: &str) -> Result<Self, String> {
+    pub fn from_url(url: &str) -> Result<Self, UnsupportedDatabaseUrl> {
         if cutover_store_postgres::is_postgres_url(url) {
             return Ok(Self::Postgres(url.to_owned()));
         }
         cutover_store_sqlite::path_from_url(url)
             .map(Self::Sqlite)
-            .ok_or_else(|| {
-                format!("unsupported database URL '{url}': expected sqlite://PATH or postgres://…")
-            })
+            .ok_or_else(|| UnsupportedDatabaseUrl(redact_url(url)))
     }
 }
+
+/// A database URL that names neither SQLite nor PostgreSQL (shown without its password).
+#[derive(Debug, thiserror::Error)]
+#[error("unsupported database URL '{0}': expected sqlite://PATH or postgres://…")]
+pub struct UnsupportedDatabaseUrl(String);
 
 /// The default database: `cutover.db` in the working directory.
 pub fn default_database_url() -> String {
@@ -264,6 +267,17 @@ pub fn default_database_url() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unsupported_database_url_is_refused_without_its_password() {
+        let refused = Database::from_url("mysql://ops:hunter2@db.internal/app").unwrap_err();
+        let said = refused.to_string();
+        assert!(
+            said.starts_with("unsupported database URL 'mysql://ops:"),
+            "{said}"
+        );
+        assert!(!said.contains("hunter2"), "{said}");
+    }
 
     #[test]
     fn debug_shows_neither_the_bootstrap_token_nor_the_database_password() {

@@ -7,6 +7,7 @@ pub mod cache;
 pub mod config;
 pub mod http;
 pub mod openapi;
+mod start_error;
 pub mod state;
 pub mod telemetry;
 pub mod transport;
@@ -28,6 +29,7 @@ use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 
 pub use config::ServeConfig;
+pub use start_error::StartError;
 
 use crate::cache::CachedStore;
 use crate::config::Database;
@@ -38,8 +40,8 @@ use crate::http::middleware;
 use crate::http::pagination::CursorCodec;
 use crate::state::AppState;
 
-/// Opens the store named by `database_url` (migrating it), failing with one line.
-pub async fn open_store(config: &ServeConfig) -> Result<Arc<dyn Store>, String> {
+/// Opens the store named by `database_url` (migrating it).
+pub async fn open_store(config: &ServeConfig) -> Result<Arc<dyn Store>, StartError> {
     match Database::from_url(&config.database_url)? {
         Database::Sqlite(path) => {
             let mut options = SqliteOptions::new(path);
@@ -112,7 +114,7 @@ pub fn bootstrap_notice(prefix: &str, outcome: Bootstrap) -> String {
 /// Makes sure someone can call the API: registers `CUTOVER_BOOTSTRAP_TOKEN` as a
 /// platform admin token (retiring the bootstrap tokens of earlier secrets), or, when no token exists at all, creates one and prints it
 /// once on standard error.
-async fn ensure_first_token(store: &dyn Store, bootstrap: Option<&str>) -> Result<(), String> {
+async fn ensure_first_token(store: &dyn Store, bootstrap: Option<&str>) -> Result<(), StartError> {
     let admin = |name: &str| NewToken {
         name: name.to_owned(),
         permissions: Role::Admin.grant_words(),
@@ -129,12 +131,12 @@ async fn ensure_first_token(store: &dyn Store, bootstrap: Option<&str>) -> Resul
     };
     if let Some(secret) = bootstrap {
         if secret.chars().count() < 32 {
-            return Err("CUTOVER_BOOTSTRAP_TOKEN must be at least 32 characters".to_owned());
+            return Err(StartError::BootstrapTokenTooShort);
         }
         let outcome = store
             .register_bootstrap_token(store_token(secret, BOOTSTRAP_TOKEN_NAME))
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|error| StartError::FirstToken(Box::new(error)))?;
         eprintln!("{}", bootstrap_notice(&display_prefix(secret), outcome));
         return Ok(());
     }
@@ -142,7 +144,7 @@ async fn ensure_first_token(store: &dyn Store, bootstrap: Option<&str>) -> Resul
     let created = store
         .create_first_token(store_token(&secret, "first-start"))
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(|error| StartError::FirstToken(Box::new(error)))?;
     if created.is_some() {
         eprintln!("{GENERATED_TOKEN_NOTICE}\n{secret}");
     }
@@ -159,7 +161,7 @@ pub struct Application {
 }
 
 impl Application {
-    pub async fn build(config: ServeConfig) -> Result<Self, String> {
+    pub async fn build(config: ServeConfig) -> Result<Self, StartError> {
         let store = open_store(&config).await?;
         Self::build_with_store(config, store).await
     }
@@ -167,12 +169,12 @@ impl Application {
     pub async fn build_with_store(
         config: ServeConfig,
         store: Arc<dyn Store>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, StartError> {
         ensure_first_token(store.as_ref(), config.bootstrap_token.as_deref()).await?;
         let cursor_key = store
             .server_secret("cursor-signing")
             .await
-            .map_err(|e| format!("reading the cursor key: {e}"))?;
+            .map_err(|error| StartError::CursorKey(Box::new(error)))?;
         let draining = Arc::new(AtomicBool::new(false));
         let state = Arc::new(AppState {
             store: Arc::new(CachedStore::new(store, config.cache_bytes)),
@@ -189,9 +191,13 @@ impl Application {
             request_timeout: config.connections.request_timeout,
             large_bodies: LargeBodyLane::new(config.large_bodies),
         });
-        let listener = TcpListener::bind(config.bind)
-            .await
-            .map_err(|e| format!("cannot listen on {}: {e}", config.bind))?;
+        let listener =
+            TcpListener::bind(config.bind)
+                .await
+                .map_err(|source| StartError::Listen {
+                    address: config.bind,
+                    source,
+                })?;
         Ok(Self {
             listener,
             router: router(state),
@@ -213,10 +219,7 @@ impl Application {
     /// when the signal came are answered, and load balancers see the server leave);
     /// then connections close as their in-flight requests finish, waiting at most
     /// the grace period.
-    pub async fn run_until(
-        self,
-        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-    ) -> Result<(), String> {
+    pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) {
         let (draining, drain) = (self.draining, self.shutdown_drain);
         let stop = async move {
             shutdown.await;
@@ -232,19 +235,22 @@ impl Application {
             self.shutdown_grace,
         )
         .await;
-        Ok(())
     }
 }
 
 /// Listens for SIGINT and SIGTERM from the moment it is called (so a signal that
 /// arrives before serving starts is not lost to the default action), and completes
 /// when one arrives.
-pub fn shutdown_signal() -> Result<impl std::future::Future<Output = ()> + Send + 'static, String> {
+pub fn shutdown_signal()
+-> Result<impl std::future::Future<Output = ()> + Send + 'static, StartError> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        let listen = |kind: SignalKind, name: &str| {
-            signal(kind).map_err(|e| format!("cannot listen for {name}: {e}"))
+        let listen = |kind: SignalKind, name: &'static str| {
+            signal(kind).map_err(|source| StartError::Signal {
+                signal: name,
+                source,
+            })
         };
         let mut interrupt = listen(SignalKind::interrupt(), "SIGINT")?;
         let mut terminate = listen(SignalKind::terminate(), "SIGTERM")?;

@@ -6,24 +6,20 @@
 
 use cutover_domain::AppId;
 use cutover_domain::digest::EntityKind;
+use cutover_store::StoreResult;
 use cutover_store::digests::{backfilled_entity, backfilled_manifest};
 use sqlx::{Connection, PgConnection, Row};
 
 use crate::apps::refresh_draft_hash;
-use crate::error::Outcome;
+use crate::error::{Failure, Outcome, from_sqlx};
 use crate::migrations::MIGRATION_LOCK;
 use crate::rows::all;
 
 /// Rows read and rewritten per statement, so memory stays bounded on big databases.
 const BATCH: i64 = 200;
 
-pub(crate) async fn run(connection: &mut PgConnection) -> Result<(), String> {
-    let describe =
-        |err: crate::error::Failure| format!("backfilling digests: {}", err.into_store());
-    let mut transaction = connection
-        .begin()
-        .await
-        .map_err(|err| format!("backfilling digests: {err}"))?;
+pub(crate) async fn run(connection: &mut PgConnection) -> StoreResult<()> {
+    let mut transaction = connection.begin().await.map_err(from_sqlx)?;
     let outcome: Outcome<u64> = async {
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(MIGRATION_LOCK)
@@ -53,11 +49,8 @@ pub(crate) async fn run(connection: &mut PgConnection) -> Result<(), String> {
         Ok(changed)
     }
     .await;
-    let changed = outcome.map_err(describe)?;
-    transaction
-        .commit()
-        .await
-        .map_err(|err| format!("backfilling digests: {err}"))?;
+    let changed = outcome.map_err(Failure::into_store)?;
+    transaction.commit().await.map_err(from_sqlx)?;
     if changed > 0 {
         tracing::info!(
             rows = changed,

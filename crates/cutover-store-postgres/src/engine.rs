@@ -20,6 +20,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Connection, PgConnection, Postgres, Transaction};
 
 use crate::error::{Failure, Outcome, is_retryable};
+use crate::open_error::OpenError;
 use crate::{PostgresOptions, migrations};
 
 /// Starts a write transaction: every write locks what it reads, so READ COMMITTED
@@ -120,14 +121,12 @@ fn backoff(attempt: u32) -> Duration {
 }
 
 /// Parses a `postgres://` URL; the error never repeats the URL (it may hold a password).
-pub(crate) fn parse_url(url: &str) -> Result<PgConnectOptions, String> {
+pub(crate) fn parse_url(url: &str) -> Result<PgConnectOptions, OpenError> {
     if !crate::is_postgres_url(url) {
-        return Err(
-            "invalid PostgreSQL URL: it must start with postgres:// or postgresql://".into(),
-        );
+        return Err(OpenError::NotPostgres);
     }
-    let options = PgConnectOptions::from_str(url)
-        .map_err(|err| format!("invalid PostgreSQL URL: {}", one_line(&reason(&err))))?;
+    let options =
+        PgConnectOptions::from_str(url).map_err(|error| OpenError::InvalidUrl(error.into()))?;
     Ok(match options.get_application_name() {
         Some(_) => options,
         None => options.application_name("cutover"),
@@ -145,58 +144,51 @@ pub(crate) fn describe(options: &PgConnectOptions) -> String {
     }
 }
 
-/// The useful part of a connection error: the server's own message, or the I/O cause.
-fn reason(error: &sqlx::Error) -> String {
-    match error {
-        sqlx::Error::Database(db) => db.message().to_owned(),
-        sqlx::Error::Io(io) => io.to_string(),
-        sqlx::Error::Configuration(cause) => cause.to_string(),
-        other => other.to_string(),
-    }
-}
-
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// Opens one connection, failing within `connect_timeout` with one line that says
+/// Opens one connection, failing within `connect_timeout` with an error that says
 /// where and why.
 pub(crate) async fn connect_once(
     options: &PgConnectOptions,
     connect_timeout: Duration,
-) -> Result<PgConnection, String> {
-    let fail = |why: String| {
-        format!(
-            "cannot connect to PostgreSQL at {}: {}",
-            describe(options),
-            one_line(&why)
-        )
-    };
+) -> Result<PgConnection, OpenError> {
     match tokio::time::timeout(connect_timeout, PgConnection::connect_with(options)).await {
         Ok(Ok(connection)) => Ok(connection),
-        Ok(Err(error)) => Err(fail(reason(&error))),
-        Err(_) => Err(fail(format!(
-            "no answer within {} ms",
-            connect_timeout.as_millis()
-        ))),
+        Ok(Err(source)) => Err(OpenError::Connect {
+            target: describe(options),
+            source: source.into(),
+        }),
+        Err(_) => Err(OpenError::ConnectTimeout {
+            target: describe(options),
+            waited: connect_timeout,
+        }),
     }
 }
 
+/// Applies pending migrations on `connection`, then fills in what they could not
+/// compute in SQL; says which migrations it applied.
+async fn bring_up_to_date(
+    connection: &mut PgConnection,
+    target: &PgConnectOptions,
+) -> Result<Vec<i64>, OpenError> {
+    let applied = migrations::apply(connection)
+        .await
+        .map_err(|source| OpenError::Migrate {
+            target: describe(target),
+            source: source.into(),
+        })?;
+    crate::backfill::run(connection)
+        .await
+        .map_err(|source| OpenError::Backfill {
+            target: describe(target),
+            source: Box::new(source),
+        })?;
+    Ok(applied)
+}
+
 /// Checks that the database answers, migrates it, and builds the pool.
-pub(crate) async fn open(options: &PostgresOptions) -> Result<PgPool, String> {
+pub(crate) async fn open(options: &PostgresOptions) -> Result<PgPool, OpenError> {
     let connect = parse_url(&options.url)?;
     let mut first = connect_once(&connect, options.connect_timeout).await?;
-    let migrated = migrations::apply(&mut first).await.map_err(|err| {
-        format!(
-            "migrating PostgreSQL database at {}: {}",
-            describe(&connect),
-            one_line(&reason(&err))
-        )
-    });
-    let migrated = match migrated {
-        Ok(_) => crate::backfill::run(&mut first).await,
-        Err(err) => Err(err),
-    };
+    let migrated = bring_up_to_date(&mut first, &connect).await;
     let _ = first.close().await;
     migrated?;
     Ok(PgPoolOptions::new()
@@ -218,22 +210,10 @@ fn session_settings(options: &PostgresOptions) -> [(&'static str, String); 2] {
 }
 
 /// Connects, applies pending migrations, and says which it applied.
-pub(crate) async fn migrate(url: &str, connect_timeout: Duration) -> Result<Vec<i64>, String> {
+pub(crate) async fn migrate(url: &str, connect_timeout: Duration) -> Result<Vec<i64>, OpenError> {
     let connect = parse_url(url)?;
     let mut connection = connect_once(&connect, connect_timeout).await?;
-    let applied = migrations::apply(&mut connection).await.map_err(|err| {
-        format!(
-            "migrating PostgreSQL database at {}: {}",
-            describe(&connect),
-            one_line(&reason(&err))
-        )
-    });
-    let applied = match applied {
-        Ok(applied) => crate::backfill::run(&mut connection)
-            .await
-            .map(|()| applied),
-        Err(err) => Err(err),
-    };
+    let applied = bring_up_to_date(&mut connection, &connect).await;
     let _ = connection.close().await;
     applied
 }

@@ -16,6 +16,7 @@ mod engine;
 mod error;
 mod lifecycle;
 pub mod migrations;
+mod open_error;
 mod quota;
 mod releases;
 mod rows;
@@ -46,6 +47,7 @@ use crate::engine::{read_tx, write_tx};
 use crate::error::{Failure, from_sqlx};
 
 pub use crate::migrations::MIGRATIONS;
+pub use crate::open_error::{DriverError, OpenError};
 
 /// How to connect to PostgreSQL.
 #[derive(Clone)]
@@ -114,7 +116,7 @@ pub fn is_postgres_url(url: &str) -> bool {
 /// Connects to the database at `url` and applies pending migrations; returns the
 /// versions it applied. Fails with one line when the database cannot be reached
 /// within `connect_timeout`.
-pub async fn migrate(url: &str, connect_timeout: Duration) -> Result<Vec<i64>, String> {
+pub async fn migrate(url: &str, connect_timeout: Duration) -> Result<Vec<i64>, OpenError> {
     engine::migrate(url, connect_timeout).await
 }
 
@@ -125,10 +127,10 @@ pub struct PostgresStore {
 }
 
 impl PostgresStore {
-    /// Connects (failing fast, with one line that says where and why, when the
+    /// Connects (failing fast, with an error that says where and why, when the
     /// server is unreachable, the database does not exist or authentication fails),
     /// applies pending migrations, and builds the connection pool.
-    pub async fn connect(options: PostgresOptions) -> Result<Self, String> {
+    pub async fn connect(options: PostgresOptions) -> Result<Self, OpenError> {
         let pool = engine::open(&options).await?;
         Ok(Self {
             pool,

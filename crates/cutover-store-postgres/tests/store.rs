@@ -13,8 +13,8 @@ use cutover_store::conformance::fixtures::{
     ACTOR, app_fixture, new_augmentation, new_endpoint, new_release,
 };
 use cutover_store::conformance::{Case, Stores};
-use cutover_store::{Store, StoreError};
-use cutover_store_postgres::{MIGRATIONS, PostgresOptions, PostgresStore, migrate};
+use cutover_store::{Store, StoreError, one_line_chain};
+use cutover_store_postgres::{MIGRATIONS, OpenError, PostgresOptions, PostgresStore, migrate};
 use cutover_test_gates::needs_postgres;
 use sqlx::{Connection, PgConnection, Row};
 use tokio::task::JoinSet;
@@ -166,6 +166,11 @@ async fn assert_fails_fast(url: &str, expect: &str) {
         .await
         .expect_err("must not connect");
     assert!(
+        matches!(error, OpenError::Connect { .. }),
+        "refused for another reason: {error:?}"
+    );
+    let error = one_line_chain(&error);
+    assert!(
         started.elapsed() < Duration::from_secs(10),
         "took {:?}",
         started.elapsed()
@@ -191,6 +196,9 @@ async fn unreachable_servers_and_invalid_urls_fail_fast_with_one_line() {
     let invalid = PostgresStore::connect(PostgresOptions::new("postgres://u:s3cret@h:notaport/db"))
         .await
         .expect_err("invalid url");
+    assert!(matches!(invalid, OpenError::InvalidUrl(_)), "{invalid:?}");
+    let invalid = one_line_chain(&invalid);
+    assert!(invalid.starts_with("invalid PostgreSQL URL: "), "{invalid}");
     assert!(
         !invalid.contains("s3cret") && !invalid.contains('\n'),
         "{invalid}"

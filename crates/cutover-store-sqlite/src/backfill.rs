@@ -17,7 +17,7 @@ use crate::rows::{all, execute};
 const BATCH: i64 = 200;
 
 /// Brings every row up to migration 3, inside one transaction.
-pub(crate) fn run(connection: &mut Connection) -> Result<(), String> {
+pub(crate) fn run(connection: &mut Connection) -> StoreResult<()> {
     // Answered from the partial indexes of migration 3, empty once all is done.
     let pending: bool = connection
         .query_row(
@@ -30,33 +30,27 @@ pub(crate) fn run(connection: &mut Connection) -> Result<(), String> {
             [],
             |row| row.get(0),
         )
-        .map_err(|err| format!("checking for rows without digests: {err}"))?;
+        .map_err(from_sqlite)?;
     if !pending {
         return Ok(());
     }
     let transaction = connection
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
-        .map_err(|err| format!("backfilling digests: {err}"))?;
-    let changed = entities(&transaction)
-        .and_then(|entities| Ok(entities + releases(&transaction)?))
-        .map_err(|err| format!("backfilling digests: {err}"))?;
+        .map_err(from_sqlite)?;
+    let changed = entities(&transaction)? + releases(&transaction)?;
     if changed > 0 {
         let apps = all(&transaction, "SELECT app_id FROM apps", [], |row| {
             row.get::<_, String>(0)
-        })
-        .map_err(|err| format!("backfilling digests: {err}"))?;
+        })?;
         for app_id in apps {
-            refresh_draft_hash(&transaction, &AppId::from_trusted(app_id))
-                .map_err(|err| format!("backfilling digests: {err}"))?;
+            refresh_draft_hash(&transaction, &AppId::from_trusted(app_id))?;
         }
         tracing::info!(
             rows = changed,
             "filled in digests for rows stored before them"
         );
     }
-    transaction
-        .commit()
-        .map_err(|err| format!("backfilling digests: {err}"))
+    transaction.commit().map_err(from_sqlite)
 }
 
 fn entities(connection: &Connection) -> StoreResult<u64> {

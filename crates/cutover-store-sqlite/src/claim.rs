@@ -12,6 +12,8 @@ use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
+use crate::open_error::{Holder, OpenError};
+
 /// Held while the store is open; dropping it releases the database.
 #[derive(Debug)]
 pub(crate) struct Claim {
@@ -26,7 +28,7 @@ pub(crate) fn lock_path(database: &Path) -> PathBuf {
 }
 
 /// Takes the database for this process, or says which process has it.
-pub(crate) fn claim(database: &Path) -> Result<Claim, String> {
+pub(crate) fn claim(database: &Path) -> Result<Claim, OpenError> {
     let path = lock_path(database);
     let mut file = OpenOptions::new()
         .read(true)
@@ -34,27 +36,25 @@ pub(crate) fn claim(database: &Path) -> Result<Claim, String> {
         .create(true)
         .truncate(false)
         .open(&path)
-        .map_err(|err| format!("cannot open lock file {}: {err}", path.display()))?;
+        .map_err(|source| OpenError::OpenLockFile {
+            path: path.clone(),
+            source,
+        })?;
     match file.try_lock() {
         Ok(()) => {}
         Err(TryLockError::WouldBlock) => {
             let mut holder = String::new();
             let _ = file.read_to_string(&mut holder);
-            let holder = holder.trim();
-            let by = if holder.is_empty() {
-                "another process".to_owned()
-            } else {
-                format!("process {holder}")
+            let holder = match holder.trim().parse() {
+                Ok(id) => Holder::Process(id),
+                Err(_) => Holder::Unknown,
             };
-            return Err(format!(
-                "database {} is in use by {by}: one cutover process serves a SQLite \
-                 database (use PostgreSQL to run several)",
-                database.display()
-            ));
+            return Err(OpenError::InUse {
+                path: database.to_owned(),
+                holder,
+            });
         }
-        Err(TryLockError::Error(err)) => {
-            return Err(format!("cannot lock {}: {err}", path.display()));
-        }
+        Err(TryLockError::Error(source)) => return Err(OpenError::Lock { path, source }),
     }
     // Who holds it, for the message another process gets. Best effort: the lock,
     // not this text, is what keeps others out.
@@ -75,11 +75,15 @@ mod tests {
         let database = dir.path().join("cutover.db");
         let first = claim(&database).expect("the first claim succeeds");
         let refused = claim(&database).expect_err("the second claim is refused");
-        assert!(refused.contains("is in use by process"), "{refused}");
-        assert!(
-            refused.contains(&std::process::id().to_string()),
-            "{refused}"
-        );
+        match &refused {
+            OpenError::InUse { path, holder } => {
+                assert_eq!(path, &database);
+                assert_eq!(holder, &Holder::Process(std::process::id()));
+            }
+            other => panic!("refused for another reason: {other}"),
+        }
+        let said = refused.to_string();
+        assert!(said.contains("is in use by process"), "{said}");
         drop(first);
         claim(&database).expect("free again once the first is dropped");
     }

@@ -42,6 +42,7 @@ use rusqlite::{Connection, OpenFlags};
 use tokio::sync::oneshot;
 
 use crate::error::from_sqlite;
+use crate::open_error::OpenError;
 
 #[path = "engine_checkpoint.rs"]
 mod checkpoint;
@@ -162,26 +163,26 @@ fn configure(connection: &Connection, busy_timeout: Duration) -> rusqlite::Resul
 }
 
 /// Opens the writer connection: WAL journal, fsync on every commit.
-pub(crate) fn open_writer(path: &Path, busy_timeout: Duration) -> Result<Connection, String> {
-    let describe =
-        |err: rusqlite::Error| format!("cannot open SQLite database {}: {err}", path.display());
-    let connection = Connection::open(path).map_err(describe)?;
-    configure(&connection, busy_timeout).map_err(describe)?;
+pub(crate) fn open_writer(path: &Path, busy_timeout: Duration) -> Result<Connection, OpenError> {
+    let open = |source| OpenError::Open {
+        path: path.to_owned(),
+        source,
+    };
+    let connection = Connection::open(path).map_err(open)?;
+    configure(&connection, busy_timeout).map_err(open)?;
     let mode: String = connection
         .query_row("PRAGMA journal_mode=WAL", [], |row| row.get(0))
-        .map_err(describe)?;
+        .map_err(open)?;
     if !mode.eq_ignore_ascii_case("wal") {
-        return Err(format!(
-            "SQLite refused WAL mode for {} (journal_mode={mode})",
-            path.display()
-        ));
+        return Err(OpenError::WalRefused {
+            path: path.to_owned(),
+            mode,
+        });
     }
     connection
         .pragma_update(None, "synchronous", "FULL")
-        .map_err(describe)?;
-    connection
-        .pragma_update(None, "cache_size", -WRITER_CACHE_KIB)
-        .map_err(describe)?;
+        .and_then(|()| connection.pragma_update(None, "cache_size", -WRITER_CACHE_KIB))
+        .map_err(open)?;
     Ok(connection)
 }
 
@@ -200,18 +201,21 @@ impl Engine {
         path: &Path,
         writer: Connection,
         options: &EngineOptions,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, OpenError> {
+        let open = |source| OpenError::Open {
+            path: path.to_owned(),
+            source,
+        };
         let (writes, write_queue) =
             crossbeam_channel::bounded::<Box<dyn WriteJob>>(options.write_queue.max(1));
         let (reads, read_queue) = crossbeam_channel::bounded::<ReadJob>(options.read_queue.max(1));
         for index in 0..options.readers.max(1) {
-            let connection = open_reader(path, options.busy_timeout)
-                .map_err(|err| format!("cannot open SQLite database {}: {err}", path.display()))?;
+            let connection = open_reader(path, options.busy_timeout).map_err(open)?;
             let queue = read_queue.clone();
             thread::Builder::new()
                 .name(format!("sqlite-reader-{index}"))
                 .spawn(move || run_reader(connection, queue))
-                .map_err(|err| format!("cannot start a SQLite thread: {err}"))?;
+                .map_err(OpenError::StartThread)?;
         }
         // Checkpoints are the checkpointer's job from now on (see the module docs).
         writer
@@ -221,7 +225,10 @@ impl Engine {
                 let limit = options.wal_restart_frames.saturating_mul(page_bytes);
                 writer.pragma_update(None, "journal_size_limit", limit)
             })
-            .map_err(|err| format!("cannot configure SQLite database {}: {err}", path.display()))?;
+            .map_err(|source| OpenError::Configure {
+                path: path.to_owned(),
+                source,
+            })?;
         let checkpointer = open_reader(path, options.busy_timeout)
             .and_then(|connection| {
                 connection.pragma_update(None, "query_only", "OFF")?;
@@ -229,7 +236,7 @@ impl Engine {
                 connection.pragma_update(None, "cache_size", -CHECKPOINTER_CACHE_KIB)?;
                 Ok(connection)
             })
-            .map_err(|err| format!("cannot open SQLite database {}: {err}", path.display()))?;
+            .map_err(open)?;
         let (wake_checkpointer, wakes) = crossbeam_channel::bounded::<()>(1);
         let wal_is_long = Arc::new(AtomicBool::new(false));
         let told = wal_is_long.clone();
@@ -237,7 +244,7 @@ impl Engine {
         thread::Builder::new()
             .name("sqlite-checkpoint".into())
             .spawn(move || run_checkpointer(checkpointer, wakes, told, long_wal_frames))
-            .map_err(|err| format!("cannot start a SQLite thread: {err}"))?;
+            .map_err(OpenError::StartThread)?;
         let busy_timeout = options.busy_timeout;
         thread::Builder::new()
             .name("sqlite-writer".into())
@@ -250,7 +257,7 @@ impl Engine {
                     wal_is_long,
                 )
             })
-            .map_err(|err| format!("cannot start a SQLite thread: {err}"))?;
+            .map_err(OpenError::StartThread)?;
         Ok(Self { writes, reads })
     }
 

@@ -16,6 +16,7 @@ mod engine;
 mod error;
 mod lifecycle;
 pub mod migrations;
+mod open_error;
 mod prepared_writes;
 mod quota;
 mod releases;
@@ -24,6 +25,8 @@ mod tenancy;
 mod tokens;
 
 use std::path::{Path, PathBuf};
+
+pub use open_error::{Holder, OpenError};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -89,27 +92,40 @@ pub struct SqliteStore {
 }
 
 /// Applies pending migrations to the database at `path`, creating it if needed.
-pub fn migrate(path: &Path, busy_timeout: Duration) -> Result<Vec<i64>, String> {
+pub fn migrate(path: &Path, busy_timeout: Duration) -> Result<Vec<i64>, OpenError> {
     let _claim = claim::claim(path)?;
     let mut connection = engine::open_writer(path, busy_timeout)?;
-    let applied = migrations::apply(&mut connection)
-        .map_err(|err| format!("migrating {}: {err}", path.display()))?;
-    backfill::run(&mut connection)?;
+    bring_up_to_date(path, &mut connection)
+}
+
+/// Applies pending migrations, then fills in what they could not compute in SQL.
+fn bring_up_to_date(
+    path: &Path,
+    connection: &mut rusqlite::Connection,
+) -> Result<Vec<i64>, OpenError> {
+    let applied = migrations::apply(connection).map_err(|source| OpenError::Migrate {
+        path: path.to_owned(),
+        source,
+    })?;
+    backfill::run(connection).map_err(|source| OpenError::Backfill {
+        path: path.to_owned(),
+        source: Box::new(source),
+    })?;
     Ok(applied)
 }
 
 impl SqliteStore {
     /// Opens (creating if needed) and migrates the database, then starts its threads.
-    pub fn open(options: SqliteOptions) -> Result<Self, String> {
+    pub fn open(options: SqliteOptions) -> Result<Self, OpenError> {
         if let Some(parent) = options.path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .map_err(|err| format!("cannot create directory {}: {err}", parent.display()))?;
+            std::fs::create_dir_all(parent).map_err(|source| OpenError::CreateDirectory {
+                path: parent.to_owned(),
+                source,
+            })?;
         }
         let claim = claim::claim(&options.path)?;
         let mut writer = engine::open_writer(&options.path, options.busy_timeout)?;
-        migrations::apply(&mut writer)
-            .map_err(|err| format!("migrating {}: {err}", options.path.display()))?;
-        backfill::run(&mut writer)?;
+        bring_up_to_date(&options.path, &mut writer)?;
         let engine = Engine::start(
             &options.path,
             writer,

@@ -46,15 +46,26 @@ impl Cause {
     /// The context and every source beneath it: `reading a release: error returned
     /// from database: …`.
     pub fn chain(&self) -> String {
-        let mut text = self.context.to_string();
-        let mut next = self.source();
-        while let Some(error) = next {
-            text.push_str(": ");
-            text.push_str(&error.to_string());
-            next = error.source();
-        }
-        text
+        one_line_chain(self)
     }
+}
+
+/// `error` and every source beneath it on one line, joined by `: `: how a start-up
+/// failure reaches an operator and a store failure reaches the log. A source whose
+/// text its parent already ends with (drivers often print their source inside their
+/// own message) is said once; runs of whitespace, newlines included, become one space.
+pub fn one_line_chain(error: &(dyn Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut next = error.source();
+    while let Some(cause) = next {
+        let said = cause.to_string();
+        if !text.ends_with(&said) {
+            text.push_str(": ");
+            text.push_str(&said);
+        }
+        next = cause.source();
+    }
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 impl fmt::Display for Cause {
@@ -219,6 +230,20 @@ mod tests {
         assert_eq!(
             StoreError::unavailable("busy").to_string(),
             "database unavailable: busy"
+        );
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("error communicating with database: {0}")]
+    struct SaysItsSource(#[source] std::io::Error);
+
+    #[test]
+    fn a_source_its_parent_already_printed_is_said_once_and_the_chain_is_one_line() {
+        let driver = SaysItsSource(std::io::Error::other("connection\nrefused"));
+        let error = StoreError::unavailable_from("connecting", driver);
+        assert_eq!(
+            one_line_chain(&error),
+            "database unavailable: connecting: error communicating with database: connection refused"
         );
     }
 }

@@ -25,7 +25,7 @@ use cutover_domain::token::{NewToken, Token};
 use cutover_domain::{AugmentationId, EndpointId, OrgId, ReleaseId, TokenId, WorkspaceId};
 
 pub use document::{ReleaseDocument, StoredContent, content_text};
-pub use error::{Cause, StoreError, StoreResult};
+pub use error::{Cause, StoreError, StoreResult, one_line_chain};
 pub use page::{Page, PageRequest, ReleasePage, ReleaseQuery};
 pub use prepared::{Prepared, decode_stored};
 pub use stored_app::StoredApp;

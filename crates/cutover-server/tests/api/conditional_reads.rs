@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::harness::{ADMIN_TOKEN, AppPath, Backend, Reply, TestApp};
-use cutover_server::{Application, ServeConfig};
+use cutover_server::{Application, ServeConfig, StartError};
+use cutover_store::one_line_chain;
 use serde_json::json;
 
 /// A GET as the admin, with `If-None-Match: tag` when given.
@@ -335,8 +336,16 @@ async fn a_second_server_on_the_same_sqlite_file_is_refused() {
     config.bootstrap_token = Some(ADMIN_TOKEN.to_owned());
     let refused = match Application::build(config).await {
         Ok(_) => panic!("a second server started on the same SQLite file"),
-        Err(message) => message,
+        Err(error) => error,
     };
+    assert!(
+        matches!(
+            refused,
+            StartError::Sqlite(cutover_store_sqlite::OpenError::InUse { .. })
+        ),
+        "refused for another reason: {refused:?}"
+    );
+    let refused = one_line_chain(&refused);
     assert!(
         refused.contains("in use by process") && !refused.contains('\n'),
         "one clear line: {refused}"
