@@ -38,8 +38,9 @@ use cutover_domain::quota::Counted;
 use cutover_domain::token::Token;
 use cutover_domain::{AugmentationId, EndpointId, OrgId, ReleaseId, TokenId, WorkspaceId};
 use cutover_store::{
-    ActivationOutcome, AppScope, Bootstrap, Page, PageRequest, ReleaseDocument, ReleasePage,
-    ReleaseQuery, Store, StoreResult, TokenToStore, WorkspaceScope,
+    ActivationOutcome, AppScope, AppStore, Bootstrap, DraftStore, Page, PageRequest,
+    ReleaseDocument, ReleasePage, ReleaseQuery, ReleaseStore, Store, StoreResult, TenancyStore,
+    TokenStore, TokenToStore, WorkspaceScope,
 };
 use sqlx::postgres::PgPool;
 
@@ -162,7 +163,10 @@ impl Store for PostgresStore {
     async fn server_secret(&self, name: &str) -> StoreResult<Vec<u8>> {
         write_tx!(self, |c| tenancy::server_secret(c, name))
     }
+}
 
+#[async_trait]
+impl TokenStore for PostgresStore {
     async fn count_tokens(&self) -> StoreResult<u64> {
         let mut connection = self.pool.acquire().await.map_err(from_sqlx)?;
         tokens::count_tokens(&mut connection)
@@ -210,10 +214,17 @@ impl Store for PostgresStore {
         read_tx!(self, |c| tokens::list_tokens(c, org_id, within, &page))
     }
 
-    async fn revoke_token(&self, org_id: Option<&OrgId>, token_id: &TokenId) -> StoreResult<()> {
-        write_tx!(self, |c| tokens::revoke_token(c, org_id, token_id))
+    async fn revoke_token(&self, org_id: Option<OrgId>, token_id: TokenId) -> StoreResult<()> {
+        write_tx!(self, |c| tokens::revoke_token(
+            c,
+            org_id.as_ref(),
+            &token_id
+        ))
     }
+}
 
+#[async_trait]
+impl TenancyStore for PostgresStore {
     async fn create_org(&self, org: NewOrg, actor: &str) -> StoreResult<Org> {
         write_tx!(self, |c| tenancy::create_org(c, &org, actor))
     }
@@ -251,7 +262,10 @@ impl Store for PostgresStore {
     ) -> StoreResult<Page<Workspace>> {
         read_tx!(self, |c| tenancy::list_workspaces(c, org_id, only, &page))
     }
+}
 
+#[async_trait]
+impl AppStore for PostgresStore {
     async fn create_app(
         &self,
         scope: &WorkspaceScope,
@@ -278,10 +292,13 @@ impl Store for PostgresStore {
         write_tx!(self, |c| apps::update_app(c, scope, &patch))
     }
 
-    async fn delete_app(&self, scope: &AppScope) -> StoreResult<()> {
-        write_tx!(self, |c| apps::delete_app(c, scope))
+    async fn delete_app(&self, scope: AppScope) -> StoreResult<()> {
+        write_tx!(self, |c| apps::delete_app(c, &scope))
     }
+}
 
+#[async_trait]
+impl DraftStore for PostgresStore {
     async fn create_endpoint(
         &self,
         scope: &AppScope,
@@ -381,17 +398,20 @@ impl Store for PostgresStore {
     async fn delete_augmentation(&self, scope: &AppScope, id: &AugmentationId) -> StoreResult<()> {
         write_tx!(self, |c| draft::delete_augmentation(c, scope, id))
     }
+}
 
+#[async_trait]
+impl ReleaseStore for PostgresStore {
     async fn create_release(
         &self,
-        scope: &AppScope,
+        scope: AppScope,
         release: NewRelease,
-        actor: &str,
+        actor: String,
     ) -> StoreResult<ReleaseDocument> {
         write_tx!(self, |c| async {
             let app = scope.app_id.as_str();
             quota::require_room(&mut *c, &self.limits, Counted::ReleasesPerApp, app).await?;
-            releases::create_release(c, scope, &release, actor).await
+            releases::create_release(c, &scope, &release, &actor).await
         })
     }
 
@@ -413,26 +433,22 @@ impl Store for PostgresStore {
 
     async fn activate_release(
         &self,
-        scope: &AppScope,
-        id: &ReleaseId,
+        scope: AppScope,
+        id: ReleaseId,
         action: ActivationAction,
-        actor: &str,
+        actor: String,
     ) -> StoreResult<ActivationOutcome> {
         write_tx!(self, |c| lifecycle::activate_release(
-            c, scope, id, action, actor
+            c, &scope, &id, action, &actor
         ))
     }
 
-    async fn archive_release(
-        &self,
-        scope: &AppScope,
-        id: &ReleaseId,
-    ) -> StoreResult<ReleaseSummary> {
-        write_tx!(self, |c| lifecycle::archive_release(c, scope, id))
+    async fn archive_release(&self, scope: AppScope, id: ReleaseId) -> StoreResult<ReleaseSummary> {
+        write_tx!(self, |c| lifecycle::archive_release(c, &scope, &id))
     }
 
-    async fn delete_release(&self, scope: &AppScope, id: &ReleaseId) -> StoreResult<()> {
-        write_tx!(self, |c| lifecycle::delete_release(c, scope, id))
+    async fn delete_release(&self, scope: AppScope, id: ReleaseId) -> StoreResult<()> {
+        write_tx!(self, |c| lifecycle::delete_release(c, &scope, &id))
     }
 
     async fn list_activations(

@@ -13,7 +13,8 @@ use cutover_store::conformance::fixtures::{
     ACTOR, app_fixture, new_augmentation, new_endpoint, new_release,
 };
 use cutover_store::conformance::{Case, Stores};
-use cutover_store::{Store, StoreError, one_line_chain};
+use cutover_store::prelude::*;
+use cutover_store::{StoreError, one_line_chain};
 use cutover_store_postgres::{MIGRATIONS, OpenError, PostgresOptions, PostgresStore, migrate};
 use cutover_test_gates::needs_postgres;
 use sqlx::{Connection, PgConnection, Row};
@@ -135,7 +136,7 @@ async fn the_schema_refuses_changes_to_releases_and_their_history() {
         let store = store(&url).await;
         let scope = app_fixture(&store).await;
         let release = store
-            .create_release(&scope, new_release("v1", true), ACTOR)
+            .create_release(scope.clone(), new_release("v1", true), ACTOR.to_owned())
             .await
             .expect("v1")
             .summary
@@ -236,7 +237,11 @@ async fn the_pool_recovers_after_its_connections_are_killed_and_a_closed_store_i
             .await
             .expect("read after the connections died");
         store
-            .create_release(&scope, new_release("after", false), "tester")
+            .create_release(
+                scope.clone(),
+                new_release("after", false),
+                "tester".to_owned(),
+            )
             .await
             .expect("write after the connections died");
 
@@ -276,7 +281,7 @@ async fn rows_from_before_digests_are_backfilled_and_agree_with_new_writes() {
             .await
             .expect("endpoint");
         store
-            .create_release(&scope, new_release("v1", true), "tester")
+            .create_release(scope.clone(), new_release("v1", true), "tester".to_owned())
             .await
             .expect("v1");
         store.close().await;
@@ -299,7 +304,7 @@ async fn rows_from_before_digests_are_backfilled_and_agree_with_new_writes() {
         let app = store.get_app(&scope).await.expect("app");
         assert!(!app.draft_has_changes, "the draft is what v1 holds");
         let v2 = store
-            .create_release(&scope, new_release("v2", false), "tester")
+            .create_release(scope.clone(), new_release("v2", false), "tester".to_owned())
             .await
             .expect("v2");
         assert_eq!(v2.change_log, "No changes since v1 (#1)");
@@ -312,7 +317,7 @@ async fn rows_from_before_digests_are_backfilled_and_agree_with_new_writes() {
             .await
             .expect("update");
         let v3 = store
-            .create_release(&scope, new_release("v3", false), "tester")
+            .create_release(scope.clone(), new_release("v3", false), "tester".to_owned())
             .await
             .expect("v3");
         assert_eq!(

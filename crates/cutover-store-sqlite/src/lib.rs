@@ -43,8 +43,9 @@ use cutover_domain::quota::Counted;
 use cutover_domain::token::Token;
 use cutover_domain::{AugmentationId, EndpointId, OrgId, ReleaseId, TokenId, WorkspaceId};
 use cutover_store::{
-    ActivationOutcome, AppScope, Bootstrap, Page, PageRequest, ReleaseDocument, ReleasePage,
-    ReleaseQuery, Store, StoreResult, TokenToStore, WorkspaceScope,
+    ActivationOutcome, AppScope, AppStore, Bootstrap, DraftStore, Page, PageRequest,
+    ReleaseDocument, ReleasePage, ReleaseQuery, ReleaseStore, Store, StoreResult, TenancyStore,
+    TokenStore, TokenToStore, WorkspaceScope,
 };
 
 use crate::engine::{Engine, EngineOptions};
@@ -167,7 +168,10 @@ impl Store for SqliteStore {
             .write(move |c| tenancy::server_secret(c, &name))
             .await
     }
+}
 
+#[async_trait]
+impl TokenStore for SqliteStore {
     async fn count_tokens(&self) -> StoreResult<u64> {
         self.engine.read(tokens::count_tokens).await
     }
@@ -228,13 +232,15 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn revoke_token(&self, org_id: Option<&OrgId>, token_id: &TokenId) -> StoreResult<()> {
-        let (org_id, token_id) = (org_id.cloned(), token_id.clone());
+    async fn revoke_token(&self, org_id: Option<OrgId>, token_id: TokenId) -> StoreResult<()> {
         self.engine
             .write(move |c| tokens::revoke_token(c, org_id.as_ref(), &token_id))
             .await
     }
+}
 
+#[async_trait]
+impl TenancyStore for SqliteStore {
     async fn create_org(&self, org: NewOrg, actor: &str) -> StoreResult<Org> {
         let actor = actor.to_owned();
         self.engine
@@ -289,7 +295,10 @@ impl Store for SqliteStore {
             .read(move |c| tenancy::list_workspaces(c, &org_id, only.as_deref(), &page))
             .await
     }
+}
 
+#[async_trait]
+impl AppStore for SqliteStore {
     async fn create_app(
         &self,
         scope: &WorkspaceScope,
@@ -325,13 +334,15 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn delete_app(&self, scope: &AppScope) -> StoreResult<()> {
-        let scope = scope.clone();
+    async fn delete_app(&self, scope: AppScope) -> StoreResult<()> {
         self.engine
             .write(move |c| apps::delete_app(c, &scope))
             .await
     }
+}
 
+#[async_trait]
+impl DraftStore for SqliteStore {
     async fn create_endpoint(
         &self,
         scope: &AppScope,
@@ -427,14 +438,17 @@ impl Store for SqliteStore {
             .write(move |c| draft::delete_augmentation(c, &scope, &id))
             .await
     }
+}
 
+#[async_trait]
+impl ReleaseStore for SqliteStore {
     async fn create_release(
         &self,
-        scope: &AppScope,
+        scope: AppScope,
         release: NewRelease,
-        actor: &str,
+        actor: String,
     ) -> StoreResult<ReleaseDocument> {
-        self.prepared_create_release(scope, release, actor).await
+        self.prepared_create_release(&scope, release, &actor).await
     }
 
     async fn list_releases(
@@ -464,30 +478,23 @@ impl Store for SqliteStore {
 
     async fn activate_release(
         &self,
-        scope: &AppScope,
-        id: &ReleaseId,
+        scope: AppScope,
+        id: ReleaseId,
         action: ActivationAction,
-        actor: &str,
+        actor: String,
     ) -> StoreResult<ActivationOutcome> {
-        let (scope, id, actor) = (scope.clone(), id.clone(), actor.to_owned());
         self.engine
             .write(move |c| lifecycle::activate_release(c, &scope, &id, action, &actor))
             .await
     }
 
-    async fn archive_release(
-        &self,
-        scope: &AppScope,
-        id: &ReleaseId,
-    ) -> StoreResult<ReleaseSummary> {
-        let (scope, id) = (scope.clone(), id.clone());
+    async fn archive_release(&self, scope: AppScope, id: ReleaseId) -> StoreResult<ReleaseSummary> {
         self.engine
             .write(move |c| lifecycle::archive_release(c, &scope, &id))
             .await
     }
 
-    async fn delete_release(&self, scope: &AppScope, id: &ReleaseId) -> StoreResult<()> {
-        let (scope, id) = (scope.clone(), id.clone());
+    async fn delete_release(&self, scope: AppScope, id: ReleaseId) -> StoreResult<()> {
         self.engine
             .write(move |c| lifecycle::delete_release(c, &scope, &id))
             .await

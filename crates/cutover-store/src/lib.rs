@@ -1,7 +1,15 @@
-//! The storage contract: [`Store`] lists every use case the service needs, each of
-//! which an implementation performs as one transaction. Implementations live in their
-//! own crates (`cutover-store-sqlite`, `cutover-store-postgres`) and are chosen at start by
-//! the database URL; nothing above this trait knows which one runs.
+//! The storage contract: every use case the service needs, by capability
+//! ([`TokenStore`], [`TenancyStore`], [`AppStore`], [`DraftStore`], [`ReleaseStore`]),
+//! and [`Store`], which is all of them; an implementation performs each method as one
+//! transaction. Implementations live in their own crates (`cutover-store-sqlite`,
+//! `cutover-store-postgres`) and are chosen at start by the database URL; nothing above
+//! these traits knows which one runs.
+//!
+//! Reads borrow their arguments. The writes a cache above the store must fence (those
+//! that change a token lookup or what a release read answers: a revocation, deleting an
+//! app, and every release write) take theirs by value: the fence runs the write as a
+//! task of its own, and the arguments move there, and on to a writer thread, without a
+//! copy.
 
 #[cfg(feature = "testing")]
 pub mod conformance;
@@ -29,6 +37,11 @@ pub use error::{Cause, StoreError, StoreResult, one_line_chain};
 pub use page::{Page, PageRequest, ReleasePage, ReleaseQuery};
 pub use prepared::{Prepared, decode_stored};
 pub use stored_app::StoredApp;
+
+/// Every capability trait, for code that calls store methods: `use cutover_store::prelude::*`.
+pub mod prelude {
+    pub use crate::{AppStore, DraftStore, ReleaseStore, Store, TenancyStore, TokenStore};
+}
 
 /// A workspace addressed through its org, as in `/orgs/{org}/workspaces/{ws}`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -86,8 +99,12 @@ pub struct ActivationOutcome {
     pub changed: bool,
 }
 
+/// Everything a backend provides: each capability, and what the service needs of the
+/// database itself. Every method is one transaction.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store:
+    TokenStore + TenancyStore + AppStore + DraftStore + ReleaseStore + Send + Sync + 'static
+{
     /// Whether every write to the database goes through this store: true when the
     /// store holds the database exclusively (it refused to open one another process
     /// uses), false when other processes may write to it at the same time. A cache
@@ -100,24 +117,34 @@ pub trait Store: Send + Sync + 'static {
     /// A server-wide secret, created on first use and the same for every server
     /// process sharing the database (used to sign pagination cursors).
     async fn server_secret(&self, name: &str) -> StoreResult<Vec<u8>>;
+}
 
+/// API tokens: minting, the first and the bootstrap token, lookup by secret, revocation.
+#[async_trait]
+pub trait TokenStore: Send + Sync {
     async fn count_tokens(&self) -> StoreResult<u64>;
+
     async fn create_token(&self, token: TokenToStore) -> StoreResult<Token>;
+
     /// Stores `token` only if no token exists at all, atomically (several servers
     /// starting together on an empty database make one first token, not several).
     /// Answers `None` when tokens already existed.
     async fn create_first_token(&self, token: TokenToStore) -> StoreResult<Option<Token>>;
+
     /// Registers the configured bootstrap secret as a platform admin token (unless a
     /// token with that secret exists) and revokes every other live bootstrap token
     /// (`BOOTSTRAP_TOKEN_NAME` by `BOOTSTRAP_ACTOR`, no org), atomically: servers
     /// starting together end with exactly one valid bootstrap token. A configured
     /// secret whose token was revoked stays revoked and changes nothing.
     async fn register_bootstrap_token(&self, token: TokenToStore) -> StoreResult<Bootstrap>;
+
     /// The token whose secret has this digest, revoked or not, expired or not.
     async fn find_token(&self, secret_digest: &str) -> StoreResult<Option<Token>>;
+
     /// A live (not revoked) token of the org, or a platform token when `org_id` is
     /// `None`.
     async fn get_token(&self, org_id: Option<&OrgId>, token_id: &TokenId) -> StoreResult<Token>;
+
     /// Live tokens of the org (platform tokens when `org_id` is `None`); with `within`,
     /// only tokens limited to a non-empty subset of those workspaces.
     async fn list_tokens(
@@ -126,11 +153,18 @@ pub trait Store: Send + Sync + 'static {
         within: Option<&[WorkspaceId]>,
         page: PageRequest,
     ) -> StoreResult<Page<Token>>;
-    /// Revokes a live token of the org (a platform token when `org_id` is `None`).
-    async fn revoke_token(&self, org_id: Option<&OrgId>, token_id: &TokenId) -> StoreResult<()>;
 
+    /// Revokes a live token of the org (a platform token when `org_id` is `None`).
+    async fn revoke_token(&self, org_id: Option<OrgId>, token_id: TokenId) -> StoreResult<()>;
+}
+
+/// Orgs and the workspaces in them.
+#[async_trait]
+pub trait TenancyStore: Send + Sync {
     async fn create_org(&self, org: NewOrg, actor: &str) -> StoreResult<Org>;
+
     async fn get_org(&self, org_id: &OrgId) -> StoreResult<Org>;
+
     /// Every org, or only `only` when the caller is bound to one org.
     async fn list_orgs(&self, only: Option<&OrgId>, page: PageRequest) -> StoreResult<Page<Org>>;
 
@@ -140,7 +174,9 @@ pub trait Store: Send + Sync + 'static {
         workspace: NewWorkspace,
         actor: &str,
     ) -> StoreResult<Workspace>;
+
     async fn get_workspace(&self, scope: &WorkspaceScope) -> StoreResult<Workspace>;
+
     /// The org's workspaces, or only those in `only` for workspace-limited callers.
     async fn list_workspaces(
         &self,
@@ -148,32 +184,47 @@ pub trait Store: Send + Sync + 'static {
         only: Option<&[WorkspaceId]>,
         page: PageRequest,
     ) -> StoreResult<Page<Workspace>>;
+}
 
+/// Apps: their settings, and deleting one with everything in it.
+#[async_trait]
+pub trait AppStore: Send + Sync {
     async fn create_app(
         &self,
         scope: &WorkspaceScope,
         app: NewApp,
         actor: &str,
     ) -> StoreResult<App>;
+
     async fn get_app(&self, scope: &AppScope) -> StoreResult<App>;
+
     async fn list_apps(&self, scope: &WorkspaceScope, page: PageRequest) -> StoreResult<Page<App>>;
+
     async fn update_app(&self, scope: &AppScope, patch: AppPatch) -> StoreResult<App>;
+
     /// Removes the app with its draft, releases and history; refused while a release
     /// is active.
-    async fn delete_app(&self, scope: &AppScope) -> StoreResult<()>;
+    async fn delete_app(&self, scope: AppScope) -> StoreResult<()>;
+}
 
+/// An app's draft: the endpoints and augmentations a release will snapshot.
+#[async_trait]
+pub trait DraftStore: Send + Sync {
     async fn create_endpoint(
         &self,
         scope: &AppScope,
         endpoint: NewEndpoint,
         actor: &str,
     ) -> StoreResult<Endpoint>;
+
     async fn get_endpoint(&self, scope: &AppScope, id: &EndpointId) -> StoreResult<Endpoint>;
+
     async fn list_endpoints(
         &self,
         scope: &AppScope,
         page: PageRequest,
     ) -> StoreResult<Page<Endpoint>>;
+
     async fn update_endpoint(
         &self,
         scope: &AppScope,
@@ -181,6 +232,7 @@ pub trait Store: Send + Sync + 'static {
         patch: EndpointPatch,
         actor: &str,
     ) -> StoreResult<Endpoint>;
+
     async fn delete_endpoint(&self, scope: &AppScope, id: &EndpointId) -> StoreResult<()>;
 
     async fn create_augmentation(
@@ -189,16 +241,19 @@ pub trait Store: Send + Sync + 'static {
         augmentation: NewAugmentation,
         actor: &str,
     ) -> StoreResult<Augmentation>;
+
     async fn get_augmentation(
         &self,
         scope: &AppScope,
         id: &AugmentationId,
     ) -> StoreResult<Augmentation>;
+
     async fn list_augmentations(
         &self,
         scope: &AppScope,
         page: PageRequest,
     ) -> StoreResult<Page<Augmentation>>;
+
     async fn update_augmentation(
         &self,
         scope: &AppScope,
@@ -206,38 +261,47 @@ pub trait Store: Send + Sync + 'static {
         patch: AugmentationPatch,
         actor: &str,
     ) -> StoreResult<Augmentation>;
+
     /// Refused while an endpoint uses the augmentation.
     async fn delete_augmentation(&self, scope: &AppScope, id: &AugmentationId) -> StoreResult<()>;
+}
 
+/// Releases and their lifecycle: cut, read, activate or roll back, archive, delete, and
+/// the activation history.
+#[async_trait]
+pub trait ReleaseStore: Send + Sync {
     /// Snapshots the draft into a new release (and activates it when asked), atomically.
     async fn create_release(
         &self,
-        scope: &AppScope,
+        scope: AppScope,
         release: NewRelease,
-        actor: &str,
+        actor: String,
     ) -> StoreResult<ReleaseDocument>;
+
     async fn list_releases(
         &self,
         scope: &AppScope,
         query: ReleaseQuery,
     ) -> StoreResult<ReleasePage>;
+
     async fn get_release(&self, scope: &AppScope, id: &ReleaseId) -> StoreResult<ReleaseDocument>;
+
     async fn get_active_release(&self, scope: &AppScope) -> StoreResult<Option<ReleaseDocument>>;
+
     /// Activates or rolls back to `id`, archiving the release it replaces and
     /// appending to the activation history, as the lifecycle rules allow.
     async fn activate_release(
         &self,
-        scope: &AppScope,
-        id: &ReleaseId,
+        scope: AppScope,
+        id: ReleaseId,
         action: ActivationAction,
-        actor: &str,
+        actor: String,
     ) -> StoreResult<ActivationOutcome>;
-    async fn archive_release(
-        &self,
-        scope: &AppScope,
-        id: &ReleaseId,
-    ) -> StoreResult<ReleaseSummary>;
-    async fn delete_release(&self, scope: &AppScope, id: &ReleaseId) -> StoreResult<()>;
+
+    async fn archive_release(&self, scope: AppScope, id: ReleaseId) -> StoreResult<ReleaseSummary>;
+
+    async fn delete_release(&self, scope: AppScope, id: ReleaseId) -> StoreResult<()>;
+
     /// The activation history, oldest first.
     async fn list_activations(
         &self,

@@ -1,6 +1,5 @@
 //! Apps inside a workspace.
 
-use cutover_store::Store as _;
 use std::sync::Arc;
 
 use axum::Json;
@@ -52,7 +51,11 @@ pub async fn create_app(
     let scope = ids.workspace();
     caller.authorize_workspace(Operation::AppsCreate, &scope)?;
     let new = inputs::new_app(&body.object()?, &state.limits)?;
-    let app = state.store.create_app(&scope, new, &caller.actor()).await?;
+    let app = state
+        .store
+        .apps()
+        .create_app(&scope, new, &caller.actor())
+        .await?;
     Ok(created(&uri, app.app_id.as_str(), &app))
 }
 
@@ -74,7 +77,7 @@ pub async fn list_apps(
     let scope = ids.workspace();
     caller.authorize_workspace(Operation::AppsList, &scope)?;
     let page = page_request(&state, &query, "apps", scope.workspace_id.as_str())?;
-    let apps = state.store.list_apps(&scope, page).await?;
+    let apps = state.store.apps().list_apps(&scope, page).await?;
     Ok(page_body(&state, scope.workspace_id.as_str(), apps))
 }
 
@@ -97,7 +100,7 @@ pub async fn get_app(
 ) -> ApiResult<Json<App>> {
     let scope = ids.app();
     caller.authorize_app(Operation::AppsGet, &scope)?;
-    Ok(Json(state.store.get_app(&scope).await?))
+    Ok(Json(state.store.apps().get_app(&scope).await?))
 }
 
 /// Update an app
@@ -127,7 +130,7 @@ pub async fn update_app(
     let scope = ids.app();
     caller.authorize_app(Operation::AppsUpdate, &scope)?;
     let patch = inputs::app_patch(&body.object()?, &state.limits)?;
-    Ok(Json(state.store.update_app(&scope, patch).await?))
+    Ok(Json(state.store.apps().update_app(&scope, patch).await?))
 }
 
 /// Delete an app
@@ -152,8 +155,8 @@ pub async fn delete_app(
     caller: Caller,
     ids: AppPath,
 ) -> ApiResult<Json<Value>> {
-    let scope = ids.app();
+    let scope = ids.into_app();
     caller.authorize_app(Operation::AppsDelete, &scope)?;
-    state.store.delete_app(&scope).await?;
+    state.store.apps().delete_app(scope).await?;
     Ok(deleted())
 }

@@ -1,6 +1,5 @@
 //! The draft of an app: its endpoints and augmentations.
 
-use cutover_store::Store as _;
 use std::sync::Arc;
 
 use axum::Json;
@@ -58,6 +57,7 @@ pub async fn create_endpoint(
     let new = inputs::new_endpoint(&body.object()?, &state.limits)?;
     let endpoint = state
         .store
+        .drafts()
         .create_endpoint(&scope, new, &caller.actor())
         .await?;
     Ok(created(&uri, endpoint.endpoint_id.as_str(), &endpoint))
@@ -82,7 +82,7 @@ pub async fn list_endpoints(
     let scope = ids.app();
     caller.authorize_app(Operation::EndpointsList, &scope)?;
     let page = page_request(&state, &query, "endpoints", scope.app_id.as_str())?;
-    let endpoints = state.store.list_endpoints(&scope, page).await?;
+    let endpoints = state.store.drafts().list_endpoints(&scope, page).await?;
     Ok(page_body(&state, scope.app_id.as_str(), endpoints))
 }
 
@@ -103,7 +103,11 @@ pub async fn get_endpoint(
     let scope = ids.app();
     caller.authorize_app(Operation::EndpointsGet, &scope)?;
     Ok(Json(
-        state.store.get_endpoint(&scope, &ids.endpoint_id).await?,
+        state
+            .store
+            .drafts()
+            .get_endpoint(&scope, &ids.endpoint_id)
+            .await?,
     ))
 }
 
@@ -137,6 +141,7 @@ pub async fn update_endpoint(
     let patch = inputs::endpoint_patch(&body.object()?, &state.limits)?;
     let endpoint = state
         .store
+        .drafts()
         .update_endpoint(&scope, &ids.endpoint_id, patch, &caller.actor())
         .await?;
     Ok(Json(endpoint))
@@ -165,6 +170,7 @@ pub async fn delete_endpoint(
     caller.authorize_app(Operation::EndpointsDelete, &scope)?;
     state
         .store
+        .drafts()
         .delete_endpoint(&scope, &ids.endpoint_id)
         .await?;
     Ok(deleted())
@@ -203,6 +209,7 @@ pub async fn create_augmentation(
     let new = inputs::new_augmentation(&body.object()?, &state.limits)?;
     let augmentation = state
         .store
+        .drafts()
         .create_augmentation(&scope, new, &caller.actor())
         .await?;
     Ok(created(
@@ -231,7 +238,11 @@ pub async fn list_augmentations(
     let scope = ids.app();
     caller.authorize_app(Operation::AugmentationsList, &scope)?;
     let page = page_request(&state, &query, "augmentations", scope.app_id.as_str())?;
-    let augmentations = state.store.list_augmentations(&scope, page).await?;
+    let augmentations = state
+        .store
+        .drafts()
+        .list_augmentations(&scope, page)
+        .await?;
     Ok(page_body(&state, scope.app_id.as_str(), augmentations))
 }
 
@@ -254,6 +265,7 @@ pub async fn get_augmentation(
     Ok(Json(
         state
             .store
+            .drafts()
             .get_augmentation(&scope, &ids.augmentation_id)
             .await?,
     ))
@@ -289,6 +301,7 @@ pub async fn update_augmentation(
     let patch = inputs::augmentation_patch(&body.object()?, &state.limits)?;
     let augmentation = state
         .store
+        .drafts()
         .update_augmentation(&scope, &ids.augmentation_id, patch, &caller.actor())
         .await?;
     Ok(Json(augmentation))
@@ -318,6 +331,7 @@ pub async fn delete_augmentation(
     caller.authorize_app(Operation::AugmentationsDelete, &scope)?;
     state
         .store
+        .drafts()
         .delete_augmentation(&scope, &ids.augmentation_id)
         .await?;
     Ok(deleted())

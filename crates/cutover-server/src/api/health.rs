@@ -1,6 +1,5 @@
 //! Liveness and readiness probes and the metrics page (no authentication).
 
-use cutover_store::Store as _;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 

@@ -10,7 +10,7 @@ use axum::response::Response;
 use cutover_domain::ReleaseId;
 use cutover_domain::model::{ActivationAction, ReleaseDetail, ReleaseSummary};
 use cutover_domain::permission::Operation;
-use cutover_store::{ActivationOutcome, ReleaseQuery, Store as _};
+use cutover_store::{ActivationOutcome, ReleaseQuery};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -62,7 +62,7 @@ pub async fn create_release(
     uri: Uri,
     body: JsonBody,
 ) -> ApiResult<Response> {
-    let scope = ids.app();
+    let scope = ids.into_app();
     caller.authorize_app(Operation::ReleasesCreate, &scope)?;
     let new = inputs::new_release(&body.object()?, &state.limits)?;
     if new.activate {
@@ -71,7 +71,8 @@ pub async fn create_release(
     }
     let release = state
         .store
-        .create_release(&scope, new, &caller.actor())
+        .releases()
+        .create(scope, new, caller.actor())
         .await?;
     let location = location(&uri, release.summary.release_id.as_str());
     Ok(release_created(
@@ -128,7 +129,8 @@ pub async fn list_releases(
         .map_err(|_| ApiError::internal("a signed release cursor held no number"))?;
     let result = state
         .store
-        .list_releases(
+        .releases()
+        .list(
             &scope,
             ReleaseQuery {
                 limit: page.limit,
@@ -172,7 +174,7 @@ pub async fn get_release(
 ) -> ApiResult<Response> {
     let scope = ids.app();
     caller.authorize_app(Operation::ReleasesGet, &scope)?;
-    let release = state.store.release(&scope, &ids.release_id).await?;
+    let release = state.store.releases().get(&scope, &ids.release_id).await?;
     Ok(release_response(&headers, &release))
 }
 
@@ -198,12 +200,12 @@ pub async fn get_active_release(
     let scope = ids.app();
     caller.authorize_app(Operation::ReleasesGetActive, &scope)?;
     // A poll whose tag is still current needs only the kept tag, not the body.
-    if let Some(Some(tag)) = state.store.kept_active_tag(&scope)
+    if let Some(Some(tag)) = state.store.releases().kept_active_tag(&scope)
         && let Some(unchanged) = not_modified(&headers, &tag)
     {
         return Ok(unchanged);
     }
-    let active = state.store.active_release(&scope).await?;
+    let active = state.store.releases().active(&scope).await?;
     let active = active.ok_or_else(|| ApiError::not_found("release", "active"))?;
     Ok(release_response(&headers, &active))
 }
@@ -240,10 +242,10 @@ fn activation_answer(action: ActivationAction, outcome: ActivationOutcome) -> Ac
 async fn switch(
     state: &AppState,
     caller: &Caller,
-    ids: &ReleasePath,
+    ids: ReleasePath,
     action: ActivationAction,
 ) -> ApiResult<Json<Value>> {
-    let scope = ids.app();
+    let (scope, release_id) = ids.into_release();
     let operation = match action {
         ActivationAction::Activate => Operation::ReleasesActivate,
         ActivationAction::Rollback => Operation::ReleasesRollback,
@@ -251,7 +253,8 @@ async fn switch(
     caller.authorize_app(operation, &scope)?;
     let outcome = state
         .store
-        .activate_release(&scope, &ids.release_id, action, &caller.actor())
+        .releases()
+        .activate(scope, release_id, action, caller.actor())
         .await?;
     let answer = activation_answer(action, outcome);
     Ok(Json(
@@ -283,7 +286,7 @@ pub async fn activate_release(
     caller: Caller,
     ids: ReleasePath,
 ) -> ApiResult<Json<Value>> {
-    switch(&state, &caller, &ids, ActivationAction::Activate).await
+    switch(&state, &caller, ids, ActivationAction::Activate).await
 }
 
 /// Roll back to a release
@@ -310,7 +313,7 @@ pub async fn rollback_release(
     caller: Caller,
     ids: ReleasePath,
 ) -> ApiResult<Json<Value>> {
-    switch(&state, &caller, &ids, ActivationAction::Rollback).await
+    switch(&state, &caller, ids, ActivationAction::Rollback).await
 }
 
 /// Archive a release
@@ -334,10 +337,10 @@ pub async fn archive_release(
     caller: Caller,
     ids: ReleasePath,
 ) -> ApiResult<Json<ReleaseSummary>> {
-    let scope = ids.app();
+    let (scope, release_id) = ids.into_release();
     caller.authorize_app(Operation::ReleasesArchive, &scope)?;
     Ok(Json(
-        state.store.archive_release(&scope, &ids.release_id).await?,
+        state.store.releases().archive(scope, release_id).await?,
     ))
 }
 
@@ -362,9 +365,9 @@ pub async fn delete_release(
     caller: Caller,
     ids: ReleasePath,
 ) -> ApiResult<Json<Value>> {
-    let scope = ids.app();
+    let (scope, release_id) = ids.into_release();
     caller.authorize_app(Operation::ReleasesDelete, &scope)?;
-    state.store.delete_release(&scope, &ids.release_id).await?;
+    state.store.releases().delete(scope, release_id).await?;
     Ok(deleted())
 }
 
@@ -389,6 +392,6 @@ pub async fn list_activations(
     let scope = ids.app();
     caller.authorize_app(Operation::ActivationsList, &scope)?;
     let page = page_request(&state, &query, "activations", scope.app_id.as_str())?;
-    let history = state.store.list_activations(&scope, page).await?;
+    let history = state.store.releases().history(&scope, page).await?;
     Ok(page_body(&state, scope.app_id.as_str(), history))
 }

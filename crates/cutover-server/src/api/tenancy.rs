@@ -8,7 +8,6 @@ use axum::http::Uri;
 use axum::response::Response;
 use cutover_domain::model::{Org, Workspace};
 use cutover_domain::permission::Operation;
-use cutover_store::Store as _;
 
 use super::{created, inputs, page_body, page_request};
 use crate::http::auth::Caller;
@@ -43,6 +42,7 @@ pub async fn list_orgs(
     let page = page_request(&state, &query, "orgs", "")?;
     let orgs = state
         .store
+        .tenancy()
         .list_orgs(caller.0.org_id.as_ref(), page)
         .await?;
     Ok(page_body(&state, "", orgs))
@@ -71,7 +71,11 @@ pub async fn create_org(
 ) -> ApiResult<Response> {
     caller.authorize_global(Operation::OrgsCreate)?;
     let new = inputs::new_org(&body.object()?, &state.limits)?;
-    let org = state.store.create_org(new, &caller.actor()).await?;
+    let org = state
+        .store
+        .tenancy()
+        .create_org(new, &caller.actor())
+        .await?;
     Ok(created(&uri, org.org_id.as_str(), &org))
 }
 
@@ -91,7 +95,7 @@ pub async fn get_org(
 ) -> ApiResult<Json<Org>> {
     let org_id = &ids.org_id;
     caller.authorize_org(Operation::OrgsGet, org_id)?;
-    Ok(Json(state.store.get_org(org_id).await?))
+    Ok(Json(state.store.tenancy().get_org(org_id).await?))
 }
 
 /// Create a workspace
@@ -134,6 +138,7 @@ pub async fn create_workspace(
     let new = inputs::new_workspace(&body.object()?, &state.limits)?;
     let workspace = state
         .store
+        .tenancy()
         .create_workspace(org_id, new, &caller.actor())
         .await?;
     Ok(created(&uri, workspace.workspace_id.as_str(), &workspace))
@@ -155,7 +160,7 @@ pub async fn get_workspace(
 ) -> ApiResult<Json<Workspace>> {
     let scope = ids.workspace();
     caller.authorize_workspace(Operation::WorkspacesGet, &scope)?;
-    Ok(Json(state.store.get_workspace(&scope).await?))
+    Ok(Json(state.store.tenancy().get_workspace(&scope).await?))
 }
 
 /// List workspaces
@@ -181,6 +186,7 @@ pub async fn list_workspaces(
     let page = page_request(&state, &query, "workspaces", org_id.as_str())?;
     let workspaces = state
         .store
+        .tenancy()
         .list_workspaces(org_id, caller.0.workspace_ids.as_deref(), page)
         .await?;
     Ok(page_body(&state, org_id.as_str(), workspaces))

@@ -10,7 +10,7 @@ use axum::response::Response;
 use cutover_domain::TokenId;
 use cutover_domain::permission::Operation;
 use cutover_domain::token::{Token, digest_secret, display_prefix, generate_secret};
-use cutover_store::{Store as _, TokenToStore, WorkspaceScope};
+use cutover_store::{TokenToStore, WorkspaceScope};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -81,7 +81,7 @@ pub async fn create_token(
     {
         // An org that does not exist is a 404 whatever the body names, as it is
         // without `workspace_ids`; only then are the names checked against it.
-        state.store.get_org(org_id).await?;
+        state.store.tenancy().get_org(org_id).await?;
     }
     for (index, workspace_id) in new.workspace_ids.iter().flatten().enumerate() {
         let scope = WorkspaceScope {
@@ -89,7 +89,7 @@ pub async fn create_token(
             workspace_id: workspace_id.clone(),
         };
         if let Err(cutover_store::StoreError::NotFound { .. }) =
-            state.store.get_workspace(&scope).await
+            state.store.tenancy().get_workspace(&scope).await
         {
             return Err(ApiError::Validation(
                 Issue::value_error(
@@ -104,6 +104,7 @@ pub async fn create_token(
     let secret = generate_secret();
     let token = state
         .store
+        .tokens()
         .create_token(TokenToStore {
             token_id: TokenId::generate(),
             org_id: Some(org_id.clone()),
@@ -141,7 +142,11 @@ pub async fn list_tokens(
     caller.authorize_org(Operation::TokensList, org_id)?;
     let page = page_request(&state, &query, "tokens", org_id.as_str())?;
     let within = caller.0.workspace_ids.as_deref();
-    let tokens = state.store.list_tokens(Some(org_id), within, page).await?;
+    let tokens = state
+        .store
+        .tokens()
+        .list_tokens(Some(org_id), within, page)
+        .await?;
     Ok(page_body(&state, org_id.as_str(), tokens))
 }
 
@@ -162,17 +167,24 @@ pub async fn revoke_token(
     caller: Caller,
     ids: TokenPath,
 ) -> ApiResult<Json<Value>> {
-    let org_id = &ids.org_id;
-    caller.authorize_org(Operation::TokensRevoke, org_id)?;
-    let token_id = &ids.token_id;
+    let TokenPath { org_id, token_id } = ids;
+    caller.authorize_org(Operation::TokensRevoke, &org_id)?;
     if caller.0.workspace_ids.is_some() {
-        let target = state.store.get_token(Some(org_id), token_id).await?;
+        let target = state
+            .store
+            .tokens()
+            .get_token(Some(&org_id), &token_id)
+            .await?;
         caller
             .0
             .may_manage(&target)
             .map_err(|denial| from_denial(denial, "org", org_id.as_str()))?;
     }
-    state.store.revoke_token(Some(org_id), token_id).await?;
+    state
+        .store
+        .tokens()
+        .revoke_token(Some(org_id), token_id)
+        .await?;
     Ok(deleted())
 }
 
@@ -196,7 +208,7 @@ pub async fn list_platform_tokens(
     caller.authorize_global(Operation::PlatformTokensList)?;
     // Cursors are signed for a scope; no org id can be `platform`.
     let page = page_request(&state, &query, "tokens", "platform")?;
-    let tokens = state.store.list_tokens(None, None, page).await?;
+    let tokens = state.store.tokens().list_tokens(None, None, page).await?;
     Ok(page_body(&state, "platform", tokens))
 }
 
@@ -219,7 +231,10 @@ pub async fn revoke_platform_token(
     ids: PlatformTokenPath,
 ) -> ApiResult<Json<Value>> {
     caller.authorize_global(Operation::PlatformTokensRevoke)?;
-    let token_id = &ids.token_id;
-    state.store.revoke_token(None, token_id).await?;
+    state
+        .store
+        .tokens()
+        .revoke_token(None, ids.token_id)
+        .await?;
     Ok(deleted())
 }

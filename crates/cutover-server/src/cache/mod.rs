@@ -1,27 +1,38 @@
-//! The hot reads — an app's active release, a release's detail, the token behind a
-//! bearer secret — answered from memory when that is safe, and releases rendered to
-//! JSON once rather than per request.
+//! What handlers talk to: the store by capability, with the hot reads — an app's
+//! active release, a release's detail, the token behind a bearer secret — answered
+//! from memory when that is safe, and releases rendered to JSON once rather than per
+//! request.
 //!
-//! [`CachedStore`] wraps the store and is what handlers talk to. It keeps what it
-//! read only when the store is the database's sole writer (SQLite, which claims its
-//! file for one process): then every write passes through here, and each one that can
-//! change a kept answer fences it off (see [`entries`]). When other processes may
-//! write (PostgreSQL shared by several servers), nothing is kept and every read goes
-//! to the database, so no server can answer with what another has changed.
+//! [`CachedStore`] hands out each capability of the store. Tenancy and drafts are the
+//! backend's own ([`CachedStore::tenancy`], [`CachedStore::drafts`]): nothing of them
+//! is kept. Tokens and apps pass through the cache ([`tokens`], [`apps`]), which
+//! answers token lookups from memory and fences the writes that can change a kept
+//! answer (a revocation, an app's deletion). Releases are read rendered
+//! ([`releases::Releases`]), and their writes are fenced.
+//!
+//! Answers are kept only when the store is the database's sole writer (SQLite, which
+//! claims its file for one process): then every write passes through here, and each
+//! one that can change a kept answer fences it off (see [`entries`]). When other
+//! processes may write (PostgreSQL shared by several servers), nothing is kept and
+//! every read goes to the database, so no server can answer with what another has
+//! changed.
 
+mod apps;
 mod entries;
+mod releases;
 mod render;
-mod store;
+mod tokens;
 
 use std::future::Future;
 use std::sync::Arc;
 
-use axum::body::Bytes;
-use axum::http::HeaderValue;
-use cutover_domain::{AppId, ReleaseId};
-use cutover_store::{AppScope, ReleaseDocument, Store, StoreError, StoreResult};
+use cutover_domain::AppId;
+use cutover_store::{
+    AppStore, DraftStore, Store, StoreError, StoreResult, TenancyStore, TokenStore,
+};
 
 use entries::{ReadCache, WriteGuard};
+pub use releases::Releases;
 pub use render::RenderedRelease;
 
 pub struct CachedStore {
@@ -48,59 +59,34 @@ impl CachedStore {
         self.cache.as_ref().map_or(0, |cache| cache.bytes())
     }
 
-    /// The app's active release, rendered; `None` when no release is active.
-    pub async fn active_release(
-        &self,
-        scope: &AppScope,
-    ) -> StoreResult<Option<Arc<RenderedRelease>>> {
-        let Some(cache) = &self.cache else {
-            return render_active(self.inner.get_active_release(scope).await?, None);
-        };
-        if let Some(kept) = cache.active(scope) {
-            return Ok(kept);
-        }
-        let ticket = cache.app_ticket(&scope.app_id);
-        let document = self.inner.get_active_release(scope).await?;
-        let shared = document
-            .as_ref()
-            .and_then(|document| cache.content(scope, &document.summary.content_hash));
-        let active = render_active(document, shared.as_ref())?;
-        if let Some(ticket) = ticket {
-            cache.keep_active(ticket, scope, active.clone());
-            if let Some(release) = &active {
-                cache.keep_release(ticket, scope, release.clone());
-            }
-        }
-        Ok(active)
+    /// Succeeds when the database answers a trivial query.
+    pub async fn ping(&self) -> StoreResult<()> {
+        self.inner.ping().await
     }
 
-    /// The entity tag of the app's active release's answer, when it is kept (even if
-    /// its body is not): `Some(None)` when the app is known to have none active,
-    /// `None` when nothing is kept (or nothing is ever kept: PostgreSQL).
-    pub fn kept_active_tag(&self, scope: &AppScope) -> Option<Option<HeaderValue>> {
-        self.cache.as_ref()?.active_tag(scope)
+    /// API tokens; lookups by secret answered from memory when kept.
+    pub fn tokens(&self) -> &dyn TokenStore {
+        self
     }
 
-    /// A release of the app, rendered.
-    pub async fn release(
-        &self,
-        scope: &AppScope,
-        id: &ReleaseId,
-    ) -> StoreResult<Arc<RenderedRelease>> {
-        let Some(cache) = &self.cache else {
-            return render(&self.inner.get_release(scope, id).await?, None);
-        };
-        if let Some(kept) = cache.release(scope, id) {
-            return Ok(kept);
-        }
-        let ticket = cache.app_ticket(&scope.app_id);
-        let document = self.inner.get_release(scope, id).await?;
-        let shared = cache.content(scope, &document.summary.content_hash);
-        let release = render(&document, shared.as_ref())?;
-        if let Some(ticket) = ticket {
-            cache.keep_release(ticket, scope, release.clone());
-        }
-        Ok(release)
+    /// Orgs and workspaces, straight from the store.
+    pub fn tenancy(&self) -> &dyn TenancyStore {
+        self.inner.as_ref()
+    }
+
+    /// Apps; deleting one drops what is kept of it.
+    pub fn apps(&self) -> &dyn AppStore {
+        self
+    }
+
+    /// Apps' drafts, straight from the store: no release answer depends on them.
+    pub fn drafts(&self) -> &dyn DraftStore {
+        self.inner.as_ref()
+    }
+
+    /// Releases, read rendered.
+    pub fn releases(&self) -> Releases<'_> {
+        Releases::new(self)
     }
 
     /// Runs a write that may change what is kept for `app`, fenced as [`entries`]
@@ -140,18 +126,4 @@ async fn fenced<T: Send + 'static>(
     });
     task.await
         .map_err(|err| StoreError::internal_from("a store write failed to finish", err))?
-}
-
-fn render(document: &ReleaseDocument, shared: Option<&Bytes>) -> StoreResult<Arc<RenderedRelease>> {
-    RenderedRelease::render(document, shared).map(Arc::new)
-}
-
-fn render_active(
-    document: Option<ReleaseDocument>,
-    shared: Option<&Bytes>,
-) -> StoreResult<Option<Arc<RenderedRelease>>> {
-    document
-        .as_ref()
-        .map(|document| render(document, shared))
-        .transpose()
 }

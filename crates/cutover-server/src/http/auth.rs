@@ -2,7 +2,6 @@
 //! the authorization check every handler makes through the operation table of
 //! `cutover_domain::permission`.
 
-use cutover_store::Store as _;
 use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
@@ -65,6 +64,7 @@ impl FromRequestParts<Arc<AppState>> for Caller {
 async fn authenticate(state: &AppState, secret: &str) -> ApiResult<Token> {
     let token = state
         .store
+        .tokens()
         .find_token(&digest_secret(secret))
         .await?
         .ok_or(ApiError::Unauthenticated)?;

@@ -195,6 +195,29 @@ macro_rules! app_scope {
 
 app_scope!(AppPath, EndpointPath, AugmentationPath, ReleasePath);
 
+impl AppPath {
+    /// The app, for a write that takes it by value.
+    pub fn into_app(self) -> AppScope {
+        AppScope {
+            org_id: self.org_id,
+            workspace_id: self.workspace_id,
+            app_id: self.app_id,
+        }
+    }
+}
+
+impl ReleasePath {
+    /// The app and the release, for a write that takes them by value.
+    pub fn into_release(self) -> (AppScope, ReleaseId) {
+        let scope = AppScope {
+            org_id: self.org_id,
+            workspace_id: self.workspace_id,
+            app_id: self.app_id,
+        };
+        (scope, self.release_id)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

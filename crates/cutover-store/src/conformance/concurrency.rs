@@ -21,7 +21,11 @@ pub fn concurrent_activations_leave_one_active_and_a_chain() -> Case {
         let mut ids = Vec::new();
         for n in 1..=24 {
             let release = store
-                .create_release(&scope, new_release(&format!("v{n}"), false), ACTOR)
+                .create_release(
+                    scope.clone(),
+                    new_release(&format!("v{n}"), false),
+                    ACTOR.to_owned(),
+                )
                 .await
                 .expect("create");
             ids.push(release.summary.release_id);
@@ -31,7 +35,12 @@ pub fn concurrent_activations_leave_one_active_and_a_chain() -> Case {
             let (store, scope) = (stores.for_caller(index), scope.clone());
             tasks.spawn(async move {
                 store
-                    .activate_release(&scope, &id, ActivationAction::Activate, ACTOR)
+                    .activate_release(
+                        scope.clone(),
+                        id.clone(),
+                        ActivationAction::Activate,
+                        ACTOR.to_owned(),
+                    )
                     .await
             });
         }
@@ -77,7 +86,7 @@ pub fn concurrent_cuts_with_one_tag_let_exactly_one_through() -> Case {
             let (store, scope) = (stores.for_caller(index), scope.clone());
             tasks.spawn(async move {
                 store
-                    .create_release(&scope, new_release("same", false), ACTOR)
+                    .create_release(scope.clone(), new_release("same", false), ACTOR.to_owned())
                     .await
             });
         }
@@ -98,7 +107,7 @@ pub fn concurrent_cuts_with_one_tag_let_exactly_one_through() -> Case {
         assert_eq!((created, refused), (1, 15));
         let next = stores
             .first()
-            .create_release(&scope, new_release("next", false), ACTOR)
+            .create_release(scope.clone(), new_release("next", false), ACTOR.to_owned())
             .await
             .expect("next");
         assert_eq!(
@@ -118,7 +127,11 @@ pub fn concurrent_cuts_get_consecutive_numbers_and_a_chain() -> Case {
             let (store, scope) = (stores.for_caller(index), scope.clone());
             tasks.spawn(async move {
                 store
-                    .create_release(&scope, new_release(&format!("t{index}"), false), ACTOR)
+                    .create_release(
+                        scope.clone(),
+                        new_release(&format!("t{index}"), false),
+                        ACTOR.to_owned(),
+                    )
                     .await
             });
         }

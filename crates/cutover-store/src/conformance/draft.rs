@@ -461,7 +461,7 @@ pub fn draft_has_changes_compares_the_draft_with_the_newest_release() -> Case {
         let aug = augmentation_in(store, &scope, "pipeline").await;
         assert!(changes().await);
         store
-            .create_release(&scope, new_release("v1", false), ACTOR)
+            .create_release(scope.clone(), new_release("v1", false), ACTOR.to_owned())
             .await
             .expect("v1");
         assert!(!changes().await, "just released");
@@ -475,7 +475,7 @@ pub fn draft_has_changes_compares_the_draft_with_the_newest_release() -> Case {
             .expect("update");
         assert!(changes().await);
         store
-            .create_release(&scope, new_release("v2", false), ACTOR)
+            .create_release(scope.clone(), new_release("v2", false), ACTOR.to_owned())
             .await
             .expect("v2");
         assert!(!changes().await);

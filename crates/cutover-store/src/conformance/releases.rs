@@ -16,7 +16,7 @@ use crate::{AppScope, PageRequest, ReleaseQuery, Store};
 
 async fn cut(store: &dyn Store, scope: &AppScope, tag: &str, activate: bool) -> ReleaseId {
     store
-        .create_release(scope, new_release(tag, activate), ACTOR)
+        .create_release(scope.clone(), new_release(tag, activate), ACTOR.to_owned())
         .await
         .unwrap_or_else(|err| panic!("cutting {tag}: {err:?}"))
         .summary
@@ -37,7 +37,7 @@ pub fn a_cut_numbers_links_and_describes_the_release() -> Case {
         let store = stores.first();
         let scope = app_fixture(store).await;
         let empty = store
-            .create_release(&scope, new_release("empty", false), ACTOR)
+            .create_release(scope.clone(), new_release("empty", false), ACTOR.to_owned())
             .await
             .expect("an empty draft can be released");
         assert_eq!(empty.change_log, "Initial release (empty draft)");
@@ -52,7 +52,7 @@ pub fn a_cut_numbers_links_and_describes_the_release() -> Case {
         let list = endpoint_in(store, &scope, "list", "/items", &aug.augmentation_id).await;
         endpoint_in(store, &scope, "second", "/second", &aug.augmentation_id).await;
         let v1 = store
-            .create_release(&scope, new_release("v1", false), ACTOR)
+            .create_release(scope.clone(), new_release("v1", false), ACTOR.to_owned())
             .await
             .expect("v1");
         let summary = &v1.summary;
@@ -89,7 +89,11 @@ pub fn a_cut_numbers_links_and_describes_the_release() -> Case {
         );
 
         let same = store
-            .create_release(&scope, new_release("v1-again", false), ACTOR)
+            .create_release(
+                scope.clone(),
+                new_release("v1-again", false),
+                ACTOR.to_owned(),
+            )
             .await
             .expect("identical");
         assert_eq!(same.change_log, "No changes since v1 (#2)");
@@ -108,7 +112,7 @@ pub fn a_cut_numbers_links_and_describes_the_release() -> Case {
             .await
             .expect("update");
         let v2 = store
-            .create_release(&scope, new_release("v2", true), ACTOR)
+            .create_release(scope.clone(), new_release("v2", true), ACTOR.to_owned())
             .await
             .expect("v2");
         assert!(
@@ -131,7 +135,7 @@ pub fn a_cut_numbers_links_and_describes_the_release() -> Case {
 
         // Numbers are never reused, also after the newest release is deleted.
         store
-            .delete_release(&scope, &same.summary.release_id)
+            .delete_release(scope.clone(), same.summary.release_id.clone())
             .await
             .expect("delete");
         assert_not_found(
@@ -139,7 +143,7 @@ pub fn a_cut_numbers_links_and_describes_the_release() -> Case {
             "release",
         );
         let v3 = store
-            .create_release(&scope, new_release("v3", false), ACTOR)
+            .create_release(scope.clone(), new_release("v3", false), ACTOR.to_owned())
             .await
             .expect("v3");
         assert_eq!(v3.summary.release_number, 5);
@@ -161,7 +165,7 @@ pub fn a_release_tag_is_used_once_per_app() -> Case {
         let v1 = cut(store, &scope, "v1", false).await;
         let details = assert_conflict(
             store
-                .create_release(&scope, new_release("v1", false), ACTOR)
+                .create_release(scope.clone(), new_release("v1", false), ACTOR.to_owned())
                 .await,
             "release_tag_exists",
             "Release tag 'v1' is already used by release #1 of this app",
@@ -183,14 +187,17 @@ pub fn a_release_tag_is_used_once_per_app() -> Case {
         // A refused cut takes no number.
         assert_eq!(
             store
-                .create_release(&scope, new_release("v2", false), ACTOR)
+                .create_release(scope.clone(), new_release("v2", false), ACTOR.to_owned())
                 .await
                 .expect("v2")
                 .summary
                 .release_number,
             2
         );
-        store.delete_release(&scope, &v1).await.expect("delete");
+        store
+            .delete_release(scope.clone(), v1.clone())
+            .await
+            .expect("delete");
         cut(store, &scope, "v1", false).await;
     })
 }
@@ -202,7 +209,7 @@ pub fn a_release_keeps_its_content_when_the_draft_changes() -> Case {
         let aug = augmentation_in(store, &scope, "pipeline").await;
         let endpoint = endpoint_in(store, &scope, "list", "/items", &aug.augmentation_id).await;
         let v1 = store
-            .create_release(&scope, new_release("v1", true), ACTOR)
+            .create_release(scope.clone(), new_release("v1", true), ACTOR.to_owned())
             .await
             .expect("v1");
         store
@@ -239,20 +246,35 @@ pub fn activation_and_rollback_follow_the_lifecycle_rules() -> Case {
         let v1 = cut(store, &scope, "v1", false).await;
         assert_conflict(
             store
-                .activate_release(&scope, &v1, ActivationAction::Rollback, ACTOR)
+                .activate_release(
+                    scope.clone(),
+                    v1.clone(),
+                    ActivationAction::Rollback,
+                    ACTOR.to_owned(),
+                )
                 .await,
             "no_active_release",
             "The app has no active release to roll back from",
         );
         let first_on = store
-            .activate_release(&scope, &v1, ActivationAction::Activate, ACTOR)
+            .activate_release(
+                scope.clone(),
+                v1.clone(),
+                ActivationAction::Activate,
+                ACTOR.to_owned(),
+            )
             .await
             .expect("activate v1");
         assert!(first_on.changed);
         assert_eq!(first_on.previous_active_release_id, None);
         assert_eq!(first_on.release.status, ReleaseStatus::Active);
         let again = store
-            .activate_release(&scope, &v1, ActivationAction::Activate, ACTOR)
+            .activate_release(
+                scope.clone(),
+                v1.clone(),
+                ActivationAction::Activate,
+                ACTOR.to_owned(),
+            )
             .await
             .expect("again");
         assert!(
@@ -267,26 +289,46 @@ pub fn activation_and_rollback_follow_the_lifecycle_rules() -> Case {
             "Rollback targets a release older than the active one; use activate to move forward";
         assert_conflict(
             store
-                .activate_release(&scope, &v2, ActivationAction::Rollback, ACTOR)
+                .activate_release(
+                    scope.clone(),
+                    v2.clone(),
+                    ActivationAction::Rollback,
+                    ACTOR.to_owned(),
+                )
                 .await,
             "release_not_older_than_active",
             not_older,
         );
         let switched = store
-            .activate_release(&scope, &v2, ActivationAction::Activate, ACTOR)
+            .activate_release(
+                scope.clone(),
+                v2.clone(),
+                ActivationAction::Activate,
+                ACTOR.to_owned(),
+            )
             .await
             .expect("activate v2");
         assert_eq!(switched.previous_active_release_id.as_ref(), Some(&v1));
         assert_eq!(status(store, &scope, &v1).await, ReleaseStatus::Archived);
         assert_conflict(
             store
-                .activate_release(&scope, &skipped, ActivationAction::Rollback, ACTOR)
+                .activate_release(
+                    scope.clone(),
+                    skipped.clone(),
+                    ActivationAction::Rollback,
+                    ACTOR.to_owned(),
+                )
                 .await,
             "release_never_active",
             "Only a release that was active before can be rolled back to",
         );
         let back = store
-            .activate_release(&scope, &v1, ActivationAction::Rollback, ACTOR)
+            .activate_release(
+                scope.clone(),
+                v1.clone(),
+                ActivationAction::Rollback,
+                ACTOR.to_owned(),
+            )
             .await
             .expect("roll back to v1");
         assert!(back.changed);
@@ -294,13 +336,23 @@ pub fn activation_and_rollback_follow_the_lifecycle_rules() -> Case {
         assert_eq!(status(store, &scope, &v2).await, ReleaseStatus::Archived);
         assert_conflict(
             store
-                .activate_release(&scope, &v2, ActivationAction::Rollback, ACTOR)
+                .activate_release(
+                    scope.clone(),
+                    v2.clone(),
+                    ActivationAction::Rollback,
+                    ACTOR.to_owned(),
+                )
                 .await,
             "release_not_older_than_active",
             not_older,
         );
         let forward = store
-            .activate_release(&scope, &v2, ActivationAction::Activate, ACTOR)
+            .activate_release(
+                scope.clone(),
+                v2.clone(),
+                ActivationAction::Activate,
+                ACTOR.to_owned(),
+            )
             .await
             .expect("an archived release can be activated again");
         assert_eq!(forward.release.status, ReleaseStatus::Active);
@@ -313,10 +365,10 @@ pub fn activation_and_rollback_follow_the_lifecycle_rules() -> Case {
         assert_not_found(
             store
                 .activate_release(
-                    &scope,
-                    &ReleaseId::generate(),
+                    scope.clone(),
+                    (ReleaseId::generate()).clone(),
                     ActivationAction::Activate,
-                    ACTOR,
+                    ACTOR.to_owned(),
                 )
                 .await,
             "release",
@@ -332,27 +384,42 @@ pub fn the_active_release_cannot_be_archived_or_deleted() -> Case {
         let v2 = cut(store, &scope, "v2", false).await;
         let message = "The active release cannot be archived or deleted";
         assert_conflict(
-            store.archive_release(&scope, &v1).await,
+            store.archive_release(scope.clone(), v1.clone()).await,
             "release_is_active",
             message,
         );
         assert_conflict(
-            store.delete_release(&scope, &v1).await,
+            store.delete_release(scope.clone(), v1.clone()).await,
             "release_is_active",
             message,
         );
         assert_eq!(status(store, &scope, &v1).await, ReleaseStatus::Active);
-        let archived = store.archive_release(&scope, &v2).await.expect("archive");
+        let archived = store
+            .archive_release(scope.clone(), v2.clone())
+            .await
+            .expect("archive");
         assert_eq!(archived.status, ReleaseStatus::Archived);
-        let again = store.archive_release(&scope, &v2).await.expect("again");
+        let again = store
+            .archive_release(scope.clone(), v2.clone())
+            .await
+            .expect("again");
         assert_eq!(
             again.status,
             ReleaseStatus::Archived,
             "archiving is idempotent"
         );
-        store.delete_release(&scope, &v2).await.expect("delete");
-        assert_not_found(store.delete_release(&scope, &v2).await, "release");
-        assert_not_found(store.archive_release(&scope, &v2).await, "release");
+        store
+            .delete_release(scope.clone(), v2.clone())
+            .await
+            .expect("delete");
+        assert_not_found(
+            store.delete_release(scope.clone(), v2.clone()).await,
+            "release",
+        );
+        assert_not_found(
+            store.archive_release(scope.clone(), v2.clone()).await,
+            "release",
+        );
     })
 }
 
@@ -365,11 +432,16 @@ pub fn release_lists_page_newest_first_and_hide_archived() -> Case {
             ids.push(cut(store, &scope, &format!("v{n}"), false).await);
         }
         store
-            .activate_release(&scope, &ids[1], ActivationAction::Activate, ACTOR)
+            .activate_release(
+                scope.clone(),
+                ids[1].clone(),
+                ActivationAction::Activate,
+                ACTOR.to_owned(),
+            )
             .await
             .expect("activate v2");
         store
-            .archive_release(&scope, &ids[2])
+            .archive_release(scope.clone(), ids[2].clone())
             .await
             .expect("archive v3");
         for (include_archived, expected, total) in [
@@ -414,11 +486,21 @@ pub fn the_activation_history_is_oldest_first_and_pages() -> Case {
         let v1 = cut(store, &scope, "v1", true).await;
         let v2 = cut(store, &scope, "v2", true).await;
         store
-            .activate_release(&scope, &v2, ActivationAction::Activate, ACTOR)
+            .activate_release(
+                scope.clone(),
+                v2.clone(),
+                ActivationAction::Activate,
+                ACTOR.to_owned(),
+            )
             .await
             .expect("no-op");
         store
-            .activate_release(&scope, &v1, ActivationAction::Rollback, "oncall")
+            .activate_release(
+                scope.clone(),
+                v1.clone(),
+                ActivationAction::Rollback,
+                "oncall".to_owned(),
+            )
             .await
             .expect("rollback");
         let page = store

@@ -249,11 +249,11 @@ pub fn apps_update_and_delete_as_their_patch_says() -> Case {
             .await
             .expect("augmentation");
         let live = store
-            .create_release(&other, new_release("o1", true), ACTOR)
+            .create_release(other.clone(), new_release("o1", true), ACTOR.to_owned())
             .await
             .expect("o1");
         let details = assert_conflict(
-            store.delete_app(&other).await,
+            store.delete_app(other.clone()).await,
             "app_has_active_release",
             "An app with an active release cannot be deleted",
         );
@@ -262,12 +262,12 @@ pub fn apps_update_and_delete_as_their_patch_says() -> Case {
             object(json!({"active_release_id": live.summary.release_id.as_str()}))
         );
         store
-            .create_release(&scope, new_release("v1", false), ACTOR)
+            .create_release(scope.clone(), new_release("v1", false), ACTOR.to_owned())
             .await
             .expect("v1");
-        store.delete_app(&scope).await.expect("delete");
+        store.delete_app(scope.clone()).await.expect("delete");
         assert_not_found(store.get_app(&scope).await, "app");
-        assert_not_found(store.delete_app(&scope).await, "app");
+        assert_not_found(store.delete_app(scope.clone()).await, "app");
         assert_not_found(store.list_releases(&scope, newest(50, true)).await, "app");
         let left = store.list_apps(&workspace, first(10)).await.expect("list");
         assert_eq!(left.total, 1);
@@ -307,7 +307,7 @@ pub fn nothing_is_reachable_through_the_wrong_parents() -> Case {
             );
             assert_not_found(
                 store
-                    .create_release(wrong, new_release("v1", false), ACTOR)
+                    .create_release(wrong.clone(), new_release("v1", false), ACTOR.to_owned())
                     .await,
                 "app",
             );
@@ -392,7 +392,7 @@ pub fn quotas_bound_the_children_of_a_parent() -> Case {
             .await
             .expect("tokens");
         store
-            .revoke_token(Some(&scope.org_id), &listed.items[0].token_id)
+            .revoke_token(Some(scope.org_id.clone()), listed.items[0].token_id.clone())
             .await
             .expect("revoke");
         store
@@ -401,14 +401,14 @@ pub fn quotas_bound_the_children_of_a_parent() -> Case {
             .expect("a revoked token frees its place");
         for tag in ["v1", "v2"] {
             store
-                .create_release(&scope, new_release(tag, false), ACTOR)
+                .create_release(scope.clone(), new_release(tag, false), ACTOR.to_owned())
                 .await
                 .expect("release");
         }
         assert_eq!(
             super::fixtures::reason(
                 &store
-                    .create_release(&scope, new_release("v3", false), ACTOR)
+                    .create_release(scope.clone(), new_release("v3", false), ACTOR.to_owned())
                     .await
             ),
             "limit_reached"

@@ -148,7 +148,7 @@ pub fn tokens_are_stored_found_listed_and_revoked() -> Case {
         );
 
         store
-            .revoke_token(Some(&acme.org_id), &prod_only.token_id)
+            .revoke_token(Some(acme.org_id.clone()), prod_only.token_id.clone())
             .await
             .expect("revoke");
         assert_not_found(
@@ -159,11 +159,14 @@ pub fn tokens_are_stored_found_listed_and_revoked() -> Case {
         );
         assert_not_found(
             store
-                .revoke_token(Some(&acme.org_id), &prod_only.token_id)
+                .revoke_token(Some(acme.org_id.clone()), prod_only.token_id.clone())
                 .await,
             "token",
         );
-        assert_not_found(store.revoke_token(None, &both.token_id).await, "token");
+        assert_not_found(
+            store.revoke_token(None, both.token_id.clone()).await,
+            "token",
+        );
         let revoked = store
             .find_token("digest-prod")
             .await
