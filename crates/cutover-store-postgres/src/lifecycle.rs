@@ -32,11 +32,7 @@ pub(crate) async fn activate_release(
     )
     .map_err(StoreError::from)?;
     let ActivationPlan::Switch { replaced } = plan else {
-        return Ok(ActivationOutcome {
-            previous_active_release_id: Some(target.release_id.clone()),
-            release: target,
-            changed: false,
-        });
+        return Ok(ActivationOutcome::unchanged(target));
     };
     let now = Timestamp::now();
     if let Some(replaced) = &replaced {
@@ -66,11 +62,10 @@ pub(crate) async fn activate_release(
     .bind(now.as_micros())
     .execute(&mut *connection)
     .await?;
-    Ok(ActivationOutcome {
-        release: summary(connection, scope, id).await?,
-        previous_active_release_id: replaced,
-        changed: true,
-    })
+    Ok(ActivationOutcome::switched(
+        summary(connection, scope, id).await?,
+        replaced,
+    ))
 }
 
 pub(crate) async fn archive_release(

@@ -4,14 +4,15 @@
 use cutover_domain::conflict::Conflict;
 use cutover_domain::token::{BOOTSTRAP_ACTOR, BOOTSTRAP_TOKEN_NAME, Token};
 use cutover_domain::{OrgId, Timestamp, TokenId, WorkspaceId};
-use cutover_store::{Bootstrap, BootstrapState, Page, PageRequest, StoreError, TokenToStore};
+use cutover_store::{
+    Bootstrap, BootstrapState, Page, PageRequest, StoreError, StoreResult, StoredToken,
+    TokenToStore,
+};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
-use crate::error::{Outcome, unique_or};
-use crate::rows::{
-    after_key, all, count, fetch_limit, from_json_text, not_found, optional, to_json,
-};
+use crate::error::{Failure, Outcome, unique_or};
+use crate::rows::{after_key, all, count, fetch_limit, not_found, optional, to_json};
 use crate::tenancy::get_org;
 
 macro_rules! token_columns {
@@ -34,10 +35,10 @@ macro_rules! listed {
     };
 }
 
-/// Decodes a token row; its JSON columns are decoded by [`finish_token`].
-fn token_row(row: &PgRow) -> sqlx::Result<(Token, String, Option<String>)> {
-    Ok((
-        Token {
+/// Reads a token row; [`StoredToken::into_token`] decodes its JSON columns.
+fn token_row(row: &PgRow) -> sqlx::Result<StoredToken> {
+    Ok(StoredToken {
+        token: Token {
             token_id: TokenId::from_trusted(row.try_get(0)?),
             org_id: row
                 .try_get::<Option<String>, _>(1)?
@@ -55,17 +56,9 @@ fn token_row(row: &PgRow) -> sqlx::Result<(Token, String, Option<String>)> {
                 .try_get::<Option<i64>, _>(9)?
                 .map(Timestamp::from_micros),
         },
-        row.try_get(4)?,
-        row.try_get(5)?,
-    ))
-}
-
-fn finish_token(
-    (mut token, permissions, workspaces): (Token, String, Option<String>),
-) -> Outcome<Token> {
-    token.permissions = from_json_text(&permissions)?;
-    token.workspace_ids = workspaces.as_deref().map(from_json_text).transpose()?;
-    Ok(token)
+        permissions: row.try_get(4)?,
+        workspace_ids: row.try_get(5)?,
+    })
 }
 
 pub(crate) async fn count_tokens(connection: &mut PgConnection) -> Outcome<u64> {
@@ -202,8 +195,9 @@ pub(crate) async fn find_token(
         token_row,
     )
     .await?
-    .map(finish_token)
+    .map(StoredToken::into_token)
     .transpose()
+    .map_err(Failure::from)
 }
 
 pub(crate) async fn get_token(
@@ -225,7 +219,7 @@ pub(crate) async fn get_token(
         token_row,
     )
     .await?
-    .map(finish_token)
+    .map(StoredToken::into_token)
     .transpose()?
     .ok_or_else(|| not_found("token", token_id))
 }
@@ -260,8 +254,8 @@ pub(crate) async fn list_tokens(
     .await?;
     let items = rows
         .into_iter()
-        .map(finish_token)
-        .collect::<Outcome<Vec<_>>>()?;
+        .map(StoredToken::into_token)
+        .collect::<StoreResult<Vec<_>>>()?;
     let total = count(
         connection,
         sqlx::query(concat!("SELECT count(*) FROM tokens WHERE ", listed!()))

@@ -29,11 +29,7 @@ pub(crate) fn activate_release(
         active.as_ref().map(ReleaseFacts::of).as_ref(),
     )?;
     let ActivationPlan::Switch { replaced } = plan else {
-        return Ok(ActivationOutcome {
-            previous_active_release_id: Some(target.release_id.clone()),
-            release: target,
-            changed: false,
-        });
+        return Ok(ActivationOutcome::unchanged(target));
     };
     let now = Timestamp::now();
     if let Some(replaced) = &replaced {
@@ -64,11 +60,10 @@ pub(crate) fn activate_release(
         ],
     )
     .map_err(from_sqlite)?;
-    Ok(ActivationOutcome {
-        release: summary(connection, scope, id)?,
-        previous_active_release_id: replaced,
-        changed: true,
-    })
+    Ok(ActivationOutcome::switched(
+        summary(connection, scope, id)?,
+        replaced,
+    ))
 }
 
 pub(crate) fn archive_release(

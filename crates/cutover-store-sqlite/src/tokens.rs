@@ -5,12 +5,13 @@ use cutover_domain::conflict::Conflict;
 use cutover_domain::token::{BOOTSTRAP_ACTOR, BOOTSTRAP_TOKEN_NAME, Token};
 use cutover_domain::{OrgId, Timestamp, TokenId, WorkspaceId};
 use cutover_store::{
-    Bootstrap, BootstrapState, Page, PageRequest, StoreError, StoreResult, TokenToStore,
+    Bootstrap, BootstrapState, Page, PageRequest, StoreError, StoreResult, StoredToken,
+    TokenToStore,
 };
 use rusqlite::{Connection, Row, params};
 
 use crate::error::{from_sqlite, is_unique_violation};
-use crate::rows::{after_key, all, count, execute, from_json_text, not_found, optional, to_json};
+use crate::rows::{after_key, all, count, execute, not_found, optional, to_json};
 use crate::tenancy::get_org;
 
 const TOKEN_COLUMNS: &str = "token_id, org_id, name, prefix, permissions, workspace_ids, expires_at, \
@@ -24,10 +25,10 @@ const LISTED: &str = "org_id IS ?1 AND revoked_at IS NULL
          AND NOT EXISTS (SELECT 1 FROM json_each(tokens.workspace_ids) AS mine
                          WHERE mine.value NOT IN (SELECT value FROM json_each(?2)))))";
 
-/// Decodes a token row; JSON columns are decoded by the caller-facing helpers below.
-fn token_row(row: &Row<'_>) -> rusqlite::Result<(Token, String, Option<String>)> {
-    Ok((
-        Token {
+/// Reads a token row; [`StoredToken::into_token`] decodes its JSON columns.
+fn token_row(row: &Row<'_>) -> rusqlite::Result<StoredToken> {
+    Ok(StoredToken {
+        token: Token {
             token_id: TokenId::from_trusted(row.get(0)?),
             org_id: row.get::<_, Option<String>>(1)?.map(OrgId::from_trusted),
             name: row.get(2)?,
@@ -39,17 +40,9 @@ fn token_row(row: &Row<'_>) -> rusqlite::Result<(Token, String, Option<String>)>
             created_by: row.get(8)?,
             revoked_at: row.get::<_, Option<i64>>(9)?.map(Timestamp::from_micros),
         },
-        row.get(4)?,
-        row.get(5)?,
-    ))
-}
-
-fn finish_token(
-    (mut token, permissions, workspaces): (Token, String, Option<String>),
-) -> StoreResult<Token> {
-    token.permissions = from_json_text(&permissions)?;
-    token.workspace_ids = workspaces.as_deref().map(from_json_text).transpose()?;
-    Ok(token)
+        permissions: row.get(4)?,
+        workspace_ids: row.get(5)?,
+    })
 }
 
 pub(crate) fn count_tokens(connection: &Connection) -> StoreResult<u64> {
@@ -155,7 +148,7 @@ pub(crate) fn find_token(connection: &Connection, digest: &str) -> StoreResult<O
         [digest],
         token_row,
     )?
-    .map(finish_token)
+    .map(StoredToken::into_token)
     .transpose()
 }
 
@@ -173,7 +166,7 @@ pub(crate) fn get_token(
         params![token_id.as_str(), org_id.map(OrgId::as_str)],
         token_row,
     )?
-    .map(finish_token)
+    .map(StoredToken::into_token)
     .transpose()?
     .ok_or_else(|| not_found("token", token_id))
 }
@@ -200,7 +193,7 @@ pub(crate) fn list_tokens(
     )?;
     let items = rows
         .into_iter()
-        .map(finish_token)
+        .map(StoredToken::into_token)
         .collect::<StoreResult<Vec<_>>>()?;
     let total = count(
         connection,

@@ -20,6 +20,7 @@ mod error;
 mod page;
 mod prepared;
 mod stored_app;
+mod stored_token;
 
 use async_trait::async_trait;
 use cutover_domain::draft::{
@@ -37,6 +38,7 @@ pub use error::{Cause, StoreError, StoreResult, one_line_chain};
 pub use page::{Page, PageRequest, ReleasePage, ReleaseQuery};
 pub use prepared::{Prepared, decode_stored};
 pub use stored_app::StoredApp;
+pub use stored_token::StoredToken;
 
 /// Every capability trait, for code that calls store methods: `use cutover_store::prelude::*`.
 pub mod prelude {
@@ -97,6 +99,27 @@ pub struct ActivationOutcome {
     pub previous_active_release_id: Option<ReleaseId>,
     /// False when the target was already active and nothing changed.
     pub changed: bool,
+}
+
+impl ActivationOutcome {
+    /// The target was already active: nothing changed, and the release it "replaced"
+    /// is itself.
+    pub fn unchanged(target: ReleaseSummary) -> Self {
+        Self {
+            previous_active_release_id: Some(target.release_id.clone()),
+            release: target,
+            changed: false,
+        }
+    }
+
+    /// `release` is active now, in place of `replaced` (none when no release was).
+    pub fn switched(release: ReleaseSummary, replaced: Option<ReleaseId>) -> Self {
+        Self {
+            release,
+            previous_active_release_id: replaced,
+            changed: true,
+        }
+    }
 }
 
 /// Everything a backend provides: each capability, and what the service needs of the
