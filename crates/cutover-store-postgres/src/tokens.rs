@@ -107,19 +107,15 @@ pub(crate) async fn register_bootstrap_token(
     token: &TokenToStore,
 ) -> Outcome<Bootstrap> {
     lock_tokens(&mut *connection).await?;
-    let state = match find_token(&mut *connection, &token.secret_digest).await? {
-        Some(known) if known.revoked_at.is_some() => {
-            return Ok(Bootstrap {
-                state: BootstrapState::Revoked,
-                retired: 0,
-            });
-        }
-        Some(_) => BootstrapState::AlreadyKnown,
-        None => {
+    let known = find_token(&mut *connection, &token.secret_digest).await?;
+    let state = BootstrapState::given(known.as_ref());
+    match state {
+        BootstrapState::Revoked => return Ok(Bootstrap::stays_revoked()),
+        BootstrapState::Registered => {
             create_token(&mut *connection, token).await?;
-            BootstrapState::Registered
         }
-    };
+        BootstrapState::AlreadyKnown => {}
+    }
     let retired = sqlx::query(
         "UPDATE tokens SET revoked_at = $1
          WHERE org_id IS NULL AND name = $2 AND created_by = $3 AND revoked_at IS NULL

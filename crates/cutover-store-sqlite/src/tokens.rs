@@ -109,19 +109,14 @@ pub(crate) fn register_bootstrap_token(
     token: TokenToStore,
 ) -> StoreResult<Bootstrap> {
     let digest = token.secret_digest.clone();
-    let state = match find_token(connection, &digest)? {
-        Some(known) if known.revoked_at.is_some() => {
-            return Ok(Bootstrap {
-                state: BootstrapState::Revoked,
-                retired: 0,
-            });
-        }
-        Some(_) => BootstrapState::AlreadyKnown,
-        None => {
+    let state = BootstrapState::given(find_token(connection, &digest)?.as_ref());
+    match state {
+        BootstrapState::Revoked => return Ok(Bootstrap::stays_revoked()),
+        BootstrapState::Registered => {
             create_token(connection, token)?;
-            BootstrapState::Registered
         }
-    };
+        BootstrapState::AlreadyKnown => {}
+    }
     let retired = execute(
         connection,
         "UPDATE tokens SET revoked_at = ?1

@@ -90,6 +90,30 @@ pub enum BootstrapState {
     Revoked,
 }
 
+impl BootstrapState {
+    /// What registering the configured secret does, given the token that already
+    /// has it (revoked or not): a revoked one stays revoked and nothing changes
+    /// ([`Bootstrap::stays_revoked`]); a live one is kept; none: the secret is
+    /// registered. In the last two cases earlier bootstrap tokens are then retired.
+    pub fn given(known: Option<&Token>) -> Self {
+        match known {
+            Some(token) if token.revoked_at.is_some() => Self::Revoked,
+            Some(_) => Self::AlreadyKnown,
+            None => Self::Registered,
+        }
+    }
+}
+
+impl Bootstrap {
+    /// The outcome when the configured secret's token was revoked: nothing changed.
+    pub fn stays_revoked() -> Self {
+        Self {
+            state: BootstrapState::Revoked,
+            retired: 0,
+        }
+    }
+}
+
 /// What an activate or rollback did.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ActivationOutcome {
