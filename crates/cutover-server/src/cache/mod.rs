@@ -34,6 +34,7 @@ use cutover_store::{
 use entries::{ReadCache, WriteGuard};
 pub use releases::Releases;
 pub use render::RenderedRelease;
+use tracing::Instrument;
 
 pub struct CachedStore {
     inner: Arc<dyn Store>,
@@ -119,11 +120,44 @@ async fn fenced<T: Send + 'static>(
     fence: WriteGuard,
     write: impl Future<Output = StoreResult<T>> + Send + 'static,
 ) -> StoreResult<T> {
-    let task = tokio::spawn(async move {
-        let outcome = write.await;
-        drop(fence);
-        outcome
-    });
+    // In the request's span, so what the store logs on the way names the request.
+    let task = tokio::spawn(
+        async move {
+            let outcome = write.await;
+            drop(fence);
+            outcome
+        }
+        .in_current_span(),
+    );
     task.await
         .map_err(|err| StoreError::internal_from("a store write failed to finish", err))?
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::log_capture::Seen;
+
+    #[tokio::test]
+    async fn a_fenced_write_logs_in_the_span_of_its_request() {
+        let seen = Seen::default();
+        let _default = seen.install();
+        let cache = Arc::new(ReadCache::new(1 << 20));
+        let app = AppId::generate();
+        let write = async {
+            tokio::task::yield_now().await;
+            tracing::warn!("the store retried a write");
+            Ok(())
+        };
+        fenced(cache.begin_app_write(&app), write)
+            .instrument(tracing::info_span!("request", request_id = %"req-7"))
+            .await
+            .expect("the write succeeds");
+        let logged = seen.events();
+        let inside = logged
+            .iter()
+            .find(|(message, _)| message == "the store retried a write")
+            .expect("the write's event was logged");
+        assert_eq!(inside.1.as_deref(), Some("req-7"));
+    }
 }

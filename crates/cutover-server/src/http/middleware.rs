@@ -149,69 +149,18 @@ pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Respons
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Mutex;
-
     use axum::Router;
     use axum::body::Body;
     use axum::routing::get;
     use tower::ServiceExt;
-    use tracing::field::{Field, Visit};
-    use tracing::span::{Attributes, Id};
-    use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
-    use tracing_subscriber::registry::{LookupSpan, Registry};
 
     use super::*;
-
-    /// An event's message and the `request_id` of the span it was logged in.
-    type Logged = (String, Option<String>);
-
-    #[derive(Clone, Default)]
-    struct Seen(Arc<Mutex<Vec<Logged>>>);
-
-    struct RequestIdOf(String);
-
-    #[derive(Default)]
-    struct Fields(Option<String>, Option<String>);
-
-    impl Visit for Fields {
-        fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-            match field.name() {
-                "request_id" => self.0 = Some(format!("{value:?}")),
-                "message" => self.1 = Some(format!("{value:?}")),
-                _ => {}
-            }
-        }
-    }
-
-    impl<S: tracing::Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Seen {
-        fn on_new_span(&self, attributes: &Attributes<'_>, id: &Id, context: Context<'_, S>) {
-            let mut fields = Fields::default();
-            attributes.record(&mut fields);
-            if let (Some(span), Some(request_id)) = (context.span(id), fields.0) {
-                span.extensions_mut().insert(RequestIdOf(request_id));
-            }
-        }
-
-        fn on_event(&self, event: &tracing::Event<'_>, context: Context<'_, S>) {
-            let mut fields = Fields::default();
-            event.record(&mut fields);
-            let request_id = context.event_scope(event).and_then(|scope| {
-                scope.from_root().find_map(|span| {
-                    span.extensions()
-                        .get::<RequestIdOf>()
-                        .map(|id| id.0.clone())
-                })
-            });
-            let message = fields.1.unwrap_or_default();
-            self.0.lock().unwrap().push((message, request_id));
-        }
-    }
+    use crate::http::log_capture::Seen;
 
     #[tokio::test]
     async fn what_a_request_logs_names_its_request_id() {
         let seen = Seen::default();
-        let subscriber = Registry::default().with(seen.clone());
-        let _default = tracing::subscriber::set_default(subscriber);
+        let _default = seen.install();
         let app = Router::new()
             .route(
                 "/work",
@@ -232,7 +181,7 @@ mod tests {
             .unwrap();
         let response = app.oneshot(request).await.unwrap();
         assert_eq!(response.headers()[REQUEST_ID_HEADER], "req-42");
-        let seen = seen.0.lock().unwrap().clone();
+        let seen = seen.events();
         let inside = seen
             .iter()
             .find(|(message, _)| message == "a store retried")

@@ -11,6 +11,8 @@ pub mod extract;
 pub mod json_cost;
 pub mod large_bodies;
 pub mod limiter;
+#[cfg(test)]
+pub(crate) mod log_capture;
 pub mod metrics;
 pub mod middleware;
 pub mod pagination;
