@@ -10,7 +10,9 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser, Subcommand};
 use clap_complete::Shell;
 
-use client::{apps, augmentations, endpoints, probes, releases, session, tenancy, tokens};
+use client::{
+    apps, augmentations, endpoints, environments, probes, releases, session, tenancy, tokens,
+};
 
 #[derive(Parser)]
 #[command(
@@ -42,6 +44,8 @@ enum Command {
     Orgs(tenancy::OrgsArgs),
     /// Workspaces of the organisation: list, show, create.
     Workspaces(tenancy::WorkspacesArgs),
+    /// Environments of the workspace: list, show, create, update, delete.
+    Envs(environments::EnvsArgs),
     /// API tokens of the organisation: create, list, revoke.
     Tokens(tokens::TokensArgs),
     /// Apps of the workspace: list, show, create, update, delete.
@@ -90,6 +94,7 @@ fn main() -> ExitCode {
         Command::Config(args) => client::finish(session::run_config(args)),
         Command::Orgs(args) => client::finish(tenancy::run_orgs(args)),
         Command::Workspaces(args) => client::finish(tenancy::run_workspaces(args)),
+        Command::Envs(args) => client::finish(environments::run(args)),
         Command::Tokens(args) => client::finish(tokens::run(args)),
         Command::Apps(args) => client::finish(apps::run(args)),
         Command::Endpoints(args) => client::finish(endpoints::run(args)),

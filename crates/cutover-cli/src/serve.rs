@@ -154,6 +154,9 @@ pub struct ServeArgs {
     /// Most releases one app may have (deleting releases makes room).
     #[arg(long, env = "CUTOVER_MAX_RELEASES_PER_APP", default_value_t = Limits::default().max_releases_per_app)]
     max_releases_per_app: u32,
+    /// Most environments one workspace may have, the three it starts with included.
+    #[arg(long, env = "CUTOVER_MAX_ENVIRONMENTS_PER_WORKSPACE", default_value_t = Limits::default().max_environments_per_workspace, value_parser = clap::value_parser!(u32).range(3..))]
+    max_environments_per_workspace: u32,
     /// Milliseconds the server keeps answering after SIGINT/SIGTERM (with /readyz
     /// saying 503) before it closes connections.
     #[arg(long, env = "CUTOVER_SHUTDOWN_DRAIN_MS", default_value_t = 250)]
@@ -231,6 +234,7 @@ fn serve_config(args: ServeArgs) -> ServeConfig {
             max_apps_per_workspace: args.max_apps_per_workspace,
             max_tokens_per_org: args.max_tokens_per_org,
             max_releases_per_app: args.max_releases_per_app,
+            max_environments_per_workspace: args.max_environments_per_workspace,
         },
         bootstrap_token: args.bootstrap_token,
         rate_limit_per_second: (args.rate_limit_per_second > 0)

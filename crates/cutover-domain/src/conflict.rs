@@ -45,6 +45,19 @@ pub enum Conflict {
         existing: Option<(String, i64)>,
     },
     TokenExists,
+    EnvironmentSlugTaken {
+        slug: String,
+    },
+    /// The default environment keeps its flag and cannot be deleted: a workspace
+    /// always has one.
+    EnvironmentIsDefault {
+        slug: String,
+    },
+    /// Releases are deployed in the environment (at most 20 apps listed).
+    EnvironmentHasDeployments {
+        slug: String,
+        app_ids: Vec<String>,
+    },
     /// An app cannot be deleted while one of its releases is live.
     AppHasActiveRelease {
         active_release_id: String,
@@ -65,6 +78,9 @@ impl Conflict {
             Self::DraftEntitiesLimit { .. } => "draft_limit_reached",
             Self::ReleaseTagExists { .. } => "release_tag_exists",
             Self::TokenExists => "token_exists",
+            Self::EnvironmentSlugTaken { .. } => "environment_slug_taken",
+            Self::EnvironmentIsDefault { .. } => "environment_is_default",
+            Self::EnvironmentHasDeployments { .. } => "environment_has_deployments",
             Self::AppHasActiveRelease { .. } => "app_has_active_release",
         }
     }
@@ -104,6 +120,16 @@ impl Conflict {
                 existing: None,
             } => format!("Release tag '{tag}' is already used"),
             Self::TokenExists => "A token with this secret already exists".to_owned(),
+            Self::EnvironmentSlugTaken { slug } => {
+                format!("An environment with slug '{slug}' already exists in this workspace")
+            }
+            Self::EnvironmentIsDefault { slug } => format!(
+                "'{slug}' is the workspace's default environment: make another environment \
+                 the default first"
+            ),
+            Self::EnvironmentHasDeployments { slug, .. } => {
+                format!("Releases are deployed in '{slug}': roll them out of it first")
+            }
             Self::AppHasActiveRelease { .. } => {
                 "An app with an active release cannot be deleted".to_owned()
             }
@@ -113,7 +139,13 @@ impl Conflict {
     /// The entries of `details` besides `reason`.
     pub fn details(&self) -> Vec<(&'static str, Value)> {
         match self {
-            Self::OrgSlugTaken { slug } => vec![("slug", slug.as_str().into())],
+            Self::OrgSlugTaken { slug }
+            | Self::EnvironmentSlugTaken { slug }
+            | Self::EnvironmentIsDefault { slug } => vec![("slug", slug.as_str().into())],
+            Self::EnvironmentHasDeployments { slug, app_ids } => vec![
+                ("slug", slug.as_str().into()),
+                ("app_ids", app_ids.clone().into()),
+            ],
             Self::WorkspaceNameTaken { name }
             | Self::AppNameTaken { name }
             | Self::EndpointNameTaken { name }

@@ -152,6 +152,8 @@ define_id!(/// A release of an app.
     ReleaseId, "rel");
 define_id!(/// An API token.
     TokenId, "tok");
+define_id!(/// An environment of a workspace (production, staging, …).
+    EnvironmentId, "env");
 
 #[cfg(test)]
 mod tests {

@@ -5,6 +5,7 @@
 pub mod conflict;
 pub mod digest;
 pub mod draft;
+pub mod environment;
 pub mod ids;
 pub mod lifecycle;
 pub mod limits;
@@ -16,5 +17,7 @@ pub mod timestamp;
 pub mod token;
 pub mod values;
 
-pub use ids::{AppId, AugmentationId, EndpointId, OrgId, ReleaseId, TokenId, WorkspaceId};
+pub use ids::{
+    AppId, AugmentationId, EndpointId, EnvironmentId, OrgId, ReleaseId, TokenId, WorkspaceId,
+};
 pub use timestamp::Timestamp;

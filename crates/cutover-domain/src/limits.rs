@@ -24,6 +24,8 @@ pub struct Limits {
     /// Live tokens (neither revoked nor expired) per org.
     pub max_tokens_per_org: u32,
     pub max_releases_per_app: u32,
+    /// Environments per workspace, the three it starts with included.
+    pub max_environments_per_workspace: u32,
     /// Stages in one augmentation.
     pub max_stages_per_augmentation: usize,
     /// Steps in one stage of an augmentation.
@@ -75,6 +77,7 @@ impl Default for Limits {
             max_apps_per_workspace: 10_000,
             max_tokens_per_org: 10_000,
             max_releases_per_app: 100_000,
+            max_environments_per_workspace: 50,
             max_stages_per_augmentation: 50,
             max_steps_per_stage: 50,
             max_tags_per_augmentation: 50,

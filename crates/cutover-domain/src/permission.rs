@@ -201,6 +201,11 @@ pub enum Operation {
     WorkspacesList,
     WorkspacesCreate,
     WorkspacesGet,
+    EnvironmentsList,
+    EnvironmentsCreate,
+    EnvironmentsGet,
+    EnvironmentsUpdate,
+    EnvironmentsDelete,
     AppsList,
     AppsCreate,
     AppsGet,
@@ -228,7 +233,7 @@ pub enum Operation {
 }
 
 impl Operation {
-    pub const ALL: [Operation; 35] = [
+    pub const ALL: [Operation; 40] = [
         Self::OrgsList,
         Self::OrgsCreate,
         Self::OrgsGet,
@@ -240,6 +245,11 @@ impl Operation {
         Self::WorkspacesList,
         Self::WorkspacesCreate,
         Self::WorkspacesGet,
+        Self::EnvironmentsList,
+        Self::EnvironmentsCreate,
+        Self::EnvironmentsGet,
+        Self::EnvironmentsUpdate,
+        Self::EnvironmentsDelete,
         Self::AppsList,
         Self::AppsCreate,
         Self::AppsGet,
@@ -281,6 +291,11 @@ impl Operation {
             Self::WorkspacesList => "workspaces_list",
             Self::WorkspacesCreate => "workspaces_create",
             Self::WorkspacesGet => "workspaces_get",
+            Self::EnvironmentsList => "environments_list",
+            Self::EnvironmentsCreate => "environments_create",
+            Self::EnvironmentsGet => "environments_get",
+            Self::EnvironmentsUpdate => "environments_update",
+            Self::EnvironmentsDelete => "environments_delete",
             Self::AppsList => "apps_list",
             Self::AppsCreate => "apps_create",
             Self::AppsGet => "apps_get",
@@ -322,8 +337,12 @@ impl Operation {
             OrgsCreate => Permission::OrgsWrite,
             TokensList | TokensCreate | TokensRevoke | PlatformTokensList
             | PlatformTokensRevoke => Permission::TokensManage,
-            WorkspacesList | WorkspacesGet => Permission::WorkspacesRead,
-            WorkspacesCreate => Permission::WorkspacesWrite,
+            WorkspacesList | WorkspacesGet | EnvironmentsList | EnvironmentsGet => {
+                Permission::WorkspacesRead
+            }
+            WorkspacesCreate | EnvironmentsCreate | EnvironmentsUpdate | EnvironmentsDelete => {
+                Permission::WorkspacesWrite
+            }
             AppsList | AppsGet | EndpointsList | EndpointsGet | AugmentationsList
             | AugmentationsGet => Permission::AppsRead,
             AppsCreate | AppsUpdate | AppsDelete | EndpointsCreate | EndpointsUpdate

@@ -11,6 +11,7 @@ pub enum Counted {
     AppsPerWorkspace,
     TokensPerOrg,
     ReleasesPerApp,
+    EnvironmentsPerWorkspace,
 }
 
 impl Counted {
@@ -21,6 +22,7 @@ impl Counted {
             Self::AppsPerWorkspace => "apps_per_workspace",
             Self::TokensPerOrg => "tokens_per_org",
             Self::ReleasesPerApp => "releases_per_app",
+            Self::EnvironmentsPerWorkspace => "environments_per_workspace",
         }
     }
 
@@ -31,6 +33,7 @@ impl Counted {
             Self::AppsPerWorkspace => limits.max_apps_per_workspace,
             Self::TokensPerOrg => limits.max_tokens_per_org,
             Self::ReleasesPerApp => limits.max_releases_per_app,
+            Self::EnvironmentsPerWorkspace => limits.max_environments_per_workspace,
         }
     }
 
@@ -40,6 +43,7 @@ impl Counted {
             Self::AppsPerWorkspace => ("A workspace", "apps"),
             Self::TokensPerOrg => ("An org", "live tokens"),
             Self::ReleasesPerApp => ("An app", "releases"),
+            Self::EnvironmentsPerWorkspace => ("A workspace", "environments"),
         }
     }
 }

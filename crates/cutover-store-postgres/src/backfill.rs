@@ -1,7 +1,8 @@
 //! Fills in what migration 3 (`entity_digests`) could not compute in SQL, for rows
 //! written before it (as the SQLite store does): each draft entity's canonical text
 //! and digest, each release's manifest and manifest digest, then every app's draft
-//! digest. Runs after the migrations under their advisory lock, so servers starting
+//! digest; and, for migration 4 (`environments`), every workspace's starting
+//! environments. Runs after the migrations under their advisory lock, so servers starting
 //! together do it once; does nothing once every row has them.
 
 use cutover_domain::AppId;
@@ -11,6 +12,7 @@ use cutover_store::digests::{backfilled_entity, backfilled_manifest};
 use sqlx::{Connection, PgConnection, Row};
 
 use crate::apps::refresh_draft_hash;
+use crate::environments;
 use crate::error::{Failure, Outcome, from_sqlx};
 use crate::migrations::MIGRATION_LOCK;
 use crate::rows::all;
@@ -20,7 +22,7 @@ const BATCH: i64 = 200;
 
 pub(crate) async fn run(connection: &mut PgConnection) -> StoreResult<()> {
     let mut transaction = connection.begin().await.map_err(from_sqlx)?;
-    let outcome: Outcome<u64> = async {
+    let outcome: Outcome<(u64, usize)> = async {
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(MIGRATION_LOCK)
             .execute(&mut *transaction)
@@ -33,8 +35,9 @@ pub(crate) async fn run(connection: &mut PgConnection) -> StoreResult<()> {
         .fetch_one(&mut *transaction)
         .await?
         .try_get(0)?;
+        let given = starting_environments(&mut transaction).await?;
         if !pending {
-            return Ok(0);
+            return Ok((0, given));
         }
         let changed = entities(&mut transaction).await? + releases(&mut transaction).await?;
         let apps = all(
@@ -46,10 +49,10 @@ pub(crate) async fn run(connection: &mut PgConnection) -> StoreResult<()> {
         for app_id in apps {
             refresh_draft_hash(&mut transaction, &AppId::from_trusted(app_id)).await?;
         }
-        Ok(changed)
+        Ok((changed, given))
     }
     .await;
-    let changed = outcome.map_err(Failure::into_store)?;
+    let (changed, given) = outcome.map_err(Failure::into_store)?;
     transaction.commit().await.map_err(from_sqlx)?;
     if changed > 0 {
         tracing::info!(
@@ -57,7 +60,29 @@ pub(crate) async fn run(connection: &mut PgConnection) -> StoreResult<()> {
             "filled in digests for rows stored before them"
         );
     }
+    if given > 0 {
+        tracing::info!(
+            workspaces = given,
+            "gave workspaces their starting environments"
+        );
+    }
     Ok(())
+}
+
+/// Gives every workspace created before migration 4 (`environments`) its starting
+/// environments, as if they had been created with it (by its creator, at its time).
+async fn starting_environments(connection: &mut PgConnection) -> Outcome<usize> {
+    let mut given = 0;
+    loop {
+        let workspaces = environments::workspaces_without_environments(connection, BATCH).await?;
+        if workspaces.is_empty() {
+            return Ok(given);
+        }
+        for workspace in &workspaces {
+            environments::create_starting(&mut *connection, workspace).await?;
+        }
+        given += workspaces.len();
+    }
 }
 
 async fn entities(connection: &mut PgConnection) -> Outcome<u64> {

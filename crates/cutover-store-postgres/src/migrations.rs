@@ -20,6 +20,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "entity_digests",
         include_str!("../migrations/0003_entity_digests.sql"),
     ),
+    (
+        4,
+        "environments",
+        include_str!("../migrations/0004_environments.sql"),
+    ),
 ];
 
 /// The advisory lock key that serializes migrations ("cutover" in ASCII).

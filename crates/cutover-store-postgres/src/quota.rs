@@ -48,6 +48,20 @@ pub(crate) async fn require_room(
             )
             .await?
         }
+        Counted::EnvironmentsPerWorkspace => {
+            lock(
+                &mut *connection,
+                "SELECT 1 FROM workspaces WHERE workspace_id = $1 FOR NO KEY UPDATE",
+                parent_id,
+            )
+            .await?;
+            count(
+                connection,
+                sqlx::query("SELECT count(*) FROM environments WHERE workspace_id = $1")
+                    .bind(parent_id),
+            )
+            .await?
+        }
         Counted::TokensPerOrg => {
             lock(
                 &mut *connection,

@@ -8,6 +8,7 @@ use cutover_store::{Page, PageRequest, StoreError, WorkspaceScope};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
+use crate::environments;
 use crate::error::{Failure, Outcome, unique_or};
 use crate::rows::{after_key, all, count, fetch_limit, not_found, optional};
 
@@ -126,7 +127,7 @@ macro_rules! workspace_columns {
     };
 }
 
-fn workspace_from_row(row: &PgRow) -> sqlx::Result<Workspace> {
+pub(crate) fn workspace_from_row(row: &PgRow) -> sqlx::Result<Workspace> {
     Ok(Workspace {
         workspace_id: WorkspaceId::from_trusted(row.try_get(0)?),
         org_id: OrgId::from_trusted(row.try_get(1)?),
@@ -157,7 +158,7 @@ pub(crate) async fn create_workspace(
     .bind(&workspace.description)
     .bind(workspace.created_at.as_micros())
     .bind(&workspace.created_by)
-    .execute(connection)
+    .execute(&mut *connection)
     .await
     .map_err(|err| {
         unique_or(err, |constraint| {
@@ -168,6 +169,7 @@ pub(crate) async fn create_workspace(
             })
         })
     })?;
+    environments::create_starting(connection, &workspace).await?;
     Ok(workspace)
 }
 

@@ -55,7 +55,8 @@ fn migration_versions_and_names_match_sqlite() {
         [
             (1, "initial"),
             (2, "lean_release_rows"),
-            (3, "entity_digests")
+            (3, "entity_digests"),
+            (4, "environments"),
         ]
     );
 }
@@ -75,7 +76,7 @@ async fn migrations_apply_once_even_when_started_together() {
             applied.extend(result.expect("task").expect("migrate"));
         }
         applied.sort_unstable();
-        assert_eq!(applied, [1, 2, 3]);
+        assert_eq!(applied, [1, 2, 3, 4]);
         assert_eq!(
             migrate(&url, Duration::from_secs(5)).await.expect("again"),
             Vec::<i64>::new()
@@ -95,7 +96,8 @@ async fn migrations_apply_once_even_when_started_together() {
             [
                 (1, "initial".to_owned()),
                 (2, "lean_release_rows".to_owned()),
-                (3, "entity_digests".to_owned())
+                (3, "entity_digests".to_owned()),
+                (4, "environments".to_owned()),
             ]
         );
     })

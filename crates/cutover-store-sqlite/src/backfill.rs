@@ -1,7 +1,8 @@
-//! Fills in what migration 3 (`entity_digests`) could not compute in SQL, for rows
-//! written before it: each draft entity's canonical text and digest, each release's
-//! manifest and manifest digest, then every app's draft digest. Runs when the store
-//! opens, after the migrations, and does nothing once every row has them.
+//! Fills in what migrations could not compute in SQL, for rows written before them:
+//! for migration 3 (`entity_digests`), each draft entity's canonical text and digest,
+//! each release's manifest and manifest digest, then every app's draft digest; for
+//! migration 4 (`environments`), every workspace's starting environments. Runs when
+//! the store opens, after the migrations, and does nothing once every row has them.
 
 use cutover_domain::AppId;
 use cutover_domain::digest::EntityKind;
@@ -10,14 +11,47 @@ use cutover_store::digests::{backfilled_entity, backfilled_manifest};
 use rusqlite::{Connection, params};
 
 use crate::apps::refresh_draft_hash;
+use crate::environments;
 use crate::error::from_sqlite;
 use crate::rows::{all, execute};
 
 /// Rows read and rewritten per statement, so memory stays bounded on big databases.
 const BATCH: i64 = 200;
 
-/// Brings every row up to migration 3, inside one transaction.
+/// Brings every row up to the latest migration.
 pub(crate) fn run(connection: &mut Connection) -> StoreResult<()> {
+    digests(connection)?;
+    starting_environments(connection)
+}
+
+/// Gives every workspace created before migration 4 (`environments`) its starting
+/// environments, as if they had been created with it (by its creator, at its time).
+fn starting_environments(connection: &mut Connection) -> StoreResult<()> {
+    let transaction = connection
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(from_sqlite)?;
+    let mut given = 0;
+    loop {
+        let workspaces = environments::workspaces_without_environments(&transaction, BATCH)?;
+        if workspaces.is_empty() {
+            break;
+        }
+        for workspace in &workspaces {
+            environments::create_starting(&transaction, workspace)?;
+        }
+        given += workspaces.len();
+    }
+    if given > 0 {
+        tracing::info!(
+            workspaces = given,
+            "gave workspaces their starting environments"
+        );
+    }
+    transaction.commit().map_err(from_sqlite)
+}
+
+/// Digests for rows stored before migration 3, in one transaction.
+fn digests(connection: &mut Connection) -> StoreResult<()> {
     // Answered from the partial indexes of migration 3, empty once all is done.
     let pending: bool = connection
         .query_row(
@@ -248,8 +282,36 @@ mod tests {
                 .unwrap();
         }
 
-        assert_eq!(apply(&mut connection).unwrap(), vec![3]);
+        assert_eq!(apply(&mut connection).unwrap(), vec![3, 4]);
         run(&mut connection).unwrap();
+
+        // The workspace stored before environments existed has the starting three, as
+        // if made with it: by its creator, at its time, production the default.
+        let environments: Vec<(String, bool, bool, String, i64)> = all(
+            &connection,
+            "SELECT slug, is_default, protected, created_by, created_at FROM environments
+             WHERE workspace_id = 'ws_1' ORDER BY environment_id",
+            [],
+            |row| {
+                Ok((
+                    row.get(0)?,
+                    row.get(1)?,
+                    row.get(2)?,
+                    row.get(3)?,
+                    row.get(4)?,
+                ))
+            },
+        )
+        .unwrap();
+        let me = || "me".to_owned();
+        assert_eq!(
+            environments,
+            [
+                ("production".to_owned(), true, true, me(), 0),
+                ("staging".to_owned(), false, false, me(), 0),
+                ("development".to_owned(), false, false, me(), 0),
+            ]
+        );
 
         let stored_hash: String = connection
             .query_row("SELECT content_hash FROM endpoints", [], |row| row.get(0))

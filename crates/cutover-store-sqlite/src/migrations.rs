@@ -16,6 +16,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "entity_digests",
         include_str!("../migrations/0003_entity_digests.sql"),
     ),
+    (
+        4,
+        "environments",
+        include_str!("../migrations/0004_environments.sql"),
+    ),
 ];
 
 /// Applies every migration not yet recorded, each in its own transaction. Returns
@@ -82,7 +87,7 @@ mod tests {
             )
             .unwrap();
 
-        assert_eq!(apply(&mut connection).unwrap(), vec![2, 3]);
+        assert_eq!(apply(&mut connection).unwrap(), vec![2, 3, 4]);
 
         let (status, change_log, snapshot): (String, String, String) = connection
             .query_row(

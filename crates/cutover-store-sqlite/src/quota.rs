@@ -30,6 +30,11 @@ pub(crate) fn require_room(
             [parent_id],
         )?,
         Counted::TokensPerOrg => count_live_tokens(connection, parent_id)?,
+        Counted::EnvironmentsPerWorkspace => count(
+            connection,
+            "SELECT count(*) FROM environments WHERE workspace_id = ?1",
+            [parent_id],
+        )?,
         Counted::ReleasesPerApp => {
             // Numbers are never reused, so an app has at most `release_seq` releases:
             // the count is needed only once that many could reach the limit.

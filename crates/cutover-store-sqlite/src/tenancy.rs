@@ -7,6 +7,7 @@ use cutover_domain::{OrgId, Timestamp, WorkspaceId};
 use cutover_store::{Page, PageRequest, StoreError, StoreResult, WorkspaceScope};
 use rusqlite::{Connection, Row, params};
 
+use crate::environments;
 use crate::error::{from_sqlite, is_unique_violation};
 use crate::rows::{after_key, all, count, execute, not_found, optional, to_json};
 
@@ -105,7 +106,7 @@ pub(crate) fn list_orgs(
     }))
 }
 
-fn workspace_from_row(row: &Row<'_>) -> rusqlite::Result<Workspace> {
+pub(crate) fn workspace_from_row(row: &Row<'_>) -> rusqlite::Result<Workspace> {
     Ok(Workspace {
         workspace_id: WorkspaceId::from_trusted(row.get(0)?),
         org_id: OrgId::from_trusted(row.get(1)?),
@@ -116,7 +117,8 @@ fn workspace_from_row(row: &Row<'_>) -> rusqlite::Result<Workspace> {
     })
 }
 
-const WORKSPACE_COLUMNS: &str = "workspace_id, org_id, name, description, created_at, created_by";
+pub(crate) const WORKSPACE_COLUMNS: &str =
+    "workspace_id, org_id, name, description, created_at, created_by";
 
 pub(crate) fn create_workspace(
     connection: &Connection,
@@ -149,6 +151,7 @@ pub(crate) fn create_workspace(
             from_sqlite(err)
         }
     })?;
+    environments::create_starting(connection, &workspace)?;
     Ok(workspace)
 }
 

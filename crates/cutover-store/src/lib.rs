@@ -1,5 +1,6 @@
 //! The storage contract: every use case the service needs, by capability
-//! ([`TokenStore`], [`TenancyStore`], [`AppStore`], [`DraftStore`], [`ReleaseStore`]),
+//! ([`TokenStore`], [`TenancyStore`], [`EnvironmentStore`], [`AppStore`], [`DraftStore`],
+//! [`ReleaseStore`]),
 //! and [`Store`], which is all of them; an implementation performs each method as one
 //! transaction. Implementations live in their own crates (`cutover-store-sqlite`,
 //! `cutover-store-postgres`) and are chosen at start by the database URL; nothing above
@@ -27,6 +28,7 @@ use cutover_domain::draft::{
     AppPatch, AugmentationPatch, EndpointPatch, NewApp, NewAugmentation, NewEndpoint, NewOrg,
     NewRelease, NewWorkspace,
 };
+use cutover_domain::environment::{Environment, EnvironmentPatch, EnvironmentRef, NewEnvironment};
 use cutover_domain::model::{
     Activation, ActivationAction, App, Augmentation, Endpoint, Org, ReleaseSummary, Workspace,
 };
@@ -42,7 +44,9 @@ pub use stored_token::StoredToken;
 
 /// Every capability trait, for code that calls store methods: `use cutover_store::prelude::*`.
 pub mod prelude {
-    pub use crate::{AppStore, DraftStore, ReleaseStore, Store, TenancyStore, TokenStore};
+    pub use crate::{
+        AppStore, DraftStore, EnvironmentStore, ReleaseStore, Store, TenancyStore, TokenStore,
+    };
 }
 
 /// A workspace addressed through its org, as in `/orgs/{org}/workspaces/{ws}`.
@@ -150,7 +154,15 @@ impl ActivationOutcome {
 /// database itself. Every method is one transaction.
 #[async_trait]
 pub trait Store:
-    TokenStore + TenancyStore + AppStore + DraftStore + ReleaseStore + Send + Sync + 'static
+    TokenStore
+    + TenancyStore
+    + EnvironmentStore
+    + AppStore
+    + DraftStore
+    + ReleaseStore
+    + Send
+    + Sync
+    + 'static
 {
     /// Whether every write to the database goes through this store: true when the
     /// store holds the database exclusively (it refused to open one another process
@@ -231,6 +243,50 @@ pub trait TenancyStore: Send + Sync {
         only: Option<&[WorkspaceId]>,
         page: PageRequest,
     ) -> StoreResult<Page<Workspace>>;
+}
+
+/// The environments of a workspace. Every workspace has the three starting ones
+/// (`environment::starting_environments`) from the transaction that creates it.
+#[async_trait]
+pub trait EnvironmentStore: Send + Sync {
+    /// Adds an environment; when it is to be the default, it takes the flag from the
+    /// previous default in the same transaction.
+    async fn create_environment(
+        &self,
+        scope: &WorkspaceScope,
+        environment: NewEnvironment,
+        actor: &str,
+    ) -> StoreResult<Environment>;
+
+    async fn get_environment(
+        &self,
+        scope: &WorkspaceScope,
+        environment: &EnvironmentRef,
+    ) -> StoreResult<Environment>;
+
+    /// The workspace's environments in the order they were created (the starting
+    /// three first).
+    async fn list_environments(
+        &self,
+        scope: &WorkspaceScope,
+        page: PageRequest,
+    ) -> StoreResult<Page<Environment>>;
+
+    /// Applies `patch` as `EnvironmentPatch::apply` allows; making the environment the
+    /// default takes the flag from the previous default in the same transaction.
+    async fn update_environment(
+        &self,
+        scope: &WorkspaceScope,
+        environment: &EnvironmentRef,
+        patch: EnvironmentPatch,
+    ) -> StoreResult<Environment>;
+
+    /// Removes the environment, as `environment::check_delete` allows.
+    async fn delete_environment(
+        &self,
+        scope: &WorkspaceScope,
+        environment: &EnvironmentRef,
+    ) -> StoreResult<()>;
 }
 
 /// Apps: their settings, and deleting one with everything in it.

@@ -11,6 +11,7 @@ pub mod config;
 mod context;
 mod diff;
 pub mod endpoints;
+pub mod environments;
 pub mod error;
 mod http;
 mod output;

@@ -3,6 +3,8 @@
 
 mod apps;
 mod draft;
+mod environment_inputs;
+mod environments;
 mod health;
 pub mod inputs;
 mod releases;
@@ -47,6 +49,15 @@ pub fn routes() -> OpenApiRouter<Arc<AppState>> {
             tenancy::create_workspace
         )))
         .routes(allow(routes!(tenancy::get_workspace)))
+        .routes(allow(routes!(
+            environments::list_environments,
+            environments::create_environment
+        )))
+        .routes(allow(routes!(
+            environments::get_environment,
+            environments::update_environment,
+            environments::delete_environment
+        )))
         .routes(allow(routes!(apps::list_apps, apps::create_app)))
         .routes(allow(routes!(
             apps::get_app,

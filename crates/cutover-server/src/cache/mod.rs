@@ -28,7 +28,8 @@ use std::sync::Arc;
 
 use cutover_domain::AppId;
 use cutover_store::{
-    AppStore, DraftStore, Store, StoreError, StoreResult, TenancyStore, TokenStore,
+    AppStore, DraftStore, EnvironmentStore, Store, StoreError, StoreResult, TenancyStore,
+    TokenStore,
 };
 
 use entries::{ReadCache, WriteGuard};
@@ -72,6 +73,11 @@ impl CachedStore {
 
     /// Orgs and workspaces, straight from the store.
     pub fn tenancy(&self) -> &dyn TenancyStore {
+        self.inner.as_ref()
+    }
+
+    /// Workspaces' environments, straight from the store.
+    pub fn environments(&self) -> &dyn EnvironmentStore {
         self.inner.as_ref()
     }
 

@@ -13,7 +13,7 @@
 
 use axum::extract::{FromRequestParts, MatchedPath};
 use axum::http::request::Parts;
-use cutover_domain::ids::MalformedId;
+use cutover_domain::environment::EnvironmentRef;
 use cutover_domain::{AppId, AugmentationId, EndpointId, OrgId, ReleaseId, TokenId, WorkspaceId};
 use cutover_store::{AppScope, WorkspaceScope};
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
@@ -61,11 +61,11 @@ impl RouteParams {
 
     /// The id `name`, parsed; a value that is not of its form answers the 404 of the
     /// `what` it cannot name. Called in path order, so the outermost bad id decides.
-    fn take<T>(
+    fn take<T, E>(
         &mut self,
         name: &str,
         what: &str,
-        parse: fn(&str) -> Result<T, MalformedId>,
+        parse: fn(&str) -> Result<T, E>,
     ) -> ApiResult<T> {
         let at = self
             .params
@@ -168,6 +168,65 @@ ReleasePath {
     app_id: AppId = "app",
     release_id: ReleaseId = "release",
 });
+
+/// `{org_id}/workspaces/{workspace_id}/environments/{environment}`, the environment
+/// named by its id or its slug.
+#[derive(Debug, Clone)]
+pub struct EnvironmentPath {
+    pub org_id: OrgId,
+    pub workspace_id: WorkspaceId,
+    pub environment: EnvironmentRef,
+}
+
+impl IntoParams for EnvironmentPath {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        let environment = ParameterBuilder::new()
+            .name("environment")
+            .parameter_in(ParameterIn::Path)
+            .required(Required::True)
+            .description(Some(
+                "The environment's id (`env_…`) or its slug (`production`). One that names \
+                 no environment of the workspace answers 404.",
+            ))
+            .schema(Some(
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .min_length(Some(1))
+                    .max_length(Some(64))
+                    .examples(["production"]),
+            ))
+            .build();
+        vec![
+            path_id::<OrgId>("org_id", "org"),
+            path_id::<WorkspaceId>("workspace_id", "workspace"),
+            environment,
+        ]
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for EnvironmentPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let mut params = RouteParams::of(parts)?;
+        let ids = Self {
+            org_id: params.take("org_id", "org", OrgId::parse)?,
+            workspace_id: params.take("workspace_id", "workspace", WorkspaceId::parse)?,
+            environment: params.take("environment", "environment", EnvironmentRef::parse)?,
+        };
+        params.finish()?;
+        Ok(ids)
+    }
+}
+
+impl EnvironmentPath {
+    pub fn workspace(&self) -> WorkspaceScope {
+        WorkspaceScope {
+            org_id: self.org_id.clone(),
+            workspace_id: self.workspace_id.clone(),
+        }
+    }
+}
 
 impl WorkspacePath {
     pub fn workspace(&self) -> WorkspaceScope {

@@ -157,6 +157,54 @@ body_schema!(/// `POST …/workspaces`.
         .examples([json!({"name": "production", "description": "Live traffic"})])
         .into());
 
+fn environment_fields(body: Body) -> ObjectBuilder {
+    let absent = |when_created: &str| match body {
+        Body::Create => format!("{when_created} when absent"),
+        Body::Patch => "unchanged when absent".to_owned(),
+    };
+    ObjectBuilder::new()
+        .property("name", name())
+        .property(
+            "slug",
+            string()
+                .min_length(Some(1))
+                .max_length(Some(64))
+                .pattern(Some(SLUG_PATTERN))
+                .description(Some(
+                    "Lowercase letters, digits and `-`; unique in the workspace",
+                )),
+        )
+        .property("description", description())
+        .property(
+            "is_default",
+            boolean(&format!(
+                "Make it the workspace's default (the previous default loses the flag); {}",
+                absent("false")
+            )),
+        )
+        .property(
+            "protected",
+            boolean(&format!(
+                "Deploying here then needs `releases:activate`; {}",
+                absent("false")
+            )),
+        )
+}
+
+body_schema!(/// `POST …/environments`.
+    NewEnvironmentBody = "NewEnvironment",
+    environment_fields(Body::Create)
+        .required("name")
+        .required("slug")
+        .examples([json!({"name": "QA", "slug": "qa", "protected": false})])
+        .into());
+
+body_schema!(/// `PATCH …/environments/{environment}`.
+    EnvironmentPatchBody = "EnvironmentPatch",
+    environment_fields(Body::Patch)
+        .examples([json!({"protected": true})])
+        .into());
+
 fn app_fields() -> ObjectBuilder {
     ObjectBuilder::new()
         .property("name", name())

@@ -1,6 +1,6 @@
 //! The document's links: which answer feeds which next call, and with what. They
-//! chain the tenancy tree (org → workspace → app → augmentation → endpoint, and app →
-//! release) and a release's life (create → get → activate → rollback → archive →
+//! chain the tenancy tree (org → workspace → environment, and workspace → app →
+//! augmentation → endpoint, and app → release) and a release's life (create → get → activate → rollback → archive →
 //! delete), so clients and stateful testers (schemathesis) can follow ids from one
 //! answer into the next request. One table, applied by [`add`] when the document is
 //! finished; every operation is named by the permission table's `Operation`, so a link
@@ -59,6 +59,7 @@ const NEW_WS: (&str, From) = ("workspace_id", From::Body("/workspace_id"));
 const NEW_APP: (&str, From) = ("app_id", From::Body("/app_id"));
 const NEW_AUG: (&str, From) = ("augmentation_id", From::Body("/augmentation_id"));
 const NEW_EP: (&str, From) = ("endpoint_id", From::Body("/endpoint_id"));
+const NEW_ENV: (&str, From) = ("environment", From::Body("/environment/environment_id"));
 const THIS_RELEASE: (&str, From) = ("release_id", From::Body("/release_id"));
 const ACTIVATED: (&str, From) = ("release_id", From::Body("/release/release_id"));
 const REPLACED: (&str, From) = ("release_id", From::Body("/previous_active_release_id"));
@@ -76,6 +77,15 @@ const LINKS: &[LinkSpec] = &[
     link!(OrgsCreate "201" "ListTokens" -> TokensList [NEW_ORG], "List the new org's tokens"),
     link!(TokensCreate "201" "RevokeToken" -> TokensRevoke
         [ORG, ("token_id", From::Body("/token_id"))], "Revoke the new token"),
+    // A workspace's environments.
+    link!(WorkspacesCreate "201" "ListEnvironments" -> EnvironmentsList [ORG, NEW_WS],
+        "List the new workspace's environments"),
+    link!(EnvironmentsCreate "201" "GetEnvironment" -> EnvironmentsGet [ORG, WS, NEW_ENV],
+        "Read the new environment"),
+    link!(EnvironmentsCreate "201" "UpdateEnvironment" -> EnvironmentsUpdate [ORG, WS, NEW_ENV],
+        "Change the new environment"),
+    link!(EnvironmentsCreate "201" "DeleteEnvironment" -> EnvironmentsDelete [ORG, WS, NEW_ENV],
+        "Delete the new environment"),
     // A workspace and its apps.
     link!(WorkspacesCreate "201" "GetWorkspace" -> WorkspacesGet [ORG, NEW_WS],
         "Read the new workspace"),

@@ -3,6 +3,7 @@
 //! cannot differ; and the schemas of the probes' answers.
 
 use cutover_domain::ReleaseId;
+use cutover_domain::environment::Environment;
 use cutover_domain::model::{
     Activation, App, Augmentation, Endpoint, Org, ReleaseSummary, Workspace,
 };
@@ -60,6 +61,8 @@ list_schema!(/// A page of the org's tokens (never their secrets), oldest first.
     TokenList { tokens: Token });
 list_schema!(/// A page of workspaces, oldest first.
     WorkspaceList { workspaces: Workspace });
+list_schema!(/// A page of a workspace's environments, oldest first.
+    EnvironmentList { environments: Environment });
 list_schema!(/// A page of apps, oldest first.
     AppList { apps: App });
 list_schema!(/// A page of the draft's endpoints, oldest first.

@@ -156,6 +156,25 @@ async fn request_for(app: &TestApp, world: &World, operation: Operation) -> Requ
             json!({"name": format!("ws {unique}")}),
         ),
         WorkspacesGet => read(world.workspace()),
+        EnvironmentsList => read(format!("{}/environments", world.workspace())),
+        EnvironmentsCreate => create(
+            format!("{}/environments", world.workspace()),
+            json!({"name": format!("env {unique}"), "slug": format!("e-{unique}")}),
+        ),
+        EnvironmentsGet => read(format!("{}/environments/production", world.workspace())),
+        EnvironmentsUpdate => change(
+            Method::PATCH,
+            format!("{}/environments/staging", world.workspace()),
+            Some(json!({"description": unique})),
+        ),
+        EnvironmentsDelete => {
+            let environments = format!("{}/environments", world.workspace());
+            let slug = format!("doomed-{unique}");
+            app.post(&environments, json!({"name": "doomed", "slug": slug}))
+                .await
+                .expect(201);
+            change(Method::DELETE, format!("{environments}/{slug}"), None)
+        }
         AppsList => read(format!("{}/apps", world.workspace())),
         AppsCreate => create(
             format!("{}/apps", world.workspace()),

@@ -3,7 +3,8 @@
 //! database made for the test) and most run every test on both backends
 //! (`on_every_backend!`); `shapes` asserts the two error shapes every answer uses.
 //!
-//! - `tenancy`, `tokens`, `authorization`: orgs, workspaces, apps, tokens, who may do what
+//! - `tenancy`, `environments`, `tokens`, `authorization`: orgs, workspaces and their
+//!   environments, apps, tokens, who may do what
 //! - `draft`, `augmentations`, `validation`: the draft's endpoints and augmentations
 //! - `releases`, `conditional_reads`, `concurrency`: releases, ETags, races
 //! - `errors`, `probes`, `openapi`, `contract_fuzzing`, `body_properties`: the edge
@@ -19,6 +20,7 @@ mod concurrency;
 mod conditional_reads;
 mod contract_fuzzing;
 mod draft;
+mod environments;
 mod errors;
 mod hostile;
 mod openapi;

@@ -24,6 +24,7 @@ pub mod fixtures;
 
 pub mod concurrency;
 pub mod draft;
+pub mod environments;
 pub mod releases;
 pub mod tenancy;
 pub mod tokens;
@@ -117,6 +118,12 @@ macro_rules! conformance_suite {
             tenancy::apps_update_and_delete_as_their_patch_says,
             tenancy::nothing_is_reachable_through_the_wrong_parents,
             tenancy::quotas_bound_the_children_of_a_parent,
+            environments::a_workspace_starts_with_production_staging_and_development,
+            environments::environment_slugs_are_unique_within_their_workspace,
+            environments::the_default_moves_and_is_never_lost,
+            environments::environments_update_and_delete_as_asked,
+            environments::the_default_environment_holds_the_active_releases,
+            environments::environments_per_workspace_are_capped,
             tokens::server_secrets_are_made_once_and_kept,
             tokens::tokens_are_stored_found_listed_and_revoked,
             tokens::the_first_token_is_made_only_on_an_empty_store,
@@ -166,6 +173,7 @@ mod tests {
         let listing = include_str!("mod.rs");
         let modules = [
             ("tenancy", include_str!("tenancy.rs")),
+            ("environments", include_str!("environments.rs")),
             ("tokens", include_str!("tokens.rs")),
             ("draft", include_str!("draft.rs")),
             ("releases", include_str!("releases.rs")),

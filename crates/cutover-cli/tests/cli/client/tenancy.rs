@@ -229,3 +229,63 @@ fn platform_tokens_are_listed_and_revoked_with_platform() {
     env.run(&["tokens", "revoke", "--platform", "nope"])
         .expect(2);
 }
+
+#[test]
+fn environments_are_listed_created_updated_and_deleted() {
+    let env = Env::with_app();
+    let list = env.ok(&["envs", "list"]).stdout;
+    let table = rows(&list);
+    assert_eq!(table.len(), 3, "{list}");
+    assert_eq!(
+        table[0][..4],
+        ["production", "Production", "yes", "yes"],
+        "{list}"
+    );
+    assert_eq!(table[1][..4], ["staging", "Staging", "-", "-"], "{list}");
+    assert_eq!(table[2][0], "development", "{list}");
+
+    let made = env
+        .ok(&[
+            "envs",
+            "create",
+            "QA",
+            "--slug",
+            "qa",
+            "-d",
+            "testers",
+            "--protected",
+        ])
+        .stdout;
+    assert!(made.starts_with("Environment QA  (qa)  env_"), "{made}");
+    assert!(made.contains("Protected:   yes"), "{made}");
+    let taken = env
+        .run(&["envs", "create", "QA again", "--slug", "qa"])
+        .expect(3);
+    assert!(
+        taken
+            .error_line()
+            .contains("CONFLICT: environment_slug_taken"),
+        "{}",
+        taken.stderr
+    );
+    let changed = env.json(&["envs", "update", "qa", "--default", "--name", "Quality"]);
+    assert_eq!(
+        (changed["is_default"].clone(), changed["name"].clone()),
+        (true.into(), "Quality".into())
+    );
+    let refused = env.run(&["envs", "delete", "qa"]).expect(3);
+    assert!(
+        refused.error_line().contains("environment_is_default"),
+        "{}",
+        refused.stderr
+    );
+    env.ok(&["envs", "update", "production", "--default"]);
+    env.ok(&["envs", "delete", "qa"]);
+    env.run(&["envs", "show", "qa"]).expect(3);
+    env.run(&["envs", "show", "Not A Slug"]).expect(2);
+    env.run(&["envs", "update", "staging"]).expect(2);
+    assert_eq!(
+        env.json(&["envs", "show", "production"])["is_default"],
+        true
+    );
+}

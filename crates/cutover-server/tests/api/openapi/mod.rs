@@ -102,6 +102,11 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/orgs/{org_id}/workspaces"),
     ("POST", "/v1/orgs/{org_id}/workspaces"),
     ("GET", "/v1/orgs/{org_id}/workspaces/{workspace_id}"),
+    ("GET", "{WS}/environments"),
+    ("POST", "{WS}/environments"),
+    ("GET", "{WS}/environments/{environment}"),
+    ("PATCH", "{WS}/environments/{environment}"),
+    ("DELETE", "{WS}/environments/{environment}"),
     ("GET", "{WS}/apps"),
     ("POST", "{WS}/apps"),
     ("GET", "{APP}"),
@@ -273,6 +278,13 @@ fn path_parameters_carry_the_id_patterns() {
         for param in in_path {
             let name = param["name"].as_str().unwrap();
             assert_eq!(param["required"], true);
+            if name == "environment" {
+                // An environment is named by its id or its slug: no id pattern.
+                let schema = resolve(&doc, &param["schema"]);
+                assert_eq!(schema["type"], "string", "{path}");
+                assert_eq!(schema["examples"][0], "production", "{path}");
+                continue;
+            }
             let schema = resolve(&doc, &param["schema"]);
             let pattern = regex::Regex::new(schema["pattern"].as_str().unwrap()).unwrap();
             let (_, id) = generated.iter().find(|(n, _)| *n == name).unwrap();

@@ -72,6 +72,7 @@ async fn documented_request_examples_are_accepted(backend: Backend) {
         ("app_id", home.app_id.clone()),
         ("endpoint_id", endpoint),
         ("augmentation_id", augmentation.clone()),
+        ("environment", "staging".to_owned()),
     ]
     .into_iter()
     .collect();
@@ -102,7 +103,7 @@ async fn documented_request_examples_are_accepted(backend: Backend) {
         assert_shape(&doc, &operation, &reply, &format!("{method} {template}"));
         tried += 1;
     }
-    assert_eq!(tried, 10, "every create and update body has an example");
+    assert_eq!(tried, 12, "every create and update body has an example");
 
     // Every read answers exactly the documented keys (lists are built as JSON).
     let release = app.cut(&home, "v9").await;

@@ -1,0 +1,327 @@
+//! The environments of a workspace: the starting three, created with it, and the
+//! ones a team adds. The rules are `cutover_domain::environment`'s; this module reads
+//! the facts and writes what they decide. Every write locks the workspace row first,
+//! so writers of one workspace's environments (on any server) queue up, and moving
+//! the default flag never races.
+
+use std::collections::BTreeMap;
+
+use cutover_domain::conflict::Conflict;
+use cutover_domain::environment::{
+    Environment, EnvironmentPatch, EnvironmentRef, EnvironmentStatus, NewEnvironment, check_delete,
+    starting_environments,
+};
+use cutover_domain::limits::Limits;
+use cutover_domain::model::Workspace;
+use cutover_domain::quota::Counted;
+use cutover_domain::{AppId, EnvironmentId, OrgId, ReleaseId, Timestamp, WorkspaceId};
+use cutover_store::{Page, PageRequest, StoreError, WorkspaceScope};
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Row};
+
+use crate::error::{Outcome, unique_or};
+use crate::quota;
+use crate::rows::{after_key, all, count, fetch_limit, not_found, optional};
+use crate::tenancy::{get_workspace, workspace_from_row};
+
+macro_rules! columns {
+    () => {
+        "environment_id, workspace_id, name, slug, description, is_default, protected, \
+         created_by, created_at, updated_at"
+    };
+}
+
+/// An environment row, without its deployments (see [`with_deployments`]).
+fn from_row(org_id: &OrgId) -> impl Fn(&PgRow) -> sqlx::Result<Environment> + '_ {
+    move |row| {
+        Ok(Environment {
+            environment_id: EnvironmentId::from_trusted(row.try_get(0)?),
+            workspace_id: WorkspaceId::from_trusted(row.try_get(1)?),
+            org_id: org_id.clone(),
+            name: row.try_get(2)?,
+            slug: row.try_get(3)?,
+            description: row.try_get(4)?,
+            is_default: row.try_get(5)?,
+            protected: row.try_get(6)?,
+            active_deployments: BTreeMap::new(),
+            status: EnvironmentStatus::Active,
+            created_by: row.try_get(7)?,
+            created_at: Timestamp::from_micros(row.try_get(8)?),
+            updated_at: Timestamp::from_micros(row.try_get(9)?),
+        })
+    }
+}
+
+/// Fills in what is deployed in `environment`. Until deployments are recorded per
+/// environment, the default environment's are the apps' active releases, and the
+/// others have none.
+async fn with_deployments(
+    connection: &mut PgConnection,
+    mut environment: Environment,
+) -> Outcome<Environment> {
+    if environment.is_default {
+        let deployed = all(
+            connection,
+            sqlx::query(
+                "SELECT app_id, release_id FROM releases
+                 WHERE workspace_id = $1 AND status = 'active'",
+            )
+            .bind(environment.workspace_id.as_str()),
+            |row| {
+                Ok((
+                    AppId::from_trusted(row.try_get(0)?),
+                    ReleaseId::from_trusted(row.try_get(1)?),
+                ))
+            },
+        )
+        .await?;
+        environment.active_deployments = deployed.into_iter().collect();
+    }
+    Ok(environment)
+}
+
+async fn insert(connection: &mut PgConnection, environment: &Environment) -> Outcome<()> {
+    sqlx::query(concat!(
+        "INSERT INTO environments (",
+        columns!(),
+        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+    ))
+    .bind(environment.environment_id.as_str())
+    .bind(environment.workspace_id.as_str())
+    .bind(&environment.name)
+    .bind(&environment.slug)
+    .bind(&environment.description)
+    .bind(environment.is_default)
+    .bind(environment.protected)
+    .bind(&environment.created_by)
+    .bind(environment.created_at.as_micros())
+    .bind(environment.updated_at.as_micros())
+    .execute(connection)
+    .await
+    .map_err(|err| slug_taken_or(err, &environment.slug))?;
+    Ok(())
+}
+
+fn slug_taken_or(err: sqlx::Error, slug: &str) -> crate::error::Failure {
+    unique_or(err, |constraint| {
+        (constraint == "environments_workspace_slug_unique").then(|| {
+            StoreError::from(Conflict::EnvironmentSlugTaken {
+                slug: slug.to_owned(),
+            })
+        })
+    })
+}
+
+/// Gives a new workspace its starting environments, created by whoever created it.
+pub(crate) async fn create_starting(
+    connection: &mut PgConnection,
+    workspace: &Workspace,
+) -> Outcome<()> {
+    for new in starting_environments() {
+        let environment = new.into_environment(
+            workspace.org_id.clone(),
+            workspace.workspace_id.clone(),
+            &workspace.created_by,
+            workspace.created_at,
+        );
+        insert(&mut *connection, &environment).await?;
+    }
+    Ok(())
+}
+
+/// Locks the workspace row (after checking it is under the org): every environment
+/// write of the workspace holds it until its transaction ends.
+async fn lock_workspace(connection: &mut PgConnection, scope: &WorkspaceScope) -> Outcome<()> {
+    optional(
+        connection,
+        sqlx::query(
+            "SELECT 1 FROM workspaces WHERE workspace_id = $1 AND org_id = $2 FOR NO KEY UPDATE",
+        )
+        .bind(scope.workspace_id.as_str())
+        .bind(scope.org_id.as_str()),
+        |_| Ok(()),
+    )
+    .await?
+    .ok_or_else(|| not_found("workspace", &scope.workspace_id))
+}
+
+/// Takes the default flag from whichever environment of the workspace holds it.
+async fn clear_default(connection: &mut PgConnection, workspace_id: &WorkspaceId) -> Outcome<()> {
+    sqlx::query(
+        "UPDATE environments SET is_default = false WHERE workspace_id = $1 AND is_default",
+    )
+    .bind(workspace_id.as_str())
+    .execute(connection)
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn create_environment(
+    connection: &mut PgConnection,
+    limits: &Limits,
+    scope: &WorkspaceScope,
+    new: &NewEnvironment,
+    actor: &str,
+) -> Outcome<Environment> {
+    lock_workspace(&mut *connection, scope).await?;
+    quota::require_room(
+        &mut *connection,
+        limits,
+        Counted::EnvironmentsPerWorkspace,
+        scope.workspace_id.as_str(),
+    )
+    .await?;
+    let environment = new.clone().into_environment(
+        scope.org_id.clone(),
+        scope.workspace_id.clone(),
+        actor,
+        Timestamp::now(),
+    );
+    if environment.is_default {
+        clear_default(&mut *connection, &scope.workspace_id).await?;
+    }
+    insert(connection, &environment).await?;
+    Ok(environment)
+}
+
+/// The environment `reference` names in the workspace, without its deployments.
+async fn find(
+    connection: &mut PgConnection,
+    scope: &WorkspaceScope,
+    reference: &EnvironmentRef,
+) -> Outcome<Environment> {
+    let query = match reference {
+        EnvironmentRef::Id(id) => sqlx::query(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM environments WHERE workspace_id = $1 AND environment_id = $2"
+        ))
+        .bind(scope.workspace_id.as_str())
+        .bind(id.as_str()),
+        EnvironmentRef::Slug(slug) => sqlx::query(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM environments WHERE workspace_id = $1 AND slug = $2"
+        ))
+        .bind(scope.workspace_id.as_str())
+        .bind(slug.as_str()),
+    };
+    optional(connection, query, from_row(&scope.org_id))
+        .await?
+        .ok_or_else(|| not_found("environment", reference.as_str()))
+}
+
+pub(crate) async fn get_environment(
+    connection: &mut PgConnection,
+    scope: &WorkspaceScope,
+    reference: &EnvironmentRef,
+) -> Outcome<Environment> {
+    get_workspace(&mut *connection, scope).await?;
+    let environment = find(&mut *connection, scope, reference).await?;
+    with_deployments(connection, environment).await
+}
+
+pub(crate) async fn list_environments(
+    connection: &mut PgConnection,
+    scope: &WorkspaceScope,
+    page: &PageRequest,
+) -> Outcome<Page<Environment>> {
+    get_workspace(&mut *connection, scope).await?;
+    let rows = all(
+        &mut *connection,
+        sqlx::query(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM environments WHERE workspace_id = $1 AND environment_id > $2
+             ORDER BY environment_id LIMIT $3"
+        ))
+        .bind(scope.workspace_id.as_str())
+        .bind(after_key(page))
+        .bind(fetch_limit(page.limit)),
+        from_row(&scope.org_id),
+    )
+    .await?;
+    let mut items = Vec::with_capacity(rows.len());
+    for environment in rows {
+        items.push(with_deployments(&mut *connection, environment).await?);
+    }
+    let total = count(
+        connection,
+        sqlx::query("SELECT count(*) FROM environments WHERE workspace_id = $1")
+            .bind(scope.workspace_id.as_str()),
+    )
+    .await?;
+    Ok(Page::from_over_fetch(items, page, total, |environment| {
+        environment.environment_id.to_string()
+    }))
+}
+
+pub(crate) async fn update_environment(
+    connection: &mut PgConnection,
+    scope: &WorkspaceScope,
+    reference: &EnvironmentRef,
+    patch: &EnvironmentPatch,
+) -> Outcome<Environment> {
+    lock_workspace(&mut *connection, scope).await?;
+    let current = find(&mut *connection, scope, reference).await?;
+    let makes_default = patch.makes_default(&current);
+    let changed = patch
+        .clone()
+        .apply(&current, Timestamp::now())
+        .map_err(StoreError::from)?;
+    if makes_default {
+        clear_default(&mut *connection, &scope.workspace_id).await?;
+    }
+    sqlx::query(
+        "UPDATE environments SET name = $2, slug = $3, description = $4, is_default = $5,
+             protected = $6, updated_at = $7
+         WHERE environment_id = $1",
+    )
+    .bind(changed.environment_id.as_str())
+    .bind(&changed.name)
+    .bind(&changed.slug)
+    .bind(&changed.description)
+    .bind(changed.is_default)
+    .bind(changed.protected)
+    .bind(changed.updated_at.as_micros())
+    .execute(&mut *connection)
+    .await
+    .map_err(|err| slug_taken_or(err, &changed.slug))?;
+    with_deployments(connection, changed).await
+}
+
+pub(crate) async fn delete_environment(
+    connection: &mut PgConnection,
+    scope: &WorkspaceScope,
+    reference: &EnvironmentRef,
+) -> Outcome<()> {
+    lock_workspace(&mut *connection, scope).await?;
+    let found = find(&mut *connection, scope, reference).await?;
+    let environment = with_deployments(&mut *connection, found).await?;
+    check_delete(&environment).map_err(StoreError::from)?;
+    sqlx::query("DELETE FROM environments WHERE environment_id = $1")
+        .bind(environment.environment_id.as_str())
+        .execute(connection)
+        .await?;
+    Ok(())
+}
+
+/// Workspaces created before environments existed, a batch at a time, for the
+/// backfill.
+pub(crate) async fn workspaces_without_environments(
+    connection: &mut PgConnection,
+    batch: i64,
+) -> Outcome<Vec<Workspace>> {
+    all(
+        connection,
+        sqlx::query(
+            "SELECT workspace_id, org_id, name, description, created_at, created_by
+             FROM workspaces w WHERE NOT EXISTS
+                 (SELECT 1 FROM environments e WHERE e.workspace_id = w.workspace_id)
+             LIMIT $1",
+        )
+        .bind(batch),
+        workspace_from_row,
+    )
+    .await
+}

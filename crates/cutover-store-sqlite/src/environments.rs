@@ -1,0 +1,280 @@
+//! The environments of a workspace: the starting three, created with it, and the
+//! ones a team adds. The rules are `cutover_domain::environment`'s; this module reads
+//! the facts and writes what they decide.
+
+use std::collections::BTreeMap;
+
+use cutover_domain::conflict::Conflict;
+use cutover_domain::environment::{
+    Environment, EnvironmentPatch, EnvironmentRef, EnvironmentStatus, NewEnvironment, check_delete,
+    starting_environments,
+};
+use cutover_domain::limits::Limits;
+use cutover_domain::model::Workspace;
+use cutover_domain::quota::Counted;
+use cutover_domain::{AppId, EnvironmentId, OrgId, ReleaseId, Timestamp, WorkspaceId};
+use cutover_store::{Page, PageRequest, StoreResult, WorkspaceScope};
+use rusqlite::{Connection, Row, params};
+
+use crate::error::{from_sqlite, is_unique_violation};
+use crate::quota;
+use crate::rows::{after_key, all, count, execute, not_found, optional};
+use crate::tenancy::{WORKSPACE_COLUMNS, get_workspace, workspace_from_row};
+
+const COLUMNS: &str = "environment_id, workspace_id, name, slug, description, is_default, \
+                       protected, created_by, created_at, updated_at";
+
+/// An environment row, without its deployments (see [`with_deployments`]).
+fn from_row(org_id: &OrgId) -> impl Fn(&Row<'_>) -> rusqlite::Result<Environment> + '_ {
+    move |row| {
+        Ok(Environment {
+            environment_id: EnvironmentId::from_trusted(row.get(0)?),
+            workspace_id: WorkspaceId::from_trusted(row.get(1)?),
+            org_id: org_id.clone(),
+            name: row.get(2)?,
+            slug: row.get(3)?,
+            description: row.get(4)?,
+            is_default: row.get(5)?,
+            protected: row.get(6)?,
+            active_deployments: BTreeMap::new(),
+            status: EnvironmentStatus::Active,
+            created_by: row.get(7)?,
+            created_at: Timestamp::from_micros(row.get(8)?),
+            updated_at: Timestamp::from_micros(row.get(9)?),
+        })
+    }
+}
+
+/// Fills in what is deployed in `environment`. Until deployments are recorded per
+/// environment, the default environment's are the apps' active releases, and the
+/// others have none.
+fn with_deployments(
+    connection: &Connection,
+    mut environment: Environment,
+) -> StoreResult<Environment> {
+    if environment.is_default {
+        let deployed = all(
+            connection,
+            "SELECT app_id, release_id FROM releases INDEXED BY releases_active_by_workspace
+             WHERE workspace_id = ?1 AND status = 'active'",
+            [environment.workspace_id.as_str()],
+            |row| {
+                Ok((
+                    AppId::from_trusted(row.get(0)?),
+                    ReleaseId::from_trusted(row.get(1)?),
+                ))
+            },
+        )?;
+        environment.active_deployments = deployed.into_iter().collect();
+    }
+    Ok(environment)
+}
+
+fn insert(connection: &Connection, environment: &Environment) -> StoreResult<()> {
+    execute(
+        connection,
+        &format!(
+            "INSERT INTO environments ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+        ),
+        params![
+            environment.environment_id.as_str(),
+            environment.workspace_id.as_str(),
+            environment.name,
+            environment.slug,
+            environment.description,
+            environment.is_default,
+            environment.protected,
+            environment.created_by,
+            environment.created_at.as_micros(),
+            environment.updated_at.as_micros(),
+        ],
+    )
+    .map(|_| ())
+    .map_err(|err| slug_taken_or(err, &environment.slug))
+}
+
+fn slug_taken_or(err: rusqlite::Error, slug: &str) -> cutover_store::StoreError {
+    if is_unique_violation(&err) {
+        Conflict::EnvironmentSlugTaken {
+            slug: slug.to_owned(),
+        }
+        .into()
+    } else {
+        from_sqlite(err)
+    }
+}
+
+/// Gives a new workspace its starting environments, created by whoever created it.
+pub(crate) fn create_starting(connection: &Connection, workspace: &Workspace) -> StoreResult<()> {
+    for new in starting_environments() {
+        let environment = new.into_environment(
+            workspace.org_id.clone(),
+            workspace.workspace_id.clone(),
+            &workspace.created_by,
+            workspace.created_at,
+        );
+        insert(connection, &environment)?;
+    }
+    Ok(())
+}
+
+/// Takes the default flag from whichever environment of the workspace holds it.
+fn clear_default(connection: &Connection, workspace_id: &WorkspaceId) -> StoreResult<()> {
+    execute(
+        connection,
+        "UPDATE environments SET is_default = 0 WHERE workspace_id = ?1 AND is_default = 1",
+        [workspace_id.as_str()],
+    )
+    .map(|_| ())
+    .map_err(from_sqlite)
+}
+
+pub(crate) fn create_environment(
+    connection: &Connection,
+    limits: &Limits,
+    scope: &WorkspaceScope,
+    new: NewEnvironment,
+    actor: &str,
+) -> StoreResult<Environment> {
+    get_workspace(connection, scope)?;
+    quota::require_room(
+        connection,
+        limits,
+        Counted::EnvironmentsPerWorkspace,
+        scope.workspace_id.as_str(),
+    )?;
+    let environment = new.into_environment(
+        scope.org_id.clone(),
+        scope.workspace_id.clone(),
+        actor,
+        Timestamp::now(),
+    );
+    if environment.is_default {
+        clear_default(connection, &scope.workspace_id)?;
+    }
+    insert(connection, &environment)?;
+    Ok(environment)
+}
+
+/// The environment `reference` names in the workspace, without its deployments.
+fn find(
+    connection: &Connection,
+    scope: &WorkspaceScope,
+    reference: &EnvironmentRef,
+) -> StoreResult<Environment> {
+    get_workspace(connection, scope)?;
+    let (column, value) = match reference {
+        EnvironmentRef::Id(id) => ("environment_id", id.as_str()),
+        EnvironmentRef::Slug(slug) => ("slug", slug.as_str()),
+    };
+    optional(
+        connection,
+        &format!("SELECT {COLUMNS} FROM environments WHERE workspace_id = ?1 AND {column} = ?2"),
+        [scope.workspace_id.as_str(), value],
+        from_row(&scope.org_id),
+    )?
+    .ok_or_else(|| not_found("environment", reference.as_str()))
+}
+
+pub(crate) fn get_environment(
+    connection: &Connection,
+    scope: &WorkspaceScope,
+    reference: &EnvironmentRef,
+) -> StoreResult<Environment> {
+    let environment = find(connection, scope, reference)?;
+    with_deployments(connection, environment)
+}
+
+pub(crate) fn list_environments(
+    connection: &Connection,
+    scope: &WorkspaceScope,
+    page: &PageRequest,
+) -> StoreResult<Page<Environment>> {
+    get_workspace(connection, scope)?;
+    let rows = all(
+        connection,
+        &format!(
+            "SELECT {COLUMNS} FROM environments WHERE workspace_id = ?1 AND environment_id > ?2
+             ORDER BY environment_id LIMIT ?3"
+        ),
+        params![scope.workspace_id.as_str(), after_key(page), page.limit + 1],
+        from_row(&scope.org_id),
+    )?;
+    let items = rows
+        .into_iter()
+        .map(|environment| with_deployments(connection, environment))
+        .collect::<StoreResult<Vec<_>>>()?;
+    let total = count(
+        connection,
+        "SELECT count(*) FROM environments WHERE workspace_id = ?1",
+        [scope.workspace_id.as_str()],
+    )?;
+    Ok(Page::from_over_fetch(items, page, total, |environment| {
+        environment.environment_id.to_string()
+    }))
+}
+
+pub(crate) fn update_environment(
+    connection: &Connection,
+    scope: &WorkspaceScope,
+    reference: &EnvironmentRef,
+    patch: EnvironmentPatch,
+) -> StoreResult<Environment> {
+    let current = find(connection, scope, reference)?;
+    let makes_default = patch.makes_default(&current);
+    let changed = patch.apply(&current, Timestamp::now())?;
+    if makes_default {
+        clear_default(connection, &scope.workspace_id)?;
+    }
+    execute(
+        connection,
+        "UPDATE environments SET name = ?2, slug = ?3, description = ?4, is_default = ?5,
+             protected = ?6, updated_at = ?7
+         WHERE environment_id = ?1",
+        params![
+            changed.environment_id.as_str(),
+            changed.name,
+            changed.slug,
+            changed.description,
+            changed.is_default,
+            changed.protected,
+            changed.updated_at.as_micros(),
+        ],
+    )
+    .map_err(|err| slug_taken_or(err, &changed.slug))?;
+    with_deployments(connection, changed)
+}
+
+pub(crate) fn delete_environment(
+    connection: &Connection,
+    scope: &WorkspaceScope,
+    reference: &EnvironmentRef,
+) -> StoreResult<()> {
+    let environment = with_deployments(connection, find(connection, scope, reference)?)?;
+    check_delete(&environment)?;
+    execute(
+        connection,
+        "DELETE FROM environments WHERE environment_id = ?1",
+        [environment.environment_id.as_str()],
+    )
+    .map(|_| ())
+    .map_err(from_sqlite)
+}
+
+/// Workspaces created before environments existed, a batch at a time, for the
+/// backfill.
+pub(crate) fn workspaces_without_environments(
+    connection: &Connection,
+    batch: i64,
+) -> StoreResult<Vec<Workspace>> {
+    all(
+        connection,
+        &format!(
+            "SELECT {WORKSPACE_COLUMNS} FROM workspaces w WHERE NOT EXISTS
+                 (SELECT 1 FROM environments e WHERE e.workspace_id = w.workspace_id)
+             LIMIT ?1"
+        ),
+        [batch],
+        workspace_from_row,
+    )
+}
