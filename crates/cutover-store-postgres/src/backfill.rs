@@ -79,7 +79,9 @@ async fn starting_environments(connection: &mut PgConnection) -> Outcome<usize> 
             return Ok(given);
         }
         for workspace in &workspaces {
-            environments::create_starting(&mut *connection, workspace).await?;
+            // Counted again under the row lock: a live server may have given it
+            // the three since the batch was read.
+            environments::give_starting_if_none(&mut *connection, workspace).await?;
         }
         given += workspaces.len();
     }

@@ -169,12 +169,25 @@ async fn bring_up_to_date(
     connection: &mut PgConnection,
     target: &PgConnectOptions,
 ) -> Result<Vec<i64>, OpenError> {
-    let applied = migrations::apply(connection)
+    let migrating = |source: sqlx::Error| OpenError::Migrate {
+        target: describe(target),
+        source: source.into(),
+    };
+    let known = migrations::MIGRATIONS
+        .last()
+        .map_or(0, |(version, _, _)| *version);
+    if let Some(found) = migrations::newest_recorded(connection)
         .await
-        .map_err(|source| OpenError::Migrate {
+        .map_err(migrating)?
+        && found > known
+    {
+        return Err(OpenError::NewerSchema {
             target: describe(target),
-            source: source.into(),
-        })?;
+            found,
+            known,
+        });
+    }
+    let applied = migrations::apply(connection).await.map_err(migrating)?;
     crate::backfill::run(connection)
         .await
         .map_err(|source| OpenError::Backfill {

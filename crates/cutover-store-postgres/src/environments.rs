@@ -164,6 +164,8 @@ pub(crate) async fn create_environment(
     actor: &str,
 ) -> Outcome<Environment> {
     lock_workspace(&mut *connection, scope).await?;
+    let workspace = get_workspace(&mut *connection, scope).await?;
+    give_starting_if_none(&mut *connection, &workspace).await?;
     quota::require_room(
         &mut *connection,
         limits,
@@ -180,8 +182,28 @@ pub(crate) async fn create_environment(
     if environment.is_default {
         clear_default(&mut *connection, &scope.workspace_id).await?;
     }
-    insert(connection, &environment).await?;
-    Ok(environment)
+    insert(&mut *connection, &environment).await?;
+    with_deployments(connection, environment).await
+}
+
+/// Gives a workspace without environments (created by a server of an earlier version
+/// after this one migrated the database) its starting ones, before anything else is
+/// added to it, so it never ends up without a default. The caller holds the
+/// workspace's row.
+pub(crate) async fn give_starting_if_none(
+    connection: &mut PgConnection,
+    workspace: &Workspace,
+) -> Outcome<()> {
+    let existing = count(
+        &mut *connection,
+        sqlx::query("SELECT count(*) FROM environments WHERE workspace_id = $1")
+            .bind(workspace.workspace_id.as_str()),
+    )
+    .await?;
+    if existing == 0 {
+        create_starting(connection, workspace).await?;
+    }
+    Ok(())
 }
 
 /// The environment `reference` names in the workspace, without its deployments.
@@ -241,19 +263,21 @@ pub(crate) async fn list_environments(
         from_row(&scope.org_id),
     )
     .await?;
-    let mut items = Vec::with_capacity(rows.len());
-    for environment in rows {
-        items.push(with_deployments(&mut *connection, environment).await?);
-    }
     let total = count(
-        connection,
+        &mut *connection,
         sqlx::query("SELECT count(*) FROM environments WHERE workspace_id = $1")
             .bind(scope.workspace_id.as_str()),
     )
     .await?;
-    Ok(Page::from_over_fetch(items, page, total, |environment| {
+    let mut listed = Page::from_over_fetch(rows, page, total, |environment| {
         environment.environment_id.to_string()
-    }))
+    });
+    let mut items = Vec::with_capacity(listed.items.len());
+    for environment in std::mem::take(&mut listed.items) {
+        items.push(with_deployments(&mut *connection, environment).await?);
+    }
+    listed.items = items;
+    Ok(listed)
 }
 
 pub(crate) async fn update_environment(
@@ -297,7 +321,11 @@ pub(crate) async fn delete_environment(
 ) -> Outcome<()> {
     lock_workspace(&mut *connection, scope).await?;
     let found = find(&mut *connection, scope, reference).await?;
-    let environment = with_deployments(&mut *connection, found).await?;
+    // The default is refused as such; only another one's deployments need reading.
+    let environment = match found.is_default {
+        true => found,
+        false => with_deployments(&mut *connection, found).await?,
+    };
     check_delete(&environment).map_err(StoreError::from)?;
     sqlx::query("DELETE FROM environments WHERE environment_id = $1")
         .bind(environment.environment_id.as_str())
@@ -307,7 +335,8 @@ pub(crate) async fn delete_environment(
 }
 
 /// Workspaces created before environments existed, a batch at a time, for the
-/// backfill.
+/// backfill, each row locked as an environment write locks it (so a live server's
+/// create in the same workspace waits, then finds the three).
 pub(crate) async fn workspaces_without_environments(
     connection: &mut PgConnection,
     batch: i64,
@@ -318,7 +347,7 @@ pub(crate) async fn workspaces_without_environments(
             "SELECT workspace_id, org_id, name, description, created_at, created_by
              FROM workspaces w WHERE NOT EXISTS
                  (SELECT 1 FROM environments e WHERE e.workspace_id = w.workspace_id)
-             LIMIT $1",
+             LIMIT $1 FOR NO KEY UPDATE",
         )
         .bind(batch),
         workspace_from_row,

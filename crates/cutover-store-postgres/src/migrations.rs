@@ -30,6 +30,22 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
 /// The advisory lock key that serializes migrations ("cutover" in ASCII).
 pub(crate) const MIGRATION_LOCK: i64 = 0x0063_7574_6f76_6572;
 
+/// The newest version recorded in the database, if it has been migrated at all: a
+/// version this binary does not know means a newer cutover migrated it.
+pub(crate) async fn newest_recorded(connection: &mut PgConnection) -> sqlx::Result<Option<i64>> {
+    let migrated: bool = sqlx::query("SELECT to_regclass('schema_migrations') IS NOT NULL")
+        .fetch_one(&mut *connection)
+        .await?
+        .try_get(0)?;
+    if !migrated {
+        return Ok(None);
+    }
+    sqlx::query("SELECT max(version) FROM schema_migrations")
+        .fetch_one(connection)
+        .await?
+        .try_get(0)
+}
+
 /// Applies every migration not yet recorded, each in its own transaction. Returns
 /// the versions it applied.
 pub(crate) async fn apply(connection: &mut PgConnection) -> sqlx::Result<Vec<i64>> {

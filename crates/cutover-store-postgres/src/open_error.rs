@@ -20,13 +20,23 @@ pub enum OpenError {
     },
     #[error("cannot connect to PostgreSQL at {target}: no answer within {} ms", .waited.as_millis())]
     ConnectTimeout { target: String, waited: Duration },
+    /// A newer cutover migrated the database: this binary would not know its rows.
+    #[error(
+        "PostgreSQL database at {target} was migrated by a newer cutover (schema version \
+         {found}; this version knows up to {known}): run that version or a later one"
+    )]
+    NewerSchema {
+        target: String,
+        found: i64,
+        known: i64,
+    },
     #[error("migrating PostgreSQL database at {target}")]
     Migrate {
         target: String,
         #[source]
         source: DriverError,
     },
-    #[error("backfilling digests in PostgreSQL database at {target}")]
+    #[error("bringing rows of earlier versions up to date in PostgreSQL database at {target}")]
     Backfill {
         target: String,
         #[source]

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use cutover_store::conformance::fixtures::{
-    ACTOR, app_fixture, new_augmentation, new_endpoint, new_release,
+    ACTOR, app_fixture, first, new_augmentation, new_endpoint, new_release, workspace_fixture,
 };
 use cutover_store::conformance::{Case, Stores};
 use cutover_store::prelude::*;
@@ -383,6 +383,68 @@ async fn sslmode_in_the_url_is_honoured() {
         } else {
             assert_fails_fast(&with_sslmode(&url, "require"), "TLS").await;
         }
+    })
+    .await;
+}
+
+/// A database a newer cutover migrated is refused at connect: this version would not
+/// know its rows.
+#[needs_postgres]
+#[tokio::test]
+async fn a_database_migrated_by_a_newer_version_is_refused() {
+    with_database(|url| async move {
+        store(&url).await.close().await;
+        let mut connection = PgConnection::connect(&url).await.expect("connect");
+        sqlx::query("INSERT INTO schema_migrations (version, name) VALUES (99, 'from_the_future')")
+            .execute(&mut connection)
+            .await
+            .expect("record a newer version");
+        let _ = connection.close().await;
+        match PostgresStore::connect(PostgresOptions::new(&url)).await {
+            Err(OpenError::NewerSchema { found, known, .. }) => {
+                assert_eq!((found, known), (99, MIGRATIONS.len() as i64));
+            }
+            Err(other) => panic!("refused for another reason: {other}"),
+            Ok(_) => panic!("a newer schema was opened"),
+        }
+    })
+    .await;
+}
+
+/// Workspaces stored before environments existed get the starting three when a
+/// server connects, as if they had been made with them.
+#[needs_postgres]
+#[tokio::test]
+async fn workspaces_from_before_environments_get_the_starting_three() {
+    with_database(|url| async move {
+        let before = store(&url).await;
+        let workspace = workspace_fixture(&before, "acme").await;
+        before.close().await;
+        let mut connection = PgConnection::connect(&url).await.expect("connect");
+        sqlx::query("DELETE FROM environments")
+            .execute(&mut connection)
+            .await
+            .expect("as before migration 4");
+        let _ = connection.close().await;
+
+        let store = store(&url).await;
+        let listed = store
+            .list_environments(&workspace, first(10))
+            .await
+            .expect("list");
+        let slugs: Vec<_> = listed
+            .items
+            .iter()
+            .map(|env| (env.slug.as_str(), env.is_default, env.created_by.as_str()))
+            .collect();
+        assert_eq!(
+            slugs,
+            [
+                ("production", true, ACTOR),
+                ("staging", false, ACTOR),
+                ("development", false, ACTOR),
+            ]
+        );
     })
     .await;
 }

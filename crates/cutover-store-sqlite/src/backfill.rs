@@ -37,7 +37,7 @@ fn starting_environments(connection: &mut Connection) -> StoreResult<()> {
             break;
         }
         for workspace in &workspaces {
-            environments::create_starting(&transaction, workspace)?;
+            environments::give_starting_if_none(&transaction, workspace)?;
         }
         given += workspaces.len();
     }

@@ -94,7 +94,7 @@ fn insert(connection: &Connection, environment: &Environment) -> StoreResult<()>
 }
 
 fn slug_taken_or(err: rusqlite::Error, slug: &str) -> cutover_store::StoreError {
-    if is_unique_violation(&err) {
+    if is_unique_violation(&err) && err.to_string().contains("environments.slug") {
         Conflict::EnvironmentSlugTaken {
             slug: slug.to_owned(),
         }
@@ -136,7 +136,8 @@ pub(crate) fn create_environment(
     new: NewEnvironment,
     actor: &str,
 ) -> StoreResult<Environment> {
-    get_workspace(connection, scope)?;
+    let workspace = get_workspace(connection, scope)?;
+    give_starting_if_none(connection, &workspace)?;
     quota::require_room(
         connection,
         limits,
@@ -153,7 +154,25 @@ pub(crate) fn create_environment(
         clear_default(connection, &scope.workspace_id)?;
     }
     insert(connection, &environment)?;
-    Ok(environment)
+    with_deployments(connection, environment)
+}
+
+/// Gives a workspace without environments (created by a server of an earlier version
+/// after this one migrated the database) its starting ones, before anything else is
+/// added to it, so it never ends up without a default.
+pub(crate) fn give_starting_if_none(
+    connection: &Connection,
+    workspace: &Workspace,
+) -> StoreResult<()> {
+    let existing = count(
+        connection,
+        "SELECT count(*) FROM environments WHERE workspace_id = ?1",
+        [workspace.workspace_id.as_str()],
+    )?;
+    if existing == 0 {
+        create_starting(connection, workspace)?;
+    }
+    Ok(())
 }
 
 /// The environment `reference` names in the workspace, without its deployments.
@@ -200,18 +219,19 @@ pub(crate) fn list_environments(
         params![scope.workspace_id.as_str(), after_key(page), page.limit + 1],
         from_row(&scope.org_id),
     )?;
-    let items = rows
-        .into_iter()
-        .map(|environment| with_deployments(connection, environment))
-        .collect::<StoreResult<Vec<_>>>()?;
     let total = count(
         connection,
         "SELECT count(*) FROM environments WHERE workspace_id = ?1",
         [scope.workspace_id.as_str()],
     )?;
-    Ok(Page::from_over_fetch(items, page, total, |environment| {
+    let mut listed = Page::from_over_fetch(rows, page, total, |environment| {
         environment.environment_id.to_string()
-    }))
+    });
+    listed.items = std::mem::take(&mut listed.items)
+        .into_iter()
+        .map(|environment| with_deployments(connection, environment))
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok(listed)
 }
 
 pub(crate) fn update_environment(
@@ -250,7 +270,12 @@ pub(crate) fn delete_environment(
     scope: &WorkspaceScope,
     reference: &EnvironmentRef,
 ) -> StoreResult<()> {
-    let environment = with_deployments(connection, find(connection, scope, reference)?)?;
+    let found = find(connection, scope, reference)?;
+    // The default is refused as such; only another one's deployments need reading.
+    let environment = match found.is_default {
+        true => found,
+        false => with_deployments(connection, found)?,
+    };
     check_delete(&environment)?;
     execute(
         connection,

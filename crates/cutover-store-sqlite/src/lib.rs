@@ -92,10 +92,23 @@ fn bring_up_to_date(
     path: &Path,
     connection: &mut rusqlite::Connection,
 ) -> Result<Vec<i64>, OpenError> {
-    let applied = migrations::apply(connection).map_err(|source| OpenError::Migrate {
+    let migrating = |source| OpenError::Migrate {
         path: path.to_owned(),
         source,
-    })?;
+    };
+    let known = migrations::MIGRATIONS
+        .last()
+        .map_or(0, |(version, _, _)| *version);
+    if let Some(found) = migrations::newest_recorded(connection).map_err(migrating)?
+        && found > known
+    {
+        return Err(OpenError::NewerSchema {
+            path: path.to_owned(),
+            found,
+            known,
+        });
+    }
+    let applied = migrations::apply(connection).map_err(migrating)?;
     backfill::run(connection).map_err(|source| OpenError::Backfill {
         path: path.to_owned(),
         source: Box::new(source),

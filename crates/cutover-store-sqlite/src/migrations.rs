@@ -23,6 +23,23 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
 ];
 
+/// The newest version recorded in the database, if it has been migrated at all: a
+/// version this binary does not know means a newer cutover migrated it.
+pub fn newest_recorded(connection: &Connection) -> rusqlite::Result<Option<i64>> {
+    let migrated: bool = connection.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master
+                        WHERE type = 'table' AND name = 'schema_migrations')",
+        [],
+        |row| row.get(0),
+    )?;
+    if !migrated {
+        return Ok(None);
+    }
+    connection.query_row("SELECT max(version) FROM schema_migrations", [], |row| {
+        row.get(0)
+    })
+}
+
 /// Applies every migration not yet recorded, each in its own transaction. Returns
 /// the versions it applied.
 pub fn apply(connection: &mut Connection) -> rusqlite::Result<Vec<i64>> {

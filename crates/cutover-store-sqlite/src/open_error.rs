@@ -46,13 +46,24 @@ pub enum OpenError {
         #[source]
         source: rusqlite::Error,
     },
+    /// A newer cutover migrated the database: this binary would not know its rows.
+    #[error(
+        "database {} was migrated by a newer cutover (schema version {found}; this \
+         version knows up to {known}): run that version or a later one",
+        .path.display()
+    )]
+    NewerSchema {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
     #[error("migrating {}", .path.display())]
     Migrate {
         path: PathBuf,
         #[source]
         source: rusqlite::Error,
     },
-    #[error("backfilling digests in {}", .path.display())]
+    #[error("bringing rows of earlier versions up to date in {}", .path.display())]
     Backfill {
         path: PathBuf,
         #[source]

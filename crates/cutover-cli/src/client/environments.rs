@@ -51,19 +51,27 @@ pub enum EnvsCommand {
     Update {
         /// Its slug or id.
         env: String,
+        /// New name.
         #[arg(long)]
         name: Option<String>,
+        /// New slug.
         #[arg(long)]
         slug: Option<String>,
-        /// Free text ("" clears it).
+        /// New description.
         #[arg(long, short = 'd')]
         description: Option<String>,
+        /// Clear the description.
+        #[arg(long, conflicts_with = "description")]
+        no_description: bool,
         /// Make it the workspace's default.
         #[arg(long)]
         default: bool,
-        /// Protect it (true) or not (false).
+        /// Protect it: deploying to it then needs releases:activate.
         #[arg(long)]
-        protected: Option<bool>,
+        protected: bool,
+        /// Stop protecting it.
+        #[arg(long, conflicts_with = "protected")]
+        unprotected: bool,
     },
     /// Delete an environment (not the default, not one with deployments).
     Delete {
@@ -137,8 +145,10 @@ pub fn run(args: EnvsArgs) -> CliResult {
             name,
             slug,
             description,
+            no_description,
             default,
             protected,
+            unprotected,
         } => {
             let mut body = Map::new();
             if let Some(name) = name {
@@ -148,26 +158,21 @@ pub fn run(args: EnvsArgs) -> CliResult {
                 body.insert("slug".into(), json!(slug));
             }
             if let Some(description) = description {
-                let cleared = description.is_empty();
-                body.insert(
-                    "description".into(),
-                    if cleared {
-                        Value::Null
-                    } else {
-                        json!(description)
-                    },
-                );
+                body.insert("description".into(), json!(description));
+            }
+            if no_description {
+                body.insert("description".into(), Value::Null);
             }
             if default {
                 body.insert("is_default".into(), json!(true));
             }
-            if let Some(protected) = protected {
+            if protected || unprotected {
                 body.insert("protected".into(), json!(protected));
             }
             if body.is_empty() {
                 return Err(CliError::usage(
-                    "nothing to change: give --name, --slug, --description, --default or \
-                     --protected",
+                    "nothing to change: give --name, --slug, --description, \
+                     --no-description, --default, --protected or --unprotected",
                 ));
             }
             let path = format!("{base}/{}", segment(&env)?);

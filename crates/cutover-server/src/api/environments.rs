@@ -5,15 +5,15 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, Uri, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::Uri;
+use axum::response::Response;
 use cutover_domain::environment::Environment;
 use cutover_domain::permission::Operation;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::{deleted, environment_inputs, location, page_body, page_request};
+use super::{created, deleted, environment_inputs, page_body, page_request};
 use crate::http::auth::Caller;
 use crate::http::error::{ApiResult, ErrorEnvelope};
 use crate::http::extract::{JsonBody, QueryParams};
@@ -98,16 +98,12 @@ pub async fn create_environment(
         .environments()
         .create_environment(&scope, new, &caller.actor())
         .await?;
-    let location = location(&uri, environment.environment_id.as_str());
+    let id = environment.environment_id.clone();
     let answer = EnvironmentCreated {
         message: "Environment created successfully",
         environment,
     };
-    let mut response = (StatusCode::CREATED, Json(answer)).into_response();
-    if let Ok(value) = HeaderValue::from_str(&location) {
-        response.headers_mut().insert(header::LOCATION, value);
-    }
-    Ok(response)
+    Ok(created(&uri, id.as_str(), &answer))
 }
 
 /// Get an environment

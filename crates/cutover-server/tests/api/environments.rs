@@ -170,6 +170,14 @@ async fn bad_names_and_bodies_are_refused_clearly(backend: Backend) {
         let details = assert_envelope(&reply, 404, "RESOURCE_NOT_FOUND");
         assert_eq!(details["resource_type"], "environment", "{name}");
     }
+    for name in ["qa", "env_nope"] {
+        let patched = app
+            .patch(&format!("{base}/{name}"), json!({"name": "x"}))
+            .await;
+        assert_envelope(&patched, 404, "RESOURCE_NOT_FOUND");
+        let deleted = app.delete(&format!("{base}/{name}")).await;
+        assert_envelope(&deleted, 404, "RESOURCE_NOT_FOUND");
+    }
     let bad_slug = app.post(&base, json!({"name": "QA", "slug": "Q A"})).await;
     assert_one_issue(
         &bad_slug,

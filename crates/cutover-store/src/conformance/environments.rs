@@ -217,6 +217,31 @@ pub fn the_default_moves_and_is_never_lost() -> Case {
              default first",
         );
         assert_eq!(details, object(json!({"slug": "canary"})));
+        // A change that fails (its slug is taken) moves nothing.
+        let failing = EnvironmentPatch {
+            slug: Some("production".into()),
+            is_default: Some(true),
+            ..Default::default()
+        };
+        assert_conflict(
+            store
+                .update_environment(&scope, &slug("staging"), failing)
+                .await,
+            "environment_slug_taken",
+            "An environment with slug 'production' already exists in this workspace",
+        );
+        let mut clashing = new_environment("Again", "staging");
+        clashing.is_default = true;
+        assert_conflict(
+            store.create_environment(&scope, clashing, ACTOR).await,
+            "environment_slug_taken",
+            "An environment with slug 'staging' already exists in this workspace",
+        );
+        let canary = store
+            .get_environment(&scope, &slug("canary"))
+            .await
+            .expect("canary");
+        assert!(canary.is_default, "the default kept its flag");
         // Making the default the default again changes nothing else.
         store
             .update_environment(&scope, &slug("canary"), make_default())
@@ -331,6 +356,47 @@ pub fn the_default_environment_holds_the_active_releases() -> Case {
             .await
             .expect("list");
         assert_eq!(listed.items[0], production);
+        // A new default answers with what it now holds.
+        let mut canary = new_environment("Canary", "canary");
+        canary.is_default = true;
+        let canary = store
+            .create_environment(&workspace, canary, ACTOR)
+            .await
+            .expect("canary");
+        assert_eq!(
+            canary.active_deployments.get(&app.app_id),
+            Some(&release.summary.release_id)
+        );
+    })
+}
+
+pub fn concurrent_default_moves_leave_exactly_one_default() -> Case {
+    Case::new(|stores: Stores| async move {
+        let scope = workspace_fixture(stores.first(), "acme").await;
+        let mut tasks = tokio::task::JoinSet::new();
+        for index in 0..12 {
+            let (store, scope) = (stores.for_caller(index), scope.clone());
+            tasks.spawn(async move {
+                let mut new = new_environment(&format!("Env {index}"), &format!("env-{index}"));
+                new.is_default = index % 2 == 0;
+                store.create_environment(&scope, new, ACTOR).await?;
+                let patch = EnvironmentPatch {
+                    is_default: Some(true),
+                    ..Default::default()
+                };
+                let target = ["production", "staging", "development"][index % 3];
+                store.update_environment(&scope, &slug(target), patch).await
+            });
+        }
+        while let Some(outcome) = tasks.join_next().await {
+            outcome
+                .expect("task")
+                .expect("every create and move succeeds");
+        }
+        let listed = slugs(stores.first(), &scope).await;
+        assert_eq!(listed.len(), 15);
+        let defaults = listed.iter().filter(|(_, is_default)| *is_default).count();
+        assert_eq!(defaults, 1, "{listed:?}");
     })
 }
 

@@ -124,6 +124,7 @@ macro_rules! conformance_suite {
             environments::environments_update_and_delete_as_asked,
             environments::the_default_environment_holds_the_active_releases,
             environments::environments_per_workspace_are_capped,
+            environments::concurrent_default_moves_leave_exactly_one_default,
             tokens::server_secrets_are_made_once_and_kept,
             tokens::tokens_are_stored_found_listed_and_revoked,
             tokens::the_first_token_is_made_only_on_an_empty_store,

@@ -280,6 +280,12 @@ fn environments_are_listed_created_updated_and_deleted() {
         refused.stderr
     );
     env.ok(&["envs", "update", "production", "--default"]);
+    let unprotected = env.json(&["envs", "update", "qa", "--unprotected", "--no-description"]);
+    assert_eq!(unprotected["protected"], false);
+    assert_eq!(unprotected["description"], serde_json::Value::Null);
+    env.run(&["envs", "update", "qa", "--protected", "--unprotected"])
+        .expect(2);
+    assert_eq!(env.json(&["envs", "list"])["total"], 4);
     env.ok(&["envs", "delete", "qa"]);
     env.run(&["envs", "show", "qa"]).expect(3);
     env.run(&["envs", "show", "Not A Slug"]).expect(2);
