@@ -3,6 +3,7 @@
 //! log, and the permission table. Every other crate builds on these types.
 
 pub mod conflict;
+pub mod deployment;
 pub mod digest;
 pub mod draft;
 pub mod environment;

@@ -174,7 +174,7 @@ pub struct UnknownStoredValue {
 }
 
 impl UnknownStoredValue {
-    fn new(kind: &'static str, value: &str) -> Self {
+    pub(crate) fn new(kind: &'static str, value: &str) -> Self {
         Self {
             kind,
             value: value.chars().take(64).collect(),
