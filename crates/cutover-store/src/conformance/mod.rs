@@ -25,6 +25,7 @@ pub mod fixtures;
 pub mod concurrency;
 pub mod draft;
 pub mod environments;
+pub mod lifecycle;
 pub mod releases;
 pub mod tenancy;
 pub mod tokens;
@@ -139,10 +140,10 @@ macro_rules! conformance_suite {
             releases::a_cut_numbers_links_and_describes_the_release,
             releases::a_release_tag_is_used_once_per_app,
             releases::a_release_keeps_its_content_when_the_draft_changes,
-            releases::activation_and_rollback_follow_the_lifecycle_rules,
-            releases::the_active_release_cannot_be_archived_or_deleted,
+            lifecycle::activation_and_rollback_follow_the_lifecycle_rules,
+            lifecycle::the_active_release_cannot_be_archived_or_deleted,
             releases::release_lists_page_newest_first_and_hide_archived,
-            releases::the_activation_history_is_oldest_first_and_pages,
+            lifecycle::the_activation_history_is_oldest_first_and_pages,
             concurrency::concurrent_activations_leave_one_active_and_a_chain,
             concurrency::concurrent_cuts_with_one_tag_let_exactly_one_through,
             concurrency::concurrent_cuts_get_consecutive_numbers_and_a_chain,
@@ -178,6 +179,7 @@ mod tests {
             ("tokens", include_str!("tokens.rs")),
             ("draft", include_str!("draft.rs")),
             ("releases", include_str!("releases.rs")),
+            ("lifecycle", include_str!("lifecycle.rs")),
             ("concurrency", include_str!("concurrency.rs")),
         ];
         let mut cases = Vec::new();

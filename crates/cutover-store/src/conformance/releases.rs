@@ -1,6 +1,5 @@
-//! Releases: the cut (numbers, previous release, change log, content), tags, the
-//! lifecycle rules of activate, rollback, archive and delete, listing newest first,
-//! and the activation history.
+//! Releases: the cut (numbers, previous release, change log, content), tags, and
+//! listing newest first (the lifecycle is in `lifecycle`).
 
 use cutover_domain::ReleaseId;
 use cutover_domain::draft::EndpointPatch;
@@ -8,13 +7,18 @@ use cutover_domain::model::{ActivationAction, ReleaseStatus};
 use serde_json::json;
 
 use super::fixtures::{
-    ACTOR, app_fixture, assert_conflict, assert_not_found, augmentation_in, endpoint_in, first,
+    ACTOR, app_fixture, assert_conflict, assert_not_found, augmentation_in, endpoint_in,
     new_release, newest, object,
 };
 use super::{Case, Stores};
-use crate::{AppScope, PageRequest, ReleaseQuery, Store};
+use crate::{AppScope, ReleaseQuery, Store};
 
-async fn cut(store: &dyn Store, scope: &AppScope, tag: &str, activate: bool) -> ReleaseId {
+pub(super) async fn cut(
+    store: &dyn Store,
+    scope: &AppScope,
+    tag: &str,
+    activate: bool,
+) -> ReleaseId {
     store
         .create_release(scope.clone(), new_release(tag, activate), ACTOR.to_owned())
         .await
@@ -23,7 +27,7 @@ async fn cut(store: &dyn Store, scope: &AppScope, tag: &str, activate: bool) -> 
         .release_id
 }
 
-async fn status(store: &dyn Store, scope: &AppScope, id: &ReleaseId) -> ReleaseStatus {
+pub(super) async fn status(store: &dyn Store, scope: &AppScope, id: &ReleaseId) -> ReleaseStatus {
     store
         .get_release(scope, id)
         .await
@@ -238,191 +242,6 @@ pub fn a_release_keeps_its_content_when_the_draft_changes() -> Case {
     })
 }
 
-pub fn activation_and_rollback_follow_the_lifecycle_rules() -> Case {
-    Case::new(|stores: Stores| async move {
-        let store = stores.first();
-        let scope = app_fixture(store).await;
-        assert_eq!(store.get_active_release(&scope).await.expect("none"), None);
-        let v1 = cut(store, &scope, "v1", false).await;
-        assert_conflict(
-            store
-                .activate_release(
-                    scope.clone(),
-                    v1.clone(),
-                    ActivationAction::Rollback,
-                    ACTOR.to_owned(),
-                )
-                .await,
-            "no_active_release",
-            "The app has no active release to roll back from",
-        );
-        let first_on = store
-            .activate_release(
-                scope.clone(),
-                v1.clone(),
-                ActivationAction::Activate,
-                ACTOR.to_owned(),
-            )
-            .await
-            .expect("activate v1");
-        assert!(first_on.changed);
-        assert_eq!(first_on.previous_active_release_id, None);
-        assert_eq!(first_on.release.status, ReleaseStatus::Active);
-        let again = store
-            .activate_release(
-                scope.clone(),
-                v1.clone(),
-                ActivationAction::Activate,
-                ACTOR.to_owned(),
-            )
-            .await
-            .expect("again");
-        assert!(
-            !again.changed,
-            "activating the active release changes nothing"
-        );
-        assert_eq!(again.previous_active_release_id.as_ref(), Some(&v1));
-
-        let skipped = cut(store, &scope, "skipped", false).await;
-        let v2 = cut(store, &scope, "v2", false).await;
-        let not_older =
-            "Rollback targets a release older than the active one; use activate to move forward";
-        assert_conflict(
-            store
-                .activate_release(
-                    scope.clone(),
-                    v2.clone(),
-                    ActivationAction::Rollback,
-                    ACTOR.to_owned(),
-                )
-                .await,
-            "release_not_older_than_active",
-            not_older,
-        );
-        let switched = store
-            .activate_release(
-                scope.clone(),
-                v2.clone(),
-                ActivationAction::Activate,
-                ACTOR.to_owned(),
-            )
-            .await
-            .expect("activate v2");
-        assert_eq!(switched.previous_active_release_id.as_ref(), Some(&v1));
-        assert_eq!(status(store, &scope, &v1).await, ReleaseStatus::Archived);
-        assert_conflict(
-            store
-                .activate_release(
-                    scope.clone(),
-                    skipped.clone(),
-                    ActivationAction::Rollback,
-                    ACTOR.to_owned(),
-                )
-                .await,
-            "release_never_active",
-            "Only a release that was active before can be rolled back to",
-        );
-        let back = store
-            .activate_release(
-                scope.clone(),
-                v1.clone(),
-                ActivationAction::Rollback,
-                ACTOR.to_owned(),
-            )
-            .await
-            .expect("roll back to v1");
-        assert!(back.changed);
-        assert_eq!(back.previous_active_release_id.as_ref(), Some(&v2));
-        assert_eq!(status(store, &scope, &v2).await, ReleaseStatus::Archived);
-        assert_conflict(
-            store
-                .activate_release(
-                    scope.clone(),
-                    v2.clone(),
-                    ActivationAction::Rollback,
-                    ACTOR.to_owned(),
-                )
-                .await,
-            "release_not_older_than_active",
-            not_older,
-        );
-        let forward = store
-            .activate_release(
-                scope.clone(),
-                v2.clone(),
-                ActivationAction::Activate,
-                ACTOR.to_owned(),
-            )
-            .await
-            .expect("an archived release can be activated again");
-        assert_eq!(forward.release.status, ReleaseStatus::Active);
-        let active = store
-            .get_active_release(&scope)
-            .await
-            .expect("active")
-            .expect("some");
-        assert_eq!(active.summary.release_id, v2);
-        assert_not_found(
-            store
-                .activate_release(
-                    scope.clone(),
-                    (ReleaseId::generate()).clone(),
-                    ActivationAction::Activate,
-                    ACTOR.to_owned(),
-                )
-                .await,
-            "release",
-        );
-    })
-}
-
-pub fn the_active_release_cannot_be_archived_or_deleted() -> Case {
-    Case::new(|stores: Stores| async move {
-        let store = stores.first();
-        let scope = app_fixture(store).await;
-        let v1 = cut(store, &scope, "v1", true).await;
-        let v2 = cut(store, &scope, "v2", false).await;
-        let message = "The active release cannot be archived or deleted";
-        assert_conflict(
-            store.archive_release(scope.clone(), v1.clone()).await,
-            "release_is_active",
-            message,
-        );
-        assert_conflict(
-            store.delete_release(scope.clone(), v1.clone()).await,
-            "release_is_active",
-            message,
-        );
-        assert_eq!(status(store, &scope, &v1).await, ReleaseStatus::Active);
-        let archived = store
-            .archive_release(scope.clone(), v2.clone())
-            .await
-            .expect("archive");
-        assert_eq!(archived.status, ReleaseStatus::Archived);
-        let again = store
-            .archive_release(scope.clone(), v2.clone())
-            .await
-            .expect("again");
-        assert_eq!(
-            again.status,
-            ReleaseStatus::Archived,
-            "archiving is idempotent"
-        );
-        store
-            .delete_release(scope.clone(), v2.clone())
-            .await
-            .expect("delete");
-        assert_not_found(
-            store.delete_release(scope.clone(), v2.clone()).await,
-            "release",
-        );
-        assert_not_found(
-            store.archive_release(scope.clone(), v2.clone()).await,
-            "release",
-        );
-    })
-}
-
 pub fn release_lists_page_newest_first_and_hide_archived() -> Case {
     Case::new(|stores: Stores| async move {
         let store = stores.first();
@@ -476,75 +295,5 @@ pub fn release_lists_page_newest_first_and_hide_archived() -> Case {
         let statuses: Vec<ReleaseStatus> = all.releases.iter().map(|r| r.status).collect();
         use ReleaseStatus::{Active, Archived, Ready};
         assert_eq!(statuses, [Ready, Ready, Archived, Active, Ready]);
-    })
-}
-
-pub fn the_activation_history_is_oldest_first_and_pages() -> Case {
-    Case::new(|stores: Stores| async move {
-        let store = stores.first();
-        let scope = app_fixture(store).await;
-        let v1 = cut(store, &scope, "v1", true).await;
-        let v2 = cut(store, &scope, "v2", true).await;
-        store
-            .activate_release(
-                scope.clone(),
-                v2.clone(),
-                ActivationAction::Activate,
-                ACTOR.to_owned(),
-            )
-            .await
-            .expect("no-op");
-        store
-            .activate_release(
-                scope.clone(),
-                v1.clone(),
-                ActivationAction::Rollback,
-                "oncall".to_owned(),
-            )
-            .await
-            .expect("rollback");
-        let page = store
-            .list_activations(&scope, first(2))
-            .await
-            .expect("history");
-        assert_eq!((page.total, page.items.len()), (3, 2));
-        let rest = store
-            .list_activations(
-                &scope,
-                PageRequest {
-                    limit: 2,
-                    after: page.next_after.clone(),
-                },
-            )
-            .await
-            .expect("rest");
-        assert_eq!(rest.next_after, None);
-        let entries: Vec<_> = page.items.iter().chain(&rest.items).collect();
-        let seen: Vec<(ActivationAction, &ReleaseId, Option<&ReleaseId>, &str)> = entries
-            .iter()
-            .map(|e| {
-                (
-                    e.action,
-                    &e.release_id,
-                    e.replaced_release_id.as_ref(),
-                    e.actor.as_str(),
-                )
-            })
-            .collect();
-        assert_eq!(
-            seen,
-            [
-                (ActivationAction::Activate, &v1, None, ACTOR),
-                (ActivationAction::Activate, &v2, Some(&v1), ACTOR),
-                (ActivationAction::Rollback, &v1, Some(&v2), "oncall"),
-            ],
-            "oldest first; an activation that changed nothing is not recorded"
-        );
-        assert!(
-            entries
-                .windows(2)
-                .all(|pair| pair[0].sequence < pair[1].sequence)
-        );
-        assert!(entries.windows(2).all(|pair| pair[0].at <= pair[1].at));
     })
 }
