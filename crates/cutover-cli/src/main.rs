@@ -46,6 +46,8 @@ enum Command {
     Workspaces(tenancy::WorkspacesArgs),
     /// Environments of the workspace: list, show, create, update, delete.
     Envs(environments::EnvsArgs),
+    /// The app's board: what of it is deployed in each environment.
+    Status(environments::StatusArgs),
     /// API tokens of the organisation: create, list, revoke.
     Tokens(tokens::TokensArgs),
     /// Apps of the workspace: list, show, create, update, delete.
@@ -95,6 +97,7 @@ fn main() -> ExitCode {
         Command::Orgs(args) => client::finish(tenancy::run_orgs(args)),
         Command::Workspaces(args) => client::finish(tenancy::run_workspaces(args)),
         Command::Envs(args) => client::finish(environments::run(args)),
+        Command::Status(args) => client::finish(environments::status(args)),
         Command::Tokens(args) => client::finish(tokens::run(args)),
         Command::Apps(args) => client::finish(apps::run(args)),
         Command::Endpoints(args) => client::finish(endpoints::run(args)),

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::conflict::Conflict;
 use crate::ids::{AppId, EnvironmentId, OrgId, ReleaseId, WorkspaceId};
+use crate::model::ReleaseSummary;
 use crate::timestamp::Timestamp;
 use crate::values::{Violation, parse_slug};
 
@@ -44,6 +45,46 @@ pub struct Environment {
 pub enum EnvironmentStatus {
     /// The only status so far: an environment exists until it is deleted.
     Active,
+}
+
+/// One environment on an app's board: what of the app is deployed there, since when
+/// and by whom (all null when nothing is).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct BoardEntry {
+    pub environment_id: EnvironmentId,
+    pub slug: String,
+    pub name: String,
+    pub is_default: bool,
+    pub protected: bool,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub release: Option<ReleaseSummary>,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub deployed_at: Option<Timestamp>,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub deployed_by: Option<String>,
+}
+
+impl BoardEntry {
+    /// The app's entry for `environment`, given the app's active release. Until
+    /// deployments are recorded per environment, the active release is the app's
+    /// deployment in the default environment (deployed when it was activated, by
+    /// whoever activated it), and the other environments have none.
+    pub fn of(environment: &Environment, active: Option<&ReleaseSummary>) -> Self {
+        let release = active.filter(|_| environment.is_default).cloned();
+        Self {
+            environment_id: environment.environment_id.clone(),
+            slug: environment.slug.clone(),
+            name: environment.name.clone(),
+            is_default: environment.is_default,
+            protected: environment.protected,
+            deployed_at: release.as_ref().and_then(|release| release.activated_at),
+            deployed_by: release
+                .as_ref()
+                .and_then(|release| release.activated_by.clone()),
+            release,
+        }
+    }
 }
 
 /// What a new environment holds.
@@ -277,6 +318,45 @@ mod tests {
                 app_ids: vec![app.as_str().to_owned()],
             })
         );
+    }
+
+    #[test]
+    fn the_board_shows_the_active_release_in_the_default_environment_only() {
+        use crate::model::ReleaseStatus;
+        use crate::values::ReleaseTag;
+        let production = production();
+        let at = Timestamp::from_micros(5);
+        let active = ReleaseSummary {
+            release_id: ReleaseId::generate(),
+            app_id: AppId::generate(),
+            workspace_id: production.workspace_id.clone(),
+            org_id: production.org_id.clone(),
+            release_tag: ReleaseTag::parse("v1").unwrap(),
+            release_number: 1,
+            status: ReleaseStatus::Active,
+            description: None,
+            endpoint_count: 0,
+            augmentation_count: 0,
+            content_hash: "0".repeat(64),
+            activated_at: Some(at),
+            activated_by: Some("bob".into()),
+            created_at: at,
+            created_by: "alice".into(),
+        };
+        let entry = BoardEntry::of(&production, Some(&active));
+        assert_eq!(entry.release.as_ref(), Some(&active));
+        assert_eq!(
+            (entry.deployed_at, entry.deployed_by.as_deref()),
+            (Some(at), Some("bob"))
+        );
+        let mut staging = production.clone();
+        staging.is_default = false;
+        let entry = BoardEntry::of(&staging, Some(&active));
+        assert_eq!(
+            (entry.release, entry.deployed_at, entry.deployed_by),
+            (None, None, None)
+        );
+        assert_eq!(BoardEntry::of(&production, None).release, None);
     }
 
     #[test]

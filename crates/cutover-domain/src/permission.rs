@@ -211,6 +211,7 @@ pub enum Operation {
     AppsGet,
     AppsUpdate,
     AppsDelete,
+    AppEnvironmentsList,
     EndpointsList,
     EndpointsCreate,
     EndpointsGet,
@@ -233,7 +234,7 @@ pub enum Operation {
 }
 
 impl Operation {
-    pub const ALL: [Operation; 40] = [
+    pub const ALL: [Operation; 41] = [
         Self::OrgsList,
         Self::OrgsCreate,
         Self::OrgsGet,
@@ -255,6 +256,7 @@ impl Operation {
         Self::AppsGet,
         Self::AppsUpdate,
         Self::AppsDelete,
+        Self::AppEnvironmentsList,
         Self::EndpointsList,
         Self::EndpointsCreate,
         Self::EndpointsGet,
@@ -301,6 +303,7 @@ impl Operation {
             Self::AppsGet => "apps_get",
             Self::AppsUpdate => "apps_update",
             Self::AppsDelete => "apps_delete",
+            Self::AppEnvironmentsList => "app_environments_list",
             Self::EndpointsList => "endpoints_list",
             Self::EndpointsCreate => "endpoints_create",
             Self::EndpointsGet => "endpoints_get",
@@ -349,9 +352,8 @@ impl Operation {
             | EndpointsDelete | AugmentationsCreate | AugmentationsUpdate | AugmentationsDelete => {
                 Permission::AppsWrite
             }
-            ReleasesList | ReleasesGetActive | ReleasesGet | ActivationsList => {
-                Permission::ReleasesRead
-            }
+            ReleasesList | ReleasesGetActive | ReleasesGet | ActivationsList
+            | AppEnvironmentsList => Permission::ReleasesRead,
             ReleasesCreate => Permission::ReleasesCreate,
             ReleasesActivate | ReleasesRollback => Permission::ReleasesActivate,
             ReleasesArchive => Permission::ReleasesArchive,

@@ -8,7 +8,9 @@ use cutover_domain::draft::{
     AppPatch, AugmentationPatch, EndpointPatch, NewApp, NewAugmentation, NewEndpoint, NewOrg,
     NewRelease, NewWorkspace,
 };
-use cutover_domain::environment::{Environment, EnvironmentPatch, EnvironmentRef, NewEnvironment};
+use cutover_domain::environment::{
+    BoardEntry, Environment, EnvironmentPatch, EnvironmentRef, NewEnvironment,
+};
 use cutover_domain::model::{
     Activation, ActivationAction, App, Augmentation, Endpoint, Org, ReleaseSummary, Workspace,
 };
@@ -173,6 +175,14 @@ impl EnvironmentStore for PostgresStore {
             environment,
             &patch
         ))
+    }
+
+    async fn app_board(
+        &self,
+        scope: &AppScope,
+        page: PageRequest,
+    ) -> StoreResult<Page<BoardEntry>> {
+        read_tx!(self, |c| environments::app_board(c, scope, &page))
     }
 
     async fn delete_environment(

@@ -8,19 +8,21 @@ use std::collections::BTreeMap;
 
 use cutover_domain::conflict::Conflict;
 use cutover_domain::environment::{
-    Environment, EnvironmentPatch, EnvironmentRef, EnvironmentStatus, NewEnvironment, check_delete,
-    starting_environments,
+    BoardEntry, Environment, EnvironmentPatch, EnvironmentRef, EnvironmentStatus, NewEnvironment,
+    check_delete, starting_environments,
 };
 use cutover_domain::limits::Limits;
 use cutover_domain::model::Workspace;
 use cutover_domain::quota::Counted;
 use cutover_domain::{AppId, EnvironmentId, OrgId, ReleaseId, Timestamp, WorkspaceId};
-use cutover_store::{Page, PageRequest, StoreError, WorkspaceScope};
+use cutover_store::{AppScope, Page, PageRequest, StoreError, WorkspaceScope};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
+use crate::apps::require_app;
 use crate::error::{Outcome, unique_or};
 use crate::quota;
+use crate::releases::active_summary;
 use crate::rows::{after_key, all, count, fetch_limit, not_found, optional};
 use crate::tenancy::{get_workspace, workspace_from_row};
 
@@ -249,6 +251,36 @@ pub(crate) async fn list_environments(
     page: &PageRequest,
 ) -> Outcome<Page<Environment>> {
     get_workspace(&mut *connection, scope).await?;
+    let mut listed = page_of(&mut *connection, scope, page).await?;
+    let mut items = Vec::with_capacity(listed.items.len());
+    for environment in std::mem::take(&mut listed.items) {
+        items.push(with_deployments(&mut *connection, environment).await?);
+    }
+    listed.items = items;
+    Ok(listed)
+}
+
+pub(crate) async fn app_board(
+    connection: &mut PgConnection,
+    scope: &AppScope,
+    page: &PageRequest,
+) -> Outcome<Page<BoardEntry>> {
+    require_app(&mut *connection, scope).await?;
+    let workspace = WorkspaceScope {
+        org_id: scope.org_id.clone(),
+        workspace_id: scope.workspace_id.clone(),
+    };
+    let listed = page_of(&mut *connection, &workspace, page).await?;
+    let active = active_summary(connection, &scope.app_id).await?;
+    Ok(listed.map(|environment| BoardEntry::of(&environment, active.as_ref())))
+}
+
+/// A page of the workspace's environments, without their deployments.
+async fn page_of(
+    connection: &mut PgConnection,
+    scope: &WorkspaceScope,
+    page: &PageRequest,
+) -> Outcome<Page<Environment>> {
     let rows = all(
         &mut *connection,
         sqlx::query(concat!(
@@ -269,15 +301,9 @@ pub(crate) async fn list_environments(
             .bind(scope.workspace_id.as_str()),
     )
     .await?;
-    let mut listed = Page::from_over_fetch(rows, page, total, |environment| {
+    Ok(Page::from_over_fetch(rows, page, total, |environment| {
         environment.environment_id.to_string()
-    });
-    let mut items = Vec::with_capacity(listed.items.len());
-    for environment in std::mem::take(&mut listed.items) {
-        items.push(with_deployments(&mut *connection, environment).await?);
-    }
-    listed.items = items;
-    Ok(listed)
+    }))
 }
 
 pub(crate) async fn update_environment(

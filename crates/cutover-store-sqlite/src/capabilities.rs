@@ -7,7 +7,9 @@ use cutover_domain::draft::{
     AppPatch, AugmentationPatch, EndpointPatch, NewApp, NewAugmentation, NewEndpoint, NewOrg,
     NewRelease, NewWorkspace,
 };
-use cutover_domain::environment::{Environment, EnvironmentPatch, EnvironmentRef, NewEnvironment};
+use cutover_domain::environment::{
+    BoardEntry, Environment, EnvironmentPatch, EnvironmentRef, NewEnvironment,
+};
 use cutover_domain::model::{
     Activation, ActivationAction, App, Augmentation, Endpoint, Org, ReleaseSummary, Workspace,
 };
@@ -196,6 +198,17 @@ impl EnvironmentStore for SqliteStore {
         let (scope, environment) = (scope.clone(), environment.clone());
         self.engine
             .write(move |c| environments::update_environment(c, &scope, &environment, patch))
+            .await
+    }
+
+    async fn app_board(
+        &self,
+        scope: &AppScope,
+        page: PageRequest,
+    ) -> StoreResult<Page<BoardEntry>> {
+        let scope = scope.clone();
+        self.engine
+            .read(move |c| environments::app_board(c, &scope, &page))
             .await
     }
 

@@ -6,18 +6,20 @@ use std::collections::BTreeMap;
 
 use cutover_domain::conflict::Conflict;
 use cutover_domain::environment::{
-    Environment, EnvironmentPatch, EnvironmentRef, EnvironmentStatus, NewEnvironment, check_delete,
-    starting_environments,
+    BoardEntry, Environment, EnvironmentPatch, EnvironmentRef, EnvironmentStatus, NewEnvironment,
+    check_delete, starting_environments,
 };
 use cutover_domain::limits::Limits;
 use cutover_domain::model::Workspace;
 use cutover_domain::quota::Counted;
 use cutover_domain::{AppId, EnvironmentId, OrgId, ReleaseId, Timestamp, WorkspaceId};
-use cutover_store::{Page, PageRequest, StoreResult, WorkspaceScope};
+use cutover_store::{AppScope, Page, PageRequest, StoreResult, WorkspaceScope};
 use rusqlite::{Connection, Row, params};
 
+use crate::apps::require_app;
 use crate::error::{from_sqlite, is_unique_violation};
 use crate::quota;
+use crate::releases::active_summary;
 use crate::rows::{after_key, all, count, execute, not_found, optional};
 use crate::tenancy::{WORKSPACE_COLUMNS, get_workspace, workspace_from_row};
 
@@ -210,6 +212,35 @@ pub(crate) fn list_environments(
     page: &PageRequest,
 ) -> StoreResult<Page<Environment>> {
     get_workspace(connection, scope)?;
+    let mut listed = page_of(connection, scope, page)?;
+    listed.items = std::mem::take(&mut listed.items)
+        .into_iter()
+        .map(|environment| with_deployments(connection, environment))
+        .collect::<StoreResult<Vec<_>>>()?;
+    Ok(listed)
+}
+
+pub(crate) fn app_board(
+    connection: &Connection,
+    scope: &AppScope,
+    page: &PageRequest,
+) -> StoreResult<Page<BoardEntry>> {
+    require_app(connection, scope)?;
+    let workspace = WorkspaceScope {
+        org_id: scope.org_id.clone(),
+        workspace_id: scope.workspace_id.clone(),
+    };
+    let listed = page_of(connection, &workspace, page)?;
+    let active = active_summary(connection, &scope.app_id)?;
+    Ok(listed.map(|environment| BoardEntry::of(&environment, active.as_ref())))
+}
+
+/// A page of the workspace's environments, without their deployments.
+fn page_of(
+    connection: &Connection,
+    scope: &WorkspaceScope,
+    page: &PageRequest,
+) -> StoreResult<Page<Environment>> {
     let rows = all(
         connection,
         &format!(
@@ -224,14 +255,9 @@ pub(crate) fn list_environments(
         "SELECT count(*) FROM environments WHERE workspace_id = ?1",
         [scope.workspace_id.as_str()],
     )?;
-    let mut listed = Page::from_over_fetch(rows, page, total, |environment| {
+    Ok(Page::from_over_fetch(rows, page, total, |environment| {
         environment.environment_id.to_string()
-    });
-    listed.items = std::mem::take(&mut listed.items)
-        .into_iter()
-        .map(|environment| with_deployments(connection, environment))
-        .collect::<StoreResult<Vec<_>>>()?;
-    Ok(listed)
+    }))
 }
 
 pub(crate) fn update_environment(

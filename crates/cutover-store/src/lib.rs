@@ -28,7 +28,9 @@ use cutover_domain::draft::{
     AppPatch, AugmentationPatch, EndpointPatch, NewApp, NewAugmentation, NewEndpoint, NewOrg,
     NewRelease, NewWorkspace,
 };
-use cutover_domain::environment::{Environment, EnvironmentPatch, EnvironmentRef, NewEnvironment};
+use cutover_domain::environment::{
+    BoardEntry, Environment, EnvironmentPatch, EnvironmentRef, NewEnvironment,
+};
 use cutover_domain::model::{
     Activation, ActivationAction, App, Augmentation, Endpoint, Org, ReleaseSummary, Workspace,
 };
@@ -280,6 +282,12 @@ pub trait EnvironmentStore: Send + Sync {
         environment: &EnvironmentRef,
         patch: EnvironmentPatch,
     ) -> StoreResult<Environment>;
+
+    /// The app's board: one entry per environment of its workspace, in the order the
+    /// environments were created, with what of the app is deployed there
+    /// (`BoardEntry::of`).
+    async fn app_board(&self, scope: &AppScope, page: PageRequest)
+    -> StoreResult<Page<BoardEntry>>;
 
     /// Removes the environment, as `environment::check_delete` allows.
     async fn delete_environment(

@@ -43,6 +43,15 @@ impl<T> Page<T> {
             next_after,
         }
     }
+
+    /// The same page with each item turned into another.
+    pub fn map<U>(self, turn: impl FnMut(T) -> U) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(turn).collect(),
+            total: self.total,
+            next_after: self.next_after,
+        }
+    }
 }
 
 /// A page of an app's releases, newest first.

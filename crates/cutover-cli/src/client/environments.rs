@@ -1,8 +1,9 @@
 //! `cutover envs …`: the workspace's environments (production, staging, development
-//! and any added), each named by its slug or its id.
+//! and any added), each named by its slug or its id; and `cutover status`, the app's
+//! board.
 
 use clap::{Args, Subcommand};
-use cutover_domain::environment::{Environment, EnvironmentRef};
+use cutover_domain::environment::{BoardEntry, Environment, EnvironmentRef};
 use serde_json::{Map, Value, json};
 
 use super::args::{GlobalArgs, PageArgs};
@@ -78,6 +79,49 @@ pub enum EnvsCommand {
         /// Its slug or id.
         env: String,
     },
+}
+
+#[derive(Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(flatten)]
+    pub page: PageArgs,
+}
+
+/// `cutover status`: the app's board, what of it is deployed in each environment.
+pub fn status(args: StatusArgs) -> CliResult {
+    let ctx = Ctx::new(&args.global, true)?;
+    let path = format!("{}/environments", ctx.app_path()?);
+    let listing = ctx.list(&path, "environments", &[], &args.page)?;
+    if ctx.json() {
+        return ctx.print_listing_json(listing);
+    }
+    let entries: Vec<BoardEntry> = listing.typed()?;
+    let mut table = Table::new(["ENVIRONMENT", "RELEASE", "#", "DEPLOYED", "BY"]);
+    for entry in &entries {
+        let marked = match entry.is_default {
+            true => format!("{} (default)", entry.slug),
+            false => entry.slug.clone(),
+        };
+        let (tag, number) = match &entry.release {
+            Some(release) => (
+                release.release_tag.as_str().to_owned(),
+                release.release_number.to_string(),
+            ),
+            None => ("-".to_owned(), "-".to_owned()),
+        };
+        table.row(vec![
+            marked,
+            tag,
+            number,
+            entry.deployed_at.map_or("-".to_owned(), since),
+            or_dash(entry.deployed_by.as_deref()),
+        ]);
+    }
+    print(&table.render())?;
+    listing.note_more();
+    Ok(())
 }
 
 /// `env` as a path segment, refused here when it can name no environment.

@@ -1,5 +1,5 @@
-//! A workspace's environments: list, create, read, change, delete. A path names an
-//! environment by its id or its slug.
+//! A workspace's environments (list, create, read, change, delete; a path names one
+//! by its id or its slug) and an app's board: what of the app is deployed in each.
 
 use std::sync::Arc;
 
@@ -17,9 +17,9 @@ use super::{created, deleted, environment_inputs, page_body, page_request};
 use crate::http::auth::Caller;
 use crate::http::error::{ApiResult, ErrorEnvelope};
 use crate::http::extract::{JsonBody, QueryParams};
-use crate::http::path::{EnvironmentPath, WorkspacePath};
+use crate::http::path::{AppPath, EnvironmentPath, WorkspacePath};
 use crate::openapi::bodies::{EnvironmentPatchBody, NewEnvironmentBody};
-use crate::openapi::lists::{Deleted, EnvironmentList};
+use crate::openapi::lists::{AppBoard, Deleted, EnvironmentList};
 use crate::openapi::params::ListQuery;
 use crate::openapi::responses::{BodyErrors, Errors, NotFound};
 use crate::state::AppState;
@@ -204,4 +204,32 @@ pub async fn delete_environment(
         .delete_environment(&scope, &ids.environment)
         .await?;
     Ok(deleted())
+}
+
+/// The app's board
+///
+/// One entry per environment of the app's workspace, oldest first, with the release
+/// of the app deployed there (the full summary), when and by whom; null where
+/// nothing is. Until deployments are recorded per environment, the app's active
+/// release is its deployment in the default environment.
+#[utoipa::path(
+    get,
+    path = "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}/environments",
+    operation_id = Operation::AppEnvironmentsList.as_str(),
+    tag = "environments",
+    params(AppPath, ListQuery),
+    responses((status = 200, description = "A page of the app's board", body = AppBoard),
+        NotFound, Errors),
+)]
+pub async fn list_app_environments(
+    State(state): State<Arc<AppState>>,
+    caller: Caller,
+    ids: AppPath,
+    query: QueryParams,
+) -> ApiResult<Json<AppBoard>> {
+    let scope = ids.app();
+    caller.authorize_app(Operation::AppEnvironmentsList, &scope)?;
+    let page = page_request(&state, &query, "environments", scope.app_id.as_str())?;
+    let board = state.store.environments().app_board(&scope, page).await?;
+    Ok(page_body(&state, scope.app_id.as_str(), board))
 }

@@ -64,6 +64,7 @@ pub fn routes() -> OpenApiRouter<Arc<AppState>> {
             apps::update_app,
             apps::delete_app
         )))
+        .routes(allow(routes!(environments::list_app_environments)))
         .routes(allow(routes!(
             draft::list_endpoints,
             draft::create_endpoint

@@ -109,6 +109,8 @@ const LINKS: &[LinkSpec] = &[
         "List the new app's releases"),
     link!(AppsCreate "201" "ListActivations" -> ActivationsList [ORG, WS, NEW_APP],
         "Read the new app's activation history"),
+    link!(AppsCreate "201" "ListAppEnvironments" -> AppEnvironmentsList [ORG, WS, NEW_APP],
+        "Read the new app's board: what is deployed in each environment"),
     // The draft: an augmentation, then an endpoint that uses it.
     link!(AugmentationsCreate "201" "GetAugmentation" -> AugmentationsGet [ORG, WS, APP, NEW_AUG],
         "Read the new augmentation"),

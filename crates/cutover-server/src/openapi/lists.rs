@@ -3,7 +3,7 @@
 //! cannot differ; and the schemas of the probes' answers.
 
 use cutover_domain::ReleaseId;
-use cutover_domain::environment::Environment;
+use cutover_domain::environment::{BoardEntry, Environment};
 use cutover_domain::model::{
     Activation, App, Augmentation, Endpoint, Org, ReleaseSummary, Workspace,
 };
@@ -63,6 +63,9 @@ list_schema!(/// A page of workspaces, oldest first.
     WorkspaceList { workspaces: Workspace });
 list_schema!(/// A page of a workspace's environments, oldest first.
     EnvironmentList { environments: Environment });
+list_schema!(/// A page of an app's board: the workspace's environments, oldest first, each
+    /// with what of the app is deployed there.
+    AppBoard { environments: BoardEntry });
 list_schema!(/// A page of apps, oldest first.
     AppList { apps: App });
 list_schema!(/// A page of the draft's endpoints, oldest first.

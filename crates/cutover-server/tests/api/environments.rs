@@ -218,6 +218,37 @@ async fn the_default_environment_shows_what_is_active(backend: Backend) {
     );
     let staging = app.get(&format!("{base}/staging")).await.expect(200);
     assert_eq!(staging.body["active_deployments"], json!({}));
+    let board = app
+        .get(&format!("{}/environments", home.path()))
+        .await
+        .expect(200);
+    assert_eq!(board.body["total"], 3);
+    let entries = board.body["environments"].as_array().unwrap();
+    for entry in entries {
+        assert_fields(
+            entry,
+            &[
+                "environment_id",
+                "slug",
+                "name",
+                "is_default",
+                "protected",
+                "release",
+                "deployed_at",
+                "deployed_by",
+            ],
+        );
+    }
+    assert_eq!(entries[0]["slug"], "production");
+    assert_eq!(entries[0]["release"]["release_id"], release.as_str());
+    assert_eq!(entries[0]["release"]["status"], "active");
+    assert_eq!(
+        entries[0]["deployed_at"],
+        entries[0]["release"]["activated_at"]
+    );
+    assert_timestamp(entries[0]["deployed_at"].as_str().unwrap());
+    assert_eq!(entries[1]["release"], Value::Null);
+    assert_eq!(entries[1]["deployed_by"], Value::Null);
     // Until deployments are recorded per environment, an app's active release is
     // deployed in the default environment, whichever that is (docs/API.md).
     app.patch(&format!("{base}/staging"), json!({"is_default": true}))

@@ -400,6 +400,60 @@ pub fn concurrent_default_moves_leave_exactly_one_default() -> Case {
     })
 }
 
+pub fn the_app_board_shows_what_is_deployed_where() -> Case {
+    Case::new(|stores: Stores| async move {
+        let store = stores.first();
+        let app = app_fixture(store).await;
+        let board = store.app_board(&app, first(10)).await.expect("board");
+        assert_eq!(board.total, 3);
+        assert!(board.items.iter().all(|entry| entry.release.is_none()
+            && entry.deployed_at.is_none()
+            && entry.deployed_by.is_none()));
+        let release = store
+            .create_release(app.clone(), new_release("v1", true), ACTOR.to_owned())
+            .await
+            .expect("cut and activate");
+        let board = store.app_board(&app, first(10)).await.expect("board");
+        let entries: Vec<_> = board
+            .items
+            .iter()
+            .map(|entry| {
+                let deployed = entry.release.as_ref().map(|r| r.release_id.clone());
+                (
+                    entry.slug.as_str(),
+                    entry.is_default,
+                    entry.protected,
+                    deployed,
+                )
+            })
+            .collect();
+        assert_eq!(
+            entries,
+            [
+                (
+                    "production",
+                    true,
+                    true,
+                    Some(release.summary.release_id.clone())
+                ),
+                ("staging", false, false, None),
+                ("development", false, false, None),
+            ]
+        );
+        let production = &board.items[0];
+        assert_eq!(production.deployed_at, release.summary.activated_at);
+        assert_eq!(production.deployed_by.as_deref(), Some(ACTOR));
+        let paged = store.app_board(&app, first(2)).await.expect("a page");
+        assert_eq!((paged.items.len(), paged.total), (2, 3));
+        assert!(paged.next_after.is_some());
+        let elsewhere = crate::AppScope {
+            app_id: cutover_domain::AppId::generate(),
+            ..app.clone()
+        };
+        assert_not_found(store.app_board(&elsewhere, first(10)).await, "app");
+    })
+}
+
 pub fn environments_per_workspace_are_capped() -> Case {
     let limits = Limits {
         max_environments_per_workspace: 4,

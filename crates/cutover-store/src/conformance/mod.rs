@@ -124,6 +124,7 @@ macro_rules! conformance_suite {
             environments::the_default_moves_and_is_never_lost,
             environments::environments_update_and_delete_as_asked,
             environments::the_default_environment_holds_the_active_releases,
+            environments::the_app_board_shows_what_is_deployed_where,
             environments::environments_per_workspace_are_capped,
             environments::concurrent_default_moves_leave_exactly_one_default,
             tokens::server_secrets_are_made_once_and_kept,

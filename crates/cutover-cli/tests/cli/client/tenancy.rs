@@ -295,3 +295,23 @@ fn environments_are_listed_created_updated_and_deleted() {
         true
     );
 }
+
+#[test]
+fn status_shows_what_is_deployed_in_each_environment() {
+    let env = Env::with_app();
+    let before = env.ok(&["status"]).stdout;
+    let table = rows(&before);
+    assert_eq!(table.len(), 3, "{before}");
+    assert_eq!(table[0][..3], ["production", "(default)", "-"], "{before}");
+    env.ok(&["releases", "create", "v1", "--activate"]);
+    let after = env.ok(&["status"]).stdout;
+    let table = rows(&after);
+    assert_eq!(
+        table[0][..4],
+        ["production", "(default)", "v1", "1"],
+        "{after}"
+    );
+    assert_eq!(table[1][..3], ["staging", "-", "-"], "{after}");
+    let json = env.json(&["status"]);
+    assert_eq!(json["environments"][0]["release"]["release_tag"], "v1");
+}

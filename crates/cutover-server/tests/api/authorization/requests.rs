@@ -170,6 +170,7 @@ pub async fn request_for(app: &TestApp, world: &World, operation: Operation) -> 
                 .await;
             change(Method::DELETE, doomed.path(), None)
         }
+        AppEnvironmentsList => read(format!("{}/environments", home.path())),
         EndpointsList => read(endpoints),
         EndpointsCreate => create(
             endpoints,

@@ -112,6 +112,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "{APP}"),
     ("PATCH", "{APP}"),
     ("DELETE", "{APP}"),
+    ("GET", "{APP}/environments"),
     ("GET", "{APP}/endpoints"),
     ("POST", "{APP}/endpoints"),
     ("GET", "{APP}/endpoints/{endpoint_id}"),
