@@ -155,6 +155,18 @@ impl EnvironmentStore for PostgresStore {
         ))
     }
 
+    async fn is_default_environment(
+        &self,
+        scope: &WorkspaceScope,
+        environment: &EnvironmentRef,
+    ) -> StoreResult<bool> {
+        read_tx!(self, |c| environments::is_default_environment(
+            c,
+            scope,
+            environment
+        ))
+    }
+
     async fn list_environments(
         &self,
         scope: &WorkspaceScope,

@@ -235,6 +235,16 @@ async fn find(
         .ok_or_else(|| not_found("environment", reference.as_str()))
 }
 
+pub(crate) async fn is_default_environment(
+    connection: &mut PgConnection,
+    scope: &WorkspaceScope,
+    reference: &EnvironmentRef,
+) -> Outcome<bool> {
+    get_workspace(&mut *connection, scope).await?;
+    let environment = find(connection, scope, reference).await?;
+    Ok(environment.is_default)
+}
+
 pub(crate) async fn get_environment(
     connection: &mut PgConnection,
     scope: &WorkspaceScope,

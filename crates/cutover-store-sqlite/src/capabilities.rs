@@ -178,6 +178,17 @@ impl EnvironmentStore for SqliteStore {
             .await
     }
 
+    async fn is_default_environment(
+        &self,
+        scope: &WorkspaceScope,
+        environment: &EnvironmentRef,
+    ) -> StoreResult<bool> {
+        let (scope, environment) = (scope.clone(), environment.clone());
+        self.engine
+            .read(move |c| environments::is_default_environment(c, &scope, &environment))
+            .await
+    }
+
     async fn list_environments(
         &self,
         scope: &WorkspaceScope,

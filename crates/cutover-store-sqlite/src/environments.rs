@@ -197,6 +197,14 @@ fn find(
     .ok_or_else(|| not_found("environment", reference.as_str()))
 }
 
+pub(crate) fn is_default_environment(
+    connection: &Connection,
+    scope: &WorkspaceScope,
+    reference: &EnvironmentRef,
+) -> StoreResult<bool> {
+    find(connection, scope, reference).map(|environment| environment.is_default)
+}
+
 pub(crate) fn get_environment(
     connection: &Connection,
     scope: &WorkspaceScope,

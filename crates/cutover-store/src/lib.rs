@@ -266,6 +266,14 @@ pub trait EnvironmentStore: Send + Sync {
         environment: &EnvironmentRef,
     ) -> StoreResult<Environment>;
 
+    /// Whether `environment` is the workspace's default (`NotFound` when it names no
+    /// environment of the workspace). Cheap: it reads the one row.
+    async fn is_default_environment(
+        &self,
+        scope: &WorkspaceScope,
+        environment: &EnvironmentRef,
+    ) -> StoreResult<bool>;
+
     /// The workspace's environments in the order they were created (the starting
     /// three first).
     async fn list_environments(

@@ -40,8 +40,12 @@ pub enum ReleasesCommand {
         /// The release: id, number, tag or @active.
         release: String,
     },
-    /// Show the active (live) release.
-    Active,
+    /// Show the live release: the default environment's, or another's with --env.
+    Active {
+        /// The environment, by slug (staging) or id (env_…).
+        #[arg(long, value_name = "ENV")]
+        env: Option<String>,
+    },
     /// Cut a release from the app's draft.
     Create {
         /// The new release's tag (e.g. v1.2.0), unique in the app.
@@ -127,7 +131,10 @@ pub fn run(args: ReleasesArgs) -> CliResult {
             let id = resolve(&ctx, &release)?;
             show(&ctx, &format!("{app}/releases/{id}"))
         }
-        ReleasesCommand::Active => show(&ctx, &format!("{app}/releases/active")),
+        ReleasesCommand::Active { env } => {
+            let query: Vec<(&str, String)> = env.into_iter().map(|e| ("environment", e)).collect();
+            show_with(&ctx, &format!("{app}/releases/active"), &query)
+        }
         ReleasesCommand::Create {
             tag,
             description,
@@ -254,7 +261,11 @@ fn list(ctx: &Ctx, app: &str, include_archived: bool, page: &PageArgs) -> CliRes
 }
 
 fn show(ctx: &Ctx, path: &str) -> CliResult {
-    let answer = ctx.api.get(path, &[])?;
+    show_with(ctx, path, &[])
+}
+
+fn show_with(ctx: &Ctx, path: &str, query: &[(&str, String)]) -> CliResult {
+    let answer = ctx.api.get(path, query)?;
     if ctx.json() {
         return print_raw(&answer);
     }

@@ -10,7 +10,7 @@ use axum::response::Response;
 use cutover_domain::ReleaseId;
 use cutover_domain::model::{ActivationAction, ReleaseDetail, ReleaseSummary};
 use cutover_domain::permission::Operation;
-use cutover_store::{ActivationOutcome, ReleaseQuery};
+use cutover_store::{ActivationOutcome, ReleaseQuery, WorkspaceScope};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -26,7 +26,7 @@ use crate::http::path::{AppPath, ReleasePath};
 use crate::http::problems::Problems;
 use crate::openapi::bodies::NewReleaseBody;
 use crate::openapi::lists::{ActivationList, Deleted, ReleaseList};
-use crate::openapi::params::{ArchivedQuery, IfNoneMatch, ListQuery};
+use crate::openapi::params::{ArchivedQuery, EnvironmentQuery, IfNoneMatch, ListQuery};
 use crate::openapi::responses::{ActiveReleaseRead, BodyErrors, Errors, NotFound, ReleaseRead};
 use crate::state::AppState;
 
@@ -180,25 +180,46 @@ pub async fn get_release(
 
 /// Get the active release
 ///
-/// What is live for the app; 404 (`resource_id: "active"`) when no release is active.
-/// The answer carries an `ETag`; a gateway that polls with it in `If-None-Match`
-/// gets `304` and no body until the live release (or anything it says) changes.
+/// What is live for the app in the workspace's default environment, or in the one
+/// `environment` names; 404 (`resource_id: "active"`) when nothing is deployed
+/// there. Until deployments are recorded per environment, the app's active release
+/// is deployed in the default environment and nothing in the others. The answer
+/// carries an `ETag`; a gateway that polls with it in `If-None-Match` gets `304` and
+/// no body until the live release (or anything it says) changes.
 #[utoipa::path(
     get,
     path = "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}/releases/active",
     operation_id = Operation::ReleasesGetActive.as_str(),
     tag = "releases",
-    params(AppPath, IfNoneMatch),
+    params(AppPath, EnvironmentQuery, IfNoneMatch),
     responses(ActiveReleaseRead, NotFound, Errors),
 )]
 pub async fn get_active_release(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     ids: AppPath,
+    query: QueryParams,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     let scope = ids.app();
     caller.authorize_app(Operation::ReleasesGetActive, &scope)?;
+    let mut issues = Vec::new();
+    if let Some(environment) = query.environment(&mut issues) {
+        let workspace = WorkspaceScope {
+            org_id: scope.org_id.clone(),
+            workspace_id: scope.workspace_id.clone(),
+        };
+        let environments = state.store.environments();
+        if !environments
+            .is_default_environment(&workspace, &environment)
+            .await?
+        {
+            return Err(ApiError::not_found("release", "active"));
+        }
+    }
+    if !issues.is_empty() {
+        return Err(ApiError::Validation(issues.into()));
+    }
     // A poll whose tag is still current needs only the kept tag, not the body.
     if let Some(Some(tag)) = state.store.releases().kept_active_tag(&scope)
         && let Some(unchanged) = not_modified(&headers, &tag)

@@ -9,6 +9,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header;
 use axum::http::request::Parts;
+use cutover_domain::environment::EnvironmentRef;
 use serde_json::{Map, Value};
 
 use crate::http::error::{ApiError, ApiResult};
@@ -165,6 +166,22 @@ impl QueryParams {
         ListParams {
             limit: limit as u32,
             cursor: self.0.get("cursor").filter(|c| !c.is_empty()).cloned(),
+        }
+    }
+
+    /// The environment a query names (`environment=`, by slug or id), if any.
+    pub fn environment(&self, issues: &mut Vec<Issue>) -> Option<EnvironmentRef> {
+        let text = self.0.get("environment")?;
+        match EnvironmentRef::parse(text) {
+            Ok(environment) => Some(environment),
+            Err(violation) => {
+                issues.push(Issue::from_violation(
+                    query_loc("environment"),
+                    violation,
+                    text.as_str(),
+                ));
+                None
+            }
         }
     }
 

@@ -58,6 +58,25 @@ impl IntoParams for ArchivedQuery {
     }
 }
 
+/// `environment` of `GET …/releases/active`.
+pub struct EnvironmentQuery;
+
+impl IntoParams for EnvironmentQuery {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![query(
+            "environment",
+            "The environment whose release to answer, by slug (`staging`) or id (`env_…`); \
+             the workspace's default environment when absent. One that names no environment \
+             of the workspace answers 404 (`resource_type: \"environment\"`).",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .max_length(Some(64))
+                .examples(["staging"]),
+        )]
+    }
+}
+
 /// `If-None-Match`, which the release reads honour.
 pub struct IfNoneMatch;
 

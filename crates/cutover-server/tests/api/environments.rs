@@ -261,7 +261,56 @@ async fn the_default_environment_shows_what_is_active(backend: Backend) {
     );
 }
 
+async fn the_active_release_is_read_per_environment(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let home = app.create_app().await;
+    let active = format!("{}/active", home.releases());
+    assert_envelope(
+        &app.get(&format!("{active}?environment=production")).await,
+        404,
+        "RESOURCE_NOT_FOUND",
+    );
+    let release = app.cut_active(&home, "v1").await;
+    let plain = app.get(&active).await.expect(200);
+    let production = app
+        .get(&format!("{active}?environment=production"))
+        .await
+        .expect(200);
+    assert_eq!(production.body, plain.body);
+    assert_eq!(production.body["release_id"], release.as_str());
+    assert_eq!(production.header("etag"), plain.header("etag"));
+    let id = app
+        .get(&format!(
+            "/v1/orgs/{}/workspaces/{}/environments/production",
+            home.org_id, home.workspace_id
+        ))
+        .await
+        .expect(200)
+        .str("environment_id");
+    app.get(&format!("{active}?environment={id}"))
+        .await
+        .expect(200);
+    let staging = app.get(&format!("{active}?environment=staging")).await;
+    let details = assert_envelope(&staging, 404, "RESOURCE_NOT_FOUND");
+    assert_eq!(details["resource_type"], "release");
+    assert_eq!(details["resource_id"], "active");
+    let unknown = app.get(&format!("{active}?environment=qa")).await;
+    assert_eq!(
+        assert_envelope(&unknown, 404, "RESOURCE_NOT_FOUND")["resource_type"],
+        "environment"
+    );
+    let malformed = app
+        .get(&format!("{active}?environment=Not%20A%20Slug"))
+        .await;
+    assert_one_issue(
+        &malformed,
+        json!(["query", "environment"]),
+        "string_pattern_mismatch",
+    );
+}
+
 on_every_backend!(
+    the_active_release_is_read_per_environment,
     a_new_workspace_lists_its_three_environments,
     environments_are_created_changed_and_deleted,
     bad_names_and_bodies_are_refused_clearly,

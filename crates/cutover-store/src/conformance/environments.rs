@@ -91,6 +91,16 @@ pub fn a_workspace_starts_with_production_staging_and_development() -> Case {
             .expect("by slug");
         assert_eq!(&by_id, production);
         assert_eq!(by_slug, by_id);
+        let production = store
+            .is_default_environment(&scope, &slug("production"))
+            .await;
+        assert!(production.expect("production"));
+        let staging = store.is_default_environment(&scope, &slug("staging")).await;
+        assert!(!staging.expect("staging"));
+        assert_not_found(
+            store.is_default_environment(&scope, &slug("qa")).await,
+            "environment",
+        );
         assert_not_found(
             store.get_environment(&scope, &slug("qa")).await,
             "environment",

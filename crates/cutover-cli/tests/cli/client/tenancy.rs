@@ -314,4 +314,16 @@ fn status_shows_what_is_deployed_in_each_environment() {
     assert_eq!(table[1][..3], ["staging", "-", "-"], "{after}");
     let json = env.json(&["status"]);
     assert_eq!(json["environments"][0]["release"]["release_tag"], "v1");
+    let live = env
+        .ok(&["releases", "active", "--env", "production"])
+        .stdout;
+    assert!(live.starts_with("Release v1"), "{live}");
+    let nothing = env
+        .run(&["releases", "active", "--env", "staging"])
+        .expect(3);
+    assert!(
+        nothing.error_line().contains("HTTP 404"),
+        "{}",
+        nothing.stderr
+    );
 }
