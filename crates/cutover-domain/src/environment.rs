@@ -222,6 +222,11 @@ pub enum EnvironmentRef {
 }
 
 impl EnvironmentRef {
+    /// Exactly what [`EnvironmentRef::parse`] accepts, as a regular expression that
+    /// reads the same in ECMA-262, Python and Rust: an environment id, or a slug.
+    pub const PATTERN: &'static str =
+        "^(?:env_[0-7][0-9a-hjkmnp-tv-z]{25}|[a-z0-9][a-z0-9-]{0,63})$";
+
     pub fn parse(text: &str) -> Result<Self, Violation> {
         if text.starts_with(concat!("env", "_")) {
             return EnvironmentId::parse(text)

@@ -193,6 +193,7 @@ impl IntoParams for EnvironmentPath {
                     .schema_type(utoipa::openapi::schema::Type::String)
                     .min_length(Some(1))
                     .max_length(Some(64))
+                    .pattern(Some(EnvironmentRef::PATTERN))
                     .examples(["production"]),
             ))
             .build();

@@ -6,6 +6,8 @@ use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::{Required, Schema};
 
+use cutover_domain::environment::EnvironmentRef;
+
 use crate::http::extract::{DEFAULT_LIMIT, MAX_LIMIT};
 
 fn query(name: &str, description: &str, schema: impl Into<Schema>) -> Parameter {
@@ -72,6 +74,7 @@ impl IntoParams for EnvironmentQuery {
                 .schema_type(Type::String)
                 .min_length(Some(1))
                 .max_length(Some(64))
+                .pattern(Some(EnvironmentRef::PATTERN))
                 .examples(["staging"]),
         )]
     }

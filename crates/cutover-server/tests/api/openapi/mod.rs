@@ -280,10 +280,33 @@ fn path_parameters_carry_the_id_patterns() {
             let name = param["name"].as_str().unwrap();
             assert_eq!(param["required"], true);
             if name == "environment" {
-                // An environment is named by its id or its slug: no id pattern.
+                // An environment is named by its id or its slug: the pattern takes both,
+                // and exactly what the parser takes.
                 let schema = resolve(&doc, &param["schema"]);
                 assert_eq!(schema["type"], "string", "{path}");
                 assert_eq!(schema["examples"][0], "production", "{path}");
+                let pattern = regex::Regex::new(schema["pattern"].as_str().unwrap()).unwrap();
+                let id = cutover_domain::EnvironmentId::generate().to_string();
+                let long = "a".repeat(64);
+                let too_long = "a".repeat(65);
+                for text in [
+                    "production",
+                    "qa-1",
+                    "0",
+                    id.as_str(),
+                    long.as_str(),
+                    too_long.as_str(),
+                    "Staging",
+                    "-qa",
+                    "q_a",
+                    "env_nope",
+                    "",
+                    "a b",
+                    "é",
+                ] {
+                    let parsed = cutover_domain::environment::EnvironmentRef::parse(text).is_ok();
+                    assert_eq!(pattern.is_match(text), parsed, "{text:?}");
+                }
                 continue;
             }
             let schema = resolve(&doc, &param["schema"]);
