@@ -24,7 +24,7 @@ use crate::error::{Outcome, unique_or};
 use crate::quota;
 use crate::releases::active_summary;
 use crate::rows::{after_key, all, count, fetch_limit, not_found, optional};
-use crate::tenancy::{get_workspace, workspace_from_row};
+use crate::tenancy::{get_workspace, workspace_columns, workspace_from_row};
 
 macro_rules! columns {
     () => {
@@ -131,17 +131,22 @@ pub(crate) async fn create_starting(
     Ok(())
 }
 
-/// Locks the workspace row (after checking it is under the org): every environment
-/// write of the workspace holds it until its transaction ends.
-async fn lock_workspace(connection: &mut PgConnection, scope: &WorkspaceScope) -> Outcome<()> {
+/// Reads and locks the workspace row (after checking it is under the org): every
+/// environment write of the workspace holds it until its transaction ends.
+async fn lock_workspace(
+    connection: &mut PgConnection,
+    scope: &WorkspaceScope,
+) -> Outcome<Workspace> {
     optional(
         connection,
-        sqlx::query(
-            "SELECT 1 FROM workspaces WHERE workspace_id = $1 AND org_id = $2 FOR NO KEY UPDATE",
-        )
+        sqlx::query(concat!(
+            "SELECT ",
+            workspace_columns!(),
+            " FROM workspaces WHERE workspace_id = $1 AND org_id = $2 FOR NO KEY UPDATE"
+        ))
         .bind(scope.workspace_id.as_str())
         .bind(scope.org_id.as_str()),
-        |_| Ok(()),
+        workspace_from_row,
     )
     .await?
     .ok_or_else(|| not_found("workspace", &scope.workspace_id))
@@ -165,8 +170,7 @@ pub(crate) async fn create_environment(
     new: &NewEnvironment,
     actor: &str,
 ) -> Outcome<Environment> {
-    lock_workspace(&mut *connection, scope).await?;
-    let workspace = get_workspace(&mut *connection, scope).await?;
+    let workspace = lock_workspace(&mut *connection, scope).await?;
     give_starting_if_none(&mut *connection, &workspace).await?;
     quota::require_room(
         &mut *connection,
@@ -276,10 +280,7 @@ pub(crate) async fn app_board(
     page: &PageRequest,
 ) -> Outcome<Page<BoardEntry>> {
     require_app(&mut *connection, scope).await?;
-    let workspace = WorkspaceScope {
-        org_id: scope.org_id.clone(),
-        workspace_id: scope.workspace_id.clone(),
-    };
+    let workspace = scope.workspace();
     let listed = page_of(&mut *connection, &workspace, page).await?;
     let active = active_summary(connection, &scope.app_id).await?;
     Ok(listed.map(|environment| BoardEntry::of(&environment, active.as_ref())))
@@ -379,12 +380,13 @@ pub(crate) async fn workspaces_without_environments(
 ) -> Outcome<Vec<Workspace>> {
     all(
         connection,
-        sqlx::query(
-            "SELECT workspace_id, org_id, name, description, created_at, created_by
-             FROM workspaces w WHERE NOT EXISTS
+        sqlx::query(concat!(
+            "SELECT ",
+            workspace_columns!(),
+            " FROM workspaces w WHERE NOT EXISTS
                  (SELECT 1 FROM environments e WHERE e.workspace_id = w.workspace_id)
-             LIMIT $1 FOR NO KEY UPDATE",
-        )
+             LIMIT $1 FOR NO KEY UPDATE"
+        ))
         .bind(batch),
         workspace_from_row,
     )

@@ -126,6 +126,7 @@ macro_rules! workspace_columns {
         "workspace_id, org_id, name, description, created_at, created_by"
     };
 }
+pub(crate) use workspace_columns;
 
 pub(crate) fn workspace_from_row(row: &PgRow) -> sqlx::Result<Workspace> {
     Ok(Workspace {

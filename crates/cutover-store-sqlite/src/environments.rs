@@ -234,10 +234,7 @@ pub(crate) fn app_board(
     page: &PageRequest,
 ) -> StoreResult<Page<BoardEntry>> {
     require_app(connection, scope)?;
-    let workspace = WorkspaceScope {
-        org_id: scope.org_id.clone(),
-        workspace_id: scope.workspace_id.clone(),
-    };
+    let workspace = scope.workspace();
     let listed = page_of(connection, &workspace, page)?;
     let active = active_summary(connection, &scope.app_id)?;
     Ok(listed.map(|environment| BoardEntry::of(&environment, active.as_ref())))

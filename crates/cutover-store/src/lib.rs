@@ -67,6 +67,16 @@ pub struct AppScope {
     pub app_id: cutover_domain::AppId,
 }
 
+impl AppScope {
+    /// The workspace the app is in, addressed through its org.
+    pub fn workspace(&self) -> WorkspaceScope {
+        WorkspaceScope {
+            org_id: self.org_id.clone(),
+            workspace_id: self.workspace_id.clone(),
+        }
+    }
+}
+
 /// A token to be stored: what it may do, and the digest of its secret.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TokenToStore {

@@ -10,7 +10,7 @@ use axum::response::Response;
 use cutover_domain::ReleaseId;
 use cutover_domain::model::{ActivationAction, ReleaseDetail, ReleaseSummary};
 use cutover_domain::permission::Operation;
-use cutover_store::{ActivationOutcome, ReleaseQuery, WorkspaceScope};
+use cutover_store::{ActivationOutcome, ReleaseQuery};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -204,21 +204,18 @@ pub async fn get_active_release(
     let scope = ids.app();
     caller.authorize_app(Operation::ReleasesGetActive, &scope)?;
     let mut issues = Vec::new();
-    if let Some(environment) = query.environment(&mut issues) {
-        let workspace = WorkspaceScope {
-            org_id: scope.org_id.clone(),
-            workspace_id: scope.workspace_id.clone(),
-        };
+    let environment = query.environment(&mut issues);
+    if !issues.is_empty() {
+        return Err(ApiError::Validation(issues.into()));
+    }
+    if let Some(environment) = environment {
         let environments = state.store.environments();
         if !environments
-            .is_default_environment(&workspace, &environment)
+            .is_default_environment(&scope.workspace(), &environment)
             .await?
         {
             return Err(ApiError::not_found("release", "active"));
         }
-    }
-    if !issues.is_empty() {
-        return Err(ApiError::Validation(issues.into()));
     }
     // A poll whose tag is still current needs only the kept tag, not the body.
     if let Some(Some(tag)) = state.store.releases().kept_active_tag(&scope)

@@ -334,10 +334,7 @@ pub fn the_default_environment_holds_the_active_releases() -> Case {
     Case::new(|stores: Stores| async move {
         let store = stores.first();
         let app = app_fixture(store).await;
-        let workspace = WorkspaceScope {
-            org_id: app.org_id.clone(),
-            workspace_id: app.workspace_id.clone(),
-        };
+        let workspace = app.workspace();
         let production = store
             .get_environment(&workspace, &slug("production"))
             .await
