@@ -62,6 +62,15 @@ pub enum Conflict {
     AppHasActiveRelease {
         active_release_id: String,
     },
+    /// The release is deployed in these environments (slugs), so it cannot be
+    /// archived or deleted.
+    ReleaseIsDeployed {
+        environments: Vec<String>,
+    },
+    /// A promotion from an environment in which nothing of the app is deployed.
+    NothingToPromote {
+        slug: String,
+    },
 }
 
 impl Conflict {
@@ -82,6 +91,8 @@ impl Conflict {
             Self::EnvironmentIsDefault { .. } => "environment_is_default",
             Self::EnvironmentHasDeployments { .. } => "environment_has_deployments",
             Self::AppHasActiveRelease { .. } => "app_has_active_release",
+            Self::ReleaseIsDeployed { .. } => "release_is_deployed",
+            Self::NothingToPromote { .. } => "nothing_to_promote",
         }
     }
 
@@ -133,6 +144,14 @@ impl Conflict {
             Self::AppHasActiveRelease { .. } => {
                 "An app with an active release cannot be deleted".to_owned()
             }
+            Self::ReleaseIsDeployed { environments } => format!(
+                "The release is deployed in {}: deploy another release there, or roll \
+                 back, first",
+                environments.join(", ")
+            ),
+            Self::NothingToPromote { slug } => {
+                format!("Nothing of this app is deployed in '{slug}' to promote")
+            }
         }
     }
 
@@ -141,7 +160,11 @@ impl Conflict {
         match self {
             Self::OrgSlugTaken { slug }
             | Self::EnvironmentSlugTaken { slug }
-            | Self::EnvironmentIsDefault { slug } => vec![("slug", slug.as_str().into())],
+            | Self::EnvironmentIsDefault { slug }
+            | Self::NothingToPromote { slug } => vec![("slug", slug.as_str().into())],
+            Self::ReleaseIsDeployed { environments } => {
+                vec![("environments", environments.clone().into())]
+            }
             Self::EnvironmentHasDeployments { slug, app_ids } => vec![
                 ("slug", slug.as_str().into()),
                 ("app_ids", app_ids.clone().into()),

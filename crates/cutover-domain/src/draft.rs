@@ -237,7 +237,16 @@ impl AugmentationPatch {
 pub struct NewRelease {
     pub release_tag: ReleaseTag,
     pub description: Option<String>,
-    pub activate: bool,
+    /// Deploy the new release in the same transaction (`activate: true`).
+    pub deploy: Option<DeployOnCut>,
+}
+
+/// Where a release cut with `activate: true` goes live, and what the caller may do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeployOnCut {
+    /// The environment named in the body; the workspace's default when none is.
+    pub environment: Option<crate::environment::EnvironmentRef>,
+    pub authority: crate::deployment::DeployAuthority,
 }
 
 #[cfg(test)]

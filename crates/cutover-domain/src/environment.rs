@@ -65,24 +65,31 @@ pub struct BoardEntry {
     pub deployed_by: Option<String>,
 }
 
+/// What of one app an environment has: the release, and when and by whom the record
+/// that put it there was written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Deployed {
+    pub release: ReleaseSummary,
+    pub deployed_at: Timestamp,
+    pub deployed_by: String,
+}
+
 impl BoardEntry {
-    /// The app's entry for `environment`, given the app's active release. Until
-    /// deployments are recorded per environment, the active release is the app's
-    /// deployment in the default environment (deployed when it was activated, by
-    /// whoever activated it), and the other environments have none.
-    pub fn of(environment: &Environment, active: Option<&ReleaseSummary>) -> Self {
-        let release = active.filter(|_| environment.is_default).cloned();
+    /// The app's entry for `environment`, given what of the app it has.
+    pub fn of(environment: &Environment, deployed: Option<Deployed>) -> Self {
+        let (release, deployed_at, deployed_by) = match deployed {
+            Some(here) => (Some(here.release), Some(here.deployed_at), Some(here.deployed_by)),
+            None => (None, None, None),
+        };
         Self {
             environment_id: environment.environment_id.clone(),
             slug: environment.slug.clone(),
             name: environment.name.clone(),
             is_default: environment.is_default,
             protected: environment.protected,
-            deployed_at: release.as_ref().and_then(|release| release.activated_at),
-            deployed_by: release
-                .as_ref()
-                .and_then(|release| release.activated_by.clone()),
             release,
+            deployed_at,
+            deployed_by,
         }
     }
 }
@@ -326,12 +333,12 @@ mod tests {
     }
 
     #[test]
-    fn the_board_shows_the_active_release_in_the_default_environment_only() {
+    fn the_board_shows_what_the_environment_has_since_its_record() {
         use crate::model::ReleaseStatus;
         use crate::values::ReleaseTag;
         let production = production();
         let at = Timestamp::from_micros(5);
-        let active = ReleaseSummary {
+        let release = ReleaseSummary {
             release_id: ReleaseId::generate(),
             app_id: AppId::generate(),
             workspace_id: production.workspace_id.clone(),
@@ -343,25 +350,28 @@ mod tests {
             endpoint_count: 0,
             augmentation_count: 0,
             content_hash: "0".repeat(64),
-            activated_at: Some(at),
-            activated_by: Some("bob".into()),
+            activated_at: Some(Timestamp::from_micros(9)),
+            activated_by: Some("carol".into()),
             created_at: at,
             created_by: "alice".into(),
         };
-        let entry = BoardEntry::of(&production, Some(&active));
-        assert_eq!(entry.release.as_ref(), Some(&active));
+        let deployed = Deployed {
+            release: release.clone(),
+            deployed_at: at,
+            deployed_by: "bob".into(),
+        };
+        let entry = BoardEntry::of(&production, Some(deployed));
+        assert_eq!(entry.release.as_ref(), Some(&release));
         assert_eq!(
             (entry.deployed_at, entry.deployed_by.as_deref()),
-            (Some(at), Some("bob"))
+            (Some(at), Some("bob")),
+            "when this environment got it, not the release's latest deployment"
         );
-        let mut staging = production.clone();
-        staging.is_default = false;
-        let entry = BoardEntry::of(&staging, Some(&active));
+        let entry = BoardEntry::of(&production, None);
         assert_eq!(
             (entry.release, entry.deployed_at, entry.deployed_by),
             (None, None, None)
         );
-        assert_eq!(BoardEntry::of(&production, None).release, None);
     }
 
     #[test]

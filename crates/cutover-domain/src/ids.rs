@@ -154,6 +154,8 @@ define_id!(/// An API token.
     TokenId, "tok");
 define_id!(/// An environment of a workspace (production, staging, …).
     EnvironmentId, "env");
+define_id!(/// One deployment record: a release put in an environment of an app.
+    DeploymentId, "dep");
 
 #[cfg(test)]
 mod tests {

@@ -19,6 +19,7 @@ pub mod token;
 pub mod values;
 
 pub use ids::{
-    AppId, AugmentationId, EndpointId, EnvironmentId, OrgId, ReleaseId, TokenId, WorkspaceId,
+    AppId, AugmentationId, DeploymentId, EndpointId, EnvironmentId, OrgId, ReleaseId, TokenId,
+    WorkspaceId,
 };
 pub use timestamp::Timestamp;

@@ -1,7 +1,11 @@
 //! The release lifecycle: the one place that decides whether activate, rollback,
 //! archive or delete may happen, and what it changes. Stores load the facts, ask here,
-//! and apply the answer inside their transaction.
+//! and apply the answer inside their transaction. Activate and rollback act on the
+//! workspace's default environment; the facts are the release as that environment
+//! sees it ([`ReleaseFacts::in_environment`]). Deploying to any environment is
+//! `deployment`'s.
 
+use crate::conflict::Conflict;
 use crate::ids::ReleaseId;
 use crate::model::{ActivationAction, ReleaseStatus};
 
@@ -11,18 +15,30 @@ pub struct ReleaseFacts {
     pub release_id: ReleaseId,
     pub release_number: i64,
     pub status: ReleaseStatus,
-    /// Whether the release was ever active (it has an `activated_at`).
+    /// Whether the release was ever active (deployed in the environment) before.
     pub was_ever_active: bool,
 }
 
 impl ReleaseFacts {
-    /// The facts of a stored release: it was active once if it has an `activated_at`.
-    pub fn of(summary: &crate::model::ReleaseSummary) -> Self {
+    /// A stored release as one environment sees it: `active` when it is deployed
+    /// there (whatever it is elsewhere), a draft stays a draft, and otherwise it is
+    /// not live there (`ready`); `was_deployed_here` says whether the environment had
+    /// it before.
+    pub fn in_environment(
+        summary: &crate::model::ReleaseSummary,
+        deployed_here: bool,
+        was_deployed_here: bool,
+    ) -> Self {
+        let status = match (deployed_here, summary.status) {
+            (true, _) => ReleaseStatus::Active,
+            (false, ReleaseStatus::Draft) => ReleaseStatus::Draft,
+            (false, _) => ReleaseStatus::Ready,
+        };
         Self {
             release_id: summary.release_id.clone(),
             release_number: summary.release_number,
-            status: summary.status,
-            was_ever_active: summary.activated_at.is_some(),
+            status,
+            was_ever_active: was_deployed_here || deployed_here,
         }
     }
 }
@@ -38,8 +54,6 @@ pub enum Refusal {
     NeverActive,
     /// Rollback goes back in time: the target must be older than the active release.
     NotOlderThanActive,
-    /// The active release cannot be archived or deleted.
-    ReleaseIsActive,
 }
 
 impl Refusal {
@@ -49,7 +63,6 @@ impl Refusal {
             Self::NoActiveRelease => "no_active_release",
             Self::NeverActive => "release_never_active",
             Self::NotOlderThanActive => "release_not_older_than_active",
-            Self::ReleaseIsActive => "release_is_active",
         }
     }
 
@@ -61,7 +74,6 @@ impl Refusal {
             Self::NotOlderThanActive => {
                 "Rollback targets a release older than the active one; use activate to move forward"
             }
-            Self::ReleaseIsActive => "The active release cannot be archived or deleted",
         }
     }
 }
@@ -114,19 +126,24 @@ pub enum ArchivePlan {
     Archive,
 }
 
-pub fn plan_archive(target: &ReleaseFacts) -> Result<ArchivePlan, Refusal> {
-    match target.status {
-        ReleaseStatus::Active => Err(Refusal::ReleaseIsActive),
-        ReleaseStatus::Archived => Ok(ArchivePlan::AlreadyArchived),
-        ReleaseStatus::Ready | ReleaseStatus::Draft => Ok(ArchivePlan::Archive),
-    }
+/// Decides an archive of a release with `status`, deployed in the environments
+/// `deployed_in` (slugs; empty when nowhere).
+pub fn plan_archive(status: ReleaseStatus, deployed_in: Vec<String>) -> Result<ArchivePlan, Conflict> {
+    check_delete(deployed_in)?;
+    Ok(match status {
+        ReleaseStatus::Archived => ArchivePlan::AlreadyArchived,
+        ReleaseStatus::Active | ReleaseStatus::Ready | ReleaseStatus::Draft => ArchivePlan::Archive,
+    })
 }
 
-pub fn check_delete(target: &ReleaseFacts) -> Result<(), Refusal> {
-    if target.status == ReleaseStatus::Active {
-        Err(Refusal::ReleaseIsActive)
-    } else {
+/// A release may be deleted unless it is deployed somewhere (`deployed_in`, slugs).
+pub fn check_delete(deployed_in: Vec<String>) -> Result<(), Conflict> {
+    if deployed_in.is_empty() {
         Ok(())
+    } else {
+        Err(Conflict::ReleaseIsDeployed {
+            environments: deployed_in,
+        })
     }
 }
 
@@ -210,16 +227,54 @@ mod tests {
     }
 
     #[test]
-    fn archive_and_delete_refuse_the_active_release() {
-        let active = facts(1, ReleaseStatus::Active, true);
-        assert_eq!(plan_archive(&active), Err(Refusal::ReleaseIsActive));
-        assert_eq!(check_delete(&active), Err(Refusal::ReleaseIsActive));
-        let archived = facts(1, ReleaseStatus::Archived, true);
-        assert_eq!(plan_archive(&archived), Ok(ArchivePlan::AlreadyArchived));
+    fn archive_and_delete_refuse_a_release_deployed_anywhere() {
+        let deployed = || vec!["staging".to_owned()];
+        let refused = Err(Conflict::ReleaseIsDeployed {
+            environments: deployed(),
+        });
+        assert_eq!(plan_archive(ReleaseStatus::Active, deployed()), refused);
+        assert_eq!(check_delete(deployed()).map(|()| ArchivePlan::Archive), refused);
         assert_eq!(
-            plan_archive(&facts(1, ReleaseStatus::Ready, false)),
+            plan_archive(ReleaseStatus::Archived, Vec::new()),
+            Ok(ArchivePlan::AlreadyArchived)
+        );
+        assert_eq!(
+            plan_archive(ReleaseStatus::Ready, Vec::new()),
             Ok(ArchivePlan::Archive)
         );
-        assert_eq!(check_delete(&archived), Ok(()));
+        assert_eq!(check_delete(Vec::new()), Ok(()));
+    }
+
+    #[test]
+    fn an_environment_sees_a_release_as_live_only_when_it_has_it() {
+        use crate::model::ReleaseSummary;
+        use crate::values::ReleaseTag;
+        use crate::{AppId, OrgId, Timestamp, WorkspaceId};
+        let summary = |status| ReleaseSummary {
+            release_id: ReleaseId::generate(),
+            app_id: AppId::generate(),
+            workspace_id: WorkspaceId::generate(),
+            org_id: OrgId::generate(),
+            release_tag: ReleaseTag::from_trusted("v1".into()),
+            release_number: 1,
+            status,
+            description: None,
+            endpoint_count: 0,
+            augmentation_count: 0,
+            content_hash: String::new(),
+            activated_at: None,
+            activated_by: None,
+            created_at: Timestamp::from_micros(1),
+            created_by: "alice".into(),
+        };
+        let in_staging = summary(ReleaseStatus::Active);
+        let here = ReleaseFacts::in_environment(&in_staging, false, false);
+        assert_eq!(here.status, ReleaseStatus::Ready);
+        assert!(!here.was_ever_active);
+        let live = ReleaseFacts::in_environment(&in_staging, true, false);
+        assert_eq!(live.status, ReleaseStatus::Active);
+        assert!(live.was_ever_active);
+        let draft = ReleaseFacts::in_environment(&summary(ReleaseStatus::Draft), false, false);
+        assert_eq!(draft.status, ReleaseStatus::Draft);
     }
 }

@@ -18,6 +18,7 @@ pub enum Permission {
     AppsWrite,
     ReleasesRead,
     ReleasesCreate,
+    ReleasesDeploy,
     ReleasesActivate,
     ReleasesArchive,
     ReleasesDelete,
@@ -25,7 +26,7 @@ pub enum Permission {
 }
 
 impl Permission {
-    pub const ALL: [Permission; 12] = [
+    pub const ALL: [Permission; 13] = [
         Self::OrgsRead,
         Self::OrgsWrite,
         Self::WorkspacesRead,
@@ -34,6 +35,7 @@ impl Permission {
         Self::AppsWrite,
         Self::ReleasesRead,
         Self::ReleasesCreate,
+        Self::ReleasesDeploy,
         Self::ReleasesActivate,
         Self::ReleasesArchive,
         Self::ReleasesDelete,
@@ -50,6 +52,7 @@ impl Permission {
             Self::AppsWrite => "apps:write",
             Self::ReleasesRead => "releases:read",
             Self::ReleasesCreate => "releases:create",
+            Self::ReleasesDeploy => "releases:deploy",
             Self::ReleasesActivate => "releases:activate",
             Self::ReleasesArchive => "releases:archive",
             Self::ReleasesDelete => "releases:delete",
@@ -119,14 +122,18 @@ pub struct Grants(BTreeSet<Permission>);
 
 impl Grants {
     /// Expands stored grant words; words this version does not know grant nothing.
+    /// `releases:activate` implies `releases:deploy`: who may change what is live in
+    /// any environment may change it in an unprotected one.
     pub fn from_words<S: AsRef<str>>(words: &[S]) -> Self {
-        Self(
-            words
-                .iter()
-                .filter_map(|word| expand_grant(word.as_ref()).ok())
-                .flatten()
-                .collect(),
-        )
+        let mut held: BTreeSet<Permission> = words
+            .iter()
+            .filter_map(|word| expand_grant(word.as_ref()).ok())
+            .flatten()
+            .collect();
+        if held.contains(&Permission::ReleasesActivate) {
+            held.insert(Permission::ReleasesDeploy);
+        }
+        Self(held)
     }
 
     pub fn allows(&self, permission: Permission) -> bool {
@@ -172,6 +179,7 @@ impl Role {
                 "apps:*",
                 "releases:read",
                 "releases:create",
+                "releases:deploy",
             ],
             Self::Operator => &["workspaces:read", "apps:read", "releases:*"],
             Self::Viewer => &[],
@@ -231,10 +239,14 @@ pub enum Operation {
     ReleasesRollback,
     ReleasesArchive,
     ActivationsList,
+    DeploymentsList,
+    DeploymentsCreate,
+    DeploymentsGet,
+    EnvironmentRollback,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 41] = [
+    pub const ALL: [Operation; 45] = [
         Self::OrgsList,
         Self::OrgsCreate,
         Self::OrgsGet,
@@ -276,6 +288,10 @@ impl Operation {
         Self::ReleasesRollback,
         Self::ReleasesArchive,
         Self::ActivationsList,
+        Self::DeploymentsList,
+        Self::DeploymentsCreate,
+        Self::DeploymentsGet,
+        Self::EnvironmentRollback,
     ];
 
     /// The operation's name, `resource_verb` (`releases_activate`): the
@@ -323,6 +339,10 @@ impl Operation {
             Self::ReleasesRollback => "releases_rollback",
             Self::ReleasesArchive => "releases_archive",
             Self::ActivationsList => "activations_list",
+            Self::DeploymentsList => "deployments_list",
+            Self::DeploymentsCreate => "deployments_create",
+            Self::DeploymentsGet => "deployments_get",
+            Self::EnvironmentRollback => "environment_rollback",
         }
     }
 
@@ -353,8 +373,11 @@ impl Operation {
                 Permission::AppsWrite
             }
             ReleasesList | ReleasesGetActive | ReleasesGet | ActivationsList
-            | AppEnvironmentsList => Permission::ReleasesRead,
+            | AppEnvironmentsList | DeploymentsList | DeploymentsGet => Permission::ReleasesRead,
             ReleasesCreate => Permission::ReleasesCreate,
+            // A protected environment also needs `releases:activate`, which the store
+            // checks in the transaction (`deployment::DeployAuthority`).
+            DeploymentsCreate | EnvironmentRollback => Permission::ReleasesDeploy,
             ReleasesActivate | ReleasesRollback => Permission::ReleasesActivate,
             ReleasesArchive => Permission::ReleasesArchive,
             ReleasesDelete => Permission::ReleasesDelete,
@@ -398,6 +421,20 @@ mod tests {
         let developer = Grants::from_words(&Role::Developer.grant_words());
         assert!(developer.allows(Permission::AppsWrite));
         assert!(!developer.allows(Permission::ReleasesActivate));
+        assert!(developer.allows(Permission::ReleasesDeploy));
+    }
+
+    #[test]
+    fn releases_activate_implies_releases_deploy_and_not_the_reverse() {
+        let activator = Grants::from_words(&["releases:activate"]);
+        assert!(activator.allows(Permission::ReleasesDeploy));
+        let deployer = Grants::from_words(&["releases:deploy"]);
+        assert!(!deployer.allows(Permission::ReleasesActivate));
+        assert_eq!(
+            activator.first_missing(&Grants::from_words(&["releases:deploy"])),
+            None,
+            "minting a deploy token is no escalation for an activator"
+        );
     }
 
     #[test]

@@ -101,6 +101,19 @@ pub fn parse_description(text: &str, limits: &Limits) -> Result<String, Violatio
     Ok(text.to_owned())
 }
 
+/// Why a deployment was made: free text up to `deployment::MAX_REASON_CHARS`
+/// characters, no NUL (as a description).
+pub fn parse_reason(text: &str) -> Result<String, Violation> {
+    check_chars(text, 0, crate::deployment::MAX_REASON_CHARS)?;
+    if text.contains('\0') {
+        return Err(Violation::Pattern {
+            pattern: DESCRIPTION_PATTERN,
+            meaning: "must not contain NUL characters",
+        });
+    }
+    Ok(text.to_owned())
+}
+
 /// A short free-text label such as an augmentation tag: no control characters.
 pub fn parse_label(text: &str, limits: &Limits) -> Result<String, Violation> {
     check_chars(text, 1, limits.max_string_chars)?;

@@ -22,7 +22,9 @@ macro_rules! app_select {
     () => {
         "SELECT a.app_id, a.org_id, a.workspace_id, a.name, a.description, a.parameters,
                 a.draft_hash, a.created_by, a.created_at, a.updated_at,
-                (SELECT r.release_id FROM releases r WHERE r.app_id = a.app_id AND r.status = 'active'),
+                (SELECT d.release_id FROM deployed d JOIN environments e
+                  ON e.environment_id = d.environment_id AND e.is_default
+                  WHERE d.app_id = a.app_id),
                 (SELECT count(*) FROM releases r WHERE r.app_id = a.app_id),
                 (SELECT max(r.created_at) FROM releases r WHERE r.app_id = a.app_id),
                 (SELECT r.manifest_digest FROM releases r WHERE r.app_id = a.app_id
@@ -211,8 +213,7 @@ pub(crate) async fn update_app(
 
 pub(crate) async fn delete_app(connection: &mut PgConnection, scope: &AppScope) -> Outcome<()> {
     lock_app(&mut *connection, scope).await?;
-    let app = get_app(&mut *connection, scope).await?;
-    if let Some(active) = app.active_release_id {
+    if let Some(active) = crate::deployments::any_deployed(&mut *connection, &scope.app_id).await? {
         return Err(StoreError::from(Conflict::AppHasActiveRelease {
             active_release_id: active.to_string(),
         })
@@ -220,6 +221,7 @@ pub(crate) async fn delete_app(connection: &mut PgConnection, scope: &AppScope) 
     }
     for sql in [
         "DELETE FROM activations WHERE app_id = $1",
+        "DELETE FROM deployments WHERE app_id = $1",
         "DELETE FROM releases WHERE app_id = $1",
         "DELETE FROM endpoints WHERE app_id = $1",
         "DELETE FROM augmentations WHERE app_id = $1",

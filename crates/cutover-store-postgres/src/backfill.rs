@@ -1,8 +1,9 @@
 //! Fills in what migration 3 (`entity_digests`) could not compute in SQL, for rows
 //! written before it (as the SQLite store does): each draft entity's canonical text
 //! and digest, each release's manifest and manifest digest, then every app's draft
-//! digest; and, for migration 4 (`environments`), every workspace's starting
-//! environments. Runs after the migrations under their advisory lock, so servers starting
+//! digest; for migration 4 (`environments`), every workspace's starting
+//! environments; and for migration 5 (`deployments`), the activation history carried
+//! over (`carry_over`). Runs after the migrations under their advisory lock, so servers starting
 //! together do it once; does nothing once every row has them.
 
 use cutover_domain::AppId;
@@ -22,7 +23,7 @@ const BATCH: i64 = 200;
 
 pub(crate) async fn run(connection: &mut PgConnection) -> StoreResult<()> {
     let mut transaction = connection.begin().await.map_err(from_sqlx)?;
-    let outcome: Outcome<(u64, usize)> = async {
+    let outcome: Outcome<(u64, usize, u64)> = async {
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(MIGRATION_LOCK)
             .execute(&mut *transaction)
@@ -36,8 +37,9 @@ pub(crate) async fn run(connection: &mut PgConnection) -> StoreResult<()> {
         .await?
         .try_get(0)?;
         let given = starting_environments(&mut transaction).await?;
+        let carried = crate::carry_over::run(&mut transaction).await?;
         if !pending {
-            return Ok((0, given));
+            return Ok((0, given, carried));
         }
         let changed = entities(&mut transaction).await? + releases(&mut transaction).await?;
         let apps = all(
@@ -49,10 +51,10 @@ pub(crate) async fn run(connection: &mut PgConnection) -> StoreResult<()> {
         for app_id in apps {
             refresh_draft_hash(&mut transaction, &AppId::from_trusted(app_id)).await?;
         }
-        Ok((changed, given))
+        Ok((changed, given, carried))
     }
     .await;
-    let (changed, given) = outcome.map_err(Failure::into_store)?;
+    let (changed, given, carried) = outcome.map_err(Failure::into_store)?;
     transaction.commit().await.map_err(from_sqlx)?;
     if changed > 0 {
         tracing::info!(
@@ -64,6 +66,12 @@ pub(crate) async fn run(connection: &mut PgConnection) -> StoreResult<()> {
         tracing::info!(
             workspaces = given,
             "gave workspaces their starting environments"
+        );
+    }
+    if carried > 0 {
+        tracing::info!(
+            records = carried,
+            "carried the activation history over into deployment records"
         );
     }
     Ok(())

@@ -4,6 +4,9 @@
 use crate::engine::{read_tx, write_tx};
 use crate::error::{Failure, from_sqlx};
 use async_trait::async_trait;
+use cutover_domain::deployment::{
+    DeployAuthority, DeployOutcome, DeployRequest, Deployment, RollbackRequest,
+};
 use cutover_domain::draft::{
     AppPatch, AugmentationPatch, EndpointPatch, NewApp, NewAugmentation, NewEndpoint, NewOrg,
     NewRelease, NewWorkspace,
@@ -16,15 +19,18 @@ use cutover_domain::model::{
 };
 use cutover_domain::quota::Counted;
 use cutover_domain::token::Token;
-use cutover_domain::{AugmentationId, EndpointId, OrgId, ReleaseId, TokenId, WorkspaceId};
+use cutover_domain::{
+    AugmentationId, DeploymentId, EndpointId, OrgId, ReleaseId, TokenId, WorkspaceId,
+};
 use cutover_store::{
-    ActivationOutcome, AppScope, AppStore, Bootstrap, DraftStore, EnvironmentStore, Page,
+    ActivationOutcome, AppScope, AppStore, Bootstrap, DeploymentStore, DraftStore, EnvironmentStore, Page,
     PageRequest, ReleaseDocument, ReleasePage, ReleaseQuery, ReleaseStore, StoreResult,
     TenancyStore, TokenStore, TokenToStore, WorkspaceScope,
 };
 
 use crate::{
-    PostgresStore, apps, draft, environments, lifecycle, quota, releases, tenancy, tokens,
+    PostgresStore, apps, deployments, draft, environments, lifecycle, quota, releases, tenancy,
+    tokens,
 };
 
 #[async_trait]
@@ -149,18 +155,6 @@ impl EnvironmentStore for PostgresStore {
         environment: &EnvironmentRef,
     ) -> StoreResult<Environment> {
         read_tx!(self, |c| environments::get_environment(
-            c,
-            scope,
-            environment
-        ))
-    }
-
-    async fn is_default_environment(
-        &self,
-        scope: &WorkspaceScope,
-        environment: &EnvironmentRef,
-    ) -> StoreResult<bool> {
-        read_tx!(self, |c| environments::is_default_environment(
             c,
             scope,
             environment
@@ -403,5 +397,62 @@ impl ReleaseStore for PostgresStore {
         page: PageRequest,
     ) -> StoreResult<Page<Activation>> {
         read_tx!(self, |c| lifecycle::list_activations(c, scope, &page))
+    }
+}
+
+#[async_trait]
+impl DeploymentStore for PostgresStore {
+    async fn deploy(
+        &self,
+        scope: AppScope,
+        request: DeployRequest,
+        authority: DeployAuthority,
+        actor: String,
+    ) -> StoreResult<DeployOutcome> {
+        write_tx!(self, |c| deployments::deploy(
+            c, &scope, &request, authority, &actor
+        ))
+    }
+
+    async fn rollback_environment(
+        &self,
+        scope: AppScope,
+        request: RollbackRequest,
+        authority: DeployAuthority,
+        actor: String,
+    ) -> StoreResult<Deployment> {
+        write_tx!(self, |c| deployments::rollback_environment(
+            c, &scope, &request, authority, &actor
+        ))
+    }
+
+    async fn list_deployments(
+        &self,
+        scope: &AppScope,
+        environment: Option<&EnvironmentRef>,
+        page: PageRequest,
+    ) -> StoreResult<Page<Deployment>> {
+        read_tx!(self, |c| deployments::list_deployments(
+            c,
+            scope,
+            environment,
+            &page
+        ))
+    }
+
+    async fn get_deployment(
+        &self,
+        scope: &AppScope,
+        id: &DeploymentId,
+    ) -> StoreResult<Deployment> {
+        read_tx!(self, |c| deployments::get_deployment(c, scope, id))
+    }
+
+    async fn get_deployed_release(
+        &self,
+        scope: &AppScope,
+        environment: &EnvironmentRef,
+    ) -> StoreResult<Option<ReleaseDocument>> {
+        read_tx!(self, |c| releases::get_deployed_release(c, scope, environment))
     }
 }

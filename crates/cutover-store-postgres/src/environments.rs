@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 
 use cutover_domain::conflict::Conflict;
 use cutover_domain::environment::{
-    BoardEntry, Environment, EnvironmentPatch, EnvironmentRef, EnvironmentStatus, NewEnvironment,
-    check_delete, starting_environments,
+    BoardEntry, Deployed, Environment, EnvironmentPatch, EnvironmentRef, EnvironmentStatus,
+    NewEnvironment, check_delete, starting_environments,
 };
 use cutover_domain::limits::Limits;
 use cutover_domain::model::Workspace;
@@ -22,7 +22,7 @@ use sqlx::{PgConnection, Row};
 use crate::apps::require_app;
 use crate::error::{Outcome, unique_or};
 use crate::quota;
-use crate::releases::active_summary;
+use crate::releases::summary_from_row;
 use crate::rows::{after_key, all, count, fetch_limit, not_found, optional};
 use crate::tenancy::{get_workspace, workspace_columns, workspace_from_row};
 
@@ -54,31 +54,24 @@ fn from_row(org_id: &OrgId) -> impl Fn(&PgRow) -> sqlx::Result<Environment> + '_
     }
 }
 
-/// Fills in what is deployed in `environment`. Until deployments are recorded per
-/// environment, the default environment's are the apps' active releases, and the
-/// others have none.
+/// Fills in what is deployed in `environment`.
 async fn with_deployments(
     connection: &mut PgConnection,
     mut environment: Environment,
 ) -> Outcome<Environment> {
-    if environment.is_default {
-        let deployed = all(
-            connection,
-            sqlx::query(
-                "SELECT app_id, release_id FROM releases
-                 WHERE workspace_id = $1 AND status = 'active'",
-            )
-            .bind(environment.workspace_id.as_str()),
-            |row| {
-                Ok((
-                    AppId::from_trusted(row.try_get(0)?),
-                    ReleaseId::from_trusted(row.try_get(1)?),
-                ))
-            },
-        )
-        .await?;
-        environment.active_deployments = deployed.into_iter().collect();
-    }
+    let deployed = all(
+        connection,
+        sqlx::query("SELECT app_id, release_id FROM deployed WHERE environment_id = $1")
+            .bind(environment.environment_id.as_str()),
+        |row| {
+            Ok((
+                AppId::from_trusted(row.try_get(0)?),
+                ReleaseId::from_trusted(row.try_get(1)?),
+            ))
+        },
+    )
+    .await?;
+    environment.active_deployments = deployed.into_iter().collect();
     Ok(environment)
 }
 
@@ -212,8 +205,47 @@ pub(crate) async fn give_starting_if_none(
     Ok(())
 }
 
+/// The workspace's default environment, without its deployments. A workspace an
+/// earlier version made without environments gets its starting ones first (under the
+/// workspace's lock, as every environment write).
+pub(crate) async fn find_default(
+    connection: &mut PgConnection,
+    scope: &WorkspaceScope,
+) -> Outcome<Environment> {
+    let read = sqlx::query(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM environments WHERE workspace_id = $1 AND is_default"
+    ));
+    if let Some(found) = optional(
+        &mut *connection,
+        read.bind(scope.workspace_id.as_str()),
+        from_row(&scope.org_id),
+    )
+    .await?
+    {
+        return Ok(found);
+    }
+    let workspace = lock_workspace(&mut *connection, scope).await?;
+    give_starting_if_none(&mut *connection, &workspace).await?;
+    optional(
+        connection,
+        sqlx::query(concat!(
+            "SELECT ",
+            columns!(),
+            " FROM environments WHERE workspace_id = $1 AND is_default"
+        ))
+        .bind(scope.workspace_id.as_str()),
+        from_row(&scope.org_id),
+    )
+    .await?
+    .ok_or_else(|| {
+        StoreError::internal("a workspace has environments but no default").into()
+    })
+}
+
 /// The environment `reference` names in the workspace, without its deployments.
-async fn find(
+pub(crate) async fn find(
     connection: &mut PgConnection,
     scope: &WorkspaceScope,
     reference: &EnvironmentRef,
@@ -237,16 +269,6 @@ async fn find(
     optional(connection, query, from_row(&scope.org_id))
         .await?
         .ok_or_else(|| not_found("environment", reference.as_str()))
-}
-
-pub(crate) async fn is_default_environment(
-    connection: &mut PgConnection,
-    scope: &WorkspaceScope,
-    reference: &EnvironmentRef,
-) -> Outcome<bool> {
-    get_workspace(&mut *connection, scope).await?;
-    let environment = find(connection, scope, reference).await?;
-    Ok(environment.is_default)
 }
 
 pub(crate) async fn get_environment(
@@ -282,8 +304,36 @@ pub(crate) async fn app_board(
     require_app(&mut *connection, scope).await?;
     let workspace = scope.workspace();
     let listed = page_of(&mut *connection, &workspace, page).await?;
-    let active = active_summary(connection, &scope.app_id).await?;
-    Ok(listed.map(|environment| BoardEntry::of(&environment, active.as_ref())))
+    let mut deployed: BTreeMap<EnvironmentId, Deployed> = all(
+        connection,
+        sqlx::query(
+            "SELECT r.release_id, r.app_id, r.workspace_id, r.org_id, r.release_tag,
+                    r.release_number, r.status, r.description, r.endpoint_count,
+                    r.augmentation_count, r.content_hash, r.activated_at, r.activated_by,
+                    r.created_at, r.created_by, d.environment_id, rec.deployed_at, rec.deployed_by
+             FROM deployed d JOIN releases r ON r.release_id = d.release_id
+             JOIN deployments rec ON rec.deployment_id = d.deployment_id
+             WHERE d.app_id = $1",
+        )
+        .bind(scope.app_id.as_str()),
+        |row| {
+            Ok((
+                EnvironmentId::from_trusted(row.try_get(15)?),
+                Deployed {
+                    release: summary_from_row(row)?,
+                    deployed_at: Timestamp::from_micros(row.try_get(16)?),
+                    deployed_by: row.try_get(17)?,
+                },
+            ))
+        },
+    )
+    .await?
+    .into_iter()
+    .collect();
+    Ok(listed.map(|environment| {
+        let here = deployed.remove(&environment.environment_id);
+        BoardEntry::of(&environment, here)
+    }))
 }
 
 /// A page of the workspace's environments, without their deployments.
@@ -358,6 +408,11 @@ pub(crate) async fn delete_environment(
 ) -> Outcome<()> {
     lock_workspace(&mut *connection, scope).await?;
     let found = find(&mut *connection, scope, reference).await?;
+    // A deploy to it holds its row shared: wait for it, then see what it deployed.
+    sqlx::query("SELECT 1 FROM environments WHERE environment_id = $1 FOR UPDATE")
+        .bind(found.environment_id.as_str())
+        .execute(&mut *connection)
+        .await?;
     // The default is refused as such; only another one's deployments need reading.
     let environment = match found.is_default {
         true => found,

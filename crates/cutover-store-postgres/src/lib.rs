@@ -12,6 +12,8 @@
 mod apps;
 mod backfill;
 mod capabilities;
+mod carry_over;
+mod deployments;
 mod draft;
 mod engine;
 mod environments;

@@ -1,19 +1,23 @@
 //! The lifecycle transitions of releases, decided by `cutover_domain::lifecycle` and
-//! applied here: activate and roll back (with the activation history they append
-//! to), archive and delete, and reading the history. Every write locks the app row
-//! first, so two servers can never both believe they activated; the partial unique
-//! index `releases_one_active_per_app` is the backstop.
+//! applied here: activate and roll back (deployments to the workspace's default
+//! environment, written by `deployments`), archive and delete, and reading the
+//! activation history (the default environment's records). Every write locks the app
+//! row first, so two servers can never both believe they activated; the key of
+//! `deployed` (one release per app and environment) is the backstop.
 
+use cutover_domain::deployment::{Deployment, DeploymentAction};
 use cutover_domain::lifecycle::{self, ActivationPlan, ArchivePlan, ReleaseFacts};
-use cutover_domain::model::{Activation, ActivationAction, ReleaseSummary};
+use cutover_domain::model::{Activation, ReleaseSummary};
+use cutover_domain::model::ActivationAction;
 use cutover_domain::{ReleaseId, Timestamp};
 use cutover_store::{ActivationOutcome, AppScope, Page, PageRequest, StoreError};
 use sqlx::{PgConnection, Row};
 
 use crate::apps::{lock_app, require_app};
+use crate::deployments::{self, default_release_id, deployed_in, had_before};
 use crate::error::Outcome;
-use crate::releases::{active_summary, summary, unreadable};
-use crate::rows::{after_key, all, count, fetch_limit};
+use crate::releases::{summary, unreadable};
+use crate::rows::{all, count, fetch_limit};
 
 pub(crate) async fn activate_release(
     connection: &mut PgConnection,
@@ -23,44 +27,42 @@ pub(crate) async fn activate_release(
     actor: &str,
 ) -> Outcome<ActivationOutcome> {
     lock_app(&mut *connection, scope).await?;
+    let environment = deployments::default_target(&mut *connection, &scope.workspace()).await?;
     let target = summary(&mut *connection, scope, id).await?;
-    let active = active_summary(&mut *connection, &scope.app_id).await?;
+    let active = match default_release_id(&mut *connection, &scope.app_id).await? {
+        Some(active) => Some(summary(&mut *connection, scope, &active).await?),
+        None => None,
+    };
+    let deployed_here = active.as_ref().is_some_and(|active| active.release_id == *id);
+    let was_here = had_before(
+        &mut *connection,
+        &scope.app_id,
+        &environment.environment_id,
+        id,
+    )
+    .await?;
     let plan = lifecycle::plan_activation(
         action,
-        &ReleaseFacts::of(&target),
-        active.as_ref().map(ReleaseFacts::of).as_ref(),
+        &ReleaseFacts::in_environment(&target, deployed_here, was_here),
+        active
+            .as_ref()
+            .map(|active| ReleaseFacts::in_environment(active, true, true))
+            .as_ref(),
     )
     .map_err(StoreError::from)?;
     let ActivationPlan::Switch { replaced } = plan else {
         return Ok(ActivationOutcome::unchanged(target));
     };
-    let now = Timestamp::now();
-    if let Some(replaced) = &replaced {
-        sqlx::query("UPDATE releases SET status = 'archived' WHERE release_id = $1")
-            .bind(replaced.as_str())
-            .execute(&mut *connection)
-            .await?;
-    }
-    sqlx::query(
-        "UPDATE releases SET status = 'active', activated_at = $2, activated_by = $3
-         WHERE release_id = $1",
+    deployments::switch(
+        &mut *connection,
+        &scope.workspace_id,
+        &environment,
+        &target,
+        DeploymentAction::of_activation(action),
+        replaced.clone(),
+        None,
+        actor,
     )
-    .bind(id.as_str())
-    .bind(now.as_micros())
-    .bind(actor)
-    .execute(&mut *connection)
-    .await?;
-    sqlx::query(
-        "INSERT INTO activations (app_id, release_id, replaced_release_id, action, actor, at)
-         VALUES ($1, $2, $3, $4, $5, $6)",
-    )
-    .bind(scope.app_id.as_str())
-    .bind(id.as_str())
-    .bind(replaced.as_ref().map(ReleaseId::as_str))
-    .bind(action.as_str())
-    .bind(actor)
-    .bind(now.as_micros())
-    .execute(&mut *connection)
     .await?;
     Ok(ActivationOutcome::switched(
         summary(connection, scope, id).await?,
@@ -75,7 +77,8 @@ pub(crate) async fn archive_release(
 ) -> Outcome<ReleaseSummary> {
     lock_app(&mut *connection, scope).await?;
     let target = summary(&mut *connection, scope, id).await?;
-    match lifecycle::plan_archive(&ReleaseFacts::of(&target)).map_err(StoreError::from)? {
+    let deployed = deployed_in(&mut *connection, id).await?;
+    match lifecycle::plan_archive(target.status, deployed).map_err(StoreError::from)? {
         ArchivePlan::AlreadyArchived => Ok(target),
         ArchivePlan::Archive => {
             sqlx::query("UPDATE releases SET status = 'archived' WHERE release_id = $1")
@@ -93,8 +96,9 @@ pub(crate) async fn delete_release(
     id: &ReleaseId,
 ) -> Outcome<()> {
     lock_app(&mut *connection, scope).await?;
-    let target = summary(&mut *connection, scope, id).await?;
-    lifecycle::check_delete(&ReleaseFacts::of(&target)).map_err(StoreError::from)?;
+    summary(&mut *connection, scope, id).await?;
+    let deployed = deployed_in(&mut *connection, id).await?;
+    lifecycle::check_delete(deployed).map_err(StoreError::from)?;
     sqlx::query("DELETE FROM releases WHERE release_id = $1")
         .bind(id.as_str())
         .execute(connection)
@@ -108,26 +112,35 @@ pub(crate) async fn list_activations(
     page: &PageRequest,
 ) -> Outcome<Page<Activation>> {
     require_app(&mut *connection, scope).await?;
-    let after: i64 = after_key(page).parse().unwrap_or(0);
+    let after: i64 = page
+        .after
+        .as_deref()
+        .and_then(|key| key.parse().ok())
+        .unwrap_or(0);
     let items = all(
         &mut *connection,
         sqlx::query(
-            "SELECT sequence, release_id, replaced_release_id, action, actor, at FROM activations
-             WHERE app_id = $1 AND sequence > $2 ORDER BY sequence LIMIT $3",
+            "SELECT sequence, release_id, previous_release_id, action, deployed_by, deployed_at
+             FROM deployments WHERE app_id = $1 AND environment_id = (
+                 SELECT environment_id FROM environments WHERE workspace_id = $2 AND is_default)
+               AND sequence > $3
+             ORDER BY sequence LIMIT $4",
         )
         .bind(scope.app_id.as_str())
+        .bind(scope.workspace_id.as_str())
         .bind(after)
         .bind(fetch_limit(page.limit)),
         |row| {
             let action: String = row.try_get(3)?;
+            let action = DeploymentAction::from_stored(&action)
+                .map_err(|err| unreadable("action", err))?;
             Ok(Activation {
                 sequence: row.try_get(0)?,
                 release_id: ReleaseId::from_trusted(row.try_get(1)?),
                 replaced_release_id: row
                     .try_get::<Option<String>, _>(2)?
                     .map(ReleaseId::from_trusted),
-                action: ActivationAction::from_stored(&action)
-                    .map_err(|err| unreadable("action", err))?,
+                action: Deployment::activation_action(action),
                 actor: row.try_get(4)?,
                 at: Timestamp::from_micros(row.try_get(5)?),
             })
@@ -136,8 +149,12 @@ pub(crate) async fn list_activations(
     .await?;
     let total = count(
         connection,
-        sqlx::query("SELECT count(*) FROM activations WHERE app_id = $1")
-            .bind(scope.app_id.as_str()),
+        sqlx::query(
+            "SELECT count(*) FROM deployments WHERE app_id = $1 AND environment_id = (
+                 SELECT environment_id FROM environments WHERE workspace_id = $2 AND is_default)",
+        )
+        .bind(scope.app_id.as_str())
+        .bind(scope.workspace_id.as_str()),
     )
     .await?;
     Ok(Page::from_over_fetch(items, page, total, |activation| {

@@ -25,6 +25,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "environments",
         include_str!("../migrations/0004_environments.sql"),
     ),
+    (
+        5,
+        "deployments",
+        include_str!("../migrations/0005_deployments.sql"),
+    ),
 ];
 
 /// The advisory lock key that serializes migrations ("cutover" in ASCII).

@@ -5,7 +5,9 @@
 use cutover_domain::conflict::Conflict;
 use cutover_domain::digest::Manifest;
 use cutover_domain::draft::NewRelease;
-use cutover_domain::model::{ActivationAction, ReleaseStatus, ReleaseSummary, UnknownStoredValue};
+use cutover_domain::deployment::DeploymentAction;
+use cutover_domain::environment::EnvironmentRef;
+use cutover_domain::model::{ReleaseStatus, ReleaseSummary, UnknownStoredValue};
 use cutover_domain::values::ReleaseTag;
 use cutover_domain::{AppId, OrgId, ReleaseId, Timestamp, WorkspaceId};
 use cutover_store::cut::{CutFacts, NewestRelease, PreviousRelease, plan_release};
@@ -15,6 +17,7 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
 use crate::apps::{lock_app, require_app};
+use crate::deployments;
 use crate::error::{Outcome, unique_or};
 use crate::rows::{all, count, fetch_limit, get_u32, not_found, optional};
 
@@ -34,7 +37,7 @@ pub(crate) fn unreadable(column: &str, err: UnknownStoredValue) -> sqlx::Error {
     }
 }
 
-fn summary_from_row(row: &PgRow) -> sqlx::Result<ReleaseSummary> {
+pub(crate) fn summary_from_row(row: &PgRow) -> sqlx::Result<ReleaseSummary> {
     let status: String = row.try_get(6)?;
     Ok(ReleaseSummary {
         release_id: ReleaseId::from_trusted(row.try_get(0)?),
@@ -75,23 +78,6 @@ pub(crate) async fn summary(
     )
     .await?
     .ok_or_else(|| not_found("release", id))
-}
-
-pub(crate) async fn active_summary(
-    connection: &mut PgConnection,
-    app_id: &AppId,
-) -> Outcome<Option<ReleaseSummary>> {
-    optional(
-        connection,
-        sqlx::query(concat!(
-            "SELECT ",
-            summary_columns!(),
-            " FROM releases WHERE app_id = $1 AND status = 'active'"
-        ))
-        .bind(app_id.as_str()),
-        summary_from_row,
-    )
-    .await
 }
 
 async fn document(
@@ -202,12 +188,26 @@ pub(crate) async fn create_release(
             })
         })
     })?;
-    if new.activate {
-        crate::lifecycle::activate_release(
+    if let Some(deploy) = &new.deploy {
+        let workspace = scope.workspace();
+        let environment = match &deploy.environment {
+            Some(reference) => {
+                deployments::target_held(&mut *connection, &workspace, reference).await?
+            }
+            None => deployments::default_target(&mut *connection, &workspace).await?,
+        };
+        deploy
+            .authority
+            .check(&environment)
+            .map_err(StoreError::from)?;
+        let release = summary(&mut *connection, scope, &release_id).await?;
+        deployments::deploy_release(
             &mut *connection,
             scope,
-            &release_id,
-            ActivationAction::Activate,
+            &environment,
+            &release,
+            DeploymentAction::Deploy,
+            None,
             actor,
         )
         .await?;
@@ -358,9 +358,7 @@ pub(crate) async fn list_releases(
         .bind(scope.app_id.as_str()),
     )
     .await?;
-    let active_release_id = active_summary(connection, &scope.app_id)
-        .await?
-        .map(|release| release.release_id);
+    let active_release_id = deployments::default_release_id(connection, &scope.app_id).await?;
     Ok(ReleasePage {
         releases,
         total,
@@ -383,10 +381,29 @@ pub(crate) async fn get_active_release(
     scope: &AppScope,
 ) -> Outcome<Option<ReleaseDocument>> {
     require_app(&mut *connection, scope).await?;
-    match active_summary(&mut *connection, &scope.app_id).await? {
-        Some(active) => document(connection, scope, &active.release_id)
-            .await
-            .map(Some),
+    match deployments::default_release_id(&mut *connection, &scope.app_id).await? {
+        Some(active) => document(connection, scope, &active).await.map(Some),
+        None => Ok(None),
+    }
+}
+
+pub(crate) async fn get_deployed_release(
+    connection: &mut PgConnection,
+    scope: &AppScope,
+    environment: &EnvironmentRef,
+) -> Outcome<Option<ReleaseDocument>> {
+    require_app(&mut *connection, scope).await?;
+    let environment = deployments::target(&mut *connection, &scope.workspace(), environment).await?;
+    let deployed = optional(
+        &mut *connection,
+        sqlx::query("SELECT release_id FROM deployed WHERE app_id = $1 AND environment_id = $2")
+            .bind(scope.app_id.as_str())
+            .bind(environment.environment_id.as_str()),
+        |row| Ok(ReleaseId::from_trusted(row.try_get(0)?)),
+    )
+    .await?;
+    match deployed {
+        Some(release_id) => document(connection, scope, &release_id).await.map(Some),
         None => Ok(None),
     }
 }

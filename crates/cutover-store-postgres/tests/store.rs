@@ -57,6 +57,7 @@ fn migration_versions_and_names_match_sqlite() {
             (2, "lean_release_rows"),
             (3, "entity_digests"),
             (4, "environments"),
+            (5, "deployments"),
         ]
     );
 }
@@ -76,7 +77,7 @@ async fn migrations_apply_once_even_when_started_together() {
             applied.extend(result.expect("task").expect("migrate"));
         }
         applied.sort_unstable();
-        assert_eq!(applied, [1, 2, 3, 4]);
+        assert_eq!(applied, [1, 2, 3, 4, 5]);
         assert_eq!(
             migrate(&url, Duration::from_secs(5)).await.expect("again"),
             Vec::<i64>::new()
@@ -98,14 +99,15 @@ async fn migrations_apply_once_even_when_started_together() {
                 (2, "lean_release_rows".to_owned()),
                 (3, "entity_digests".to_owned()),
                 (4, "environments".to_owned()),
+                (5, "deployments".to_owned()),
             ]
         );
     })
     .await;
 }
 
-/// Opens two stores on a fresh database (as two servers would) for each conformance
-/// case; the concurrency cases spread their callers over both.
+/// Opens three stores on a fresh database (as three servers would) for each
+/// conformance case; the concurrency cases spread their callers over them.
 async fn run_case(case: Case) {
     with_database(|url| async move {
         let open = |limits| {
@@ -113,11 +115,14 @@ async fn run_case(case: Case) {
             options.limits = limits;
             PostgresStore::connect(options)
         };
+        // Three stores on one database, as three servers would have: the concurrency
+        // cases spread their callers over them.
         let one = open(case.limits).await.expect("connect");
         let two = open(case.limits).await.expect("connect");
+        let three = open(case.limits).await.expect("connect");
         case.run(Stores::new(
             Arc::new(one),
-            [Arc::new(two) as Arc<dyn Store>],
+            [Arc::new(two) as Arc<dyn Store>, Arc::new(three)],
         ))
         .await;
     })
@@ -129,7 +134,8 @@ cutover_store::conformance_suite!(
     run_case
 );
 
-/// The schema itself refuses changes to release content and to the history, so
+/// The schema itself refuses changes to release content and to the deployment
+/// records, so
 /// nothing that writes the database directly can rewrite what was released.
 #[needs_postgres]
 #[tokio::test]
@@ -147,7 +153,7 @@ async fn the_schema_refuses_changes_to_releases_and_their_history() {
         for sql in [
             "UPDATE releases SET release_tag = 'changed' WHERE release_id = $1",
             "UPDATE releases SET snapshot = '{}' WHERE release_id = $1",
-            "UPDATE activations SET actor = 'mallory' WHERE release_id = $1",
+            "UPDATE deployments SET deployed_by = 'mallory' WHERE release_id = $1",
         ] {
             let refused = sqlx::query(sql)
                 .bind(release.as_str())
@@ -445,6 +451,30 @@ async fn workspaces_from_before_environments_get_the_starting_three() {
                 ("development", false, ACTOR),
             ]
         );
+    })
+    .await;
+}
+
+/// A database written at stop 23 (`tests/fixtures/stop23.sql`, made by
+/// `scripts/upgrade-fixture/run`) is migrated when a server connects: its activation
+/// history becomes production's deployment records, as the shared checks of
+/// `cutover_store::conformance::upgrade` want; connecting again changes nothing.
+#[needs_postgres]
+#[tokio::test]
+async fn a_database_written_at_stop_23_carries_its_history_into_deployments() {
+    with_database(|url| async move {
+        let mut connection = PgConnection::connect(&url).await.expect("connect");
+        sqlx::raw_sql(include_str!("fixtures/stop23.sql"))
+            .execute(&mut connection)
+            .await
+            .expect("load the fixture");
+        let _ = connection.close().await;
+        let store = store(&url).await;
+        let scope = cutover_store::conformance::upgrade::from_stop23(&store).await;
+        store.close().await;
+        let store = self::store(&url).await;
+        cutover_store::conformance::upgrade::reopened_after_stop23(&store, &scope).await;
+        store.close().await;
     })
     .await;
 }

@@ -20,7 +20,9 @@ use crate::tenancy::get_workspace;
 const APP_SELECT: &str = "
     SELECT a.app_id, a.org_id, a.workspace_id, a.name, a.description, a.parameters, a.draft_hash,
            a.created_by, a.created_at, a.updated_at,
-           (SELECT r.release_id FROM releases r WHERE r.app_id = a.app_id AND r.status = 'active'),
+           (SELECT d.release_id FROM deployed d JOIN environments e
+             ON e.environment_id = d.environment_id AND e.is_default = 1
+             WHERE d.app_id = a.app_id),
            (SELECT count(*) FROM releases r WHERE r.app_id = a.app_id),
            (SELECT max(r.created_at) FROM releases r WHERE r.app_id = a.app_id),
            (SELECT r.manifest_digest FROM releases r WHERE r.app_id = a.app_id
@@ -183,8 +185,8 @@ pub(crate) fn update_app(
 }
 
 pub(crate) fn delete_app(connection: &Connection, scope: &AppScope) -> StoreResult<()> {
-    let app = get_app(connection, scope)?;
-    if let Some(active) = app.active_release_id {
+    require_app(connection, scope)?;
+    if let Some(active) = crate::deployments::any_deployed(connection, &scope.app_id)? {
         return Err(Conflict::AppHasActiveRelease {
             active_release_id: active.to_string(),
         }
@@ -193,6 +195,7 @@ pub(crate) fn delete_app(connection: &Connection, scope: &AppScope) -> StoreResu
     let id = [scope.app_id.as_str()];
     for sql in [
         "DELETE FROM activations WHERE app_id = ?1",
+        "DELETE FROM deployments WHERE app_id = ?1",
         "DELETE FROM releases WHERE app_id = ?1",
         "DELETE FROM endpoints WHERE app_id = ?1",
         "DELETE FROM augmentations WHERE app_id = ?1",

@@ -1,7 +1,9 @@
 //! Fills in what migrations could not compute in SQL, for rows written before them:
 //! for migration 3 (`entity_digests`), each draft entity's canonical text and digest,
 //! each release's manifest and manifest digest, then every app's draft digest; for
-//! migration 4 (`environments`), every workspace's starting environments. Runs when
+//! migration 4 (`environments`), every workspace's starting environments; for
+//! migration 5 (`deployments`), the activation history carried over (`carry_over`).
+//! Runs when
 //! the store opens, after the migrations, and does nothing once every row has them.
 
 use cutover_domain::AppId;
@@ -21,7 +23,35 @@ const BATCH: i64 = 200;
 /// Brings every row up to the latest migration.
 pub(crate) fn run(connection: &mut Connection) -> StoreResult<()> {
     digests(connection)?;
-    starting_environments(connection)
+    starting_environments(connection)?;
+    deployments(connection)
+}
+
+/// Carries an earlier version's activation history over into deployment records, in
+/// one transaction.
+fn deployments(connection: &mut Connection) -> StoreResult<()> {
+    let pending: bool = connection
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM activations)
+                 OR EXISTS (SELECT 1 FROM releases r WHERE r.status = 'active' AND NOT EXISTS
+                                (SELECT 1 FROM deployed d WHERE d.release_id = r.release_id))",
+            [],
+            |row| row.get(0),
+        )
+        .map_err(from_sqlite)?;
+    if !pending {
+        return Ok(());
+    }
+    let transaction = connection
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(from_sqlite)?;
+    let written = crate::carry_over::run(&transaction)?;
+    transaction.commit().map_err(from_sqlite)?;
+    tracing::info!(
+        records = written,
+        "carried the activation history over into deployment records"
+    );
+    Ok(())
 }
 
 /// Gives every workspace created before migration 4 (`environments`) its starting
@@ -282,7 +312,7 @@ mod tests {
                 .unwrap();
         }
 
-        assert_eq!(apply(&mut connection).unwrap(), vec![3, 4]);
+        assert_eq!(apply(&mut connection).unwrap(), vec![3, 4, 5]);
         run(&mut connection).unwrap();
 
         // The workspace stored before environments existed has the starting three, as

@@ -3,6 +3,9 @@
 //! does it.
 
 use async_trait::async_trait;
+use cutover_domain::deployment::{
+    DeployAuthority, DeployOutcome, DeployRequest, Deployment, RollbackRequest,
+};
 use cutover_domain::draft::{
     AppPatch, AugmentationPatch, EndpointPatch, NewApp, NewAugmentation, NewEndpoint, NewOrg,
     NewRelease, NewWorkspace,
@@ -15,14 +18,19 @@ use cutover_domain::model::{
 };
 use cutover_domain::quota::Counted;
 use cutover_domain::token::Token;
-use cutover_domain::{AugmentationId, EndpointId, OrgId, ReleaseId, TokenId, WorkspaceId};
+use cutover_domain::{
+    AugmentationId, DeploymentId, EndpointId, OrgId, ReleaseId, TokenId, WorkspaceId,
+};
 use cutover_store::{
-    ActivationOutcome, AppScope, AppStore, Bootstrap, DraftStore, EnvironmentStore, Page,
+    ActivationOutcome, AppScope, AppStore, Bootstrap, DeploymentStore, DraftStore, EnvironmentStore, Page,
     PageRequest, ReleaseDocument, ReleasePage, ReleaseQuery, ReleaseStore, StoreResult,
     TenancyStore, TokenStore, TokenToStore, WorkspaceScope,
 };
 
-use crate::{SqliteStore, apps, draft, environments, lifecycle, quota, releases, tenancy, tokens};
+use crate::{
+    SqliteStore, apps, deployments, draft, environments, lifecycle, quota, releases, tenancy,
+    tokens,
+};
 
 #[async_trait]
 impl TokenStore for SqliteStore {
@@ -175,17 +183,6 @@ impl EnvironmentStore for SqliteStore {
         let (scope, environment) = (scope.clone(), environment.clone());
         self.engine
             .read(move |c| environments::get_environment(c, &scope, &environment))
-            .await
-    }
-
-    async fn is_default_environment(
-        &self,
-        scope: &WorkspaceScope,
-        environment: &EnvironmentRef,
-    ) -> StoreResult<bool> {
-        let (scope, environment) = (scope.clone(), environment.clone());
-        self.engine
-            .read(move |c| environments::is_default_environment(c, &scope, &environment))
             .await
     }
 
@@ -446,6 +443,69 @@ impl ReleaseStore for SqliteStore {
         let scope = scope.clone();
         self.engine
             .read(move |c| lifecycle::list_activations(c, &scope, &page))
+            .await
+    }
+}
+
+#[async_trait]
+impl DeploymentStore for SqliteStore {
+    async fn deploy(
+        &self,
+        scope: AppScope,
+        request: DeployRequest,
+        authority: DeployAuthority,
+        actor: String,
+    ) -> StoreResult<DeployOutcome> {
+        self.engine
+            .write(move |c| deployments::deploy(c, &scope, request, authority, &actor))
+            .await
+    }
+
+    async fn rollback_environment(
+        &self,
+        scope: AppScope,
+        request: RollbackRequest,
+        authority: DeployAuthority,
+        actor: String,
+    ) -> StoreResult<Deployment> {
+        self.engine
+            .write(move |c| {
+                deployments::rollback_environment(c, &scope, request, authority, &actor)
+            })
+            .await
+    }
+
+    async fn list_deployments(
+        &self,
+        scope: &AppScope,
+        environment: Option<&EnvironmentRef>,
+        page: PageRequest,
+    ) -> StoreResult<Page<Deployment>> {
+        let (scope, environment) = (scope.clone(), environment.cloned());
+        self.engine
+            .read(move |c| deployments::list_deployments(c, &scope, environment.as_ref(), &page))
+            .await
+    }
+
+    async fn get_deployment(
+        &self,
+        scope: &AppScope,
+        id: &DeploymentId,
+    ) -> StoreResult<Deployment> {
+        let (scope, id) = (scope.clone(), id.clone());
+        self.engine
+            .read(move |c| deployments::get_deployment(c, &scope, &id))
+            .await
+    }
+
+    async fn get_deployed_release(
+        &self,
+        scope: &AppScope,
+        environment: &EnvironmentRef,
+    ) -> StoreResult<Option<ReleaseDocument>> {
+        let (scope, environment) = (scope.clone(), environment.clone());
+        self.engine
+            .read(move |c| releases::get_deployed_release(c, &scope, &environment))
             .await
     }
 }

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use cutover_domain::conflict::Conflict;
 use cutover_domain::environment::{
-    BoardEntry, Environment, EnvironmentPatch, EnvironmentRef, EnvironmentStatus, NewEnvironment,
-    check_delete, starting_environments,
+    BoardEntry, Deployed, Environment, EnvironmentPatch, EnvironmentRef, EnvironmentStatus,
+    NewEnvironment, check_delete, starting_environments,
 };
 use cutover_domain::limits::Limits;
 use cutover_domain::model::Workspace;
@@ -19,7 +19,7 @@ use rusqlite::{Connection, Row, params};
 use crate::apps::require_app;
 use crate::error::{from_sqlite, is_unique_violation};
 use crate::quota;
-use crate::releases::active_summary;
+use crate::releases::{SUMMARY_COLUMNS_OF_R, summary_from_row};
 use crate::rows::{after_key, all, count, execute, not_found, optional};
 use crate::tenancy::{WORKSPACE_COLUMNS, get_workspace, workspace_from_row};
 
@@ -47,28 +47,23 @@ fn from_row(org_id: &OrgId) -> impl Fn(&Row<'_>) -> rusqlite::Result<Environment
     }
 }
 
-/// Fills in what is deployed in `environment`. Until deployments are recorded per
-/// environment, the default environment's are the apps' active releases, and the
-/// others have none.
+/// Fills in what is deployed in `environment`.
 fn with_deployments(
     connection: &Connection,
     mut environment: Environment,
 ) -> StoreResult<Environment> {
-    if environment.is_default {
-        let deployed = all(
-            connection,
-            "SELECT app_id, release_id FROM releases INDEXED BY releases_active_by_workspace
-             WHERE workspace_id = ?1 AND status = 'active'",
-            [environment.workspace_id.as_str()],
-            |row| {
-                Ok((
-                    AppId::from_trusted(row.get(0)?),
-                    ReleaseId::from_trusted(row.get(1)?),
-                ))
-            },
-        )?;
-        environment.active_deployments = deployed.into_iter().collect();
-    }
+    let deployed = all(
+        connection,
+        "SELECT app_id, release_id FROM deployed WHERE environment_id = ?1",
+        [environment.environment_id.as_str()],
+        |row| {
+            Ok((
+                AppId::from_trusted(row.get(0)?),
+                ReleaseId::from_trusted(row.get(1)?),
+            ))
+        },
+    )?;
+    environment.active_deployments = deployed.into_iter().collect();
     Ok(environment)
 }
 
@@ -177,8 +172,31 @@ pub(crate) fn give_starting_if_none(
     Ok(())
 }
 
+/// The workspace's default environment, without its deployments. A workspace an
+/// earlier version made without environments gets its starting ones first.
+pub(crate) fn find_default(
+    connection: &Connection,
+    scope: &WorkspaceScope,
+) -> StoreResult<Environment> {
+    let read = || {
+        optional(
+            connection,
+            &format!("SELECT {COLUMNS} FROM environments WHERE workspace_id = ?1 AND is_default = 1"),
+            [scope.workspace_id.as_str()],
+            from_row(&scope.org_id),
+        )
+    };
+    if let Some(found) = read()? {
+        return Ok(found);
+    }
+    give_starting_if_none(connection, &get_workspace(connection, scope)?)?;
+    read()?.ok_or_else(|| {
+        cutover_store::StoreError::internal("a workspace has environments but no default")
+    })
+}
+
 /// The environment `reference` names in the workspace, without its deployments.
-fn find(
+pub(crate) fn find(
     connection: &Connection,
     scope: &WorkspaceScope,
     reference: &EnvironmentRef,
@@ -195,14 +213,6 @@ fn find(
         from_row(&scope.org_id),
     )?
     .ok_or_else(|| not_found("environment", reference.as_str()))
-}
-
-pub(crate) fn is_default_environment(
-    connection: &Connection,
-    scope: &WorkspaceScope,
-    reference: &EnvironmentRef,
-) -> StoreResult<bool> {
-    find(connection, scope, reference).map(|environment| environment.is_default)
 }
 
 pub(crate) fn get_environment(
@@ -236,8 +246,32 @@ pub(crate) fn app_board(
     require_app(connection, scope)?;
     let workspace = scope.workspace();
     let listed = page_of(connection, &workspace, page)?;
-    let active = active_summary(connection, &scope.app_id)?;
-    Ok(listed.map(|environment| BoardEntry::of(&environment, active.as_ref())))
+    let mut deployed: BTreeMap<EnvironmentId, Deployed> = all(
+        connection,
+        &format!(
+            "SELECT {SUMMARY_COLUMNS_OF_R}, d.environment_id, rec.deployed_at, rec.deployed_by
+             FROM deployed d JOIN releases r ON r.release_id = d.release_id
+             JOIN deployments rec ON rec.deployment_id = d.deployment_id
+             WHERE d.app_id = ?1"
+        ),
+        [scope.app_id.as_str()],
+        |row| {
+            Ok((
+                EnvironmentId::from_trusted(row.get(15)?),
+                Deployed {
+                    release: summary_from_row(row)?,
+                    deployed_at: Timestamp::from_micros(row.get(16)?),
+                    deployed_by: row.get(17)?,
+                },
+            ))
+        },
+    )?
+    .into_iter()
+    .collect();
+    Ok(listed.map(|environment| {
+        let here = deployed.remove(&environment.environment_id);
+        BoardEntry::of(&environment, here)
+    }))
 }
 
 /// A page of the workspace's environments, without their deployments.

@@ -1,7 +1,9 @@
 //! The lifecycle transitions of releases, decided by `cutover_domain::lifecycle` and
-//! applied here: activate and roll back (with the activation history they append
-//! to), archive and delete, and reading the history.
+//! applied here: activate and roll back (deployments to the workspace's default
+//! environment, written by `deployments`), archive and delete, and reading the
+//! activation history (the default environment's records).
 
+use cutover_domain::deployment::DeploymentAction;
 use cutover_domain::lifecycle::{self, ActivationPlan, ArchivePlan, ReleaseFacts};
 use cutover_domain::model::{Activation, ActivationAction, ReleaseSummary};
 use cutover_domain::{ReleaseId, Timestamp};
@@ -9,9 +11,10 @@ use cutover_store::{ActivationOutcome, AppScope, Page, PageRequest, StoreResult}
 use rusqlite::{Connection, params};
 
 use crate::apps::require_app;
+use crate::deployments::{self, default_release_id, deployed_in, had_before};
 use crate::error::from_sqlite;
-use crate::releases::{active_summary, summary, unreadable};
-use crate::rows::{after_key, all, count, execute};
+use crate::releases::{summary, unreadable};
+use crate::rows::{all, count, execute};
 
 pub(crate) fn activate_release(
     connection: &Connection,
@@ -21,45 +24,35 @@ pub(crate) fn activate_release(
     actor: &str,
 ) -> StoreResult<ActivationOutcome> {
     require_app(connection, scope)?;
+    let environment = deployments::default_target(connection, &scope.workspace())?;
     let target = summary(connection, scope, id)?;
-    let active = active_summary(connection, &scope.app_id)?;
+    let active = match default_release_id(connection, &scope.app_id)? {
+        Some(active) => Some(summary(connection, scope, &active)?),
+        None => None,
+    };
+    let deployed_here = active.as_ref().is_some_and(|active| active.release_id == *id);
+    let was_here = had_before(connection, &scope.app_id, &environment.environment_id, id)?;
     let plan = lifecycle::plan_activation(
         action,
-        &ReleaseFacts::of(&target),
-        active.as_ref().map(ReleaseFacts::of).as_ref(),
+        &ReleaseFacts::in_environment(&target, deployed_here, was_here),
+        active
+            .as_ref()
+            .map(|active| ReleaseFacts::in_environment(active, true, true))
+            .as_ref(),
     )?;
     let ActivationPlan::Switch { replaced } = plan else {
         return Ok(ActivationOutcome::unchanged(target));
     };
-    let now = Timestamp::now();
-    if let Some(replaced) = &replaced {
-        execute(
-            connection,
-            "UPDATE releases SET status = 'archived' WHERE release_id = ?1",
-            [replaced.as_str()],
-        )
-        .map_err(from_sqlite)?;
-    }
-    execute(
-            connection,
-            "UPDATE releases SET status = 'active', activated_at = ?2, activated_by = ?3 WHERE release_id = ?1",
-            params![id.as_str(), now.as_micros(), actor],
-        )
-        .map_err(from_sqlite)?;
-    execute(
+    deployments::switch(
         connection,
-        "INSERT INTO activations (app_id, release_id, replaced_release_id, action, actor, at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
-            scope.app_id.as_str(),
-            id.as_str(),
-            replaced.as_ref().map(ReleaseId::as_str),
-            action.as_str(),
-            actor,
-            now.as_micros()
-        ],
-    )
-    .map_err(from_sqlite)?;
+        &scope.workspace_id,
+        &environment,
+        &target,
+        DeploymentAction::of_activation(action),
+        replaced.clone(),
+        None,
+        actor,
+    )?;
     Ok(ActivationOutcome::switched(
         summary(connection, scope, id)?,
         replaced,
@@ -73,7 +66,7 @@ pub(crate) fn archive_release(
 ) -> StoreResult<ReleaseSummary> {
     require_app(connection, scope)?;
     let target = summary(connection, scope, id)?;
-    match lifecycle::plan_archive(&ReleaseFacts::of(&target))? {
+    match lifecycle::plan_archive(target.status, deployed_in(connection, id)?)? {
         ArchivePlan::AlreadyArchived => Ok(target),
         ArchivePlan::Archive => {
             execute(
@@ -93,8 +86,8 @@ pub(crate) fn delete_release(
     id: &ReleaseId,
 ) -> StoreResult<()> {
     require_app(connection, scope)?;
-    let target = summary(connection, scope, id)?;
-    lifecycle::check_delete(&ReleaseFacts::of(&target))?;
+    summary(connection, scope, id)?;
+    lifecycle::check_delete(deployed_in(connection, id)?)?;
     execute(
         connection,
         "DELETE FROM releases WHERE release_id = ?1",
@@ -110,21 +103,35 @@ pub(crate) fn list_activations(
     page: &PageRequest,
 ) -> StoreResult<Page<Activation>> {
     require_app(connection, scope)?;
-    let after: i64 = after_key(page).parse().unwrap_or(0);
+    let after: i64 = page
+        .after
+        .as_deref()
+        .and_then(|key| key.parse().ok())
+        .unwrap_or(0);
     let items = all(
         connection,
-        "SELECT sequence, release_id, replaced_release_id, action, actor, at FROM activations
-         WHERE app_id = ?1 AND sequence > ?2 ORDER BY sequence LIMIT ?3",
-        params![scope.app_id.as_str(), after, page.limit + 1],
+        "SELECT sequence, release_id, previous_release_id, action, deployed_by, deployed_at
+         FROM deployments WHERE app_id = ?1 AND environment_id = (
+             SELECT environment_id FROM environments WHERE workspace_id = ?2 AND is_default = 1)
+           AND sequence > ?3
+         ORDER BY sequence LIMIT ?4",
+        params![
+            scope.app_id.as_str(),
+            scope.workspace_id.as_str(),
+            after,
+            page.limit + 1
+        ],
         |row| {
             let action: String = row.get(3)?;
+            let action =
+                DeploymentAction::from_stored(&action).map_err(|err| unreadable(3, err))?;
             Ok(Activation {
                 sequence: row.get(0)?,
                 release_id: ReleaseId::from_trusted(row.get(1)?),
                 replaced_release_id: row
                     .get::<_, Option<String>>(2)?
                     .map(ReleaseId::from_trusted),
-                action: ActivationAction::from_stored(&action).map_err(|err| unreadable(3, err))?,
+                action: cutover_domain::deployment::Deployment::activation_action(action),
                 actor: row.get(4)?,
                 at: Timestamp::from_micros(row.get(5)?),
             })
@@ -132,8 +139,9 @@ pub(crate) fn list_activations(
     )?;
     let total = count(
         connection,
-        "SELECT count(*) FROM activations WHERE app_id = ?1",
-        [scope.app_id.as_str()],
+        "SELECT count(*) FROM deployments WHERE app_id = ?1 AND environment_id = (
+             SELECT environment_id FROM environments WHERE workspace_id = ?2 AND is_default = 1)",
+        [scope.app_id.as_str(), scope.workspace_id.as_str()],
     )?;
     Ok(Page::from_over_fetch(items, page, total, |activation| {
         activation.sequence.to_string()

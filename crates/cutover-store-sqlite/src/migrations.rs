@@ -21,6 +21,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "environments",
         include_str!("../migrations/0004_environments.sql"),
     ),
+    (
+        5,
+        "deployments",
+        include_str!("../migrations/0005_deployments.sql"),
+    ),
 ];
 
 /// The newest version recorded in the database, if it has been migrated at all: a
@@ -104,7 +109,7 @@ mod tests {
             )
             .unwrap();
 
-        assert_eq!(apply(&mut connection).unwrap(), vec![2, 3, 4]);
+        assert_eq!(apply(&mut connection).unwrap(), vec![2, 3, 4, 5]);
 
         let (status, change_log, snapshot): (String, String, String) = connection
             .query_row(

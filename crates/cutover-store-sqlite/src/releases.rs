@@ -4,7 +4,9 @@
 use cutover_domain::conflict::Conflict;
 use cutover_domain::digest::Manifest;
 use cutover_domain::draft::NewRelease;
-use cutover_domain::model::{ActivationAction, ReleaseStatus, ReleaseSummary, UnknownStoredValue};
+use cutover_domain::deployment::DeploymentAction;
+use cutover_domain::environment::EnvironmentRef;
+use cutover_domain::model::{ReleaseStatus, ReleaseSummary, UnknownStoredValue};
 use cutover_domain::values::ReleaseTag;
 use cutover_domain::{AppId, OrgId, ReleaseId, Timestamp, WorkspaceId};
 use cutover_store::cut::{CutFacts, NewestRelease, PreviousRelease, ReleasePlan};
@@ -15,6 +17,7 @@ use cutover_store::{
 use rusqlite::{Connection, Row, params};
 
 use crate::apps::require_app;
+use crate::deployments;
 use crate::error::{from_sqlite, is_unique_violation};
 use crate::rows::{all, count, execute, not_found, optional};
 
@@ -22,12 +25,26 @@ const SUMMARY_COLUMNS: &str = "release_id, app_id, workspace_id, org_id, release
      status, description, endpoint_count, augmentation_count, content_hash, activated_at, activated_by, \
      created_at, created_by";
 
+/// [`SUMMARY_COLUMNS`] of a `releases` table named `r`, for joins.
+pub(crate) const SUMMARY_COLUMNS_OF_R: &str = "r.release_id, r.app_id, r.workspace_id, r.org_id, \
+     r.release_tag, r.release_number, r.status, r.description, r.endpoint_count, \
+     r.augmentation_count, r.content_hash, r.activated_at, r.activated_by, r.created_at, r.created_by";
+
+/// Picks, in [`document_sql`], the release the default environment has.
+pub(crate) const DEFAULT_DEPLOYED: &str = "release_id = (SELECT d.release_id FROM deployed d
+     JOIN environments e ON e.environment_id = d.environment_id AND e.is_default = 1
+     WHERE d.app_id = ?1)";
+
+/// Picks, in [`document_sql`], the release the environment `?4` has.
+const DEPLOYED_IN: &str =
+    "release_id = (SELECT release_id FROM deployed WHERE app_id = ?1 AND environment_id = ?4)";
+
 /// A column whose stored text is outside its closed set.
 pub(crate) fn unreadable(column: usize, err: UnknownStoredValue) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(column, rusqlite::types::Type::Text, Box::new(err))
 }
 
-fn summary_from_row(row: &Row<'_>) -> rusqlite::Result<ReleaseSummary> {
+pub(crate) fn summary_from_row(row: &Row<'_>) -> rusqlite::Result<ReleaseSummary> {
     let status: String = row.get(6)?;
     Ok(ReleaseSummary {
         release_id: ReleaseId::from_trusted(row.get(0)?),
@@ -60,18 +77,6 @@ pub(crate) fn summary(
         summary_from_row,
     )?
     .ok_or_else(|| not_found("release", id))
-}
-
-pub(crate) fn active_summary(
-    connection: &Connection,
-    app_id: &AppId,
-) -> StoreResult<Option<ReleaseSummary>> {
-    optional(
-        connection,
-        &format!("SELECT {SUMMARY_COLUMNS} FROM releases WHERE app_id = ?1 AND status = 'active'"),
-        [app_id.as_str()],
-        summary_from_row,
-    )
 }
 
 fn tag_taken(
@@ -228,12 +233,21 @@ pub(crate) fn create_release(
         params![release_id.as_str(), manifest],
     )
     .map_err(from_sqlite)?;
-    if new.activate {
-        crate::lifecycle::activate_release(
+    if let Some(deploy) = new.deploy {
+        let workspace = scope.workspace();
+        let environment = match &deploy.environment {
+            Some(reference) => deployments::target(connection, &workspace, reference)?,
+            None => deployments::default_target(connection, &workspace)?,
+        };
+        deploy.authority.check(&environment)?;
+        let release = summary(connection, scope, &release_id)?;
+        deployments::deploy_release(
             connection,
             scope,
-            &release_id,
-            ActivationAction::Activate,
+            &environment,
+            &release,
+            DeploymentAction::Deploy,
+            None,
             actor,
         )?;
     }
@@ -334,8 +348,7 @@ pub(crate) fn list_releases(
         },
         [scope.app_id.as_str()],
     )?;
-    let active_release_id =
-        active_summary(connection, &scope.app_id)?.map(|release| release.release_id);
+    let active_release_id = deployments::default_release_id(connection, &scope.app_id)?;
     Ok(ReleasePage {
         releases,
         total,
@@ -355,13 +368,13 @@ pub(crate) fn document_sql(condition: &str) -> String {
 }
 
 /// The release of the app under `scope` that `condition` picks (in which `?4` may
-/// name a release id), read with the check of its path in one statement; `None` also
-/// when the app is not there.
+/// name a release or environment id), read with the check of its path in one
+/// statement; `None` also when the app is not there.
 fn document_where(
     connection: &Connection,
     scope: &AppScope,
     condition: &str,
-    release_id: Option<&ReleaseId>,
+    fourth: Option<&str>,
 ) -> StoreResult<Option<ReleaseDocument>> {
     let sql = document_sql(condition);
     let path = [
@@ -379,15 +392,10 @@ fn document_where(
             content: row.get(17)?,
         })
     };
-    match release_id {
+    match fourth {
         Some(id) => {
             let [app, workspace, org] = path;
-            optional(
-                connection,
-                &sql,
-                [app, workspace, org, id.as_str()],
-                from_row,
-            )
+            optional(connection, &sql, [app, workspace, org, id], from_row)
         }
         None => optional(connection, &sql, path, from_row),
     }
@@ -398,7 +406,7 @@ pub(crate) fn get_release(
     scope: &AppScope,
     id: &ReleaseId,
 ) -> StoreResult<ReleaseDocument> {
-    match document_where(connection, scope, "release_id = ?4", Some(id))? {
+    match document_where(connection, scope, "release_id = ?4", Some(id.as_str()))? {
         Some(document) => Ok(document),
         // Say which part of the path is missing.
         None => {
@@ -412,9 +420,18 @@ pub(crate) fn get_active_release(
     connection: &Connection,
     scope: &AppScope,
 ) -> StoreResult<Option<ReleaseDocument>> {
-    // The literal lets the planner use the one-active-per-app partial index.
-    match document_where(connection, scope, "status = 'active'", None)? {
+    match document_where(connection, scope, DEFAULT_DEPLOYED, None)? {
         Some(document) => Ok(Some(document)),
         None => require_app(connection, scope).map(|()| None),
     }
+}
+
+pub(crate) fn get_deployed_release(
+    connection: &Connection,
+    scope: &AppScope,
+    environment: &EnvironmentRef,
+) -> StoreResult<Option<ReleaseDocument>> {
+    require_app(connection, scope)?;
+    let environment_id = deployments::environment_id(connection, scope, environment)?;
+    document_where(connection, scope, DEPLOYED_IN, Some(environment_id.as_str()))
 }

@@ -2,7 +2,9 @@
 //! knowing which database ran it.
 
 use cutover_domain::conflict::Conflict;
+use cutover_domain::deployment::{NotAllowed, RollbackRefusal};
 use cutover_domain::lifecycle::Refusal;
+use cutover_domain::permission::Permission;
 use cutover_domain::limits::DraftTooLarge;
 use cutover_domain::quota::LimitReached;
 use std::borrow::Cow;
@@ -97,6 +99,13 @@ pub enum StoreError {
         message: String,
         details: Map<String, Value>,
     },
+    /// The caller's token lacks `permission` for what it asked, which only the stored
+    /// state could tell (deploying to a protected environment); answered as 403.
+    #[error("forbidden, needs {permission}: {message}")]
+    Forbidden {
+        permission: Permission,
+        message: String,
+    },
     /// A body field names something that does not exist (answered as 422).
     #[error("invalid reference in {field}: {message}")]
     InvalidReference {
@@ -177,6 +186,21 @@ impl From<Conflict> for StoreError {
 impl From<Refusal> for StoreError {
     fn from(refusal: Refusal) -> Self {
         Self::conflict(refusal.code(), refusal.message())
+    }
+}
+
+impl From<RollbackRefusal> for StoreError {
+    fn from(refusal: RollbackRefusal) -> Self {
+        Self::conflict(refusal.code(), refusal.message())
+    }
+}
+
+impl From<NotAllowed> for StoreError {
+    fn from(refused: NotAllowed) -> Self {
+        Self::Forbidden {
+            permission: refused.needed,
+            message: refused.message(),
+        }
     }
 }
 

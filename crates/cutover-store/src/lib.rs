@@ -1,6 +1,6 @@
 //! The storage contract: every use case the service needs, by capability
 //! ([`TokenStore`], [`TenancyStore`], [`EnvironmentStore`], [`AppStore`], [`DraftStore`],
-//! [`ReleaseStore`]),
+//! [`ReleaseStore`], [`DeploymentStore`]),
 //! and [`Store`], which is all of them; an implementation performs each method as one
 //! transaction. Implementations live in their own crates (`cutover-store-sqlite`,
 //! `cutover-store-postgres`) and are chosen at start by the database URL; nothing above
@@ -8,7 +8,7 @@
 //!
 //! Reads borrow their arguments. The writes a cache above the store must fence (those
 //! that change a token lookup or what a release read answers: a revocation, deleting an
-//! app, and every release write) take theirs by value: the fence runs the write as a
+//! app, and every release and deployment write) take theirs by value: the fence runs the write as a
 //! task of its own, and the arguments move there, and on to a writer thread, without a
 //! copy.
 
@@ -24,6 +24,9 @@ mod stored_app;
 mod stored_token;
 
 use async_trait::async_trait;
+use cutover_domain::deployment::{
+    DeployAuthority, DeployOutcome, DeployRequest, Deployment, RollbackRequest,
+};
 use cutover_domain::draft::{
     AppPatch, AugmentationPatch, EndpointPatch, NewApp, NewAugmentation, NewEndpoint, NewOrg,
     NewRelease, NewWorkspace,
@@ -35,7 +38,9 @@ use cutover_domain::model::{
     Activation, ActivationAction, App, Augmentation, Endpoint, Org, ReleaseSummary, Workspace,
 };
 use cutover_domain::token::{NewToken, Token};
-use cutover_domain::{AugmentationId, EndpointId, OrgId, ReleaseId, TokenId, WorkspaceId};
+use cutover_domain::{
+    AugmentationId, DeploymentId, EndpointId, OrgId, ReleaseId, TokenId, WorkspaceId,
+};
 
 pub use document::{ReleaseDocument, StoredContent, content_text};
 pub use error::{Cause, StoreError, StoreResult, one_line_chain};
@@ -47,7 +52,8 @@ pub use stored_token::StoredToken;
 /// Every capability trait, for code that calls store methods: `use cutover_store::prelude::*`.
 pub mod prelude {
     pub use crate::{
-        AppStore, DraftStore, EnvironmentStore, ReleaseStore, Store, TenancyStore, TokenStore,
+        AppStore, DeploymentStore, DraftStore, EnvironmentStore, ReleaseStore, Store,
+        TenancyStore, TokenStore,
     };
 }
 
@@ -172,6 +178,7 @@ pub trait Store:
     + AppStore
     + DraftStore
     + ReleaseStore
+    + DeploymentStore
     + Send
     + Sync
     + 'static
@@ -276,14 +283,6 @@ pub trait EnvironmentStore: Send + Sync {
         environment: &EnvironmentRef,
     ) -> StoreResult<Environment>;
 
-    /// Whether `environment` is the workspace's default (`NotFound` when it names no
-    /// environment of the workspace). Cheap: it reads the one row.
-    async fn is_default_environment(
-        &self,
-        scope: &WorkspaceScope,
-        environment: &EnvironmentRef,
-    ) -> StoreResult<bool>;
-
     /// The workspace's environments in the order they were created (the starting
     /// three first).
     async fn list_environments(
@@ -332,7 +331,7 @@ pub trait AppStore: Send + Sync {
     async fn update_app(&self, scope: &AppScope, patch: AppPatch) -> StoreResult<App>;
 
     /// Removes the app with its draft, releases and history; refused while a release
-    /// is active.
+    /// is deployed anywhere.
     async fn delete_app(&self, scope: AppScope) -> StoreResult<()>;
 }
 
@@ -396,10 +395,12 @@ pub trait DraftStore: Send + Sync {
 }
 
 /// Releases and their lifecycle: cut, read, activate or roll back, archive, delete, and
-/// the activation history.
+/// the activation history. "Active" here is the workspace's default environment's: an
+/// activate or rollback is a deployment there, and the history is its records.
 #[async_trait]
 pub trait ReleaseStore: Send + Sync {
-    /// Snapshots the draft into a new release (and activates it when asked), atomically.
+    /// Snapshots the draft into a new release (and deploys it where `release.deploy`
+    /// says), atomically.
     async fn create_release(
         &self,
         scope: AppScope,
@@ -417,8 +418,9 @@ pub trait ReleaseStore: Send + Sync {
 
     async fn get_active_release(&self, scope: &AppScope) -> StoreResult<Option<ReleaseDocument>>;
 
-    /// Activates or rolls back to `id`, archiving the release it replaces and
-    /// appending to the activation history, as the lifecycle rules allow.
+    /// Activates or rolls back to `id` in the default environment, as the lifecycle
+    /// rules allow: a deployment record there, and the statuses of the release and of
+    /// the one it replaced follow (`deployment::status_after`).
     async fn activate_release(
         &self,
         scope: AppScope,
@@ -431,10 +433,58 @@ pub trait ReleaseStore: Send + Sync {
 
     async fn delete_release(&self, scope: AppScope, id: ReleaseId) -> StoreResult<()>;
 
-    /// The activation history, oldest first.
+    /// The activation history (the default environment's deployment records), oldest
+    /// first.
     async fn list_activations(
         &self,
         scope: &AppScope,
         page: PageRequest,
     ) -> StoreResult<Page<Activation>>;
+}
+
+/// Deployments: which release of an app each environment has, and the append-only
+/// record of every change. Every write locks the app, so an environment's records
+/// form one chain (each record's `previous_release_id` is the release of the one
+/// before it) under any concurrency.
+#[async_trait]
+pub trait DeploymentStore: Send + Sync {
+    /// Deploys a release, or promotes what another environment has, as
+    /// `deployment::plan_deploy` decides; `authority` says whether the caller may
+    /// change a protected environment (`deployment::DeployAuthority::check`).
+    async fn deploy(
+        &self,
+        scope: AppScope,
+        request: DeployRequest,
+        authority: DeployAuthority,
+        actor: String,
+    ) -> StoreResult<DeployOutcome>;
+
+    /// Takes an environment back to an earlier release, as `deployment::plan_rollback`
+    /// decides.
+    async fn rollback_environment(
+        &self,
+        scope: AppScope,
+        request: RollbackRequest,
+        authority: DeployAuthority,
+        actor: String,
+    ) -> StoreResult<Deployment>;
+
+    /// The app's records, newest first; only `environment`'s when named.
+    async fn list_deployments(
+        &self,
+        scope: &AppScope,
+        environment: Option<&EnvironmentRef>,
+        page: PageRequest,
+    ) -> StoreResult<Page<Deployment>>;
+
+    async fn get_deployment(&self, scope: &AppScope, id: &DeploymentId)
+    -> StoreResult<Deployment>;
+
+    /// The release deployed in `environment` (`None` when nothing is), with its
+    /// content; `NotFound` when the environment is not the workspace's.
+    async fn get_deployed_release(
+        &self,
+        scope: &AppScope,
+        environment: &EnvironmentRef,
+    ) -> StoreResult<Option<ReleaseDocument>>;
 }

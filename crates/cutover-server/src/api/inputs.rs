@@ -9,9 +9,10 @@
 use std::collections::HashSet;
 use std::hash::Hash;
 
+use cutover_domain::deployment::DeployAuthority;
 use cutover_domain::draft::{
-    AppPatch, AugmentationPatch, EndpointPatch, NewApp, NewAugmentation, NewEndpoint, NewOrg,
-    NewRelease, NewWorkspace,
+    AppPatch, AugmentationPatch, DeployOnCut, EndpointPatch, NewApp, NewAugmentation,
+    NewEndpoint, NewOrg, NewRelease, NewWorkspace,
 };
 use cutover_domain::limits::Limits;
 use cutover_domain::model::{Stage, Step};
@@ -24,6 +25,7 @@ use cutover_domain::values::{
 use cutover_domain::{AugmentationId, Timestamp, WorkspaceId};
 use serde_json::{Map, Value};
 
+use super::deployment_inputs::environment_on_cut;
 use crate::http::error::ApiResult;
 use crate::http::validation::{Fields, Issue, present};
 
@@ -322,16 +324,37 @@ pub fn augmentation_patch(
     })
 }
 
-pub fn new_release(body: &Map<String, Value>, limits: &Limits) -> ApiResult<NewRelease> {
+/// A release to cut; with `activate: true`, deployed in the same transaction to the
+/// environment the body names (the workspace's default when none), as far as
+/// `authority` allows.
+pub fn new_release(
+    body: &Map<String, Value>,
+    limits: &Limits,
+    authority: DeployAuthority,
+) -> ApiResult<NewRelease> {
     let mut fields = Fields::body(body);
     let tag = fields.required("release_tag", ReleaseTag::parse);
     let description = fields.nullable("description", |t| parse_description(t, limits));
     let activate = fields.bool("activate");
+    let environment = environment_on_cut(&mut fields);
+    if fields.has("environment") && activate != Some(Some(true)) {
+        fields.push(Issue::value_error(
+            fields.loc("environment"),
+            "environment says where activate: true deploys the release; set activate to true",
+            body.get("environment").unwrap_or(&Value::Null),
+        ));
+    }
     fields.finish()?;
+    let environment = present(environment)?;
     Ok(NewRelease {
         release_tag: present(tag)?,
         description: present(description)?.flatten(),
-        activate: present(activate)?.unwrap_or(false),
+        deploy: present(activate)?
+            .unwrap_or(false)
+            .then_some(DeployOnCut {
+                environment,
+                authority,
+            }),
     })
 }
 

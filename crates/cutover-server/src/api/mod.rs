@@ -2,6 +2,8 @@
 //! them all in one place. Every handler reads: extract → authorize → call → render.
 
 mod apps;
+mod deployment_inputs;
+mod deployments;
 mod draft;
 mod environment_inputs;
 mod environments;
@@ -96,6 +98,12 @@ pub fn routes() -> OpenApiRouter<Arc<AppState>> {
         .routes(allow(routes!(releases::rollback_release)))
         .routes(allow(routes!(releases::archive_release)))
         .routes(allow(routes!(releases::list_activations)))
+        .routes(allow(routes!(
+            deployments::list_deployments,
+            deployments::create_deployment
+        )))
+        .routes(allow(routes!(deployments::get_deployment)))
+        .routes(allow(routes!(deployments::rollback_environment)))
 }
 
 /// The order methods are listed in `Allow`.

@@ -33,8 +33,10 @@ use crate::state::AppState;
 /// Cut a release
 ///
 /// Snapshots the whole draft atomically into a new `ready` release numbered one past
-/// the highest number the app ever had. With `activate: true` it is also activated in
-/// the same transaction, which needs `releases:activate` as well.
+/// the highest number the app ever had. With `activate: true` it is also deployed in
+/// the same transaction: to the workspace's default environment (as `activate`
+/// does, so this needs `releases:activate` as well), or to the one `environment`
+/// names (which needs `releases:deploy`, and `releases:activate` if it is protected).
 #[utoipa::path(
     post,
     path = "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}/releases",
@@ -64,10 +66,12 @@ pub async fn create_release(
 ) -> ApiResult<Response> {
     let scope = ids.into_app();
     caller.authorize_app(Operation::ReleasesCreate, &scope)?;
-    let new = inputs::new_release(&body.object()?, &state.limits)?;
-    if new.activate {
-        // Creating with activate: true also needs the right to activate.
-        caller.authorize_app(Operation::ReleasesActivate, &scope)?;
+    let new = inputs::new_release(&body.object()?, &state.limits, caller.deploy_authority())?;
+    match new.deploy.as_ref().map(|deploy| &deploy.environment) {
+        // Activating on create needs the right to activate.
+        Some(None) => caller.authorize_app(Operation::ReleasesActivate, &scope)?,
+        Some(Some(_)) => caller.authorize_app(Operation::DeploymentsCreate, &scope)?,
+        None => {}
     }
     let release = state
         .store
@@ -182,8 +186,7 @@ pub async fn get_release(
 ///
 /// What is live for the app in the workspace's default environment, or in the one
 /// `environment` names; 404 (`resource_id: "active"`) when nothing is deployed
-/// there. Until deployments are recorded per environment, the app's active release
-/// is deployed in the default environment and nothing in the others. The answer
+/// there. The answer
 /// carries an `ETag`; a gateway that polls with it in `If-None-Match` gets `304` and
 /// no body until the live release (or anything it says) changes.
 #[utoipa::path(
@@ -209,13 +212,9 @@ pub async fn get_active_release(
         return Err(ApiError::Validation(issues.into()));
     }
     if let Some(environment) = environment {
-        let environments = state.store.environments();
-        if !environments
-            .is_default_environment(&scope.workspace(), &environment)
-            .await?
-        {
-            return Err(ApiError::not_found("release", "active"));
-        }
+        let deployed = state.store.releases().deployed(&scope, &environment).await?;
+        let deployed = deployed.ok_or_else(|| ApiError::not_found("release", "active"))?;
+        return Ok(release_response(&headers, &deployed));
     }
     // A poll whose tag is still current needs only the kept tag, not the body.
     if let Some(Some(tag)) = state.store.releases().kept_active_tag(&scope)
@@ -345,8 +344,8 @@ pub async fn rollback_release(
     params(ReleasePath),
     responses(
         (status = 200, description = "The archived release", body = ReleaseSummary),
-        (status = 409, description = "`release_is_active`: the active release cannot be \
-            archived", body = ErrorEnvelope),
+        (status = 409, description = "`release_is_deployed`: the release is deployed in \
+            an environment (`details.environments`), so it cannot be archived", body = ErrorEnvelope),
         NotFound, Errors,
     ),
 )]
@@ -373,8 +372,8 @@ pub async fn archive_release(
     params(ReleasePath),
     responses(
         (status = 200, description = "Deleted", body = Deleted),
-        (status = 409, description = "`release_is_active`: the active release cannot be \
-            deleted", body = ErrorEnvelope),
+        (status = 409, description = "`release_is_deployed`: the release is deployed in \
+            an environment (`details.environments`), so it cannot be deleted", body = ErrorEnvelope),
         NotFound, Errors,
     ),
 )]

@@ -9,6 +9,11 @@
 //! only if, when it comes back, no write is in flight and the generation is the one on
 //! its ticket. So nothing a write could have changed is kept across that write, and
 //! while a write is in flight every read of its app goes to the database.
+//!
+//! An environment write (create, update, delete) can change what every app of its
+//! workspace answers (which environment is the default, which one a slug names), so
+//! it fences every app at once: an app's ticket also carries the environments'
+//! generation, and the write forgets every app's entries.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -16,6 +21,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuar
 use axum::body::Bytes;
 use axum::http::HeaderValue;
 
+use cutover_domain::environment::EnvironmentRef;
 use cutover_domain::token::Token;
 use cutover_domain::{AppId, ReleaseId};
 use cutover_store::AppScope;
@@ -49,12 +55,23 @@ struct Guards {
     last_generation: u64,
     apps: HashMap<AppId, Guard>,
     tokens: Guard,
+    environments: Guard,
 }
 
 impl Guards {
     fn next_generation(&mut self) -> u64 {
         self.last_generation += 1;
         self.last_generation
+    }
+
+    /// What fences a read of `app`: its own writes and environment writes. Both
+    /// generations come from one counter, so either moving moves the larger.
+    fn app_guard(&self, app: &AppId) -> Guard {
+        let own = self.apps.get(app).copied().unwrap_or_default();
+        Guard {
+            in_flight: own.in_flight + self.environments.in_flight,
+            generation: own.generation.max(self.environments.generation),
+        }
     }
 }
 
@@ -71,6 +88,8 @@ struct AppEntries {
     releases: HashMap<ReleaseId, Arc<RenderedRelease>>,
     active_tag: Option<Option<HeaderValue>>,
     contents: HashMap<String, Bytes>,
+    /// The release each environment named so far has (`None`: nothing deployed).
+    deployed: HashMap<EnvironmentRef, Option<ReleaseId>>,
     bytes: usize,
 }
 
@@ -110,6 +129,7 @@ impl AppEntries {
         self.active = None;
         self.releases.clear();
         self.contents.clear();
+        self.deployed.clear();
         std::mem::take(&mut self.bytes)
     }
 }
@@ -129,6 +149,8 @@ const TOKEN_BYTES: usize = 512;
 const MAX_APPS: usize = 100_000;
 /// Tokens kept at most; past it the table starts again from empty.
 const MAX_TOKENS: usize = 10_000;
+/// Bytes counted for what one environment has of an app (a reference and an id).
+const DEPLOYED_BYTES: usize = 128;
 
 pub struct ReadCache {
     guards: Mutex<Guards>,
@@ -146,6 +168,7 @@ pub struct WriteGuard {
 enum Target {
     App(AppId),
     Tokens,
+    Environments,
 }
 
 impl ReadCache {
@@ -209,18 +232,27 @@ impl ReadCache {
             .flatten()
     }
 
+    /// The kept release `environment` has of the app under `scope`: `None` when
+    /// nothing is kept, `Some(None)` when it is known to have none.
+    pub fn deployed(
+        &self,
+        scope: &AppScope,
+        environment: &EnvironmentRef,
+    ) -> Option<Option<ReleaseId>> {
+        let entries = self.read();
+        let app = entries.apps.get(&scope.app_id)?;
+        (app.scope == *scope)
+            .then(|| app.deployed.get(environment).cloned())
+            .flatten()
+    }
+
     pub fn token(&self, digest: &str) -> Option<Token> {
         self.read().tokens.get(digest).cloned()
     }
 
     /// A ticket for a read of the app, or `None` while one of its writes is in flight.
     pub fn app_ticket(&self, app: &AppId) -> Option<Ticket> {
-        self.guards()
-            .apps
-            .get(app)
-            .copied()
-            .unwrap_or_default()
-            .ticket()
+        self.guards().app_guard(app).ticket()
     }
 
     pub fn token_ticket(&self) -> Option<Ticket> {
@@ -264,6 +296,21 @@ impl ReadCache {
         });
     }
 
+    /// Keeps which release `environment` has of the app (none: `None`).
+    pub fn keep_deployed(
+        &self,
+        ticket: Ticket,
+        scope: &AppScope,
+        environment: &EnvironmentRef,
+        release: Option<ReleaseId>,
+    ) {
+        self.keep_for_app(ticket, scope, move |app| {
+            if app.deployed.insert(environment.clone(), release).is_none() {
+                app.bytes += DEPLOYED_BYTES;
+            }
+        });
+    }
+
     pub fn keep_token(&self, ticket: Ticket, digest: &str, token: Token) {
         let guards = self.guards();
         if !guards.tokens.honours(ticket) {
@@ -287,8 +334,7 @@ impl ReadCache {
         // The guards stay locked until the entry is in, so no write can begin between
         // the check and the insert.
         let guards = self.guards();
-        let guard = guards.apps.get(&scope.app_id).copied().unwrap_or_default();
-        if !guard.honours(ticket) {
+        if !guards.app_guard(&scope.app_id).honours(ticket) {
             return;
         }
         let mut entries = self.write();
@@ -301,6 +347,7 @@ impl ReadCache {
                 releases: HashMap::new(),
                 active_tag: None,
                 contents: HashMap::new(),
+                deployed: HashMap::new(),
                 bytes: 0,
             });
         if app.scope != *scope {
@@ -356,6 +403,16 @@ impl ReadCache {
         guard
     }
 
+    /// Marks an environment write as begun: every app's entries are fenced.
+    pub fn begin_environment_write(self: &Arc<Self>) -> WriteGuard {
+        let guard = WriteGuard {
+            cache: self.clone(),
+            target: Target::Environments,
+        };
+        self.step(&guard.target, true);
+        guard
+    }
+
     /// Marks a write of the token table as begun (a revocation).
     pub fn begin_token_write(self: &Arc<Self>) -> WriteGuard {
         let guard = WriteGuard {
@@ -374,6 +431,7 @@ impl ReadCache {
         let guard = match target {
             Target::App(app) => guards.apps.entry(app.clone()).or_default(),
             Target::Tokens => &mut guards.tokens,
+            Target::Environments => &mut guards.environments,
         };
         guard.generation = generation;
         if begin {
@@ -391,6 +449,11 @@ impl ReadCache {
             Target::Tokens => {
                 let dropped = entries.tokens.len() * TOKEN_BYTES;
                 entries.tokens.clear();
+                entries.bytes -= dropped;
+            }
+            Target::Environments => {
+                let dropped: usize = entries.apps.values().map(|app| app.bytes).sum();
+                entries.apps.clear();
                 entries.bytes -= dropped;
             }
         }

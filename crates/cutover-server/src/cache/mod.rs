@@ -5,9 +5,10 @@
 //!
 //! [`CachedStore`] hands out each capability of the store. Tenancy and drafts are the
 //! backend's own ([`CachedStore::tenancy`], [`CachedStore::drafts`]): nothing of them
-//! is kept. Tokens and apps pass through the cache ([`tokens`], [`apps`]), which
-//! answers token lookups from memory and fences the writes that can change a kept
-//! answer (a revocation, an app's deletion). Releases are read rendered
+//! is kept. Tokens, apps and environments pass through the cache ([`tokens`],
+//! [`apps`], [`environments`]), which answers token lookups from memory and fences
+//! the writes that can change a kept answer (a revocation, an app's deletion, any
+//! environment write). Releases and deployments are read rendered
 //! ([`releases::Releases`]), and their writes are fenced.
 //!
 //! Answers are kept only when the store is the database's sole writer (SQLite, which
@@ -19,6 +20,7 @@
 
 mod apps;
 mod entries;
+mod environments;
 mod releases;
 mod render;
 mod tokens;
@@ -76,9 +78,9 @@ impl CachedStore {
         self.inner.as_ref()
     }
 
-    /// Workspaces' environments, straight from the store.
+    /// Workspaces' environments; every write fences what is kept of every app.
     pub fn environments(&self) -> &dyn EnvironmentStore {
-        self.inner.as_ref()
+        self
     }
 
     /// Apps; deleting one drops what is kept of it.
@@ -106,6 +108,17 @@ impl CachedStore {
     ) -> StoreResult<T> {
         match &self.cache {
             Some(cache) => fenced(cache.begin_app_write(app), write).await,
+            None => write.await,
+        }
+    }
+
+    /// Like [`Self::app_write`], for an environment write (which fences every app).
+    async fn environment_write<T: Send + 'static>(
+        &self,
+        write: impl Future<Output = StoreResult<T>> + Send + 'static,
+    ) -> StoreResult<T> {
+        match &self.cache {
+            Some(cache) => fenced(cache.begin_environment_write(), write).await,
             None => write.await,
         }
     }

@@ -1,12 +1,17 @@
-//! Releases as handlers see them: reads answered rendered (from memory when kept),
-//! every write fenced, since each can change what a kept read answers.
+//! Releases and deployments as handlers see them: reads answered rendered (from
+//! memory when kept), every write fenced, since each can change what a kept read
+//! answers.
 
 use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::http::HeaderValue;
-use cutover_domain::ReleaseId;
+use cutover_domain::deployment::{
+    DeployAuthority, DeployOutcome, DeployRequest, Deployment, RollbackRequest,
+};
 use cutover_domain::draft::NewRelease;
+use cutover_domain::environment::EnvironmentRef;
+use cutover_domain::{DeploymentId, ReleaseId};
 use cutover_domain::model::{Activation, ActivationAction, ReleaseSummary};
 use cutover_store::{
     ActivationOutcome, AppScope, Page, PageRequest, ReleaseDocument, ReleasePage, ReleaseQuery,
@@ -48,6 +53,42 @@ impl<'a> Releases<'a> {
             }
         }
         Ok(active)
+    }
+
+    /// The release `environment` has of the app, rendered; `None` when it has none.
+    /// What an environment has is kept as a release id, and the release by id.
+    pub async fn deployed(
+        &self,
+        scope: &AppScope,
+        environment: &EnvironmentRef,
+    ) -> StoreResult<Option<Arc<RenderedRelease>>> {
+        let inner = &self.store.inner;
+        let Some(cache) = &self.store.cache else {
+            return render_active(inner.get_deployed_release(scope, environment).await?, None);
+        };
+        match cache.deployed(scope, environment) {
+            Some(None) => return Ok(None),
+            Some(Some(id)) => {
+                if let Some(kept) = cache.release(scope, &id) {
+                    return Ok(Some(kept));
+                }
+            }
+            None => {}
+        }
+        let ticket = cache.app_ticket(&scope.app_id);
+        let document = inner.get_deployed_release(scope, environment).await?;
+        let shared = document
+            .as_ref()
+            .and_then(|document| cache.content(scope, &document.summary.content_hash));
+        let deployed = render_active(document, shared.as_ref())?;
+        if let Some(ticket) = ticket {
+            let id = deployed.as_ref().map(|release| release.release_id.clone());
+            cache.keep_deployed(ticket, scope, environment, id);
+            if let Some(release) = &deployed {
+                cache.keep_release(ticket, scope, release.clone());
+            }
+        }
+        Ok(deployed)
     }
 
     /// The entity tag of the app's active release's answer, when it is kept (even if
@@ -133,6 +174,57 @@ impl<'a> Releases<'a> {
         self.store
             .app_write(&app, async move { inner.delete_release(scope, id).await })
             .await
+    }
+
+    /// Deploys a release to an environment, or promotes another's.
+    pub async fn deploy(
+        &self,
+        scope: AppScope,
+        request: DeployRequest,
+        authority: DeployAuthority,
+        actor: String,
+    ) -> StoreResult<DeployOutcome> {
+        let (inner, app) = (self.store.inner.clone(), scope.app_id.clone());
+        self.store
+            .app_write(&app, async move {
+                inner.deploy(scope, request, authority, actor).await
+            })
+            .await
+    }
+
+    /// Takes an environment back to an earlier release.
+    pub async fn rollback_environment(
+        &self,
+        scope: AppScope,
+        request: RollbackRequest,
+        authority: DeployAuthority,
+        actor: String,
+    ) -> StoreResult<Deployment> {
+        let (inner, app) = (self.store.inner.clone(), scope.app_id.clone());
+        self.store
+            .app_write(&app, async move {
+                inner
+                    .rollback_environment(scope, request, authority, actor)
+                    .await
+            })
+            .await
+    }
+
+    /// The app's deployment records, newest first (never kept).
+    pub async fn deployments(
+        &self,
+        scope: &AppScope,
+        environment: Option<&EnvironmentRef>,
+        page: PageRequest,
+    ) -> StoreResult<Page<Deployment>> {
+        self.store
+            .inner
+            .list_deployments(scope, environment, page)
+            .await
+    }
+
+    pub async fn deployment(&self, scope: &AppScope, id: &DeploymentId) -> StoreResult<Deployment> {
+        self.store.inner.get_deployment(scope, id).await
     }
 }
 

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
+use cutover_domain::deployment::DeployAuthority;
 use cutover_domain::permission::Operation;
 use cutover_domain::token::{Denial, Principal, Token, digest_secret};
 use cutover_domain::{OrgId, Timestamp, WorkspaceId};
@@ -78,6 +79,12 @@ async fn authenticate(state: &AppState, secret: &str) -> ApiResult<Token> {
 impl Caller {
     pub fn actor(&self) -> String {
         self.0.actor()
+    }
+
+    /// Which environments the caller may deploy to (protected ones need
+    /// `releases:activate`); the store checks it against the environment it reads.
+    pub fn deploy_authority(&self) -> DeployAuthority {
+        DeployAuthority::of(&self.0.grants)
     }
 
     fn check(

@@ -338,6 +338,14 @@ impl From<StoreError> for ApiError {
                 message,
                 details,
             },
+            StoreError::Forbidden {
+                permission,
+                message,
+            } => Self::Forbidden {
+                required_permission: permission.to_string(),
+                message,
+                extra: Map::new(),
+            },
             StoreError::InvalidReference {
                 field,
                 message,

@@ -53,6 +53,17 @@ impl JsonBody {
     }
 }
 
+impl JsonBody {
+    /// Like [`Self::object`], for a body every field of which is optional: no body
+    /// at all reads as `{}`.
+    pub fn object_or_empty(&self) -> ApiResult<Map<String, Value>> {
+        if self.bytes.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Map::new());
+        }
+        self.object()
+    }
+}
+
 fn is_json(content_type: &str) -> bool {
     let essence = content_type
         .split(';')

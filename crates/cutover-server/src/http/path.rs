@@ -14,7 +14,9 @@
 use axum::extract::{FromRequestParts, MatchedPath};
 use axum::http::request::Parts;
 use cutover_domain::environment::EnvironmentRef;
-use cutover_domain::{AppId, AugmentationId, EndpointId, OrgId, ReleaseId, TokenId, WorkspaceId};
+use cutover_domain::{
+    AppId, AugmentationId, DeploymentId, EndpointId, OrgId, ReleaseId, TokenId, WorkspaceId,
+};
 use cutover_store::{AppScope, WorkspaceScope};
 use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
 use utoipa::openapi::{Ref, Required};
@@ -168,6 +170,13 @@ ReleasePath {
     app_id: AppId = "app",
     release_id: ReleaseId = "release",
 });
+path_params!(/// Down to `{deployment_id}`.
+DeploymentPath {
+    org_id: OrgId = "org",
+    workspace_id: WorkspaceId = "workspace",
+    app_id: AppId = "app",
+    deployment_id: DeploymentId = "deployment",
+});
 
 /// `{org_id}/workspaces/{workspace_id}/environments/{environment}`, the environment
 /// named by its id or its slug.
@@ -178,30 +187,81 @@ pub struct EnvironmentPath {
     pub environment: EnvironmentRef,
 }
 
+/// The OpenAPI parameter `{environment}`: an id or a slug.
+fn environment_param() -> Parameter {
+    ParameterBuilder::new()
+        .name("environment")
+        .parameter_in(ParameterIn::Path)
+        .required(Required::True)
+        .description(Some(
+            "The environment's id (`env_…`) or its slug (`production`). One that names \
+             no environment of the workspace answers 404.",
+        ))
+        .schema(Some(
+            utoipa::openapi::ObjectBuilder::new()
+                .schema_type(utoipa::openapi::schema::Type::String)
+                .min_length(Some(1))
+                .max_length(Some(64))
+                .pattern(Some(EnvironmentRef::PATTERN))
+                .examples(["production"]),
+        ))
+        .build()
+}
+
 impl IntoParams for EnvironmentPath {
     fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
-        let environment = ParameterBuilder::new()
-            .name("environment")
-            .parameter_in(ParameterIn::Path)
-            .required(Required::True)
-            .description(Some(
-                "The environment's id (`env_…`) or its slug (`production`). One that names \
-                 no environment of the workspace answers 404.",
-            ))
-            .schema(Some(
-                utoipa::openapi::ObjectBuilder::new()
-                    .schema_type(utoipa::openapi::schema::Type::String)
-                    .min_length(Some(1))
-                    .max_length(Some(64))
-                    .pattern(Some(EnvironmentRef::PATTERN))
-                    .examples(["production"]),
-            ))
-            .build();
         vec![
             path_id::<OrgId>("org_id", "org"),
             path_id::<WorkspaceId>("workspace_id", "workspace"),
-            environment,
+            environment_param(),
         ]
+    }
+}
+
+/// `…/apps/{app_id}/environments/{environment}`: one environment of an app's board.
+pub struct AppEnvironmentPath {
+    pub org_id: OrgId,
+    pub workspace_id: WorkspaceId,
+    pub app_id: AppId,
+    pub environment: EnvironmentRef,
+}
+
+impl IntoParams for AppEnvironmentPath {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![
+            path_id::<OrgId>("org_id", "org"),
+            path_id::<WorkspaceId>("workspace_id", "workspace"),
+            path_id::<AppId>("app_id", "app"),
+            environment_param(),
+        ]
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for AppEnvironmentPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let mut params = RouteParams::of(parts)?;
+        let ids = Self {
+            org_id: params.take("org_id", "org", OrgId::parse)?,
+            workspace_id: params.take("workspace_id", "workspace", WorkspaceId::parse)?,
+            app_id: params.take("app_id", "app", AppId::parse)?,
+            environment: params.take("environment", "environment", EnvironmentRef::parse)?,
+        };
+        params.finish()?;
+        Ok(ids)
+    }
+}
+
+impl AppEnvironmentPath {
+    /// The app and the environment, for a write that takes them by value.
+    pub fn into_parts(self) -> (AppScope, EnvironmentRef) {
+        let scope = AppScope {
+            org_id: self.org_id,
+            workspace_id: self.workspace_id,
+            app_id: self.app_id,
+        };
+        (scope, self.environment)
     }
 }
 
@@ -253,7 +313,7 @@ macro_rules! app_scope {
     };
 }
 
-app_scope!(AppPath, EndpointPath, AugmentationPath, ReleasePath);
+app_scope!(AppPath, EndpointPath, AugmentationPath, ReleasePath, DeploymentPath, AppEnvironmentPath);
 
 impl AppPath {
     /// The app, for a write that takes it by value.

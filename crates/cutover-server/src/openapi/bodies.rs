@@ -22,7 +22,9 @@ use cutover_domain::values::{
     DESCRIPTION_PATTERN, ENDPOINT_PATH_PATTERN, EndpointType, ExecutionMode, HttpMethod,
     NAME_PATTERN, NO_CONTROLS_PATTERN, ReleaseTag, SLUG_PATTERN, StepType,
 };
-use cutover_domain::{AugmentationId, WorkspaceId};
+use cutover_domain::deployment::MAX_REASON_CHARS;
+use cutover_domain::environment::EnvironmentRef;
+use cutover_domain::{AugmentationId, ReleaseId, WorkspaceId};
 use serde_json::json;
 use utoipa::openapi::schema::{
     AdditionalProperties, ArrayBuilder, KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat,
@@ -379,11 +381,77 @@ body_schema!(/// `POST …/releases`.
         .property(
             "activate",
             boolean(
-                "Also activate it, in the same transaction (needs `releases:activate` too); \
-                 false when absent",
+                "Also deploy it, in the same transaction: to the workspace's default \
+                 environment (needs `releases:activate` too), or to `environment`; false \
+                 when absent",
             ),
         )
+        .property(
+            "environment",
+            environment_ref().description(Some(
+                "Where `activate: true` deploys the release (needs `releases:deploy`, and \
+                 `releases:activate` if it is protected); only with `activate: true`",
+            )),
+        )
         .examples([json!({"release_tag": "v1.2.0", "description": "New prompt"})])
+        .into());
+
+/// An environment named by its id or its slug.
+fn environment_ref() -> ObjectBuilder {
+    string()
+        .min_length(Some(1))
+        .max_length(Some(64))
+        .pattern(Some(EnvironmentRef::PATTERN))
+        .examples(["staging"])
+}
+
+fn reason() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(nullable(Type::String))
+        .max_length(Some(MAX_REASON_CHARS))
+        .pattern(Some(DESCRIPTION_PATTERN))
+        .description(Some("Why, kept on the record: up to 1,000 characters, no NUL"))
+}
+
+fn release_id() -> ObjectBuilder {
+    string().pattern(Some(ReleaseId::PATTERN))
+}
+
+body_schema!(/// `POST …/apps/{app_id}/deployments`.
+    NewDeploymentBody = "NewDeployment",
+    ObjectBuilder::new()
+        .description(Some(
+            "Give exactly one of `release_id` (deploy that release) and `from_environment` \
+             (promote what that environment has); 422 when both or neither are there",
+        ))
+        .property("environment", environment_ref().description(Some("Where to deploy")))
+        .required("environment")
+        .property("release_id", release_id().description(Some("The release to deploy")))
+        .property(
+            "from_environment",
+            environment_ref().description(Some("The environment whose release to promote")),
+        )
+        .property("reason", reason())
+        .examples([json!({"environment": "staging", "release_id": ReleaseId::EXAMPLE,
+            "reason": "Try the new prompt"})])
+        .into());
+
+body_schema!(/// `POST …/apps/{app_id}/environments/{environment}/rollback`.
+    EnvironmentRollbackBody = "EnvironmentRollback",
+    ObjectBuilder::new()
+        .description(Some("Every field is optional; an empty body is `{}`"))
+        .property(
+            "release_id",
+            ObjectBuilder::new()
+                .schema_type(nullable(Type::String))
+                .pattern(Some(ReleaseId::PATTERN))
+                .description(Some(
+                    "The release to go back to: one the environment had, older than its \
+                     current one. Null or absent: the one before the current",
+                )),
+        )
+        .property("reason", reason())
+        .examples([json!({"reason": "errors after v3"})])
         .into());
 
 body_schema!(/// `POST /v1/orgs/{org_id}/tokens`.
@@ -447,6 +515,21 @@ pub fn cross_field_rules() -> Vec<(&'static str, serde_json::Map<String, serde_j
                 "not": {"required": ["role", "permissions"]},
                 "if": {"not": {"required": ["role"]}},
                 "then": {"required": ["permissions"]},
+            })),
+        ),
+        (
+            "NewDeployment",
+            object(json!({
+                "not": {"required": ["release_id", "from_environment"]},
+                "if": {"not": {"required": ["release_id"]}},
+                "then": {"required": ["from_environment"]},
+            })),
+        ),
+        (
+            "NewRelease",
+            object(json!({
+                "if": {"required": ["environment"]},
+                "then": {"required": ["activate"], "properties": {"activate": {"const": true}}},
             })),
         ),
         (

@@ -1,8 +1,9 @@
 //! The document's links: which answer feeds which next call, and with what. They
 //! chain the tenancy tree (org → workspace → environment, and workspace → app →
-//! augmentation → endpoint, and app → release) and a release's life (create → get → activate → rollback → archive →
-//! delete), so clients and stateful testers (schemathesis) can follow ids from one
-//! answer into the next request. One table, applied by [`add`] when the document is
+//! augmentation → endpoint, and app → release) and a release's life (create → get →
+//! activate → rollback → archive → delete; deploy → roll an environment back), so
+//! clients and stateful testers (schemathesis) can follow ids from one answer into
+//! the next request. One table, applied by [`add`] when the document is
 //! finished; every operation is named by the permission table's `Operation`, so a link
 //! cannot name an operation that does not exist.
 
@@ -60,6 +61,8 @@ const NEW_APP: (&str, From) = ("app_id", From::Body("/app_id"));
 const NEW_AUG: (&str, From) = ("augmentation_id", From::Body("/augmentation_id"));
 const NEW_EP: (&str, From) = ("endpoint_id", From::Body("/endpoint_id"));
 const NEW_ENV: (&str, From) = ("environment", From::Body("/environment/environment_id"));
+const NEW_DEP: (&str, From) = ("deployment_id", From::Body("/deployment_id"));
+const DEPLOYED_ENV: (&str, From) = ("environment", From::Body("/environment_id"));
 const THIS_RELEASE: (&str, From) = ("release_id", From::Body("/release_id"));
 const ACTIVATED: (&str, From) = ("release_id", From::Body("/release/release_id"));
 const REPLACED: (&str, From) = ("release_id", From::Body("/previous_active_release_id"));
@@ -164,6 +167,19 @@ const LINKS: &[LinkSpec] = &[
         "Delete the archived release"),
     link!(ReleasesArchive "200" "ActivateRelease" -> ReleasesActivate
         [ORG, WS, APP, THIS_RELEASE], "Bring the archived release back"),
+    // Deployments: a release goes to an environment, which can be rolled back.
+    link!(ReleasesCreate "201" "DeployRelease" -> DeploymentsCreate [ORG, WS, APP]
+        body ["release_id" = "/release_id"], "Deploy the new release to an environment"),
+    link!(AppsCreate "201" "ListDeployments" -> DeploymentsList [ORG, WS, NEW_APP],
+        "Read the new app's deployment records"),
+    link!(DeploymentsCreate "201" "GetDeployment" -> DeploymentsGet [ORG, WS, APP, NEW_DEP],
+        "Read the new record"),
+    link!(DeploymentsCreate "201" "ListDeployments" -> DeploymentsList [ORG, WS, APP],
+        "Read the app's deployment records"),
+    link!(DeploymentsCreate "201" "RollbackEnvironment" -> EnvironmentRollback
+        [ORG, WS, APP, DEPLOYED_ENV], "Undo: roll the environment back"),
+    link!(EnvironmentRollback "201" "GetDeployment" -> DeploymentsGet
+        [ORG, WS, APP, NEW_DEP], "Read the rollback's record"),
 ];
 
 fn expression(name: &str, from: From) -> String {

@@ -3,6 +3,7 @@
 //! cannot differ; and the schemas of the probes' answers.
 
 use cutover_domain::ReleaseId;
+use cutover_domain::deployment::Deployment;
 use cutover_domain::environment::{BoardEntry, Environment};
 use cutover_domain::model::{
     Activation, App, Augmentation, Endpoint, Org, ReleaseSummary, Workspace,
@@ -78,6 +79,8 @@ list_schema!(@struct
     ReleaseList { releases: ReleaseSummary, active_release_id: Option<ReleaseId> });
 list_schema!(/// A page of the app's activation history, oldest first.
     ActivationList { activations: Activation });
+list_schema!(/// A page of the app's deployment records, newest first.
+    DeploymentList { deployments: Deployment });
 
 /// The answer of `/healthz` and `/readyz`.
 #[derive(ToSchema)]

@@ -6,6 +6,7 @@
 //! `json_bodies` fuzz target in `fuzz/` checks the same on unbounded inputs.
 
 use axum::response::IntoResponse;
+use cutover_domain::deployment::DeployAuthority;
 use cutover_domain::draft::{NewAugmentation, NewEndpoint};
 use cutover_domain::limits::Limits;
 use cutover_domain::model::{Augmentation, Endpoint};
@@ -274,7 +275,7 @@ proptest! {
             round_trips(&augmentation(new))
         })?;
         checked(b, inputs::augmentation_patch(b, &limits), |_| Ok(()))?;
-        checked(b, inputs::new_release(b, &limits), |_| Ok(()))?;
+        checked(b, inputs::new_release(b, &limits, DeployAuthority::AnyEnvironment), |_| Ok(()))?;
         checked(b, inputs::new_token(b, &limits), |(new, _expiry)| {
             round_trips(&Token {
                 token_id: TokenId::parse(TokenId::EXAMPLE).unwrap(),
@@ -325,6 +326,6 @@ fn the_valid_base_is_accepted_by_every_creating_parser() {
     assert!(inputs::new_app(&body, &limits).is_ok());
     assert!(inputs::new_endpoint(&body, &limits).is_ok());
     assert!(inputs::new_augmentation(&body, &limits).is_ok());
-    assert!(inputs::new_release(&body, &limits).is_ok());
+    assert!(inputs::new_release(&body, &limits, DeployAuthority::AnyEnvironment).is_ok());
     assert!(inputs::new_token(&body, &limits).is_ok());
 }

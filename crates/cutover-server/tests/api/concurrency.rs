@@ -274,7 +274,7 @@ impl Op {
                 "release_never_active",
                 "release_not_older_than_active",
             ],
-            Op::Archive | Op::Delete => &["release_is_active"],
+            Op::Archive | Op::Delete => &["release_is_deployed"],
         }
     }
 }

@@ -11,7 +11,7 @@ use cutover_store::one_line_chain;
 use serde_json::json;
 
 /// A GET as the admin, with `If-None-Match: tag` when given.
-async fn get_if_none_match(app: &TestApp, path: &str, tag: Option<&str>) -> Reply {
+pub(crate) async fn get_if_none_match(app: &TestApp, path: &str, tag: Option<&str>) -> Reply {
     let mut request = app
         .client
         .get(format!("{}{path}", app.base))

@@ -249,16 +249,22 @@ async fn the_default_environment_shows_what_is_active(backend: Backend) {
     assert_timestamp(entries[0]["deployed_at"].as_str().unwrap());
     assert_eq!(entries[1]["release"], Value::Null);
     assert_eq!(entries[1]["deployed_by"], Value::Null);
-    // Until deployments are recorded per environment, an app's active release is
-    // deployed in the default environment, whichever that is (docs/API.md).
+    // A new default has what was deployed to it (nothing): the app has no active
+    // release now, and production keeps its deployment.
     app.patch(&format!("{base}/staging"), json!({"is_default": true}))
         .await
         .expect(200);
     let staging = app.get(&format!("{base}/staging")).await.expect(200);
+    assert_eq!(staging.body["active_deployments"], json!({}));
+    let production = app.get(&format!("{base}/production")).await.expect(200);
     assert_eq!(
-        staging.body["active_deployments"],
+        production.body["active_deployments"],
         json!({ home.app_id.as_str(): release })
     );
+    let active = app.get(&format!("{}/active", home.releases())).await;
+    assert_envelope(&active, 404, "RESOURCE_NOT_FOUND");
+    let releases = app.get(&home.releases()).await.expect(200);
+    assert_eq!(releases.body["active_release_id"], Value::Null);
 }
 
 async fn the_active_release_is_read_per_environment(backend: Backend) {
@@ -294,6 +300,31 @@ async fn the_active_release_is_read_per_environment(backend: Backend) {
     let details = assert_envelope(&staging, 404, "RESOURCE_NOT_FOUND");
     assert_eq!(details["resource_type"], "release");
     assert_eq!(details["resource_id"], "active");
+    // What staging has is its own: deploy v2 there and production keeps v1.
+    let v2 = app.cut(&home, "v2").await;
+    app.post(
+        &format!("{}/deployments", home.path()),
+        json!({"environment": "staging", "release_id": v2}),
+    )
+    .await
+    .expect(201);
+    let staged = app
+        .get(&format!("{active}?environment=staging"))
+        .await
+        .expect(200);
+    assert_eq!(staged.body["release_id"], v2.as_str());
+    let tag = staged.header("etag").expect("an ETag").to_owned();
+    let unchanged = crate::conditional_reads::get_if_none_match(
+        &app,
+        &format!("{active}?environment=staging"),
+        Some(&tag),
+    )
+    .await;
+    assert_eq!(unchanged.status, 304);
+    assert_eq!(
+        app.get(&active).await.expect(200).body["release_id"],
+        release.as_str()
+    );
     let unknown = app.get(&format!("{active}?environment=qa")).await;
     assert_eq!(
         assert_envelope(&unknown, 404, "RESOURCE_NOT_FOUND")["resource_type"],

@@ -205,7 +205,7 @@ async fn internal_errors_are_500_without_the_cause(backend: Backend) {
     let v1 = app.cut(&home, "v1").await;
     app.direct_database()
         .await
-        .execute("DROP TABLE activations")
+        .execute("DROP TABLE deployments")
         .await;
 
     let reply = app.act(&format!("{}/activate", home.release(&v1))).await;
@@ -213,7 +213,7 @@ async fn internal_errors_are_500_without_the_cause(backend: Backend) {
     assert_eq!(*details, json!({}));
     let text = reply.body.to_string().to_lowercase();
     for leak in [
-        "activations",
+        "deployments",
         "sqlite",
         "no such table",
         "sql",
@@ -226,7 +226,7 @@ async fn internal_errors_are_500_without_the_cause(backend: Backend) {
     assert_eq!(app.get(&home.release(&v1)).await.body["status"], "ready");
 }
 
-/// A stored status or activation action that this server never writes (a row from
+/// A stored status or deployment action that this server never writes (a row from
 /// elsewhere, or from a newer version) is an unreadable row: 500, never a guess.
 async fn stored_values_outside_their_sets_are_500_not_guesses(backend: Backend) {
     let app = TestApp::spawn(backend).await;
@@ -235,27 +235,31 @@ async fn stored_values_outside_their_sets_are_500_not_guesses(backend: Backend) 
     let corrupt = match backend {
         Backend::Sqlite => {
             "PRAGMA ignore_check_constraints = ON;
-             DROP TRIGGER activations_are_append_only;
+             DROP TRIGGER deployments_are_append_only;
              UPDATE releases SET status = 'paused';
-             UPDATE activations SET action = 'promote';"
+             UPDATE deployments SET action = 'redeploy';"
         }
         Backend::Postgres => {
             "ALTER TABLE releases DROP CONSTRAINT releases_status_check;
-             ALTER TABLE activations DROP CONSTRAINT activations_action_check;
-             DROP TRIGGER activations_are_append_only ON activations;
+             ALTER TABLE deployments DROP CONSTRAINT deployments_action_check;
+             DROP TRIGGER deployments_are_append_only ON deployments;
              UPDATE releases SET status = 'paused';
-             UPDATE activations SET action = 'promote';"
+             UPDATE deployments SET action = 'redeploy';"
         }
     };
     app.direct_database().await.execute(corrupt).await;
 
-    for path in [home.releases(), format!("{}/activations", home.path())] {
+    for path in [
+        home.releases(),
+        format!("{}/activations", home.path()),
+        format!("{}/deployments", home.path()),
+    ] {
         let reply = app.get(&path).await;
         let details = assert_envelope(&reply, 500, "INTERNAL_SERVER_ERROR");
         assert_eq!(*details, json!({}), "{path}");
         let text = reply.body.to_string();
         assert!(
-            !text.contains("paused") && !text.contains("promote"),
+            !text.contains("paused") && !text.contains("redeploy"),
             "{text}"
         );
     }

@@ -286,7 +286,7 @@ async fn archive_hides_releases_from_the_default_list_and_refuses_the_active_one
         .act(&format!("{}/archive", path.release(&v2)))
         .await
         .expect(409);
-    assert_eq!(refused.reason(), "release_is_active");
+    assert_eq!(refused.reason(), "release_is_deployed");
 
     let list = app.get(&path.releases()).await.expect(200);
     assert_eq!(list.body["total"], 1);
@@ -316,7 +316,7 @@ async fn delete_removes_inactive_releases_only(backend: Backend) {
 
     assert_eq!(
         app.delete(&path.release(&v2)).await.expect(409).reason(),
-        "release_is_active"
+        "release_is_deployed"
     );
     let gone = app.delete(&path.release(&v1)).await.expect(200);
     assert_eq!(gone.body, json!({}));

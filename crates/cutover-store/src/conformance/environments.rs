@@ -91,16 +91,6 @@ pub fn a_workspace_starts_with_production_staging_and_development() -> Case {
             .expect("by slug");
         assert_eq!(&by_id, production);
         assert_eq!(by_slug, by_id);
-        let production = store
-            .is_default_environment(&scope, &slug("production"))
-            .await;
-        assert!(production.expect("production"));
-        let staging = store.is_default_environment(&scope, &slug("staging")).await;
-        assert!(!staging.expect("staging"));
-        assert_not_found(
-            store.is_default_environment(&scope, &slug("qa")).await,
-            "environment",
-        );
         assert_not_found(
             store.get_environment(&scope, &slug("qa")).await,
             "environment",
@@ -330,7 +320,7 @@ pub fn environments_update_and_delete_as_asked() -> Case {
     })
 }
 
-pub fn the_default_environment_holds_the_active_releases() -> Case {
+pub fn each_environment_holds_what_was_deployed_there() -> Case {
     Case::new(|stores: Stores| async move {
         let store = stores.first();
         let app = app_fixture(store).await;
@@ -363,15 +353,24 @@ pub fn the_default_environment_holds_the_active_releases() -> Case {
             .await
             .expect("list");
         assert_eq!(listed.items[0], production);
-        // A new default answers with what it now holds.
+        // A new default has nothing deployed: the app has no active release now.
         let mut canary = new_environment("Canary", "canary");
         canary.is_default = true;
         let canary = store
             .create_environment(&workspace, canary, ACTOR)
             .await
             .expect("canary");
+        assert!(canary.active_deployments.is_empty());
+        assert_eq!(store.get_active_release(&app).await.expect("active"), None);
+        let apps = store.get_app(&app).await.expect("app");
+        assert_eq!(apps.active_release_id, None);
+        // Production keeps its deployment, as a plain environment now.
+        let production = store
+            .get_environment(&workspace, &slug("production"))
+            .await
+            .expect("production");
         assert_eq!(
-            canary.active_deployments.get(&app.app_id),
+            production.active_deployments.get(&app.app_id),
             Some(&release.summary.release_id)
         );
     })

@@ -4,9 +4,11 @@
 use std::fmt::Debug;
 
 use cutover_domain::AugmentationId;
+use cutover_domain::deployment::DeployAuthority;
 use cutover_domain::draft::{
-    NewApp, NewAugmentation, NewEndpoint, NewOrg, NewRelease, NewWorkspace,
+    DeployOnCut, NewApp, NewAugmentation, NewEndpoint, NewOrg, NewRelease, NewWorkspace,
 };
+use cutover_domain::environment::EnvironmentRef;
 use cutover_domain::model::{Augmentation, Endpoint};
 use cutover_domain::token::NewToken;
 use cutover_domain::values::{EndpointType, HttpMethod, ReleaseTag};
@@ -121,11 +123,28 @@ pub fn new_endpoint(name: &str, path: &str, augmentation_id: &AugmentationId) ->
     }
 }
 
+/// A release to cut; with `activate`, deployed to the default environment by a
+/// caller who may deploy anywhere (as `activate: true` does).
 pub fn new_release(tag: &str, activate: bool) -> NewRelease {
     NewRelease {
         release_tag: ReleaseTag::parse(tag).expect("valid tag"),
         description: None,
-        activate,
+        deploy: activate.then_some(DeployOnCut {
+            environment: None,
+            authority: DeployAuthority::AnyEnvironment,
+        }),
+    }
+}
+
+/// A release to cut and deploy straight to `environment` with `authority`.
+pub fn new_release_to(tag: &str, environment: &str, authority: DeployAuthority) -> NewRelease {
+    NewRelease {
+        release_tag: ReleaseTag::parse(tag).expect("valid tag"),
+        description: None,
+        deploy: Some(DeployOnCut {
+            environment: Some(EnvironmentRef::parse(environment).expect("valid environment")),
+            authority,
+        }),
     }
 }
 

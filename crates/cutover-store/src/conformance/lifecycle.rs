@@ -147,21 +147,22 @@ pub fn activation_and_rollback_follow_the_lifecycle_rules() -> Case {
     })
 }
 
-pub fn the_active_release_cannot_be_archived_or_deleted() -> Case {
+pub fn a_deployed_release_cannot_be_archived_or_deleted() -> Case {
     Case::new(|stores: Stores| async move {
         let store = stores.first();
         let scope = app_fixture(store).await;
         let v1 = cut(store, &scope, "v1", true).await;
         let v2 = cut(store, &scope, "v2", false).await;
-        let message = "The active release cannot be archived or deleted";
+        let message = "The release is deployed in production: deploy another release there, \
+                       or roll back, first";
         assert_conflict(
             store.archive_release(scope.clone(), v1.clone()).await,
-            "release_is_active",
+            "release_is_deployed",
             message,
         );
         assert_conflict(
             store.delete_release(scope.clone(), v1.clone()).await,
-            "release_is_active",
+            "release_is_deployed",
             message,
         );
         assert_eq!(status(store, &scope, &v1).await, ReleaseStatus::Active);

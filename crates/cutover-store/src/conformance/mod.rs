@@ -23,12 +23,14 @@
 pub mod fixtures;
 
 pub mod concurrency;
+pub mod deployments;
 pub mod draft;
 pub mod environments;
 pub mod lifecycle;
 pub mod releases;
 pub mod tenancy;
 pub mod tokens;
+pub mod upgrade;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -123,7 +125,7 @@ macro_rules! conformance_suite {
             environments::environment_slugs_are_unique_within_their_workspace,
             environments::the_default_moves_and_is_never_lost,
             environments::environments_update_and_delete_as_asked,
-            environments::the_default_environment_holds_the_active_releases,
+            environments::each_environment_holds_what_was_deployed_there,
             environments::the_app_board_shows_what_is_deployed_where,
             environments::environments_per_workspace_are_capped,
             environments::concurrent_default_moves_leave_exactly_one_default,
@@ -142,9 +144,17 @@ macro_rules! conformance_suite {
             releases::a_release_tag_is_used_once_per_app,
             releases::a_release_keeps_its_content_when_the_draft_changes,
             lifecycle::activation_and_rollback_follow_the_lifecycle_rules,
-            lifecycle::the_active_release_cannot_be_archived_or_deleted,
+            lifecycle::a_deployed_release_cannot_be_archived_or_deleted,
             releases::release_lists_page_newest_first_and_hide_archived,
             lifecycle::the_activation_history_is_oldest_first_and_pages,
+            deployments::a_deploy_puts_a_release_in_one_environment_and_records_it,
+            deployments::a_protected_environment_needs_the_right_to_activate,
+            deployments::a_promotion_deploys_what_another_environment_has,
+            deployments::release_statuses_follow_where_releases_are_deployed,
+            deployments::an_environment_rolls_back_on_its_own,
+            deployments::records_are_newest_first_filter_by_environment_and_page,
+            deployments::what_is_deployed_keeps_its_environment_and_its_app,
+            deployments::concurrent_changes_to_one_environment_form_one_chain,
             concurrency::concurrent_activations_leave_one_active_and_a_chain,
             concurrency::concurrent_cuts_with_one_tag_let_exactly_one_through,
             concurrency::concurrent_cuts_get_consecutive_numbers_and_a_chain,
@@ -181,6 +191,7 @@ mod tests {
             ("draft", include_str!("draft.rs")),
             ("releases", include_str!("releases.rs")),
             ("lifecycle", include_str!("lifecycle.rs")),
+            ("deployments", include_str!("deployments.rs")),
             ("concurrency", include_str!("concurrency.rs")),
         ];
         let mut cases = Vec::new();

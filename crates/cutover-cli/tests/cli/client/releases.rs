@@ -120,7 +120,7 @@ fn the_release_lifecycle_reads_like_helm_history() {
     let refused = env.run(&["releases", "delete", "v2"]).expect(3);
     let line = refused.error_line();
     assert!(
-        line.contains("CONFLICT: release_is_active") && line.contains("HTTP 409"),
+        line.contains("CONFLICT: release_is_deployed") && line.contains("HTTP 409"),
         "{line}"
     );
     assert!(line.contains("request "), "{line}");

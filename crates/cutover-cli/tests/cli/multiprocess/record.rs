@@ -68,7 +68,7 @@ impl Kind {
                     "release_not_older_than_active",
                 ],
             ),
-            Kind::Archive | Kind::Delete => (&[200, 404, 409], &["release_is_active"]),
+            Kind::Archive | Kind::Delete => (&[200, 404, 409], &["release_is_deployed"]),
             Kind::EditEndpoint | Kind::RemoveEndpoint | Kind::EditAugmentation => (&[200], &[]),
             Kind::ReadActive => (&[200, 404], &[]),
             Kind::ListReleases => (&[200], &[]),

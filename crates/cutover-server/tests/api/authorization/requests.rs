@@ -250,5 +250,41 @@ pub async fn request_for(app: &TestApp, world: &World, operation: Operation) -> 
             )
         }
         ActivationsList => read(format!("{}/activations", home.path())),
+        DeploymentsList => read(format!("{}/deployments", home.path())),
+        DeploymentsCreate => {
+            let next = app.cut(home, &format!("ship-{unique}")).await;
+            create(
+                format!("{}/deployments", home.path()),
+                json!({"environment": "staging", "release_id": next}),
+            )
+        }
+        DeploymentsGet => {
+            let next = app.cut(home, &format!("seen-{unique}")).await;
+            let deployment_id = app
+                .post(
+                    &format!("{}/deployments", home.path()),
+                    json!({"environment": "development", "release_id": next}),
+                )
+                .await
+                .expect(201)
+                .str("deployment_id");
+            read(format!("{}/deployments/{deployment_id}", home.path()))
+        }
+        EnvironmentRollback => {
+            let deployments = format!("{}/deployments", home.path());
+            for tag in ["older", "newer"] {
+                let id = app.cut(home, &format!("{tag}-{unique}")).await;
+                app.post(
+                    &deployments,
+                    json!({"environment": "staging", "release_id": id}),
+                )
+                .await
+                .expect(201);
+            }
+            create(
+                format!("{}/environments/staging/rollback", home.path()),
+                json!({}),
+            )
+        }
     }
 }

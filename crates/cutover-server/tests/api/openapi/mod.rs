@@ -12,7 +12,9 @@ use cutover_domain::values::{
     DESCRIPTION_PATTERN, ENDPOINT_PATH_PATTERN, NAME_PATTERN, NO_CONTROLS_PATTERN,
     parse_description, parse_endpoint_path, parse_label, parse_name,
 };
-use cutover_domain::{AppId, AugmentationId, EndpointId, OrgId, ReleaseId, TokenId, WorkspaceId};
+use cutover_domain::{
+    AppId, AugmentationId, DeploymentId, EndpointId, OrgId, ReleaseId, TokenId, WorkspaceId,
+};
 use cutover_server::openapi::{document_json, operations_mut};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -132,6 +134,10 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "{APP}/releases/{release_id}/rollback"),
     ("POST", "{APP}/releases/{release_id}/archive"),
     ("GET", "{APP}/activations"),
+    ("GET", "{APP}/deployments"),
+    ("POST", "{APP}/deployments"),
+    ("GET", "{APP}/deployments/{deployment_id}"),
+    ("POST", "{APP}/environments/{environment}/rollback"),
 ];
 
 #[test]
@@ -227,15 +233,18 @@ fn the_release_links_chain_create_to_get_activate_rollback_archive_delete() {
     let targets: BTreeSet<&str> = links
         .values()
         .map(|link| {
-            assert_eq!(
-                link["parameters"]["release_id"],
-                "$response.body#/release_id"
-            );
+            // The release's id goes in the path, or in the body (a deploy).
+            let passed = match &link["parameters"]["release_id"] {
+                Value::Null => &link["requestBody"]["release_id"],
+                in_path => in_path,
+            };
+            assert_eq!(passed, "$response.body#/release_id");
             link["operationId"].as_str().unwrap()
         })
         .collect();
     for operation in [
         Operation::ReleasesGet,
+        Operation::DeploymentsCreate,
         Operation::ReleasesActivate,
         Operation::ReleasesRollback,
         Operation::ReleasesArchive,
@@ -260,6 +269,7 @@ fn path_parameters_carry_the_id_patterns() {
         ("augmentation_id", AugmentationId::generate().to_string()),
         ("release_id", ReleaseId::generate().to_string()),
         ("token_id", TokenId::generate().to_string()),
+        ("deployment_id", DeploymentId::generate().to_string()),
     ];
     for (path, _, operation) in operations(&doc) {
         let params = operation["parameters"]

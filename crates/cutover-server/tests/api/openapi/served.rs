@@ -21,6 +21,7 @@ async fn every_documented_route_answers_and_others_are_405(backend: Backend) {
         ("augmentation_id", AugmentationId::EXAMPLE),
         ("release_id", ReleaseId::EXAMPLE),
         ("token_id", TokenId::EXAMPLE),
+        ("deployment_id", DeploymentId::EXAMPLE),
     ]
     .into_iter()
     .map(|(name, id)| (name, id.to_owned()))
@@ -66,6 +67,22 @@ async fn documented_request_examples_are_accepted(backend: Backend) {
     let home = app.create_app().await;
     let augmentation = app.add_augmentation(&home, "rag").await;
     let endpoint = app.add_endpoint(&home, "ask", "/ask", &augmentation).await;
+    // Staging has had two releases, so the rollback example has one to go back to
+    // once the deploy example has put a third there.
+    let deployments = format!("{}/deployments", home.path());
+    let mut deployment_id = String::new();
+    for tag in ["v0", "v1"] {
+        let release = app.cut(&home, tag).await;
+        deployment_id = app
+            .post(
+                &deployments,
+                json!({"environment": "staging", "release_id": release}),
+            )
+            .await
+            .expect(201)
+            .str("deployment_id");
+    }
+    let third = app.cut(&home, "v2").await;
     let ids: BTreeMap<&str, String> = [
         ("org_id", home.org_id.clone()),
         ("workspace_id", home.workspace_id.clone()),
@@ -73,6 +90,7 @@ async fn documented_request_examples_are_accepted(backend: Backend) {
         ("endpoint_id", endpoint),
         ("augmentation_id", augmentation.clone()),
         ("environment", "staging".to_owned()),
+        ("deployment_id", deployment_id),
     ]
     .into_iter()
     .collect();
@@ -87,7 +105,8 @@ async fn documented_request_examples_are_accepted(backend: Backend) {
         assert_ne!(example, "null", "{template} has no example");
         let example = example
             .replace(AugmentationId::EXAMPLE, &augmentation)
-            .replace(WorkspaceId::EXAMPLE, &home.workspace_id);
+            .replace(WorkspaceId::EXAMPLE, &home.workspace_id)
+            .replace(ReleaseId::EXAMPLE, &third);
         let body: Value = serde_json::from_str(&example).unwrap();
         let method = Method::from_bytes(method.as_bytes()).unwrap();
         let path = concrete(&template, &ids);
@@ -103,7 +122,7 @@ async fn documented_request_examples_are_accepted(backend: Backend) {
         assert_shape(&doc, &operation, &reply, &format!("{method} {template}"));
         tried += 1;
     }
-    assert_eq!(tried, 12, "every create and update body has an example");
+    assert_eq!(tried, 14, "every create and update body has an example");
 
     // Every read answers exactly the documented keys (lists are built as JSON).
     let release = app.cut(&home, "v9").await;

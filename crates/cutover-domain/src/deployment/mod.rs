@@ -2,15 +2,20 @@
 //! append-only record of every deploy, promote and rollback. The rules that decide
 //! what a deploy or a per-environment rollback does live here, beside the release
 //! lifecycle (`lifecycle`); backends read the facts, ask here, and write the outcome.
-//!
-//! Issue 14 wires these rules into the stores and the API in its next part; until
-//! then an app's active release stands for its deployment in the default environment
-//! (docs/API.md, "Environments").
+//! The records and requests themselves are in [`record`].
+
+mod record;
+
+pub use record::{
+    DeployAuthority, DeployOutcome, DeployRequest, DeploySource, DeployTarget, Deployment,
+    MAX_REASON_CHARS, NotAllowed, RollbackRequest,
+};
 
 use serde::{Deserialize, Serialize};
 
 use crate::ids::ReleaseId;
-use crate::model::{ReleaseStatus, UnknownStoredValue};
+use crate::lifecycle::Refusal;
+use crate::model::{ActivationAction, ReleaseStatus, UnknownStoredValue};
 
 /// How a deployment record came to be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,6 +36,14 @@ impl DeploymentAction {
             Self::Deploy => "deploy",
             Self::Promote => "promote",
             Self::Rollback => "rollback",
+        }
+    }
+
+    /// The record a seed activate or rollback (of the default environment) writes.
+    pub fn of_activation(action: ActivationAction) -> Self {
+        match action {
+            ActivationAction::Activate => Self::Deploy,
+            ActivationAction::Rollback => Self::Rollback,
         }
     }
 
@@ -55,14 +68,22 @@ pub enum DeployPlan {
     Switch { previous: Option<ReleaseId> },
 }
 
-/// Decides a deploy (or promote) of `target` to an environment that has `current`.
-pub fn plan_deploy(target: &ReleaseId, current: Option<&ReleaseId>) -> DeployPlan {
-    match current {
+/// Decides a deploy (or promote) of `target`, whose status is `status`, to an
+/// environment that has `current`. A release awaiting approval cannot go live.
+pub fn plan_deploy(
+    target: &ReleaseId,
+    status: ReleaseStatus,
+    current: Option<&ReleaseId>,
+) -> Result<DeployPlan, Refusal> {
+    if status == ReleaseStatus::Draft {
+        return Err(Refusal::AwaitingApproval);
+    }
+    Ok(match current {
         Some(current) if current == target => DeployPlan::AlreadyDeployed,
         _ => DeployPlan::Switch {
             previous: current.cloned(),
         },
-    }
+    })
 }
 
 /// A release as a rollback of one environment sees it.
@@ -175,16 +196,24 @@ mod tests {
     #[test]
     fn deploying_what_is_there_changes_nothing() {
         let (one, two) = (ReleaseId::generate(), ReleaseId::generate());
-        assert_eq!(plan_deploy(&one, Some(&one)), DeployPlan::AlreadyDeployed);
+        let ready = ReleaseStatus::Ready;
         assert_eq!(
-            plan_deploy(&two, Some(&one)),
-            DeployPlan::Switch {
-                previous: Some(one)
-            }
+            plan_deploy(&one, ReleaseStatus::Active, Some(&one)),
+            Ok(DeployPlan::AlreadyDeployed)
         );
         assert_eq!(
-            plan_deploy(&two, None),
-            DeployPlan::Switch { previous: None }
+            plan_deploy(&two, ready, None),
+            Ok(DeployPlan::Switch { previous: None })
+        );
+        assert_eq!(
+            plan_deploy(&two, ReleaseStatus::Archived, Some(&one)),
+            Ok(DeployPlan::Switch {
+                previous: Some(one)
+            })
+        );
+        assert_eq!(
+            plan_deploy(&two, ReleaseStatus::Draft, None),
+            Err(Refusal::AwaitingApproval)
         );
     }
 

@@ -1,0 +1,72 @@
+//! Deployment request bodies (deploy or promote, roll an environment back) parsed
+//! into the domain's requests, every problem of a body reported at once (one 422).
+
+use cutover_domain::ReleaseId;
+use cutover_domain::deployment::{DeployRequest, DeploySource, RollbackRequest};
+use cutover_domain::environment::EnvironmentRef;
+use cutover_domain::values::{Violation, parse_reason};
+use serde_json::{Map, Value};
+
+use crate::http::error::{ApiError, ApiResult};
+use crate::http::validation::{Fields, Issue, present};
+
+fn release_id(text: &str) -> Result<ReleaseId, Violation> {
+    ReleaseId::parse(text).map_err(|_| Violation::Pattern {
+        pattern: ReleaseId::PATTERN,
+        meaning: "must be a release id",
+    })
+}
+
+/// `{environment, release_id | from_environment, reason?}`: exactly one source.
+pub fn deploy_request(body: &Map<String, Value>) -> ApiResult<DeployRequest> {
+    let mut fields = Fields::body(body);
+    let environment = fields.required("environment", EnvironmentRef::parse);
+    let release = fields.optional("release_id", release_id);
+    let from = fields.optional("from_environment", EnvironmentRef::parse);
+    let reason = fields.nullable("reason", parse_reason);
+    match (fields.has("release_id"), fields.has("from_environment")) {
+        (true, true) => fields.push(Issue::value_error(
+            fields.loc("from_environment"),
+            "give either release_id or from_environment, not both",
+            body.get("from_environment").unwrap_or(&Value::Null),
+        )),
+        (false, false) => {
+            let mut issue = Issue::missing(fields.loc("release_id"), body);
+            issue.msg = "Field required: give release_id or from_environment".into();
+            fields.push(issue);
+        }
+        _ => {}
+    }
+    fields.finish()?;
+    let source = match (present(release)?, present(from)?) {
+        (Some(release), _) => DeploySource::Release(release),
+        (None, Some(from)) => DeploySource::Environment(from),
+        (None, None) => return Err(ApiError::internal("a deploy body passed without a source")),
+    };
+    Ok(DeployRequest {
+        environment: present(environment)?,
+        source,
+        reason: present(reason)?.flatten(),
+    })
+}
+
+/// `{release_id?, reason?}` for the environment the path names.
+pub fn rollback_request(
+    body: &Map<String, Value>,
+    environment: EnvironmentRef,
+) -> ApiResult<RollbackRequest> {
+    let mut fields = Fields::body(body);
+    let release = fields.nullable("release_id", release_id);
+    let reason = fields.nullable("reason", parse_reason);
+    fields.finish()?;
+    Ok(RollbackRequest {
+        environment,
+        release_id: present(release)?.flatten(),
+        reason: present(reason)?.flatten(),
+    })
+}
+
+/// `environment` of a release cut with `activate: true`: where it goes live.
+pub fn environment_on_cut(fields: &mut Fields<'_>) -> Option<Option<EnvironmentRef>> {
+    fields.optional("environment", EnvironmentRef::parse)
+}
