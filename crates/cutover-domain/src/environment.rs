@@ -78,7 +78,11 @@ impl BoardEntry {
     /// The app's entry for `environment`, given what of the app it has.
     pub fn of(environment: &Environment, deployed: Option<Deployed>) -> Self {
         let (release, deployed_at, deployed_by) = match deployed {
-            Some(here) => (Some(here.release), Some(here.deployed_at), Some(here.deployed_by)),
+            Some(here) => (
+                Some(here.release),
+                Some(here.deployed_at),
+                Some(here.deployed_by),
+            ),
             None => (None, None, None),
         };
         Self {

@@ -128,7 +128,10 @@ pub enum ArchivePlan {
 
 /// Decides an archive of a release with `status`, deployed in the environments
 /// `deployed_in` (slugs; empty when nowhere).
-pub fn plan_archive(status: ReleaseStatus, deployed_in: Vec<String>) -> Result<ArchivePlan, Conflict> {
+pub fn plan_archive(
+    status: ReleaseStatus,
+    deployed_in: Vec<String>,
+) -> Result<ArchivePlan, Conflict> {
     check_delete(deployed_in)?;
     Ok(match status {
         ReleaseStatus::Archived => ArchivePlan::AlreadyArchived,
@@ -233,7 +236,10 @@ mod tests {
             environments: deployed(),
         });
         assert_eq!(plan_archive(ReleaseStatus::Active, deployed()), refused);
-        assert_eq!(check_delete(deployed()).map(|()| ArchivePlan::Archive), refused);
+        assert_eq!(
+            check_delete(deployed()).map(|()| ArchivePlan::Archive),
+            refused
+        );
         assert_eq!(
             plan_archive(ReleaseStatus::Archived, Vec::new()),
             Ok(ArchivePlan::AlreadyArchived)

@@ -23,9 +23,9 @@ use cutover_domain::{
     AugmentationId, DeploymentId, EndpointId, OrgId, ReleaseId, TokenId, WorkspaceId,
 };
 use cutover_store::{
-    ActivationOutcome, AppScope, AppStore, Bootstrap, DeploymentStore, DraftStore, EnvironmentStore, Page,
-    PageRequest, ReleaseDocument, ReleasePage, ReleaseQuery, ReleaseStore, StoreResult,
-    TenancyStore, TokenStore, TokenToStore, WorkspaceScope,
+    ActivationOutcome, AppScope, AppStore, Bootstrap, DeploymentStore, DraftStore,
+    EnvironmentStore, Page, PageRequest, ReleaseDocument, ReleasePage, ReleaseQuery, ReleaseStore,
+    StoreResult, TenancyStore, TokenStore, TokenToStore, WorkspaceScope,
 };
 
 use crate::{
@@ -440,11 +440,7 @@ impl DeploymentStore for PostgresStore {
         ))
     }
 
-    async fn get_deployment(
-        &self,
-        scope: &AppScope,
-        id: &DeploymentId,
-    ) -> StoreResult<Deployment> {
+    async fn get_deployment(&self, scope: &AppScope, id: &DeploymentId) -> StoreResult<Deployment> {
         read_tx!(self, |c| deployments::get_deployment(c, scope, id))
     }
 
@@ -453,6 +449,10 @@ impl DeploymentStore for PostgresStore {
         scope: &AppScope,
         environment: &EnvironmentRef,
     ) -> StoreResult<Option<ReleaseDocument>> {
-        read_tx!(self, |c| releases::get_deployed_release(c, scope, environment))
+        read_tx!(self, |c| releases::get_deployed_release(
+            c,
+            scope,
+            environment
+        ))
     }
 }

@@ -234,28 +234,15 @@ pub(crate) async fn any_deployed(
     .await
 }
 
-/// Puts `release` in `environment` in place of `previous`: the record, the
-/// environment's row, and the statuses of both releases (`deployment::status_after`).
-#[allow(clippy::too_many_arguments)]
+/// Writes `record` (made by `Deployment::new`): the record itself, the environment's
+/// row, and the statuses of its release (which had `status`) and of the one it
+/// replaced (`deployment::status_after`).
 pub(crate) async fn switch(
     connection: &mut PgConnection,
     workspace_id: &WorkspaceId,
-    environment: &DeployTarget,
-    release: &ReleaseSummary,
-    action: DeploymentAction,
-    previous: Option<ReleaseId>,
-    reason: Option<String>,
-    actor: &str,
+    record: Deployment,
+    status: ReleaseStatus,
 ) -> Outcome<Deployment> {
-    let record = Deployment::new(
-        environment,
-        release,
-        action,
-        previous,
-        reason,
-        actor,
-        Timestamp::now(),
-    );
     insert_record(&mut *connection, &record, None).await?;
     sqlx::query(
         "INSERT INTO deployed (app_id, environment_id, workspace_id, release_id, deployment_id)
@@ -275,9 +262,9 @@ pub(crate) async fn switch(
          WHERE release_id = $1",
     )
     .bind(record.release_id.as_str())
-    .bind(deployment::status_after(release.status, true).as_str())
+    .bind(deployment::status_after(status, true).as_str())
     .bind(record.deployed_at.as_micros())
-    .bind(actor)
+    .bind(&record.deployed_by)
     .execute(&mut *connection)
     .await?;
     if let Some(previous) = &record.previous_release_id {
@@ -387,24 +374,24 @@ pub(crate) async fn deploy_release(
             deployment: record(connection, &scope.app_id, &now.deployment_id).await?,
             changed: false,
         }),
-        (DeployPlan::AlreadyDeployed, None) => Err(StoreError::internal(
-            "a deploy planned as a no-op found nothing deployed",
-        )
-        .into()),
-        (DeployPlan::Switch { previous }, _) => Ok(DeployOutcome {
-            deployment: switch(
-                connection,
-                &scope.workspace_id,
+        (DeployPlan::AlreadyDeployed, None) => {
+            Err(StoreError::internal("a deploy planned as a no-op found nothing deployed").into())
+        }
+        (DeployPlan::Switch { previous }, _) => {
+            let record = Deployment::new(
                 environment,
                 release,
                 action,
                 previous,
                 reason,
                 actor,
-            )
-            .await?,
-            changed: true,
-        }),
+                Timestamp::now(),
+            );
+            Ok(DeployOutcome {
+                deployment: switch(connection, &scope.workspace_id, record, release.status).await?,
+                changed: true,
+            })
+        }
     }
 }
 
@@ -425,7 +412,9 @@ pub(crate) async fn deploy(
             let source = target(&mut *connection, &workspace, from).await?;
             let there = current(&mut *connection, &scope.app_id, &source.environment_id)
                 .await?
-                .ok_or_else(|| StoreError::from(Conflict::NothingToPromote { slug: source.slug }))?;
+                .ok_or_else(|| {
+                    StoreError::from(Conflict::NothingToPromote { slug: source.slug })
+                })?;
             (there.release.release_id, DeploymentAction::Promote)
         }
     };
@@ -450,7 +439,8 @@ pub(crate) async fn rollback_environment(
     actor: &str,
 ) -> Outcome<Deployment> {
     lock_app(&mut *connection, scope).await?;
-    let environment = target_held(&mut *connection, &scope.workspace(), &request.environment).await?;
+    let environment =
+        target_held(&mut *connection, &scope.workspace(), &request.environment).await?;
     authority.check(&environment).map_err(StoreError::from)?;
     let now = current(&mut *connection, &scope.app_id, &environment.environment_id).await?;
     let history = history(&mut *connection, &scope.app_id, &environment.environment_id).await?;
@@ -461,17 +451,16 @@ pub(crate) async fn rollback_environment(
     )
     .map_err(StoreError::from)?;
     let release = summary(&mut *connection, scope, &to).await?;
-    switch(
-        connection,
-        &scope.workspace_id,
+    let record = Deployment::new(
         &environment,
         &release,
         DeploymentAction::Rollback,
         now.map(|now| now.release.release_id),
         request.reason.clone(),
         actor,
-    )
-    .await
+        Timestamp::now(),
+    );
+    switch(connection, &scope.workspace_id, record, release.status).await
 }
 
 pub(crate) async fn list_deployments(

@@ -239,9 +239,7 @@ pub(crate) async fn find_default(
         from_row(&scope.org_id),
     )
     .await?
-    .ok_or_else(|| {
-        StoreError::internal("a workspace has environments but no default").into()
-    })
+    .ok_or_else(|| StoreError::internal("a workspace has environments but no default").into())
 }
 
 /// The environment `reference` names in the workspace, without its deployments.

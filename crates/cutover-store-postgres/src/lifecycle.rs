@@ -7,8 +7,8 @@
 
 use cutover_domain::deployment::{Deployment, DeploymentAction};
 use cutover_domain::lifecycle::{self, ActivationPlan, ArchivePlan, ReleaseFacts};
-use cutover_domain::model::{Activation, ReleaseSummary};
 use cutover_domain::model::ActivationAction;
+use cutover_domain::model::{Activation, ReleaseSummary};
 use cutover_domain::{ReleaseId, Timestamp};
 use cutover_store::{ActivationOutcome, AppScope, Page, PageRequest, StoreError};
 use sqlx::{PgConnection, Row};
@@ -33,7 +33,9 @@ pub(crate) async fn activate_release(
         Some(active) => Some(summary(&mut *connection, scope, &active).await?),
         None => None,
     };
-    let deployed_here = active.as_ref().is_some_and(|active| active.release_id == *id);
+    let deployed_here = active
+        .as_ref()
+        .is_some_and(|active| active.release_id == *id);
     let was_here = had_before(
         &mut *connection,
         &scope.app_id,
@@ -53,17 +55,16 @@ pub(crate) async fn activate_release(
     let ActivationPlan::Switch { replaced } = plan else {
         return Ok(ActivationOutcome::unchanged(target));
     };
-    deployments::switch(
-        &mut *connection,
-        &scope.workspace_id,
+    let record = Deployment::new(
         &environment,
         &target,
         DeploymentAction::of_activation(action),
         replaced.clone(),
         None,
         actor,
-    )
-    .await?;
+        Timestamp::now(),
+    );
+    deployments::switch(&mut *connection, &scope.workspace_id, record, target.status).await?;
     Ok(ActivationOutcome::switched(
         summary(connection, scope, id).await?,
         replaced,
@@ -132,8 +133,8 @@ pub(crate) async fn list_activations(
         .bind(fetch_limit(page.limit)),
         |row| {
             let action: String = row.try_get(3)?;
-            let action = DeploymentAction::from_stored(&action)
-                .map_err(|err| unreadable("action", err))?;
+            let action =
+                DeploymentAction::from_stored(&action).map_err(|err| unreadable("action", err))?;
             Ok(Activation {
                 sequence: row.try_get(0)?,
                 release_id: ReleaseId::from_trusted(row.try_get(1)?),

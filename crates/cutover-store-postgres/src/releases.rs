@@ -3,9 +3,9 @@
 //! `lifecycle`.
 
 use cutover_domain::conflict::Conflict;
+use cutover_domain::deployment::DeploymentAction;
 use cutover_domain::digest::Manifest;
 use cutover_domain::draft::NewRelease;
-use cutover_domain::deployment::DeploymentAction;
 use cutover_domain::environment::EnvironmentRef;
 use cutover_domain::model::{ReleaseStatus, ReleaseSummary, UnknownStoredValue};
 use cutover_domain::values::ReleaseTag;
@@ -393,7 +393,8 @@ pub(crate) async fn get_deployed_release(
     environment: &EnvironmentRef,
 ) -> Outcome<Option<ReleaseDocument>> {
     require_app(&mut *connection, scope).await?;
-    let environment = deployments::target(&mut *connection, &scope.workspace(), environment).await?;
+    let environment =
+        deployments::target(&mut *connection, &scope.workspace(), environment).await?;
     let deployed = optional(
         &mut *connection,
         sqlx::query("SELECT release_id FROM deployed WHERE app_id = $1 AND environment_id = $2")

@@ -22,9 +22,9 @@ use cutover_domain::{
     AugmentationId, DeploymentId, EndpointId, OrgId, ReleaseId, TokenId, WorkspaceId,
 };
 use cutover_store::{
-    ActivationOutcome, AppScope, AppStore, Bootstrap, DeploymentStore, DraftStore, EnvironmentStore, Page,
-    PageRequest, ReleaseDocument, ReleasePage, ReleaseQuery, ReleaseStore, StoreResult,
-    TenancyStore, TokenStore, TokenToStore, WorkspaceScope,
+    ActivationOutcome, AppScope, AppStore, Bootstrap, DeploymentStore, DraftStore,
+    EnvironmentStore, Page, PageRequest, ReleaseDocument, ReleasePage, ReleaseQuery, ReleaseStore,
+    StoreResult, TenancyStore, TokenStore, TokenToStore, WorkspaceScope,
 };
 
 use crate::{
@@ -487,11 +487,7 @@ impl DeploymentStore for SqliteStore {
             .await
     }
 
-    async fn get_deployment(
-        &self,
-        scope: &AppScope,
-        id: &DeploymentId,
-    ) -> StoreResult<Deployment> {
+    async fn get_deployment(&self, scope: &AppScope, id: &DeploymentId) -> StoreResult<Deployment> {
         let (scope, id) = (scope.clone(), id.clone());
         self.engine
             .read(move |c| deployments::get_deployment(c, &scope, &id))

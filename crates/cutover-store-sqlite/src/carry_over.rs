@@ -122,7 +122,11 @@ fn history(connection: &Connection, scope: &AppScope) -> StoreResult<u64> {
 /// Deploys an app's active release in its default environment, pointing at the
 /// newest record that put it there (written now, from its activation, when the
 /// history had none). Answers the records written.
-fn deploy_active(connection: &Connection, scope: &AppScope, release_id: &ReleaseId) -> StoreResult<u64> {
+fn deploy_active(
+    connection: &Connection,
+    scope: &AppScope,
+    release_id: &ReleaseId,
+) -> StoreResult<u64> {
     let environment = deployments::default_target(connection, &scope.workspace())?;
     let newest = optional(
         connection,
@@ -145,7 +149,10 @@ fn deploy_active(connection: &Connection, scope: &AppScope, release_id: &Release
                 release_id: release_id.clone(),
                 replaced_release_id: None,
                 action: ActivationAction::Activate,
-                actor: release.activated_by.clone().unwrap_or(release.created_by.clone()),
+                actor: release
+                    .activated_by
+                    .clone()
+                    .unwrap_or(release.created_by.clone()),
                 at: release.activated_at.unwrap_or(release.created_at),
             };
             let record = Deployment::carried_over(

@@ -12,9 +12,7 @@ use cutover_domain::deployment::{
 use cutover_domain::environment::EnvironmentRef;
 use cutover_domain::model::{ReleaseStatus, ReleaseSummary};
 use cutover_domain::values::ReleaseTag;
-use cutover_domain::{
-    AppId, DeploymentId, EnvironmentId, ReleaseId, Timestamp, WorkspaceId,
-};
+use cutover_domain::{AppId, DeploymentId, EnvironmentId, ReleaseId, Timestamp, WorkspaceId};
 use cutover_store::{AppScope, Page, PageRequest, StoreResult, WorkspaceScope};
 use rusqlite::{Connection, Row, params};
 
@@ -38,7 +36,9 @@ pub(crate) fn record_from_row(row: &Row<'_>) -> rusqlite::Result<(Deployment, i6
         environment_slug: row.get(3)?,
         environment_name: row.get(4)?,
         release_id: ReleaseId::from_trusted(row.get(5)?),
-        release_tag: row.get::<_, Option<String>>(6)?.map(ReleaseTag::from_trusted),
+        release_tag: row
+            .get::<_, Option<String>>(6)?
+            .map(ReleaseTag::from_trusted),
         release_number: row.get(7)?,
         action: DeploymentAction::from_stored(&action).map_err(|err| unreadable(8, err))?,
         previous_release_id: row
@@ -57,7 +57,8 @@ pub(crate) fn target(
     scope: &WorkspaceScope,
     reference: &EnvironmentRef,
 ) -> StoreResult<DeployTarget> {
-    environments::find(connection, scope, reference).map(|environment| DeployTarget::of(&environment))
+    environments::find(connection, scope, reference)
+        .map(|environment| DeployTarget::of(&environment))
 }
 
 /// The workspace's default environment.
@@ -145,13 +146,20 @@ pub(crate) fn had_before(
         connection,
         "SELECT EXISTS (SELECT 1 FROM deployments
                         WHERE app_id = ?1 AND environment_id = ?2 AND release_id = ?3)",
-        [app_id.as_str(), environment_id.as_str(), release_id.as_str()],
+        [
+            app_id.as_str(),
+            environment_id.as_str(),
+            release_id.as_str(),
+        ],
     )
     .map(|found| found > 0)
 }
 
 /// The slugs of the environments that have the release, in the order they were made.
-pub(crate) fn deployed_in(connection: &Connection, release_id: &ReleaseId) -> StoreResult<Vec<String>> {
+pub(crate) fn deployed_in(
+    connection: &Connection,
+    release_id: &ReleaseId,
+) -> StoreResult<Vec<String>> {
     all(
         connection,
         "SELECT e.slug FROM deployed d JOIN environments e ON e.environment_id = d.environment_id
@@ -162,7 +170,10 @@ pub(crate) fn deployed_in(connection: &Connection, release_id: &ReleaseId) -> St
 }
 
 /// Any release of the app deployed anywhere (the default environment's first).
-pub(crate) fn any_deployed(connection: &Connection, app_id: &AppId) -> StoreResult<Option<ReleaseId>> {
+pub(crate) fn any_deployed(
+    connection: &Connection,
+    app_id: &AppId,
+) -> StoreResult<Option<ReleaseId>> {
     optional(
         connection,
         "SELECT d.release_id FROM deployed d JOIN environments e ON e.environment_id = d.environment_id
@@ -172,19 +183,15 @@ pub(crate) fn any_deployed(connection: &Connection, app_id: &AppId) -> StoreResu
     )
 }
 
-/// Puts `release` in `environment` in place of `previous`: the record, the
-/// environment's row, and the statuses of both releases (`deployment::status_after`).
+/// Writes `record` (made by `Deployment::new`): the record itself, the environment's
+/// row, and the statuses of its release (which had `status`) and of the one it
+/// replaced (`deployment::status_after`).
 pub(crate) fn switch(
     connection: &Connection,
     workspace_id: &WorkspaceId,
-    environment: &DeployTarget,
-    release: &ReleaseSummary,
-    action: DeploymentAction,
-    previous: Option<ReleaseId>,
-    reason: Option<String>,
-    actor: &str,
+    record: Deployment,
+    status: ReleaseStatus,
 ) -> StoreResult<Deployment> {
-    let record = Deployment::new(environment, release, action, previous, reason, actor, Timestamp::now());
     insert_record(connection, &record, None)?;
     execute(
         connection,
@@ -206,9 +213,9 @@ pub(crate) fn switch(
         "UPDATE releases SET status = ?2, activated_at = ?3, activated_by = ?4 WHERE release_id = ?1",
         params![
             record.release_id.as_str(),
-            deployment::status_after(release.status, true).as_str(),
+            deployment::status_after(status, true).as_str(),
             record.deployed_at.as_micros(),
-            actor,
+            record.deployed_by,
         ],
     )
     .map_err(from_sqlite)?;
@@ -263,7 +270,8 @@ fn settle_status(connection: &Connection, release_id: &ReleaseId) -> StoreResult
     else {
         return Ok(());
     };
-    let status = ReleaseStatus::from_stored(&status).map_err(|err| from_sqlite(unreadable(0, err)))?;
+    let status =
+        ReleaseStatus::from_stored(&status).map_err(|err| from_sqlite(unreadable(0, err)))?;
     let settled = deployment::status_after(status, anywhere);
     if settled != status {
         execute(
@@ -279,7 +287,9 @@ fn settle_status(connection: &Connection, release_id: &ReleaseId) -> StoreResult
 fn record(connection: &Connection, app_id: &AppId, id: &DeploymentId) -> StoreResult<Deployment> {
     optional(
         connection,
-        &format!("SELECT {RECORD_COLUMNS} FROM deployments WHERE deployment_id = ?1 AND app_id = ?2"),
+        &format!(
+            "SELECT {RECORD_COLUMNS} FROM deployments WHERE deployment_id = ?1 AND app_id = ?2"
+        ),
         [id.as_str(), app_id.as_str()],
         record_from_row,
     )?
@@ -311,19 +321,21 @@ pub(crate) fn deploy_release(
         (DeployPlan::AlreadyDeployed, None) => Err(cutover_store::StoreError::internal(
             "a deploy planned as a no-op found nothing deployed",
         )),
-        (DeployPlan::Switch { previous }, _) => Ok(DeployOutcome {
-            deployment: switch(
-                connection,
-                &scope.workspace_id,
+        (DeployPlan::Switch { previous }, _) => {
+            let record = Deployment::new(
                 environment,
                 release,
                 action,
                 previous,
                 reason,
                 actor,
-            )?,
-            changed: true,
-        }),
+                Timestamp::now(),
+            );
+            Ok(DeployOutcome {
+                deployment: switch(connection, &scope.workspace_id, record, release.status)?,
+                changed: true,
+            })
+        }
     }
 }
 
@@ -348,7 +360,15 @@ pub(crate) fn deploy(
         }
     };
     let release = summary(connection, scope, &release_id)?;
-    deploy_release(connection, scope, &environment, &release, action, request.reason, actor)
+    deploy_release(
+        connection,
+        scope,
+        &environment,
+        &release,
+        action,
+        request.reason,
+        actor,
+    )
 }
 
 pub(crate) fn rollback_environment(
@@ -369,16 +389,16 @@ pub(crate) fn rollback_environment(
         request.release_id.as_ref(),
     )?;
     let release = summary(connection, scope, &to)?;
-    switch(
-        connection,
-        &scope.workspace_id,
+    let record = Deployment::new(
         &environment,
         &release,
         DeploymentAction::Rollback,
         now.map(|now| now.release.release_id),
         request.reason,
         actor,
-    )
+        Timestamp::now(),
+    );
+    switch(connection, &scope.workspace_id, record, release.status)
 }
 
 pub(crate) fn list_deployments(
@@ -413,8 +433,10 @@ pub(crate) fn list_deployments(
         "SELECT count(*) FROM deployments WHERE app_id = ?1 AND (?2 IS NULL OR environment_id = ?2)",
         params![scope.app_id.as_str(), filter],
     )?;
-    Ok(Page::from_over_fetch(rows, page, total, |(_, sequence)| sequence.to_string())
-        .map(|(record, _)| record))
+    Ok(
+        Page::from_over_fetch(rows, page, total, |(_, sequence)| sequence.to_string())
+            .map(|(record, _)| record),
+    )
 }
 
 pub(crate) fn get_deployment(

@@ -181,7 +181,9 @@ pub(crate) fn find_default(
     let read = || {
         optional(
             connection,
-            &format!("SELECT {COLUMNS} FROM environments WHERE workspace_id = ?1 AND is_default = 1"),
+            &format!(
+                "SELECT {COLUMNS} FROM environments WHERE workspace_id = ?1 AND is_default = 1"
+            ),
             [scope.workspace_id.as_str()],
             from_row(&scope.org_id),
         )

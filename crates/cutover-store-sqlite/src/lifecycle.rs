@@ -3,7 +3,7 @@
 //! environment, written by `deployments`), archive and delete, and reading the
 //! activation history (the default environment's records).
 
-use cutover_domain::deployment::DeploymentAction;
+use cutover_domain::deployment::{Deployment, DeploymentAction};
 use cutover_domain::lifecycle::{self, ActivationPlan, ArchivePlan, ReleaseFacts};
 use cutover_domain::model::{Activation, ActivationAction, ReleaseSummary};
 use cutover_domain::{ReleaseId, Timestamp};
@@ -30,7 +30,9 @@ pub(crate) fn activate_release(
         Some(active) => Some(summary(connection, scope, &active)?),
         None => None,
     };
-    let deployed_here = active.as_ref().is_some_and(|active| active.release_id == *id);
+    let deployed_here = active
+        .as_ref()
+        .is_some_and(|active| active.release_id == *id);
     let was_here = had_before(connection, &scope.app_id, &environment.environment_id, id)?;
     let plan = lifecycle::plan_activation(
         action,
@@ -43,16 +45,16 @@ pub(crate) fn activate_release(
     let ActivationPlan::Switch { replaced } = plan else {
         return Ok(ActivationOutcome::unchanged(target));
     };
-    deployments::switch(
-        connection,
-        &scope.workspace_id,
+    let record = Deployment::new(
         &environment,
         &target,
         DeploymentAction::of_activation(action),
         replaced.clone(),
         None,
         actor,
-    )?;
+        Timestamp::now(),
+    );
+    deployments::switch(connection, &scope.workspace_id, record, target.status)?;
     Ok(ActivationOutcome::switched(
         summary(connection, scope, id)?,
         replaced,

@@ -2,9 +2,9 @@
 //! reading releases. The lifecycle transitions are in `lifecycle`.
 
 use cutover_domain::conflict::Conflict;
+use cutover_domain::deployment::DeploymentAction;
 use cutover_domain::digest::Manifest;
 use cutover_domain::draft::NewRelease;
-use cutover_domain::deployment::DeploymentAction;
 use cutover_domain::environment::EnvironmentRef;
 use cutover_domain::model::{ReleaseStatus, ReleaseSummary, UnknownStoredValue};
 use cutover_domain::values::ReleaseTag;
@@ -433,5 +433,10 @@ pub(crate) fn get_deployed_release(
 ) -> StoreResult<Option<ReleaseDocument>> {
     require_app(connection, scope)?;
     let environment_id = deployments::environment_id(connection, scope, environment)?;
-    document_where(connection, scope, DEPLOYED_IN, Some(environment_id.as_str()))
+    document_where(
+        connection,
+        scope,
+        DEPLOYED_IN,
+        Some(environment_id.as_str()),
+    )
 }

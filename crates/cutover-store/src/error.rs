@@ -4,8 +4,8 @@
 use cutover_domain::conflict::Conflict;
 use cutover_domain::deployment::{NotAllowed, RollbackRefusal};
 use cutover_domain::lifecycle::Refusal;
-use cutover_domain::permission::Permission;
 use cutover_domain::limits::DraftTooLarge;
+use cutover_domain::permission::Permission;
 use cutover_domain::quota::LimitReached;
 use std::borrow::Cow;
 use std::error::Error;

@@ -52,8 +52,8 @@ pub use stored_token::StoredToken;
 /// Every capability trait, for code that calls store methods: `use cutover_store::prelude::*`.
 pub mod prelude {
     pub use crate::{
-        AppStore, DeploymentStore, DraftStore, EnvironmentStore, ReleaseStore, Store,
-        TenancyStore, TokenStore,
+        AppStore, DeploymentStore, DraftStore, EnvironmentStore, ReleaseStore, Store, TenancyStore,
+        TokenStore,
     };
 }
 
@@ -477,8 +477,7 @@ pub trait DeploymentStore: Send + Sync {
         page: PageRequest,
     ) -> StoreResult<Page<Deployment>>;
 
-    async fn get_deployment(&self, scope: &AppScope, id: &DeploymentId)
-    -> StoreResult<Deployment>;
+    async fn get_deployment(&self, scope: &AppScope, id: &DeploymentId) -> StoreResult<Deployment>;
 
     /// The release deployed in `environment` (`None` when nothing is), with its
     /// content; `NotFound` when the environment is not the workspace's.

@@ -11,8 +11,8 @@ use std::hash::Hash;
 
 use cutover_domain::deployment::DeployAuthority;
 use cutover_domain::draft::{
-    AppPatch, AugmentationPatch, DeployOnCut, EndpointPatch, NewApp, NewAugmentation,
-    NewEndpoint, NewOrg, NewRelease, NewWorkspace,
+    AppPatch, AugmentationPatch, DeployOnCut, EndpointPatch, NewApp, NewAugmentation, NewEndpoint,
+    NewOrg, NewRelease, NewWorkspace,
 };
 use cutover_domain::limits::Limits;
 use cutover_domain::model::{Stage, Step};
@@ -349,12 +349,10 @@ pub fn new_release(
     Ok(NewRelease {
         release_tag: present(tag)?,
         description: present(description)?.flatten(),
-        deploy: present(activate)?
-            .unwrap_or(false)
-            .then_some(DeployOnCut {
-                environment,
-                authority,
-            }),
+        deploy: present(activate)?.unwrap_or(false).then_some(DeployOnCut {
+            environment,
+            authority,
+        }),
     })
 }
 

@@ -212,7 +212,11 @@ pub async fn get_active_release(
         return Err(ApiError::Validation(issues.into()));
     }
     if let Some(environment) = environment {
-        let deployed = state.store.releases().deployed(&scope, &environment).await?;
+        let deployed = state
+            .store
+            .releases()
+            .deployed(&scope, &environment)
+            .await?;
         let deployed = deployed.ok_or_else(|| ApiError::not_found("release", "active"))?;
         return Ok(release_response(&headers, &deployed));
     }

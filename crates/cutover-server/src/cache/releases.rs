@@ -11,8 +11,8 @@ use cutover_domain::deployment::{
 };
 use cutover_domain::draft::NewRelease;
 use cutover_domain::environment::EnvironmentRef;
-use cutover_domain::{DeploymentId, ReleaseId};
 use cutover_domain::model::{Activation, ActivationAction, ReleaseSummary};
+use cutover_domain::{DeploymentId, ReleaseId};
 use cutover_store::{
     ActivationOutcome, AppScope, Page, PageRequest, ReleaseDocument, ReleasePage, ReleaseQuery,
     StoreResult,

@@ -313,7 +313,14 @@ macro_rules! app_scope {
     };
 }
 
-app_scope!(AppPath, EndpointPath, AugmentationPath, ReleasePath, DeploymentPath, AppEnvironmentPath);
+app_scope!(
+    AppPath,
+    EndpointPath,
+    AugmentationPath,
+    ReleasePath,
+    DeploymentPath,
+    AppEnvironmentPath
+);
 
 impl AppPath {
     /// The app, for a write that takes it by value.

@@ -16,14 +16,14 @@
 
 use std::borrow::Cow;
 
+use cutover_domain::deployment::MAX_REASON_CHARS;
+use cutover_domain::environment::EnvironmentRef;
 use cutover_domain::limits::Limits;
 use cutover_domain::permission::{Role, grant_words};
 use cutover_domain::values::{
     DESCRIPTION_PATTERN, ENDPOINT_PATH_PATTERN, EndpointType, ExecutionMode, HttpMethod,
     NAME_PATTERN, NO_CONTROLS_PATTERN, ReleaseTag, SLUG_PATTERN, StepType,
 };
-use cutover_domain::deployment::MAX_REASON_CHARS;
-use cutover_domain::environment::EnvironmentRef;
 use cutover_domain::{AugmentationId, ReleaseId, WorkspaceId};
 use serde_json::json;
 use utoipa::openapi::schema::{
@@ -410,7 +410,9 @@ fn reason() -> ObjectBuilder {
         .schema_type(nullable(Type::String))
         .max_length(Some(MAX_REASON_CHARS))
         .pattern(Some(DESCRIPTION_PATTERN))
-        .description(Some("Why, kept on the record: up to 1,000 characters, no NUL"))
+        .description(Some(
+            "Why, kept on the record: up to 1,000 characters, no NUL",
+        ))
 }
 
 fn release_id() -> ObjectBuilder {

@@ -19,6 +19,7 @@ mod body_properties;
 mod concurrency;
 mod conditional_reads;
 mod contract_fuzzing;
+mod deployments;
 mod draft;
 mod environments;
 mod errors;

@@ -128,13 +128,19 @@ pub fn a_deploy_puts_a_release_in_one_environment_and_records_it() -> Case {
         assert_eq!(summary.activated_at, Some(record.deployed_at));
         assert_eq!(deployed(store, &scope, "staging").await, Some(v1.clone()));
         assert_eq!(deployed(store, &scope, "production").await, None);
-        assert_eq!(store.get_active_release(&scope).await.expect("active"), None);
+        assert_eq!(
+            store.get_active_release(&scope).await.expect("active"),
+            None
+        );
 
         let again = deploy(store, &scope, "staging", &v1, UNPROTECTED)
             .await
             .expect("again");
         assert!(!again.changed, "what is there already changes nothing");
-        assert_eq!(again.deployment, record, "and answers the record that put it there");
+        assert_eq!(
+            again.deployment, record,
+            "and answers the record that put it there"
+        );
         let fetched = store
             .get_deployment(&scope, &record.deployment_id)
             .await
@@ -147,13 +153,12 @@ pub fn a_deploy_puts_a_release_in_one_environment_and_records_it() -> Case {
         assert_eq!(records.total, 1);
 
         assert_not_found(
-            store.get_deployment(&scope, &DeploymentId::generate()).await,
+            store
+                .get_deployment(&scope, &DeploymentId::generate())
+                .await,
             "deployment",
         );
-        assert_not_found(
-            deploy(store, &scope, "qa", &v1, ANY).await,
-            "environment",
-        );
+        assert_not_found(deploy(store, &scope, "qa", &v1, ANY).await, "environment");
         assert_not_found(
             deploy(store, &scope, "staging", &ReleaseId::generate(), ANY).await,
             "release",
@@ -194,7 +199,10 @@ pub fn a_protected_environment_needs_the_right_to_activate() -> Case {
         let refused = store
             .rollback_environment(scope.clone(), request, UNPROTECTED, ACTOR.to_owned())
             .await;
-        assert!(matches!(refused, Err(StoreError::Forbidden { .. })), "{refused:?}");
+        assert!(
+            matches!(refused, Err(StoreError::Forbidden { .. })),
+            "{refused:?}"
+        );
         assert_eq!(deployed(store, &scope, "production").await, Some(v2));
     })
 }
@@ -214,7 +222,10 @@ pub fn a_promotion_deploys_what_another_environment_has() -> Case {
         assert_eq!(promoted.deployment.action, DeploymentAction::Promote);
         assert_eq!(promoted.deployment.release_id, v1);
         assert_eq!(promoted.deployment.reason.as_deref(), Some("QA signed off"));
-        assert_eq!(deployed(store, &scope, "production").await, Some(v1.clone()));
+        assert_eq!(
+            deployed(store, &scope, "production").await,
+            Some(v1.clone())
+        );
         let again = promote(store, &scope, "staging", "production")
             .await
             .expect("again");
@@ -255,7 +266,10 @@ pub fn release_statuses_follow_where_releases_are_deployed() -> Case {
             "release_is_deployed",
             message,
         );
-        assert_eq!(details["environments"], serde_json::json!(["production", "staging"]));
+        assert_eq!(
+            details["environments"],
+            serde_json::json!(["production", "staging"])
+        );
         assert_conflict(
             store.delete_release(scope.clone(), v2.clone()).await,
             "release_is_deployed",
@@ -302,10 +316,17 @@ pub fn an_environment_rolls_back_on_its_own() -> Case {
             .await
             .expect("staging back");
         assert_eq!(
-            (back.action, &back.release_id, back.previous_release_id.as_ref()),
+            (
+                back.action,
+                &back.release_id,
+                back.previous_release_id.as_ref()
+            ),
             (DeploymentAction::Rollback, &v[1], Some(&v[2]))
         );
-        assert_eq!(deployed(store, &scope, "production").await, Some(v[2].clone()));
+        assert_eq!(
+            deployed(store, &scope, "production").await,
+            Some(v[2].clone())
+        );
         rollback(store, &scope, "staging", None)
             .await
             .expect("and back again");
@@ -386,7 +407,12 @@ pub fn records_are_newest_first_filter_by_environment_and_page() -> Case {
                 .await
                 .expect("page");
             assert_eq!(listed.total, 4);
-            seen.extend(listed.items.into_iter().map(|record| record.environment_slug));
+            seen.extend(
+                listed
+                    .items
+                    .into_iter()
+                    .map(|record| record.environment_slug),
+            );
             match listed.next_after {
                 Some(after) => {
                     page = PageRequest {
@@ -422,7 +448,10 @@ pub fn what_is_deployed_keeps_its_environment_and_its_app() -> Case {
             "environment_has_deployments",
             "Releases are deployed in 'staging': roll them out of it first",
         );
-        assert_eq!(details["app_ids"], serde_json::json!([scope.app_id.as_str()]));
+        assert_eq!(
+            details["app_ids"],
+            serde_json::json!([scope.app_id.as_str()])
+        );
         assert_conflict(
             store.delete_app(scope.clone()).await,
             "app_has_active_release",

@@ -27,7 +27,11 @@ fn slug(text: &str) -> EnvironmentRef {
 /// scope, for [`reopened_after_stop23`].
 pub async fn from_stop23(store: &dyn Store) -> AppScope {
     let orgs = store.list_orgs(None, first(10)).await.expect("orgs");
-    let org = orgs.items.iter().find(|org| org.slug == "acme").expect("acme");
+    let org = orgs
+        .items
+        .iter()
+        .find(|org| org.slug == "acme")
+        .expect("acme");
     let org_id: OrgId = org.org_id.clone();
     let workspaces = store
         .list_workspaces(&org_id, None, first(10))
@@ -61,7 +65,11 @@ pub async fn from_stop23(store: &dyn Store) -> AppScope {
         .list_environments(&workspace, first(10))
         .await
         .expect("environments");
-    let slugs: Vec<&str> = environments.items.iter().map(|env| env.slug.as_str()).collect();
+    let slugs: Vec<&str> = environments
+        .items
+        .iter()
+        .map(|env| env.slug.as_str())
+        .collect();
     assert_eq!(slugs, ["production", "staging", "development"]);
 
     let releases = store
@@ -77,14 +85,25 @@ pub async fn from_stop23(store: &dyn Store) -> AppScope {
             .clone()
     };
     let (v1, v2, v4) = (by_tag("v1"), by_tag("v2"), by_tag("v4"));
-    assert_eq!(releases.releases.len(), 3, "v3 was deleted before the upgrade");
+    assert_eq!(
+        releases.releases.len(),
+        3,
+        "v3 was deleted before the upgrade"
+    );
     assert_eq!(releases.active_release_id.as_ref(), Some(&v2.release_id));
     assert_eq!(
         [v1.status, v2.status, v4.status],
-        [ReleaseStatus::Archived, ReleaseStatus::Active, ReleaseStatus::Ready]
+        [
+            ReleaseStatus::Archived,
+            ReleaseStatus::Active,
+            ReleaseStatus::Ready
+        ]
     );
     let active = store.get_active_release(&scope).await.expect("active");
-    assert_eq!(active.map(|doc| doc.summary.release_id), Some(v2.release_id.clone()));
+    assert_eq!(
+        active.map(|doc| doc.summary.release_id),
+        Some(v2.release_id.clone())
+    );
     let production = store
         .get_environment(&workspace, &slug("production"))
         .await
@@ -93,16 +112,22 @@ pub async fn from_stop23(store: &dyn Store) -> AppScope {
         production.active_deployments.get(&scope.app_id),
         Some(&v2.release_id)
     );
-    assert!(production.active_deployments.get(&idle.app_id).is_none());
+    assert!(!production.active_deployments.contains_key(&idle.app_id));
 
-    let history = store.list_activations(&scope, first(10)).await.expect("history");
+    let history = store
+        .list_activations(&scope, first(10))
+        .await
+        .expect("history");
     let read: Vec<(i64, ActivationAction)> = history
         .items
         .iter()
         .map(|activation| (activation.sequence, activation.action))
         .collect();
     use ActivationAction::{Activate, Rollback};
-    assert_eq!(read, [(1, Activate), (2, Activate), (3, Activate), (4, Rollback)]);
+    assert_eq!(
+        read,
+        [(1, Activate), (2, Activate), (3, Activate), (4, Rollback)]
+    );
     assert_eq!(history.items[3].release_id, v2.release_id);
 
     let records = store
@@ -113,7 +138,12 @@ pub async fn from_stop23(store: &dyn Store) -> AppScope {
     let newest_first: Vec<(DeploymentAction, Option<&str>)> = records
         .items
         .iter()
-        .map(|record| (record.action, record.release_tag.as_ref().map(|tag| tag.as_str())))
+        .map(|record| {
+            (
+                record.action,
+                record.release_tag.as_ref().map(|tag| tag.as_str()),
+            )
+        })
         .collect();
     assert_eq!(
         newest_first,
@@ -136,7 +166,12 @@ pub async fn from_stop23(store: &dyn Store) -> AppScope {
     let on_board: Vec<Option<ReleaseId>> = board
         .items
         .iter()
-        .map(|entry| entry.release.as_ref().map(|release| release.release_id.clone()))
+        .map(|entry| {
+            entry
+                .release
+                .as_ref()
+                .map(|release| release.release_id.clone())
+        })
         .collect();
     assert_eq!(on_board, [Some(v2.release_id.clone()), None, None]);
     assert_eq!(board.items[0].deployed_at, Some(history.items[3].at));
@@ -165,16 +200,26 @@ pub async fn from_stop23(store: &dyn Store) -> AppScope {
         )
         .await
         .expect("activate v4");
-    let history = store.list_activations(&scope, first(10)).await.expect("history");
+    let history = store
+        .list_activations(&scope, first(10))
+        .await
+        .expect("history");
     assert_eq!(history.total, 5);
-    assert!(history.items[4].sequence > 4, "numbered after the carried-over records");
+    assert!(
+        history.items[4].sequence > 4,
+        "numbered after the carried-over records"
+    );
     let all = store
         .list_deployments(&scope, None, first(10))
         .await
         .expect("all records");
     assert_eq!(all.total, 6);
     let v2_now = store.get_release(&scope, &v2.release_id).await.expect("v2");
-    assert_eq!(v2_now.summary.status, ReleaseStatus::Archived, "v2 left its only environment");
+    assert_eq!(
+        v2_now.summary.status,
+        ReleaseStatus::Archived,
+        "v2 left its only environment"
+    );
     scope
 }
 
@@ -186,6 +231,9 @@ pub async fn reopened_after_stop23(store: &dyn Store, scope: &AppScope) {
         .await
         .expect("all records");
     assert_eq!(all.total, 6);
-    let history = store.list_activations(scope, first(10)).await.expect("history");
+    let history = store
+        .list_activations(scope, first(10))
+        .await
+        .expect("history");
     assert_eq!(history.total, 5);
 }

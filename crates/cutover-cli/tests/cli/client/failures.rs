@@ -32,7 +32,7 @@ fn a_server_failure_exits_4_with_the_code_and_request_id() {
     let db = rusqlite::Connection::open(env.database()).expect("open the database");
     db.busy_timeout(Duration::from_secs(10))
         .expect("busy timeout");
-    db.execute_batch("DROP TABLE activations")
+    db.execute_batch("DROP TABLE deployments")
         .expect("drop a table");
     drop(db);
 
