@@ -92,6 +92,7 @@ impl Section {
 
 pub const CEILING: &str = "ceiling (bare axum, same body size)";
 pub const GET_ACTIVE: &str = "GET active release";
+pub const GET_STAGED: &str = "GET active release ?environment=staging";
 pub const GET_DETAIL: &str = "GET release detail";
 pub const LIST_FIRST: &str = "list releases, first page";
 pub const NOT_MODIFIED: &str = "GET active, If-None-Match → 304";
@@ -251,6 +252,7 @@ pub async fn run_backend(
     };
     let read_labels = [
         GET_ACTIVE.to_owned(),
+        GET_STAGED.to_owned(),
         GET_DETAIL.to_owned(),
         LIST_FIRST.to_owned(),
         list_deep_name(data.deep_offset),
@@ -313,6 +315,7 @@ pub async fn run_backend(
         Ok(())
     };
     read_row(GET_ACTIVE.into(), Reads::active(&data)).await?;
+    read_row(GET_STAGED.into(), Reads::staged(&data)).await?;
     read_row(GET_DETAIL.into(), Reads::detail(&data, DETAIL_SAMPLES)).await?;
     read_row(LIST_FIRST.into(), Reads::first_page(&data)).await?;
     read_row(list_deep_name(data.deep_offset), Reads::deep_page(&data)).await?;

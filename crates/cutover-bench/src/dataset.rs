@@ -93,6 +93,11 @@ enum Job {
         app: usize,
         path: Arc<str>,
     },
+    /// Deploys a release to staging.
+    Stage {
+        base: Arc<str>,
+        release_id: String,
+    },
 }
 
 enum Done {
@@ -115,6 +120,7 @@ enum Done {
         app: usize,
         tag: Option<HeaderValue>,
     },
+    Staged,
 }
 
 impl Job {
@@ -205,6 +211,15 @@ impl Job {
                 }
                 let cursor = cursor.ok_or("no pages walked")?;
                 Ok((Done::Cursor { app, cursor }, pages))
+            }
+            Job::Stage { base, release_id } => {
+                let body = json!({"environment": "staging", "release_id": release_id,
+                                  "reason": "Loaded by cutover-bench"});
+                let path: Arc<str> = format!("{base}/deployments").into();
+                conn.send(&Req::post(path, &body))
+                    .await?
+                    .expect_json("deploy to staging")?;
+                Ok((Done::Staged, 1))
             }
             Job::Etag { app, path } => {
                 let answer = conn.send(&Req::get(path)).await?;
@@ -386,6 +401,26 @@ pub async fn load(addr: SocketAddr, token: &Arc<str>, args: &BenchArgs) -> Resul
         app.releases.sort_by_key(|r| r.number);
     }
     step(format!("{releases} releases"), releases, t);
+
+    // Every app but the write apps gets a release in staging: the one before its
+    // newest (production's), so staging answers a body of its own.
+    let t = Instant::now();
+    let jobs: Vec<Job> = apps
+        .iter()
+        .enumerate()
+        .filter(|(index, _)| !write.contains(index))
+        .filter_map(|(_, app)| {
+            let staged = app.releases.iter().rev().nth(1).or(app.releases.last())?;
+            Some(Job::Stage {
+                base: app.base.as_str().into(),
+                release_id: staged.id.clone(),
+            })
+        })
+        .collect();
+    let staged = jobs.len() as u64;
+    let (_, sent) = run_jobs(addr, token, workers, jobs).await?;
+    requests += sent;
+    step(format!("{staged} deployments to staging"), staged, t);
 
     let t = Instant::now();
     let pages = u64::from(args.deep_releases / PAGE_LIMIT);

@@ -123,6 +123,7 @@ fn render(args: &BenchArgs, machine: &str, commit: &str, sections: &[Section]) -
             .map(|row| row.result.as_ref().map_err(String::as_str));
         let measured = Measured {
             active: sqlite.row_with_ratio(bench::GET_ACTIVE),
+            staged: sqlite.row_with_ratio(bench::GET_STAGED),
             detail: sqlite.row_with_ratio(bench::GET_DETAIL),
             first_page: sqlite.row(bench::LIST_FIRST),
             deep_page: deep,
@@ -133,7 +134,7 @@ fn render(args: &BenchArgs, machine: &str, commit: &str, sections: &[Section]) -
             peak_rss: sqlite.peak_rss,
         };
         out.push_str(&format!(
-            "\n## Targets (issues 6 and 12, SQLite, {} connections)\n\n",
+            "\n## Targets (issues 6, 12 and 14, SQLite, {} connections)\n\n",
             args.connections
         ));
         out.push_str(&verdict_lines(&verdicts(&measured)));

@@ -78,6 +78,8 @@ pub struct Verdict {
 pub struct Measured<'a> {
     /// A read row and its throughput as a fraction of the ceiling's.
     pub active: Option<(&'a Summary, f64)>,
+    /// `GET active` of another environment than the default (issue 14).
+    pub staged: Option<(&'a Summary, f64)>,
     pub detail: Option<(&'a Summary, f64)>,
     pub first_page: Option<&'a Summary>,
     pub deep_page: Option<&'a Summary>,
@@ -94,7 +96,11 @@ const MIB: u64 = 1024 * 1024;
 
 pub fn verdicts(m: &Measured) -> Vec<Verdict> {
     let mut out = Vec::new();
-    for (name, row) in [("GET active", m.active), ("GET release detail", m.detail)] {
+    for (name, row) in [
+        ("GET active", m.active),
+        ("GET active ?environment=staging", m.staged),
+        ("GET release detail", m.detail),
+    ] {
         let (measured, met) = match row {
             Some((r, ratio)) => (
                 format!(
@@ -256,6 +262,7 @@ mod tests {
     #[test]
     fn verdicts_apply_the_issue_targets() {
         let active = summary(61_000.0, 9, 0);
+        let staged = summary(60_000.0, 11, 0);
         let detail = summary(59_000.0, 9, 0);
         let first = summary(10_000.0, 9, 0);
         let deep = summary(6_000.0, 9, 0);
@@ -264,6 +271,7 @@ mod tests {
         let cross_tenant = summary(2_000.0, 20, 0);
         let m = Measured {
             active: Some((&active, 0.61)),
+            staged: Some((&staged, 0.60)),
             detail: Some((&detail, 0.59)),
             first_page: Some(&first),
             deep_page: Some(&deep),
@@ -278,6 +286,7 @@ mod tests {
             met,
             vec![
                 Some(true),  // active 61%
+                Some(false), // staging 60% but p99 11 ms
                 Some(false), // detail 59%
                 Some(false), // deep page 1.67× the first
                 Some(false), // no ETag

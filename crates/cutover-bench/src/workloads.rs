@@ -33,6 +33,21 @@ impl Reads {
         }
     }
 
+    /// `GET …/releases/active?environment=staging` of every app with a release in
+    /// staging (all but the write apps).
+    pub fn staged(data: &DataSet) -> Self {
+        let requests = data
+            .apps
+            .iter()
+            .enumerate()
+            .filter(|(index, _)| !data.write.contains(index))
+            .map(|(_, a)| Req::get(format!("{}/releases/active?environment=staging", a.base)));
+        Self {
+            requests: Arc::new(requests.collect()),
+            expect: StatusCode::OK,
+        }
+    }
+
     /// `GET …/releases/active` with the app's `If-None-Match`, expecting 304.
     pub fn not_modified(data: &DataSet, etags: &[Option<HeaderValue>]) -> Self {
         let requests = data.apps.iter().zip(etags).filter_map(|(a, tag)| {

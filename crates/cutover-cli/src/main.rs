@@ -11,7 +11,8 @@ use clap::{CommandFactory, Parser, Subcommand};
 use clap_complete::Shell;
 
 use client::{
-    apps, augmentations, endpoints, environments, probes, releases, session, tenancy, tokens,
+    apps, augmentations, deployments, endpoints, environments, probes, releases, session, tenancy,
+    tokens,
 };
 
 #[derive(Parser)]
@@ -61,6 +62,14 @@ enum Command {
     Releases(releases::ReleasesArgs),
     /// The app's activation history (every activate and rollback).
     Activations(releases::ActivationsArgs),
+    /// Deploy a release to an environment (`--env staging`).
+    Deploy(deployments::DeployArgs),
+    /// Deploy what one environment has to another (`--from staging --to production`).
+    Promote(deployments::PromoteArgs),
+    /// Take one environment back to an earlier release (`--env production [RELEASE]`).
+    Rollback(deployments::RollbackArgs),
+    /// The app's deployment records: list (newest first, `--env` for one), show.
+    Deployments(deployments::DeploymentsArgs),
     /// The server's liveness and readiness probes.
     Health(probes::HealthArgs),
     /// The server's Prometheus metrics.
@@ -104,6 +113,10 @@ fn main() -> ExitCode {
         Command::Augmentations(args) => client::finish(augmentations::run(args)),
         Command::Releases(args) => client::finish(releases::run(args)),
         Command::Activations(args) => client::finish(releases::run_activations(args)),
+        Command::Deploy(args) => client::finish(deployments::deploy(args)),
+        Command::Promote(args) => client::finish(deployments::promote(args)),
+        Command::Rollback(args) => client::finish(deployments::rollback(args)),
+        Command::Deployments(args) => client::finish(deployments::run(args)),
         Command::Health(args) => client::finish(probes::health(args)),
         Command::Metrics(args) => client::finish(probes::metrics(args)),
         Command::Completions { shell } => {

@@ -9,6 +9,7 @@ pub mod augmentations;
 mod body;
 pub mod config;
 mod context;
+pub mod deployments;
 mod diff;
 pub mod endpoints;
 pub mod environments;

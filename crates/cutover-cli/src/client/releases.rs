@@ -2,8 +2,11 @@
 //! terminal, shaped like `helm history` / `heroku releases` (a table with the active
 //! release marked), with `show` printing the change log and the snapshot.
 
+use std::collections::BTreeMap;
+
 use clap::{Args, Subcommand};
 use cutover_domain::ReleaseId;
+use cutover_domain::environment::BoardEntry;
 use cutover_domain::model::{Activation, ReleaseDetail, ReleaseSummary};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -27,7 +30,8 @@ pub struct ReleasesArgs {
 /// tag:NAME for a tag made only of digits) or @active.
 #[derive(Subcommand)]
 pub enum ReleasesCommand {
-    /// List the app's releases, newest first; the active one is marked with *.
+    /// List the app's releases, newest first, with the environments each is deployed
+    /// in; the default environment's is marked with *.
     List {
         /// Include archived releases.
         #[arg(long, short = 'a')]
@@ -53,26 +57,32 @@ pub enum ReleasesCommand {
         /// What this release is about.
         #[arg(long, short = 'd')]
         description: Option<String>,
-        /// Activate it too, in the same transaction.
+        /// Activate it too (deploy it to the default environment), in the same
+        /// transaction.
         #[arg(long)]
         activate: bool,
+        /// Deploy it to this environment instead, in the same transaction.
+        #[arg(long, value_name = "ENV", conflicts_with = "activate")]
+        env: Option<String>,
     },
-    /// Make a release the active one (the active one before it is archived).
+    /// Make a release the active one: deploy it to the default environment (what it
+    /// replaces there is archived unless another environment has it).
     Activate {
         /// The release: id, number, tag or @active.
         release: String,
     },
-    /// Roll back to an earlier release that was active before.
+    /// Roll the default environment back to an earlier release it had (`cutover
+    /// rollback --env` takes any environment back).
     Rollback {
         /// The release to go back to: id, number or tag.
         release: String,
     },
-    /// Archive a release that is not active.
+    /// Archive a release deployed nowhere.
     Archive {
         /// The release: id, number or tag.
         release: String,
     },
-    /// Delete a release that is not active (its number is never reused).
+    /// Delete a release deployed nowhere (its number is never reused).
     Delete {
         /// The release: id, number or tag.
         release: String,
@@ -139,7 +149,8 @@ pub fn run(args: ReleasesArgs) -> CliResult {
             tag,
             description,
             activate,
-        } => create(&ctx, &app, tag, description, activate),
+            env,
+        } => create(&ctx, &app, tag, description, activate, env),
         ReleasesCommand::Activate { release } => transition(&ctx, &app, &release, "activate"),
         ReleasesCommand::Rollback { release } => transition(&ctx, &app, &release, "rollback"),
         ReleasesCommand::Archive { release } => {
@@ -223,11 +234,13 @@ fn list(ctx: &Ctx, app: &str, include_archived: bool, page: &PageArgs) -> CliRes
         .field("active_release_id")
         .and_then(Value::as_str)
         .map(str::to_owned);
+    let deployed_in = deployed_in(ctx, app)?;
     let mut table = Table::new([
         "",
         "NUMBER",
         "TAG",
         "STATUS",
+        "DEPLOYED IN",
         "ENDPOINTS",
         "AUGMENTATIONS",
         "CREATED",
@@ -241,6 +254,12 @@ fn list(ctx: &Ctx, app: &str, include_archived: bool, page: &PageArgs) -> CliRes
             release.release_number.to_string(),
             release.release_tag.to_string(),
             release.status.as_str().to_owned(),
+            or_dash(
+                deployed_in
+                    .get(&release.release_id)
+                    .map(|slugs| slugs.join(","))
+                    .as_deref(),
+            ),
             release.endpoint_count.to_string(),
             release.augmentation_count.to_string(),
             since(release.created_at),
@@ -258,6 +277,27 @@ fn list(ctx: &Ctx, app: &str, include_archived: bool, page: &PageArgs) -> CliRes
     }
     listing.note_more();
     Ok(())
+}
+
+/// The slugs of the environments each release of the app is deployed in, from the
+/// app's board (every page of it).
+fn deployed_in(ctx: &Ctx, app: &str) -> CliResult<BTreeMap<ReleaseId, Vec<String>>> {
+    let page = PageArgs {
+        limit: Some(100),
+        cursor: None,
+        all_pages: true,
+    };
+    let listing = ctx.list(&format!("{app}/environments"), "environments", &[], &page)?;
+    let mut deployed: BTreeMap<ReleaseId, Vec<String>> = BTreeMap::new();
+    for entry in listing.typed::<BoardEntry>()? {
+        if let Some(release) = entry.release {
+            deployed
+                .entry(release.release_id)
+                .or_default()
+                .push(entry.slug);
+        }
+    }
+    Ok(deployed)
 }
 
 fn show(ctx: &Ctx, path: &str) -> CliResult {
@@ -372,13 +412,17 @@ fn create(
     tag: String,
     description: Option<String>,
     activate: bool,
+    env: Option<String>,
 ) -> CliResult {
     let mut body = json!({ "release_tag": tag });
     if let Some(description) = description {
         body["description"] = Value::String(description);
     }
-    if activate {
+    if activate || env.is_some() {
         body["activate"] = Value::Bool(true);
+    }
+    if let Some(env) = env {
+        body["environment"] = Value::String(env);
     }
     let answer = ctx.api.post(&format!("{app}/releases"), &body)?;
     if ctx.json() {

@@ -5,6 +5,7 @@
 
 mod harness;
 
+mod deployments;
 mod diff;
 mod draft;
 mod failures;

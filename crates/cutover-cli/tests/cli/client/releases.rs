@@ -59,6 +59,7 @@ fn the_release_lifecycle_reads_like_helm_history() {
         "NUMBER",
         "TAG",
         "STATUS",
+        "DEPLOYED IN",
         "ENDPOINTS",
         "AUGMENTATIONS",
         "CREATED",
@@ -70,9 +71,13 @@ fn the_release_lifecycle_reads_like_helm_history() {
     assert_eq!(rows(&list).len(), 1, "{list}");
     let all = env.ok(&["releases", "list", "--include-archived"]).stdout;
     let active = row_of(&all, "2");
-    assert_eq!(&active[..5], ["*", "2", "v2", "active", "2"], "{all}");
+    assert_eq!(
+        &active[..6],
+        ["*", "2", "v2", "active", "production", "2"],
+        "{all}"
+    );
     let archived = row_of(&all, "1");
-    assert_eq!(&archived[..4], ["1", "v1", "archived", "2"], "{all}");
+    assert_eq!(&archived[..5], ["1", "v1", "archived", "-", "2"], "{all}");
     assert!(all.contains("first cut"), "{all}");
     assert!(all.contains(" ago ") || all.contains("just now"), "{all}");
     // Columns line up: every row starts its TAG where the header does.

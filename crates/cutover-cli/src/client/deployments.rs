@@ -1,0 +1,219 @@
+//! `cutover deploy`, `cutover promote`, `cutover rollback --env` and `cutover
+//! deployments …`: putting a release in an environment, carrying one environment's
+//! release to the next, taking one environment back, and the records of it all.
+
+use clap::{Args, Subcommand};
+use cutover_domain::deployment::Deployment;
+use serde_json::{Value, json};
+
+use super::args::{GlobalArgs, PageArgs};
+use super::context::{Ctx, parse_answer};
+use super::error::CliResult;
+use super::output::{Table, note, or_dash, print, print_raw, since};
+use super::selector::resolve;
+
+#[derive(Args)]
+pub struct DeployArgs {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The release: id, number, tag or @active.
+    pub release: String,
+    /// The environment, by slug (staging) or id (env_…).
+    #[arg(long, value_name = "ENV")]
+    pub env: String,
+    /// Why, kept on the record (up to 1,000 characters).
+    #[arg(long)]
+    pub reason: Option<String>,
+}
+
+#[derive(Args)]
+pub struct PromoteArgs {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The environment whose release goes.
+    #[arg(long, value_name = "ENV")]
+    pub from: String,
+    /// The environment it goes to.
+    #[arg(long, value_name = "ENV")]
+    pub to: String,
+    /// Why, kept on the record.
+    #[arg(long)]
+    pub reason: Option<String>,
+}
+
+#[derive(Args)]
+pub struct RollbackArgs {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The environment to take back.
+    #[arg(long, value_name = "ENV")]
+    pub env: String,
+    /// The release to go back to (id, number or tag); without it, the one before.
+    pub release: Option<String>,
+    /// Why, kept on the record.
+    #[arg(long)]
+    pub reason: Option<String>,
+}
+
+#[derive(Args)]
+pub struct DeploymentsArgs {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: DeploymentsCommand,
+}
+
+#[derive(Subcommand)]
+pub enum DeploymentsCommand {
+    /// The app's deployment records, newest first.
+    List {
+        /// Only this environment's.
+        #[arg(long, value_name = "ENV")]
+        env: Option<String>,
+        #[command(flatten)]
+        page: PageArgs,
+    },
+    /// One record.
+    Show {
+        /// Its id (dep_…).
+        deployment: String,
+    },
+}
+
+fn with_reason(mut body: Value, reason: Option<String>) -> Value {
+    if let Some(reason) = reason {
+        body["reason"] = Value::String(reason);
+    }
+    body
+}
+
+/// Posts a deploy or promote and says what happened.
+fn send(ctx: &Ctx, body: &Value) -> CliResult {
+    let path = format!("{}/deployments", ctx.app_path()?);
+    let answer = ctx.api.post(&path, body)?;
+    if ctx.json() {
+        return print_raw(&answer);
+    }
+    let record: Deployment = parse_answer(&answer)?;
+    print(&say(&record, answer.status == 200))
+}
+
+/// One line for people: what the environment has now, and what it had.
+fn say(record: &Deployment, unchanged: bool) -> String {
+    let release = release_label(record);
+    if unchanged {
+        return format!(
+            "{} already has {release}; nothing changed ({}).\n",
+            record.environment_slug, record.deployment_id
+        );
+    }
+    let verb = match record.action.as_str() {
+        "promote" => "Promoted",
+        "rollback" => "Rolled back",
+        _ => "Deployed",
+    };
+    let previous = record
+        .previous_release_id
+        .as_ref()
+        .map_or(String::new(), |id| format!(", replacing {id}"));
+    let target = match record.action.as_str() {
+        "rollback" => format!("{} to {release}", record.environment_slug),
+        _ => format!("{release} to {}", record.environment_slug),
+    };
+    format!("{verb} {target}{previous} ({}).\n", record.deployment_id)
+}
+
+fn release_label(record: &Deployment) -> String {
+    match (&record.release_tag, record.release_number) {
+        (Some(tag), Some(number)) => format!("{tag} (#{number})"),
+        _ => record.release_id.to_string(),
+    }
+}
+
+pub fn deploy(args: DeployArgs) -> CliResult {
+    let ctx = Ctx::new(&args.global, true)?;
+    let release = resolve(&ctx, &args.release)?;
+    let body = json!({"environment": args.env, "release_id": release});
+    send(&ctx, &with_reason(body, args.reason))
+}
+
+pub fn promote(args: PromoteArgs) -> CliResult {
+    let ctx = Ctx::new(&args.global, true)?;
+    let body = json!({"environment": args.to, "from_environment": args.from});
+    send(&ctx, &with_reason(body, args.reason))
+}
+
+pub fn rollback(args: RollbackArgs) -> CliResult {
+    let ctx = Ctx::new(&args.global, true)?;
+    let mut body = json!({});
+    if let Some(release) = &args.release {
+        body["release_id"] = Value::String(resolve(&ctx, release)?.to_string());
+    }
+    let path = format!("{}/environments/{}/rollback", ctx.app_path()?, args.env);
+    let answer = ctx.api.post(&path, &with_reason(body, args.reason))?;
+    if ctx.json() {
+        return print_raw(&answer);
+    }
+    let record: Deployment = parse_answer(&answer)?;
+    print(&say(&record, false))
+}
+
+pub fn run(args: DeploymentsArgs) -> CliResult {
+    let ctx = Ctx::new(&args.global, true)?;
+    let path = format!("{}/deployments", ctx.app_path()?);
+    match args.command {
+        DeploymentsCommand::List { env, page } => {
+            let query: Vec<(&str, String)> =
+                env.into_iter().map(|env| ("environment", env)).collect();
+            let listing = ctx.list(&path, "deployments", &query, &page)?;
+            if ctx.json() {
+                return ctx.print_listing_json(listing);
+            }
+            let records: Vec<Deployment> = listing.typed()?;
+            let mut table = Table::new([
+                "ENVIRONMENT",
+                "ACTION",
+                "RELEASE",
+                "PREVIOUS",
+                "BY",
+                "WHEN",
+                "REASON",
+                "ID",
+            ]);
+            for record in &records {
+                table.row(vec![
+                    record.environment_slug.clone(),
+                    record.action.as_str().to_owned(),
+                    release_label(record),
+                    or_dash(record.previous_release_id.as_ref().map(|id| id.as_str())),
+                    record.deployed_by.clone(),
+                    since(record.deployed_at),
+                    or_dash(record.reason.as_deref()),
+                    record.deployment_id.to_string(),
+                ]);
+            }
+            print(&table.render())?;
+            if records.is_empty() {
+                note("(nothing deployed yet: `cutover deploy RELEASE --env staging`)");
+            }
+            listing.note_more();
+            Ok(())
+        }
+        DeploymentsCommand::Show { deployment } => {
+            let answer = ctx.api.get(&format!("{path}/{deployment}"), &[])?;
+            if ctx.json() {
+                return print_raw(&answer);
+            }
+            let record: Deployment = parse_answer(&answer)?;
+            let mut text = say(&record, false);
+            text.push_str(&format!(
+                "By {} {} ({}); reason: {}\n",
+                record.deployed_by,
+                since(record.deployed_at),
+                record.deployed_at,
+                or_dash(record.reason.as_deref())
+            ));
+            print(&text)
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! `cutover deploy`, `promote`, `rollback --env` and `deployments …`: staging to
+//! production from a terminal, the lines they print, where `releases list` says each
+//! release is deployed, and the records for scripts.
+
+use super::harness::Env;
+
+/// The table's rows below its header, split on runs of spaces.
+fn rows(table: &str) -> Vec<Vec<String>> {
+    table
+        .lines()
+        .skip(1)
+        .map(|line| line.split_whitespace().map(str::to_owned).collect())
+        .collect()
+}
+
+#[test]
+fn staging_then_production_then_back_reads_like_a_release_train() {
+    let env = Env::with_app();
+    env.seed_draft();
+    env.ok(&["releases", "create", "v1"]);
+    env.ok(&["releases", "create", "v2"]);
+    let staged = env
+        .ok(&["deploy", "v1", "--env", "staging", "--reason", "try it"])
+        .stdout;
+    assert!(
+        staged.starts_with("Deployed v1 (#1) to staging (dep_"),
+        "{staged}"
+    );
+    let again = env.ok(&["deploy", "v1", "--env", "staging"]).stdout;
+    assert!(
+        again.starts_with("staging already has v1 (#1); nothing changed"),
+        "{again}"
+    );
+    let promoted = env
+        .ok(&["promote", "--from", "staging", "--to", "production"])
+        .stdout;
+    assert!(
+        promoted.starts_with("Promoted v1 (#1) to production (dep_"),
+        "{promoted}"
+    );
+    env.ok(&["deploy", "#2", "--env", "staging"]);
+    env.ok(&["deploy", "v2", "--env", "production"]);
+
+    let list = env.ok(&["releases", "list", "--include-archived"]).stdout;
+    let table = rows(&list);
+    assert_eq!(
+        table[0][..5],
+        ["*", "2", "v2", "active", "production,staging"],
+        "{list}"
+    );
+    assert_eq!(table[1][..4], ["1", "v1", "archived", "-"], "{list}");
+
+    let back = env.ok(&["rollback", "--env", "production"]).stdout;
+    assert!(
+        back.starts_with("Rolled back production to v1 (#1), replacing rel_"),
+        "{back}"
+    );
+    let board = rows(&env.ok(&["status"]).stdout);
+    assert_eq!(board[0][..3], ["production", "(default)", "v1"]);
+    assert_eq!(board[1][..2], ["staging", "v2"]);
+    let refused = env.run(&["rollback", "--env", "production"]).expect(3);
+    assert!(
+        refused.error_line().contains("nothing_to_roll_back_to"),
+        "{}",
+        refused.stderr
+    );
+    env.ok(&["rollback", "--env", "staging", "v1"]);
+
+    let records = env.json(&["deployments", "list", "--env", "staging"]);
+    assert_eq!(records["total"], 3);
+    assert_eq!(records["deployments"][0]["action"], "rollback");
+    assert_eq!(records["deployments"][2]["reason"], "try it");
+    let people = env.ok(&["deployments", "list"]).stdout;
+    assert_eq!(rows(&people).len(), 6, "{people}");
+    let id = records["deployments"][0]["deployment_id"].as_str().unwrap();
+    let shown = env.ok(&["deployments", "show", id]).stdout;
+    assert!(
+        shown.starts_with("Rolled back staging to v1 (#1)"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn a_release_cut_into_an_environment_goes_live_there_only() {
+    let env = Env::with_app();
+    env.seed_draft();
+    let cut = env.json(&["releases", "create", "v1", "--env", "staging"]);
+    assert_eq!(cut["status"], "active");
+    let board = env.json(&["status"]);
+    assert_eq!(board["environments"][1]["release"]["release_tag"], "v1");
+    assert_eq!(board["environments"][0]["release"], serde_json::Value::Null);
+    env.run(&["releases", "create", "v2", "--env", "staging", "--activate"])
+        .expect(2);
+    env.run(&["deploy", "v1", "--env", "Not A Slug"]).expect(3);
+    env.run(&["deploy", "v9", "--env", "staging"]).expect(3);
+}
