@@ -26,6 +26,9 @@ CREATE TABLE deployments (
 );
 CREATE INDEX deployments_by_app ON deployments (app_id, sequence);
 CREATE INDEX deployments_by_environment ON deployments (app_id, environment_id, sequence);
+-- What an environment had, grouped by release, read from the index alone: rollback's
+-- history and "was it ever deployed here" cost no record reads.
+CREATE INDEX deployments_by_release ON deployments (app_id, environment_id, release_id, sequence);
 
 CREATE FUNCTION deployments_refuse_update() RETURNS trigger
 LANGUAGE plpgsql AS $$

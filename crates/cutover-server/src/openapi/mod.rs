@@ -77,6 +77,11 @@ const TAGS: &[(&str, &str)] = &[
         "API tokens of an org: minted with a subset of the caller's rights",
     ),
     ("workspaces", "Workspaces inside an org"),
+    (
+        "environments",
+        "A workspace's environments (production, staging, development, …) and an app's \
+         board: what of it each environment has",
+    ),
     ("apps", "Apps inside a workspace"),
     ("endpoints", "The draft's endpoints"),
     (
@@ -86,6 +91,11 @@ const TAGS: &[(&str, &str)] = &[
     (
         "releases",
         "Immutable snapshots of the draft, and which one is live",
+    ),
+    (
+        "deployments",
+        "Deploying a release to an environment, promoting one environment's to another, \
+         rolling one environment back, and the records of each",
     ),
     (
         "operations",

@@ -15,6 +15,10 @@
 //!   servers show afterwards (one active release, unique tags and numbers, every
 //!   acknowledged create and delete, an activation history that is a chain and agrees
 //!   with every activation answer, no 5xx).
+//! - `concurrent_deploys_to_one_environment_on_three_servers_form_one_chain`: 24
+//!   deploys and rollbacks of one app's staging at once across three servers; the
+//!   records are one chain and statuses agree with where releases are deployed
+//!   (`deploys`).
 //!
 //! Run with `--no-capture` to see the summary of what was fired.
 //!
@@ -27,6 +31,7 @@
 
 mod api;
 mod checks;
+mod deploys;
 mod random;
 mod record;
 mod rules;
@@ -253,6 +258,41 @@ fn concurrent_operations_on_three_servers_keep_every_rule() {
         }
         panic!("{message}");
     }
+    drop(servers);
+    drop(database);
+}
+
+// ---------------------------------------------------------------------------------
+// Test 3: concurrent deploys and rollbacks of one environment across three servers.
+
+#[needs_postgres]
+#[test]
+fn concurrent_deploys_to_one_environment_on_three_servers_form_one_chain() {
+    let admin = test_postgres_url();
+    let database = ScratchDatabase::create(&admin, "cutover_multiprocess")
+        .unwrap_or_else(|err| panic!("creating the test database: {err}"));
+    let servers: Vec<Server> = (0..SERVERS)
+        .map(|_| Server::spawn(&mut server_command(database.url())))
+        .collect();
+    let api = Api::new(servers.iter().map(|server| server.base.clone()).collect());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let problems = runtime
+        .block_on(async {
+            tokio::time::timeout(BUDGET, deploys::deploy_storm(api, SERVERS)).await
+        })
+        .unwrap_or_else(|_| panic!("the test ran over its {BUDGET:?} budget"));
+    drop(runtime);
+    assert!(
+        problems.is_empty(),
+        "{} problem(s) after {} concurrent changes:\n{}",
+        problems.len(),
+        deploys::CHANGES,
+        problems.join("\n")
+    );
     drop(servers);
     drop(database);
 }
