@@ -232,18 +232,23 @@ impl ReadCache {
             .flatten()
     }
 
-    /// The kept release `environment` has of the app under `scope`: `None` when
-    /// nothing is kept, `Some(None)` when it is known to have none.
+    /// The kept release `environment` has of the app under `scope`, rendered, read
+    /// under one lock: `None` when it is not kept (or its body is not), `Some(None)`
+    /// when the environment is known to have none.
     pub fn deployed(
         &self,
         scope: &AppScope,
         environment: &EnvironmentRef,
-    ) -> Option<Option<ReleaseId>> {
+    ) -> Option<Option<Arc<RenderedRelease>>> {
         let entries = self.read();
         let app = entries.apps.get(&scope.app_id)?;
-        (app.scope == *scope)
-            .then(|| app.deployed.get(environment).cloned())
-            .flatten()
+        if app.scope != *scope {
+            return None;
+        }
+        match app.deployed.get(environment)? {
+            None => Some(None),
+            Some(id) => app.releases.get(id).cloned().map(Some),
+        }
     }
 
     pub fn token(&self, digest: &str) -> Option<Token> {

@@ -239,3 +239,41 @@ fn trimming_drops_bodies_but_keeps_the_active_tag_until_a_write() {
     drop(write);
     assert_eq!(cache.active_tag(&apps[0]), None);
 }
+
+#[test]
+fn what_an_environment_has_is_kept_by_reference_and_fenced_by_environment_writes() {
+    let cache = Arc::new(ReadCache::new(1 << 20));
+    let scope = scope();
+    let staging = EnvironmentRef::Slug("staging".into());
+    let qa = EnvironmentRef::Slug("qa".into());
+    let ticket = cache.app_ticket(&scope.app_id).unwrap();
+    let one = release(100);
+    cache.keep_release(ticket, &scope, one.clone());
+    cache.keep_deployed(ticket, &scope, &staging, Some(one.release_id.clone()));
+    cache.keep_deployed(ticket, &scope, &qa, None);
+    let kept = cache.deployed(&scope, &staging).expect("kept");
+    assert!(Arc::ptr_eq(&kept.expect("a release"), &one));
+    assert_eq!(cache.deployed(&scope, &qa).map(|r| r.is_none()), Some(true));
+    assert!(
+        cache
+            .deployed(&scope, &EnvironmentRef::Slug("dev".into()))
+            .is_none()
+    );
+
+    // A read that overlapped an environment write (of any workspace) keeps nothing,
+    // and the write forgets every app's entries.
+    let stale = cache.app_ticket(&scope.app_id).unwrap();
+    let fence = cache.begin_environment_write();
+    assert!(cache.deployed(&scope, &staging).is_none(), "forgotten");
+    assert!(
+        cache.app_ticket(&scope.app_id).is_none(),
+        "no ticket while it runs"
+    );
+    drop(fence);
+    cache.keep_deployed(stale, &scope, &staging, Some(one.release_id.clone()));
+    assert!(
+        cache.deployed(&scope, &staging).is_none(),
+        "not kept across the write"
+    );
+    assert_eq!(cache.bytes(), 0);
+}

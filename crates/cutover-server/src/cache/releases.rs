@@ -66,14 +66,8 @@ impl<'a> Releases<'a> {
         let Some(cache) = &self.store.cache else {
             return render_active(inner.get_deployed_release(scope, environment).await?, None);
         };
-        match cache.deployed(scope, environment) {
-            Some(None) => return Ok(None),
-            Some(Some(id)) => {
-                if let Some(kept) = cache.release(scope, &id) {
-                    return Ok(Some(kept));
-                }
-            }
-            None => {}
+        if let Some(kept) = cache.deployed(scope, environment) {
+            return Ok(kept);
         }
         let ticket = cache.app_ticket(&scope.app_id);
         let document = inner.get_deployed_release(scope, environment).await?;

@@ -17,7 +17,13 @@ const RELEASES: usize = 6;
 
 pub async fn deploy_storm(api: Api, servers: usize) -> Vec<String> {
     let org = api
-        .expect(0, Method::POST, "/v1/orgs", Some(json!({"name": "Deploys"})), 201)
+        .expect(
+            0,
+            Method::POST,
+            "/v1/orgs",
+            Some(json!({"name": "Deploys"})),
+            201,
+        )
         .await;
     let org = text(&org, "org_id");
     let ws = api
@@ -39,7 +45,10 @@ pub async fn deploy_storm(api: Api, servers: usize) -> Vec<String> {
             201,
         )
         .await;
-    let base = format!("/v1/orgs/{org}/workspaces/{ws}/apps/{}", text(&app, "app_id"));
+    let base = format!(
+        "/v1/orgs/{org}/workspaces/{ws}/apps/{}",
+        text(&app, "app_id")
+    );
     let mut releases = Vec::new();
     for n in 1..=RELEASES {
         let release = api
@@ -75,7 +84,8 @@ pub async fn deploy_storm(api: Api, servers: usize) -> Vec<String> {
                     json!({"environment": "staging", "release_id": release}),
                 )
             };
-            api.call(index % servers, Method::POST, &path, Some(body)).await
+            api.call(index % servers, Method::POST, &path, Some(body))
+                .await
         });
     }
     let mut problems = Vec::new();
@@ -96,7 +106,12 @@ pub async fn deploy_storm(api: Api, servers: usize) -> Vec<String> {
 
     for server in 0..servers {
         let records = api
-            .collect(server, &format!("{base}/deployments?environment=staging"), "deployments", 7)
+            .collect(
+                server,
+                &format!("{base}/deployments?environment=staging"),
+                "deployments",
+                7,
+            )
             .await;
         let mut previous: Option<String> = None;
         for record in records.iter().rev() {
@@ -111,7 +126,13 @@ pub async fn deploy_storm(api: Api, servers: usize) -> Vec<String> {
             previous = Some(text(record, "release_id"));
         }
         let board = api
-            .expect(server, Method::GET, &format!("{base}/environments"), None, 200)
+            .expect(
+                server,
+                Method::GET,
+                &format!("{base}/environments"),
+                None,
+                200,
+            )
             .await;
         let deployed: BTreeSet<String> = board["environments"]
             .as_array()

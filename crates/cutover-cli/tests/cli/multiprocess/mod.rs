@@ -281,9 +281,7 @@ fn concurrent_deploys_to_one_environment_on_three_servers_form_one_chain() {
         .build()
         .expect("runtime");
     let problems = runtime
-        .block_on(async {
-            tokio::time::timeout(BUDGET, deploys::deploy_storm(api, SERVERS)).await
-        })
+        .block_on(async { tokio::time::timeout(BUDGET, deploys::deploy_storm(api, SERVERS)).await })
         .unwrap_or_else(|_| panic!("the test ran over its {BUDGET:?} budget"));
     drop(runtime);
     assert!(
