@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 
 use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::task::JoinSet;
 
 use super::api::{Api, text};
@@ -157,7 +157,7 @@ pub async fn deploy_storm(api: Api, servers: usize) -> Vec<String> {
             .await;
         for release in listed["releases"].as_array().into_iter().flatten() {
             let id = text(release, "release_id");
-            let active = release["status"] == Value::from("active");
+            let active = release["status"] == "active";
             if active != deployed.contains(&id) {
                 problems.push(format!(
                     "server {server}: {id} is {} but deployed: {}",
