@@ -2,18 +2,22 @@
 
 Some values a request carries are valid only if the server issued them, and no schema
 can say so: list cursors (opaque and signed; any other answers 422, as docs/API.md says), an
-endpoint's `augmentation_id` and a token's `workspace_ids` (they must name an existing
-augmentation of the app, workspace of the org; 422 otherwise). A real client gets
-them from the server, so before each request goes out this asks the server for one
-and swaps it in for the generated value:
+endpoint's `augmentation_id`, a token's `workspace_ids`, and the environments and
+release a deploy (or a cut with `activate: true`) names (they must name an existing
+augmentation of the app, workspace of the org, environment of the workspace, release
+of the app; 422 otherwise). A real client gets them from the server, so before each
+request goes out this asks the server for one and swaps it in for the generated value:
 
 - a generated cursor string becomes the `next_cursor` of the same list (same parent,
-  same `include_archived`) read with `limit=1`, or is dropped when the list has no
-  second page or cannot be read;
+  same `include_archived`, same `environment`) read with `limit=1`, or is dropped when
+  the list has no second page or cannot be read;
 - a well-formed generated `augmentation_id` becomes an augmentation of the app in the
   path (one is made first if the app has none, as a client would do);
 - a well-formed workspace id in `workspace_ids` becomes a workspace of the org in the
-  path, or is left out if the org has none (the list may be empty).
+  path, or is left out if the org has none (the list may be empty);
+- a well-formed `environment` or `from_environment` of a deploy or a cut becomes the
+  slug of an environment of the workspace in the path, and a deploy's well-formed
+  `release_id` a release of the app (one is cut first if the app has none).
 
 When the parent in the path cannot be read (it does not exist), nothing is changed:
 the request is refused with 404 whatever it carries.
@@ -36,6 +40,9 @@ SESSION.headers["Authorization"] = f"Bearer {os.environ['CUTOVER_FUZZ_TOKEN']}"
 # The id forms of docs/API.md (a prefix and 26 Crockford base32 characters).
 ID_BODY = r"[0-7][0-9a-hjkmnp-tv-z]{25}"
 AUGMENTATION_ID = re.compile(rf"^aug_{ID_BODY}$")
+RELEASE_ID = re.compile(rf"^rel_{ID_BODY}$")
+# An environment named by its id or its slug (EnvironmentRef::PATTERN).
+ENVIRONMENT_REF = re.compile(rf"^(?:env_{ID_BODY}|[a-z0-9][a-z0-9-]{{0,63}})$")
 WORKSPACE_ID = re.compile(rf"^ws_{ID_BODY}$")
 BOOLEAN_WORDS = {True: "true", False: "false", "true": "true", "false": "false"}
 
@@ -60,6 +67,11 @@ def real_cursor(case):
         if flag is None:
             return  # refused for its include_archived whatever the cursor
         extra["include_archived"] = flag
+    if "environment" in query:
+        environment = query["environment"]
+        if not isinstance(environment, str) or not ENVIRONMENT_REF.match(environment):
+            return  # refused for its environment whatever the cursor
+        extra["environment"] = environment
     page = first_page(case.formatted_path, **extra)
     if page and page.get("next_cursor"):
         query["cursor"] = page["next_cursor"]
@@ -90,11 +102,46 @@ def an_augmentation(app):
     return real
 
 
+def a_release(app):
+    """A release of the app at `app`, cut first if it has none, or None if the app
+    cannot be read."""
+    real = first_id(f"{app}/releases", "releases", "release_id")
+    if real == "":
+        made = SESSION.post(
+            f"{BASE}{app}/releases", json={"release_tag": f"fuzz-{uuid.uuid4().hex[:12]}"},
+            timeout=10,
+        )
+        real = made.json()["release_id"] if made.status_code == 201 else None
+    return real
+
+
+def real_environments(body, app, fields):
+    """Swaps each well-formed environment reference among `fields` of `body` for the
+    slug of an environment of the app's workspace."""
+    workspace = app.split("/apps/")[0]
+    for field in fields:
+        value = body.get(field)
+        if isinstance(value, str) and ENVIRONMENT_REF.match(value):
+            real = first_id(f"{workspace}/environments", "environments", "slug")
+            if real:
+                body[field] = real
+
+
 def real_references(case):
     body = case.body
     if not isinstance(body, dict):
         return
     path = case.formatted_path
+    if path.endswith("/deployments"):
+        app = path[: -len("/deployments")]
+        real_environments(body, app, ["environment", "from_environment"])
+        value = body.get("release_id")
+        if isinstance(value, str) and RELEASE_ID.match(value):
+            real = a_release(app)
+            if real:
+                body["release_id"] = real
+    if path.endswith("/releases"):
+        real_environments(body, path[: -len("/releases")], ["environment"])
     value = body.get("augmentation_id")
     if isinstance(value, str) and AUGMENTATION_ID.match(value) and "/endpoints" in path:
         real = an_augmentation(path.split("/endpoints")[0])

@@ -122,9 +122,9 @@ impl Step {
 #[cfg_attr(
     feature = "openapi",
     schema(
-        description = "Where a release is in its life: `ready` when cut, `active` when \
-        live (one per app at most), `archived` when replaced or archived; `draft` is \
-        reserved for releases awaiting approval"
+        description = "Where a release is in its life: `ready` when cut, `active` while \
+        deployed in at least one environment, `archived` once it left the last one (or \
+        was archived); `draft` is reserved for releases awaiting approval"
     )
 )]
 #[serde(rename_all = "lowercase")]

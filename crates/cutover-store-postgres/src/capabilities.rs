@@ -29,8 +29,8 @@ use cutover_store::{
 };
 
 use crate::{
-    PostgresStore, apps, deployments, draft, environments, lifecycle, quota, releases, tenancy,
-    tokens,
+    PostgresStore, apps, deployment_records, deployments, draft, environments, lifecycle, quota,
+    releases, tenancy, tokens,
 };
 
 #[async_trait]
@@ -432,7 +432,7 @@ impl DeploymentStore for PostgresStore {
         environment: Option<&EnvironmentRef>,
         page: PageRequest,
     ) -> StoreResult<Page<Deployment>> {
-        read_tx!(self, |c| deployments::list_deployments(
+        read_tx!(self, |c| deployment_records::list_deployments(
             c,
             scope,
             environment,
@@ -441,7 +441,7 @@ impl DeploymentStore for PostgresStore {
     }
 
     async fn get_deployment(&self, scope: &AppScope, id: &DeploymentId) -> StoreResult<Deployment> {
-        read_tx!(self, |c| deployments::get_deployment(c, scope, id))
+        read_tx!(self, |c| deployment_records::get_deployment(c, scope, id))
     }
 
     async fn get_deployed_release(

@@ -181,23 +181,7 @@ async fn deploy_active(
         Some(id) => (id, 0),
         None => {
             let release = summary(&mut *connection, scope, release_id).await?;
-            let activation = Activation {
-                sequence: 0,
-                release_id: release_id.clone(),
-                replaced_release_id: None,
-                action: ActivationAction::Activate,
-                actor: release
-                    .activated_by
-                    .clone()
-                    .unwrap_or(release.created_by.clone()),
-                at: release.activated_at.unwrap_or(release.created_at),
-            };
-            let record = Deployment::carried_over(
-                &scope.app_id,
-                &environment,
-                &activation,
-                Some((release.release_tag, release.release_number)),
-            );
+            let record = Deployment::carried_over_live(&environment, &release);
             insert_record(&mut *connection, &record, None).await?;
             (record.deployment_id.to_string(), 1)
         }

@@ -1,61 +1,29 @@
 //! Deployments: what of each app every environment has (`deployed`, one row per app
 //! and environment) and the append-only records (`deployments`). The rules are
 //! `cutover_domain::deployment`'s; this module reads the facts and writes what they
-//! decide. Every write locks the app row first, so an environment's records form one
-//! chain across servers, and shares the environment's row, so the environment
-//! cannot be deleted under it.
+//! decide; the records are read in `deployment_records`. Every write locks the app
+//! row first, so an environment's records form one chain across servers, and shares
+//! the environment's row, so the environment cannot be deleted under it.
 
 use cutover_domain::conflict::Conflict;
 use cutover_domain::deployment::{
     self, DeployAuthority, DeployOutcome, DeployPlan, DeployRequest, DeploySource, DeployTarget,
-    DeployedRelease, Deployment, DeploymentAction, RollbackRequest,
+    DeployedRelease, Deployment, DeploymentAction, NOT_A_RELEASE, NOT_AN_ENVIRONMENT,
+    RollbackRequest,
 };
 use cutover_domain::environment::EnvironmentRef;
 use cutover_domain::model::{ReleaseStatus, ReleaseSummary};
 use cutover_domain::values::ReleaseTag;
 use cutover_domain::{AppId, DeploymentId, EnvironmentId, ReleaseId, Timestamp, WorkspaceId};
-use cutover_store::{AppScope, Page, PageRequest, StoreError, WorkspaceScope};
-use sqlx::postgres::PgRow;
+use cutover_store::{AppScope, StoreError, WorkspaceScope};
 use sqlx::{PgConnection, Row};
 
-use crate::apps::{lock_app, require_app};
+use crate::apps::lock_app;
+use crate::deployment_records::{record, record_columns};
 use crate::environments;
-use crate::error::Outcome;
+use crate::error::{Failure, Outcome};
 use crate::releases::{summary, unreadable};
-use crate::rows::{all, count, fetch_limit, not_found, optional};
-
-macro_rules! record_columns {
-    () => {
-        "deployment_id, app_id, environment_id, environment_slug, environment_name, release_id, \
-         release_tag, release_number, action, previous_release_id, reason, deployed_by, \
-         deployed_at, sequence"
-    };
-}
-
-/// A record, and its `sequence` (the order records were written in, for cursors).
-fn record_from_row(row: &PgRow) -> sqlx::Result<(Deployment, i64)> {
-    let action: String = row.try_get(8)?;
-    let record = Deployment {
-        deployment_id: DeploymentId::from_trusted(row.try_get(0)?),
-        app_id: AppId::from_trusted(row.try_get(1)?),
-        environment_id: EnvironmentId::from_trusted(row.try_get(2)?),
-        environment_slug: row.try_get(3)?,
-        environment_name: row.try_get(4)?,
-        release_id: ReleaseId::from_trusted(row.try_get(5)?),
-        release_tag: row
-            .try_get::<Option<String>, _>(6)?
-            .map(ReleaseTag::from_trusted),
-        release_number: row.try_get(7)?,
-        action: DeploymentAction::from_stored(&action).map_err(|err| unreadable("action", err))?,
-        previous_release_id: row
-            .try_get::<Option<String>, _>(9)?
-            .map(ReleaseId::from_trusted),
-        reason: row.try_get(10)?,
-        deployed_by: row.try_get(11)?,
-        deployed_at: Timestamp::from_micros(row.try_get(12)?),
-    };
-    Ok((record, row.try_get(13)?))
-}
+use crate::rows::{all, count, not_found, optional};
 
 /// The environment `reference` names in the workspace, as a deployment needs it.
 pub(crate) async fn target(
@@ -88,6 +56,11 @@ async fn hold(connection: &mut PgConnection, environment: &DeployTarget) -> Outc
     )
     .await?
     .ok_or_else(|| not_found("environment", environment.slug.as_str()))
+}
+
+/// A `NotFound` for the environment a body's `field` names, as a 422 at the field.
+pub(crate) fn in_body(err: Failure, field: &'static str, reference: &EnvironmentRef) -> Failure {
+    err.in_body_field("environment", field, NOT_AN_ENVIRONMENT, reference.as_str())
 }
 
 /// The workspace's default environment, held as [`target_held`] holds one.
@@ -331,27 +304,6 @@ async fn settle_status(connection: &mut PgConnection, release_id: &ReleaseId) ->
     Ok(())
 }
 
-async fn record(
-    connection: &mut PgConnection,
-    app_id: &AppId,
-    id: &DeploymentId,
-) -> Outcome<Deployment> {
-    optional(
-        connection,
-        sqlx::query(concat!(
-            "SELECT ",
-            record_columns!(),
-            " FROM deployments WHERE deployment_id = $1 AND app_id = $2"
-        ))
-        .bind(id.as_str())
-        .bind(app_id.as_str()),
-        record_from_row,
-    )
-    .await?
-    .map(|(record, _)| record)
-    .ok_or_else(|| not_found("deployment", id))
-}
-
 /// Deploys `release` to `environment` as `deployment::plan_deploy` decides.
 pub(crate) async fn deploy_release(
     connection: &mut PgConnection,
@@ -404,12 +356,16 @@ pub(crate) async fn deploy(
 ) -> Outcome<DeployOutcome> {
     lock_app(&mut *connection, scope).await?;
     let workspace = scope.workspace();
-    let environment = target_held(&mut *connection, &workspace, &request.environment).await?;
+    let environment = target_held(&mut *connection, &workspace, &request.environment)
+        .await
+        .map_err(|err| in_body(err, "environment", &request.environment))?;
     authority.check(&environment).map_err(StoreError::from)?;
     let (release_id, action) = match &request.source {
         DeploySource::Release(id) => (id.clone(), DeploymentAction::Deploy),
         DeploySource::Environment(from) => {
-            let source = target(&mut *connection, &workspace, from).await?;
+            let source = target(&mut *connection, &workspace, from)
+                .await
+                .map_err(|err| in_body(err, "from_environment", from))?;
             let there = current(&mut *connection, &scope.app_id, &source.environment_id)
                 .await?
                 .ok_or_else(|| {
@@ -418,7 +374,11 @@ pub(crate) async fn deploy(
             (there.release.release_id, DeploymentAction::Promote)
         }
     };
-    let release = summary(&mut *connection, scope, &release_id).await?;
+    let release = summary(&mut *connection, scope, &release_id)
+        .await
+        .map_err(|err| {
+            err.in_body_field("release", "release_id", NOT_A_RELEASE, release_id.as_str())
+        })?;
     deploy_release(
         connection,
         scope,
@@ -461,66 +421,4 @@ pub(crate) async fn rollback_environment(
         Timestamp::now(),
     );
     switch(connection, &scope.workspace_id, record, release.status).await
-}
-
-pub(crate) async fn list_deployments(
-    connection: &mut PgConnection,
-    scope: &AppScope,
-    environment: Option<&EnvironmentRef>,
-    page: &PageRequest,
-) -> Outcome<Page<Deployment>> {
-    require_app(&mut *connection, scope).await?;
-    let environment_id = match environment {
-        Some(reference) => Some(
-            target(&mut *connection, &scope.workspace(), reference)
-                .await?
-                .environment_id,
-        ),
-        None => None,
-    };
-    let before: i64 = page
-        .after
-        .as_deref()
-        .and_then(|key| key.parse().ok())
-        .unwrap_or(i64::MAX);
-    let filter = environment_id.as_ref().map(|id| id.as_str().to_owned());
-    let rows = all(
-        &mut *connection,
-        sqlx::query(concat!(
-            "SELECT ",
-            record_columns!(),
-            " FROM deployments
-             WHERE app_id = $1 AND ($2::text IS NULL OR environment_id = $2) AND sequence < $3
-             ORDER BY sequence DESC LIMIT $4"
-        ))
-        .bind(scope.app_id.as_str())
-        .bind(filter.clone())
-        .bind(before)
-        .bind(fetch_limit(page.limit)),
-        record_from_row,
-    )
-    .await?;
-    let total = count(
-        connection,
-        sqlx::query(
-            "SELECT count(*) FROM deployments
-             WHERE app_id = $1 AND ($2::text IS NULL OR environment_id = $2)",
-        )
-        .bind(scope.app_id.as_str())
-        .bind(filter),
-    )
-    .await?;
-    Ok(
-        Page::from_over_fetch(rows, page, total, |(_, sequence)| sequence.to_string())
-            .map(|(record, _)| record),
-    )
-}
-
-pub(crate) async fn get_deployment(
-    connection: &mut PgConnection,
-    scope: &AppScope,
-    id: &DeploymentId,
-) -> Outcome<Deployment> {
-    require_app(&mut *connection, scope).await?;
-    record(connection, &scope.app_id, id).await
 }

@@ -28,6 +28,22 @@ impl From<sqlx::Error> for Failure {
 }
 
 impl Failure {
+    /// [`StoreError::in_body_field`] for a decided answer; a database error stays.
+    pub(crate) fn in_body_field(
+        self,
+        resource_type: &str,
+        field: &'static str,
+        message: &str,
+        input: &str,
+    ) -> Self {
+        match self {
+            Self::Store(error) => {
+                Self::Store(error.in_body_field(resource_type, field, message, input))
+            }
+            sql => sql,
+        }
+    }
+
     pub(crate) fn into_store(self) -> StoreError {
         match self {
             Self::Store(error) => error,

@@ -13,6 +13,7 @@ mod apps;
 mod backfill;
 mod capabilities;
 mod carry_over;
+mod deployment_records;
 mod deployments;
 mod draft;
 mod engine;

@@ -191,9 +191,9 @@ pub(crate) async fn create_release(
     if let Some(deploy) = &new.deploy {
         let workspace = scope.workspace();
         let environment = match &deploy.environment {
-            Some(reference) => {
-                deployments::target_held(&mut *connection, &workspace, reference).await?
-            }
+            Some(reference) => deployments::target_held(&mut *connection, &workspace, reference)
+                .await
+                .map_err(|err| deployments::in_body(err, "environment", reference))?,
             None => deployments::default_target(&mut *connection, &workspace).await?,
         };
         deploy

@@ -28,8 +28,8 @@ use cutover_store::{
 };
 
 use crate::{
-    SqliteStore, apps, deployments, draft, environments, lifecycle, quota, releases, tenancy,
-    tokens,
+    SqliteStore, apps, deployment_records, deployments, draft, environments, lifecycle, quota,
+    releases, tenancy, tokens,
 };
 
 #[async_trait]
@@ -483,14 +483,16 @@ impl DeploymentStore for SqliteStore {
     ) -> StoreResult<Page<Deployment>> {
         let (scope, environment) = (scope.clone(), environment.cloned());
         self.engine
-            .read(move |c| deployments::list_deployments(c, &scope, environment.as_ref(), &page))
+            .read(move |c| {
+                deployment_records::list_deployments(c, &scope, environment.as_ref(), &page)
+            })
             .await
     }
 
     async fn get_deployment(&self, scope: &AppScope, id: &DeploymentId) -> StoreResult<Deployment> {
         let (scope, id) = (scope.clone(), id.clone());
         self.engine
-            .read(move |c| deployments::get_deployment(c, &scope, &id))
+            .read(move |c| deployment_records::get_deployment(c, &scope, &id))
             .await
     }
 

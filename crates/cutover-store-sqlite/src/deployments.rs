@@ -1,55 +1,28 @@
 //! Deployments: what of each app every environment has (`deployed`, one row per app
 //! and environment) and the append-only records (`deployments`). The rules are
 //! `cutover_domain::deployment`'s; this module reads the facts and writes what they
-//! decide. Every write here runs on the one writer, so an environment's records form
-//! one chain.
+//! decide; the records are read in `deployment_records`. Every write here runs on
+//! the one writer, so an environment's records form one chain.
 
 use cutover_domain::conflict::Conflict;
 use cutover_domain::deployment::{
     self, DeployAuthority, DeployOutcome, DeployPlan, DeployRequest, DeploySource, DeployTarget,
-    DeployedRelease, Deployment, DeploymentAction, RollbackRequest,
+    DeployedRelease, Deployment, DeploymentAction, NOT_A_RELEASE, NOT_AN_ENVIRONMENT,
+    RollbackRequest,
 };
 use cutover_domain::environment::EnvironmentRef;
 use cutover_domain::model::{ReleaseStatus, ReleaseSummary};
 use cutover_domain::values::ReleaseTag;
 use cutover_domain::{AppId, DeploymentId, EnvironmentId, ReleaseId, Timestamp, WorkspaceId};
-use cutover_store::{AppScope, Page, PageRequest, StoreResult, WorkspaceScope};
-use rusqlite::{Connection, Row, params};
+use cutover_store::{AppScope, StoreResult, WorkspaceScope};
+use rusqlite::{Connection, params};
 
 use crate::apps::require_app;
+use crate::deployment_records::{RECORD_COLUMNS, record};
 use crate::environments;
 use crate::error::from_sqlite;
 use crate::releases::{summary, unreadable};
-use crate::rows::{all, count, execute, not_found, optional};
-
-pub(crate) const RECORD_COLUMNS: &str = "deployment_id, app_id, environment_id, environment_slug, \
-     environment_name, release_id, release_tag, release_number, action, previous_release_id, \
-     reason, deployed_by, deployed_at, sequence";
-
-/// A record, and its `sequence` (the order records were written in, for cursors).
-pub(crate) fn record_from_row(row: &Row<'_>) -> rusqlite::Result<(Deployment, i64)> {
-    let action: String = row.get(8)?;
-    let record = Deployment {
-        deployment_id: DeploymentId::from_trusted(row.get(0)?),
-        app_id: AppId::from_trusted(row.get(1)?),
-        environment_id: EnvironmentId::from_trusted(row.get(2)?),
-        environment_slug: row.get(3)?,
-        environment_name: row.get(4)?,
-        release_id: ReleaseId::from_trusted(row.get(5)?),
-        release_tag: row
-            .get::<_, Option<String>>(6)?
-            .map(ReleaseTag::from_trusted),
-        release_number: row.get(7)?,
-        action: DeploymentAction::from_stored(&action).map_err(|err| unreadable(8, err))?,
-        previous_release_id: row
-            .get::<_, Option<String>>(9)?
-            .map(ReleaseId::from_trusted),
-        reason: row.get(10)?,
-        deployed_by: row.get(11)?,
-        deployed_at: Timestamp::from_micros(row.get(12)?),
-    };
-    Ok((record, row.get(13)?))
-}
+use crate::rows::{all, count, execute, optional};
 
 /// The environment `reference` names in the workspace, as a deployment needs it.
 pub(crate) fn target(
@@ -59,6 +32,18 @@ pub(crate) fn target(
 ) -> StoreResult<DeployTarget> {
     environments::find(connection, scope, reference)
         .map(|environment| DeployTarget::of(&environment))
+}
+
+/// The environment a body's `field` names (422 at the field when there is none).
+pub(crate) fn body_target(
+    connection: &Connection,
+    scope: &WorkspaceScope,
+    reference: &EnvironmentRef,
+    field: &'static str,
+) -> StoreResult<DeployTarget> {
+    target(connection, scope, reference).map_err(|err| {
+        err.in_body_field("environment", field, NOT_AN_ENVIRONMENT, reference.as_str())
+    })
 }
 
 /// The workspace's default environment.
@@ -284,19 +269,6 @@ fn settle_status(connection: &Connection, release_id: &ReleaseId) -> StoreResult
     Ok(())
 }
 
-fn record(connection: &Connection, app_id: &AppId, id: &DeploymentId) -> StoreResult<Deployment> {
-    optional(
-        connection,
-        &format!(
-            "SELECT {RECORD_COLUMNS} FROM deployments WHERE deployment_id = ?1 AND app_id = ?2"
-        ),
-        [id.as_str(), app_id.as_str()],
-        record_from_row,
-    )?
-    .map(|(record, _)| record)
-    .ok_or_else(|| not_found("deployment", id))
-}
-
 /// Deploys `release` to `environment` as `deployment::plan_deploy` decides.
 pub(crate) fn deploy_release(
     connection: &Connection,
@@ -348,18 +320,20 @@ pub(crate) fn deploy(
 ) -> StoreResult<DeployOutcome> {
     require_app(connection, scope)?;
     let workspace = scope.workspace();
-    let environment = target(connection, &workspace, &request.environment)?;
+    let environment = body_target(connection, &workspace, &request.environment, "environment")?;
     authority.check(&environment)?;
     let (release_id, action) = match request.source {
         DeploySource::Release(id) => (id, DeploymentAction::Deploy),
         DeploySource::Environment(from) => {
-            let source = target(connection, &workspace, &from)?;
+            let source = body_target(connection, &workspace, &from, "from_environment")?;
             let there = current(connection, &scope.app_id, &source.environment_id)?
                 .ok_or(Conflict::NothingToPromote { slug: source.slug })?;
             (there.release.release_id, DeploymentAction::Promote)
         }
     };
-    let release = summary(connection, scope, &release_id)?;
+    let release = summary(connection, scope, &release_id).map_err(|err| {
+        err.in_body_field("release", "release_id", NOT_A_RELEASE, release_id.as_str())
+    })?;
     deploy_release(
         connection,
         scope,
@@ -399,53 +373,6 @@ pub(crate) fn rollback_environment(
         Timestamp::now(),
     );
     switch(connection, &scope.workspace_id, record, release.status)
-}
-
-pub(crate) fn list_deployments(
-    connection: &Connection,
-    scope: &AppScope,
-    environment: Option<&EnvironmentRef>,
-    page: &PageRequest,
-) -> StoreResult<Page<Deployment>> {
-    require_app(connection, scope)?;
-    let environment_id = match environment {
-        Some(reference) => Some(target(connection, &scope.workspace(), reference)?.environment_id),
-        None => None,
-    };
-    let before: i64 = page
-        .after
-        .as_deref()
-        .and_then(|key| key.parse().ok())
-        .unwrap_or(i64::MAX);
-    let filter = environment_id.as_ref().map(EnvironmentId::as_str);
-    let rows = all(
-        connection,
-        &format!(
-            "SELECT {RECORD_COLUMNS} FROM deployments
-             WHERE app_id = ?1 AND (?2 IS NULL OR environment_id = ?2) AND sequence < ?3
-             ORDER BY sequence DESC LIMIT ?4"
-        ),
-        params![scope.app_id.as_str(), filter, before, page.limit + 1],
-        record_from_row,
-    )?;
-    let total = count(
-        connection,
-        "SELECT count(*) FROM deployments WHERE app_id = ?1 AND (?2 IS NULL OR environment_id = ?2)",
-        params![scope.app_id.as_str(), filter],
-    )?;
-    Ok(
-        Page::from_over_fetch(rows, page, total, |(_, sequence)| sequence.to_string())
-            .map(|(record, _)| record),
-    )
-}
-
-pub(crate) fn get_deployment(
-    connection: &Connection,
-    scope: &AppScope,
-    id: &DeploymentId,
-) -> StoreResult<Deployment> {
-    require_app(connection, scope)?;
-    record(connection, &scope.app_id, id)
 }
 
 /// The id of the environment `reference` names, for reading what it has.

@@ -13,6 +13,7 @@ mod backfill;
 mod capabilities;
 mod carry_over;
 mod claim;
+mod deployment_records;
 mod deployments;
 mod draft;
 mod engine;

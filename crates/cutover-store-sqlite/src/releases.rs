@@ -236,7 +236,9 @@ pub(crate) fn create_release(
     if let Some(deploy) = new.deploy {
         let workspace = scope.workspace();
         let environment = match &deploy.environment {
-            Some(reference) => deployments::target(connection, &workspace, reference)?,
+            Some(reference) => {
+                deployments::body_target(connection, &workspace, reference, "environment")?
+            }
             None => deployments::default_target(connection, &workspace)?,
         };
         deploy.authority.check(&environment)?;

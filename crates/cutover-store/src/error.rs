@@ -145,6 +145,29 @@ impl StoreError {
         Self::Unavailable(Cause::from(context, source))
     }
 
+    /// A body field named something that is not there: the `NotFound` for a
+    /// `resource_type` becomes a 422 at `field` ("must name …", `message`), since the
+    /// path's resources were found; any other error stays as it is.
+    pub fn in_body_field(
+        self,
+        resource_type: &str,
+        field: &'static str,
+        message: &str,
+        input: &str,
+    ) -> Self {
+        match self {
+            Self::NotFound {
+                resource_type: found,
+                ..
+            } if found == resource_type => Self::InvalidReference {
+                field,
+                message: message.to_owned(),
+                input: Value::String(input.to_owned()),
+            },
+            other => other,
+        }
+    }
+
     pub fn not_found(resource_type: &'static str, resource_id: impl ToString) -> Self {
         Self::NotFound {
             resource_type,

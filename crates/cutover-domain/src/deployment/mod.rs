@@ -8,7 +8,7 @@ mod record;
 
 pub use record::{
     DeployAuthority, DeployOutcome, DeployRequest, DeploySource, DeployTarget, Deployment,
-    MAX_REASON_CHARS, NotAllowed, RollbackRequest,
+    MAX_REASON_CHARS, NOT_A_RELEASE, NOT_AN_ENVIRONMENT, NotAllowed, RollbackRequest,
 };
 
 use serde::{Deserialize, Serialize};

@@ -16,6 +16,11 @@ use super::DeploymentAction;
 /// The most characters a deployment's `reason` may hold.
 pub const MAX_REASON_CHARS: usize = 1000;
 
+/// What a body field that names no environment of the workspace is told (422).
+pub const NOT_AN_ENVIRONMENT: &str = "must name an environment of this workspace";
+/// What a body field that names no release of the app is told (422).
+pub const NOT_A_RELEASE: &str = "must name a release of this app";
+
 /// One deploy, promote or rollback of one environment of an app. Records are
 /// append-only: written once, never changed, kept when the release is deleted (so
 /// the release's tag and number are copied in) and when the environment is (so are
@@ -99,6 +104,29 @@ impl Deployment {
             deployed_by: activation.actor.clone(),
             deployed_at: activation.at,
         }
+    }
+
+    /// The record of a release an earlier version left active without an activation
+    /// in its history: deployed to `environment` when and by whom it was last
+    /// activated (when and by whom it was cut, if it never was).
+    pub fn carried_over_live(environment: &DeployTarget, release: &ReleaseSummary) -> Self {
+        let activation = Activation {
+            sequence: 0,
+            release_id: release.release_id.clone(),
+            replaced_release_id: None,
+            action: ActivationAction::Activate,
+            actor: release
+                .activated_by
+                .clone()
+                .unwrap_or_else(|| release.created_by.clone()),
+            at: release.activated_at.unwrap_or(release.created_at),
+        };
+        Self::carried_over(
+            &release.app_id,
+            environment,
+            &activation,
+            Some((release.release_tag.clone(), release.release_number)),
+        )
     }
 
     /// The record as the default environment's activation history shows it: a

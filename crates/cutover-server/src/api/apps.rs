@@ -135,8 +135,8 @@ pub async fn update_app(
 
 /// Delete an app
 ///
-/// Removes the app with its draft and releases. An app with an active release cannot
-/// be deleted.
+/// Removes the app with its draft, releases and deployment records. An app with a
+/// release deployed in any environment cannot be deleted.
 #[utoipa::path(
     delete,
     path = "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}",
@@ -145,7 +145,8 @@ pub async fn update_app(
     params(AppPath),
     responses(
         (status = 200, description = "Deleted", body = Deleted),
-        (status = 409, description = "`app_has_active_release`: a release of the app is active",
+        (status = 409, description = "`app_has_active_release`: a release of the app is \
+            deployed in an environment (`details.active_release_id` names one)",
             body = ErrorEnvelope),
         NotFound, Errors,
     ),

@@ -10,12 +10,11 @@ use axum::response::{IntoResponse, Response};
 use cutover_domain::deployment::Deployment;
 use cutover_domain::permission::Operation;
 
-use super::{created, deployment_inputs, page_body, page_request};
+use super::{created, deployment_inputs, page_body, page_request_after};
 use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope};
 use crate::http::extract::{JsonBody, QueryParams};
 use crate::http::path::{AppEnvironmentPath, AppPath, DeploymentPath};
-use crate::http::problems::Problems;
 use crate::openapi::bodies::{EnvironmentRollbackBody, NewDeploymentBody};
 use crate::openapi::lists::DeploymentList;
 use crate::openapi::lists::ListAnswer;
@@ -101,18 +100,7 @@ pub async fn list_deployments(
         Some(environment) => format!("{}/{}", scope.app_id, environment.as_str()),
         None => scope.app_id.to_string(),
     };
-    let page = match page_request(&state, &query, DeploymentList::LIST, &cursor_scope) {
-        Ok(page) => page,
-        Err(ApiError::Validation(more)) => {
-            let mut all = Problems::from(issues);
-            all.append(more);
-            return Err(ApiError::Validation(all));
-        }
-        Err(other) => return Err(other),
-    };
-    if !issues.is_empty() {
-        return Err(ApiError::Validation(issues.into()));
-    }
+    let page = page_request_after(&state, &query, DeploymentList::LIST, &cursor_scope, issues)?;
     let records = state
         .store
         .releases()

@@ -209,9 +209,8 @@ pub async fn delete_environment(
 /// The app's board
 ///
 /// One entry per environment of the app's workspace, oldest first, with the release
-/// of the app deployed there (the full summary), when and by whom; null where
-/// nothing is. Until deployments are recorded per environment, the app's active
-/// release is its deployment in the default environment.
+/// of the app deployed there (the full summary), and when and by whom the record
+/// that put it there was written; null where nothing is.
 #[utoipa::path(
     get,
     path = "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}/environments",

@@ -27,6 +27,7 @@ use utoipa_axum::routes;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::QueryParams;
 use crate::http::pagination::invalid_cursor;
+use crate::http::validation::Issue;
 use crate::openapi;
 use crate::openapi::lists::ListAnswer;
 use crate::state::AppState;
@@ -169,7 +170,18 @@ fn page_request(
     list: &str,
     scope: &str,
 ) -> ApiResult<PageRequest> {
-    let mut issues = Vec::new();
+    page_request_after(state, query, list, scope, Vec::new())
+}
+
+/// Like [`page_request`], after the list's own query parameters were read with
+/// `issues` found: every problem of the query answers in one 422.
+fn page_request_after(
+    state: &AppState,
+    query: &QueryParams,
+    list: &str,
+    scope: &str,
+    mut issues: Vec<Issue>,
+) -> ApiResult<PageRequest> {
     let params = query.list(&mut issues);
     let after = match &params.cursor {
         Some(cursor) => {

@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::{deleted, inputs, location, page_body, page_request};
+use super::{deleted, inputs, location, page_body, page_request, page_request_after};
 use crate::cache::RenderedRelease;
 use crate::http::auth::Caller;
 use crate::http::conditional::{not_modified, release_created, release_response};
@@ -23,7 +23,6 @@ use crate::http::error::ErrorEnvelope;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{JsonBody, QueryParams};
 use crate::http::path::{AppPath, ReleasePath};
-use crate::http::problems::Problems;
 use crate::openapi::bodies::NewReleaseBody;
 use crate::openapi::lists::{ActivationList, Deleted, ReleaseList};
 use crate::openapi::params::{ArchivedQuery, EnvironmentQuery, IfNoneMatch, ListQuery};
@@ -114,18 +113,7 @@ pub async fn list_releases(
     } else {
         "releases"
     };
-    let page = match page_request(&state, &query, list, scope.app_id.as_str()) {
-        Ok(page) => page,
-        Err(ApiError::Validation(more)) => {
-            let mut all = Problems::from(issues);
-            all.append(more);
-            return Err(ApiError::Validation(all));
-        }
-        Err(other) => return Err(other),
-    };
-    if !issues.is_empty() {
-        return Err(ApiError::Validation(issues.into()));
-    }
+    let page = page_request_after(&state, &query, list, scope.app_id.as_str(), issues)?;
     let before_number = page
         .after
         .map(|position| position.parse::<i64>())

@@ -1,6 +1,7 @@
 //! What concurrent writers to one app must never break, spread over every store the
 //! backend opened on the database: one active release and an unbroken history, a tag
-//! used once, consecutive numbers, and limits that hold under a race.
+//! used once, consecutive numbers, limits that hold under a race, and one chain of
+//! records for an environment many callers change at once.
 
 use std::collections::BTreeSet;
 
@@ -9,10 +10,13 @@ use cutover_domain::limits::Limits;
 use cutover_domain::model::{ActivationAction, ReleaseStatus};
 use tokio::task::JoinSet;
 
+use super::deployments::{ANY, UNPROTECTED, deploy, deployed, env, rollback};
 use super::fixtures::{
     ACTOR, app_fixture, augmentation_in, first, new_endpoint, new_release, newest, reason,
 };
+use super::releases::{cut, status};
 use super::{Case, Stores};
+use crate::StoreError;
 
 pub fn concurrent_activations_leave_one_active_and_a_chain() -> Case {
     Case::new(|stores: Stores| async move {
@@ -192,5 +196,72 @@ pub fn concurrent_endpoint_creates_never_pass_the_limit() -> Case {
         assert_eq!((created, refused), (5, 11));
         let listed = store.list_endpoints(&scope, first(50)).await.expect("list");
         assert_eq!(listed.total, 5);
+    })
+}
+
+/// 24 deploys and rollbacks of one environment at once, spread over every store
+/// (every server, for a shared database): the records form one chain, each record's
+/// `previous_release_id` the release of the one before, and every release's status
+/// agrees with where it is deployed.
+pub fn concurrent_changes_to_one_environment_form_one_chain() -> Case {
+    Case::new(|stores: Stores| async move {
+        let store = stores.first();
+        let scope = app_fixture(store).await;
+        let mut releases = Vec::new();
+        for n in 1..=6 {
+            releases.push(cut(store, &scope, &format!("v{n}"), false).await);
+        }
+        deploy(store, &scope, "production", &releases[0], ANY)
+            .await
+            .expect("production");
+        let mut tasks = JoinSet::new();
+        for index in 0..24 {
+            let (store, scope) = (stores.for_caller(index), scope.clone());
+            let release = releases[index % releases.len()].clone();
+            tasks.spawn(async move {
+                if index % 4 == 3 {
+                    rollback(store.as_ref(), &scope, "staging", None)
+                        .await
+                        .map(|_| ())
+                } else {
+                    deploy(store.as_ref(), &scope, "staging", &release, UNPROTECTED)
+                        .await
+                        .map(|_| ())
+                }
+            });
+        }
+        while let Some(result) = tasks.join_next().await {
+            match result.expect("task") {
+                Ok(()) => {}
+                // A rollback may find nothing older to go back to, or nothing there yet.
+                Err(StoreError::Conflict { reason, .. })
+                    if ["nothing_to_roll_back_to", "no_deployment"].contains(&reason) => {}
+                Err(other) => panic!("a concurrent change failed: {other:?}"),
+            }
+        }
+        let records = stores
+            .for_caller(1)
+            .list_deployments(&scope, Some(&env("staging")), first(100))
+            .await
+            .expect("records");
+        let mut previous: Option<ReleaseId> = None;
+        for record in records.items.iter().rev() {
+            assert_eq!(record.previous_release_id, previous, "one chain");
+            previous = Some(record.release_id.clone());
+        }
+        assert_eq!(deployed(store, &scope, "staging").await, previous);
+        let mut live = BTreeSet::new();
+        for environment in ["production", "staging", "development"] {
+            live.extend(deployed(store, &scope, environment).await);
+        }
+        for release in &releases {
+            let expected_live = live.contains(release);
+            let status = status(store, &scope, release).await;
+            assert_eq!(
+                status == ReleaseStatus::Active,
+                expected_live,
+                "{release}: {status:?}"
+            );
+        }
     })
 }

@@ -1,8 +1,7 @@
 //! Deployments: deploying and promoting to an environment, who may change a protected
 //! one, rolling one environment back, release statuses that follow where releases
-//! are deployed, the records, and concurrent changes to one environment.
-
-use std::collections::BTreeSet;
+//! are deployed, and the records (concurrent changes to one environment are in
+//! `concurrency`).
 
 use cutover_domain::deployment::{
     DeployAuthority, DeployOutcome, DeployRequest, DeploySource, Deployment, DeploymentAction,
@@ -12,21 +11,22 @@ use cutover_domain::environment::EnvironmentRef;
 use cutover_domain::model::ReleaseStatus;
 use cutover_domain::permission::Permission;
 use cutover_domain::{DeploymentId, ReleaseId};
-use tokio::task::JoinSet;
 
-use super::fixtures::{ACTOR, app_fixture, assert_conflict, assert_not_found, first};
+use super::fixtures::{
+    ACTOR, app_fixture, assert_conflict, assert_invalid_reference, assert_not_found, first,
+};
 use super::releases::{cut, status};
 use super::{Case, Stores};
 use crate::{AppScope, PageRequest, Store, StoreError, StoreResult};
 
-const ANY: DeployAuthority = DeployAuthority::AnyEnvironment;
-const UNPROTECTED: DeployAuthority = DeployAuthority::UnprotectedOnly;
+pub(super) const ANY: DeployAuthority = DeployAuthority::AnyEnvironment;
+pub(super) const UNPROTECTED: DeployAuthority = DeployAuthority::UnprotectedOnly;
 
-fn env(text: &str) -> EnvironmentRef {
+pub(super) fn env(text: &str) -> EnvironmentRef {
     EnvironmentRef::parse(text).expect("an environment")
 }
 
-async fn deploy(
+pub(super) async fn deploy(
     store: &dyn Store,
     scope: &AppScope,
     environment: &str,
@@ -59,7 +59,7 @@ async fn promote(
         .await
 }
 
-async fn rollback(
+pub(super) async fn rollback(
     store: &dyn Store,
     scope: &AppScope,
     environment: &str,
@@ -76,7 +76,11 @@ async fn rollback(
 }
 
 /// What `environment` has of the app, by id.
-async fn deployed(store: &dyn Store, scope: &AppScope, environment: &str) -> Option<ReleaseId> {
+pub(super) async fn deployed(
+    store: &dyn Store,
+    scope: &AppScope,
+    environment: &str,
+) -> Option<ReleaseId> {
     store
         .get_deployed_release(scope, &env(environment))
         .await
@@ -158,10 +162,15 @@ pub fn a_deploy_puts_a_release_in_one_environment_and_records_it() -> Case {
                 .await,
             "deployment",
         );
-        assert_not_found(deploy(store, &scope, "qa", &v1, ANY).await, "environment");
-        assert_not_found(
+        // What a body names and is not there is the body's fault (422), not the path's.
+        assert_invalid_reference(deploy(store, &scope, "qa", &v1, ANY).await, "environment");
+        assert_invalid_reference(
             deploy(store, &scope, "staging", &ReleaseId::generate(), ANY).await,
-            "release",
+            "release_id",
+        );
+        assert_invalid_reference(
+            promote(store, &scope, "qa", "production").await,
+            "from_environment",
         );
         assert_not_found(
             store.get_deployed_release(&scope, &env("qa")).await,
@@ -461,72 +470,5 @@ pub fn what_is_deployed_keeps_its_environment_and_its_app() -> Case {
             .delete_environment(&scope.workspace(), &env("development"))
             .await
             .expect("development has nothing");
-    })
-}
-
-/// 24 deploys and rollbacks of one environment at once, spread over every store
-/// (every server, for a shared database): the records form one chain, each record's
-/// `previous_release_id` the release of the one before, and every release's status
-/// agrees with where it is deployed.
-pub fn concurrent_changes_to_one_environment_form_one_chain() -> Case {
-    Case::new(|stores: Stores| async move {
-        let store = stores.first();
-        let scope = app_fixture(store).await;
-        let mut releases = Vec::new();
-        for n in 1..=6 {
-            releases.push(cut(store, &scope, &format!("v{n}"), false).await);
-        }
-        deploy(store, &scope, "production", &releases[0], ANY)
-            .await
-            .expect("production");
-        let mut tasks = JoinSet::new();
-        for index in 0..24 {
-            let (store, scope) = (stores.for_caller(index), scope.clone());
-            let release = releases[index % releases.len()].clone();
-            tasks.spawn(async move {
-                if index % 4 == 3 {
-                    rollback(store.as_ref(), &scope, "staging", None)
-                        .await
-                        .map(|_| ())
-                } else {
-                    deploy(store.as_ref(), &scope, "staging", &release, UNPROTECTED)
-                        .await
-                        .map(|_| ())
-                }
-            });
-        }
-        while let Some(result) = tasks.join_next().await {
-            match result.expect("task") {
-                Ok(()) => {}
-                // A rollback may find nothing older to go back to, or nothing there yet.
-                Err(StoreError::Conflict { reason, .. })
-                    if ["nothing_to_roll_back_to", "no_deployment"].contains(&reason) => {}
-                Err(other) => panic!("a concurrent change failed: {other:?}"),
-            }
-        }
-        let records = stores
-            .for_caller(1)
-            .list_deployments(&scope, Some(&env("staging")), first(100))
-            .await
-            .expect("records");
-        let mut previous: Option<ReleaseId> = None;
-        for record in records.items.iter().rev() {
-            assert_eq!(record.previous_release_id, previous, "one chain");
-            previous = Some(record.release_id.clone());
-        }
-        assert_eq!(deployed(store, &scope, "staging").await, previous);
-        let mut live = BTreeSet::new();
-        for environment in ["production", "staging", "development"] {
-            live.extend(deployed(store, &scope, environment).await);
-        }
-        for release in &releases {
-            let expected_live = live.contains(release);
-            let status = status(store, &scope, release).await;
-            assert_eq!(
-                status == ReleaseStatus::Active,
-                expected_live,
-                "{release}: {status:?}"
-            );
-        }
     })
 }

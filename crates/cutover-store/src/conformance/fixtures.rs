@@ -209,6 +209,15 @@ pub fn assert_not_found<T: Debug>(result: StoreResult<T>, resource_type: &str) {
     }
 }
 
+/// Asserts that `result` is a 422 for the body field `field`.
+#[track_caller]
+pub fn assert_invalid_reference<T: Debug>(result: StoreResult<T>, field: &str) {
+    match result {
+        Err(StoreError::InvalidReference { field: found, .. }) => assert_eq!(found, field),
+        other => panic!("expected an invalid {field}, got {other:?}"),
+    }
+}
+
 /// The `reason` of a conflict, or a description of whatever else `result` was.
 pub fn reason<T: Debug>(result: &StoreResult<T>) -> String {
     match result {

@@ -154,7 +154,7 @@ macro_rules! conformance_suite {
             deployments::an_environment_rolls_back_on_its_own,
             deployments::records_are_newest_first_filter_by_environment_and_page,
             deployments::what_is_deployed_keeps_its_environment_and_its_app,
-            deployments::concurrent_changes_to_one_environment_form_one_chain,
+            concurrency::concurrent_changes_to_one_environment_form_one_chain,
             concurrency::concurrent_activations_leave_one_active_and_a_chain,
             concurrency::concurrent_cuts_with_one_tag_let_exactly_one_through,
             concurrency::concurrent_cuts_get_consecutive_numbers_and_a_chain,

@@ -1,12 +1,12 @@
 //! Deployments over HTTP: deploy and promote (201 with `Location`, 200 when nothing
-//! changes), the record's shape, who may change a protected environment, rolling one
-//! environment back, cutting straight into an environment, what each environment
-//! answers at `releases/active`, and the refusals with their codes and 422s.
+//! changes), the record's shape, rolling one environment back, paging the records,
+//! and what each environment answers at `releases/active`. Who may deploy where,
+//! what a deployment blocks and the refusals are in `rules`.
+
+mod rules;
 
 use crate::harness::{AppPath, Backend, TestApp};
-use crate::shapes::{
-    assert_envelope, assert_fields, assert_issues, assert_one_issue, assert_timestamp,
-};
+use crate::shapes::{assert_envelope, assert_fields, assert_issues, assert_timestamp};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -26,16 +26,16 @@ const RECORD_FIELDS: &[&str] = &[
     "deployed_at",
 ];
 
-fn deployments(home: &AppPath) -> String {
+pub(super) fn deployments(home: &AppPath) -> String {
     format!("{}/deployments", home.path())
 }
 
-fn rollback(home: &AppPath, environment: &str) -> String {
+pub(super) fn rollback(home: &AppPath, environment: &str) -> String {
     format!("{}/environments/{environment}/rollback", home.path())
 }
 
 /// Asks to deploy `release` to `environment` with `token`.
-fn deploy_as<'a>(
+pub(super) fn deploy_as<'a>(
     app: &'a TestApp,
     home: &AppPath,
     token: &'a str,
@@ -50,7 +50,7 @@ fn deploy_as<'a>(
 }
 
 /// Asks to cut a release with `body` using `token`.
-fn cut_as<'a>(
+pub(super) fn cut_as<'a>(
     app: &'a TestApp,
     home: &AppPath,
     token: &'a str,
@@ -61,7 +61,12 @@ fn cut_as<'a>(
 }
 
 /// Deploys `release` to `environment` as the admin, answering the reply.
-async fn deploy(app: &TestApp, home: &AppPath, environment: &str, release: &str) -> Value {
+pub(super) async fn deploy(
+    app: &TestApp,
+    home: &AppPath,
+    environment: &str,
+    release: &str,
+) -> Value {
     app.post(
         &deployments(home),
         json!({"environment": environment, "release_id": release}),
@@ -130,85 +135,6 @@ async fn a_deploy_answers_its_record_and_a_repeat_changes_nothing(backend: Backe
         board.body["environments"][1]["deployed_at"],
         record["deployed_at"]
     );
-}
-
-async fn developers_ship_to_staging_and_operators_to_production(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    let home = app.create_app().await;
-    let v1 = app.cut(&home, "v1").await;
-    let developer = app
-        .mint(&home.org_id, json!({"name": "dev", "role": "developer"}))
-        .await;
-    let operator = app
-        .mint(&home.org_id, json!({"name": "ops", "role": "operator"}))
-        .await;
-    let viewer = app
-        .mint(&home.org_id, json!({"name": "view", "role": "viewer"}))
-        .await;
-    deploy_as(&app, &home, &developer, "staging", &v1)
-        .await
-        .expect(201);
-    let refused = deploy_as(&app, &home, &developer, "production", &v1).await;
-    let details = assert_envelope(&refused, 403, "FORBIDDEN");
-    assert_eq!(details["required_permission"], "releases:activate");
-    assert!(
-        refused.body["message"]
-            .as_str()
-            .unwrap()
-            .contains("'production'")
-    );
-    let refused = deploy_as(&app, &home, &viewer, "staging", &v1).await;
-    assert_eq!(
-        assert_envelope(&refused, 403, "FORBIDDEN")["required_permission"],
-        "releases:deploy"
-    );
-    deploy_as(&app, &home, &operator, "production", &v1)
-        .await
-        .expect(201);
-    // Rolling production back is the operator's too.
-    let v2 = app.cut(&home, "v2").await;
-    deploy(&app, &home, "production", &v2).await;
-    let refused = app
-        .send(
-            Method::POST,
-            &rollback(&home, "production"),
-            Some(&developer),
-            None,
-        )
-        .await;
-    assert_envelope(&refused, 403, "FORBIDDEN");
-    app.send(
-        Method::POST,
-        &rollback(&home, "production"),
-        Some(&operator),
-        None,
-    )
-    .await
-    .expect(201);
-    // An environment made unprotected is the developer's.
-    let environments = format!(
-        "/v1/orgs/{}/workspaces/{}/environments",
-        home.org_id, home.workspace_id
-    );
-    app.patch(
-        &format!("{environments}/production"),
-        json!({"protected": false}),
-    )
-    .await
-    .expect(200);
-    deploy_as(&app, &home, &developer, "production", &v2)
-        .await
-        .expect(201);
-    // A token holding only releases:activate may deploy: it implies releases:deploy.
-    let activator = app
-        .mint(
-            &home.org_id,
-            json!({"name": "act", "permissions": ["releases:activate"]}),
-        )
-        .await;
-    deploy_as(&app, &home, &activator, "development", &v1)
-        .await
-        .expect(201);
 }
 
 async fn a_promotion_carries_what_staging_has_to_production(backend: Backend) {
@@ -312,145 +238,6 @@ async fn each_environment_rolls_back_alone(backend: Backend) {
     assert_eq!(staging.body["total"], 3, "records outlive the release");
 }
 
-async fn a_deployed_release_stays_until_every_environment_lets_go(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    let home = app.create_app().await;
-    let v1 = app.cut(&home, "v1").await;
-    deploy(&app, &home, "staging", &v1).await;
-    let refused = app.act(&format!("{}/archive", home.release(&v1))).await;
-    let details = assert_envelope(&refused, 409, "CONFLICT");
-    assert_eq!(details["reason"], "release_is_deployed");
-    assert_eq!(details["environments"], json!(["staging"]));
-    let refused = app.delete(&home.release(&v1)).await;
-    assert_eq!(
-        assert_envelope(&refused, 409, "CONFLICT")["reason"],
-        "release_is_deployed"
-    );
-    let environments = format!(
-        "/v1/orgs/{}/workspaces/{}/environments",
-        home.org_id, home.workspace_id
-    );
-    let refused = app.delete(&format!("{environments}/staging")).await;
-    assert_eq!(
-        assert_envelope(&refused, 409, "CONFLICT")["reason"],
-        "environment_has_deployments"
-    );
-    let refused = app.delete(&home.path()).await;
-    assert_eq!(
-        assert_envelope(&refused, 409, "CONFLICT")["reason"],
-        "app_has_active_release"
-    );
-}
-
-async fn a_release_can_be_cut_straight_into_an_environment(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    let home = app.create_app().await;
-    let developer = app
-        .mint(&home.org_id, json!({"name": "dev", "role": "developer"}))
-        .await;
-    let cut = |body: Value| cut_as(&app, &home, &developer, body);
-    let release = cut(json!({"release_tag": "v1", "activate": true, "environment": "staging"}))
-        .await
-        .expect(201);
-    assert_eq!(release.body["status"], "active");
-    let records = app.get(&deployments(&home)).await.expect(200);
-    assert_eq!(
-        records.body["deployments"][0]["environment_slug"],
-        "staging"
-    );
-    // Into production (protected) a developer may not; nor activate as the seed does.
-    for body in [
-        json!({"release_tag": "v2", "activate": true, "environment": "production"}),
-        json!({"release_tag": "v2", "activate": true}),
-    ] {
-        let refused = cut(body).await;
-        assert_eq!(
-            assert_envelope(&refused, 403, "FORBIDDEN")["required_permission"],
-            "releases:activate"
-        );
-    }
-    let tags = app.get(&home.releases()).await.expect(200);
-    assert_eq!(tags.body["total"], 1, "a refused cut leaves nothing behind");
-    let lone = app
-        .post(
-            &home.releases(),
-            json!({"release_tag": "v2", "environment": "staging"}),
-        )
-        .await;
-    assert_one_issue(&lone, json!(["body", "environment"]), "value_error");
-}
-
-async fn bad_deploy_bodies_are_refused_clearly(backend: Backend) {
-    let app = TestApp::spawn(backend).await;
-    let home = app.create_app().await;
-    let v1 = app.cut(&home, "v1").await;
-    let both = app
-        .post(
-            &deployments(&home),
-            json!({"environment": "staging", "release_id": v1, "from_environment": "development"}),
-        )
-        .await;
-    assert_one_issue(&both, json!(["body", "from_environment"]), "value_error");
-    let neither = app
-        .post(&deployments(&home), json!({"environment": "staging"}))
-        .await;
-    assert_one_issue(&neither, json!(["body", "release_id"]), "missing");
-    let slug = app
-        .post(
-            &deployments(&home),
-            json!({"environment": "Not A Slug", "release_id": v1}),
-        )
-        .await;
-    assert_one_issue(
-        &slug,
-        json!(["body", "environment"]),
-        "string_pattern_mismatch",
-    );
-    let long = app
-        .post(
-            &deployments(&home),
-            json!({"environment": "staging", "release_id": v1, "reason": "x".repeat(1001)}),
-        )
-        .await;
-    assert_one_issue(&long, json!(["body", "reason"]), "string_too_long");
-    let unknown = app
-        .post(
-            &deployments(&home),
-            json!({"environment": "qa", "release_id": v1}),
-        )
-        .await;
-    assert_eq!(
-        assert_envelope(&unknown, 404, "RESOURCE_NOT_FOUND")["resource_type"],
-        "environment"
-    );
-    let absent = app
-        .post(
-            &deployments(&home),
-            json!({"environment": "staging", "release_id": cutover_domain::ReleaseId::EXAMPLE}),
-        )
-        .await;
-    assert_eq!(
-        assert_envelope(&absent, 404, "RESOURCE_NOT_FOUND")["resource_type"],
-        "release"
-    );
-    let no_record = app
-        .get(&format!(
-            "{}/{}",
-            deployments(&home),
-            cutover_domain::DeploymentId::EXAMPLE
-        ))
-        .await;
-    assert_eq!(
-        assert_envelope(&no_record, 404, "RESOURCE_NOT_FOUND")["resource_type"],
-        "deployment"
-    );
-    // Nothing was recorded by any of them.
-    assert_eq!(
-        app.get(&deployments(&home)).await.expect(200).body["total"],
-        0
-    );
-}
-
 async fn records_page_newest_first_and_cursors_keep_their_filter(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
@@ -524,12 +311,8 @@ async fn renaming_an_environment_moves_what_its_slug_answers(backend: Backend) {
 
 on_every_backend!(
     a_deploy_answers_its_record_and_a_repeat_changes_nothing,
-    developers_ship_to_staging_and_operators_to_production,
     a_promotion_carries_what_staging_has_to_production,
     each_environment_rolls_back_alone,
-    a_deployed_release_stays_until_every_environment_lets_go,
-    a_release_can_be_cut_straight_into_an_environment,
-    bad_deploy_bodies_are_refused_clearly,
     records_page_newest_first_and_cursors_keep_their_filter,
     renaming_an_environment_moves_what_its_slug_answers,
 );
