@@ -14,6 +14,7 @@ pub mod model;
 pub mod permission;
 pub mod quota;
 pub mod snapshot;
+pub mod timeline;
 pub mod timestamp;
 pub mod token;
 pub mod values;

@@ -1,0 +1,318 @@
+//! The app's timeline: what a commit (one draft write) records, how a change's field
+//! diff is computed and bounded, the commit's message, and the event that a commit, a
+//! release or a deployment becomes on the timeline. Backends store and read the
+//! events; these rules decide what goes in them.
+//!
+//! Issue 14 wires these into the stores and the API (`GET …/apps/{app}/timeline`) in
+//! its next part; until then nothing records commits.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::deployment::Deployment;
+use crate::digest::EntityKind;
+use crate::model::ReleaseSummary;
+use crate::timestamp::Timestamp;
+
+/// The most bytes of JSON one side of a field's change keeps; a longer value is kept
+/// as its digest and size (`{"sha256": …, "bytes": …}`), so a timeline page stays
+/// small however large the draft's entities are.
+pub const MAX_DIFF_VALUE_BYTES: usize = 1024;
+
+/// Fields every entity carries that are bookkeeping, not content: never in a diff.
+const BOOKKEEPING: &[&str] = &[
+    "created_at",
+    "created_by",
+    "updated_at",
+    "updated_by",
+    "endpoint_id",
+    "augmentation_id",
+];
+
+/// What a draft write did to its entity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeOperation {
+    Create,
+    Update,
+    Delete,
+}
+
+impl ChangeOperation {
+    fn verb(self) -> &'static str {
+        match self {
+            Self::Create => "Create",
+            Self::Update => "Update",
+            Self::Delete => "Delete",
+        }
+    }
+}
+
+/// One field of an entity, before and after (null where there was none).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct FieldChange {
+    pub field: String,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub old: Value,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub new: Value,
+}
+
+/// What one draft write changed: the entity, the operation and the fields.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Change {
+    /// `endpoint` or `augmentation`.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub entity_type: EntityKind,
+    pub entity_id: String,
+    pub entity_name: String,
+    pub operation: ChangeOperation,
+    pub change_diff: Vec<FieldChange>,
+}
+
+impl Change {
+    /// The change from `old` to `new` (each the entity as the API answers it; `None`
+    /// before a create and after a delete): every content field that differs, in
+    /// field order, each side bounded by [`MAX_DIFF_VALUE_BYTES`].
+    pub fn between(
+        entity_type: EntityKind,
+        entity_id: &str,
+        old: Option<&Map<String, Value>>,
+        new: Option<&Map<String, Value>>,
+    ) -> Self {
+        let operation = match (old, new) {
+            (None, _) => ChangeOperation::Create,
+            (Some(_), None) => ChangeOperation::Delete,
+            (Some(_), Some(_)) => ChangeOperation::Update,
+        };
+        let empty = Map::new();
+        let (before, after) = (old.unwrap_or(&empty), new.unwrap_or(&empty));
+        let mut fields: Vec<&String> = before.keys().chain(after.keys()).collect();
+        fields.sort();
+        fields.dedup();
+        let change_diff = fields
+            .into_iter()
+            .filter(|field| !BOOKKEEPING.contains(&field.as_str()))
+            .filter_map(|field| {
+                let (was, is) = (before.get(field), after.get(field));
+                (was != is).then(|| FieldChange {
+                    field: field.clone(),
+                    old: bounded(was),
+                    new: bounded(is),
+                })
+            })
+            .collect();
+        let entity_name = after
+            .get("name")
+            .or_else(|| before.get("name"))
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        Self {
+            entity_type,
+            entity_id: entity_id.to_owned(),
+            entity_name,
+            operation,
+            change_diff,
+        }
+    }
+
+    /// `Update augmentation "rag": stages, tags`, `Create endpoint "chat"`.
+    pub fn summary(&self) -> String {
+        let kind = match self.entity_type {
+            EntityKind::Endpoint => "endpoint",
+            EntityKind::Augmentation => "augmentation",
+        };
+        let mut text = format!("{} {kind} \"{}\"", self.operation.verb(), self.entity_name);
+        if self.operation == ChangeOperation::Update {
+            let fields: Vec<&str> = self.change_diff.iter().map(|c| c.field.as_str()).collect();
+            match fields.is_empty() {
+                true => text.push_str(": no content changed"),
+                false => {
+                    text.push_str(": ");
+                    text.push_str(&fields.join(", "));
+                }
+            }
+        }
+        text
+    }
+}
+
+/// A value as a diff keeps it: itself when its JSON is short, else its digest and
+/// size; null when the field was not there.
+fn bounded(value: Option<&Value>) -> Value {
+    let Some(value) = value else {
+        return Value::Null;
+    };
+    let text = value.to_string();
+    if text.len() <= MAX_DIFF_VALUE_BYTES {
+        return value.clone();
+    }
+    json!({
+        "sha256": hex::encode(Sha256::digest(text.as_bytes())),
+        "bytes": text.len(),
+    })
+}
+
+/// One draft write, as the timeline shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Commit {
+    pub commit_id: String,
+    pub message: String,
+    pub author: String,
+    pub changes: Vec<Change>,
+}
+
+impl Commit {
+    /// The commit of one draft write by `author`: its message says what changed.
+    pub fn of(commit_id: String, author: &str, change: Change) -> Self {
+        Self {
+            commit_id,
+            message: change.summary(),
+            author: author.to_owned(),
+            changes: vec![change],
+        }
+    }
+}
+
+/// What an event on the timeline is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum EventType {
+    Commit,
+    Release,
+    Deployment,
+}
+
+/// One event of the app's timeline, as the platform shapes it: `type` says which of
+/// `commit`, `release` and `deployment` is set; the other two are null.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TimelineEvent {
+    #[serde(rename = "type")]
+    pub event_type: EventType,
+    pub timestamp: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub commit: Option<Commit>,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub release: Option<ReleaseSummary>,
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub deployment: Option<Deployment>,
+}
+
+impl TimelineEvent {
+    pub fn commit(commit: Commit, at: Timestamp) -> Self {
+        Self {
+            event_type: EventType::Commit,
+            timestamp: at,
+            commit: Some(commit),
+            release: None,
+            deployment: None,
+        }
+    }
+
+    /// A release cut, archived or deleted at `at`: the release as it was then.
+    pub fn release(release: ReleaseSummary, at: Timestamp) -> Self {
+        Self {
+            event_type: EventType::Release,
+            timestamp: at,
+            commit: None,
+            release: Some(release),
+            deployment: None,
+        }
+    }
+
+    pub fn deployment(deployment: Deployment) -> Self {
+        Self {
+            event_type: EventType::Deployment,
+            timestamp: deployment.deployed_at,
+            commit: None,
+            release: None,
+            deployment: Some(deployment),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object(value: Value) -> Map<String, Value> {
+        value.as_object().cloned().expect("an object")
+    }
+
+    #[test]
+    fn an_update_lists_the_content_fields_that_differ_and_not_the_bookkeeping() {
+        let old = object(
+            json!({"augmentation_id": "aug_1", "name": "rag", "tags": ["a"],
+            "description": null, "updated_at": "then", "updated_by": "alice"}),
+        );
+        let new = object(
+            json!({"augmentation_id": "aug_1", "name": "rag", "tags": ["a", "b"],
+            "description": "now", "updated_at": "now", "updated_by": "bob"}),
+        );
+        let change = Change::between(EntityKind::Augmentation, "aug_1", Some(&old), Some(&new));
+        assert_eq!(change.operation, ChangeOperation::Update);
+        let fields: Vec<&str> = change
+            .change_diff
+            .iter()
+            .map(|c| c.field.as_str())
+            .collect();
+        assert_eq!(fields, ["description", "tags"]);
+        assert_eq!(change.change_diff[1].old, json!(["a"]));
+        assert_eq!(change.change_diff[1].new, json!(["a", "b"]));
+        assert_eq!(
+            change.summary(),
+            "Update augmentation \"rag\": description, tags"
+        );
+    }
+
+    #[test]
+    fn a_create_and_a_delete_diff_against_nothing() {
+        let endpoint = object(json!({"endpoint_id": "ep_1", "name": "chat", "path": "/chat"}));
+        let created = Change::between(EntityKind::Endpoint, "ep_1", None, Some(&endpoint));
+        assert_eq!(created.operation, ChangeOperation::Create);
+        assert_eq!(created.change_diff.len(), 2);
+        assert!(created.change_diff.iter().all(|c| c.old == Value::Null));
+        assert_eq!(created.summary(), "Create endpoint \"chat\"");
+        let deleted = Change::between(EntityKind::Endpoint, "ep_1", Some(&endpoint), None);
+        assert_eq!(deleted.operation, ChangeOperation::Delete);
+        assert_eq!(deleted.entity_name, "chat");
+        assert!(deleted.change_diff.iter().all(|c| c.new == Value::Null));
+    }
+
+    #[test]
+    fn a_large_value_is_kept_as_its_digest_and_size() {
+        let big = "x".repeat(MAX_DIFF_VALUE_BYTES * 4);
+        let old = object(json!({"name": "rag", "stages": []}));
+        let new = object(json!({"name": "rag", "stages": [{"name": big}]}));
+        let change = Change::between(EntityKind::Augmentation, "aug_1", Some(&old), Some(&new));
+        let kept = &change.change_diff[0].new;
+        assert_eq!(
+            kept["bytes"].as_u64(),
+            Some(new["stages"].to_string().len() as u64)
+        );
+        assert_eq!(kept["sha256"].as_str().map(str::len), Some(64));
+        assert_eq!(change.change_diff[0].old, json!([]));
+    }
+
+    #[test]
+    fn an_event_sets_only_its_own_object() {
+        let change = Change::between(EntityKind::Endpoint, "ep_1", None, None);
+        let commit = Commit::of("cmt_1".into(), "alice", change);
+        assert_eq!(commit.message, "Create endpoint \"\"");
+        let event = TimelineEvent::commit(commit, Timestamp::from_micros(1));
+        let shown = serde_json::to_value(&event).expect("json");
+        assert_eq!(shown["type"], "commit");
+        assert_eq!(
+            (shown["release"].clone(), shown["deployment"].clone()),
+            (Value::Null, Value::Null)
+        );
+    }
+}
