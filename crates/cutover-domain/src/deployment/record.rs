@@ -146,7 +146,6 @@ pub struct DeployTarget {
     pub slug: String,
     pub name: String,
     pub protected: bool,
-    pub is_default: bool,
 }
 
 impl DeployTarget {
@@ -156,7 +155,6 @@ impl DeployTarget {
             slug: environment.slug.clone(),
             name: environment.name.clone(),
             protected: environment.protected,
-            is_default: environment.is_default,
         }
     }
 }
@@ -252,7 +250,6 @@ mod tests {
             slug: "production".into(),
             name: "Production".into(),
             protected,
-            is_default: true,
         }
     }
 
