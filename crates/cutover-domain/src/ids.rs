@@ -156,6 +156,8 @@ define_id!(/// An environment of a workspace (production, staging, …).
     EnvironmentId, "env");
 define_id!(/// One deployment record: a release put in an environment of an app.
     DeploymentId, "dep");
+define_id!(/// One commit of an app's timeline: a draft write.
+    CommitId, "cmt");
 
 #[cfg(test)]
 mod tests {

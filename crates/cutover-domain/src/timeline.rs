@@ -1,10 +1,8 @@
 //! The app's timeline: what a commit (one draft write) records, how a change's field
 //! diff is computed and bounded, the commit's message, and the event that a commit, a
-//! release or a deployment becomes on the timeline. Backends store and read the
-//! events; these rules decide what goes in them.
-//!
-//! Issue 14 wires these into the stores and the API (`GET …/apps/{app}/timeline`) in
-//! its next part; until then nothing records commits.
+//! release cut, archive or delete, or a deployment becomes on the timeline. Backends
+//! store each event in the transaction of the write it records and read them back
+//! newest first; these rules decide what goes in them.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -12,7 +10,8 @@ use sha2::{Digest, Sha256};
 
 use crate::deployment::Deployment;
 use crate::digest::EntityKind;
-use crate::model::ReleaseSummary;
+use crate::ids::CommitId;
+use crate::model::{Augmentation, Endpoint, ReleaseSummary};
 use crate::timestamp::Timestamp;
 
 /// The most bytes of JSON one side of a field's change keeps; a longer value is kept
@@ -121,6 +120,32 @@ impl Change {
         }
     }
 
+    /// The change one write made to an endpoint (`None` before a create, after a
+    /// delete).
+    pub fn of_endpoint(old: Option<&Endpoint>, new: Option<&Endpoint>) -> Self {
+        let id = new.or(old).map(|e| e.endpoint_id.as_str()).unwrap_or_default();
+        Self::between(
+            EntityKind::Endpoint,
+            id,
+            old.map(as_object).as_ref(),
+            new.map(as_object).as_ref(),
+        )
+    }
+
+    /// The change one write made to an augmentation.
+    pub fn of_augmentation(old: Option<&Augmentation>, new: Option<&Augmentation>) -> Self {
+        let id = new
+            .or(old)
+            .map(|a| a.augmentation_id.as_str())
+            .unwrap_or_default();
+        Self::between(
+            EntityKind::Augmentation,
+            id,
+            old.map(as_object).as_ref(),
+            new.map(as_object).as_ref(),
+        )
+    }
+
     /// `Update augmentation "rag": stages, tags`, `Create endpoint "chat"`.
     pub fn summary(&self) -> String {
         let kind = match self.entity_type {
@@ -139,6 +164,15 @@ impl Change {
             }
         }
         text
+    }
+}
+
+/// An entity as its answers show it, field by field.
+fn as_object<T: Serialize>(entity: &T) -> Map<String, Value> {
+    match serde_json::to_value(entity) {
+        Ok(Value::Object(fields)) => fields,
+        // Entities are structs, which always encode as objects.
+        _ => Map::new(),
     }
 }
 
@@ -162,7 +196,7 @@ fn bounded(value: Option<&Value>) -> Value {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Commit {
-    pub commit_id: String,
+    pub commit_id: CommitId,
     pub message: String,
     pub author: String,
     pub changes: Vec<Change>,
@@ -170,9 +204,9 @@ pub struct Commit {
 
 impl Commit {
     /// The commit of one draft write by `author`: its message says what changed.
-    pub fn of(commit_id: String, author: &str, change: Change) -> Self {
+    pub fn of(author: &str, change: Change) -> Self {
         Self {
-            commit_id,
+            commit_id: CommitId::generate(),
             message: change.summary(),
             author: author.to_owned(),
             changes: vec![change],
@@ -190,6 +224,28 @@ pub enum EventType {
     Deployment,
 }
 
+/// What happened to a release, as its timeline event says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum ReleaseAction {
+    /// Cut from the draft.
+    Cut,
+    Archive,
+    Delete,
+}
+
+/// A release event: the release as it was once `action` was done (for a delete, as it
+/// was just before), and who did it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TimelineRelease {
+    #[serde(flatten)]
+    pub summary: ReleaseSummary,
+    pub action: ReleaseAction,
+    pub action_by: String,
+}
+
 /// One event of the app's timeline, as the platform shapes it: `type` says which of
 /// `commit`, `release` and `deployment` is set; the other two are null.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -201,7 +257,7 @@ pub struct TimelineEvent {
     #[cfg_attr(feature = "openapi", schema(required = true))]
     pub commit: Option<Commit>,
     #[cfg_attr(feature = "openapi", schema(required = true))]
-    pub release: Option<ReleaseSummary>,
+    pub release: Option<TimelineRelease>,
     #[cfg_attr(feature = "openapi", schema(required = true))]
     pub deployment: Option<Deployment>,
 }
@@ -217,13 +273,17 @@ impl TimelineEvent {
         }
     }
 
-    /// A release cut, archived or deleted at `at`: the release as it was then.
-    pub fn release(release: ReleaseSummary, at: Timestamp) -> Self {
+    /// A release cut, archived or deleted by `by` at `at`: the release as it was then.
+    pub fn release(summary: ReleaseSummary, action: ReleaseAction, by: &str, at: Timestamp) -> Self {
         Self {
             event_type: EventType::Release,
             timestamp: at,
             commit: None,
-            release: Some(release),
+            release: Some(TimelineRelease {
+                summary,
+                action,
+                action_by: by.to_owned(),
+            }),
             deployment: None,
         }
     }
@@ -305,7 +365,7 @@ mod tests {
     #[test]
     fn an_event_sets_only_its_own_object() {
         let change = Change::between(EntityKind::Endpoint, "ep_1", None, None);
-        let commit = Commit::of("cmt_1".into(), "alice", change);
+        let commit = Commit::of("alice", change);
         assert_eq!(commit.message, "Create endpoint \"\"");
         let event = TimelineEvent::commit(commit, Timestamp::from_micros(1));
         let shown = serde_json::to_value(&event).expect("json");

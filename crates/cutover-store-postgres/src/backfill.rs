@@ -2,8 +2,10 @@
 //! written before it (as the SQLite store does): each draft entity's canonical text
 //! and digest, each release's manifest and manifest digest, then every app's draft
 //! digest; for migration 4 (`environments`), every workspace's starting
-//! environments; and for migration 5 (`deployments`), the activation history carried
-//! over (`carry_over`). Runs after the migrations under their advisory lock, so servers starting
+//! environments; for migration 5 (`deployments`), the activation history carried
+//! over (`carry_over`); and for migration 6 (`timeline`), each earlier app's releases
+//! and deployment records as timeline events (after the carry-over, whose records it
+//! reads). Runs after the migrations under their advisory lock, so servers starting
 //! together do it once; does nothing once every row has them.
 
 use cutover_domain::AppId;
@@ -23,7 +25,7 @@ const BATCH: i64 = 200;
 
 pub(crate) async fn run(connection: &mut PgConnection) -> StoreResult<()> {
     let mut transaction = connection.begin().await.map_err(from_sqlx)?;
-    let outcome: Outcome<(u64, usize, u64)> = async {
+    let outcome: Outcome<(u64, usize, u64, u64)> = async {
         sqlx::query("SELECT pg_advisory_xact_lock($1)")
             .bind(MIGRATION_LOCK)
             .execute(&mut *transaction)
@@ -38,8 +40,9 @@ pub(crate) async fn run(connection: &mut PgConnection) -> StoreResult<()> {
         .try_get(0)?;
         let given = starting_environments(&mut transaction).await?;
         let carried = crate::carry_over::run(&mut transaction).await?;
+        let events = crate::timeline::backfill(&mut transaction).await?;
         if !pending {
-            return Ok((0, given, carried));
+            return Ok((0, given, carried, events));
         }
         let changed = entities(&mut transaction).await? + releases(&mut transaction).await?;
         let apps = all(
@@ -51,10 +54,10 @@ pub(crate) async fn run(connection: &mut PgConnection) -> StoreResult<()> {
         for app_id in apps {
             refresh_draft_hash(&mut transaction, &AppId::from_trusted(app_id)).await?;
         }
-        Ok((changed, given, carried))
+        Ok((changed, given, carried, events))
     }
     .await;
-    let (changed, given, carried) = outcome.map_err(Failure::into_store)?;
+    let (changed, given, carried, events) = outcome.map_err(Failure::into_store)?;
     transaction.commit().await.map_err(from_sqlx)?;
     if changed > 0 {
         tracing::info!(
@@ -72,6 +75,12 @@ pub(crate) async fn run(connection: &mut PgConnection) -> StoreResult<()> {
         tracing::info!(
             records = carried,
             "carried the activation history over into deployment records"
+        );
+    }
+    if events > 0 {
+        tracing::info!(
+            events,
+            "gave earlier apps the timeline events of their releases and deployments"
         );
     }
     Ok(())

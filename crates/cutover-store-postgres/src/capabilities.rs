@@ -25,12 +25,13 @@ use cutover_domain::{
 use cutover_store::{
     ActivationOutcome, AppScope, AppStore, Bootstrap, DeploymentStore, DraftStore,
     EnvironmentStore, Page, PageRequest, ReleaseDocument, ReleasePage, ReleaseQuery, ReleaseStore,
-    StoreResult, TenancyStore, TokenStore, TokenToStore, WorkspaceScope,
+    StoreResult, TenancyStore, TimelineStore, TokenStore, TokenToStore, WorkspaceScope,
 };
+use cutover_store::timeline::TimelinePage;
 
 use crate::{
     PostgresStore, apps, deployment_records, deployments, draft, environments, lifecycle, quota,
-    releases, tenancy, tokens,
+    releases, tenancy, timeline, tokens,
 };
 
 #[async_trait]
@@ -283,8 +284,13 @@ impl DraftStore for PostgresStore {
         ))
     }
 
-    async fn delete_endpoint(&self, scope: &AppScope, id: &EndpointId) -> StoreResult<()> {
-        write_tx!(self, |c| draft::delete_endpoint(c, scope, id))
+    async fn delete_endpoint(
+        &self,
+        scope: &AppScope,
+        id: &EndpointId,
+        actor: &str,
+    ) -> StoreResult<()> {
+        write_tx!(self, |c| draft::delete_endpoint(c, scope, id, actor))
     }
 
     async fn create_augmentation(
@@ -335,8 +341,13 @@ impl DraftStore for PostgresStore {
         ))
     }
 
-    async fn delete_augmentation(&self, scope: &AppScope, id: &AugmentationId) -> StoreResult<()> {
-        write_tx!(self, |c| draft::delete_augmentation(c, scope, id))
+    async fn delete_augmentation(
+        &self,
+        scope: &AppScope,
+        id: &AugmentationId,
+        actor: &str,
+    ) -> StoreResult<()> {
+        write_tx!(self, |c| draft::delete_augmentation(c, scope, id, actor))
     }
 }
 
@@ -383,12 +394,22 @@ impl ReleaseStore for PostgresStore {
         ))
     }
 
-    async fn archive_release(&self, scope: AppScope, id: ReleaseId) -> StoreResult<ReleaseSummary> {
-        write_tx!(self, |c| lifecycle::archive_release(c, &scope, &id))
+    async fn archive_release(
+        &self,
+        scope: AppScope,
+        id: ReleaseId,
+        actor: String,
+    ) -> StoreResult<ReleaseSummary> {
+        write_tx!(self, |c| lifecycle::archive_release(c, &scope, &id, &actor))
     }
 
-    async fn delete_release(&self, scope: AppScope, id: ReleaseId) -> StoreResult<()> {
-        write_tx!(self, |c| lifecycle::delete_release(c, &scope, &id))
+    async fn delete_release(
+        &self,
+        scope: AppScope,
+        id: ReleaseId,
+        actor: String,
+    ) -> StoreResult<()> {
+        write_tx!(self, |c| lifecycle::delete_release(c, &scope, &id, &actor))
     }
 
     async fn list_activations(
@@ -454,5 +475,16 @@ impl DeploymentStore for PostgresStore {
             scope,
             environment
         ))
+    }
+}
+
+#[async_trait]
+impl TimelineStore for PostgresStore {
+    async fn list_timeline(
+        &self,
+        scope: &AppScope,
+        page: PageRequest,
+    ) -> StoreResult<TimelinePage> {
+        read_tx!(self, |c| timeline::list_timeline(c, scope, &page))
     }
 }

@@ -91,7 +91,7 @@ pub(crate) async fn run(connection: &mut PgConnection) -> Outcome<u64> {
     Ok(written)
 }
 
-fn scope_from_row(row: &PgRow) -> sqlx::Result<AppScope> {
+pub(crate) fn scope_from_row(row: &PgRow) -> sqlx::Result<AppScope> {
     Ok(AppScope {
         app_id: AppId::from_trusted(row.try_get(0)?),
         workspace_id: WorkspaceId::from_trusted(row.try_get(1)?),

@@ -16,6 +16,7 @@ use cutover_domain::model::{ReleaseStatus, ReleaseSummary};
 use cutover_domain::values::ReleaseTag;
 use cutover_domain::{AppId, DeploymentId, EnvironmentId, ReleaseId, Timestamp, WorkspaceId};
 use cutover_store::{AppScope, StoreError, WorkspaceScope};
+use cutover_store::timeline::EventRow;
 use sqlx::{PgConnection, Row};
 
 use crate::apps::lock_app;
@@ -24,6 +25,7 @@ use crate::environments;
 use crate::error::{Failure, Outcome};
 use crate::releases::{summary, unreadable};
 use crate::rows::{all, count, not_found, optional};
+use crate::timeline;
 
 /// The environment `reference` names in the workspace, as a deployment needs it.
 pub(crate) async fn target(
@@ -217,6 +219,8 @@ pub(crate) async fn switch(
     status: ReleaseStatus,
 ) -> Outcome<Deployment> {
     insert_record(&mut *connection, &record, None).await?;
+    let event = EventRow::deployment(&record)?;
+    timeline::record(&mut *connection, &record.app_id, &event).await?;
     sqlx::query(
         "INSERT INTO deployed (app_id, environment_id, workspace_id, release_id, deployment_id)
          VALUES ($1, $2, $3, $4, $5)

@@ -1,12 +1,15 @@
 //! The draft: endpoints and augmentations of an app. Each change locks the app row
-//! first (so limits, uniqueness checks and the draft hash see every earlier change)
-//! and refreshes the app's draft hash in the same transaction.
+//! first (so limits, uniqueness checks and the draft hash see every earlier change),
+//! and records itself as a commit on the app's timeline and refreshes the app's draft
+//! hash in the same transaction.
 
 use cutover_domain::conflict::Conflict;
 use cutover_domain::draft::{AugmentationPatch, EndpointPatch, NewAugmentation, NewEndpoint};
 use cutover_domain::limits::{Limits, check_draft_bytes};
 use cutover_domain::model::{Augmentation, Endpoint};
 use cutover_domain::{AugmentationId, EndpointId, Timestamp};
+use cutover_domain::timeline::Change;
+use cutover_store::timeline::EventRow;
 use cutover_store::{AppScope, Page, PageRequest, Prepared, StoreError};
 use serde_json::Value;
 use sqlx::{PgConnection, Row};
@@ -16,6 +19,7 @@ use crate::error::{Outcome, unique_or};
 use crate::rows::{
     PgQuery, after_key, all, bodies, count, fetch_limit, from_json_text, not_found, optional,
 };
+use crate::timeline;
 
 /// Refuses a write that would take the app's draft past its byte limit.
 async fn check_draft_room(
@@ -122,6 +126,7 @@ async fn write_endpoint(
     scope: &AppScope,
     prepared: &Prepared<Endpoint>,
     insert: bool,
+    commit: &EventRow,
 ) -> Outcome<()> {
     let endpoint = &prepared.entity;
     if let Some(conflict) = endpoint_conflict(&mut *connection, scope, endpoint).await? {
@@ -167,6 +172,7 @@ async fn write_endpoint(
                 _ => None,
             })
         })?;
+    timeline::record(&mut *connection, &scope.app_id, commit).await?;
     refresh_draft_hash(connection, &scope.app_id).await
 }
 
@@ -186,8 +192,10 @@ pub(crate) async fn create_endpoint(
         "endpoints",
     )
     .await?;
-    let prepared = Prepared::endpoint(new.clone().into_endpoint(actor, Timestamp::now()))?;
-    write_endpoint(connection, limits, scope, &prepared, true).await?;
+    let at = Timestamp::now();
+    let prepared = Prepared::endpoint(new.clone().into_endpoint(actor, at))?;
+    let commit = EventRow::commit(actor, Change::of_endpoint(None, Some(&prepared.entity)), at)?;
+    write_endpoint(connection, limits, scope, &prepared, true, &commit).await?;
     Ok(prepared.entity)
 }
 
@@ -249,11 +257,11 @@ pub(crate) async fn update_endpoint(
     if let Some(augmentation_id) = &patch.augmentation_id {
         require_augmentation_of_app(&mut *connection, scope, augmentation_id).await?;
     }
-    patch
-        .clone()
-        .apply_to(&mut endpoint, actor, Timestamp::now());
+    let (old, at) = (endpoint.clone(), Timestamp::now());
+    patch.clone().apply_to(&mut endpoint, actor, at);
+    let commit = EventRow::commit(actor, Change::of_endpoint(Some(&old), Some(&endpoint)), at)?;
     let prepared = Prepared::endpoint(endpoint)?;
-    write_endpoint(connection, limits, scope, &prepared, false).await?;
+    write_endpoint(connection, limits, scope, &prepared, false, &commit).await?;
     Ok(prepared.entity)
 }
 
@@ -261,17 +269,17 @@ pub(crate) async fn delete_endpoint(
     connection: &mut PgConnection,
     scope: &AppScope,
     id: &EndpointId,
+    actor: &str,
 ) -> Outcome<()> {
     lock_app(&mut *connection, scope).await?;
-    let deleted = sqlx::query("DELETE FROM endpoints WHERE endpoint_id = $1 AND app_id = $2")
+    let endpoint = get_endpoint(&mut *connection, scope, id).await?;
+    sqlx::query("DELETE FROM endpoints WHERE endpoint_id = $1 AND app_id = $2")
         .bind(id.as_str())
         .bind(scope.app_id.as_str())
         .execute(&mut *connection)
-        .await?
-        .rows_affected();
-    if deleted == 0 {
-        return Err(not_found("endpoint", id));
-    }
+        .await?;
+    let commit = EventRow::commit(actor, Change::of_endpoint(Some(&endpoint), None), Timestamp::now())?;
+    timeline::record(&mut *connection, &scope.app_id, &commit).await?;
     refresh_draft_hash(connection, &scope.app_id).await
 }
 
@@ -281,6 +289,7 @@ async fn write_augmentation(
     scope: &AppScope,
     prepared: &Prepared<Augmentation>,
     insert: bool,
+    commit: &EventRow,
 ) -> Outcome<()> {
     let augmentation = &prepared.entity;
     let replaced = (!insert).then_some(augmentation.augmentation_id.as_str());
@@ -322,6 +331,7 @@ async fn write_augmentation(
                 })
             })
         })?;
+    timeline::record(&mut *connection, &scope.app_id, commit).await?;
     refresh_draft_hash(connection, &scope.app_id).await
 }
 
@@ -341,8 +351,11 @@ pub(crate) async fn create_augmentation(
         "augmentations",
     )
     .await?;
-    let prepared = Prepared::augmentation(new.clone().into_augmentation(actor, Timestamp::now()))?;
-    write_augmentation(connection, limits, scope, &prepared, true).await?;
+    let at = Timestamp::now();
+    let prepared = Prepared::augmentation(new.clone().into_augmentation(actor, at))?;
+    let change = Change::of_augmentation(None, Some(&prepared.entity));
+    let commit = EventRow::commit(actor, change, at)?;
+    write_augmentation(connection, limits, scope, &prepared, true, &commit).await?;
     Ok(prepared.entity)
 }
 
@@ -402,11 +415,12 @@ pub(crate) async fn update_augmentation(
 ) -> Outcome<Augmentation> {
     lock_app(&mut *connection, scope).await?;
     let mut augmentation = get_augmentation(&mut *connection, scope, id).await?;
-    patch
-        .clone()
-        .apply_to(&mut augmentation, actor, Timestamp::now());
+    let (old, at) = (augmentation.clone(), Timestamp::now());
+    patch.clone().apply_to(&mut augmentation, actor, at);
+    let change = Change::of_augmentation(Some(&old), Some(&augmentation));
+    let commit = EventRow::commit(actor, change, at)?;
     let prepared = Prepared::augmentation(augmentation)?;
-    write_augmentation(connection, limits, scope, &prepared, false).await?;
+    write_augmentation(connection, limits, scope, &prepared, false, &commit).await?;
     Ok(prepared.entity)
 }
 
@@ -414,9 +428,10 @@ pub(crate) async fn delete_augmentation(
     connection: &mut PgConnection,
     scope: &AppScope,
     id: &AugmentationId,
+    actor: &str,
 ) -> Outcome<()> {
     lock_app(&mut *connection, scope).await?;
-    get_augmentation(&mut *connection, scope, id).await?;
+    let augmentation = get_augmentation(&mut *connection, scope, id).await?;
     let users = all(
         &mut *connection,
         sqlx::query(
@@ -437,5 +452,8 @@ pub(crate) async fn delete_augmentation(
         .bind(id.as_str())
         .execute(&mut *connection)
         .await?;
+    let change = Change::of_augmentation(Some(&augmentation), None);
+    let commit = EventRow::commit(actor, change, Timestamp::now())?;
+    timeline::record(&mut *connection, &scope.app_id, &commit).await?;
     refresh_draft_hash(connection, &scope.app_id).await
 }

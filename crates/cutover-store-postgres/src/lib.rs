@@ -26,6 +26,7 @@ mod quota;
 mod releases;
 mod rows;
 mod tenancy;
+mod timeline;
 mod tokens;
 
 use std::time::Duration;

@@ -9,8 +9,10 @@ use cutover_domain::deployment::{Deployment, DeploymentAction};
 use cutover_domain::lifecycle::{self, ActivationPlan, ArchivePlan, ReleaseFacts};
 use cutover_domain::model::ActivationAction;
 use cutover_domain::model::{Activation, ReleaseSummary};
+use cutover_domain::timeline::ReleaseAction;
 use cutover_domain::{ReleaseId, Timestamp};
 use cutover_store::{ActivationOutcome, AppScope, Page, PageRequest, StoreError};
+use cutover_store::timeline::EventRow;
 use sqlx::{PgConnection, Row};
 
 use crate::apps::{lock_app, require_app};
@@ -18,6 +20,7 @@ use crate::deployments::{self, default_release_id, deployed_in, had_before};
 use crate::error::Outcome;
 use crate::releases::{summary, unreadable};
 use crate::rows::{all, count, fetch_limit};
+use crate::timeline;
 
 pub(crate) async fn activate_release(
     connection: &mut PgConnection,
@@ -75,6 +78,7 @@ pub(crate) async fn archive_release(
     connection: &mut PgConnection,
     scope: &AppScope,
     id: &ReleaseId,
+    actor: &str,
 ) -> Outcome<ReleaseSummary> {
     lock_app(&mut *connection, scope).await?;
     let target = summary(&mut *connection, scope, id).await?;
@@ -86,7 +90,11 @@ pub(crate) async fn archive_release(
                 .bind(id.as_str())
                 .execute(&mut *connection)
                 .await?;
-            summary(connection, scope, id).await
+            let archived = summary(&mut *connection, scope, id).await?;
+            let event =
+                EventRow::release(archived.clone(), ReleaseAction::Archive, actor, Timestamp::now())?;
+            timeline::record(connection, &scope.app_id, &event).await?;
+            Ok(archived)
         }
     }
 }
@@ -95,11 +103,14 @@ pub(crate) async fn delete_release(
     connection: &mut PgConnection,
     scope: &AppScope,
     id: &ReleaseId,
+    actor: &str,
 ) -> Outcome<()> {
     lock_app(&mut *connection, scope).await?;
-    summary(&mut *connection, scope, id).await?;
+    let release = summary(&mut *connection, scope, id).await?;
     let deployed = deployed_in(&mut *connection, id).await?;
     lifecycle::check_delete(deployed).map_err(StoreError::from)?;
+    let event = EventRow::release(release, ReleaseAction::Delete, actor, Timestamp::now())?;
+    timeline::record(&mut *connection, &scope.app_id, &event).await?;
     sqlx::query("DELETE FROM releases WHERE release_id = $1")
         .bind(id.as_str())
         .execute(connection)

@@ -30,6 +30,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "deployments",
         include_str!("../migrations/0005_deployments.sql"),
     ),
+    (
+        6,
+        "timeline",
+        include_str!("../migrations/0006_timeline.sql"),
+    ),
 ];
 
 /// The advisory lock key that serializes migrations ("cutover" in ASCII).

@@ -8,11 +8,13 @@ use cutover_domain::digest::Manifest;
 use cutover_domain::draft::NewRelease;
 use cutover_domain::environment::EnvironmentRef;
 use cutover_domain::model::{ReleaseStatus, ReleaseSummary, UnknownStoredValue};
+use cutover_domain::timeline::ReleaseAction;
 use cutover_domain::values::ReleaseTag;
 use cutover_domain::{AppId, OrgId, ReleaseId, Timestamp, WorkspaceId};
 use cutover_store::cut::{CutFacts, NewestRelease, PreviousRelease, plan_release};
 use cutover_store::digests::{self, AugmentationRow, DraftTexts, EndpointRow};
 use cutover_store::{AppScope, ReleaseDocument, ReleasePage, ReleaseQuery, StoreError};
+use cutover_store::timeline::EventRow;
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
@@ -20,6 +22,7 @@ use crate::apps::{lock_app, require_app};
 use crate::deployments;
 use crate::error::{Outcome, unique_or};
 use crate::rows::{all, count, fetch_limit, get_u32, not_found, optional};
+use crate::timeline;
 
 macro_rules! summary_columns {
     () => {
@@ -188,6 +191,9 @@ pub(crate) async fn create_release(
             })
         })
     })?;
+    let release = summary(&mut *connection, scope, &release_id).await?;
+    let cut = EventRow::release(release.clone(), ReleaseAction::Cut, actor, release.created_at)?;
+    timeline::record(&mut *connection, &scope.app_id, &cut).await?;
     if let Some(deploy) = &new.deploy {
         let workspace = scope.workspace();
         let environment = match &deploy.environment {
@@ -200,7 +206,6 @@ pub(crate) async fn create_release(
             .authority
             .check(&environment)
             .map_err(StoreError::from)?;
-        let release = summary(&mut *connection, scope, &release_id).await?;
         deployments::deploy_release(
             &mut *connection,
             scope,

@@ -58,6 +58,7 @@ fn migration_versions_and_names_match_sqlite() {
             (3, "entity_digests"),
             (4, "environments"),
             (5, "deployments"),
+            (6, "timeline"),
         ]
     );
 }

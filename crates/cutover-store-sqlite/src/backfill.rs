@@ -2,9 +2,10 @@
 //! for migration 3 (`entity_digests`), each draft entity's canonical text and digest,
 //! each release's manifest and manifest digest, then every app's draft digest; for
 //! migration 4 (`environments`), every workspace's starting environments; for
-//! migration 5 (`deployments`), the activation history carried over (`carry_over`).
-//! Runs when
-//! the store opens, after the migrations, and does nothing once every row has them.
+//! migration 5 (`deployments`), the activation history carried over (`carry_over`);
+//! for migration 6 (`timeline`), each earlier app's releases and deployment records
+//! as timeline events. Runs when the store opens, after the migrations, and does
+//! nothing once every row has them.
 
 use cutover_domain::AppId;
 use cutover_domain::digest::EntityKind;
@@ -24,7 +25,26 @@ const BATCH: i64 = 200;
 pub(crate) fn run(connection: &mut Connection) -> StoreResult<()> {
     digests(connection)?;
     starting_environments(connection)?;
-    deployments(connection)
+    deployments(connection)?;
+    timeline(connection)
+}
+
+/// Gives apps from before migration 6 the timeline events of their history, in one
+/// transaction, after the deployment carry-over (whose records it reads).
+fn timeline(connection: &mut Connection) -> StoreResult<()> {
+    if !crate::timeline::backfill_pending(connection)? {
+        return Ok(());
+    }
+    let transaction = connection
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(from_sqlite)?;
+    let written = crate::timeline::backfill(&transaction)?;
+    transaction.commit().map_err(from_sqlite)?;
+    tracing::info!(
+        events = written,
+        "gave earlier apps the timeline events of their releases and deployments"
+    );
+    Ok(())
 }
 
 /// Carries an earlier version's activation history over into deployment records, in

@@ -24,12 +24,13 @@ use cutover_domain::{
 use cutover_store::{
     ActivationOutcome, AppScope, AppStore, Bootstrap, DeploymentStore, DraftStore,
     EnvironmentStore, Page, PageRequest, ReleaseDocument, ReleasePage, ReleaseQuery, ReleaseStore,
-    StoreResult, TenancyStore, TokenStore, TokenToStore, WorkspaceScope,
+    StoreResult, TenancyStore, TimelineStore, TokenStore, TokenToStore, WorkspaceScope,
 };
+use cutover_store::timeline::TimelinePage;
 
 use crate::{
     SqliteStore, apps, deployment_records, deployments, draft, environments, lifecycle, quota,
-    releases, tenancy, tokens,
+    releases, tenancy, timeline, tokens,
 };
 
 #[async_trait]
@@ -315,12 +316,13 @@ impl DraftStore for SqliteStore {
         self.prepared_update_endpoint(scope, id, patch, actor).await
     }
 
-    async fn delete_endpoint(&self, scope: &AppScope, id: &EndpointId) -> StoreResult<()> {
-        let _app = self.app_locks.lock(&scope.app_id).await;
-        let (scope, id) = (scope.clone(), id.clone());
-        self.engine
-            .write(move |c| draft::delete_endpoint(c, &scope, &id))
-            .await
+    async fn delete_endpoint(
+        &self,
+        scope: &AppScope,
+        id: &EndpointId,
+        actor: &str,
+    ) -> StoreResult<()> {
+        self.prepared_delete_endpoint(scope, id, actor).await
     }
 
     async fn create_augmentation(
@@ -366,12 +368,13 @@ impl DraftStore for SqliteStore {
             .await
     }
 
-    async fn delete_augmentation(&self, scope: &AppScope, id: &AugmentationId) -> StoreResult<()> {
-        let _app = self.app_locks.lock(&scope.app_id).await;
-        let (scope, id) = (scope.clone(), id.clone());
-        self.engine
-            .write(move |c| draft::delete_augmentation(c, &scope, &id))
-            .await
+    async fn delete_augmentation(
+        &self,
+        scope: &AppScope,
+        id: &AugmentationId,
+        actor: &str,
+    ) -> StoreResult<()> {
+        self.prepared_delete_augmentation(scope, id, actor).await
     }
 }
 
@@ -423,15 +426,25 @@ impl ReleaseStore for SqliteStore {
             .await
     }
 
-    async fn archive_release(&self, scope: AppScope, id: ReleaseId) -> StoreResult<ReleaseSummary> {
+    async fn archive_release(
+        &self,
+        scope: AppScope,
+        id: ReleaseId,
+        actor: String,
+    ) -> StoreResult<ReleaseSummary> {
         self.engine
-            .write(move |c| lifecycle::archive_release(c, &scope, &id))
+            .write(move |c| lifecycle::archive_release(c, &scope, &id, &actor))
             .await
     }
 
-    async fn delete_release(&self, scope: AppScope, id: ReleaseId) -> StoreResult<()> {
+    async fn delete_release(
+        &self,
+        scope: AppScope,
+        id: ReleaseId,
+        actor: String,
+    ) -> StoreResult<()> {
         self.engine
-            .write(move |c| lifecycle::delete_release(c, &scope, &id))
+            .write(move |c| lifecycle::delete_release(c, &scope, &id, &actor))
             .await
     }
 
@@ -504,6 +517,20 @@ impl DeploymentStore for SqliteStore {
         let (scope, environment) = (scope.clone(), environment.clone());
         self.engine
             .read(move |c| releases::get_deployed_release(c, &scope, &environment))
+            .await
+    }
+}
+
+#[async_trait]
+impl TimelineStore for SqliteStore {
+    async fn list_timeline(
+        &self,
+        scope: &AppScope,
+        page: PageRequest,
+    ) -> StoreResult<TimelinePage> {
+        let scope = scope.clone();
+        self.engine
+            .read(move |c| timeline::list_timeline(c, &scope, &page))
             .await
     }
 }

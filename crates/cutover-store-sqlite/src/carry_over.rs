@@ -59,7 +59,7 @@ pub(crate) fn run(connection: &Connection) -> StoreResult<u64> {
     Ok(written)
 }
 
-fn scope_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AppScope> {
+pub(crate) fn scope_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<AppScope> {
     Ok(AppScope {
         app_id: AppId::from_trusted(row.get(0)?),
         workspace_id: WorkspaceId::from_trusted(row.get(1)?),

@@ -15,6 +15,7 @@ use cutover_domain::model::{ReleaseStatus, ReleaseSummary};
 use cutover_domain::values::ReleaseTag;
 use cutover_domain::{AppId, DeploymentId, EnvironmentId, ReleaseId, Timestamp, WorkspaceId};
 use cutover_store::{AppScope, StoreResult, WorkspaceScope};
+use cutover_store::timeline::EventRow;
 use rusqlite::{Connection, params};
 
 use crate::apps::require_app;
@@ -23,6 +24,7 @@ use crate::environments;
 use crate::error::from_sqlite;
 use crate::releases::{summary, unreadable};
 use crate::rows::{all, count, execute, optional};
+use crate::timeline;
 
 /// The environment `reference` names in the workspace, as a deployment needs it.
 pub(crate) fn target(
@@ -178,6 +180,7 @@ pub(crate) fn switch(
     status: ReleaseStatus,
 ) -> StoreResult<Deployment> {
     insert_record(connection, &record, None)?;
+    timeline::record(connection, &record.app_id, &EventRow::deployment(&record)?)?;
     execute(
         connection,
         "INSERT INTO deployed (app_id, environment_id, workspace_id, release_id, deployment_id)

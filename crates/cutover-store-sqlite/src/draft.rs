@@ -7,6 +7,7 @@ use cutover_domain::conflict::Conflict;
 use cutover_domain::limits::{Limits, check_draft_bytes};
 use cutover_domain::model::{Augmentation, Endpoint};
 use cutover_domain::{AugmentationId, EndpointId};
+use cutover_store::timeline::EventRow;
 use cutover_store::{AppScope, Page, PageRequest, Prepared, StoreError, StoreResult};
 use rusqlite::{Connection, params};
 use serde_json::Value;
@@ -14,6 +15,7 @@ use serde_json::Value;
 use crate::apps::{draft_bytes, refresh_draft_hash, require_app};
 use crate::error::{from_sqlite, is_unique_violation};
 use crate::rows::{after_key, bodies, count, execute, from_json_text, not_found, optional};
+use crate::timeline;
 
 fn check_room(
     connection: &Connection,
@@ -115,6 +117,7 @@ fn write_endpoint(
     scope: &AppScope,
     prepared: &Prepared<Endpoint>,
     insert: bool,
+    commit: &EventRow,
 ) -> StoreResult<()> {
     let endpoint = &prepared.entity;
     let replaced = (!insert).then_some(endpoint.endpoint_id.as_str());
@@ -159,6 +162,7 @@ fn write_endpoint(
             from_sqlite(err)
         }
     })?;
+    timeline::record(connection, &scope.app_id, commit)?;
     refresh_draft_hash(connection, &scope.app_id)
 }
 
@@ -167,6 +171,7 @@ pub(crate) fn create_endpoint(
     limits: &Limits,
     scope: &AppScope,
     prepared: Prepared<Endpoint>,
+    commit: &EventRow,
 ) -> StoreResult<Endpoint> {
     require_app(connection, scope)?;
     require_augmentation_of_app(connection, scope, &prepared.entity.augmentation_id)?;
@@ -177,7 +182,7 @@ pub(crate) fn create_endpoint(
         limits.max_endpoints_per_app,
         "endpoints",
     )?;
-    write_endpoint(connection, limits, scope, &prepared, true)?;
+    write_endpoint(connection, limits, scope, &prepared, true, commit)?;
     Ok(prepared.entity)
 }
 
@@ -237,6 +242,7 @@ pub(crate) fn update_endpoint(
     scope: &AppScope,
     prepared: Prepared<Endpoint>,
     read_hash: Option<&str>,
+    commit: &EventRow,
 ) -> StoreResult<Option<Endpoint>> {
     require_app(connection, scope)?;
     let id = prepared.entity.endpoint_id.as_str();
@@ -246,26 +252,33 @@ pub(crate) fn update_endpoint(
         Some(_) => {}
     }
     require_augmentation_of_app(connection, scope, &prepared.entity.augmentation_id)?;
-    write_endpoint(connection, limits, scope, &prepared, false)?;
+    write_endpoint(connection, limits, scope, &prepared, false, commit)?;
     Ok(Some(prepared.entity))
 }
 
+/// Deletes the endpoint read with content hash `read_hash` (its commit prepared from
+/// that read); `None` when it changed since (the caller prepares it again).
 pub(crate) fn delete_endpoint(
     connection: &Connection,
     scope: &AppScope,
     id: &EndpointId,
-) -> StoreResult<()> {
+    read_hash: Option<&str>,
+    commit: &EventRow,
+) -> StoreResult<Option<()>> {
     require_app(connection, scope)?;
-    let deleted = execute(
+    match stored_content_hash(connection, "endpoints", "endpoint_id", scope, id.as_str())? {
+        None => return Err(not_found("endpoint", id)),
+        Some(hash) if Some(hash.as_str()) != read_hash => return Ok(None),
+        Some(_) => {}
+    }
+    execute(
         connection,
         "DELETE FROM endpoints WHERE endpoint_id = ?1 AND app_id = ?2",
         [id.as_str(), scope.app_id.as_str()],
     )
     .map_err(from_sqlite)?;
-    if deleted == 0 {
-        return Err(not_found("endpoint", id));
-    }
-    refresh_draft_hash(connection, &scope.app_id)
+    timeline::record(connection, &scope.app_id, commit)?;
+    refresh_draft_hash(connection, &scope.app_id).map(Some)
 }
 
 fn write_augmentation(
@@ -274,6 +287,7 @@ fn write_augmentation(
     scope: &AppScope,
     prepared: &Prepared<Augmentation>,
     insert: bool,
+    commit: &EventRow,
 ) -> StoreResult<()> {
     let augmentation = &prepared.entity;
     let replaced = (!insert).then_some(augmentation.augmentation_id.as_str());
@@ -318,6 +332,7 @@ fn write_augmentation(
             from_sqlite(err)
         }
     })?;
+    timeline::record(connection, &scope.app_id, commit)?;
     refresh_draft_hash(connection, &scope.app_id)
 }
 
@@ -326,6 +341,7 @@ pub(crate) fn create_augmentation(
     limits: &Limits,
     scope: &AppScope,
     prepared: Prepared<Augmentation>,
+    commit: &EventRow,
 ) -> StoreResult<Augmentation> {
     require_app(connection, scope)?;
     check_room(
@@ -335,7 +351,7 @@ pub(crate) fn create_augmentation(
         limits.max_augmentations_per_app,
         "augmentations",
     )?;
-    write_augmentation(connection, limits, scope, &prepared, true)?;
+    write_augmentation(connection, limits, scope, &prepared, true, commit)?;
     Ok(prepared.entity)
 }
 
@@ -401,6 +417,7 @@ pub(crate) fn update_augmentation(
     scope: &AppScope,
     prepared: Prepared<Augmentation>,
     read_hash: Option<&str>,
+    commit: &EventRow,
 ) -> StoreResult<Option<Augmentation>> {
     require_app(connection, scope)?;
     let id = prepared.entity.augmentation_id.as_str();
@@ -409,26 +426,30 @@ pub(crate) fn update_augmentation(
         Some(hash) if Some(hash.as_str()) != read_hash => return Ok(None),
         Some(_) => {}
     }
-    write_augmentation(connection, limits, scope, &prepared, false)?;
+    write_augmentation(connection, limits, scope, &prepared, false, commit)?;
     Ok(Some(prepared.entity))
 }
 
+/// Deletes the augmentation read with content hash `read_hash`, as
+/// [`delete_endpoint`] does; refused while an endpoint uses it.
 pub(crate) fn delete_augmentation(
     connection: &Connection,
     scope: &AppScope,
     id: &AugmentationId,
-) -> StoreResult<()> {
+    read_hash: Option<&str>,
+    commit: &EventRow,
+) -> StoreResult<Option<()>> {
     require_app(connection, scope)?;
-    if stored_content_hash(
+    match stored_content_hash(
         connection,
         "augmentations",
         "augmentation_id",
         scope,
         id.as_str(),
-    )?
-    .is_none()
-    {
-        return Err(not_found("augmentation", id));
+    )? {
+        None => return Err(not_found("augmentation", id)),
+        Some(hash) if Some(hash.as_str()) != read_hash => return Ok(None),
+        Some(_) => {}
     }
     let users = crate::rows::all(
         connection,
@@ -448,5 +469,6 @@ pub(crate) fn delete_augmentation(
         [id.as_str()],
     )
     .map_err(from_sqlite)?;
-    refresh_draft_hash(connection, &scope.app_id)
+    timeline::record(connection, &scope.app_id, commit)?;
+    refresh_draft_hash(connection, &scope.app_id).map(Some)
 }

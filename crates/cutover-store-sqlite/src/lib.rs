@@ -27,6 +27,7 @@ mod quota;
 mod releases;
 mod rows;
 mod tenancy;
+mod timeline;
 mod tokens;
 
 use std::path::{Path, PathBuf};

@@ -6,15 +6,18 @@
 use cutover_domain::deployment::{Deployment, DeploymentAction};
 use cutover_domain::lifecycle::{self, ActivationPlan, ArchivePlan, ReleaseFacts};
 use cutover_domain::model::{Activation, ActivationAction, ReleaseSummary};
+use cutover_domain::timeline::ReleaseAction;
 use cutover_domain::{ReleaseId, Timestamp};
 use cutover_store::{ActivationOutcome, AppScope, Page, PageRequest, StoreResult};
 use rusqlite::{Connection, params};
+use cutover_store::timeline::EventRow;
 
 use crate::apps::require_app;
 use crate::deployments::{self, default_release_id, deployed_in, had_before};
 use crate::error::from_sqlite;
 use crate::releases::{summary, unreadable};
 use crate::rows::{all, count, execute};
+use crate::timeline;
 
 pub(crate) fn activate_release(
     connection: &Connection,
@@ -65,6 +68,7 @@ pub(crate) fn archive_release(
     connection: &Connection,
     scope: &AppScope,
     id: &ReleaseId,
+    actor: &str,
 ) -> StoreResult<ReleaseSummary> {
     require_app(connection, scope)?;
     let target = summary(connection, scope, id)?;
@@ -77,7 +81,11 @@ pub(crate) fn archive_release(
                 [id.as_str()],
             )
             .map_err(from_sqlite)?;
-            summary(connection, scope, id)
+            let archived = summary(connection, scope, id)?;
+            let event =
+                EventRow::release(archived.clone(), ReleaseAction::Archive, actor, Timestamp::now())?;
+            timeline::record(connection, &scope.app_id, &event)?;
+            Ok(archived)
         }
     }
 }
@@ -86,10 +94,13 @@ pub(crate) fn delete_release(
     connection: &Connection,
     scope: &AppScope,
     id: &ReleaseId,
+    actor: &str,
 ) -> StoreResult<()> {
     require_app(connection, scope)?;
-    summary(connection, scope, id)?;
+    let release = summary(connection, scope, id)?;
     lifecycle::check_delete(deployed_in(connection, id)?)?;
+    let event = EventRow::release(release, ReleaseAction::Delete, actor, Timestamp::now())?;
+    timeline::record(connection, &scope.app_id, &event)?;
     execute(
         connection,
         "DELETE FROM releases WHERE release_id = ?1",

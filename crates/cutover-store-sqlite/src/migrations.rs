@@ -26,6 +26,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "deployments",
         include_str!("../migrations/0005_deployments.sql"),
     ),
+    (
+        6,
+        "timeline",
+        include_str!("../migrations/0006_timeline.sql"),
+    ),
 ];
 
 /// The newest version recorded in the database, if it has been migrated at all: a

@@ -1,15 +1,18 @@
 //! The SQLite store's writes that are prepared off the writer thread (see
 //! `cutover_store::Prepared` and ARCHITECTURE.md, "No write costs the app's whole
 //! draft"): each takes the app's lock, reads on a reader thread, encodes, hashes and
-//! diffs on tokio's blocking pool, and hands the writer only rows, which it refuses
-//! (and the write is prepared again) when what was read has changed.
+//! diffs on tokio's blocking pool (a draft write's timeline commit included), and
+//! hands the writer only rows, which it refuses (and the write is prepared again)
+//! when what was read has changed.
 
 use cutover_domain::draft::{
     AugmentationPatch, EndpointPatch, NewAugmentation, NewEndpoint, NewRelease,
 };
 use cutover_domain::model::{Augmentation, Endpoint};
+use cutover_domain::timeline::Change;
 use cutover_domain::{AugmentationId, EndpointId, Timestamp};
 use cutover_store::cut::plan_release;
+use cutover_store::timeline::EventRow;
 use cutover_store::{AppScope, Prepared, ReleaseDocument, StoreError, StoreResult};
 
 use cutover_domain::quota::Counted;
@@ -37,9 +40,10 @@ async fn off_the_writer<T: Send + 'static>(
         .map_err(|err| StoreError::internal_from("preparing a draft entity", err))?
 }
 
-/// What writing a prepared entity puts in the database: its body and canonical text.
-fn written_bytes<T>(prepared: &Prepared<T>) -> usize {
-    prepared.body.len() + prepared.canonical.len()
+/// What writing a prepared entity puts in the database: its body and canonical text,
+/// and its commit.
+fn written_bytes<T>(prepared: &Prepared<T>, commit: &EventRow) -> usize {
+    prepared.body.len() + prepared.canonical.len() + commit.body.len()
 }
 
 impl SqliteStore {
@@ -51,11 +55,16 @@ impl SqliteStore {
     ) -> StoreResult<Endpoint> {
         let _app = self.app_locks.lock(&scope.app_id).await;
         let (scope, limits) = (scope.clone(), self.limits);
-        let endpoint = endpoint.into_endpoint(actor, Timestamp::now());
-        let prepared = off_the_writer(move || Prepared::endpoint(endpoint)).await?;
+        let (at, actor) = (Timestamp::now(), actor.to_owned());
+        let endpoint = endpoint.into_endpoint(&actor, at);
+        let (prepared, commit) = off_the_writer(move || {
+            let commit = EventRow::commit(&actor, Change::of_endpoint(None, Some(&endpoint)), at)?;
+            Ok((Prepared::endpoint(endpoint)?, commit))
+        })
+        .await?;
         self.engine
-            .write_sized(written_bytes(&prepared), move |c| {
-                draft::create_endpoint(c, &limits, &scope, prepared)
+            .write_sized(written_bytes(&prepared, &commit), move |c| {
+                draft::create_endpoint(c, &limits, &scope, prepared, &commit)
             })
             .await
     }
@@ -75,16 +84,19 @@ impl SqliteStore {
                 .read(move |c| draft::endpoint_for_update(c, &read_scope, &id))
                 .await?;
             let (patch, actor) = (patch.clone(), actor.to_owned());
-            let prepared = off_the_writer(move || {
-                patch.apply_to(&mut endpoint, &actor, Timestamp::now());
-                Prepared::endpoint(endpoint)
+            let (prepared, commit) = off_the_writer(move || {
+                let (old, at) = (endpoint.clone(), Timestamp::now());
+                patch.apply_to(&mut endpoint, &actor, at);
+                let change = Change::of_endpoint(Some(&old), Some(&endpoint));
+                Ok((Prepared::endpoint(endpoint)?, EventRow::commit(&actor, change, at)?))
             })
             .await?;
             let (scope, limits) = (scope.clone(), self.limits);
             let written = self
                 .engine
-                .write_sized(written_bytes(&prepared), move |c| {
-                    draft::update_endpoint(c, &limits, &scope, prepared, read_hash.as_deref())
+                .write_sized(written_bytes(&prepared, &commit), move |c| {
+                    let read = read_hash.as_deref();
+                    draft::update_endpoint(c, &limits, &scope, prepared, read, &commit)
                 })
                 .await?;
             if let Some(endpoint) = written {
@@ -102,11 +114,17 @@ impl SqliteStore {
     ) -> StoreResult<Augmentation> {
         let _app = self.app_locks.lock(&scope.app_id).await;
         let (scope, limits) = (scope.clone(), self.limits);
-        let augmentation = augmentation.into_augmentation(actor, Timestamp::now());
-        let prepared = off_the_writer(move || Prepared::augmentation(augmentation)).await?;
+        let (at, actor) = (Timestamp::now(), actor.to_owned());
+        let augmentation = augmentation.into_augmentation(&actor, at);
+        let (prepared, commit) = off_the_writer(move || {
+            let change = Change::of_augmentation(None, Some(&augmentation));
+            let commit = EventRow::commit(&actor, change, at)?;
+            Ok((Prepared::augmentation(augmentation)?, commit))
+        })
+        .await?;
         self.engine
-            .write_sized(written_bytes(&prepared), move |c| {
-                draft::create_augmentation(c, &limits, &scope, prepared)
+            .write_sized(written_bytes(&prepared, &commit), move |c| {
+                draft::create_augmentation(c, &limits, &scope, prepared, &commit)
             })
             .await
     }
@@ -126,20 +144,89 @@ impl SqliteStore {
                 .read(move |c| draft::augmentation_for_update(c, &read_scope, &id))
                 .await?;
             let (patch, actor) = (patch.clone(), actor.to_owned());
-            let prepared = off_the_writer(move || {
-                patch.apply_to(&mut augmentation, &actor, Timestamp::now());
-                Prepared::augmentation(augmentation)
+            let (prepared, commit) = off_the_writer(move || {
+                let (old, at) = (augmentation.clone(), Timestamp::now());
+                patch.apply_to(&mut augmentation, &actor, at);
+                let change = Change::of_augmentation(Some(&old), Some(&augmentation));
+                Ok((Prepared::augmentation(augmentation)?, EventRow::commit(&actor, change, at)?))
             })
             .await?;
             let (scope, limits) = (scope.clone(), self.limits);
             let written = self
                 .engine
-                .write_sized(written_bytes(&prepared), move |c| {
-                    draft::update_augmentation(c, &limits, &scope, prepared, read_hash.as_deref())
+                .write_sized(written_bytes(&prepared, &commit), move |c| {
+                    let read = read_hash.as_deref();
+                    draft::update_augmentation(c, &limits, &scope, prepared, read, &commit)
                 })
                 .await?;
             if let Some(augmentation) = written {
                 return Ok(augmentation);
+            }
+        }
+        Err(kept_changing())
+    }
+
+    pub(crate) async fn prepared_delete_endpoint(
+        &self,
+        scope: &AppScope,
+        id: &EndpointId,
+        actor: &str,
+    ) -> StoreResult<()> {
+        let _app = self.app_locks.lock(&scope.app_id).await;
+        for _ in 0..OPTIMISTIC_ATTEMPTS {
+            let (read_scope, read_id) = (scope.clone(), id.clone());
+            let (endpoint, read_hash) = self
+                .engine
+                .read(move |c| draft::endpoint_for_update(c, &read_scope, &read_id))
+                .await?;
+            let actor = actor.to_owned();
+            let commit = off_the_writer(move || {
+                let change = Change::of_endpoint(Some(&endpoint), None);
+                EventRow::commit(&actor, change, Timestamp::now())
+            })
+            .await?;
+            let (scope, id) = (scope.clone(), id.clone());
+            let deleted = self
+                .engine
+                .write_sized(commit.body.len(), move |c| {
+                    draft::delete_endpoint(c, &scope, &id, read_hash.as_deref(), &commit)
+                })
+                .await?;
+            if deleted.is_some() {
+                return Ok(());
+            }
+        }
+        Err(kept_changing())
+    }
+
+    pub(crate) async fn prepared_delete_augmentation(
+        &self,
+        scope: &AppScope,
+        id: &AugmentationId,
+        actor: &str,
+    ) -> StoreResult<()> {
+        let _app = self.app_locks.lock(&scope.app_id).await;
+        for _ in 0..OPTIMISTIC_ATTEMPTS {
+            let (read_scope, read_id) = (scope.clone(), id.clone());
+            let (augmentation, read_hash) = self
+                .engine
+                .read(move |c| draft::augmentation_for_update(c, &read_scope, &read_id))
+                .await?;
+            let actor = actor.to_owned();
+            let commit = off_the_writer(move || {
+                let change = Change::of_augmentation(Some(&augmentation), None);
+                EventRow::commit(&actor, change, Timestamp::now())
+            })
+            .await?;
+            let (scope, id) = (scope.clone(), id.clone());
+            let deleted = self
+                .engine
+                .write_sized(commit.body.len(), move |c| {
+                    draft::delete_augmentation(c, &scope, &id, read_hash.as_deref(), &commit)
+                })
+                .await?;
+            if deleted.is_some() {
+                return Ok(());
             }
         }
         Err(kept_changing())

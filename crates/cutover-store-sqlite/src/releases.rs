@@ -7,6 +7,7 @@ use cutover_domain::digest::Manifest;
 use cutover_domain::draft::NewRelease;
 use cutover_domain::environment::EnvironmentRef;
 use cutover_domain::model::{ReleaseStatus, ReleaseSummary, UnknownStoredValue};
+use cutover_domain::timeline::ReleaseAction;
 use cutover_domain::values::ReleaseTag;
 use cutover_domain::{AppId, OrgId, ReleaseId, Timestamp, WorkspaceId};
 use cutover_store::cut::{CutFacts, NewestRelease, PreviousRelease, ReleasePlan};
@@ -15,11 +16,13 @@ use cutover_store::{
     AppScope, ReleaseDocument, ReleasePage, ReleaseQuery, StoreError, StoreResult,
 };
 use rusqlite::{Connection, Row, params};
+use cutover_store::timeline::EventRow;
 
 use crate::apps::require_app;
 use crate::deployments;
 use crate::error::{from_sqlite, is_unique_violation};
 use crate::rows::{all, count, execute, not_found, optional};
+use crate::timeline;
 
 const SUMMARY_COLUMNS: &str = "release_id, app_id, workspace_id, org_id, release_tag, release_number, \
      status, description, endpoint_count, augmentation_count, content_hash, activated_at, activated_by, \
@@ -233,6 +236,9 @@ pub(crate) fn create_release(
         params![release_id.as_str(), manifest],
     )
     .map_err(from_sqlite)?;
+    let release = summary(connection, scope, &release_id)?;
+    let cut = EventRow::release(release.clone(), ReleaseAction::Cut, actor, release.created_at)?;
+    timeline::record(connection, &scope.app_id, &cut)?;
     if let Some(deploy) = new.deploy {
         let workspace = scope.workspace();
         let environment = match &deploy.environment {
@@ -242,7 +248,6 @@ pub(crate) fn create_release(
             None => deployments::default_target(connection, &workspace)?,
         };
         deploy.authority.check(&environment)?;
-        let release = summary(connection, scope, &release_id)?;
         deployments::deploy_release(
             connection,
             scope,

@@ -1,6 +1,6 @@
 //! The storage contract: every use case the service needs, by capability
 //! ([`TokenStore`], [`TenancyStore`], [`EnvironmentStore`], [`AppStore`], [`DraftStore`],
-//! [`ReleaseStore`], [`DeploymentStore`]),
+//! [`ReleaseStore`], [`DeploymentStore`], [`TimelineStore`]),
 //! and [`Store`], which is all of them; an implementation performs each method as one
 //! transaction. Implementations live in their own crates (`cutover-store-sqlite`,
 //! `cutover-store-postgres`) and are chosen at start by the database URL; nothing above
@@ -22,6 +22,7 @@ mod page;
 mod prepared;
 mod stored_app;
 mod stored_token;
+pub mod timeline;
 
 use async_trait::async_trait;
 use cutover_domain::deployment::{
@@ -53,7 +54,7 @@ pub use stored_token::StoredToken;
 pub mod prelude {
     pub use crate::{
         AppStore, DeploymentStore, DraftStore, EnvironmentStore, ReleaseStore, Store, TenancyStore,
-        TokenStore,
+        TimelineStore, TokenStore,
     };
 }
 
@@ -168,6 +169,18 @@ impl ActivationOutcome {
     }
 }
 
+/// The app's timeline: every draft write (a commit), release cut, archive and
+/// delete, and deployment, in the order they were written. Events are append-only.
+#[async_trait]
+pub trait TimelineStore: Send + Sync {
+    /// Events newest first, `page.limit` of them, older than `page.after`'s.
+    async fn list_timeline(
+        &self,
+        scope: &AppScope,
+        page: PageRequest,
+    ) -> StoreResult<timeline::TimelinePage>;
+}
+
 /// Everything a backend provides: each capability, and what the service needs of the
 /// database itself. Every method is one transaction.
 #[async_trait]
@@ -179,6 +192,7 @@ pub trait Store:
     + DraftStore
     + ReleaseStore
     + DeploymentStore
+    + TimelineStore
     + Send
     + Sync
     + 'static
@@ -361,7 +375,14 @@ pub trait DraftStore: Send + Sync {
         actor: &str,
     ) -> StoreResult<Endpoint>;
 
-    async fn delete_endpoint(&self, scope: &AppScope, id: &EndpointId) -> StoreResult<()>;
+    /// Each write (create, update, delete) is a commit on the app's timeline, by
+    /// `actor`, in the same transaction.
+    async fn delete_endpoint(
+        &self,
+        scope: &AppScope,
+        id: &EndpointId,
+        actor: &str,
+    ) -> StoreResult<()>;
 
     async fn create_augmentation(
         &self,
@@ -391,7 +412,12 @@ pub trait DraftStore: Send + Sync {
     ) -> StoreResult<Augmentation>;
 
     /// Refused while an endpoint uses the augmentation.
-    async fn delete_augmentation(&self, scope: &AppScope, id: &AugmentationId) -> StoreResult<()>;
+    async fn delete_augmentation(
+        &self,
+        scope: &AppScope,
+        id: &AugmentationId,
+        actor: &str,
+    ) -> StoreResult<()>;
 }
 
 /// Releases and their lifecycle: cut, read, activate or roll back, archive, delete, and
@@ -429,9 +455,16 @@ pub trait ReleaseStore: Send + Sync {
         actor: String,
     ) -> StoreResult<ActivationOutcome>;
 
-    async fn archive_release(&self, scope: AppScope, id: ReleaseId) -> StoreResult<ReleaseSummary>;
+    /// A cut, an archive and a delete are each an event on the app's timeline.
+    async fn archive_release(
+        &self,
+        scope: AppScope,
+        id: ReleaseId,
+        actor: String,
+    ) -> StoreResult<ReleaseSummary>;
 
-    async fn delete_release(&self, scope: AppScope, id: ReleaseId) -> StoreResult<()>;
+    async fn delete_release(&self, scope: AppScope, id: ReleaseId, actor: String)
+    -> StoreResult<()>;
 
     /// The activation history (the default environment's deployment records), oldest
     /// first.

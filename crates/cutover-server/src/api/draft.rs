@@ -171,7 +171,7 @@ pub async fn delete_endpoint(
     state
         .store
         .drafts()
-        .delete_endpoint(&scope, &ids.endpoint_id)
+        .delete_endpoint(&scope, &ids.endpoint_id, &caller.actor())
         .await?;
     Ok(deleted())
 }
@@ -332,7 +332,7 @@ pub async fn delete_augmentation(
     state
         .store
         .drafts()
-        .delete_augmentation(&scope, &ids.augmentation_id)
+        .delete_augmentation(&scope, &ids.augmentation_id, &caller.actor())
         .await?;
     Ok(deleted())
 }

@@ -349,7 +349,11 @@ pub async fn archive_release(
     let (scope, release_id) = ids.into_release();
     caller.authorize_app(Operation::ReleasesArchive, &scope)?;
     Ok(Json(
-        state.store.releases().archive(scope, release_id).await?,
+        state
+            .store
+            .releases()
+            .archive(scope, release_id, caller.actor())
+            .await?,
     ))
 }
 
@@ -376,7 +380,11 @@ pub async fn delete_release(
 ) -> ApiResult<Json<Value>> {
     let (scope, release_id) = ids.into_release();
     caller.authorize_app(Operation::ReleasesDelete, &scope)?;
-    state.store.releases().delete(scope, release_id).await?;
+    state
+        .store
+        .releases()
+        .delete(scope, release_id, caller.actor())
+        .await?;
     Ok(deleted())
 }
 

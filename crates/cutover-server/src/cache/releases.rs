@@ -156,17 +156,22 @@ impl<'a> Releases<'a> {
             .await
     }
 
-    pub async fn archive(&self, scope: AppScope, id: ReleaseId) -> StoreResult<ReleaseSummary> {
+    pub async fn archive(
+        &self,
+        scope: AppScope,
+        id: ReleaseId,
+        actor: String,
+    ) -> StoreResult<ReleaseSummary> {
         let (inner, app) = (self.store.inner.clone(), scope.app_id.clone());
         self.store
-            .app_write(&app, async move { inner.archive_release(scope, id).await })
+            .app_write(&app, async move { inner.archive_release(scope, id, actor).await })
             .await
     }
 
-    pub async fn delete(&self, scope: AppScope, id: ReleaseId) -> StoreResult<()> {
+    pub async fn delete(&self, scope: AppScope, id: ReleaseId, actor: String) -> StoreResult<()> {
         let (inner, app) = (self.store.inner.clone(), scope.app_id.clone());
         self.store
-            .app_write(&app, async move { inner.delete_release(scope, id).await })
+            .app_write(&app, async move { inner.delete_release(scope, id, actor).await })
             .await
     }
 

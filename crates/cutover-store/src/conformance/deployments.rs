@@ -271,7 +271,7 @@ pub fn release_statuses_follow_where_releases_are_deployed() -> Case {
             .expect("v2 to production");
         assert_eq!(status(store, &scope, &v1).await, ReleaseStatus::Archived);
         let details = assert_conflict(
-            store.archive_release(scope.clone(), v2.clone()).await,
+            store.archive_release(scope.clone(), v2.clone(), ACTOR.into()).await,
             "release_is_deployed",
             message,
         );
@@ -280,7 +280,7 @@ pub fn release_statuses_follow_where_releases_are_deployed() -> Case {
             serde_json::json!(["production", "staging"])
         );
         assert_conflict(
-            store.delete_release(scope.clone(), v2.clone()).await,
+            store.delete_release(scope.clone(), v2.clone(), ACTOR.into()).await,
             "release_is_deployed",
             message,
         );
@@ -291,7 +291,7 @@ pub fn release_statuses_follow_where_releases_are_deployed() -> Case {
         let summary = store.get_release(&scope, &v2).await.expect("v2").summary;
         assert_eq!(summary.activated_at, Some(latest.items[0].deployed_at));
         store
-            .delete_release(scope.clone(), v1.clone())
+            .delete_release(scope.clone(), v1.clone(), ACTOR.into())
             .await
             .expect("v1 is deployed nowhere");
         let records = store
@@ -375,7 +375,7 @@ pub fn an_environment_rolls_back_on_its_own() -> Case {
             .await
             .expect("v3");
         store
-            .delete_release(scope.clone(), v[1].clone())
+            .delete_release(scope.clone(), v[1].clone(), ACTOR.into())
             .await
             .expect("v2 is deployed nowhere now");
         let back = rollback(store, &scope, "production", None)

@@ -102,7 +102,7 @@ pub fn endpoints_need_an_augmentation_of_their_app() -> Case {
             "endpoint",
         );
         assert_not_found(
-            store.delete_endpoint(&scope, &EndpointId::generate()).await,
+            store.delete_endpoint(&scope, &EndpointId::generate(), ACTOR).await,
             "endpoint",
         );
     })
@@ -192,7 +192,7 @@ pub fn endpoint_routes_and_names_are_unique_within_the_app() -> Case {
             (ACTOR, "editor")
         );
         store
-            .delete_endpoint(&scope, &list.endpoint_id)
+            .delete_endpoint(&scope, &list.endpoint_id, ACTOR)
             .await
             .expect("delete");
         endpoint_in(store, &scope, "list", "/items", &aug).await;
@@ -261,14 +261,14 @@ pub fn augmentations_have_unique_names_and_cannot_go_while_used() -> Case {
         users.sort();
         let details = assert_conflict(
             store
-                .delete_augmentation(&scope, &aug.augmentation_id)
+                .delete_augmentation(&scope, &aug.augmentation_id, ACTOR)
                 .await,
             "augmentation_in_use",
             "Endpoints still use this augmentation; point them elsewhere or delete them first",
         );
         assert_eq!(details, object(json!({"endpoint_ids": users})));
         store
-            .delete_augmentation(&scope, &spare.augmentation_id)
+            .delete_augmentation(&scope, &spare.augmentation_id, ACTOR)
             .await
             .expect("an unused augmentation goes");
         assert_not_found(
@@ -277,7 +277,7 @@ pub fn augmentations_have_unique_names_and_cannot_go_while_used() -> Case {
         );
         assert_not_found(
             store
-                .delete_augmentation(&scope, &spare.augmentation_id)
+                .delete_augmentation(&scope, &spare.augmentation_id, ACTOR)
                 .await,
             "augmentation",
         );
@@ -480,7 +480,7 @@ pub fn draft_has_changes_compares_the_draft_with_the_newest_release() -> Case {
             .expect("v2");
         assert!(!changes().await);
         store
-            .delete_augmentation(&scope, &aug.augmentation_id)
+            .delete_augmentation(&scope, &aug.augmentation_id, ACTOR)
             .await
             .expect("delete");
         assert!(

@@ -156,23 +156,23 @@ pub fn a_deployed_release_cannot_be_archived_or_deleted() -> Case {
         let message = "The release is deployed in production: deploy another release there, \
                        or roll back, first";
         assert_conflict(
-            store.archive_release(scope.clone(), v1.clone()).await,
+            store.archive_release(scope.clone(), v1.clone(), ACTOR.into()).await,
             "release_is_deployed",
             message,
         );
         assert_conflict(
-            store.delete_release(scope.clone(), v1.clone()).await,
+            store.delete_release(scope.clone(), v1.clone(), ACTOR.into()).await,
             "release_is_deployed",
             message,
         );
         assert_eq!(status(store, &scope, &v1).await, ReleaseStatus::Active);
         let archived = store
-            .archive_release(scope.clone(), v2.clone())
+            .archive_release(scope.clone(), v2.clone(), ACTOR.into())
             .await
             .expect("archive");
         assert_eq!(archived.status, ReleaseStatus::Archived);
         let again = store
-            .archive_release(scope.clone(), v2.clone())
+            .archive_release(scope.clone(), v2.clone(), ACTOR.into())
             .await
             .expect("again");
         assert_eq!(
@@ -181,15 +181,15 @@ pub fn a_deployed_release_cannot_be_archived_or_deleted() -> Case {
             "archiving is idempotent"
         );
         store
-            .delete_release(scope.clone(), v2.clone())
+            .delete_release(scope.clone(), v2.clone(), ACTOR.into())
             .await
             .expect("delete");
         assert_not_found(
-            store.delete_release(scope.clone(), v2.clone()).await,
+            store.delete_release(scope.clone(), v2.clone(), ACTOR.into()).await,
             "release",
         );
         assert_not_found(
-            store.archive_release(scope.clone(), v2.clone()).await,
+            store.archive_release(scope.clone(), v2.clone(), ACTOR.into()).await,
             "release",
         );
     })

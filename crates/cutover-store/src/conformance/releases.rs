@@ -139,7 +139,7 @@ pub fn a_cut_numbers_links_and_describes_the_release() -> Case {
 
         // Numbers are never reused, also after the newest release is deleted.
         store
-            .delete_release(scope.clone(), same.summary.release_id.clone())
+            .delete_release(scope.clone(), same.summary.release_id.clone(), ACTOR.into())
             .await
             .expect("delete");
         assert_not_found(
@@ -199,7 +199,7 @@ pub fn a_release_tag_is_used_once_per_app() -> Case {
             2
         );
         store
-            .delete_release(scope.clone(), v1.clone())
+            .delete_release(scope.clone(), v1.clone(), ACTOR.into())
             .await
             .expect("delete");
         cut(store, &scope, "v1", false).await;
@@ -217,11 +217,11 @@ pub fn a_release_keeps_its_content_when_the_draft_changes() -> Case {
             .await
             .expect("v1");
         store
-            .delete_endpoint(&scope, &endpoint.endpoint_id)
+            .delete_endpoint(&scope, &endpoint.endpoint_id, ACTOR)
             .await
             .expect("delete endpoint");
         store
-            .delete_augmentation(&scope, &aug.augmentation_id)
+            .delete_augmentation(&scope, &aug.augmentation_id, ACTOR)
             .await
             .expect("delete augmentation");
         let again = store
@@ -260,7 +260,7 @@ pub fn release_lists_page_newest_first_and_hide_archived() -> Case {
             .await
             .expect("activate v2");
         store
-            .archive_release(scope.clone(), ids[2].clone())
+            .archive_release(scope.clone(), ids[2].clone(), ACTOR.into())
             .await
             .expect("archive v3");
         for (include_archived, expected, total) in [
