@@ -20,7 +20,7 @@ pub mod token;
 pub mod values;
 
 pub use ids::{
-    AppId, AugmentationId, CommitId, DeploymentId, EndpointId, EnvironmentId, OrgId, ReleaseId, TokenId,
-    WorkspaceId,
+    AppId, AugmentationId, CommitId, DeploymentId, EndpointId, EnvironmentId, OrgId, ReleaseId,
+    TokenId, WorkspaceId,
 };
 pub use timestamp::Timestamp;

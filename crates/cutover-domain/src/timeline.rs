@@ -19,15 +19,17 @@ use crate::timestamp::Timestamp;
 /// small however large the draft's entities are.
 pub const MAX_DIFF_VALUE_BYTES: usize = 1024;
 
-/// Fields every entity carries that are bookkeeping, not content: never in a diff.
-const BOOKKEEPING: &[&str] = &[
-    "created_at",
-    "created_by",
-    "updated_at",
-    "updated_by",
-    "endpoint_id",
-    "augmentation_id",
-];
+/// Fields every entity carries that are bookkeeping, not content: never in a diff
+/// (nor is the entity's own id; an endpoint's `augmentation_id` is content).
+const BOOKKEEPING: &[&str] = &["created_at", "created_by", "updated_at", "updated_by"];
+
+/// The field that holds an entity's own id.
+fn id_field(entity_type: EntityKind) -> &'static str {
+    match entity_type {
+        EntityKind::Endpoint => "endpoint_id",
+        EntityKind::Augmentation => "augmentation_id",
+    }
+}
 
 /// What a draft write did to its entity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,7 +97,9 @@ impl Change {
         fields.dedup();
         let change_diff = fields
             .into_iter()
-            .filter(|field| !BOOKKEEPING.contains(&field.as_str()))
+            .filter(|field| {
+                !BOOKKEEPING.contains(&field.as_str()) && field.as_str() != id_field(entity_type)
+            })
             .filter_map(|field| {
                 let (was, is) = (before.get(field), after.get(field));
                 (was != is).then(|| FieldChange {
@@ -123,7 +127,10 @@ impl Change {
     /// The change one write made to an endpoint (`None` before a create, after a
     /// delete).
     pub fn of_endpoint(old: Option<&Endpoint>, new: Option<&Endpoint>) -> Self {
-        let id = new.or(old).map(|e| e.endpoint_id.as_str()).unwrap_or_default();
+        let id = new
+            .or(old)
+            .map(|e| e.endpoint_id.as_str())
+            .unwrap_or_default();
         Self::between(
             EntityKind::Endpoint,
             id,
@@ -274,7 +281,12 @@ impl TimelineEvent {
     }
 
     /// A release cut, archived or deleted by `by` at `at`: the release as it was then.
-    pub fn release(summary: ReleaseSummary, action: ReleaseAction, by: &str, at: Timestamp) -> Self {
+    pub fn release(
+        summary: ReleaseSummary,
+        action: ReleaseAction,
+        by: &str,
+        at: Timestamp,
+    ) -> Self {
         Self {
             event_type: EventType::Release,
             timestamp: at,
@@ -335,10 +347,22 @@ mod tests {
 
     #[test]
     fn a_create_and_a_delete_diff_against_nothing() {
-        let endpoint = object(json!({"endpoint_id": "ep_1", "name": "chat", "path": "/chat"}));
+        let endpoint = object(
+            json!({"endpoint_id": "ep_1", "name": "chat", "path": "/chat",
+            "augmentation_id": "aug_1"}),
+        );
         let created = Change::between(EntityKind::Endpoint, "ep_1", None, Some(&endpoint));
         assert_eq!(created.operation, ChangeOperation::Create);
-        assert_eq!(created.change_diff.len(), 2);
+        let fields: Vec<&str> = created
+            .change_diff
+            .iter()
+            .map(|c| c.field.as_str())
+            .collect();
+        assert_eq!(
+            fields,
+            ["augmentation_id", "name", "path"],
+            "its own id is not content"
+        );
         assert!(created.change_diff.iter().all(|c| c.old == Value::Null));
         assert_eq!(created.summary(), "Create endpoint \"chat\"");
         let deleted = Change::between(EntityKind::Endpoint, "ep_1", Some(&endpoint), None);

@@ -15,8 +15,8 @@ use cutover_domain::environment::EnvironmentRef;
 use cutover_domain::model::{ReleaseStatus, ReleaseSummary};
 use cutover_domain::values::ReleaseTag;
 use cutover_domain::{AppId, DeploymentId, EnvironmentId, ReleaseId, Timestamp, WorkspaceId};
-use cutover_store::{AppScope, StoreError, WorkspaceScope};
 use cutover_store::timeline::EventRow;
+use cutover_store::{AppScope, StoreError, WorkspaceScope};
 use sqlx::{PgConnection, Row};
 
 use crate::apps::lock_app;

@@ -7,8 +7,8 @@ use cutover_domain::conflict::Conflict;
 use cutover_domain::draft::{AugmentationPatch, EndpointPatch, NewAugmentation, NewEndpoint};
 use cutover_domain::limits::{Limits, check_draft_bytes};
 use cutover_domain::model::{Augmentation, Endpoint};
-use cutover_domain::{AugmentationId, EndpointId, Timestamp};
 use cutover_domain::timeline::Change;
+use cutover_domain::{AugmentationId, EndpointId, Timestamp};
 use cutover_store::timeline::EventRow;
 use cutover_store::{AppScope, Page, PageRequest, Prepared, StoreError};
 use serde_json::Value;
@@ -278,7 +278,11 @@ pub(crate) async fn delete_endpoint(
         .bind(scope.app_id.as_str())
         .execute(&mut *connection)
         .await?;
-    let commit = EventRow::commit(actor, Change::of_endpoint(Some(&endpoint), None), Timestamp::now())?;
+    let commit = EventRow::commit(
+        actor,
+        Change::of_endpoint(Some(&endpoint), None),
+        Timestamp::now(),
+    )?;
     timeline::record(&mut *connection, &scope.app_id, &commit).await?;
     refresh_draft_hash(connection, &scope.app_id).await
 }

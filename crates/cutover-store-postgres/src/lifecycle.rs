@@ -11,8 +11,8 @@ use cutover_domain::model::ActivationAction;
 use cutover_domain::model::{Activation, ReleaseSummary};
 use cutover_domain::timeline::ReleaseAction;
 use cutover_domain::{ReleaseId, Timestamp};
-use cutover_store::{ActivationOutcome, AppScope, Page, PageRequest, StoreError};
 use cutover_store::timeline::EventRow;
+use cutover_store::{ActivationOutcome, AppScope, Page, PageRequest, StoreError};
 use sqlx::{PgConnection, Row};
 
 use crate::apps::{lock_app, require_app};
@@ -91,8 +91,12 @@ pub(crate) async fn archive_release(
                 .execute(&mut *connection)
                 .await?;
             let archived = summary(&mut *connection, scope, id).await?;
-            let event =
-                EventRow::release(archived.clone(), ReleaseAction::Archive, actor, Timestamp::now())?;
+            let event = EventRow::release(
+                archived.clone(),
+                ReleaseAction::Archive,
+                actor,
+                Timestamp::now(),
+            )?;
             timeline::record(connection, &scope.app_id, &event).await?;
             Ok(archived)
         }

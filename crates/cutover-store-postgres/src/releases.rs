@@ -13,8 +13,8 @@ use cutover_domain::values::ReleaseTag;
 use cutover_domain::{AppId, OrgId, ReleaseId, Timestamp, WorkspaceId};
 use cutover_store::cut::{CutFacts, NewestRelease, PreviousRelease, plan_release};
 use cutover_store::digests::{self, AugmentationRow, DraftTexts, EndpointRow};
-use cutover_store::{AppScope, ReleaseDocument, ReleasePage, ReleaseQuery, StoreError};
 use cutover_store::timeline::EventRow;
+use cutover_store::{AppScope, ReleaseDocument, ReleasePage, ReleaseQuery, StoreError};
 use sqlx::postgres::PgRow;
 use sqlx::{PgConnection, Row};
 
@@ -192,7 +192,12 @@ pub(crate) async fn create_release(
         })
     })?;
     let release = summary(&mut *connection, scope, &release_id).await?;
-    let cut = EventRow::release(release.clone(), ReleaseAction::Cut, actor, release.created_at)?;
+    let cut = EventRow::release(
+        release.clone(),
+        ReleaseAction::Cut,
+        actor,
+        release.created_at,
+    )?;
     timeline::record(&mut *connection, &scope.app_id, &cut).await?;
     if let Some(deploy) = &new.deploy {
         let workspace = scope.workspace();

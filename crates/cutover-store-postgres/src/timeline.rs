@@ -127,12 +127,14 @@ async fn history(connection: &mut PgConnection, scope: &AppScope) -> Outcome<u64
         after = *last;
         for ((at, kind, _), id) in batch {
             let event = if kind == 0 {
-                let release = summary(&mut *connection, scope, &ReleaseId::from_trusted(id)).await?;
+                let release =
+                    summary(&mut *connection, scope, &ReleaseId::from_trusted(id)).await?;
                 let by = release.created_by.clone();
                 EventRow::release(release, ReleaseAction::Cut, &by, Timestamp::from_micros(at))?
             } else {
                 let id = DeploymentId::from_trusted(id);
-                let record = deployment_records::record(&mut *connection, &scope.app_id, &id).await?;
+                let record =
+                    deployment_records::record(&mut *connection, &scope.app_id, &id).await?;
                 EventRow::deployment(&record)?
             };
             record(&mut *connection, &scope.app_id, &event).await?;

@@ -21,12 +21,12 @@ use cutover_domain::token::Token;
 use cutover_domain::{
     AugmentationId, DeploymentId, EndpointId, OrgId, ReleaseId, TokenId, WorkspaceId,
 };
+use cutover_store::timeline::TimelinePage;
 use cutover_store::{
     ActivationOutcome, AppScope, AppStore, Bootstrap, DeploymentStore, DraftStore,
     EnvironmentStore, Page, PageRequest, ReleaseDocument, ReleasePage, ReleaseQuery, ReleaseStore,
     StoreResult, TenancyStore, TimelineStore, TokenStore, TokenToStore, WorkspaceScope,
 };
-use cutover_store::timeline::TimelinePage;
 
 use crate::{
     SqliteStore, apps, deployment_records, deployments, draft, environments, lifecycle, quota,

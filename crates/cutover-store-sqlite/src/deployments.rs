@@ -14,8 +14,8 @@ use cutover_domain::environment::EnvironmentRef;
 use cutover_domain::model::{ReleaseStatus, ReleaseSummary};
 use cutover_domain::values::ReleaseTag;
 use cutover_domain::{AppId, DeploymentId, EnvironmentId, ReleaseId, Timestamp, WorkspaceId};
-use cutover_store::{AppScope, StoreResult, WorkspaceScope};
 use cutover_store::timeline::EventRow;
+use cutover_store::{AppScope, StoreResult, WorkspaceScope};
 use rusqlite::{Connection, params};
 
 use crate::apps::require_app;

@@ -8,9 +8,9 @@ use cutover_domain::lifecycle::{self, ActivationPlan, ArchivePlan, ReleaseFacts}
 use cutover_domain::model::{Activation, ActivationAction, ReleaseSummary};
 use cutover_domain::timeline::ReleaseAction;
 use cutover_domain::{ReleaseId, Timestamp};
+use cutover_store::timeline::EventRow;
 use cutover_store::{ActivationOutcome, AppScope, Page, PageRequest, StoreResult};
 use rusqlite::{Connection, params};
-use cutover_store::timeline::EventRow;
 
 use crate::apps::require_app;
 use crate::deployments::{self, default_release_id, deployed_in, had_before};
@@ -82,8 +82,12 @@ pub(crate) fn archive_release(
             )
             .map_err(from_sqlite)?;
             let archived = summary(connection, scope, id)?;
-            let event =
-                EventRow::release(archived.clone(), ReleaseAction::Archive, actor, Timestamp::now())?;
+            let event = EventRow::release(
+                archived.clone(),
+                ReleaseAction::Archive,
+                actor,
+                Timestamp::now(),
+            )?;
             timeline::record(connection, &scope.app_id, &event)?;
             Ok(archived)
         }

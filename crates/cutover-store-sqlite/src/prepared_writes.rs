@@ -88,7 +88,10 @@ impl SqliteStore {
                 let (old, at) = (endpoint.clone(), Timestamp::now());
                 patch.apply_to(&mut endpoint, &actor, at);
                 let change = Change::of_endpoint(Some(&old), Some(&endpoint));
-                Ok((Prepared::endpoint(endpoint)?, EventRow::commit(&actor, change, at)?))
+                Ok((
+                    Prepared::endpoint(endpoint)?,
+                    EventRow::commit(&actor, change, at)?,
+                ))
             })
             .await?;
             let (scope, limits) = (scope.clone(), self.limits);
@@ -148,7 +151,10 @@ impl SqliteStore {
                 let (old, at) = (augmentation.clone(), Timestamp::now());
                 patch.apply_to(&mut augmentation, &actor, at);
                 let change = Change::of_augmentation(Some(&old), Some(&augmentation));
-                Ok((Prepared::augmentation(augmentation)?, EventRow::commit(&actor, change, at)?))
+                Ok((
+                    Prepared::augmentation(augmentation)?,
+                    EventRow::commit(&actor, change, at)?,
+                ))
             })
             .await?;
             let (scope, limits) = (scope.clone(), self.limits);

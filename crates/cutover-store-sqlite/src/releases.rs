@@ -12,11 +12,11 @@ use cutover_domain::values::ReleaseTag;
 use cutover_domain::{AppId, OrgId, ReleaseId, Timestamp, WorkspaceId};
 use cutover_store::cut::{CutFacts, NewestRelease, PreviousRelease, ReleasePlan};
 use cutover_store::digests::{self, AugmentationRow, DraftTexts, EndpointRow};
+use cutover_store::timeline::EventRow;
 use cutover_store::{
     AppScope, ReleaseDocument, ReleasePage, ReleaseQuery, StoreError, StoreResult,
 };
 use rusqlite::{Connection, Row, params};
-use cutover_store::timeline::EventRow;
 
 use crate::apps::require_app;
 use crate::deployments;
@@ -237,7 +237,12 @@ pub(crate) fn create_release(
     )
     .map_err(from_sqlite)?;
     let release = summary(connection, scope, &release_id)?;
-    let cut = EventRow::release(release.clone(), ReleaseAction::Cut, actor, release.created_at)?;
+    let cut = EventRow::release(
+        release.clone(),
+        ReleaseAction::Cut,
+        actor,
+        release.created_at,
+    )?;
     timeline::record(connection, &scope.app_id, &cut)?;
     if let Some(deploy) = new.deploy {
         let workspace = scope.workspace();

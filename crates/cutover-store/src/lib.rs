@@ -463,8 +463,12 @@ pub trait ReleaseStore: Send + Sync {
         actor: String,
     ) -> StoreResult<ReleaseSummary>;
 
-    async fn delete_release(&self, scope: AppScope, id: ReleaseId, actor: String)
-    -> StoreResult<()>;
+    async fn delete_release(
+        &self,
+        scope: AppScope,
+        id: ReleaseId,
+        actor: String,
+    ) -> StoreResult<()>;
 
     /// The activation history (the default environment's deployment records), oldest
     /// first.

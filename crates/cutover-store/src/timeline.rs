@@ -3,12 +3,10 @@
 //! (`cutover_domain::timeline::TimelineEvent`), so reading a page decodes rows and
 //! joins nothing. Deleting an app removes its timeline; nothing else does.
 
+use cutover_domain::Timestamp;
 use cutover_domain::deployment::Deployment;
 use cutover_domain::model::ReleaseSummary;
-use cutover_domain::timeline::{
-    Change, Commit, EventType, ReleaseAction, TimelineEvent,
-};
-use cutover_domain::Timestamp;
+use cutover_domain::timeline::{Change, Commit, EventType, ReleaseAction, TimelineEvent};
 
 use crate::{StoreError, StoreResult, decode_stored};
 
@@ -126,7 +124,10 @@ mod tests {
         .body;
         let rows = vec![(9, body.clone()), (7, body.clone()), (3, body)];
         let page = TimelinePage::from_over_fetch(rows.clone(), 2).unwrap();
-        assert_eq!((page.events.len(), page.next_after.as_deref()), (2, Some("7")));
+        assert_eq!(
+            (page.events.len(), page.next_after.as_deref()),
+            (2, Some("7"))
+        );
         let last = TimelinePage::from_over_fetch(rows, 3).unwrap();
         assert_eq!(last.next_after, None);
         assert_eq!(before_sequence(Some("7")), 7);

@@ -164,14 +164,19 @@ impl<'a> Releases<'a> {
     ) -> StoreResult<ReleaseSummary> {
         let (inner, app) = (self.store.inner.clone(), scope.app_id.clone());
         self.store
-            .app_write(&app, async move { inner.archive_release(scope, id, actor).await })
+            .app_write(&app, async move {
+                inner.archive_release(scope, id, actor).await
+            })
             .await
     }
 
     pub async fn delete(&self, scope: AppScope, id: ReleaseId, actor: String) -> StoreResult<()> {
         let (inner, app) = (self.store.inner.clone(), scope.app_id.clone());
         self.store
-            .app_write(&app, async move { inner.delete_release(scope, id, actor).await })
+            .app_write(
+                &app,
+                async move { inner.delete_release(scope, id, actor).await },
+            )
             .await
     }
 

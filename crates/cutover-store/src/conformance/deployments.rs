@@ -271,7 +271,9 @@ pub fn release_statuses_follow_where_releases_are_deployed() -> Case {
             .expect("v2 to production");
         assert_eq!(status(store, &scope, &v1).await, ReleaseStatus::Archived);
         let details = assert_conflict(
-            store.archive_release(scope.clone(), v2.clone(), ACTOR.into()).await,
+            store
+                .archive_release(scope.clone(), v2.clone(), ACTOR.into())
+                .await,
             "release_is_deployed",
             message,
         );
@@ -280,7 +282,9 @@ pub fn release_statuses_follow_where_releases_are_deployed() -> Case {
             serde_json::json!(["production", "staging"])
         );
         assert_conflict(
-            store.delete_release(scope.clone(), v2.clone(), ACTOR.into()).await,
+            store
+                .delete_release(scope.clone(), v2.clone(), ACTOR.into())
+                .await,
             "release_is_deployed",
             message,
         );

@@ -102,7 +102,9 @@ pub fn endpoints_need_an_augmentation_of_their_app() -> Case {
             "endpoint",
         );
         assert_not_found(
-            store.delete_endpoint(&scope, &EndpointId::generate(), ACTOR).await,
+            store
+                .delete_endpoint(&scope, &EndpointId::generate(), ACTOR)
+                .await,
             "endpoint",
         );
     })

@@ -156,12 +156,16 @@ pub fn a_deployed_release_cannot_be_archived_or_deleted() -> Case {
         let message = "The release is deployed in production: deploy another release there, \
                        or roll back, first";
         assert_conflict(
-            store.archive_release(scope.clone(), v1.clone(), ACTOR.into()).await,
+            store
+                .archive_release(scope.clone(), v1.clone(), ACTOR.into())
+                .await,
             "release_is_deployed",
             message,
         );
         assert_conflict(
-            store.delete_release(scope.clone(), v1.clone(), ACTOR.into()).await,
+            store
+                .delete_release(scope.clone(), v1.clone(), ACTOR.into())
+                .await,
             "release_is_deployed",
             message,
         );
@@ -185,11 +189,15 @@ pub fn a_deployed_release_cannot_be_archived_or_deleted() -> Case {
             .await
             .expect("delete");
         assert_not_found(
-            store.delete_release(scope.clone(), v2.clone(), ACTOR.into()).await,
+            store
+                .delete_release(scope.clone(), v2.clone(), ACTOR.into())
+                .await,
             "release",
         );
         assert_not_found(
-            store.archive_release(scope.clone(), v2.clone(), ACTOR.into()).await,
+            store
+                .archive_release(scope.clone(), v2.clone(), ACTOR.into())
+                .await,
             "release",
         );
     })

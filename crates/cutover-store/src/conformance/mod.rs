@@ -29,6 +29,7 @@ pub mod environments;
 pub mod lifecycle;
 pub mod releases;
 pub mod tenancy;
+pub mod timeline;
 pub mod tokens;
 pub mod upgrade;
 
@@ -154,6 +155,9 @@ macro_rules! conformance_suite {
             deployments::an_environment_rolls_back_on_its_own,
             deployments::records_are_newest_first_filter_by_environment_and_page,
             deployments::what_is_deployed_keeps_its_environment_and_its_app,
+            timeline::every_write_is_an_event_newest_first,
+            timeline::timeline_pages_hold_every_event_once,
+            timeline::a_refused_write_leaves_no_event_and_deleted_releases_keep_theirs,
             concurrency::concurrent_changes_to_one_environment_form_one_chain,
             concurrency::concurrent_activations_leave_one_active_and_a_chain,
             concurrency::concurrent_cuts_with_one_tag_let_exactly_one_through,
@@ -192,6 +196,7 @@ mod tests {
             ("releases", include_str!("releases.rs")),
             ("lifecycle", include_str!("lifecycle.rs")),
             ("deployments", include_str!("deployments.rs")),
+            ("timeline", include_str!("timeline.rs")),
             ("concurrency", include_str!("concurrency.rs")),
         ];
         let mut cases = Vec::new();

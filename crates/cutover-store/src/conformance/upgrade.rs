@@ -6,6 +6,7 @@
 use cutover_domain::deployment::{DeployAuthority, DeployRequest, DeploySource, DeploymentAction};
 use cutover_domain::environment::EnvironmentRef;
 use cutover_domain::model::{ActivationAction, ReleaseStatus};
+use cutover_domain::timeline::EventType;
 use cutover_domain::{AppId, OrgId, ReleaseId, WorkspaceId};
 
 use super::fixtures::{ACTOR, first, newest};
@@ -176,6 +177,47 @@ pub async fn from_stop23(store: &dyn Store) -> AppScope {
     assert_eq!(on_board, [Some(v2.release_id.clone()), None, None]);
     assert_eq!(board.items[0].deployed_at, Some(history.items[3].at));
 
+    // The timeline holds the history as events, oldest at the end: each release's
+    // cut (not v3's, deleted before the upgrade) and each record, in time order.
+    let timeline = store
+        .list_timeline(&scope, first(20))
+        .await
+        .expect("timeline");
+    let events: Vec<(EventType, Option<&str>)> = timeline
+        .events
+        .iter()
+        .map(|event| match (&event.release, &event.deployment) {
+            (Some(release), _) => (event.event_type, Some(release.summary.release_tag.as_str())),
+            (_, Some(record)) => (
+                event.event_type,
+                record.release_tag.as_ref().map(|tag| tag.as_str()),
+            ),
+            _ => (event.event_type, None),
+        })
+        .collect();
+    use EventType::{Deployment, Release};
+    assert_eq!(
+        events,
+        [
+            (Release, Some("v4")),
+            (Deployment, Some("v2")),
+            (Deployment, None),
+            (Deployment, Some("v2")),
+            (Release, Some("v2")),
+            (Deployment, Some("v1")),
+            (Release, Some("v1")),
+        ]
+    );
+    assert_eq!(timeline.next_after, None);
+    assert!(
+        store
+            .list_timeline(&idle, first(20))
+            .await
+            .expect("idle's timeline")
+            .events
+            .is_empty()
+    );
+
     // The upgraded database takes new deployments after the carried-over ones.
     let staged = store
         .deploy(
@@ -224,8 +266,14 @@ pub async fn from_stop23(store: &dyn Store) -> AppScope {
 }
 
 /// Opening the upgraded database again carries nothing over twice: the app under
-/// `scope` still has the six records [`from_stop23`] left.
+/// `scope` still has the six records [`from_stop23`] left, and its timeline the
+/// seven events of its history and the two of the deployments made since.
 pub async fn reopened_after_stop23(store: &dyn Store, scope: &AppScope) {
+    let timeline = store
+        .list_timeline(scope, first(20))
+        .await
+        .expect("timeline");
+    assert_eq!(timeline.events.len(), 9);
     let all = store
         .list_deployments(scope, None, first(10))
         .await
