@@ -243,10 +243,11 @@ pub enum Operation {
     DeploymentsCreate,
     DeploymentsGet,
     EnvironmentRollback,
+    TimelineList,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 45] = [
+    pub const ALL: [Operation; 46] = [
         Self::OrgsList,
         Self::OrgsCreate,
         Self::OrgsGet,
@@ -292,6 +293,7 @@ impl Operation {
         Self::DeploymentsCreate,
         Self::DeploymentsGet,
         Self::EnvironmentRollback,
+        Self::TimelineList,
     ];
 
     /// The operation's name, `resource_verb` (`releases_activate`): the
@@ -342,6 +344,7 @@ impl Operation {
             Self::DeploymentsList => "deployments_list",
             Self::DeploymentsCreate => "deployments_create",
             Self::DeploymentsGet => "deployments_get",
+            Self::TimelineList => "timeline_list",
             Self::EnvironmentRollback => "environment_rollback",
         }
     }
@@ -373,7 +376,9 @@ impl Operation {
                 Permission::AppsWrite
             }
             ReleasesList | ReleasesGetActive | ReleasesGet | ActivationsList
-            | AppEnvironmentsList | DeploymentsList | DeploymentsGet => Permission::ReleasesRead,
+            | AppEnvironmentsList | DeploymentsList | DeploymentsGet | TimelineList => {
+                Permission::ReleasesRead
+            }
             ReleasesCreate => Permission::ReleasesCreate,
             // A protected environment also needs `releases:activate`, which the store
             // checks in the transaction (`deployment::DeployAuthority`).

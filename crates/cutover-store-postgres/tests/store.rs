@@ -463,15 +463,32 @@ async fn workspaces_from_before_environments_get_the_starting_three() {
 #[needs_postgres]
 #[tokio::test]
 async fn a_database_written_at_stop_23_carries_its_history_into_deployments() {
+    upgrades(include_str!("fixtures/stop23.sql"), false).await;
+}
+
+/// A database written at stop 24 (`tests/fixtures/stop24.sql`: deployments, no
+/// timeline) gets its history on the timeline and reads as the stop-23 one does.
+#[needs_postgres]
+#[tokio::test]
+async fn a_database_written_at_stop_24_gets_its_history_on_the_timeline() {
+    upgrades(include_str!("fixtures/stop24.sql"), true).await;
+}
+
+/// Loads `fixture` into a fresh database, connects (which migrates it), runs the
+/// shared upgrade checks, and connects again.
+async fn upgrades(fixture: &'static str, at_stop_24: bool) {
     with_database(|url| async move {
         let mut connection = PgConnection::connect(&url).await.expect("connect");
-        sqlx::raw_sql(include_str!("fixtures/stop23.sql"))
+        sqlx::raw_sql(fixture)
             .execute(&mut connection)
             .await
             .expect("load the fixture");
         let _ = connection.close().await;
         let store = store(&url).await;
-        let scope = cutover_store::conformance::upgrade::from_stop23(&store).await;
+        let scope = match at_stop_24 {
+            true => cutover_store::conformance::upgrade::from_stop24(&store).await,
+            false => cutover_store::conformance::upgrade::from_stop23(&store).await,
+        };
         store.close().await;
         let store = self::store(&url).await;
         cutover_store::conformance::upgrade::reopened_after_stop23(&store, &scope).await;

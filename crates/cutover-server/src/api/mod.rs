@@ -11,6 +11,7 @@ mod health;
 pub mod inputs;
 mod releases;
 mod tenancy;
+mod timeline;
 mod tokens;
 
 use std::sync::Arc;
@@ -25,7 +26,7 @@ use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use utoipa_axum::routes;
 
 use crate::http::error::{ApiError, ApiResult};
-use crate::http::extract::QueryParams;
+use crate::http::extract::{LimitBounds, QueryParams};
 use crate::http::pagination::invalid_cursor;
 use crate::http::validation::Issue;
 use crate::openapi;
@@ -105,6 +106,7 @@ pub fn routes() -> OpenApiRouter<Arc<AppState>> {
         )))
         .routes(allow(routes!(deployments::get_deployment)))
         .routes(allow(routes!(deployments::rollback_environment)))
+        .routes(allow(routes!(timeline::list_timeline)))
 }
 
 /// The order methods are listed in `Allow`.
@@ -180,9 +182,21 @@ fn page_request_after(
     query: &QueryParams,
     list: &str,
     scope: &str,
+    issues: Vec<Issue>,
+) -> ApiResult<PageRequest> {
+    page_request_within(state, query, LimitBounds::STANDARD, list, scope, issues)
+}
+
+/// Like [`page_request_after`], for a list whose `limit` has `bounds` of its own.
+fn page_request_within(
+    state: &AppState,
+    query: &QueryParams,
+    bounds: LimitBounds,
+    list: &str,
+    scope: &str,
     mut issues: Vec<Issue>,
 ) -> ApiResult<PageRequest> {
-    let params = query.list(&mut issues);
+    let params = query.list_within(bounds, &mut issues);
     let after = match &params.cursor {
         Some(cursor) => {
             let position = state.cursors.decode(cursor, list, scope);

@@ -13,6 +13,7 @@ use cutover_domain::draft::NewRelease;
 use cutover_domain::environment::EnvironmentRef;
 use cutover_domain::model::{Activation, ActivationAction, ReleaseSummary};
 use cutover_domain::{DeploymentId, ReleaseId};
+use cutover_store::timeline::TimelinePage;
 use cutover_store::{
     ActivationOutcome, AppScope, Page, PageRequest, ReleaseDocument, ReleasePage, ReleaseQuery,
     StoreResult,
@@ -212,6 +213,11 @@ impl<'a> Releases<'a> {
                     .await
             })
             .await
+    }
+
+    /// The app's timeline, newest first (never kept).
+    pub async fn timeline(&self, scope: &AppScope, page: PageRequest) -> StoreResult<TimelinePage> {
+        self.store.inner.list_timeline(scope, page).await
     }
 
     /// The app's deployment records, newest first (never kept).

@@ -143,16 +143,41 @@ pub struct ListParams {
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 200;
 
+/// The `limit` a list takes when none is given, and the most it takes.
+#[derive(Debug, Clone, Copy)]
+pub struct LimitBounds {
+    pub default: i64,
+    pub max: i64,
+}
+
+impl LimitBounds {
+    /// Every list's but the timeline's.
+    pub const STANDARD: Self = Self {
+        default: DEFAULT_LIMIT,
+        max: MAX_LIMIT,
+    };
+    /// The app timeline's: its events are larger (a commit carries its diff).
+    pub const TIMELINE: Self = Self {
+        default: 20,
+        max: 100,
+    };
+}
+
 fn query_loc(name: &str) -> Vec<Value> {
     vec!["query".into(), name.into()]
 }
 
 impl QueryParams {
     pub fn list(&self, issues: &mut Vec<Issue>) -> ListParams {
+        self.list_within(LimitBounds::STANDARD, issues)
+    }
+
+    /// `limit` (within `bounds`) and `cursor`.
+    pub fn list_within(&self, bounds: LimitBounds, issues: &mut Vec<Issue>) -> ListParams {
         let limit = match self.0.get("limit") {
-            None => DEFAULT_LIMIT,
+            None => bounds.default,
             Some(text) => match parse_query_integer(text) {
-                Some(number) => match cutover_domain::values::check_range(number, 1, MAX_LIMIT) {
+                Some(number) => match cutover_domain::values::check_range(number, 1, bounds.max) {
                     Ok(number) => number,
                     Err(violation) => {
                         issues.push(Issue::from_violation(

@@ -180,6 +180,11 @@ const LINKS: &[LinkSpec] = &[
         [ORG, WS, APP, DEPLOYED_ENV], "Undo: roll the environment back"),
     link!(EnvironmentRollback "201" "GetDeployment" -> DeploymentsGet
         [ORG, WS, APP, NEW_DEP], "Read the rollback's record"),
+    // The timeline: every write above is an event on it.
+    link!(AppsCreate "201" "ListTimeline" -> TimelineList [ORG, WS, NEW_APP],
+        "Read the new app's timeline"),
+    link!(DeploymentsCreate "201" "ListTimeline" -> TimelineList [ORG, WS, APP],
+        "Read the timeline the deployment is on"),
 ];
 
 fn expression(name: &str, from: From) -> String {

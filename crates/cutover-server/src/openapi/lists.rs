@@ -8,6 +8,7 @@ use cutover_domain::environment::{BoardEntry, Environment};
 use cutover_domain::model::{
     Activation, App, Augmentation, Endpoint, Org, ReleaseSummary, Workspace,
 };
+use cutover_domain::timeline::TimelineEvent;
 use cutover_domain::token::Token;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -81,6 +82,23 @@ list_schema!(/// A page of the app's activation history, oldest first.
     ActivationList { activations: Activation });
 list_schema!(/// A page of the app's deployment records, newest first.
     DeploymentList { deployments: Deployment });
+
+/// A page of the app's timeline, newest first. It has no `total`: counting a long
+/// history at every read would cost more than the page.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TimelineList {
+    pub events: Vec<TimelineEvent>,
+    /// Whether an older page follows.
+    pub has_more: bool,
+    /// The `cursor` of the next (older) page; null on the last page.
+    #[schema(required = true)]
+    pub next_cursor: Option<String>,
+}
+
+impl TimelineList {
+    /// The list's name, as its cursors carry it.
+    pub const LIST: &'static str = "events";
+}
 
 /// The answer of `/healthz` and `/readyz`.
 #[derive(ToSchema)]

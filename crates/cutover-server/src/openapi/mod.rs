@@ -98,6 +98,11 @@ const TAGS: &[(&str, &str)] = &[
          rolling one environment back, and the records of each",
     ),
     (
+        "timeline",
+        "The app's history: every draft write, release cut, archive and delete, and \
+         deployment",
+    ),
+    (
         "operations",
         "Probes, metrics and this document (no authentication)",
     ),

@@ -8,7 +8,7 @@ use utoipa::openapi::{Required, Schema};
 
 use cutover_domain::environment::EnvironmentRef;
 
-use crate::http::extract::{DEFAULT_LIMIT, MAX_LIMIT};
+use crate::http::extract::LimitBounds;
 
 fn query(name: &str, description: &str, schema: impl Into<Schema>) -> Parameter {
     ParameterBuilder::new()
@@ -25,24 +25,37 @@ pub struct ListQuery;
 
 impl IntoParams for ListQuery {
     fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
-        vec![
-            query(
-                "limit",
-                "How many items to answer at most.",
-                ObjectBuilder::new()
-                    .schema_type(Type::Integer)
-                    .minimum(Some(1))
-                    .maximum(Some(MAX_LIMIT))
-                    .default(Some(DEFAULT_LIMIT.into())),
-            ),
-            query(
-                "cursor",
-                "Where to continue: the `next_cursor` of the previous page of this same \
-                 list. Opaque and signed; any other value answers 422.",
-                ObjectBuilder::new().schema_type(Type::String),
-            ),
-        ]
+        list_params(LimitBounds::STANDARD)
     }
+}
+
+/// `limit` and `cursor` of the app timeline, whose limit has bounds of its own.
+pub struct TimelineQuery;
+
+impl IntoParams for TimelineQuery {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        list_params(LimitBounds::TIMELINE)
+    }
+}
+
+fn list_params(bounds: LimitBounds) -> Vec<Parameter> {
+    vec![
+        query(
+            "limit",
+            "How many items to answer at most.",
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(1))
+                .maximum(Some(bounds.max))
+                .default(Some(bounds.default.into())),
+        ),
+        query(
+            "cursor",
+            "Where to continue: the `next_cursor` of the previous page of this same \
+                 list. Opaque and signed; any other value answers 422.",
+            ObjectBuilder::new().schema_type(Type::String),
+        ),
+    ]
 }
 
 /// `include_archived`, which the release list adds.

@@ -28,5 +28,6 @@ mod openapi;
 mod probes;
 mod releases;
 mod tenancy;
+mod timeline;
 mod tokens;
 mod validation;

@@ -27,6 +27,21 @@ fn slug(text: &str) -> EnvironmentRef {
 /// and new deployments number after the carried-over records. Answers the app's
 /// scope, for [`reopened_after_stop23`].
 pub async fn from_stop23(store: &dyn Store) -> AppScope {
+    upgraded(store, None).await
+}
+
+/// The stop-24 fixture (`stop24.sql`): the same writes, made by stop 24's code,
+/// which had environments and deployment records (migration 5) but no timeline.
+/// After the upgrade it reads as the stop-23 fixture does after its own, except that
+/// v3's record kept its tag (stop 24 wrote it while v3 existed); for it, only the
+/// timeline's backfill is new.
+pub async fn from_stop24(store: &dyn Store) -> AppScope {
+    upgraded(store, Some("v3")).await
+}
+
+/// The checks of [`from_stop23`]; `v3_tag` is what the record of the deleted v3
+/// shows as its tag.
+async fn upgraded(store: &dyn Store, v3_tag: Option<&str>) -> AppScope {
     let orgs = store.list_orgs(None, first(10)).await.expect("orgs");
     let org = orgs
         .items
@@ -150,7 +165,7 @@ pub async fn from_stop23(store: &dyn Store) -> AppScope {
         newest_first,
         [
             (DeploymentAction::Rollback, Some("v2")),
-            (DeploymentAction::Deploy, None),
+            (DeploymentAction::Deploy, v3_tag),
             (DeploymentAction::Deploy, Some("v2")),
             (DeploymentAction::Deploy, Some("v1")),
         ],
@@ -201,7 +216,7 @@ pub async fn from_stop23(store: &dyn Store) -> AppScope {
         [
             (Release, Some("v4")),
             (Deployment, Some("v2")),
-            (Deployment, None),
+            (Deployment, v3_tag),
             (Deployment, Some("v2")),
             (Release, Some("v2")),
             (Deployment, Some("v1")),

@@ -286,5 +286,6 @@ pub async fn request_for(app: &TestApp, world: &World, operation: Operation) -> 
                 json!({}),
             )
         }
+        TimelineList => read(format!("{}/timeline", home.path())),
     }
 }
