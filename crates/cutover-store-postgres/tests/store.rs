@@ -78,7 +78,7 @@ async fn migrations_apply_once_even_when_started_together() {
             applied.extend(result.expect("task").expect("migrate"));
         }
         applied.sort_unstable();
-        assert_eq!(applied, [1, 2, 3, 4, 5]);
+        assert_eq!(applied, [1, 2, 3, 4, 5, 6]);
         assert_eq!(
             migrate(&url, Duration::from_secs(5)).await.expect("again"),
             Vec::<i64>::new()
@@ -101,6 +101,7 @@ async fn migrations_apply_once_even_when_started_together() {
                 (3, "entity_digests".to_owned()),
                 (4, "environments".to_owned()),
                 (5, "deployments".to_owned()),
+                (6, "timeline".to_owned()),
             ]
         );
     })

@@ -114,7 +114,7 @@ mod tests {
             )
             .unwrap();
 
-        assert_eq!(apply(&mut connection).unwrap(), vec![2, 3, 4, 5]);
+        assert_eq!(apply(&mut connection).unwrap(), vec![2, 3, 4, 5, 6]);
 
         let (status, change_log, snapshot): (String, String, String) = connection
             .query_row(
