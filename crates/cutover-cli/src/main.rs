@@ -12,7 +12,7 @@ use clap_complete::Shell;
 
 use client::{
     apps, augmentations, deployments, endpoints, environments, probes, releases, session, tenancy,
-    tokens,
+    timeline, tokens,
 };
 
 #[derive(Parser)]
@@ -70,6 +70,9 @@ enum Command {
     Rollback(deployments::RollbackArgs),
     /// The app's deployment records: list (newest first, `--env` for one), show.
     Deployments(deployments::DeploymentsArgs),
+    /// The app's history, newest first: draft commits, releases cut, archived and
+    /// deleted, and deployments.
+    Timeline(timeline::TimelineArgs),
     /// The server's liveness and readiness probes.
     Health(probes::HealthArgs),
     /// The server's Prometheus metrics.
@@ -117,6 +120,7 @@ fn main() -> ExitCode {
         Command::Promote(args) => client::finish(deployments::promote(args)),
         Command::Rollback(args) => client::finish(deployments::rollback(args)),
         Command::Deployments(args) => client::finish(deployments::run(args)),
+        Command::Timeline(args) => client::finish(timeline::run(args)),
         Command::Health(args) => client::finish(probes::health(args)),
         Command::Metrics(args) => client::finish(probes::metrics(args)),
         Command::Completions { shell } => {

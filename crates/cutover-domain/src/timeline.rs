@@ -42,6 +42,15 @@ pub enum ChangeOperation {
 }
 
 impl ChangeOperation {
+    /// Its name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Create => "create",
+            Self::Update => "update",
+            Self::Delete => "delete",
+        }
+    }
+
     fn verb(self) -> &'static str {
         match self {
             Self::Create => "Create",
@@ -231,6 +240,17 @@ pub enum EventType {
     Deployment,
 }
 
+impl EventType {
+    /// Its name on the wire (and in the stores' `event_type` column).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Commit => "commit",
+            Self::Release => "release",
+            Self::Deployment => "deployment",
+        }
+    }
+}
+
 /// What happened to a release, as its timeline event says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -240,6 +260,17 @@ pub enum ReleaseAction {
     Cut,
     Archive,
     Delete,
+}
+
+impl ReleaseAction {
+    /// Its name on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Cut => "cut",
+            Self::Archive => "archive",
+            Self::Delete => "delete",
+        }
+    }
 }
 
 /// A release event: the release as it was once `action` was done (for a delete, as it
@@ -343,6 +374,28 @@ mod tests {
             change.summary(),
             "Update augmentation \"rag\": description, tags"
         );
+    }
+
+    #[test]
+    fn each_name_is_the_one_on_the_wire() {
+        let named = |value: Value, name: &str| assert_eq!(value, Value::from(name));
+        for operation in [
+            ChangeOperation::Create,
+            ChangeOperation::Update,
+            ChangeOperation::Delete,
+        ] {
+            named(json!(operation), operation.as_str());
+        }
+        for event in [EventType::Commit, EventType::Release, EventType::Deployment] {
+            named(json!(event), event.as_str());
+        }
+        for action in [
+            ReleaseAction::Cut,
+            ReleaseAction::Archive,
+            ReleaseAction::Delete,
+        ] {
+            named(json!(action), action.as_str());
+        }
     }
 
     #[test]

@@ -29,7 +29,7 @@ pub(crate) async fn record(
         "INSERT INTO timeline_events (app_id, event_type, at, body) VALUES ($1, $2, $3, $4)",
     )
     .bind(app_id.as_str())
-    .bind(event.type_name())
+    .bind(event.event_type.as_str())
     .bind(event.at.as_micros())
     .bind(&event.body)
     .execute(connection)

@@ -28,7 +28,7 @@ pub(crate) fn record(connection: &Connection, app_id: &AppId, event: &EventRow) 
         .and_then(|mut statement| {
             statement.execute(params![
                 app_id.as_str(),
-                event.type_name(),
+                event.event_type.as_str(),
                 event.at.as_micros(),
                 event.body
             ])

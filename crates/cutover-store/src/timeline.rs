@@ -49,15 +49,6 @@ impl EventRow {
     pub fn deployment(record: &Deployment) -> StoreResult<Self> {
         Self::of(&TimelineEvent::deployment(record.clone()))
     }
-
-    /// The stored name of an event type (the `event_type` column).
-    pub fn type_name(&self) -> &'static str {
-        match self.event_type {
-            EventType::Commit => "commit",
-            EventType::Release => "release",
-            EventType::Deployment => "deployment",
-        }
-    }
 }
 
 /// Decodes an event a store wrote.
@@ -107,7 +98,7 @@ mod tests {
     fn a_stored_event_reads_back_as_it_was_written() {
         let change = Change::between(EntityKind::Endpoint, "ep_1", None, None);
         let row = EventRow::commit("alice", change, Timestamp::from_micros(5)).unwrap();
-        assert_eq!(row.type_name(), "commit");
+        assert_eq!(row.event_type, EventType::Commit);
         let event = decode_event(&row.body).unwrap();
         assert_eq!(event.timestamp, Timestamp::from_micros(5));
         assert_eq!(event.commit.unwrap().author, "alice");

@@ -100,9 +100,22 @@ impl Ctx {
         extra: &[(&str, String)],
         page: &PageArgs,
     ) -> CliResult<Listing> {
+        self.list_within(path, key, extra, page, 200)
+    }
+
+    /// [`Ctx::list`] of a list whose pages hold at most `max_page` items (the
+    /// timeline's 100), the page size `--all-pages` walks it in.
+    pub fn list_within(
+        &self,
+        path: &str,
+        key: &'static str,
+        extra: &[(&str, String)],
+        page: &PageArgs,
+        max_page: u32,
+    ) -> CliResult<Listing> {
         let mut query: Vec<(&str, String)> = extra.to_vec();
         // Walking every page, take the largest pages the API allows.
-        let limit = page.limit.or(page.all_pages.then_some(200));
+        let limit = page.limit.or(page.all_pages.then_some(max_page));
         if let Some(limit) = limit {
             query.push(("limit", limit.to_string()));
         }

@@ -123,7 +123,8 @@ fn say(record: &Deployment, unchanged: bool) -> String {
     format!("{verb} {target}{previous} ({}).\n", record.deployment_id)
 }
 
-fn release_label(record: &Deployment) -> String {
+/// `v1 (#1)`, or the release id where the record has no tag and number.
+pub(super) fn release_label(record: &Deployment) -> String {
     match (&record.release_tag, record.release_number) {
         (Some(tag), Some(number)) => format!("{tag} (#{number})"),
         _ => record.release_id.to_string(),

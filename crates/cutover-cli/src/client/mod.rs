@@ -21,6 +21,7 @@ pub mod releases;
 mod selector;
 pub mod session;
 pub mod tenancy;
+pub mod timeline;
 pub mod tokens;
 
 use std::process::ExitCode;

@@ -13,3 +13,4 @@ mod probes;
 mod releases;
 mod session;
 mod tenancy;
+mod timeline;
