@@ -222,7 +222,18 @@ pub(crate) async fn create_release(
         )
         .await?;
     }
-    document(connection, scope, &release_id).await
+    // The content was just written from memory. Deploying changed the lifecycle fields
+    // (status, activated_*), which are then read back.
+    let release = match new.deploy {
+        Some(_) => summary(&mut *connection, scope, &release_id).await?,
+        None => release,
+    };
+    Ok(ReleaseDocument {
+        summary: release,
+        change_log: plan.change_log,
+        previous_release_id: plan.previous_release_id,
+        content: plan.content,
+    })
 }
 
 /// Reads what a cut starts from (the caller holds the app lock): the draft's digest

@@ -16,6 +16,7 @@ use cutover_store::timeline::EventRow;
 use cutover_store::{AppScope, Prepared, ReleaseDocument, StoreError, StoreResult};
 
 use cutover_domain::quota::Counted;
+use rusqlite::Connection;
 
 use crate::{SqliteStore, draft, quota, releases};
 
@@ -76,37 +77,24 @@ impl SqliteStore {
         patch: EndpointPatch,
         actor: &str,
     ) -> StoreResult<Endpoint> {
-        let _app = self.app_locks.lock(&scope.app_id).await;
-        for _ in 0..OPTIMISTIC_ATTEMPTS {
-            let (read_scope, id) = (scope.clone(), id.clone());
-            let (mut endpoint, read_hash) = self
-                .engine
-                .read(move |c| draft::endpoint_for_update(c, &read_scope, &id))
-                .await?;
-            let (patch, actor) = (patch.clone(), actor.to_owned());
-            let (prepared, commit) = off_the_writer(move || {
+        let (read_scope, id) = (scope.clone(), id.clone());
+        let (write_scope, limits, actor) = (scope.clone(), self.limits, actor.to_owned());
+        self.optimistically(
+            scope,
+            move |c| draft::endpoint_for_update(c, &read_scope, &id),
+            move |mut endpoint: Endpoint| {
                 let (old, at) = (endpoint.clone(), Timestamp::now());
-                patch.apply_to(&mut endpoint, &actor, at);
+                patch.clone().apply_to(&mut endpoint, &actor, at);
                 let change = Change::of_endpoint(Some(&old), Some(&endpoint));
-                Ok((
-                    Prepared::endpoint(endpoint)?,
-                    EventRow::commit(&actor, change, at)?,
-                ))
-            })
-            .await?;
-            let (scope, limits) = (scope.clone(), self.limits);
-            let written = self
-                .engine
-                .write_sized(written_bytes(&prepared, &commit), move |c| {
-                    let read = read_hash.as_deref();
-                    draft::update_endpoint(c, &limits, &scope, prepared, read, &commit)
-                })
-                .await?;
-            if let Some(endpoint) = written {
-                return Ok(endpoint);
-            }
-        }
-        Err(kept_changing())
+                let prepared = Prepared::endpoint(endpoint)?;
+                let commit = EventRow::commit(&actor, change, at)?;
+                Ok((written_bytes(&prepared, &commit), (prepared, commit)))
+            },
+            move |c, (prepared, commit), read| {
+                draft::update_endpoint(c, &limits, &write_scope, prepared, read, &commit)
+            },
+        )
+        .await
     }
 
     pub(crate) async fn prepared_create_augmentation(
@@ -139,37 +127,24 @@ impl SqliteStore {
         patch: AugmentationPatch,
         actor: &str,
     ) -> StoreResult<Augmentation> {
-        let _app = self.app_locks.lock(&scope.app_id).await;
-        for _ in 0..OPTIMISTIC_ATTEMPTS {
-            let (read_scope, id) = (scope.clone(), id.clone());
-            let (mut augmentation, read_hash) = self
-                .engine
-                .read(move |c| draft::augmentation_for_update(c, &read_scope, &id))
-                .await?;
-            let (patch, actor) = (patch.clone(), actor.to_owned());
-            let (prepared, commit) = off_the_writer(move || {
+        let (read_scope, id) = (scope.clone(), id.clone());
+        let (write_scope, limits, actor) = (scope.clone(), self.limits, actor.to_owned());
+        self.optimistically(
+            scope,
+            move |c| draft::augmentation_for_update(c, &read_scope, &id),
+            move |mut augmentation: Augmentation| {
                 let (old, at) = (augmentation.clone(), Timestamp::now());
-                patch.apply_to(&mut augmentation, &actor, at);
+                patch.clone().apply_to(&mut augmentation, &actor, at);
                 let change = Change::of_augmentation(Some(&old), Some(&augmentation));
-                Ok((
-                    Prepared::augmentation(augmentation)?,
-                    EventRow::commit(&actor, change, at)?,
-                ))
-            })
-            .await?;
-            let (scope, limits) = (scope.clone(), self.limits);
-            let written = self
-                .engine
-                .write_sized(written_bytes(&prepared, &commit), move |c| {
-                    let read = read_hash.as_deref();
-                    draft::update_augmentation(c, &limits, &scope, prepared, read, &commit)
-                })
-                .await?;
-            if let Some(augmentation) = written {
-                return Ok(augmentation);
-            }
-        }
-        Err(kept_changing())
+                let prepared = Prepared::augmentation(augmentation)?;
+                let commit = EventRow::commit(&actor, change, at)?;
+                Ok((written_bytes(&prepared, &commit), (prepared, commit)))
+            },
+            move |c, (prepared, commit), read| {
+                draft::update_augmentation(c, &limits, &write_scope, prepared, read, &commit)
+            },
+        )
+        .await
     }
 
     pub(crate) async fn prepared_delete_endpoint(
@@ -178,31 +153,19 @@ impl SqliteStore {
         id: &EndpointId,
         actor: &str,
     ) -> StoreResult<()> {
-        let _app = self.app_locks.lock(&scope.app_id).await;
-        for _ in 0..OPTIMISTIC_ATTEMPTS {
-            let (read_scope, read_id) = (scope.clone(), id.clone());
-            let (endpoint, read_hash) = self
-                .engine
-                .read(move |c| draft::endpoint_for_update(c, &read_scope, &read_id))
-                .await?;
-            let actor = actor.to_owned();
-            let commit = off_the_writer(move || {
+        let (read_scope, read_id) = (scope.clone(), id.clone());
+        let (write_scope, id, actor) = (scope.clone(), id.clone(), actor.to_owned());
+        self.optimistically(
+            scope,
+            move |c| draft::endpoint_for_update(c, &read_scope, &read_id),
+            move |endpoint: Endpoint| {
                 let change = Change::of_endpoint(Some(&endpoint), None);
-                EventRow::commit(&actor, change, Timestamp::now())
-            })
-            .await?;
-            let (scope, id) = (scope.clone(), id.clone());
-            let deleted = self
-                .engine
-                .write_sized(commit.body.len(), move |c| {
-                    draft::delete_endpoint(c, &scope, &id, read_hash.as_deref(), &commit)
-                })
-                .await?;
-            if deleted.is_some() {
-                return Ok(());
-            }
-        }
-        Err(kept_changing())
+                let commit = EventRow::commit(&actor, change, Timestamp::now())?;
+                Ok((commit.body.len(), commit))
+            },
+            move |c, commit, read| draft::delete_endpoint(c, &write_scope, &id, read, &commit),
+        )
+        .await
     }
 
     pub(crate) async fn prepared_delete_augmentation(
@@ -211,28 +174,49 @@ impl SqliteStore {
         id: &AugmentationId,
         actor: &str,
     ) -> StoreResult<()> {
+        let (read_scope, read_id) = (scope.clone(), id.clone());
+        let (write_scope, id, actor) = (scope.clone(), id.clone(), actor.to_owned());
+        self.optimistically(
+            scope,
+            move |c| draft::augmentation_for_update(c, &read_scope, &read_id),
+            move |augmentation: Augmentation| {
+                let change = Change::of_augmentation(Some(&augmentation), None);
+                let commit = EventRow::commit(&actor, change, Timestamp::now())?;
+                Ok((commit.body.len(), commit))
+            },
+            move |c, commit, read| draft::delete_augmentation(c, &write_scope, &id, read, &commit),
+        )
+        .await
+    }
+
+    /// One optimistic draft write under the app's lock: `read` the entity and its
+    /// stored content hash on a reader; `prepare` from it, off the writer, what the
+    /// writer needs (and its size in bytes); `write` it, which answers `None` when
+    /// the stored hash is no longer the one read, and then it all runs again.
+    async fn optimistically<E, P, T>(
+        &self,
+        scope: &AppScope,
+        read: impl Fn(&Connection) -> StoreResult<(E, Option<String>)> + Clone + Send + 'static,
+        prepare: impl Fn(E) -> StoreResult<(usize, P)> + Clone + Send + 'static,
+        write: impl Fn(&Connection, P, Option<&str>) -> StoreResult<Option<T>> + Clone + Send + 'static,
+    ) -> StoreResult<T>
+    where
+        E: Send + 'static,
+        P: Send + 'static,
+        T: Send + 'static,
+    {
         let _app = self.app_locks.lock(&scope.app_id).await;
         for _ in 0..OPTIMISTIC_ATTEMPTS {
-            let (read_scope, read_id) = (scope.clone(), id.clone());
-            let (augmentation, read_hash) = self
+            let (entity, read_hash) = self.engine.read(read.clone()).await?;
+            let prepare = prepare.clone();
+            let (bytes, prepared) = off_the_writer(move || prepare(entity)).await?;
+            let write = write.clone();
+            let written = self
                 .engine
-                .read(move |c| draft::augmentation_for_update(c, &read_scope, &read_id))
+                .write_sized(bytes, move |c| write(c, prepared, read_hash.as_deref()))
                 .await?;
-            let actor = actor.to_owned();
-            let commit = off_the_writer(move || {
-                let change = Change::of_augmentation(Some(&augmentation), None);
-                EventRow::commit(&actor, change, Timestamp::now())
-            })
-            .await?;
-            let (scope, id) = (scope.clone(), id.clone());
-            let deleted = self
-                .engine
-                .write_sized(commit.body.len(), move |c| {
-                    draft::delete_augmentation(c, &scope, &id, read_hash.as_deref(), &commit)
-                })
-                .await?;
-            if deleted.is_some() {
-                return Ok(());
+            if let Some(written) = written {
+                return Ok(written);
             }
         }
         Err(kept_changing())

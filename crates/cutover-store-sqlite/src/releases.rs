@@ -244,6 +244,7 @@ pub(crate) fn create_release(
         release.created_at,
     )?;
     timeline::record(connection, &scope.app_id, &cut)?;
+    let deployed = new.deploy.is_some();
     if let Some(deploy) = new.deploy {
         let workspace = scope.workspace();
         let environment = match &deploy.environment {
@@ -263,9 +264,15 @@ pub(crate) fn create_release(
             actor,
         )?;
     }
-    // The content was just written from memory; only the lifecycle fields are read back.
+    // The content was just written from memory. Deploying changed the lifecycle fields
+    // (status, activated_*), which are then read back.
+    let release = if deployed {
+        summary(connection, scope, &release_id)?
+    } else {
+        release
+    };
     Ok(Some(ReleaseDocument {
-        summary: summary(connection, scope, &release_id)?,
+        summary: release,
         change_log,
         previous_release_id,
         content,
