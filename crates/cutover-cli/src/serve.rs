@@ -176,6 +176,11 @@ pub struct ServeArgs {
     /// wait their turn (0 = no such bound).
     #[arg(long, env = "CUTOVER_LARGE_BODY_MIB_PER_SECOND", default_value_t = large_bodies::DEFAULT_BYTES_PER_SECOND >> 20)]
     large_body_mib_per_second: u64,
+    /// Hours an Idempotency-Key and the answer to its request are kept: a repeat within
+    /// them is answered from it (1–8760).
+    #[arg(long, env = "CUTOVER_IDEMPOTENCY_KEY_HOURS", default_value_t = 24,
+          value_parser = clap::value_parser!(u64).range(1..=8760))]
+    idempotency_key_hours: u64,
     /// A secret of at least 32 characters that becomes a platform admin token at start.
     #[arg(
         long = "bootstrap-token",
@@ -258,6 +263,7 @@ fn serve_config(args: ServeArgs) -> ServeConfig {
             concurrency: args.large_body_concurrency,
             bytes_per_second: args.large_body_mib_per_second.saturating_mul(1 << 20),
         },
+        idempotency_key_ttl: Duration::from_secs(args.idempotency_key_hours * 3600),
         connections: ConnectionLimits {
             header_read_timeout: Duration::from_millis(args.connections.header_read_timeout_ms),
             body_read_timeout: Duration::from_millis(args.connections.body_read_timeout_ms),

@@ -7,6 +7,7 @@ pub mod deployment;
 pub mod digest;
 pub mod draft;
 pub mod environment;
+pub mod idempotency;
 pub mod ids;
 pub mod lifecycle;
 pub mod limits;

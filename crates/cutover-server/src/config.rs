@@ -57,7 +57,12 @@ pub struct ServeConfig {
     /// How many request bodies of `LARGE_BODY_BYTES` or more are handled at once, and
     /// how many of their bytes a second (see `http::large_bodies`).
     pub large_bodies: LargeBodyLimits,
+    /// How long an `Idempotency-Key` and its answer are kept (see `http::idempotency`).
+    pub idempotency_key_ttl: Duration,
 }
+
+/// How long idempotency keys are kept by default: a day, the IETF draft's suggestion.
+pub const DEFAULT_IDEMPOTENCY_KEY_TTL: Duration = Duration::from_secs(24 * 3600);
 
 impl ServeConfig {
     pub fn new(database_url: impl Into<String>) -> Self {
@@ -77,6 +82,7 @@ impl ServeConfig {
             cache_bytes: DEFAULT_CACHE_BYTES,
             connections: ConnectionLimits::default(),
             large_bodies: LargeBodyLimits::default(),
+            idempotency_key_ttl: DEFAULT_IDEMPOTENCY_KEY_TTL,
         }
     }
 }
@@ -101,6 +107,7 @@ impl std::fmt::Debug for ServeConfig {
             cache_bytes,
             connections,
             large_bodies,
+            idempotency_key_ttl,
         } = self;
         f.debug_struct("ServeConfig")
             .field("bind", bind)
@@ -121,6 +128,7 @@ impl std::fmt::Debug for ServeConfig {
             .field("cache_bytes", cache_bytes)
             .field("connections", connections)
             .field("large_bodies", large_bodies)
+            .field("idempotency_key_ttl", idempotency_key_ttl)
             .finish()
     }
 }

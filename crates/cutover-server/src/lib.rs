@@ -73,6 +73,11 @@ pub fn router(state: Arc<AppState>) -> Router {
     api.merge(openapi::docs_ui())
         // Inside `remember_route`, so a request cut off by the deadline is still
         // counted under its route.
+        // Inside the deadline, so a request it cuts off lets its key go.
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            http::idempotency::keep_answers,
+        ))
         .route_layer(axum::middleware::from_fn_with_state(
             state.clone(),
             http::deadline::enforce,
@@ -154,6 +159,8 @@ async fn ensure_first_token(store: &dyn Store, bootstrap: Option<&str>) -> Resul
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    /// The store whose expired idempotency keys are swept while serving.
+    sweeper: Arc<CachedStore>,
     draining: Arc<AtomicBool>,
     shutdown_drain: std::time::Duration,
     shutdown_grace: std::time::Duration,
@@ -190,7 +197,9 @@ impl Application {
             draining: draining.clone(),
             request_timeout: config.connections.request_timeout,
             large_bodies: LargeBodyLane::new(config.large_bodies),
+            idempotency_key_ttl: config.idempotency_key_ttl,
         });
+        let sweeper = state.store.clone();
         let listener =
             TcpListener::bind(config.bind)
                 .await
@@ -201,6 +210,7 @@ impl Application {
         Ok(Self {
             listener,
             router: router(state),
+            sweeper,
             draining,
             shutdown_drain: config.shutdown_drain,
             shutdown_grace: config.shutdown_grace,
@@ -220,6 +230,7 @@ impl Application {
     /// then connections close as their in-flight requests finish, waiting at most
     /// the grace period.
     pub async fn run_until(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) {
+        let sweeping = tokio::spawn(http::idempotency::sweep(self.sweeper));
         let (draining, drain) = (self.draining, self.shutdown_drain);
         let stop = async move {
             shutdown.await;
@@ -235,6 +246,7 @@ impl Application {
             self.shutdown_grace,
         )
         .await;
+        sweeping.abort();
     }
 }
 

@@ -30,4 +30,6 @@ pub struct AppState {
     pub request_timeout: Duration,
     /// The lane large request bodies wait for (`http::large_bodies`).
     pub large_bodies: LargeBodyLane,
+    /// How long an idempotency key and its answer are kept (`http::idempotency`).
+    pub idempotency_key_ttl: Duration,
 }

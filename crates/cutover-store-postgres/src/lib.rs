@@ -19,6 +19,7 @@ mod draft;
 mod engine;
 mod environments;
 mod error;
+mod idempotency;
 mod lifecycle;
 pub mod migrations;
 mod open_error;

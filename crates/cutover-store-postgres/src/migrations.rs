@@ -35,6 +35,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "timeline",
         include_str!("../migrations/0006_timeline.sql"),
     ),
+    (
+        7,
+        "idempotency_keys",
+        include_str!("../migrations/0007_idempotency_keys.sql"),
+    ),
 ];
 
 /// The advisory lock key that serializes migrations ("cutover" in ASCII).

@@ -59,6 +59,7 @@ fn migration_versions_and_names_match_sqlite() {
             (4, "environments"),
             (5, "deployments"),
             (6, "timeline"),
+            (7, "idempotency_keys"),
         ]
     );
 }
@@ -78,7 +79,7 @@ async fn migrations_apply_once_even_when_started_together() {
             applied.extend(result.expect("task").expect("migrate"));
         }
         applied.sort_unstable();
-        assert_eq!(applied, [1, 2, 3, 4, 5, 6]);
+        assert_eq!(applied, [1, 2, 3, 4, 5, 6, 7]);
         assert_eq!(
             migrate(&url, Duration::from_secs(5)).await.expect("again"),
             Vec::<i64>::new()
@@ -102,6 +103,7 @@ async fn migrations_apply_once_even_when_started_together() {
                 (4, "environments".to_owned()),
                 (5, "deployments".to_owned()),
                 (6, "timeline".to_owned()),
+                (7, "idempotency_keys".to_owned()),
             ]
         );
     })

@@ -331,7 +331,7 @@ mod tests {
                 .unwrap();
         }
 
-        assert_eq!(apply(&mut connection).unwrap(), vec![3, 4, 5, 6]);
+        assert_eq!(apply(&mut connection).unwrap(), vec![3, 4, 5, 6, 7]);
         run(&mut connection).unwrap();
 
         // The workspace stored before environments existed has the starting three, as

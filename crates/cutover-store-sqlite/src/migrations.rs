@@ -31,6 +31,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "timeline",
         include_str!("../migrations/0006_timeline.sql"),
     ),
+    (
+        7,
+        "idempotency_keys",
+        include_str!("../migrations/0007_idempotency_keys.sql"),
+    ),
 ];
 
 /// The newest version recorded in the database, if it has been migrated at all: a
@@ -114,7 +119,7 @@ mod tests {
             )
             .unwrap();
 
-        assert_eq!(apply(&mut connection).unwrap(), vec![2, 3, 4, 5, 6]);
+        assert_eq!(apply(&mut connection).unwrap(), vec![2, 3, 4, 5, 6, 7]);
 
         let (status, change_log, snapshot): (String, String, String) = connection
             .query_row(

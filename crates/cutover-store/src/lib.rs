@@ -1,6 +1,6 @@
 //! The storage contract: every use case the service needs, by capability
 //! ([`TokenStore`], [`TenancyStore`], [`EnvironmentStore`], [`AppStore`], [`DraftStore`],
-//! [`ReleaseStore`], [`DeploymentStore`], [`TimelineStore`]),
+//! [`ReleaseStore`], [`DeploymentStore`], [`TimelineStore`], [`IdempotencyStore`]),
 //! and [`Store`], which is all of them; an implementation performs each method as one
 //! transaction. Implementations live in their own crates (`cutover-store-sqlite`,
 //! `cutover-store-postgres`) and are chosen at start by the database URL; nothing above
@@ -18,6 +18,7 @@ pub mod cut;
 pub mod digests;
 mod document;
 mod error;
+pub mod idempotency;
 mod page;
 mod prepared;
 mod stored_app;
@@ -45,6 +46,7 @@ use cutover_domain::{
 
 pub use document::{ReleaseDocument, StoredContent, content_text};
 pub use error::{Cause, StoreError, StoreResult, one_line_chain};
+pub use idempotency::IdempotencyStore;
 pub use page::{Page, PageRequest, ReleasePage, ReleaseQuery};
 pub use prepared::{Prepared, decode_stored};
 pub use stored_app::StoredApp;
@@ -53,8 +55,8 @@ pub use stored_token::StoredToken;
 /// Every capability trait, for code that calls store methods: `use cutover_store::prelude::*`.
 pub mod prelude {
     pub use crate::{
-        AppStore, DeploymentStore, DraftStore, EnvironmentStore, ReleaseStore, Store, TenancyStore,
-        TimelineStore, TokenStore,
+        AppStore, DeploymentStore, DraftStore, EnvironmentStore, IdempotencyStore, ReleaseStore,
+        Store, TenancyStore, TimelineStore, TokenStore,
     };
 }
 
@@ -193,6 +195,7 @@ pub trait Store:
     + ReleaseStore
     + DeploymentStore
     + TimelineStore
+    + IdempotencyStore
     + Send
     + Sync
     + 'static

@@ -30,8 +30,8 @@ use std::sync::Arc;
 
 use cutover_domain::AppId;
 use cutover_store::{
-    AppStore, DraftStore, EnvironmentStore, Store, StoreError, StoreResult, TenancyStore,
-    TokenStore,
+    AppStore, DraftStore, EnvironmentStore, IdempotencyStore, Store, StoreError, StoreResult,
+    TenancyStore, TokenStore,
 };
 
 use entries::{ReadCache, WriteGuard};
@@ -90,6 +90,12 @@ impl CachedStore {
 
     /// Apps' drafts, straight from the store: no release answer depends on them.
     pub fn drafts(&self) -> &dyn DraftStore {
+        self.inner.as_ref()
+    }
+
+    /// Idempotency keys, straight from the store: a replayed answer is the one
+    /// stored, never a fresh read.
+    pub fn idempotency(&self) -> &dyn IdempotencyStore {
         self.inner.as_ref()
     }
 

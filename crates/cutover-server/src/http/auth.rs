@@ -20,6 +20,12 @@ use crate::state::AppState;
 /// The authenticated caller of a request.
 pub struct Caller(pub Principal);
 
+/// A caller authenticated before its handler ran, which the handler's [`Caller`]
+/// takes instead of authenticating again (a request extension: only the server
+/// sets it).
+#[derive(Clone)]
+pub struct Authenticated(pub Principal);
+
 fn bearer(parts: &Parts) -> Option<&str> {
     let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, secret) = value.split_once(' ')?;
@@ -37,6 +43,11 @@ impl FromRequestParts<Arc<AppState>> for Caller {
         parts: &mut Parts,
         state: &Arc<AppState>,
     ) -> Result<Self, Self::Rejection> {
+        // Authenticated already (by `http::idempotency`, which scopes keys to the
+        // caller): not looked up, nor counted against its rate limit, twice.
+        if let Some(Authenticated(principal)) = parts.extensions.remove() {
+            return Ok(Self(principal));
+        }
         let secret = bearer(parts).ok_or(ApiError::Unauthenticated)?;
         let guard = state
             .auth_failures
@@ -77,6 +88,15 @@ async fn authenticate(state: &AppState, secret: &str) -> ApiResult<Token> {
 }
 
 impl Caller {
+    /// Whose idempotency keys the caller's are: its token's org, or for a platform
+    /// token, the token.
+    pub fn key_scope(&self) -> String {
+        match &self.0.org_id {
+            Some(org_id) => org_id.to_string(),
+            None => self.0.token_id.to_string(),
+        }
+    }
+
     pub fn actor(&self) -> String {
         self.0.actor()
     }

@@ -5,10 +5,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
 use cutover_domain::environment::EnvironmentRef;
 use serde_json::{Map, Value};
 
@@ -83,25 +83,12 @@ impl FromRequest<Arc<AppState>> for JsonBody {
         state: &Arc<AppState>,
     ) -> Result<Self, Self::Rejection> {
         let limit = state.limits.max_body_bytes;
-        let too_large = ApiError::PayloadTooLarge { limit_bytes: limit };
-        let declared = request
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|text| text.parse::<u64>().ok());
-        if declared.is_some_and(|length| length > limit as u64) {
-            return Err(too_large);
-        }
         let content_type = request
             .headers()
             .get(header::CONTENT_TYPE)
             .map(|value| value.to_str().unwrap_or("").to_owned());
-        let bytes = axum::body::to_bytes(request.into_body(), limit)
-            .await
-            .map_err(|error| match BodyReadTimeout::find(&error) {
-                Some(BodyReadTimeout { after }) => ApiError::BodyReadTimeout { after },
-                None => too_large,
-            })?;
+        let (parts, body) = request.into_parts();
+        let bytes = read_body(&parts.headers, body, limit).await?;
         let media_ok = match &content_type {
             Some(content_type) => is_json(content_type),
             None => bytes.is_empty(),
@@ -116,6 +103,26 @@ impl FromRequest<Arc<AppState>> for JsonBody {
             _lane: lane,
         })
     }
+}
+
+/// A request's whole body, if it is at most `limit` bytes (413 otherwise, as soon as
+/// its `Content-Length` says so) and arrives within the transport's body read
+/// timeout (408 otherwise).
+pub async fn read_body(headers: &HeaderMap, body: Body, limit: usize) -> ApiResult<Bytes> {
+    let too_large = ApiError::PayloadTooLarge { limit_bytes: limit };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|text| text.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return Err(too_large);
+    }
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|error| match BodyReadTimeout::find(&error) {
+            Some(BodyReadTimeout { after }) => ApiError::BodyReadTimeout { after },
+            None => too_large,
+        })
 }
 
 /// The query string as name → value (the last occurrence wins).

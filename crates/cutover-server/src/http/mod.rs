@@ -8,6 +8,7 @@ pub mod deadline;
 pub mod echo;
 pub mod error;
 pub mod extract;
+pub mod idempotency;
 pub mod json_cost;
 pub mod large_bodies;
 pub mod limiter;

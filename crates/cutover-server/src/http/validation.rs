@@ -1,5 +1,5 @@
 //! Input validation in FastAPI's 422 shape: one [`Issue`] per problem, with
-//! Pydantic's type names, `loc` starting at `body`, `query` or `path`. [`Fields`]
+//! Pydantic's type names, `loc` starting at `body`, `query`, `path` or `header`. [`Fields`]
 //! walks a JSON object, parses each field through the domain's parsers and collects
 //! every problem instead of stopping at the first (keeping the first few and counting
 //! the rest, [`Problems`]); each entry echoes a bounded copy of its input ([`Echo`]).
@@ -19,7 +19,7 @@ const MAX_MESSAGE_BYTES: usize = 512;
 /// input that caused it.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Issue {
-    /// The path to the problem: `body`, `query` or `path`, then field names and
+    /// The path to the problem: `body`, `query`, `path` or `header`, then field names and
     /// list indexes.
     #[schema(schema_with = loc_schema)]
     pub loc: Vec<Value>,

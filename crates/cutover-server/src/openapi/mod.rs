@@ -9,6 +9,7 @@
 //! `GET /docs` is Swagger UI (embedded in the binary) pointed at it.
 
 pub mod bodies;
+pub mod idempotency;
 pub mod links;
 pub mod lists;
 pub mod params;
@@ -136,6 +137,14 @@ pub fn base() -> OpenApi {
         responses::REQUEST_ID.to_owned(),
         RefOr::T(responses::request_id_header()),
     );
+    components.headers.insert(
+        idempotency::REPLAYED.to_owned(),
+        RefOr::T(idempotency::replayed_header()),
+    );
+    components.responses.insert(
+        idempotency::IN_USE.to_owned(),
+        RefOr::T(idempotency::in_use_response()),
+    );
     OpenApiBuilder::new()
         .info(
             InfoBuilder::new()
@@ -185,12 +194,16 @@ pub fn operations_mut(item: &mut PathItem) -> Vec<(&'static str, &mut OpenApiOpe
 /// Completes the registered document: each operation of the permission table gets
 /// the bearer requirement, its permission (description and `x-required-permission`);
 /// the public probes say they need none (`security: []`); every operation lists the
-/// 405 its path answers to other methods; every response documents `X-Request-Id`,
-/// and answers get their links ([`links`]).
+/// 405 its path answers to other methods; every write takes `Idempotency-Key`
+/// ([`idempotency`]); every response documents `X-Request-Id`, and answers get their
+/// links ([`links`]).
 pub fn finish(mut api: OpenApi) -> OpenApi {
     links::add(&mut api);
     for item in api.paths.paths.values_mut() {
-        for (_, operation) in operations_mut(item) {
+        for (method, operation) in operations_mut(item) {
+            if matches!(method, "POST" | "PATCH" | "DELETE") {
+                idempotency::document_write(operation);
+            }
             let table_entry = operation
                 .operation_id
                 .as_deref()

@@ -88,6 +88,9 @@ pub struct TestApp {
     /// Holds the SQLite file (`cutover.db`) on the SQLite backend.
     pub dir: Arc<TempDir>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
+    served: Option<tokio::task::JoinHandle<()>>,
+    /// The configuration it was started with, to start again with.
+    config: ServeConfig,
     postgres: Option<ScratchDatabase>,
 }
 
@@ -172,6 +175,40 @@ impl TestApp {
     }
 
     /// Starts the app on `backend` after `adjust` has changed its configuration.
+    /// Stops the server and starts a new one on the same database (with the same
+    /// configuration), as a restart would: what it answers then comes from the
+    /// database alone.
+    pub async fn restart(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(served) = self.served.take() {
+            served.await.expect("the server task ends");
+        }
+        // The old store lets its SQLite file go as it is dropped.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        let app = loop {
+            match Application::build(self.config.clone()).await {
+                Ok(app) => break app,
+                Err(error) if std::time::Instant::now() < deadline => {
+                    let _ = error;
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                }
+                Err(error) => panic!("the app starts again: {error}"),
+            }
+        };
+        self.serve(app);
+    }
+
+    fn serve(&mut self, app: Application) {
+        self.base = format!("http://{}", app.local_addr());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        self.served = Some(tokio::spawn(app.run_until(async move {
+            let _ = stopped.await;
+        })));
+        self.stop = Some(stop);
+    }
+
     pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut ServeConfig)) -> Self {
         let dir = TempDir::new().expect("temp dir");
         let (postgres, url) = match backend {
@@ -189,20 +226,21 @@ impl TestApp {
         config.bind = "127.0.0.1:0".parse().unwrap();
         config.bootstrap_token = Some(ADMIN_TOKEN.to_owned());
         adjust(&mut config);
-        let app = Application::build(config).await.expect("app builds");
-        let base = format!("http://{}", app.local_addr());
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(app.run_until(async move {
-            let _ = stopped.await;
-        }));
-        Self {
-            base,
+        let app = Application::build(config.clone())
+            .await
+            .expect("app builds");
+        let mut test_app = Self {
+            base: String::new(),
             client: reqwest::Client::new(),
             admin: ADMIN_TOKEN.to_owned(),
             dir: Arc::new(dir),
-            stop: Some(stop),
+            stop: None,
+            served: None,
+            config,
             postgres,
-        }
+        };
+        test_app.serve(app);
+        test_app
     }
 
     /// The PostgreSQL URL of this app's database (`None` on SQLite, whose file only

@@ -7,6 +7,7 @@
 //!   environments, apps, tokens, who may do what
 //! - `draft`, `augmentations`, `validation`: the draft's endpoints and augmentations
 //! - `releases`, `conditional_reads`, `concurrency`: releases, ETags, races
+//! - `idempotency`: `Idempotency-Key` retries, replays and refusals, across a restart
 //! - `errors`, `probes`, `openapi`, `contract_fuzzing`, `body_properties`: the edge
 //! - `hostile`: hostile input, each finding of the issue 12 review
 
@@ -24,6 +25,7 @@ mod draft;
 mod environments;
 mod errors;
 mod hostile;
+mod idempotency;
 mod openapi;
 mod probes;
 mod releases;

@@ -75,7 +75,13 @@ pub fn assert_issues(reply: &Reply) -> &Vec<Value> {
         assert_eq!(keys, ["loc", "msg", "type", "input", "ctx"], "{issue}");
         let loc = issue["loc"].as_array().expect("loc is a list");
         assert!(
-            [json!("body"), json!("query"), json!("path")].contains(&loc[0]),
+            [
+                json!("body"),
+                json!("query"),
+                json!("path"),
+                json!("header")
+            ]
+            .contains(&loc[0]),
             "{issue}"
         );
         assert!(issue["msg"].as_str().is_some_and(|m| !m.is_empty()));

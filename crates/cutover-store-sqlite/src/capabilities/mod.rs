@@ -3,4 +3,5 @@
 //! query module that does it.
 
 mod accounts;
+mod idempotency;
 mod releases;

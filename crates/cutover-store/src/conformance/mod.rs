@@ -26,6 +26,7 @@ pub mod concurrency;
 pub mod deployments;
 pub mod draft;
 pub mod environments;
+pub mod idempotency;
 pub mod lifecycle;
 pub mod releases;
 pub mod tenancy;
@@ -158,6 +159,10 @@ macro_rules! conformance_suite {
             timeline::every_write_is_an_event_newest_first,
             timeline::timeline_pages_hold_every_event_once,
             timeline::a_refused_write_leaves_no_event_and_deleted_releases_keep_theirs,
+            idempotency::a_repeat_gets_the_first_answer_and_nothing_runs_twice,
+            idempotency::a_released_expired_or_abandoned_key_runs_again,
+            idempotency::expired_keys_are_swept_in_batches_and_live_ones_kept,
+            idempotency::of_concurrent_claims_of_one_key_exactly_one_runs,
             concurrency::concurrent_changes_to_one_environment_form_one_chain,
             concurrency::concurrent_activations_leave_one_active_and_a_chain,
             concurrency::concurrent_cuts_with_one_tag_let_exactly_one_through,
@@ -197,6 +202,7 @@ mod tests {
             ("lifecycle", include_str!("lifecycle.rs")),
             ("deployments", include_str!("deployments.rs")),
             ("timeline", include_str!("timeline.rs")),
+            ("idempotency", include_str!("idempotency.rs")),
             ("concurrency", include_str!("concurrency.rs")),
         ];
         let mut cases = Vec::new();
