@@ -19,6 +19,9 @@
 //!   deploys and rollbacks of one app's staging at once across three servers; the
 //!   records are one chain and statuses agree with where releases are deployed
 //!   (`deploys`).
+//! - `one_idempotency_key_on_two_servers_at_once_runs_once`: the same keyed cut sent
+//!   to two servers at the same moment, several rounds: one runs it, the other answers
+//!   409 `idempotency_key_in_use` or the replay (`retries`).
 //!
 //! Run with `--no-capture` to see the summary of what was fired.
 //!
@@ -34,6 +37,7 @@ mod checks;
 mod deploys;
 mod random;
 mod record;
+mod retries;
 mod rules;
 mod storm;
 mod summary;
@@ -289,6 +293,42 @@ fn concurrent_deploys_to_one_environment_on_three_servers_form_one_chain() {
         "{} problem(s) after {} concurrent changes:\n{}",
         problems.len(),
         deploys::CHANGES,
+        problems.join("\n")
+    );
+    drop(servers);
+    drop(database);
+}
+
+// ---------------------------------------------------------------------------------
+// Test 4: one Idempotency-Key sent to two servers at once.
+
+#[needs_postgres]
+#[test]
+fn one_idempotency_key_on_two_servers_at_once_runs_once() {
+    let admin = test_postgres_url();
+    let database = ScratchDatabase::create(&admin, "cutover_multiprocess")
+        .unwrap_or_else(|err| panic!("creating the test database: {err}"));
+    let servers: Vec<Server> = (0..2)
+        .map(|_| Server::spawn(&mut server_command(database.url())))
+        .collect();
+    let bases: Vec<String> = servers.iter().map(|server| server.base.clone()).collect();
+    let api = Api::new(bases.clone());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let problems = runtime
+        .block_on(async {
+            tokio::time::timeout(BUDGET, retries::same_key_on_two_servers(api, bases)).await
+        })
+        .unwrap_or_else(|_| panic!("the test ran over its {BUDGET:?} budget"));
+    drop(runtime);
+    assert!(
+        problems.is_empty(),
+        "{} problem(s) in {} rounds:\n{}",
+        problems.len(),
+        retries::ROUNDS,
         problems.join("\n")
     );
     drop(servers);
