@@ -38,6 +38,13 @@ impl IdempotencyKey {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// A fresh key no one else will send: `prefix` and 128 random bits.
+    pub fn random(prefix: &str) -> Self {
+        let mut bytes = [0u8; 16];
+        getrandom::fill(&mut bytes).expect("the operating system's random source failed");
+        Self(format!("{prefix}{}", hex::encode(bytes)))
+    }
 }
 
 /// What makes two requests with one key the same request: the token that sent it,
@@ -198,6 +205,17 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn random_keys_are_valid_and_differ() {
+        let (one, two) = (
+            IdempotencyKey::random("cli-"),
+            IdempotencyKey::random("cli-"),
+        );
+        assert_ne!(one, two);
+        assert!(one.as_str().starts_with("cli-") && one.as_str().len() == 36);
+        assert_eq!(IdempotencyKey::parse(one.as_str()), Ok(one));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use super::args::{GlobalArgs, Output, PageArgs};
 use super::config::{ENV_APP, ENV_ORG, ENV_WORKSPACE, Settings};
 use super::error::{CliError, CliResult};
-use super::http::{Answer, Api};
+use super::http::{Answer, Api, Retries};
 use super::output;
 
 pub struct Ctx {
@@ -35,6 +35,9 @@ impl Ctx {
             &url,
             settings.token.value.clone(),
             Duration::from_secs(args.timeout),
+            Retries {
+                times: args.retries,
+            },
         )?;
         Ok(Self {
             api,

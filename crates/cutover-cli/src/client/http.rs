@@ -1,10 +1,14 @@
 //! The HTTP side of the client: one request at a time on a small Tokio runtime,
 //! answers kept as raw bytes (so `--output json` prints exactly what the server
 //! sent), and every failure turned into one line with the server's message, its
-//! error code and the request id.
+//! error code and the request id. Every write carries an `Idempotency-Key` of its
+//! own, and a request that got no answer, a 503 or a 409 `idempotency_key_in_use` is
+//! tried again with the same key ([`Retries`]), so a flaky network never writes
+//! twice.
 
 use std::time::Duration;
 
+use cutover_domain::idempotency::IdempotencyKey;
 use reqwest::{Method, Url};
 use serde_json::Value;
 
@@ -38,17 +42,61 @@ impl Answer {
     }
 }
 
+/// How often a request is tried again (`--retries`), and how long it waits before
+/// each: 0.5 s, then twice as long each time, or what a 503's `Retry-After` asks,
+/// never more than [`Retries::MAX_WAIT`].
+#[derive(Debug, Clone, Copy)]
+pub struct Retries {
+    pub times: u32,
+}
+
+impl Retries {
+    pub const MAX_WAIT: Duration = Duration::from_secs(10);
+
+    fn wait(self, attempt: u32, asked: Option<Duration>) -> Duration {
+        let backoff = Duration::from_millis(500).saturating_mul(1 << attempt.min(5));
+        asked.unwrap_or(backoff).min(Self::MAX_WAIT)
+    }
+}
+
+/// What one try got back: an answer (status, reason phrase, request id, `Retry-After`,
+/// body) or no answer at all.
+struct Tried {
+    status: u16,
+    reason: String,
+    request_id: Option<String>,
+    retry_after: Option<Duration>,
+    body: Vec<u8>,
+}
+
+impl Tried {
+    /// Whether trying again may get another answer: the server was unavailable, or a
+    /// request with this write's key is still running.
+    fn worth_retrying(&self) -> bool {
+        self.status == 503
+            || (self.status == 409
+                && serde_json::from_slice::<Value>(&self.body)
+                    .is_ok_and(|body| body["details"]["reason"] == "idempotency_key_in_use"))
+    }
+}
+
 /// A client of one server, with or without a token.
 pub struct Api {
     runtime: tokio::runtime::Runtime,
     client: reqwest::Client,
     base: Url,
     token: Option<String>,
+    retries: Retries,
 }
 
 impl Api {
     /// Checks the URL and builds the client; nothing is sent yet.
-    pub fn new(url: &str, token: Option<String>, timeout: Duration) -> CliResult<Self> {
+    pub fn new(
+        url: &str,
+        token: Option<String>,
+        timeout: Duration,
+        retries: Retries,
+    ) -> CliResult<Self> {
         let base = parse_base(url)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -65,6 +113,7 @@ impl Api {
             client,
             base,
             token,
+            retries,
         })
     }
 
@@ -85,7 +134,9 @@ impl Api {
         Ok(url)
     }
 
-    /// Sends one request; any answer outside 2xx becomes an error.
+    /// Sends one request, trying again as [`Retries`] says; any answer outside 2xx
+    /// becomes an error. A write carries one fresh `Idempotency-Key` through all its
+    /// tries.
     pub fn send(
         &self,
         method: Method,
@@ -94,6 +145,50 @@ impl Api {
         body: Option<&Value>,
     ) -> CliResult<Answer> {
         let url = self.url(path, query)?;
+        let write = matches!(method, Method::POST | Method::PATCH | Method::DELETE);
+        let key = write.then(|| IdempotencyKey::random("cutover-cli-"));
+        let mut attempt = 0;
+        loop {
+            let tried = self.try_once(&method, &url, body, key.as_ref());
+            let wait = match &tried {
+                Err(_) => Some(self.retries.wait(attempt, None)),
+                Ok(tried) if tried.worth_retrying() => {
+                    Some(self.retries.wait(attempt, tried.retry_after))
+                }
+                Ok(_) => None,
+            };
+            match wait {
+                Some(wait) if attempt < self.retries.times => {
+                    std::thread::sleep(wait);
+                    attempt += 1;
+                }
+                _ => {
+                    let tried = tried.map_err(|e| transport_error(&e, &method, &url))?;
+                    return if (200..300).contains(&tried.status) {
+                        Ok(Answer {
+                            status: tried.status,
+                            body: tried.body,
+                        })
+                    } else {
+                        Err(answer_error(
+                            tried.status,
+                            &tried.reason,
+                            tried.request_id.as_deref(),
+                            &tried.body,
+                        ))
+                    };
+                }
+            }
+        }
+    }
+
+    fn try_once(
+        &self,
+        method: &Method,
+        url: &Url,
+        body: Option<&Value>,
+        key: Option<&IdempotencyKey>,
+    ) -> Result<Tried, reqwest::Error> {
         let mut request = self
             .client
             .request(method.clone(), url.clone())
@@ -101,29 +196,40 @@ impl Api {
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);
         }
+        if let Some(key) = key {
+            request = request.header("idempotency-key", key.as_str());
+        }
         if let Some(body) = body {
             request = request.json(body);
         }
-        let outcome = self.runtime.block_on(async move {
+        self.runtime.block_on(async move {
             let response = request.send().await?;
+            let header = |name: &str| {
+                response
+                    .headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+            };
+            let request_id = header("x-request-id");
+            let retry_after = header("retry-after")
+                .and_then(|seconds| seconds.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
             let status = response.status().as_u16();
-            let request_id = response
-                .headers()
-                .get("x-request-id")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
-            let reason = response.status().canonical_reason().unwrap_or("");
-            let reason = reason.to_owned();
+            let reason = response
+                .status()
+                .canonical_reason()
+                .unwrap_or("")
+                .to_owned();
             let body = response.bytes().await?.to_vec();
-            Ok::<_, reqwest::Error>((status, reason, request_id, body))
-        });
-        let (status, reason, request_id, body) =
-            outcome.map_err(|e| transport_error(&e, &method, &url))?;
-        if (200..300).contains(&status) {
-            Ok(Answer { status, body })
-        } else {
-            Err(answer_error(status, &reason, request_id.as_deref(), &body))
-        }
+            Ok(Tried {
+                status,
+                reason,
+                request_id,
+                retry_after,
+                body,
+            })
+        })
     }
 
     pub fn get(&self, path: &str, query: &[(&str, String)]) -> CliResult<Answer> {

@@ -33,7 +33,13 @@ pub struct MetricsArgs {
 }
 
 pub fn health(args: HealthArgs) -> CliResult {
-    let ctx = Ctx::new(&args.global, false)?;
+    // A probe says how the server is now: a 503 or no answer is the answer, not a
+    // reason to try again.
+    let global = GlobalArgs {
+        retries: 0,
+        ..args.global
+    };
+    let ctx = Ctx::new(&global, false)?;
     let path = match args.command {
         HealthCommand::Live => "/healthz",
         HealthCommand::Ready => "/readyz",

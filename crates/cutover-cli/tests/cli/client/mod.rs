@@ -11,6 +11,7 @@ mod draft;
 mod failures;
 mod probes;
 mod releases;
+mod retries;
 mod session;
 mod tenancy;
 mod timeline;
