@@ -154,6 +154,10 @@ pub struct ServeArgs {
     /// Most releases one app may have (deleting releases makes room).
     #[arg(long, env = "CUTOVER_MAX_RELEASES_PER_APP", default_value_t = Limits::default().max_releases_per_app)]
     max_releases_per_app: u32,
+    /// Idempotency keys one org (or platform token) may have stored at once; a new
+    /// key past it answers 409 limit_reached until older ones expire.
+    #[arg(long, env = "CUTOVER_MAX_IDEMPOTENCY_KEYS_PER_ORG", default_value_t = Limits::default().max_idempotency_keys_per_org)]
+    max_idempotency_keys_per_org: u32,
     /// Most environments one workspace may have, the three it starts with included.
     #[arg(long, env = "CUTOVER_MAX_ENVIRONMENTS_PER_WORKSPACE", default_value_t = Limits::default().max_environments_per_workspace, value_parser = clap::value_parser!(u32).range(3..))]
     max_environments_per_workspace: u32,
@@ -239,6 +243,7 @@ fn serve_config(args: ServeArgs) -> ServeConfig {
             max_apps_per_workspace: args.max_apps_per_workspace,
             max_tokens_per_org: args.max_tokens_per_org,
             max_releases_per_app: args.max_releases_per_app,
+            max_idempotency_keys_per_org: args.max_idempotency_keys_per_org,
             max_environments_per_workspace: args.max_environments_per_workspace,
         },
         bootstrap_token: args.bootstrap_token,

@@ -26,6 +26,9 @@ pub struct Limits {
     pub max_releases_per_app: u32,
     /// Environments per workspace, the three it starts with included.
     pub max_environments_per_workspace: u32,
+    /// Idempotency keys an org (or a platform token) has stored, answers included,
+    /// until they expire and are swept.
+    pub max_idempotency_keys_per_org: u32,
     /// Stages in one augmentation.
     pub max_stages_per_augmentation: usize,
     /// Steps in one stage of an augmentation.
@@ -78,6 +81,7 @@ impl Default for Limits {
             max_tokens_per_org: 10_000,
             max_releases_per_app: 100_000,
             max_environments_per_workspace: 50,
+            max_idempotency_keys_per_org: 100_000,
             max_stages_per_augmentation: 50,
             max_steps_per_stage: 50,
             max_tags_per_augmentation: 50,

@@ -12,6 +12,8 @@ pub enum Counted {
     TokensPerOrg,
     ReleasesPerApp,
     EnvironmentsPerWorkspace,
+    /// Stored idempotency keys, per org (a platform token's per token).
+    IdempotencyKeysPerOrg,
 }
 
 impl Counted {
@@ -23,6 +25,7 @@ impl Counted {
             Self::TokensPerOrg => "tokens_per_org",
             Self::ReleasesPerApp => "releases_per_app",
             Self::EnvironmentsPerWorkspace => "environments_per_workspace",
+            Self::IdempotencyKeysPerOrg => "idempotency_keys_per_org",
         }
     }
 
@@ -34,6 +37,7 @@ impl Counted {
             Self::TokensPerOrg => limits.max_tokens_per_org,
             Self::ReleasesPerApp => limits.max_releases_per_app,
             Self::EnvironmentsPerWorkspace => limits.max_environments_per_workspace,
+            Self::IdempotencyKeysPerOrg => limits.max_idempotency_keys_per_org,
         }
     }
 
@@ -44,6 +48,7 @@ impl Counted {
             Self::TokensPerOrg => ("An org", "live tokens"),
             Self::ReleasesPerApp => ("An app", "releases"),
             Self::EnvironmentsPerWorkspace => ("A workspace", "environments"),
+            Self::IdempotencyKeysPerOrg => ("An org", "stored idempotency keys"),
         }
     }
 }
@@ -64,6 +69,10 @@ impl LimitReached {
         let hint = match self.counted {
             Counted::ReleasesPerApp => "; delete old releases to make room",
             Counted::TokensPerOrg => "; revoke unused tokens to make room",
+            Counted::IdempotencyKeysPerOrg => {
+                "; keys make room as they expire (after a day by default), or send the \
+                 write without one"
+            }
             _ => "",
         };
         format!("{parent} can have at most {} {children}{hint}", self.limit)

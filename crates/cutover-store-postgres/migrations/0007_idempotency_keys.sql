@@ -20,3 +20,11 @@ CREATE TABLE idempotency_keys (
     CHECK ((claim_id IS NULL) = (status IS NOT NULL))
 );
 CREATE INDEX idempotency_keys_by_expiry ON idempotency_keys (expires_at);
+
+-- How many keys each scope has stored (expired ones until they are swept): the
+-- count `--max-idempotency-keys-per-org` bounds, kept by every claim of a new key,
+-- every release and every sweep, so no claim counts rows.
+CREATE TABLE idempotency_key_counts (
+    scope TEXT COLLATE "C" PRIMARY KEY,
+    keys  BIGINT NOT NULL CHECK (keys >= 0)
+);

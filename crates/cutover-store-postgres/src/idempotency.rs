@@ -5,16 +5,22 @@
 //! the answer; [`release_key`] lets a failed request's key go;
 //! [`purge_expired_keys`] sweeps.
 
+use std::collections::BTreeMap;
+
 use cutover_domain::Timestamp;
 use cutover_domain::idempotency::{Decision, KeyClaim, StoredAnswer, decide};
+use cutover_domain::limits::Limits;
+use cutover_domain::quota::Counted;
 use cutover_store::idempotency::{KeyRow, encode_headers};
 use sqlx::{PgConnection, Row};
 
 use crate::error::Outcome;
-use crate::rows::optional;
+use crate::quota::require_room;
+use crate::rows::{all, optional};
 
 pub(crate) async fn claim_key(
     connection: &mut PgConnection,
+    limits: &Limits,
     claim: &KeyClaim,
 ) -> Outcome<Decision> {
     // A new key is inserted as this claim's; one another server is inserting waits
@@ -36,6 +42,15 @@ pub(crate) async fn claim_key(
     .await?
     .rows_affected();
     if inserted == 1 {
+        // A new key: refused (and the insert rolled back) past the scope's limit.
+        require_room(
+            &mut *connection,
+            limits,
+            Counted::IdempotencyKeysPerOrg,
+            &claim.scope,
+        )
+        .await?;
+        count(&mut *connection, &claim.scope, 1).await?;
         return Ok(decide(None, claim));
     }
     let stored = optional(
@@ -103,13 +118,31 @@ pub(crate) async fn answer_key(
 }
 
 pub(crate) async fn release_key(connection: &mut PgConnection, claim: &KeyClaim) -> Outcome<()> {
-    sqlx::query(
+    let released = sqlx::query(
         "DELETE FROM idempotency_keys
          WHERE scope = $1 AND idempotency_key = $2 AND claim_id = $3",
     )
     .bind(&claim.scope)
     .bind(claim.key.as_str())
     .bind(&claim.claim_id)
+    .execute(&mut *connection)
+    .await?
+    .rows_affected();
+    count(connection, &claim.scope, -(released as i64)).await
+}
+
+/// Adds `by` (negative: takes away) to the count of `scope`'s stored keys.
+async fn count(connection: &mut PgConnection, scope: &str, by: i64) -> Outcome<()> {
+    if by == 0 {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO idempotency_key_counts (scope, keys) VALUES ($1, GREATEST($2, 0))
+         ON CONFLICT (scope) DO UPDATE
+         SET keys = GREATEST(idempotency_key_counts.keys + $2, 0)",
+    )
+    .bind(scope)
+    .bind(by)
     .execute(connection)
     .await?;
     Ok(())
@@ -120,15 +153,26 @@ pub(crate) async fn purge_expired_keys(
     now: Timestamp,
     max: u32,
 ) -> Outcome<u64> {
-    let deleted = sqlx::query(
-        "DELETE FROM idempotency_keys WHERE (scope, idempotency_key) IN (
-             SELECT scope, idempotency_key FROM idempotency_keys
-             WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)",
+    let scopes: Vec<String> = all(
+        &mut *connection,
+        sqlx::query(
+            "DELETE FROM idempotency_keys WHERE (scope, idempotency_key) IN (
+                 SELECT scope, idempotency_key FROM idempotency_keys
+                 WHERE expires_at <= $1 LIMIT $2 FOR UPDATE SKIP LOCKED)
+             RETURNING scope",
+        )
+        .bind(now.as_micros())
+        .bind(i64::from(max)),
+        |row| row.try_get(0),
     )
-    .bind(now.as_micros())
-    .bind(i64::from(max))
-    .execute(connection)
-    .await?
-    .rows_affected();
-    Ok(deleted)
+    .await?;
+    let mut per_scope: BTreeMap<&str, i64> = BTreeMap::new();
+    for scope in &scopes {
+        *per_scope.entry(scope).or_default() += 1;
+    }
+    // In scope order, so sweeps on two servers take the count rows in one order.
+    for (scope, deleted) in per_scope {
+        count(&mut *connection, scope, -deleted).await?;
+    }
+    Ok(scopes.len() as u64)
 }

@@ -71,6 +71,24 @@ pub(crate) async fn require_room(
             .await?;
             count_live_tokens(connection, parent_id).await?
         }
+        Counted::IdempotencyKeysPerOrg => {
+            // The scope's count is its lock: made if missing, then locked.
+            sqlx::query(
+                "INSERT INTO idempotency_key_counts (scope, keys) VALUES ($1, 0)
+                 ON CONFLICT (scope) DO NOTHING",
+            )
+            .bind(parent_id)
+            .execute(&mut *connection)
+            .await?;
+            optional(
+                &mut *connection,
+                sqlx::query("SELECT keys FROM idempotency_key_counts WHERE scope = $1 FOR UPDATE")
+                    .bind(parent_id),
+                |row| row.try_get::<i64, _>(0),
+            )
+            .await?
+            .map_or(0, |keys| keys.max(0) as u64)
+        }
         Counted::ReleasesPerApp => {
             // The app row is the lock every release write takes first anyway. Numbers
             // are never reused, so an app has at most `release_seq` releases: the

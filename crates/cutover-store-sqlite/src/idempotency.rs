@@ -3,16 +3,25 @@
 //! two requests with one key are never both run; [`answer_key`] keeps the answer;
 //! [`release_key`] lets a failed request's key go; [`purge_expired_keys`] sweeps.
 
+use std::collections::BTreeMap;
+
 use cutover_domain::Timestamp;
 use cutover_domain::idempotency::{Decision, KeyClaim, StoredAnswer, decide};
+use cutover_domain::limits::Limits;
+use cutover_domain::quota::Counted;
 use cutover_store::StoreResult;
 use cutover_store::idempotency::{KeyRow, encode_headers};
 use rusqlite::{Connection, params};
 
 use crate::error::from_sqlite;
-use crate::rows::{execute, optional};
+use crate::quota::require_room;
+use crate::rows::{all, execute, optional};
 
-pub(crate) fn claim_key(connection: &Connection, claim: &KeyClaim) -> StoreResult<Decision> {
+pub(crate) fn claim_key(
+    connection: &Connection,
+    limits: &Limits,
+    claim: &KeyClaim,
+) -> StoreResult<Decision> {
     let stored = optional(
         connection,
         "SELECT fingerprint, claim_id, lease_until, status, headers, body, expires_at
@@ -33,6 +42,15 @@ pub(crate) fn claim_key(connection: &Connection, claim: &KeyClaim) -> StoreResul
     .map(KeyRow::record)
     .transpose()?;
     let decision = decide(stored.as_ref(), claim);
+    if decision == Decision::Run && stored.is_none() {
+        require_room(
+            connection,
+            limits,
+            Counted::IdempotencyKeysPerOrg,
+            &claim.scope,
+        )?;
+        count(connection, &claim.scope, 1)?;
+    }
     if decision == Decision::Run {
         execute(
             connection,
@@ -83,11 +101,26 @@ pub(crate) fn answer_key(
 }
 
 pub(crate) fn release_key(connection: &Connection, claim: &KeyClaim) -> StoreResult<()> {
-    execute(
+    let released = execute(
         connection,
         "DELETE FROM idempotency_keys
          WHERE scope = ?1 AND idempotency_key = ?2 AND claim_id = ?3",
         params![claim.scope, claim.key.as_str(), claim.claim_id],
+    )
+    .map_err(from_sqlite)?;
+    count(connection, &claim.scope, -(released as i64))
+}
+
+/// Adds `by` (negative: takes away) to the count of `scope`'s stored keys.
+fn count(connection: &Connection, scope: &str, by: i64) -> StoreResult<()> {
+    if by == 0 {
+        return Ok(());
+    }
+    execute(
+        connection,
+        "INSERT INTO idempotency_key_counts (scope, keys) VALUES (?1, max(?2, 0))
+         ON CONFLICT (scope) DO UPDATE SET keys = max(keys + ?2, 0)",
+        params![scope, by],
     )
     .map_err(from_sqlite)?;
     Ok(())
@@ -98,13 +131,21 @@ pub(crate) fn purge_expired_keys(
     now: Timestamp,
     max: u32,
 ) -> StoreResult<u64> {
-    let deleted = execute(
+    let scopes: Vec<String> = all(
         connection,
         "DELETE FROM idempotency_keys WHERE (scope, idempotency_key) IN (
              SELECT scope, idempotency_key FROM idempotency_keys
-             WHERE expires_at <= ?1 LIMIT ?2)",
+             WHERE expires_at <= ?1 LIMIT ?2)
+         RETURNING scope",
         params![now.as_micros(), max],
-    )
-    .map_err(from_sqlite)?;
-    Ok(deleted as u64)
+        |row| row.get(0),
+    )?;
+    let mut per_scope: BTreeMap<&str, i64> = BTreeMap::new();
+    for scope in &scopes {
+        *per_scope.entry(scope).or_default() += 1;
+    }
+    for (scope, deleted) in per_scope {
+        count(connection, scope, -deleted)?;
+    }
+    Ok(scopes.len() as u64)
 }

@@ -35,6 +35,13 @@ pub(crate) fn require_room(
             "SELECT count(*) FROM environments WHERE workspace_id = ?1",
             [parent_id],
         )?,
+        Counted::IdempotencyKeysPerOrg => optional(
+            connection,
+            "SELECT keys FROM idempotency_key_counts WHERE scope = ?1",
+            [parent_id],
+            |row| row.get::<_, i64>(0),
+        )?
+        .map_or(0, |keys| keys.max(0) as u64),
         Counted::ReleasesPerApp => {
             // Numbers are never reused, so an app has at most `release_seq` releases:
             // the count is needed only once that many could reach the limit.

@@ -271,6 +271,29 @@ async fn keys_belong_to_their_org_and_token(backend: Backend) {
     assert_eq!((own.status, own.replayed()), (201, false));
 }
 
+async fn an_org_past_its_limit_of_keys_is_refused_new_ones(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |config| {
+        config.limits.max_idempotency_keys_per_org = 1
+    })
+    .await;
+    let home = app.create_app().await;
+    let path = format!("{}/augmentations", home.path());
+    let body = |name: &str| Some(json!({"name": name, "stages": []}));
+    let first = keyed(&app, Method::POST, &path, "one", &app.admin, body("a")).await;
+    assert_eq!(first.status, 201);
+    let refused = keyed(&app, Method::POST, &path, "two", &app.admin, body("b")).await;
+    assert_eq!(refused.status, 409);
+    let details = &refused.json()["details"];
+    assert_eq!(details["reason"], "limit_reached");
+    assert_eq!(details["limit_name"], "idempotency_keys_per_org");
+    // The kept key still replays, and a write without a key still runs.
+    let again = keyed(&app, Method::POST, &path, "one", &app.admin, body("a")).await;
+    assert_eq!((again.status, again.replayed()), (201, true));
+    app.post(&path, json!({"name": "b", "stages": []}))
+        .await
+        .expect(201);
+}
+
 async fn a_kept_answer_survives_a_restart(backend: Backend) {
     let mut app = TestApp::spawn(backend).await;
     let home = app.create_app().await;
@@ -308,4 +331,5 @@ on_every_backend!(
     refusals_are_kept_and_server_failures_are_not,
     keys_belong_to_their_org_and_token,
     a_kept_answer_survives_a_restart,
+    an_org_past_its_limit_of_keys_is_refused_new_ones,
 );

@@ -12,7 +12,7 @@ use crate::{PostgresStore, idempotency};
 #[async_trait]
 impl IdempotencyStore for PostgresStore {
     async fn claim_key(&self, claim: &KeyClaim) -> StoreResult<Decision> {
-        write_tx!(self, |c| idempotency::claim_key(c, claim))
+        write_tx!(self, |c| idempotency::claim_key(c, &self.limits, claim))
     }
 
     async fn answer_key(&self, claim: &KeyClaim, answer: &StoredAnswer) -> StoreResult<()> {

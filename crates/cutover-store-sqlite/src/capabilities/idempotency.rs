@@ -11,9 +11,9 @@ use crate::{SqliteStore, idempotency};
 #[async_trait]
 impl IdempotencyStore for SqliteStore {
     async fn claim_key(&self, claim: &KeyClaim) -> StoreResult<Decision> {
-        let claim = claim.clone();
+        let (claim, limits) = (claim.clone(), self.limits);
         self.engine
-            .write(move |c| idempotency::claim_key(c, &claim))
+            .write(move |c| idempotency::claim_key(c, &limits, &claim))
             .await
     }
 

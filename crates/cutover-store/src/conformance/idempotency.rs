@@ -1,12 +1,15 @@
 //! Idempotency keys: the first claim of a key runs and a repeat gets its answer; a
 //! key in progress, or sent with another request, is refused; a released or expired
 //! key runs again; only the claim that holds a key may answer or release it; expired
-//! keys are swept; and of many claims of one key at once, across servers, exactly one
-//! runs.
+//! keys are swept; an org stores at most its limit of keys; and of many claims of one
+//! key at once, across servers, exactly one runs.
 
 use cutover_domain::Timestamp;
 use cutover_domain::idempotency::{Decision, Fingerprint, IdempotencyKey, KeyClaim, StoredAnswer};
 
+use cutover_domain::limits::Limits;
+
+use super::fixtures::reason;
 use super::{Case, Stores};
 use crate::Store;
 
@@ -150,6 +153,47 @@ pub fn expired_keys_are_swept_in_batches_and_live_ones_kept() -> Case {
         assert_eq!(swept(3).await.expect("sweep"), 0);
         let repeat = claim("org_a", "live", "f", 60 * MINUTE + 1);
         assert_eq!(claimed(store, &repeat).await, Decision::InProgress);
+    })
+}
+
+pub fn an_org_stores_at_most_its_limit_of_keys() -> Case {
+    let limits = Limits {
+        max_idempotency_keys_per_org: 2,
+        ..Limits::default()
+    };
+    Case::with_limits(limits, |stores: Stores| async move {
+        let store = stores.first();
+        let first = claim("org_a", "k1", "f", 0);
+        assert_eq!(claimed(store, &first).await, Decision::Run);
+        let second = claim("org_a", "k2", "f", 0);
+        assert_eq!(claimed(store, &second).await, Decision::Run);
+        let third = claim("org_a", "k3", "f", 1);
+        assert_eq!(reason(&store.claim_key(&third).await), "limit_reached");
+        // Repeats of stored keys are not new keys, and other orgs have room of their own.
+        assert_eq!(
+            claimed(store, &claim("org_a", "k1", "f", 1)).await,
+            Decision::InProgress
+        );
+        assert_eq!(
+            claimed(store, &claim("org_b", "k3", "f", 1)).await,
+            Decision::Run
+        );
+        // A released key makes room; so does a swept one.
+        store.release_key(&first).await.expect("release");
+        assert_eq!(claimed(store, &third).await, Decision::Run);
+        let fourth = claim("org_a", "k4", "f", 2);
+        assert_eq!(reason(&store.claim_key(&fourth).await), "limit_reached");
+        let swept = store
+            .purge_expired_keys(at(24 * 60 * MINUTE + 1), 100)
+            .await
+            .expect("sweep");
+        assert_eq!(swept, 3, "k2 and k3 of org_a, k3 of org_b");
+        let later = claim("org_a", "k4", "f", 24 * 60 * MINUTE + 2);
+        assert_eq!(claimed(store, &later).await, Decision::Run);
+        let fifth = claim("org_a", "k5", "f", 24 * 60 * MINUTE + 2);
+        assert_eq!(claimed(store, &fifth).await, Decision::Run);
+        let sixth = claim("org_a", "k6", "f", 24 * 60 * MINUTE + 2);
+        assert_eq!(reason(&store.claim_key(&sixth).await), "limit_reached");
     })
 }
 

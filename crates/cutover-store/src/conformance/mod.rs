@@ -162,6 +162,7 @@ macro_rules! conformance_suite {
             idempotency::a_repeat_gets_the_first_answer_and_nothing_runs_twice,
             idempotency::a_released_expired_or_abandoned_key_runs_again,
             idempotency::expired_keys_are_swept_in_batches_and_live_ones_kept,
+            idempotency::an_org_stores_at_most_its_limit_of_keys,
             idempotency::of_concurrent_claims_of_one_key_exactly_one_runs,
             concurrency::concurrent_changes_to_one_environment_form_one_chain,
             concurrency::concurrent_activations_leave_one_active_and_a_chain,
