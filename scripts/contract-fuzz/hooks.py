@@ -19,6 +19,11 @@ request goes out this asks the server for one and swaps it in for the generated 
   slug of an environment of the workspace in the path, and a deploy's well-formed
   `release_id` a release of the app (one is cut first if the app has none).
 
+A well-formed generated `Idempotency-Key` becomes a fresh one: a client makes a new
+key for each new request, and the generator would send one example key with many
+different requests (answered 422, "already used for a different request", as
+docs/API.md says).
+
 When the parent in the path cannot be read (it does not exist), nothing is changed:
 the request is refused with 404 whatever it carries.
 
@@ -29,6 +34,7 @@ alone, so negative cases stay negative. Nothing here looks at answers or failure
 import os
 import re
 import uuid
+from collections.abc import MutableMapping
 
 import requests
 import schemathesis
@@ -45,6 +51,8 @@ RELEASE_ID = re.compile(rf"^rel_{ID_BODY}$")
 ENVIRONMENT_REF = re.compile(rf"^(?:env_{ID_BODY}|[a-z0-9][a-z0-9-]{{0,63}})$")
 WORKSPACE_ID = re.compile(rf"^ws_{ID_BODY}$")
 BOOLEAN_WORDS = {True: "true", False: "false", "true": "true", "false": "false"}
+# What `Idempotency-Key` accepts (IdempotencyKey::PATTERN).
+IDEMPOTENCY_KEY = re.compile(r"^[\x20-\x7E]{1,255}$")
 
 
 def first_page(path, **query):
@@ -159,7 +167,18 @@ def real_references(case):
                     del ids[index]
 
 
+def fresh_key(case):
+    headers = case.headers
+    if not isinstance(headers, MutableMapping):
+        return
+    for name, value in list(headers.items()):
+        if name.lower() == "idempotency-key" and isinstance(value, str):
+            if IDEMPOTENCY_KEY.match(value):
+                headers[name] = f"fuzz-{uuid.uuid4().hex}"
+
+
 @schemathesis.hook
 def before_call(context, case, kwargs):
     real_cursor(case)
     real_references(case)
+    fresh_key(case)

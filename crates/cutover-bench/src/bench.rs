@@ -97,6 +97,7 @@ pub const GET_DETAIL: &str = "GET release detail";
 pub const LIST_FIRST: &str = "list releases, first page";
 pub const NOT_MODIFIED: &str = "GET active, If-None-Match → 304";
 pub const CREATE: &str = "create release (70-entity draft)";
+pub const CREATE_KEYED: &str = "create release, with Idempotency-Key";
 pub const ACTIVATE: &str = "activate";
 pub const ROLLBACK: &str = "rollback";
 
@@ -371,6 +372,7 @@ pub async fn run_backend(
     let write_conns = conns.min(write_apps.len());
     for (label, kind) in [
         (CREATE, WriteKind::Create),
+        (CREATE_KEYED, WriteKind::CreateKeyed),
         (ACTIVATE, WriteKind::Activate),
         (ROLLBACK, WriteKind::Rollback),
     ] {

@@ -21,6 +21,8 @@ pub struct Req {
     pub path: Arc<str>,
     pub body: Option<Bytes>,
     pub if_none_match: Option<HeaderValue>,
+    /// An `Idempotency-Key` to send (a write row measuring what keeping answers costs).
+    pub idempotency_key: Option<HeaderValue>,
 }
 
 impl Req {
@@ -30,6 +32,7 @@ impl Req {
             path: path.into(),
             body: None,
             if_none_match: None,
+            idempotency_key: None,
         }
     }
 
@@ -47,6 +50,7 @@ impl Req {
             path: path.into(),
             body: Some(Bytes::from(body.to_string())),
             if_none_match: None,
+            idempotency_key: None,
         }
     }
 }
@@ -114,6 +118,9 @@ impl Conn {
         }
         if let Some(tag) = &req.if_none_match {
             builder = builder.header(IF_NONE_MATCH, tag.clone());
+        }
+        if let Some(key) = &req.idempotency_key {
+            builder = builder.header("idempotency-key", key.clone());
         }
         let body = match &req.body {
             Some(body) => {

@@ -163,6 +163,9 @@ pub struct WriteApps {
 pub enum WriteKind {
     /// `POST …/releases` with a new tag (the app's full draft is copied).
     Create,
+    /// The same, each with an `Idempotency-Key` of its own: what keeping the answer
+    /// for retries costs.
+    CreateKeyed,
     /// `POST …/releases/{id}/activate`, walking through the app's releases.
     Activate,
     /// `POST …/releases/{id}/rollback` to the newest earlier-active release below
@@ -246,12 +249,23 @@ impl ConnWork for WriteConn {
         self.turn += 1;
         let mut app = self.apps.apps[slot].lock().expect("app lock");
         match self.kind {
-            WriteKind::Create => {
-                let tag = format!("c{}-{}", self.index, self.turn);
+            WriteKind::Create | WriteKind::CreateKeyed => {
+                let keyed = self.kind == WriteKind::CreateKeyed;
+                let tag = format!(
+                    "{}{}-{}",
+                    if keyed { "k" } else { "c" },
+                    self.index,
+                    self.turn
+                );
                 let body = json!({"release_tag": tag, "description": "Created by cutover-bench"});
                 self.pending = Some((slot, None));
+                let mut req = Req::post(format!("{}/releases", app.base), &body);
+                if keyed {
+                    let key = format!("cutover-bench-{tag}");
+                    req.idempotency_key = HeaderValue::from_str(&key).ok();
+                }
                 Step {
-                    req: Req::post(format!("{}/releases", app.base), &body),
+                    req,
                     expect: StatusCode::CREATED,
                     measured: true,
                 }

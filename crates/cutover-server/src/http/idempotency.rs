@@ -11,11 +11,12 @@
 //! began may still take effect: a repeat meanwhile answers 409
 //! `idempotency_key_in_use`, and after it runs again.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{FromRequestParts, Request, State};
+use axum::extract::{FromRequestParts, MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -49,23 +50,45 @@ const LEASE_PAST_DEADLINE: Duration = Duration::from_secs(30);
 const SWEEP_EVERY: Duration = Duration::from_secs(600);
 const SWEEP_BATCH: u32 = 1_000;
 
+/// Every write operation the API has, as (route template, method): a route layer
+/// also sees the requests its route answers 405 to, which no key concerns.
+static WRITES: LazyLock<HashSet<(String, Method)>> = LazyLock::new(|| {
+    let mut writes = HashSet::new();
+    for (path, item) in crate::openapi::document().paths.paths {
+        let methods = [
+            (Method::POST, item.post.is_some()),
+            (Method::PATCH, item.patch.is_some()),
+            (Method::DELETE, item.delete.is_some()),
+        ];
+        for (method, present) in methods {
+            if present {
+                writes.insert((path.clone(), method));
+            }
+        }
+    }
+    writes
+});
+
+/// Whether `request` is for one of the API's write operations.
+fn is_write(request: &Request) -> bool {
+    request
+        .extensions()
+        .get::<MatchedPath>()
+        .is_some_and(|route| {
+            WRITES.contains(&(route.as_str().to_owned(), request.method().clone()))
+        })
+}
+
 /// Runs a write that sent a key once, and answers repeats from what it answered.
-/// Requests without a key, and reads, pass straight through.
+/// Requests without a key, reads, and methods a route does not have pass straight
+/// through.
 pub async fn keep_answers(
     State(state): State<Arc<AppState>>,
     request: Request,
     next: Next,
 ) -> Response {
-    let is_write = matches!(
-        *request.method(),
-        Method::POST | Method::PATCH | Method::DELETE
-    );
-    let Some(key) = request
-        .headers()
-        .get(KEY_HEADER)
-        .filter(|_| is_write)
-        .cloned()
-    else {
+    let keyed = request.headers().contains_key(KEY_HEADER) && is_write(&request);
+    let Some(key) = request.headers().get(KEY_HEADER).filter(|_| keyed).cloned() else {
         return next.run(request).await;
     };
     match with_key(&state, &key, request, next).await {

@@ -176,6 +176,20 @@ async fn a_key_with_another_request_or_a_malformed_key_is_refused(backend: Backe
     .await;
     assert_eq!(elsewhere.status, 422);
 
+    // A method the path does not have answers 405 whatever key it carries.
+    let unrouted = keyed(&app, Method::PUT, &path, "k1", &app.admin, Some(body("a"))).await;
+    assert_eq!(unrouted.status, 405);
+    let no_patch = keyed(
+        &app,
+        Method::PATCH,
+        &path,
+        "k1",
+        &app.admin,
+        Some(body("a")),
+    )
+    .await;
+    assert_eq!(no_patch.status, 405);
+
     for bad in ["", &"k".repeat(256), "tab\tin"] {
         let refused = keyed(&app, Method::POST, &path, bad, &app.admin, Some(body("c"))).await;
         assert_eq!(refused.status, 422, "key {bad:?}");

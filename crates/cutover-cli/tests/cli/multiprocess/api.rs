@@ -5,7 +5,7 @@ use std::process::Command;
 use std::sync::Arc;
 
 use reqwest::Method;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::common::serve_url;
 use crate::multiprocess::{REQUEST_TIMEOUT, TOKEN};
@@ -98,6 +98,45 @@ impl Api {
             answer.request_id, answer.body
         );
         answer.body
+    }
+
+    /// A new org, workspace and app, each made on the next server in turn; answers
+    /// the app's path (`/v1/orgs/…/apps/app_…`).
+    pub async fn an_app(&self, org_name: &str) -> String {
+        let servers = self.bases.len();
+        let org = self
+            .expect(
+                0,
+                Method::POST,
+                "/v1/orgs",
+                Some(json!({"name": org_name})),
+                201,
+            )
+            .await;
+        let org = text(&org, "org_id");
+        let workspace = self
+            .expect(
+                1 % servers,
+                Method::POST,
+                &format!("/v1/orgs/{org}/workspaces"),
+                Some(json!({"name": "main"})),
+                201,
+            )
+            .await;
+        let workspace = text(&workspace, "workspace_id");
+        let app = self
+            .expect(
+                2 % servers,
+                Method::POST,
+                &format!("/v1/orgs/{org}/workspaces/{workspace}/apps"),
+                Some(json!({"name": "bot"})),
+                201,
+            )
+            .await;
+        format!(
+            "/v1/orgs/{org}/workspaces/{workspace}/apps/{}",
+            text(&app, "app_id")
+        )
     }
 
     /// Every item of a paginated list, `limit` at a time, asking each next page of

@@ -16,39 +16,7 @@ pub const CHANGES: usize = 24;
 const RELEASES: usize = 6;
 
 pub async fn deploy_storm(api: Api, servers: usize) -> Vec<String> {
-    let org = api
-        .expect(
-            0,
-            Method::POST,
-            "/v1/orgs",
-            Some(json!({"name": "Deploys"})),
-            201,
-        )
-        .await;
-    let org = text(&org, "org_id");
-    let ws = api
-        .expect(
-            1,
-            Method::POST,
-            &format!("/v1/orgs/{org}/workspaces"),
-            Some(json!({"name": "prod"})),
-            201,
-        )
-        .await;
-    let ws = text(&ws, "workspace_id");
-    let app = api
-        .expect(
-            2 % servers,
-            Method::POST,
-            &format!("/v1/orgs/{org}/workspaces/{ws}/apps"),
-            Some(json!({"name": "bot"})),
-            201,
-        )
-        .await;
-    let base = format!(
-        "/v1/orgs/{org}/workspaces/{ws}/apps/{}",
-        text(&app, "app_id")
-    );
+    let base = api.an_app("Deploys").await;
     let mut releases = Vec::new();
     for n in 1..=RELEASES {
         let release = api

@@ -4,11 +4,10 @@
 //! byte for byte, marked `Idempotency-Replayed: true`; and the app has one release per
 //! round.
 
-use reqwest::Method;
 use serde_json::{Value, json};
 use tokio::task::JoinSet;
 
-use super::api::{Api, text};
+use super::api::Api;
 use crate::multiprocess::{REQUEST_TIMEOUT, TOKEN};
 
 /// Rounds of the race: the interleaving differs from round to round.
@@ -23,39 +22,7 @@ struct Sent {
 }
 
 pub async fn same_key_on_two_servers(api: Api, bases: Vec<String>) -> Vec<String> {
-    let org = api
-        .expect(
-            0,
-            Method::POST,
-            "/v1/orgs",
-            Some(json!({"name": "Retries"})),
-            201,
-        )
-        .await;
-    let org = text(&org, "org_id");
-    let ws = api
-        .expect(
-            1,
-            Method::POST,
-            &format!("/v1/orgs/{org}/workspaces"),
-            Some(json!({"name": "ci"})),
-            201,
-        )
-        .await;
-    let ws = text(&ws, "workspace_id");
-    let app = api
-        .expect(
-            0,
-            Method::POST,
-            &format!("/v1/orgs/{org}/workspaces/{ws}/apps"),
-            Some(json!({"name": "bot"})),
-            201,
-        )
-        .await;
-    let releases = format!(
-        "/v1/orgs/{org}/workspaces/{ws}/apps/{}/releases",
-        text(&app, "app_id")
-    );
+    let releases = format!("{}/releases", api.an_app("Retries").await);
     let client = reqwest::Client::builder()
         .timeout(REQUEST_TIMEOUT)
         .no_proxy()
