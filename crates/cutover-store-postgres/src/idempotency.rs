@@ -8,10 +8,10 @@
 use std::collections::BTreeMap;
 
 use cutover_domain::Timestamp;
-use cutover_domain::idempotency::{Decision, KeyClaim, StoredAnswer, decide};
+use cutover_domain::idempotency::{Decision, KeyClaim, decide};
 use cutover_domain::limits::Limits;
 use cutover_domain::quota::Counted;
-use cutover_store::idempotency::{KeyRow, encode_headers};
+use cutover_store::idempotency::{KeyRow, PackedAnswer};
 use sqlx::{PgConnection, Row};
 
 use crate::error::Outcome;
@@ -99,7 +99,7 @@ pub(crate) async fn claim_key(
 pub(crate) async fn answer_key(
     connection: &mut PgConnection,
     claim: &KeyClaim,
-    answer: &StoredAnswer,
+    answer: &PackedAnswer,
 ) -> Outcome<()> {
     sqlx::query(
         "UPDATE idempotency_keys SET claim_id = NULL, lease_until = NULL, status = $4,
@@ -110,7 +110,7 @@ pub(crate) async fn answer_key(
     .bind(claim.key.as_str())
     .bind(&claim.claim_id)
     .bind(i32::from(answer.status))
-    .bind(encode_headers(answer))
+    .bind(&answer.headers)
     .bind(&answer.body)
     .execute(connection)
     .await?;

@@ -1,7 +1,7 @@
 -- Idempotency keys (docs/API.md, "Retrying a write"): one row per key a caller sent
 -- with a write, scoped to the token's org (a platform token: the token). While its
 -- request runs, `claim_id` and `lease_until` say whose it is and until when; once it
--- has answered, `status`, `headers` and `body` hold the answer a repeat gets. A row
+-- has answered, `status`, `headers` and `body` (deflated) hold the answer a repeat gets. A row
 -- goes once `expires_at` has passed (the server's sweep, or a new claim of its key).
 
 CREATE TABLE idempotency_keys (

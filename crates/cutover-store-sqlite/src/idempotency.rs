@@ -6,11 +6,11 @@
 use std::collections::BTreeMap;
 
 use cutover_domain::Timestamp;
-use cutover_domain::idempotency::{Decision, KeyClaim, StoredAnswer, decide};
+use cutover_domain::idempotency::{Decision, KeyClaim, decide};
 use cutover_domain::limits::Limits;
 use cutover_domain::quota::Counted;
 use cutover_store::StoreResult;
-use cutover_store::idempotency::{KeyRow, encode_headers};
+use cutover_store::idempotency::{KeyRow, PackedAnswer};
 use rusqlite::{Connection, params};
 
 use crate::error::from_sqlite;
@@ -80,7 +80,7 @@ pub(crate) fn claim_key(
 pub(crate) fn answer_key(
     connection: &Connection,
     claim: &KeyClaim,
-    answer: &StoredAnswer,
+    answer: &PackedAnswer,
 ) -> StoreResult<()> {
     execute(
         connection,
@@ -92,7 +92,7 @@ pub(crate) fn answer_key(
             claim.key.as_str(),
             claim.claim_id,
             answer.status,
-            encode_headers(answer),
+            answer.headers,
             answer.body,
         ],
     )

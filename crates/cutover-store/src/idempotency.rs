@@ -1,7 +1,11 @@
 //! Idempotency keys as every backend stores them: the capability
-//! ([`IdempotencyStore`]) and the row a backend reads a key from ([`KeyRow`]). What a
-//! request with a key gets is `cutover_domain::idempotency::decide`, which each
-//! backend calls in the transaction that claims the key.
+//! ([`IdempotencyStore`]), an answer packed for keeping ([`PackedAnswer`]: its body
+//! deflated, so a kept release document costs the database a fraction of its bytes)
+//! and the row a backend reads a key from ([`KeyRow`]). What a request with a key
+//! gets is `cutover_domain::idempotency::decide`, which each backend calls in the
+//! transaction that claims the key.
+
+use std::io::{Read, Write};
 
 use async_trait::async_trait;
 use cutover_domain::Timestamp;
@@ -22,7 +26,7 @@ pub trait IdempotencyStore: Send + Sync {
 
     /// Keeps `answer` for repeats of the key, if the key is still `claim`'s (a claim
     /// whose lease ended may have been taken over; then nothing changes).
-    async fn answer_key(&self, claim: &KeyClaim, answer: &StoredAnswer) -> StoreResult<()>;
+    async fn answer_key(&self, claim: &KeyClaim, answer: &PackedAnswer) -> StoreResult<()>;
 
     /// Lets the key go if it is still `claim`'s: its request failed (5xx) or was cut
     /// off, so a retry runs again.
@@ -30,6 +34,51 @@ pub trait IdempotencyStore: Send + Sync {
 
     /// Deletes up to `max` keys that expired by `now`; how many it deleted.
     async fn purge_expired_keys(&self, now: Timestamp, max: u32) -> StoreResult<u64>;
+}
+
+/// The most bytes a kept body inflates to: more than any answer the server makes.
+const MAX_INFLATED_BYTES: u64 = 256 << 20;
+
+/// An answer as a store keeps it: its status, its headers as JSON, and its body
+/// deflated. Packing costs CPU, so callers pack off the database's writer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackedAnswer {
+    pub status: u16,
+    pub headers: String,
+    pub body: Vec<u8>,
+}
+
+impl PackedAnswer {
+    pub fn pack(answer: &StoredAnswer) -> Self {
+        let mut encoder = flate2::write::DeflateEncoder::new(
+            Vec::with_capacity(answer.body.len() / 4 + 64),
+            flate2::Compression::fast(),
+        );
+        // Writing to a Vec cannot fail.
+        let body = encoder
+            .write_all(&answer.body)
+            .and_then(|()| encoder.finish())
+            .unwrap_or_default();
+        Self {
+            status: answer.status,
+            headers: serde_json::to_string(&answer.headers).unwrap_or_else(|_| "[]".to_owned()),
+            body,
+        }
+    }
+
+    /// About the bytes writing it puts in the database.
+    pub fn stored_bytes(&self) -> usize {
+        self.body.len() + self.headers.len()
+    }
+}
+
+fn inflate(packed: &[u8]) -> StoreResult<Vec<u8>> {
+    let mut body = Vec::new();
+    flate2::read::DeflateDecoder::new(packed)
+        .take(MAX_INFLATED_BYTES)
+        .read_to_end(&mut body)
+        .map_err(|_| unreadable("body"))?;
+    Ok(body)
 }
 
 /// A key's row as both backends store it: a claim (`claim_id`, `lease_until`) while
@@ -55,7 +104,7 @@ impl KeyRow {
                     self.headers.as_deref().unwrap_or("[]"),
                     "answer's headers",
                 )?,
-                body: self.body.unwrap_or_default(),
+                body: inflate(self.body.as_deref().unwrap_or_default())?,
             }),
             (None, Some(lease_until)) => KeyState::InProgress {
                 lease_until: Timestamp::from_micros(lease_until),
@@ -72,11 +121,6 @@ impl KeyRow {
 
 fn unreadable(what: &str) -> StoreError {
     StoreError::internal(format!("a stored idempotency key's {what} is unreadable"))
-}
-
-/// An answer's headers as a backend stores them.
-pub fn encode_headers(answer: &StoredAnswer) -> String {
-    serde_json::to_string(&answer.headers).unwrap_or_else(|_| "[]".to_owned())
 }
 
 #[cfg(test)]
@@ -102,15 +146,43 @@ mod tests {
             headers: vec![("etag".into(), "\"abc\"".into())],
             body: b"{\"a\":1}".to_vec(),
         };
+        let packed = PackedAnswer::pack(&answer);
         let stored = KeyRow {
             status: Some(201),
-            headers: Some(encode_headers(&answer)),
-            body: Some(answer.body.clone()),
+            headers: Some(packed.headers.clone()),
+            body: Some(packed.body.clone()),
             ..row()
         };
         let record = stored.record().unwrap();
         assert_eq!(record.state, KeyState::Answered(answer));
         assert_eq!(record.expires_at, Timestamp::from_micros(9));
+    }
+
+    #[test]
+    fn a_packed_body_is_smaller_and_inflates_to_what_it_was() {
+        let endpoints: Vec<_> = (0..200)
+            .map(
+                |n| serde_json::json!({"name": format!("endpoint-{n}"), "path": format!("/e/{n}")}),
+            )
+            .collect();
+        let answer = StoredAnswer {
+            status: 201,
+            headers: vec![],
+            body: serde_json::to_vec(&serde_json::json!({"endpoints": endpoints})).unwrap(),
+        };
+        let packed = PackedAnswer::pack(&answer);
+        assert!(
+            packed.body.len() * 4 < answer.body.len(),
+            "{} of {}",
+            packed.body.len(),
+            answer.body.len()
+        );
+        assert_eq!(inflate(&packed.body).unwrap(), answer.body);
+        let empty = PackedAnswer::pack(&StoredAnswer {
+            body: vec![],
+            ..answer
+        });
+        assert_eq!(inflate(&empty.body).unwrap(), Vec::<u8>::new());
     }
 
     #[test]

@@ -32,6 +32,7 @@ use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::read_body;
 use crate::http::validation::Issue;
 use crate::state::AppState;
+use cutover_store::idempotency::PackedAnswer;
 
 /// The request header that carries a key.
 pub const KEY_HEADER: HeaderName = HeaderName::from_static("idempotency-key");
@@ -45,6 +46,10 @@ const KEPT_HEADERS: [HeaderName; 3] = [header::CONTENT_TYPE, header::LOCATION, h
 /// How much longer than the request deadline a claim lasts: past the deadline, its
 /// request has answered or been cut off, and a write it began has settled.
 const LEASE_PAST_DEADLINE: Duration = Duration::from_secs(30);
+
+/// Answers smaller than this are packed (deflated) on the request's own task; larger
+/// ones on tokio's blocking pool, so no runtime worker spends long on one.
+const PACK_IN_PLACE_BYTES: usize = 64 * 1024;
 
 /// How often expired keys are swept, and how many one sweep statement deletes.
 const SWEEP_EVERY: Duration = Duration::from_secs(600);
@@ -178,7 +183,14 @@ async fn keep(store: &CachedStore, claim: &KeyClaim, response: Response) -> ApiR
         headers: kept_headers(&parts.headers),
         body: body.to_vec(),
     };
-    if let Err(error) = store.idempotency().answer_key(claim, &answer).await {
+    let packed = if answer.body.len() < PACK_IN_PLACE_BYTES {
+        PackedAnswer::pack(&answer)
+    } else {
+        tokio::task::spawn_blocking(move || PackedAnswer::pack(&answer))
+            .await
+            .map_err(|error| ApiError::internal(format!("packing an answer: {error}")))?
+    };
+    if let Err(error) = store.idempotency().answer_key(claim, &packed).await {
         // The write is done; only a repeat is affected: it answers 409 until the
         // claim's lease ends, and then runs again.
         tracing::warn!(error = %error, "the answer of a request with an idempotency key could not be kept");

@@ -3,7 +3,8 @@
 
 use async_trait::async_trait;
 use cutover_domain::Timestamp;
-use cutover_domain::idempotency::{Decision, KeyClaim, StoredAnswer};
+use cutover_domain::idempotency::{Decision, KeyClaim};
+use cutover_store::idempotency::PackedAnswer;
 use cutover_store::{IdempotencyStore, StoreResult};
 
 use crate::engine::write_tx;
@@ -15,7 +16,7 @@ impl IdempotencyStore for PostgresStore {
         write_tx!(self, |c| idempotency::claim_key(c, &self.limits, claim))
     }
 
-    async fn answer_key(&self, claim: &KeyClaim, answer: &StoredAnswer) -> StoreResult<()> {
+    async fn answer_key(&self, claim: &KeyClaim, answer: &PackedAnswer) -> StoreResult<()> {
         write_tx!(self, |c| idempotency::answer_key(c, claim, answer))
     }
 

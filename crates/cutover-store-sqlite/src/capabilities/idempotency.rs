@@ -3,7 +3,8 @@
 
 use async_trait::async_trait;
 use cutover_domain::Timestamp;
-use cutover_domain::idempotency::{Decision, KeyClaim, StoredAnswer};
+use cutover_domain::idempotency::{Decision, KeyClaim};
+use cutover_store::idempotency::PackedAnswer;
 use cutover_store::{IdempotencyStore, StoreResult};
 
 use crate::{SqliteStore, idempotency};
@@ -17,9 +18,9 @@ impl IdempotencyStore for SqliteStore {
             .await
     }
 
-    async fn answer_key(&self, claim: &KeyClaim, answer: &StoredAnswer) -> StoreResult<()> {
+    async fn answer_key(&self, claim: &KeyClaim, answer: &PackedAnswer) -> StoreResult<()> {
         let (claim, answer) = (claim.clone(), answer.clone());
-        let bytes = answer.body.len();
+        let bytes = answer.stored_bytes();
         self.engine
             .write_sized(bytes, move |c| idempotency::answer_key(c, &claim, &answer))
             .await

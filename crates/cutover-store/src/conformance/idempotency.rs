@@ -12,6 +12,7 @@ use cutover_domain::limits::Limits;
 use super::fixtures::reason;
 use super::{Case, Stores};
 use crate::Store;
+use crate::idempotency::PackedAnswer;
 
 const MINUTE: i64 = 60;
 
@@ -60,7 +61,10 @@ pub fn a_repeat_gets_the_first_answer_and_nothing_runs_twice() -> Case {
         assert_eq!(claimed(store, &other).await, Decision::OtherRequest);
 
         let created = answer(201, r#"{"release_id":"rel_1"}"#);
-        store.answer_key(&first, &created).await.expect("answer");
+        store
+            .answer_key(&first, &PackedAnswer::pack(&created))
+            .await
+            .expect("answer");
         assert_eq!(
             claimed(store, &again).await,
             Decision::Replay(created.clone())
@@ -71,7 +75,7 @@ pub fn a_repeat_gets_the_first_answer_and_nothing_runs_twice() -> Case {
         assert_eq!(claimed(store, &refused_claim).await, Decision::Run);
         let refused = answer(409, r#"{"detail":"taken"}"#);
         store
-            .answer_key(&refused_claim, &refused)
+            .answer_key(&refused_claim, &PackedAnswer::pack(&refused))
             .await
             .expect("answer");
         let repeat = claim("org_a", "cut-v1-again", "f3", 3);
@@ -88,7 +92,7 @@ pub fn a_repeat_gets_the_first_answer_and_nothing_runs_twice() -> Case {
             body: (0..=255).collect(),
         };
         store
-            .answer_key(&binary, &every_byte)
+            .answer_key(&binary, &PackedAnswer::pack(&every_byte))
             .await
             .expect("answer");
         let read = claim("org_b", "bytes", "f8", 5);
@@ -111,7 +115,7 @@ pub fn a_released_expired_or_abandoned_key_runs_again() -> Case {
         let taken_over = claim("org_a", "deploy", "f1", 1 + MINUTE);
         assert_eq!(claimed(store, &taken_over).await, Decision::Run);
         store
-            .answer_key(&retry, &answer(201, "stale"))
+            .answer_key(&retry, &PackedAnswer::pack(&answer(201, "stale")))
             .await
             .expect("a stale answer is ignored");
         store
@@ -121,7 +125,10 @@ pub fn a_released_expired_or_abandoned_key_runs_again() -> Case {
         let during = claim("org_a", "deploy", "f1", 2 + MINUTE);
         assert_eq!(claimed(store, &during).await, Decision::InProgress);
         let fresh = answer(201, "fresh");
-        store.answer_key(&taken_over, &fresh).await.expect("answer");
+        store
+            .answer_key(&taken_over, &PackedAnswer::pack(&fresh))
+            .await
+            .expect("answer");
         assert_eq!(claimed(store, &during).await, Decision::Replay(fresh));
 
         // Expired: the key is free for any request, and the old answer is gone.
@@ -140,7 +147,7 @@ pub fn expired_keys_are_swept_in_batches_and_live_ones_kept() -> Case {
             let old = claim("org_a", &format!("old-{index}"), "f", 0);
             assert_eq!(claimed(store, &old).await, Decision::Run);
             store
-                .answer_key(&old, &answer(200, "{}"))
+                .answer_key(&old, &PackedAnswer::pack(&answer(200, "{}")))
                 .await
                 .expect("answer");
         }
