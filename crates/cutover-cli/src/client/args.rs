@@ -42,6 +42,11 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_name = "N", default_value_t = 3,
           value_parser = clap::value_parser!(u32).range(0..=10))]
     pub retries: u32,
+    /// The Idempotency-Key of this command's write (its next writes get KEY-2,
+    /// KEY-3…): running the same command again with the same key repeats nothing.
+    /// Without it, each write gets a fresh random key.
+    #[arg(long, global = true, value_name = "KEY")]
+    pub idempotency_key: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 use super::args::{GlobalArgs, Output, PageArgs};
 use super::config::{ENV_APP, ENV_ORG, ENV_WORKSPACE, Settings};
 use super::error::{CliError, CliResult};
-use super::http::{Answer, Api, Retries};
+use super::http::{Answer, Api, Retries, WriteKeys};
 use super::output;
 
 pub struct Ctx {
@@ -38,6 +38,7 @@ impl Ctx {
             Retries {
                 times: args.retries,
             },
+            WriteKeys::new(args.idempotency_key.clone())?,
         )?;
         Ok(Self {
             api,

@@ -6,6 +6,7 @@
 //! tried again with the same key ([`Retries`]), so a flaky network never writes
 //! twice.
 
+use std::cell::Cell;
 use std::time::Duration;
 
 use cutover_domain::idempotency::IdempotencyKey;
@@ -80,6 +81,50 @@ impl Tried {
     }
 }
 
+/// The `Idempotency-Key` of each write a command sends: a fresh random one, or with
+/// `--idempotency-key K`, `K` for the first write and `K-2`, `K-3`… for the next, so
+/// the same command run again (a CI job's retry) repeats each write with its key.
+pub struct WriteKeys {
+    given: Option<String>,
+    sent: Cell<u32>,
+}
+
+impl WriteKeys {
+    /// Room kept in a given key for the `-N` of later writes.
+    const SUFFIX_ROOM: usize = 5;
+
+    /// Keys from `given`, refused (a usage error) unless it is a valid key with room
+    /// for the suffixes.
+    pub fn new(given: Option<String>) -> CliResult<Self> {
+        if let Some(key) = &given {
+            let room = cutover_domain::idempotency::MAX_KEY_CHARS - Self::SUFFIX_ROOM;
+            if key.len() > room || IdempotencyKey::parse(key).is_err() {
+                return Err(CliError::usage(format!(
+                    "--idempotency-key: {key:?} is not 1–{room} printable ASCII characters"
+                )));
+            }
+        }
+        Ok(Self {
+            given,
+            sent: Cell::new(0),
+        })
+    }
+
+    fn next(&self) -> IdempotencyKey {
+        let sent = self.sent.get() + 1;
+        self.sent.set(sent);
+        let Some(given) = &self.given else {
+            return IdempotencyKey::random("cutover-cli-");
+        };
+        let text = if sent == 1 {
+            given.clone()
+        } else {
+            format!("{given}-{sent}")
+        };
+        IdempotencyKey::parse(&text).unwrap_or_else(|_| IdempotencyKey::random("cutover-cli-"))
+    }
+}
+
 /// A client of one server, with or without a token.
 pub struct Api {
     runtime: tokio::runtime::Runtime,
@@ -87,6 +132,7 @@ pub struct Api {
     base: Url,
     token: Option<String>,
     retries: Retries,
+    keys: WriteKeys,
 }
 
 impl Api {
@@ -96,6 +142,7 @@ impl Api {
         token: Option<String>,
         timeout: Duration,
         retries: Retries,
+        keys: WriteKeys,
     ) -> CliResult<Self> {
         let base = parse_base(url)?;
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -114,6 +161,7 @@ impl Api {
             base,
             token,
             retries,
+            keys,
         })
     }
 
@@ -135,8 +183,8 @@ impl Api {
     }
 
     /// Sends one request, trying again as [`Retries`] says; any answer outside 2xx
-    /// becomes an error. A write carries one fresh `Idempotency-Key` through all its
-    /// tries.
+    /// becomes an error. A write carries its `Idempotency-Key` ([`WriteKeys`])
+    /// through all its tries.
     pub fn send(
         &self,
         method: Method,
@@ -146,7 +194,7 @@ impl Api {
     ) -> CliResult<Answer> {
         let url = self.url(path, query)?;
         let write = matches!(method, Method::POST | Method::PATCH | Method::DELETE);
-        let key = write.then(|| IdempotencyKey::random("cutover-cli-"));
+        let key = write.then(|| self.keys.next());
         let mut attempt = 0;
         loop {
             let tried = self.try_once(&method, &url, body, key.as_ref());
@@ -404,5 +452,22 @@ fn describe_issue(issue: &Value) -> String {
         message.to_owned()
     } else {
         format!("{location}: {message}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_given_key_names_the_first_write_and_numbers_the_next() {
+        let keys = WriteKeys::new(Some("job-7".into())).unwrap();
+        let sent: Vec<String> = (0..3).map(|_| keys.next().as_str().to_owned()).collect();
+        assert_eq!(sent, ["job-7", "job-7-2", "job-7-3"]);
+        let fresh = WriteKeys::new(None).unwrap();
+        let (one, two) = (fresh.next(), fresh.next());
+        assert!(one.as_str().starts_with("cutover-cli-") && one != two);
+        assert!(WriteKeys::new(Some("k".repeat(250))).is_ok());
+        assert!(WriteKeys::new(Some("k".repeat(251))).is_err());
     }
 }

@@ -187,3 +187,43 @@ fn the_real_server_keeps_the_key_of_each_write_the_client_sends() {
         "{keys:?}"
     );
 }
+
+#[test]
+fn a_command_run_again_with_its_key_repeats_nothing() {
+    let env = Env::with_app();
+    env.seed_draft();
+    let cut = |tag: &str| {
+        env.run(&[
+            "releases",
+            "create",
+            tag,
+            "--idempotency-key",
+            "job-7",
+            "-o",
+            "json",
+        ])
+    };
+    let first = cut("v1").expect(0);
+    let again = cut("v1").expect(0);
+    assert_eq!(again.stdout, first.stdout, "the same answer, byte for byte");
+    let listed = env.json(&["releases", "list", "--include-archived"]);
+    assert_eq!(listed["total"], 1);
+    // The key with another request is refused, and nothing is cut.
+    let other = cut("v2").expect(3);
+    assert!(
+        other.error_line().contains("different request"),
+        "{}",
+        other.stderr
+    );
+    assert_eq!(env.json(&["releases", "list"])["total"], 1);
+
+    // Later writes of one command get KEY-2, KEY-3…
+    let server = Scripted::start(vec![Step::Answer(201, CREATED)]);
+    create(&env, &server.url, &["--idempotency-key", "job-8"]).expect(0);
+    assert_eq!(key_of(&server.heads()[0]).as_deref(), Some("job-8"));
+
+    for bad in ["", "é", &"k".repeat(251)] {
+        env.run(&["releases", "create", "v3", "--idempotency-key", bad])
+            .expect(2);
+    }
+}
