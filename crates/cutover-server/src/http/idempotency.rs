@@ -11,7 +11,7 @@
 //! began may still take effect: a repeat meanwhile answers 409
 //! `idempotency_key_in_use`, and after it runs again.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
@@ -57,31 +57,26 @@ const SWEEP_BATCH: u32 = 1_000;
 
 /// Every write operation the API has, as (route template, method): a route layer
 /// also sees the requests its route answers 405 to, which no key concerns.
-static WRITES: LazyLock<HashSet<(String, Method)>> = LazyLock::new(|| {
-    let mut writes = HashSet::new();
+static WRITES: LazyLock<HashMap<String, Vec<Method>>> = LazyLock::new(|| {
+    let mut writes = HashMap::new();
     for (path, item) in crate::openapi::document().paths.paths {
         let methods = [
             (Method::POST, item.post.is_some()),
             (Method::PATCH, item.patch.is_some()),
             (Method::DELETE, item.delete.is_some()),
         ];
-        for (method, present) in methods {
-            if present {
-                writes.insert((path.clone(), method));
-            }
-        }
+        let present = methods.into_iter().filter(|(_, present)| *present);
+        writes.insert(path, present.map(|(method, _)| method).collect());
     }
     writes
 });
 
 /// Whether `request` is for one of the API's write operations.
 fn is_write(request: &Request) -> bool {
-    request
-        .extensions()
-        .get::<MatchedPath>()
-        .is_some_and(|route| {
-            WRITES.contains(&(route.as_str().to_owned(), request.method().clone()))
-        })
+    let route = request.extensions().get::<MatchedPath>();
+    route
+        .and_then(|route| WRITES.get(route.as_str()))
+        .is_some_and(|methods| methods.contains(request.method()))
 }
 
 /// Runs a write that sent a key once, and answers repeats from what it answered.
@@ -92,13 +87,12 @@ pub async fn keep_answers(
     request: Request,
     next: Next,
 ) -> Response {
-    let keyed = request.headers().contains_key(KEY_HEADER) && is_write(&request);
-    let Some(key) = request.headers().get(KEY_HEADER).filter(|_| keyed).cloned() else {
-        return next.run(request).await;
-    };
-    match with_key(&state, &key, request, next).await {
-        Ok(response) => response,
-        Err(error) => error.into_response(),
+    match request.headers().get(KEY_HEADER).cloned() {
+        Some(key) if is_write(&request) => match with_key(&state, &key, request, next).await {
+            Ok(response) => response,
+            Err(error) => error.into_response(),
+        },
+        _ => next.run(request).await,
     }
 }
 
