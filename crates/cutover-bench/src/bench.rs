@@ -99,6 +99,7 @@ pub const NOT_MODIFIED: &str = "GET active, If-None-Match → 304";
 pub const CREATE: &str = "create release (70-entity draft)";
 pub const CREATE_KEYED: &str = "create release, with Idempotency-Key";
 pub const ACTIVATE: &str = "activate";
+pub const ACTIVATE_IF_MATCH: &str = "activate, with If-Match";
 pub const ROLLBACK: &str = "rollback";
 
 pub fn list_deep_name(offset: u64) -> String {
@@ -374,6 +375,7 @@ pub async fn run_backend(
         (CREATE, WriteKind::Create),
         (CREATE_KEYED, WriteKind::CreateKeyed),
         (ACTIVATE, WriteKind::Activate),
+        (ACTIVATE_IF_MATCH, WriteKind::ActivateIfMatch),
         (ROLLBACK, WriteKind::Rollback),
     ] {
         if !args.wants(label) {

@@ -23,6 +23,8 @@ pub struct Req {
     pub if_none_match: Option<HeaderValue>,
     /// An `Idempotency-Key` to send (a write row measuring what keeping answers costs).
     pub idempotency_key: Option<HeaderValue>,
+    /// An `If-Match` to send (a compare-and-swap write row).
+    pub if_match: Option<HeaderValue>,
 }
 
 impl Req {
@@ -33,6 +35,7 @@ impl Req {
             body: None,
             if_none_match: None,
             idempotency_key: None,
+            if_match: None,
         }
     }
 
@@ -51,6 +54,7 @@ impl Req {
             body: Some(Bytes::from(body.to_string())),
             if_none_match: None,
             idempotency_key: None,
+            if_match: None,
         }
     }
 }
@@ -121,6 +125,9 @@ impl Conn {
         }
         if let Some(key) = &req.idempotency_key {
             builder = builder.header("idempotency-key", key.clone());
+        }
+        if let Some(tag) = &req.if_match {
+            builder = builder.header("if-match", tag.clone());
         }
         let body = match &req.body {
             Some(body) => {

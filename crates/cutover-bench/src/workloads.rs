@@ -5,6 +5,8 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
+use cutover_domain::model::ReleaseSummary;
+use cutover_domain::precondition::EntityTag;
 use hyper::StatusCode;
 use hyper::header::HeaderValue;
 use serde_json::json;
@@ -151,6 +153,8 @@ struct WriteApp {
     /// Where the activate row's walk through `releases` is.
     cursor: usize,
     created: u64,
+    /// The `ETag` the active release's read carries, while the `If-Match` row knows it.
+    active_tag: Option<HeaderValue>,
 }
 
 /// The write apps, shared by the create, activate and rollback rows.
@@ -168,6 +172,10 @@ pub enum WriteKind {
     CreateKeyed,
     /// `POST …/releases/{id}/activate`, walking through the app's releases.
     Activate,
+    /// The same with `If-Match`: the tag of the active release's read, computed
+    /// from the previous activate's answer (one unmeasured read per app learns the
+    /// first).
+    ActivateIfMatch,
     /// `POST …/releases/{id}/rollback` to the newest earlier-active release below
     /// the active one; when none is left, one unmeasured activate of the newest
     /// release re-arms the chain.
@@ -191,6 +199,7 @@ impl WriteApps {
                     .collect(),
                 cursor: 0,
                 created: 0,
+                active_tag: None,
             })
         });
         Self {
@@ -270,7 +279,16 @@ impl ConnWork for WriteConn {
                     measured: true,
                 }
             }
-            WriteKind::Activate => {
+            WriteKind::Activate | WriteKind::ActivateIfMatch => {
+                let conditional = self.kind == WriteKind::ActivateIfMatch;
+                if conditional && app.active_tag.is_none() {
+                    self.pending = Some((slot, None));
+                    return Step {
+                        req: Req::get(format!("{}/releases/active", app.base)),
+                        expect: StatusCode::OK,
+                        measured: false,
+                    };
+                }
                 let mut target = app.releases[app.cursor % app.releases.len()].clone();
                 if target.number == app.active {
                     app.cursor += 1;
@@ -278,7 +296,11 @@ impl ConnWork for WriteConn {
                 }
                 app.cursor += 1;
                 self.pending = Some((slot, Some(target.clone())));
-                switch(&app.base, &target, "activate", true)
+                let mut step = switch(&app.base, &target, "activate", true);
+                if conditional {
+                    step.req.if_match = app.active_tag.clone();
+                }
+                step
             }
             WriteKind::Rollback => {
                 let below = app.ever_active.range(..app.active).next_back();
@@ -308,6 +330,9 @@ impl ConnWork for WriteConn {
         }
         let mut app = self.apps.apps[slot].lock().expect("app lock");
         match target {
+            None if self.kind == WriteKind::ActivateIfMatch => {
+                app.active_tag = answer.headers.get("etag").cloned();
+            }
             None => {
                 if let Ok(release) = answer.json().and_then(|b| ReleaseRef::from_answer(&b)) {
                     app.releases.push(release);
@@ -317,9 +342,22 @@ impl ConnWork for WriteConn {
             Some(target) => {
                 app.active = target.number;
                 app.ever_active.insert(target.number, target.id);
+                // Only an activate's answer tells the new tag; after any other switch
+                // the If-Match row reads it again.
+                app.active_tag = (self.kind == WriteKind::ActivateIfMatch)
+                    .then(|| tag_of_answer(answer))
+                    .flatten();
             }
         }
     }
+}
+
+/// The tag `GET …/releases/active` answers for the release an activate's answer
+/// made active.
+fn tag_of_answer(answer: &Answer) -> Option<HeaderValue> {
+    let body = answer.json().ok()?;
+    let release: ReleaseSummary = serde_json::from_value(body["release"].clone()).ok()?;
+    HeaderValue::from_str(EntityTag::of_release(&release).as_str()).ok()
 }
 
 fn switch(base: &str, target: &ReleaseRef, action: &str, measured: bool) -> Step {

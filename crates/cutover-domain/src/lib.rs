@@ -13,6 +13,7 @@ pub mod lifecycle;
 pub mod limits;
 pub mod model;
 pub mod permission;
+pub mod precondition;
 pub mod quota;
 pub mod snapshot;
 pub mod timeline;

@@ -8,11 +8,12 @@
 use cutover_domain::conflict::Conflict;
 use cutover_domain::deployment::{
     self, DeployAuthority, DeployOutcome, DeployPlan, DeployRequest, DeploySource, DeployTarget,
-    DeployedRelease, Deployment, DeploymentAction, NOT_A_RELEASE, NOT_AN_ENVIRONMENT,
+    DeployTerms, DeployedRelease, Deployment, DeploymentAction, NOT_A_RELEASE, NOT_AN_ENVIRONMENT,
     RollbackRequest,
 };
 use cutover_domain::environment::EnvironmentRef;
 use cutover_domain::model::{ReleaseStatus, ReleaseSummary};
+use cutover_domain::precondition::Precondition;
 use cutover_domain::values::ReleaseTag;
 use cutover_domain::{AppId, DeploymentId, EnvironmentId, ReleaseId, Timestamp, WorkspaceId};
 use cutover_store::timeline::EventRow;
@@ -309,13 +310,32 @@ async fn settle_status(connection: &mut PgConnection, release_id: &ReleaseId) ->
 }
 
 /// Deploys `release` to `environment` as `deployment::plan_deploy` decides.
+/// Checks `precondition` against what the environment has now (`now`), reading the
+/// release only when the condition needs more than its id.
+async fn check(
+    connection: &mut PgConnection,
+    scope: &AppScope,
+    precondition: &Precondition,
+    now: Option<&Current>,
+) -> Outcome<()> {
+    if precondition.is_none() {
+        return Ok(());
+    }
+    let current = match now {
+        Some(now) => Some(summary(connection, scope, &now.release.release_id).await?),
+        None => None,
+    };
+    Ok(precondition
+        .check(current.as_ref())
+        .map_err(StoreError::from)?)
+}
+
 pub(crate) async fn deploy_release(
     connection: &mut PgConnection,
     scope: &AppScope,
     environment: &DeployTarget,
     release: &ReleaseSummary,
-    action: DeploymentAction,
-    reason: Option<String>,
+    terms: DeployTerms,
     actor: &str,
 ) -> Outcome<DeployOutcome> {
     let now = current(&mut *connection, &scope.app_id, &environment.environment_id).await?;
@@ -325,6 +345,7 @@ pub(crate) async fn deploy_release(
         now.as_ref().map(|now| &now.release.release_id),
     )
     .map_err(StoreError::from)?;
+    check(&mut *connection, scope, &terms.precondition, now.as_ref()).await?;
     match (plan, now) {
         (DeployPlan::AlreadyDeployed, Some(now)) => Ok(DeployOutcome {
             deployment: record(connection, &scope.app_id, &now.deployment_id).await?,
@@ -337,9 +358,9 @@ pub(crate) async fn deploy_release(
             let record = Deployment::new(
                 environment,
                 release,
-                action,
+                terms.action,
                 previous,
-                reason,
+                terms.reason,
                 actor,
                 Timestamp::now(),
             );
@@ -388,8 +409,11 @@ pub(crate) async fn deploy(
         scope,
         &environment,
         &release,
-        action,
-        request.reason.clone(),
+        DeployTerms {
+            action,
+            reason: request.reason.clone(),
+            precondition: request.precondition.clone(),
+        },
         actor,
     )
     .await
@@ -414,6 +438,7 @@ pub(crate) async fn rollback_environment(
         request.release_id.as_ref(),
     )
     .map_err(StoreError::from)?;
+    check(&mut *connection, scope, &request.precondition, now.as_ref()).await?;
     let release = summary(&mut *connection, scope, &to).await?;
     let record = Deployment::new(
         &environment,

@@ -5,9 +5,8 @@
 //! row first, so two servers can never both believe they activated; the key of
 //! `deployed` (one release per app and environment) is the backstop.
 
-use cutover_domain::deployment::{Deployment, DeploymentAction};
+use cutover_domain::deployment::{ActivationRequest, Deployment, DeploymentAction};
 use cutover_domain::lifecycle::{self, ActivationPlan, ArchivePlan, ReleaseFacts};
-use cutover_domain::model::ActivationAction;
 use cutover_domain::model::{Activation, ReleaseSummary};
 use cutover_domain::timeline::ReleaseAction;
 use cutover_domain::{ReleaseId, Timestamp};
@@ -26,7 +25,7 @@ pub(crate) async fn activate_release(
     connection: &mut PgConnection,
     scope: &AppScope,
     id: &ReleaseId,
-    action: ActivationAction,
+    request: ActivationRequest,
     actor: &str,
 ) -> Outcome<ActivationOutcome> {
     lock_app(&mut *connection, scope).await?;
@@ -46,6 +45,11 @@ pub(crate) async fn activate_release(
         id,
     )
     .await?;
+    let ActivationRequest {
+        action,
+        reason,
+        precondition,
+    } = request;
     let plan = lifecycle::plan_activation(
         action,
         &ReleaseFacts::in_environment(&target, deployed_here, was_here),
@@ -55,6 +59,9 @@ pub(crate) async fn activate_release(
             .as_ref(),
     )
     .map_err(StoreError::from)?;
+    precondition
+        .check(active.as_ref())
+        .map_err(StoreError::from)?;
     let ActivationPlan::Switch { replaced } = plan else {
         return Ok(ActivationOutcome::unchanged(target));
     };
@@ -63,7 +70,7 @@ pub(crate) async fn activate_release(
         &target,
         DeploymentAction::of_activation(action),
         replaced.clone(),
-        None,
+        reason,
         actor,
         Timestamp::now(),
     );

@@ -3,7 +3,7 @@
 //! `lifecycle`.
 
 use cutover_domain::conflict::Conflict;
-use cutover_domain::deployment::DeploymentAction;
+use cutover_domain::deployment::{DeployTerms, DeploymentAction};
 use cutover_domain::digest::Manifest;
 use cutover_domain::draft::NewRelease;
 use cutover_domain::environment::EnvironmentRef;
@@ -216,8 +216,7 @@ pub(crate) async fn create_release(
             scope,
             &environment,
             &release,
-            DeploymentAction::Deploy,
-            None,
+            DeployTerms::unconditional(DeploymentAction::Deploy),
             actor,
         )
         .await?;

@@ -7,11 +7,12 @@
 use cutover_domain::conflict::Conflict;
 use cutover_domain::deployment::{
     self, DeployAuthority, DeployOutcome, DeployPlan, DeployRequest, DeploySource, DeployTarget,
-    DeployedRelease, Deployment, DeploymentAction, NOT_A_RELEASE, NOT_AN_ENVIRONMENT,
+    DeployTerms, DeployedRelease, Deployment, DeploymentAction, NOT_A_RELEASE, NOT_AN_ENVIRONMENT,
     RollbackRequest,
 };
 use cutover_domain::environment::EnvironmentRef;
 use cutover_domain::model::{ReleaseStatus, ReleaseSummary};
+use cutover_domain::precondition::Precondition;
 use cutover_domain::values::ReleaseTag;
 use cutover_domain::{AppId, DeploymentId, EnvironmentId, ReleaseId, Timestamp, WorkspaceId};
 use cutover_store::timeline::EventRow;
@@ -272,14 +273,32 @@ fn settle_status(connection: &Connection, release_id: &ReleaseId) -> StoreResult
     Ok(())
 }
 
-/// Deploys `release` to `environment` as `deployment::plan_deploy` decides.
+/// Checks `precondition` against what the environment has now (`now`), reading the
+/// release only when the condition needs more than its id.
+fn check(
+    connection: &Connection,
+    scope: &AppScope,
+    precondition: &Precondition,
+    now: Option<&Current>,
+) -> StoreResult<()> {
+    if precondition.is_none() {
+        return Ok(());
+    }
+    let current = match now {
+        Some(now) => Some(summary(connection, scope, &now.release.release_id)?),
+        None => None,
+    };
+    Ok(precondition.check(current.as_ref())?)
+}
+
+/// Deploys `release` to `environment` as `deployment::plan_deploy` decides, when
+/// `precondition` holds.
 pub(crate) fn deploy_release(
     connection: &Connection,
     scope: &AppScope,
     environment: &DeployTarget,
     release: &ReleaseSummary,
-    action: DeploymentAction,
-    reason: Option<String>,
+    terms: DeployTerms,
     actor: &str,
 ) -> StoreResult<DeployOutcome> {
     let now = current(connection, &scope.app_id, &environment.environment_id)?;
@@ -288,6 +307,7 @@ pub(crate) fn deploy_release(
         release.status,
         now.as_ref().map(|now| &now.release.release_id),
     )?;
+    check(connection, scope, &terms.precondition, now.as_ref())?;
     match (plan, now) {
         (DeployPlan::AlreadyDeployed, Some(now)) => Ok(DeployOutcome {
             deployment: record(connection, &scope.app_id, &now.deployment_id)?,
@@ -300,9 +320,9 @@ pub(crate) fn deploy_release(
             let record = Deployment::new(
                 environment,
                 release,
-                action,
+                terms.action,
                 previous,
-                reason,
+                terms.reason,
                 actor,
                 Timestamp::now(),
             );
@@ -342,8 +362,11 @@ pub(crate) fn deploy(
         scope,
         &environment,
         &release,
-        action,
-        request.reason,
+        DeployTerms {
+            action,
+            reason: request.reason,
+            precondition: request.precondition,
+        },
         actor,
     )
 }
@@ -365,6 +388,7 @@ pub(crate) fn rollback_environment(
         &history,
         request.release_id.as_ref(),
     )?;
+    check(connection, scope, &request.precondition, now.as_ref())?;
     let release = summary(connection, scope, &to)?;
     let record = Deployment::new(
         &environment,

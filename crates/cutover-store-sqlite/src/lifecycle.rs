@@ -3,9 +3,9 @@
 //! environment, written by `deployments`), archive and delete, and reading the
 //! activation history (the default environment's records).
 
-use cutover_domain::deployment::{Deployment, DeploymentAction};
+use cutover_domain::deployment::{ActivationRequest, Deployment, DeploymentAction};
 use cutover_domain::lifecycle::{self, ActivationPlan, ArchivePlan, ReleaseFacts};
-use cutover_domain::model::{Activation, ActivationAction, ReleaseSummary};
+use cutover_domain::model::{Activation, ReleaseSummary};
 use cutover_domain::timeline::ReleaseAction;
 use cutover_domain::{ReleaseId, Timestamp};
 use cutover_store::timeline::EventRow;
@@ -23,7 +23,7 @@ pub(crate) fn activate_release(
     connection: &Connection,
     scope: &AppScope,
     id: &ReleaseId,
-    action: ActivationAction,
+    request: ActivationRequest,
     actor: &str,
 ) -> StoreResult<ActivationOutcome> {
     require_app(connection, scope)?;
@@ -37,6 +37,11 @@ pub(crate) fn activate_release(
         .as_ref()
         .is_some_and(|active| active.release_id == *id);
     let was_here = had_before(connection, &scope.app_id, &environment.environment_id, id)?;
+    let ActivationRequest {
+        action,
+        reason,
+        precondition,
+    } = request;
     let plan = lifecycle::plan_activation(
         action,
         &ReleaseFacts::in_environment(&target, deployed_here, was_here),
@@ -45,6 +50,7 @@ pub(crate) fn activate_release(
             .map(|active| ReleaseFacts::in_environment(active, true, true))
             .as_ref(),
     )?;
+    precondition.check(active.as_ref())?;
     let ActivationPlan::Switch { replaced } = plan else {
         return Ok(ActivationOutcome::unchanged(target));
     };
@@ -53,7 +59,7 @@ pub(crate) fn activate_release(
         &target,
         DeploymentAction::of_activation(action),
         replaced.clone(),
-        None,
+        reason,
         actor,
         Timestamp::now(),
     );

@@ -2,7 +2,7 @@
 //! reading releases. The lifecycle transitions are in `lifecycle`.
 
 use cutover_domain::conflict::Conflict;
-use cutover_domain::deployment::DeploymentAction;
+use cutover_domain::deployment::{DeployTerms, DeploymentAction};
 use cutover_domain::digest::Manifest;
 use cutover_domain::draft::NewRelease;
 use cutover_domain::environment::EnvironmentRef;
@@ -259,8 +259,7 @@ pub(crate) fn create_release(
             scope,
             &environment,
             &release,
-            DeploymentAction::Deploy,
-            None,
+            DeployTerms::unconditional(DeploymentAction::Deploy),
             actor,
         )?;
     }

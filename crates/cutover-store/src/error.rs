@@ -6,6 +6,7 @@ use cutover_domain::deployment::{NotAllowed, RollbackRefusal};
 use cutover_domain::lifecycle::Refusal;
 use cutover_domain::limits::DraftTooLarge;
 use cutover_domain::permission::Permission;
+use cutover_domain::precondition::PreconditionFailed;
 use cutover_domain::quota::LimitReached;
 use std::borrow::Cow;
 use std::error::Error;
@@ -106,6 +107,9 @@ pub enum StoreError {
         permission: Permission,
         message: String,
     },
+    /// A compare-and-swap condition did not hold; nothing was changed (answered as 412).
+    #[error("precondition failed: {0:?}")]
+    PreconditionFailed(PreconditionFailed),
     /// A body field names something that does not exist (answered as 422).
     #[error("invalid reference in {field}: {message}")]
     InvalidReference {
@@ -197,6 +201,12 @@ impl StoreError {
                 .map(|(key, value)| (key.to_owned(), value))
                 .collect(),
         }
+    }
+}
+
+impl From<PreconditionFailed> for StoreError {
+    fn from(failed: PreconditionFailed) -> Self {
+        Self::PreconditionFailed(failed)
     }
 }
 

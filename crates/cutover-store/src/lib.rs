@@ -27,7 +27,7 @@ pub mod timeline;
 
 use async_trait::async_trait;
 use cutover_domain::deployment::{
-    DeployAuthority, DeployOutcome, DeployRequest, Deployment, RollbackRequest,
+    ActivationRequest, DeployAuthority, DeployOutcome, DeployRequest, Deployment, RollbackRequest,
 };
 use cutover_domain::draft::{
     AppPatch, AugmentationPatch, EndpointPatch, NewApp, NewAugmentation, NewEndpoint, NewOrg,
@@ -37,7 +37,7 @@ use cutover_domain::environment::{
     BoardEntry, Environment, EnvironmentPatch, EnvironmentRef, NewEnvironment,
 };
 use cutover_domain::model::{
-    Activation, ActivationAction, App, Augmentation, Endpoint, Org, ReleaseSummary, Workspace,
+    Activation, App, Augmentation, Endpoint, Org, ReleaseSummary, Workspace,
 };
 use cutover_domain::token::{NewToken, Token};
 use cutover_domain::{
@@ -448,13 +448,14 @@ pub trait ReleaseStore: Send + Sync {
     async fn get_active_release(&self, scope: &AppScope) -> StoreResult<Option<ReleaseDocument>>;
 
     /// Activates or rolls back to `id` in the default environment, as the lifecycle
-    /// rules allow: a deployment record there, and the statuses of the release and of
-    /// the one it replaced follow (`deployment::status_after`).
+    /// rules allow and when `request.precondition` holds there: a deployment record there,
+    /// and the statuses of the release and of the one it replaced follow
+    /// (`deployment::status_after`).
     async fn activate_release(
         &self,
         scope: AppScope,
         id: ReleaseId,
-        action: ActivationAction,
+        request: ActivationRequest,
         actor: String,
     ) -> StoreResult<ActivationOutcome>;
 

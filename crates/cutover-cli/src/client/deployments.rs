@@ -21,9 +21,8 @@ pub struct DeployArgs {
     /// The environment, by slug (staging) or id (env_…).
     #[arg(long, value_name = "ENV")]
     pub env: String,
-    /// Why, kept on the record (up to 1,000 characters).
-    #[arg(long)]
-    pub reason: Option<String>,
+    #[command(flatten)]
+    pub change: ChangeArgs,
 }
 
 #[derive(Args)]
@@ -36,9 +35,8 @@ pub struct PromoteArgs {
     /// The environment it goes to.
     #[arg(long, value_name = "ENV")]
     pub to: String,
-    /// Why, kept on the record.
-    #[arg(long)]
-    pub reason: Option<String>,
+    #[command(flatten)]
+    pub change: ChangeArgs,
 }
 
 #[derive(Args)]
@@ -50,9 +48,39 @@ pub struct RollbackArgs {
     pub env: String,
     /// The release to go back to (id, number or tag); without it, the one before.
     pub release: Option<String>,
-    /// Why, kept on the record.
+    #[command(flatten)]
+    pub change: ChangeArgs,
+}
+
+/// What every write that changes an environment may carry: why, and what the
+/// environment must have for it to go ahead (compare-and-swap).
+#[derive(Args)]
+pub struct ChangeArgs {
+    /// Why, kept on the deployment record (up to 1,000 characters).
     #[arg(long)]
     pub reason: Option<String>,
+    /// Go ahead only if the environment has this release now (id, number, tag or
+    /// @active; @none: only if it has nothing). Otherwise nothing changes and the
+    /// command fails, saying what the environment has.
+    #[arg(long, value_name = "RELEASE")]
+    pub expect: Option<String>,
+}
+
+impl ChangeArgs {
+    /// `body` with `reason` and `expected_release_id` added as given.
+    pub fn add_to(&self, ctx: &Ctx, mut body: Value) -> CliResult<Value> {
+        if let Some(reason) = &self.reason {
+            body["reason"] = Value::String(reason.clone());
+        }
+        match self.expect.as_deref() {
+            None => {}
+            Some("@none") => body["expected_release_id"] = Value::Null,
+            Some(release) => {
+                body["expected_release_id"] = Value::String(resolve(ctx, release)?.to_string());
+            }
+        }
+        Ok(body)
+    }
 }
 
 #[derive(Args)]
@@ -78,13 +106,6 @@ pub enum DeploymentsCommand {
         /// Its id (dep_…).
         deployment: String,
     },
-}
-
-fn with_reason(mut body: Value, reason: Option<String>) -> Value {
-    if let Some(reason) = reason {
-        body["reason"] = Value::String(reason);
-    }
-    body
 }
 
 /// Posts a deploy or promote and says what happened.
@@ -135,13 +156,13 @@ pub fn deploy(args: DeployArgs) -> CliResult {
     let ctx = Ctx::new(&args.global, true)?;
     let release = resolve(&ctx, &args.release)?;
     let body = json!({"environment": args.env, "release_id": release});
-    send(&ctx, &with_reason(body, args.reason))
+    send(&ctx, &args.change.add_to(&ctx, body)?)
 }
 
 pub fn promote(args: PromoteArgs) -> CliResult {
     let ctx = Ctx::new(&args.global, true)?;
     let body = json!({"environment": args.to, "from_environment": args.from});
-    send(&ctx, &with_reason(body, args.reason))
+    send(&ctx, &args.change.add_to(&ctx, body)?)
 }
 
 pub fn rollback(args: RollbackArgs) -> CliResult {
@@ -151,7 +172,7 @@ pub fn rollback(args: RollbackArgs) -> CliResult {
         body["release_id"] = Value::String(resolve(&ctx, release)?.to_string());
     }
     let path = format!("{}/environments/{}/rollback", ctx.app_path()?, args.env);
-    let answer = ctx.api.post(&path, &with_reason(body, args.reason))?;
+    let answer = ctx.api.post(&path, &args.change.add_to(&ctx, body)?)?;
     if ctx.json() {
         return print_raw(&answer);
     }

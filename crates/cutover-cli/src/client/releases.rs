@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 
 use super::args::{GlobalArgs, PageArgs};
 use super::context::{Ctx, parse_answer};
+use super::deployments::ChangeArgs;
 use super::diff;
 use super::error::CliResult;
 use super::output::{Table, or_dash, print, print_raw, since};
@@ -70,12 +71,16 @@ pub enum ReleasesCommand {
     Activate {
         /// The release: id, number, tag or @active.
         release: String,
+        #[command(flatten)]
+        change: ChangeArgs,
     },
     /// Roll the default environment back to an earlier release it had (`cutover
     /// rollback --env` takes any environment back).
     Rollback {
         /// The release to go back to: id, number or tag.
         release: String,
+        #[command(flatten)]
+        change: ChangeArgs,
     },
     /// Archive a release deployed nowhere.
     Archive {
@@ -151,8 +156,12 @@ pub fn run(args: ReleasesArgs) -> CliResult {
             activate,
             env,
         } => create(&ctx, &app, tag, description, activate, env),
-        ReleasesCommand::Activate { release } => transition(&ctx, &app, &release, "activate"),
-        ReleasesCommand::Rollback { release } => transition(&ctx, &app, &release, "rollback"),
+        ReleasesCommand::Activate { release, change } => {
+            transition(&ctx, &app, &release, "activate", &change)
+        }
+        ReleasesCommand::Rollback { release, change } => {
+            transition(&ctx, &app, &release, "rollback", &change)
+        }
         ReleasesCommand::Archive { release } => {
             let id = resolve(&ctx, &release)?;
             let answer = ctx.api.act(&format!("{app}/releases/{id}/archive"))?;
@@ -443,9 +452,12 @@ fn create(
 }
 
 /// Activate or roll back: POST …/{id}/{action}, then say what replaced what.
-fn transition(ctx: &Ctx, app: &str, release: &str, action: &str) -> CliResult {
+fn transition(ctx: &Ctx, app: &str, release: &str, action: &str, change: &ChangeArgs) -> CliResult {
     let id = resolve(ctx, release)?;
-    let answer = ctx.api.act(&format!("{app}/releases/{id}/{action}"))?;
+    let body = change.add_to(ctx, serde_json::json!({}))?;
+    let answer = ctx
+        .api
+        .post(&format!("{app}/releases/{id}/{action}"), &body)?;
     if ctx.json() {
         return print_raw(&answer);
     }

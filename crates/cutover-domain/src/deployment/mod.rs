@@ -7,8 +7,9 @@
 mod record;
 
 pub use record::{
-    DeployAuthority, DeployOutcome, DeployRequest, DeploySource, DeployTarget, Deployment,
-    MAX_REASON_CHARS, NOT_A_RELEASE, NOT_AN_ENVIRONMENT, NotAllowed, RollbackRequest,
+    ActivationRequest, DeployAuthority, DeployOutcome, DeployRequest, DeploySource, DeployTarget,
+    DeployTerms, Deployment, MAX_REASON_CHARS, NOT_A_RELEASE, NOT_AN_ENVIRONMENT, NotAllowed,
+    RollbackRequest,
 };
 
 use serde::{Deserialize, Serialize};

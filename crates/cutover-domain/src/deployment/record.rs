@@ -8,6 +8,7 @@ use crate::environment::{Environment, EnvironmentRef};
 use crate::ids::{AppId, DeploymentId, EnvironmentId, ReleaseId};
 use crate::model::{Activation, ActivationAction, ReleaseSummary};
 use crate::permission::{Grants, Permission};
+use crate::precondition::Precondition;
 use crate::timestamp::Timestamp;
 use crate::values::ReleaseTag;
 
@@ -174,6 +175,8 @@ pub struct DeployRequest {
     pub environment: EnvironmentRef,
     pub source: DeploySource,
     pub reason: Option<String>,
+    /// What `environment` must have for the deploy to go ahead.
+    pub precondition: Precondition,
 }
 
 /// `POST …/environments/{environment}/rollback`: take an environment back.
@@ -183,6 +186,49 @@ pub struct RollbackRequest {
     /// The release to go back to; without it, the one before the current.
     pub release_id: Option<ReleaseId>,
     pub reason: Option<String>,
+    /// What the environment must have for the rollback to go ahead.
+    pub precondition: Precondition,
+}
+
+/// `POST …/releases/{release_id}/activate` or `…/rollback`: a deploy to the
+/// workspace's default environment, as the seed API names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActivationRequest {
+    pub action: ActivationAction,
+    pub reason: Option<String>,
+    /// What the default environment must have for the switch to go ahead.
+    pub precondition: Precondition,
+}
+
+impl ActivationRequest {
+    /// `action` with no reason and no condition.
+    pub fn of(action: ActivationAction) -> Self {
+        Self {
+            action,
+            reason: None,
+            precondition: Precondition::none(),
+        }
+    }
+}
+
+/// How a release goes into an environment, once the release is known: the record's
+/// action and reason, and what the environment must have for it to go ahead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeployTerms {
+    pub action: DeploymentAction,
+    pub reason: Option<String>,
+    pub precondition: Precondition,
+}
+
+impl DeployTerms {
+    /// A deploy with no reason and no condition (a release cut with `activate`).
+    pub fn unconditional(action: DeploymentAction) -> Self {
+        Self {
+            action,
+            reason: None,
+            precondition: Precondition::none(),
+        }
+    }
 }
 
 /// What a deploy did: the record it wrote, or (when the environment already had the

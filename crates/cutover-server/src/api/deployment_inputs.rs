@@ -1,9 +1,12 @@
-//! Deployment request bodies (deploy or promote, roll an environment back) parsed
-//! into the domain's requests, every problem of a body reported at once (one 422).
+//! Deployment request bodies (activate or roll back, deploy or promote, roll an
+//! environment back) parsed into the domain's requests with their compare-and-swap
+//! conditions, every problem of a body reported at once (one 422).
 
 use cutover_domain::ReleaseId;
-use cutover_domain::deployment::{DeployRequest, DeploySource, RollbackRequest};
+use cutover_domain::deployment::{ActivationRequest, DeployRequest, DeploySource, RollbackRequest};
 use cutover_domain::environment::EnvironmentRef;
+use cutover_domain::model::ActivationAction;
+use cutover_domain::precondition::{IfMatch, Precondition};
 use cutover_domain::values::{Violation, parse_reason};
 use serde_json::{Map, Value};
 
@@ -17,13 +20,41 @@ fn release_id(text: &str) -> Result<ReleaseId, Violation> {
     })
 }
 
-/// `{environment, release_id | from_environment, reason?}`: exactly one source.
-pub fn deploy_request(body: &Map<String, Value>) -> ApiResult<DeployRequest> {
+/// `expected_release_id` (null: nothing deployed) with the request's `If-Match`.
+fn precondition(fields: &mut Fields<'_>, if_match: Option<IfMatch>) -> Option<Precondition> {
+    let release = fields.nullable("expected_release_id", release_id)?;
+    Some(Precondition { release, if_match })
+}
+
+/// `{expected_release_id?, reason?}` of an activate or rollback (no body is `{}`).
+pub fn activation_request(
+    body: &Map<String, Value>,
+    action: ActivationAction,
+    if_match: Option<IfMatch>,
+) -> ApiResult<ActivationRequest> {
+    let mut fields = Fields::body(body);
+    let precondition = precondition(&mut fields, if_match);
+    let reason = fields.nullable("reason", parse_reason);
+    fields.finish()?;
+    Ok(ActivationRequest {
+        action,
+        reason: present(reason)?.flatten(),
+        precondition: present(precondition)?,
+    })
+}
+
+/// `{environment, release_id | from_environment, reason?, expected_release_id?}`:
+/// exactly one source.
+pub fn deploy_request(
+    body: &Map<String, Value>,
+    if_match: Option<IfMatch>,
+) -> ApiResult<DeployRequest> {
     let mut fields = Fields::body(body);
     let environment = fields.required("environment", EnvironmentRef::parse);
     let release = fields.optional("release_id", release_id);
     let from = fields.optional("from_environment", EnvironmentRef::parse);
     let reason = fields.nullable("reason", parse_reason);
+    let precondition = precondition(&mut fields, if_match);
     match (fields.has("release_id"), fields.has("from_environment")) {
         (true, true) => fields.push(Issue::value_error(
             fields.loc("from_environment"),
@@ -47,22 +78,26 @@ pub fn deploy_request(body: &Map<String, Value>) -> ApiResult<DeployRequest> {
         environment: present(environment)?,
         source,
         reason: present(reason)?.flatten(),
+        precondition: present(precondition)?,
     })
 }
 
-/// `{release_id?, reason?}` for the environment the path names.
+/// `{release_id?, reason?, expected_release_id?}` for the environment the path names.
 pub fn rollback_request(
     body: &Map<String, Value>,
     environment: EnvironmentRef,
+    if_match: Option<IfMatch>,
 ) -> ApiResult<RollbackRequest> {
     let mut fields = Fields::body(body);
     let release = fields.nullable("release_id", release_id);
     let reason = fields.nullable("reason", parse_reason);
+    let precondition = precondition(&mut fields, if_match);
     fields.finish()?;
     Ok(RollbackRequest {
         environment,
         release_id: present(release)?.flatten(),
         reason: present(reason)?.flatten(),
+        precondition: present(precondition)?,
     })
 }
 

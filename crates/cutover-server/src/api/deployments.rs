@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{StatusCode, Uri};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use cutover_domain::deployment::Deployment;
 use cutover_domain::permission::Operation;
@@ -15,11 +15,12 @@ use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope};
 use crate::http::extract::{JsonBody, QueryParams};
 use crate::http::path::{AppEnvironmentPath, AppPath, DeploymentPath};
+use crate::http::precondition;
 use crate::openapi::bodies::{EnvironmentRollbackBody, NewDeploymentBody};
 use crate::openapi::lists::DeploymentList;
 use crate::openapi::lists::ListAnswer;
-use crate::openapi::params::{EnvironmentQuery, ListQuery};
-use crate::openapi::responses::{BodyErrors, Errors, NotFound};
+use crate::openapi::params::{EnvironmentQuery, IfMatchDeployed, ListQuery};
+use crate::openapi::responses::{BodyErrors, Errors, NotFound, PreconditionErrors};
 use crate::state::AppState;
 
 /// Deploy a release, or promote another environment's
@@ -35,7 +36,7 @@ use crate::state::AppState;
     path = "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}/deployments",
     operation_id = Operation::DeploymentsCreate.as_str(),
     tag = "deployments",
-    params(AppPath),
+    params(AppPath, IfMatchDeployed),
     request_body(content = NewDeploymentBody),
     responses(
         (status = 201, description = "The new deployment record", body = Deployment,
@@ -46,7 +47,7 @@ use crate::state::AppState;
             `releases:activate` (`details.required_permission`)", body = ErrorEnvelope),
         (status = 409, description = "`nothing_to_promote`: `from_environment` has \
             nothing of the app; `release_awaiting_approval`", body = ErrorEnvelope),
-        NotFound, BodyErrors, Errors,
+        PreconditionErrors, NotFound, BodyErrors, Errors,
     ),
 )]
 pub async fn create_deployment(
@@ -54,11 +55,13 @@ pub async fn create_deployment(
     caller: Caller,
     ids: AppPath,
     uri: Uri,
+    headers: HeaderMap,
     body: JsonBody,
 ) -> ApiResult<Response> {
     let scope = ids.into_app();
     caller.authorize_app(Operation::DeploymentsCreate, &scope)?;
-    let request = deployment_inputs::deploy_request(&body.object()?)?;
+    let request =
+        deployment_inputs::deploy_request(&body.object()?, precondition::if_match(&headers)?)?;
     let outcome = state
         .store
         .releases()
@@ -145,7 +148,7 @@ pub async fn get_deployment(
     path = "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}/environments/{environment}/rollback",
     operation_id = Operation::EnvironmentRollback.as_str(),
     tag = "deployments",
-    params(AppEnvironmentPath),
+    params(AppEnvironmentPath, IfMatchDeployed),
     request_body(content = EnvironmentRollbackBody),
     responses(
         (status = 201, description = "The new record (`action: rollback`)", body = Deployment,
@@ -154,18 +157,23 @@ pub async fn get_deployment(
             `releases:activate` (`details.required_permission`)", body = ErrorEnvelope),
         (status = 409, description = "`no_deployment`, `nothing_to_roll_back_to`, \
             `not_previously_deployed` or `not_older_than_current`", body = ErrorEnvelope),
-        NotFound, BodyErrors, Errors,
+        PreconditionErrors, NotFound, BodyErrors, Errors,
     ),
 )]
 pub async fn rollback_environment(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     ids: AppEnvironmentPath,
+    headers: HeaderMap,
     body: JsonBody,
 ) -> ApiResult<Response> {
     let (scope, environment) = ids.into_parts();
     caller.authorize_app(Operation::EnvironmentRollback, &scope)?;
-    let request = deployment_inputs::rollback_request(&body.object_or_empty()?, environment)?;
+    let request = deployment_inputs::rollback_request(
+        &body.object_or_empty()?,
+        environment,
+        precondition::if_match(&headers)?,
+    )?;
     let records = format!(
         "/v1/orgs/{}/workspaces/{}/apps/{}/deployments",
         scope.org_id, scope.workspace_id, scope.app_id

@@ -15,7 +15,9 @@ use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-use super::{deleted, inputs, location, page_body, page_request, page_request_after};
+use super::{
+    deleted, deployment_inputs, inputs, location, page_body, page_request, page_request_after,
+};
 use crate::cache::RenderedRelease;
 use crate::http::auth::Caller;
 use crate::http::conditional::{not_modified, release_created, release_response};
@@ -23,10 +25,15 @@ use crate::http::error::ErrorEnvelope;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{JsonBody, QueryParams};
 use crate::http::path::{AppPath, ReleasePath};
-use crate::openapi::bodies::NewReleaseBody;
+use crate::http::precondition;
+use crate::openapi::bodies::{ActivationBody, NewReleaseBody};
 use crate::openapi::lists::{ActivationList, Deleted, ReleaseList};
-use crate::openapi::params::{ArchivedQuery, EnvironmentQuery, IfNoneMatch, ListQuery};
-use crate::openapi::responses::{ActiveReleaseRead, BodyErrors, Errors, NotFound, ReleaseRead};
+use crate::openapi::params::{
+    ArchivedQuery, EnvironmentQuery, IfMatchDeployed, IfNoneMatch, ListQuery,
+};
+use crate::openapi::responses::{
+    ActiveReleaseRead, BodyErrors, Errors, NotFound, PreconditionErrors, ReleaseRead,
+};
 use crate::state::AppState;
 
 /// Cut a release
@@ -253,6 +260,8 @@ async fn switch(
     caller: &Caller,
     ids: ReleasePath,
     action: ActivationAction,
+    headers: &HeaderMap,
+    body: &JsonBody,
 ) -> ApiResult<Json<Value>> {
     let (scope, release_id) = ids.into_release();
     let operation = match action {
@@ -260,10 +269,15 @@ async fn switch(
         ActivationAction::Rollback => Operation::ReleasesRollback,
     };
     caller.authorize_app(operation, &scope)?;
+    let request = deployment_inputs::activation_request(
+        &body.object_or_empty()?,
+        action,
+        precondition::if_match(headers)?,
+    )?;
     let outcome = state
         .store
         .releases()
-        .activate(scope, release_id, action, caller.actor())
+        .activate(scope, release_id, request, caller.actor())
         .await?;
     let answer = activation_answer(action, outcome);
     Ok(Json(
@@ -275,54 +289,63 @@ async fn switch(
 ///
 /// A `ready` or `archived` release becomes `active`; the release that was active
 /// becomes `archived`, in one transaction. Activating the active release changes
-/// nothing.
+/// nothing. The body is optional: `reason` is kept on the deployment record, and
+/// `expected_release_id` (or `If-Match`) makes the switch a compare-and-swap.
 #[utoipa::path(
     post,
     path = "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}/releases/{release_id}/activate",
     operation_id = Operation::ReleasesActivate.as_str(),
     tag = "releases",
-    params(ReleasePath),
+    params(ReleasePath, IfMatchDeployed),
+    request_body(content = ActivationBody),
     responses(
         (status = 200, description = "The release is now active (or already was)",
             body = ActivationAnswer),
         (status = 409, description = "`release_awaiting_approval`: a `draft` release cannot \
             be activated", body = ErrorEnvelope),
-        NotFound, Errors,
+        PreconditionErrors, NotFound, BodyErrors, Errors,
     ),
 )]
 pub async fn activate_release(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     ids: ReleasePath,
+    headers: HeaderMap,
+    body: JsonBody,
 ) -> ApiResult<Json<Value>> {
-    switch(&state, &caller, ids, ActivationAction::Activate).await
+    let action = ActivationAction::Activate;
+    switch(&state, &caller, ids, action, &headers, &body).await
 }
 
 /// Roll back to a release
 ///
 /// Like activate, but only to a release older (lower number) than the active one
-/// that was active before.
+/// that was active before. Takes the same optional body.
 #[utoipa::path(
     post,
     path = "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}/releases/{release_id}/rollback",
     operation_id = Operation::ReleasesRollback.as_str(),
     tag = "releases",
-    params(ReleasePath),
+    params(ReleasePath, IfMatchDeployed),
+    request_body(content = ActivationBody),
     responses(
         (status = 200, description = "The release is now active (or already was)",
             body = ActivationAnswer),
         (status = 409, description = "`no_active_release`, `release_never_active`, \
             `release_not_older_than_active` or `release_awaiting_approval`",
             body = ErrorEnvelope),
-        NotFound, Errors,
+        PreconditionErrors, NotFound, BodyErrors, Errors,
     ),
 )]
 pub async fn rollback_release(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     ids: ReleasePath,
+    headers: HeaderMap,
+    body: JsonBody,
 ) -> ApiResult<Json<Value>> {
-    switch(&state, &caller, ids, ActivationAction::Rollback).await
+    let action = ActivationAction::Rollback;
+    switch(&state, &caller, ids, action, &headers, &body).await
 }
 
 /// Archive a release

@@ -7,11 +7,11 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::http::HeaderValue;
 use cutover_domain::deployment::{
-    DeployAuthority, DeployOutcome, DeployRequest, Deployment, RollbackRequest,
+    ActivationRequest, DeployAuthority, DeployOutcome, DeployRequest, Deployment, RollbackRequest,
 };
 use cutover_domain::draft::NewRelease;
 use cutover_domain::environment::EnvironmentRef;
-use cutover_domain::model::{Activation, ActivationAction, ReleaseSummary};
+use cutover_domain::model::{Activation, ReleaseSummary};
 use cutover_domain::{DeploymentId, ReleaseId};
 use cutover_store::timeline::TimelinePage;
 use cutover_store::{
@@ -146,13 +146,13 @@ impl<'a> Releases<'a> {
         &self,
         scope: AppScope,
         id: ReleaseId,
-        action: ActivationAction,
+        request: ActivationRequest,
         actor: String,
     ) -> StoreResult<ActivationOutcome> {
         let (inner, app) = (self.store.inner.clone(), scope.app_id.clone());
         self.store
             .app_write(&app, async move {
-                inner.activate_release(scope, id, action, actor).await
+                inner.activate_release(scope, id, request, actor).await
             })
             .await
     }

@@ -8,9 +8,9 @@ use axum::body::Bytes;
 use axum::http::HeaderValue;
 use cutover_domain::ReleaseId;
 use cutover_domain::model::ReleaseSummary;
+use cutover_domain::precondition::EntityTag;
 use cutover_store::{ReleaseDocument, StoreError, StoreResult};
 use http_body::{Frame, SizeHint};
-use sha2::{Digest, Sha256};
 
 /// The JSON of a release's detail, ready to send, with its strong `ETag`. The body is
 /// `head`, `content`, `tail` in that order: `content` is the release's endpoints and
@@ -149,77 +149,15 @@ fn encode(
     Ok((head, content, tail))
 }
 
-/// Changes whenever the way a release is written out changes, so tags from an older
-/// server never match answers of a newer one.
-const REPRESENTATION: &str = "release-detail/1";
-
-/// `"<snapshot>-<representation>"`: the first 16 hex digits of the release's content
-/// hash (which snapshot it is), then 16 of the SHA-256 of the release's id and of the
-/// only fields of its answer that ever change (`status`, `activated_at`,
-/// `activated_by`): everything else in the answer is immutable for a release (the
-/// database refuses changes to it), so equal tags mean equal bodies, and the tag costs
-/// a hash of a few dozen bytes rather than of the whole body.
+/// The release's strong tag, as a header value (`EntityTag::of_release`).
 fn entity_tag(summary: &ReleaseSummary) -> HeaderValue {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut lifecycle = Sha256::new();
-    for part in [
-        REPRESENTATION,
-        summary.release_id.as_str(),
-        summary.status.as_str(),
-        &summary
-            .activated_at
-            .map_or(String::new(), |at| at.as_micros().to_string()),
-        summary.activated_by.as_deref().unwrap_or(""),
-    ] {
-        lifecycle.update(part.as_bytes());
-        lifecycle.update([0]);
-    }
-    let mut tag = Vec::with_capacity(35);
-    tag.push(b'"');
-    tag.extend(
-        summary
-            .content_hash
-            .bytes()
-            .filter(u8::is_ascii_alphanumeric)
-            .take(16),
-    );
-    tag.push(b'-');
-    for byte in &lifecycle.finalize()[..8] {
-        tag.push(HEX[usize::from(byte >> 4)]);
-        tag.push(HEX[usize::from(byte & 0x0f)]);
-    }
-    tag.push(b'"');
-    HeaderValue::from_bytes(&tag).expect("letters, digits, a dash and quotes make a header value")
+    HeaderValue::from_str(EntityTag::of_release(summary).as_str())
+        .expect("letters, digits, a dash and quotes make a header value")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_tag_names_the_snapshot_and_changes_with_every_mutable_field() {
-        let ready = document("{}").summary;
-        let tag = entity_tag(&ready);
-        let text = tag.to_str().unwrap();
-        assert!(text.starts_with(&format!("\"{}-", &ready.content_hash[..16])));
-        assert_eq!(tag.len(), 1 + 16 + 1 + 16 + 1);
-        assert_eq!(tag, entity_tag(&ready.clone()));
-
-        let mut active = ready.clone();
-        active.status = cutover_domain::model::ReleaseStatus::Active;
-        let mut activated = active.clone();
-        activated.activated_at = Some(cutover_domain::Timestamp::now());
-        let mut by_someone = activated.clone();
-        by_someone.activated_by = Some("someone".into());
-        let mut other_release = ready.clone();
-        other_release.release_id = ReleaseId::generate();
-        let tags = [&ready, &active, &activated, &by_someone, &other_release].map(entity_tag);
-        for (index, one) in tags.iter().enumerate() {
-            for other in &tags[index + 1..] {
-                assert_ne!(one, other);
-            }
-        }
-    }
 
     fn document(content: &str) -> ReleaseDocument {
         use cutover_domain::model::ReleaseStatus;

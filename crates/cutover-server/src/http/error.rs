@@ -8,6 +8,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use cutover_domain::Timestamp;
 use cutover_domain::permission::Permission;
+use cutover_domain::precondition::PreconditionFailed;
 use cutover_domain::token::Denial;
 use cutover_store::StoreError;
 use serde::Serialize;
@@ -74,6 +75,8 @@ pub enum ApiError {
         message: String,
         details: Map<String, Value>,
     },
+    /// A compare-and-swap condition (`If-Match`, `expected_release_id`) did not hold.
+    PreconditionFailed(PreconditionFailed),
     PayloadTooLarge {
         limit_bytes: usize,
     },
@@ -129,6 +132,7 @@ impl ApiError {
         "RESOURCE_NOT_FOUND",
         "METHOD_NOT_ALLOWED",
         "CONFLICT",
+        "PRECONDITION_FAILED",
         "PAYLOAD_TOO_LARGE",
         "URI_TOO_LONG",
         "REQUEST_HEADER_FIELDS_TOO_LARGE",
@@ -146,6 +150,7 @@ impl ApiError {
             Self::NotFound { .. } => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UriTooLong { .. } => StatusCode::URI_TOO_LONG,
             Self::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
@@ -167,6 +172,7 @@ impl ApiError {
             Self::NotFound { .. } => "RESOURCE_NOT_FOUND",
             Self::MethodNotAllowed { .. } => "METHOD_NOT_ALLOWED",
             Self::Conflict { .. } => "CONFLICT",
+            Self::PreconditionFailed(_) => "PRECONDITION_FAILED",
             Self::PayloadTooLarge { .. } => "PAYLOAD_TOO_LARGE",
             Self::UriTooLong { .. } => "URI_TOO_LONG",
             Self::HeadersTooLarge { .. } => "REQUEST_HEADER_FIELDS_TOO_LARGE",
@@ -215,6 +221,13 @@ impl ApiError {
                 details.insert("reason".into(), (*reason).into());
                 details.extend(extra.clone());
                 message.clone()
+            }
+            Self::PreconditionFailed(failed) => {
+                if let PreconditionFailed::Deployment { current_release_id } = failed {
+                    let current = current_release_id.as_ref().map(ToString::to_string);
+                    details.insert("current_release_id".into(), current.into());
+                }
+                failed.message()
             }
             Self::PayloadTooLarge { limit_bytes } => {
                 details.insert("limit_bytes".into(), (*limit_bytes).into());
@@ -346,6 +359,7 @@ impl From<StoreError> for ApiError {
                 message,
                 extra: Map::new(),
             },
+            StoreError::PreconditionFailed(failed) => Self::PreconditionFailed(failed),
             StoreError::InvalidReference {
                 field,
                 message,

@@ -18,5 +18,6 @@ pub mod metrics;
 pub mod middleware;
 pub mod pagination;
 pub mod path;
+pub mod precondition;
 pub mod problems;
 pub mod validation;

@@ -419,6 +419,27 @@ fn release_id() -> ObjectBuilder {
     string().pattern(Some(ReleaseId::PATTERN))
 }
 
+/// `expected_release_id`: the compare-and-swap condition a body may carry.
+fn expected_release_id() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(nullable(Type::String))
+        .pattern(Some(ReleaseId::PATTERN))
+        .description(Some(
+            "Go ahead only if the environment has this release now (null: only if it has \
+             nothing); otherwise 412 `PRECONDITION_FAILED` with `details.current_release_id`, \
+             and nothing changes. Absent: no condition",
+        ))
+}
+
+body_schema!(/// `POST …/releases/{release_id}/activate` and `…/rollback`.
+    ActivationBody = "ActivationRequest",
+    ObjectBuilder::new()
+        .description(Some("Every field is optional; no body at all is `{}`"))
+        .property("expected_release_id", expected_release_id())
+        .property("reason", reason())
+        .examples([json!({"reason": "v3 passed the canary"})])
+        .into());
+
 body_schema!(/// `POST …/apps/{app_id}/deployments`.
     NewDeploymentBody = "NewDeployment",
     ObjectBuilder::new()
@@ -434,6 +455,7 @@ body_schema!(/// `POST …/apps/{app_id}/deployments`.
             environment_ref().description(Some("The environment whose release to promote")),
         )
         .property("reason", reason())
+        .property("expected_release_id", expected_release_id())
         .examples([json!({"environment": "staging", "release_id": ReleaseId::EXAMPLE,
             "reason": "Try the new prompt"})])
         .into());
@@ -441,7 +463,7 @@ body_schema!(/// `POST …/apps/{app_id}/deployments`.
 body_schema!(/// `POST …/apps/{app_id}/environments/{environment}/rollback`.
     EnvironmentRollbackBody = "EnvironmentRollback",
     ObjectBuilder::new()
-        .description(Some("Every field is optional; an empty body is `{}`"))
+        .description(Some("Every field is optional; no body at all is `{}`"))
         .property(
             "release_id",
             ObjectBuilder::new()
@@ -453,6 +475,7 @@ body_schema!(/// `POST …/apps/{app_id}/environments/{environment}/rollback`.
                 )),
         )
         .property("reason", reason())
+        .property("expected_release_id", expected_release_id())
         .examples([json!({"reason": "errors after v3"})])
         .into());
 

@@ -191,6 +191,13 @@ pub fn operations_mut(item: &mut PathItem) -> Vec<(&'static str, &mut OpenApiOpe
     .collect()
 }
 
+/// The operations whose every body field is optional, so that no body at all is `{}`.
+const OPTIONAL_BODIES: &[Operation] = &[
+    Operation::ReleasesActivate,
+    Operation::ReleasesRollback,
+    Operation::EnvironmentRollback,
+];
+
 /// Completes the registered document: each operation of the permission table gets
 /// the bearer requirement, its permission (description and `x-required-permission`);
 /// the public probes say they need none (`security: []`); every operation lists the
@@ -203,6 +210,13 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
         for (method, operation) in operations_mut(item) {
             if matches!(method, "POST" | "PATCH" | "DELETE") {
                 idempotency::document_write(operation);
+            }
+            let optional_body = operation
+                .operation_id
+                .as_deref()
+                .is_some_and(|id| OPTIONAL_BODIES.iter().any(|op| op.as_str() == id));
+            if let (true, Some(RefOr::T(body))) = (optional_body, operation.request_body.as_mut()) {
+                body.required = Some(utoipa::openapi::Required::False);
             }
             let table_entry = operation
                 .operation_id

@@ -93,6 +93,49 @@ impl IntoParams for EnvironmentQuery {
     }
 }
 
+/// `If-Match` on a write that changes what an environment has.
+pub struct IfMatchDeployed;
+
+impl IntoParams for IfMatchDeployed {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![if_match(
+            "Go ahead only if the environment's current release read (`GET …/releases/active`, \
+             with `?environment=` for another than the default) still answers this `ETag` \
+             (or one of a comma-separated list; `*`: only if something is deployed); \
+             otherwise 412 `PRECONDITION_FAILED` with `details.current_release_id`, and \
+             nothing changes. Compared strongly: a weak tag `W/\"…\"` never matches. The tag \
+             changes when the environment gets another release and when its release's \
+             lifecycle fields change (it is deployed elsewhere too); to pin only the release, \
+             use `expected_release_id`.",
+        )]
+    }
+}
+
+/// `If-Match` on a write to a draft entity or an app.
+pub struct IfMatchEntity;
+
+impl IntoParams for IfMatchEntity {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![if_match(
+            "Go ahead only if the entity still answers this `ETag` (that of a read or of the \
+             write that made it; a comma-separated list, or `*`); otherwise 412 \
+             `PRECONDITION_FAILED` and nothing changes, so two editors never overwrite each \
+             other unseen. Compared strongly: a weak tag `W/\"…\"` never matches.",
+        )]
+    }
+}
+
+fn if_match(description: &str) -> Parameter {
+    ParameterBuilder::new()
+        .name("If-Match")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(description))
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+        .example(Some("\"3f0a9c1e5b7d2a64-9e107d9d372bb682\"".into()))
+        .build()
+}
+
 /// `If-None-Match`, which the release reads honour.
 pub struct IfNoneMatch;
 

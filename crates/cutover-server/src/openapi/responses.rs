@@ -75,6 +75,24 @@ const SHARED_ERRORS: &[SharedError] = &[
         headers: &[("Allow", "The methods the path serves, comma-separated.")],
     },
     SharedError {
+        name: "PreconditionFailed",
+        description: "A compare-and-swap condition did not hold, and nothing was changed: \
+            the environment no longer has the release `If-Match` or `expected_release_id` \
+            named (`details.current_release_id` says what it has now; null when nothing), \
+            or the draft entity changed since the `ETag` in `If-Match` was read. Read \
+            again and decide anew.",
+        sample: || {
+            ApiError::PreconditionFailed(
+                cutover_domain::precondition::PreconditionFailed::Deployment {
+                    current_release_id: Some(cutover_domain::ReleaseId::from_trusted(
+                        cutover_domain::ReleaseId::EXAMPLE.to_owned(),
+                    )),
+                },
+            )
+        },
+        headers: &[],
+    },
+    SharedError {
         name: "PayloadTooLarge",
         description: "The body is larger than the server's limit (1 MiB by default); \
             answered before reading it when `Content-Length` says so.",
@@ -274,6 +292,15 @@ impl IntoResponses for BodyErrors {
             ("413", "PayloadTooLarge"),
             ("415", "UnsupportedMediaType"),
         ])
+    }
+}
+
+/// 412, for the writes that take a compare-and-swap condition.
+pub struct PreconditionErrors;
+
+impl IntoResponses for PreconditionErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        refs(&[("412", "PreconditionFailed")])
     }
 }
 

@@ -17,6 +17,7 @@ mod shapes;
 
 mod authorization;
 mod body_properties;
+mod compare_and_swap;
 mod concurrency;
 mod conditional_reads;
 mod contract_fuzzing;

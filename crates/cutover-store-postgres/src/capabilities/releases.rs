@@ -3,13 +3,13 @@
 use crate::engine::{read_tx, write_tx};
 use async_trait::async_trait;
 use cutover_domain::deployment::{
-    DeployAuthority, DeployOutcome, DeployRequest, Deployment, RollbackRequest,
+    ActivationRequest, DeployAuthority, DeployOutcome, DeployRequest, Deployment, RollbackRequest,
 };
 use cutover_domain::draft::{
     AugmentationPatch, EndpointPatch, NewAugmentation, NewEndpoint, NewRelease,
 };
 use cutover_domain::environment::EnvironmentRef;
-use cutover_domain::model::{Activation, ActivationAction, Augmentation, Endpoint, ReleaseSummary};
+use cutover_domain::model::{Activation, Augmentation, Endpoint, ReleaseSummary};
 use cutover_domain::quota::Counted;
 use cutover_domain::{AugmentationId, DeploymentId, EndpointId, ReleaseId};
 use cutover_store::timeline::TimelinePage;
@@ -170,11 +170,15 @@ impl ReleaseStore for PostgresStore {
         &self,
         scope: AppScope,
         id: ReleaseId,
-        action: ActivationAction,
+        request: ActivationRequest,
         actor: String,
     ) -> StoreResult<ActivationOutcome> {
         write_tx!(self, |c| lifecycle::activate_release(
-            c, &scope, &id, action, &actor
+            c,
+            &scope,
+            &id,
+            request.clone(),
+            &actor
         ))
     }
 

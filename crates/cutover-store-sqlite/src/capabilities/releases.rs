@@ -2,13 +2,13 @@
 
 use async_trait::async_trait;
 use cutover_domain::deployment::{
-    DeployAuthority, DeployOutcome, DeployRequest, Deployment, RollbackRequest,
+    ActivationRequest, DeployAuthority, DeployOutcome, DeployRequest, Deployment, RollbackRequest,
 };
 use cutover_domain::draft::{
     AugmentationPatch, EndpointPatch, NewAugmentation, NewEndpoint, NewRelease,
 };
 use cutover_domain::environment::EnvironmentRef;
-use cutover_domain::model::{Activation, ActivationAction, Augmentation, Endpoint, ReleaseSummary};
+use cutover_domain::model::{Activation, Augmentation, Endpoint, ReleaseSummary};
 use cutover_domain::{AugmentationId, DeploymentId, EndpointId, ReleaseId};
 use cutover_store::timeline::TimelinePage;
 use cutover_store::{
@@ -159,11 +159,11 @@ impl ReleaseStore for SqliteStore {
         &self,
         scope: AppScope,
         id: ReleaseId,
-        action: ActivationAction,
+        request: ActivationRequest,
         actor: String,
     ) -> StoreResult<ActivationOutcome> {
         self.engine
-            .write(move |c| lifecycle::activate_release(c, &scope, &id, action, &actor))
+            .write(move |c| lifecycle::activate_release(c, &scope, &id, request, &actor))
             .await
     }
 

@@ -3,6 +3,7 @@
 //! used once, consecutive numbers, limits that hold under a race, and one chain of
 //! records for an environment many callers change at once.
 
+use cutover_domain::deployment::ActivationRequest;
 use std::collections::BTreeSet;
 
 use cutover_domain::ReleaseId;
@@ -42,7 +43,7 @@ pub fn concurrent_activations_leave_one_active_and_a_chain() -> Case {
                     .activate_release(
                         scope.clone(),
                         id.clone(),
-                        ActivationAction::Activate,
+                        ActivationRequest::of(ActivationAction::Activate),
                         ACTOR.to_owned(),
                     )
                     .await

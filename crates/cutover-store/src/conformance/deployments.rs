@@ -10,6 +10,7 @@ use cutover_domain::deployment::{
 use cutover_domain::environment::EnvironmentRef;
 use cutover_domain::model::ReleaseStatus;
 use cutover_domain::permission::Permission;
+use cutover_domain::precondition::Precondition;
 use cutover_domain::{DeploymentId, ReleaseId};
 
 use super::fixtures::{
@@ -37,6 +38,7 @@ pub(super) async fn deploy(
         environment: env(environment),
         source: DeploySource::Release(release.clone()),
         reason: None,
+        precondition: Precondition::none(),
     };
     store
         .deploy(scope.clone(), request, authority, ACTOR.to_owned())
@@ -53,6 +55,7 @@ async fn promote(
         environment: env(to),
         source: DeploySource::Environment(env(from)),
         reason: Some("QA signed off".into()),
+        precondition: Precondition::none(),
     };
     store
         .deploy(scope.clone(), request, ANY, ACTOR.to_owned())
@@ -69,6 +72,7 @@ pub(super) async fn rollback(
         environment: env(environment),
         release_id: to.cloned(),
         reason: None,
+        precondition: Precondition::none(),
     };
     store
         .rollback_environment(scope.clone(), request, ANY, ACTOR.to_owned())
@@ -97,6 +101,7 @@ pub fn a_deploy_puts_a_release_in_one_environment_and_records_it() -> Case {
             environment: env("staging"),
             source: DeploySource::Release(v1.clone()),
             reason: Some("try it".into()),
+            precondition: Precondition::none(),
         };
         let outcome = store
             .deploy(scope.clone(), request, UNPROTECTED, ACTOR.to_owned())
@@ -204,6 +209,7 @@ pub fn a_protected_environment_needs_the_right_to_activate() -> Case {
             environment: env("production"),
             release_id: None,
             reason: None,
+            precondition: Precondition::none(),
         };
         let refused = store
             .rollback_environment(scope.clone(), request, UNPROTECTED, ACTOR.to_owned())

@@ -2,6 +2,7 @@
 //! release protects it from (archive, delete), and the activation history.
 
 use cutover_domain::ReleaseId;
+use cutover_domain::deployment::ActivationRequest;
 use cutover_domain::model::{ActivationAction, ReleaseStatus};
 
 use super::fixtures::{ACTOR, app_fixture, assert_conflict, assert_not_found, first};
@@ -20,7 +21,7 @@ pub fn activation_and_rollback_follow_the_lifecycle_rules() -> Case {
                 .activate_release(
                     scope.clone(),
                     v1.clone(),
-                    ActivationAction::Rollback,
+                    ActivationRequest::of(ActivationAction::Rollback),
                     ACTOR.to_owned(),
                 )
                 .await,
@@ -31,7 +32,7 @@ pub fn activation_and_rollback_follow_the_lifecycle_rules() -> Case {
             .activate_release(
                 scope.clone(),
                 v1.clone(),
-                ActivationAction::Activate,
+                ActivationRequest::of(ActivationAction::Activate),
                 ACTOR.to_owned(),
             )
             .await
@@ -43,7 +44,7 @@ pub fn activation_and_rollback_follow_the_lifecycle_rules() -> Case {
             .activate_release(
                 scope.clone(),
                 v1.clone(),
-                ActivationAction::Activate,
+                ActivationRequest::of(ActivationAction::Activate),
                 ACTOR.to_owned(),
             )
             .await
@@ -63,7 +64,7 @@ pub fn activation_and_rollback_follow_the_lifecycle_rules() -> Case {
                 .activate_release(
                     scope.clone(),
                     v2.clone(),
-                    ActivationAction::Rollback,
+                    ActivationRequest::of(ActivationAction::Rollback),
                     ACTOR.to_owned(),
                 )
                 .await,
@@ -74,7 +75,7 @@ pub fn activation_and_rollback_follow_the_lifecycle_rules() -> Case {
             .activate_release(
                 scope.clone(),
                 v2.clone(),
-                ActivationAction::Activate,
+                ActivationRequest::of(ActivationAction::Activate),
                 ACTOR.to_owned(),
             )
             .await
@@ -86,7 +87,7 @@ pub fn activation_and_rollback_follow_the_lifecycle_rules() -> Case {
                 .activate_release(
                     scope.clone(),
                     skipped.clone(),
-                    ActivationAction::Rollback,
+                    ActivationRequest::of(ActivationAction::Rollback),
                     ACTOR.to_owned(),
                 )
                 .await,
@@ -97,7 +98,7 @@ pub fn activation_and_rollback_follow_the_lifecycle_rules() -> Case {
             .activate_release(
                 scope.clone(),
                 v1.clone(),
-                ActivationAction::Rollback,
+                ActivationRequest::of(ActivationAction::Rollback),
                 ACTOR.to_owned(),
             )
             .await
@@ -110,7 +111,7 @@ pub fn activation_and_rollback_follow_the_lifecycle_rules() -> Case {
                 .activate_release(
                     scope.clone(),
                     v2.clone(),
-                    ActivationAction::Rollback,
+                    ActivationRequest::of(ActivationAction::Rollback),
                     ACTOR.to_owned(),
                 )
                 .await,
@@ -121,7 +122,7 @@ pub fn activation_and_rollback_follow_the_lifecycle_rules() -> Case {
             .activate_release(
                 scope.clone(),
                 v2.clone(),
-                ActivationAction::Activate,
+                ActivationRequest::of(ActivationAction::Activate),
                 ACTOR.to_owned(),
             )
             .await
@@ -138,7 +139,7 @@ pub fn activation_and_rollback_follow_the_lifecycle_rules() -> Case {
                 .activate_release(
                     scope.clone(),
                     (ReleaseId::generate()).clone(),
-                    ActivationAction::Activate,
+                    ActivationRequest::of(ActivationAction::Activate),
                     ACTOR.to_owned(),
                 )
                 .await,
@@ -213,7 +214,7 @@ pub fn the_activation_history_is_oldest_first_and_pages() -> Case {
             .activate_release(
                 scope.clone(),
                 v2.clone(),
-                ActivationAction::Activate,
+                ActivationRequest::of(ActivationAction::Activate),
                 ACTOR.to_owned(),
             )
             .await
@@ -222,7 +223,7 @@ pub fn the_activation_history_is_oldest_first_and_pages() -> Case {
             .activate_release(
                 scope.clone(),
                 v1.clone(),
-                ActivationAction::Rollback,
+                ActivationRequest::of(ActivationAction::Rollback),
                 "oncall".to_owned(),
             )
             .await

@@ -28,6 +28,7 @@ pub mod draft;
 pub mod environments;
 pub mod idempotency;
 pub mod lifecycle;
+pub mod preconditions;
 pub mod releases;
 pub mod tenancy;
 pub mod timeline;
@@ -156,6 +157,8 @@ macro_rules! conformance_suite {
             deployments::an_environment_rolls_back_on_its_own,
             deployments::records_are_newest_first_filter_by_environment_and_page,
             deployments::what_is_deployed_keeps_its_environment_and_its_app,
+            preconditions::a_failed_precondition_refuses_and_changes_nothing,
+            preconditions::of_concurrent_deploys_expecting_one_release_exactly_one_goes_through,
             timeline::every_write_is_an_event_newest_first,
             timeline::timeline_pages_hold_every_event_once,
             timeline::a_refused_write_leaves_no_event_and_deleted_releases_keep_theirs,
@@ -202,6 +205,7 @@ mod tests {
             ("releases", include_str!("releases.rs")),
             ("lifecycle", include_str!("lifecycle.rs")),
             ("deployments", include_str!("deployments.rs")),
+            ("preconditions", include_str!("preconditions.rs")),
             ("timeline", include_str!("timeline.rs")),
             ("idempotency", include_str!("idempotency.rs")),
             ("concurrency", include_str!("concurrency.rs")),

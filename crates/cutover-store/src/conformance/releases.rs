@@ -2,6 +2,7 @@
 //! listing newest first (the lifecycle is in `lifecycle`).
 
 use cutover_domain::ReleaseId;
+use cutover_domain::deployment::ActivationRequest;
 use cutover_domain::draft::EndpointPatch;
 use cutover_domain::model::{ActivationAction, ReleaseStatus};
 use serde_json::json;
@@ -254,7 +255,7 @@ pub fn release_lists_page_newest_first_and_hide_archived() -> Case {
             .activate_release(
                 scope.clone(),
                 ids[1].clone(),
-                ActivationAction::Activate,
+                ActivationRequest::of(ActivationAction::Activate),
                 ACTOR.to_owned(),
             )
             .await

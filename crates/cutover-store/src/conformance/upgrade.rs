@@ -3,9 +3,12 @@
 //! on its own copy of the fixture (`tests/fixtures/<name>.sql` of each store crate,
 //! made by `scripts/upgrade-fixture/run`).
 
-use cutover_domain::deployment::{DeployAuthority, DeployRequest, DeploySource, DeploymentAction};
+use cutover_domain::deployment::{
+    ActivationRequest, DeployAuthority, DeployRequest, DeploySource, DeploymentAction,
+};
 use cutover_domain::environment::EnvironmentRef;
 use cutover_domain::model::{ActivationAction, ReleaseStatus};
+use cutover_domain::precondition::Precondition;
 use cutover_domain::timeline::EventType;
 use cutover_domain::{AppId, OrgId, ReleaseId, WorkspaceId};
 
@@ -241,6 +244,7 @@ async fn upgraded(store: &dyn Store, v3_tag: Option<&str>) -> AppScope {
                 environment: slug("staging"),
                 source: DeploySource::Release(v4.release_id.clone()),
                 reason: None,
+                precondition: Precondition::none(),
             },
             DeployAuthority::UnprotectedOnly,
             ACTOR.to_owned(),
@@ -252,7 +256,7 @@ async fn upgraded(store: &dyn Store, v3_tag: Option<&str>) -> AppScope {
         .activate_release(
             scope.clone(),
             v4.release_id.clone(),
-            ActivationAction::Activate,
+            ActivationRequest::of(ActivationAction::Activate),
             ACTOR.to_owned(),
         )
         .await

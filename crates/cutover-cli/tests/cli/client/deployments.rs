@@ -94,3 +94,74 @@ fn a_release_cut_into_an_environment_goes_live_there_only() {
     env.run(&["deploy", "v1", "--env", "Not A Slug"]).expect(3);
     env.run(&["deploy", "v9", "--env", "staging"]).expect(3);
 }
+
+#[test]
+fn expect_makes_a_change_go_ahead_only_while_the_environment_has_that_release() {
+    let env = Env::with_app();
+    env.seed_draft();
+    for tag in ["v1", "v2", "v3"] {
+        env.ok(&["releases", "create", tag]);
+    }
+    // Nothing deployed: only @none is expected rightly.
+    let refused = env
+        .run(&["deploy", "v1", "--env", "staging", "--expect", "v2"])
+        .expect(3);
+    assert!(
+        refused.error_line().contains("PRECONDITION_FAILED"),
+        "{}",
+        refused.stderr
+    );
+    env.ok(&["deploy", "v1", "--env", "staging", "--expect", "@none"]);
+    env.ok(&["deploy", "v2", "--env", "staging", "--expect", "v1"]);
+    let refused = env
+        .run(&[
+            "promote",
+            "--from",
+            "staging",
+            "--to",
+            "production",
+            "--expect",
+            "v1",
+        ])
+        .expect(3);
+    assert!(
+        refused.error_line().contains("HTTP 412"),
+        "{}",
+        refused.stderr
+    );
+    env.ok(&[
+        "releases", "activate", "v1", "--expect", "@none", "--reason", "go live",
+    ]);
+    env.ok(&[
+        "promote",
+        "--from",
+        "staging",
+        "--to",
+        "production",
+        "--expect",
+        "v1",
+    ]);
+    let refused = env
+        .run(&["rollback", "--env", "production", "--expect", "v3"])
+        .expect(3);
+    assert!(
+        refused.error_line().contains("HTTP 412"),
+        "{}",
+        refused.stderr
+    );
+    env.ok(&[
+        "releases",
+        "rollback",
+        "v1",
+        "--expect",
+        "v2",
+        "--reason",
+        "errors in v2",
+    ]);
+
+    let records = env.json(&["deployments", "list", "--env", "production"]);
+    assert_eq!(records["total"], 3, "the refusals recorded nothing");
+    assert_eq!(records["deployments"][0]["action"], "rollback");
+    assert_eq!(records["deployments"][0]["reason"], "errors in v2");
+    assert_eq!(records["deployments"][2]["reason"], "go live");
+}

@@ -91,6 +91,7 @@ async fn documented_request_examples_are_accepted(backend: Backend) {
         ("augmentation_id", augmentation.clone()),
         ("environment", "staging".to_owned()),
         ("deployment_id", deployment_id),
+        ("release_id", third.clone()),
     ]
     .into_iter()
     .collect();
@@ -113,7 +114,15 @@ async fn documented_request_examples_are_accepted(backend: Backend) {
         let reply = app
             .send(method.clone(), &path, Some(&app.admin), Some(body))
             .await;
-        let expected = if method == Method::POST { 201 } else { 200 };
+        // Activate answers 200 (it makes no resource); the rollback example is
+        // accepted and then refused by the lifecycle, since the path's release is
+        // the one the activate example just made active.
+        let expected = match operation["operationId"].as_str() {
+            Some("releases_activate") => 200,
+            Some("releases_rollback") => 409,
+            _ if method == Method::POST => 201,
+            _ => 200,
+        };
         assert_eq!(
             reply.status, expected,
             "{method} {template}: {}",
@@ -122,7 +131,7 @@ async fn documented_request_examples_are_accepted(backend: Backend) {
         assert_shape(&doc, &operation, &reply, &format!("{method} {template}"));
         tried += 1;
     }
-    assert_eq!(tried, 14, "every create and update body has an example");
+    assert_eq!(tried, 16, "every create and update body has an example");
 
     // Every read answers exactly the documented keys (lists are built as JSON).
     let release = app.cut(&home, "v9").await;
@@ -131,11 +140,8 @@ async fn documented_request_examples_are_accepted(backend: Backend) {
         if method != "GET" || !template.starts_with("/v1/") {
             continue;
         }
+        // The activate example made a release active, so `…/active` answers it too.
         let reply = app.get(&concrete(&template, &ids)).await;
-        if template.ends_with("/active") {
-            assert_eq!(reply.status, 404, "no release is active");
-            continue;
-        }
         assert_eq!(reply.status, 200, "GET {template}: {}", reply.body);
         assert_shape(&doc, &operation, &reply, &format!("GET {template}"));
     }
