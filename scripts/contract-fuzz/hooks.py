@@ -24,6 +24,13 @@ key for each new request, and the generator would send one example key with many
 different requests (answered 422, "already used for a different request", as
 docs/API.md says).
 
+A well-formed generated `If-Match` becomes the tag the target has now, and a
+well-formed `expected_release_id` the release the environment has now (null when it
+has nothing): a client that sends a condition sends what it read (any other answers
+412, as docs/API.md says). The target is the path's entity or app for a PATCH or
+DELETE, and for a deployment write the environment it changes, read at
+`…/releases/active[?environment=]`.
+
 When the parent in the path cannot be read (it does not exist), nothing is changed:
 the request is refused with 404 whatever it carries.
 
@@ -51,6 +58,9 @@ RELEASE_ID = re.compile(rf"^rel_{ID_BODY}$")
 ENVIRONMENT_REF = re.compile(rf"^(?:env_{ID_BODY}|[a-z0-9][a-z0-9-]{{0,63}})$")
 WORKSPACE_ID = re.compile(rf"^ws_{ID_BODY}$")
 BOOLEAN_WORDS = {True: "true", False: "false", "true": "true", "false": "false"}
+# `If-Match` as the server parses it: `*` or a list of quoted tags (IfMatch::parse).
+IF_MATCH = re.compile(r'^\s*(\*|(W/)?"[^"]*"(\s*,\s*(W/)?"[^"]*")*)\s*$')
+APP_PATH = re.compile(r"^(/v1/orgs/[^/]+/workspaces/[^/]+/apps/[^/]+)")
 # What `Idempotency-Key` accepts (IdempotencyKey::PATTERN).
 IDEMPOTENCY_KEY = re.compile(r"^[\x20-\x7E]{1,255}$")
 
@@ -177,8 +187,60 @@ def fresh_key(case):
                 headers[name] = f"fuzz-{uuid.uuid4().hex}"
 
 
+def condition_target(case):
+    """What the request's condition is about: (the path whose `ETag` `If-Match` names,
+    the environment an `expected_release_id` is about, or None for an entity)."""
+    path, method = case.formatted_path, case.method.upper()
+    app = APP_PATH.match(path)
+    if app is None:
+        return None
+    active = f"{app.group(1)}/releases/active"
+    body = case.body if isinstance(case.body, dict) else {}
+    if path.endswith(("/activate", "/rollback")) and "/releases/" in path:
+        return active, "default"
+    if path.endswith("/rollback") and "/environments/" in path:
+        environment = path.split("/environments/")[1][: -len("/rollback")]
+        return f"{active}?environment={environment}", environment
+    if path.endswith("/deployments") and method == "POST":
+        environment = body.get("environment")
+        if not isinstance(environment, str):
+            return None
+        return f"{active}?environment={environment}", environment
+    if method in ("PATCH", "DELETE"):
+        return path, None
+    return None
+
+
+def real_condition(case):
+    target = condition_target(case)
+    if target is None:
+        return
+    where, environment = target
+    try:
+        read = SESSION.get(f"{BASE}{where}", timeout=10)
+    except requests.RequestException:
+        return
+    headers = case.headers
+    if isinstance(headers, MutableMapping):
+        for name, value in list(headers.items()):
+            if name.lower() == "if-match" and isinstance(value, str) and IF_MATCH.match(value):
+                if read.status_code == 200 and read.headers.get("ETag"):
+                    headers[name] = read.headers["ETag"]
+                else:
+                    del headers[name]
+    body = case.body
+    if environment is not None and isinstance(body, dict):
+        value = body.get("expected_release_id")
+        if value is None or (isinstance(value, str) and RELEASE_ID.match(value)):
+            if "expected_release_id" in body:
+                body["expected_release_id"] = (
+                    read.json().get("release_id") if read.status_code == 200 else None
+                )
+
+
 @schemathesis.hook
 def before_call(context, case, kwargs):
     real_cursor(case)
     real_references(case)
+    real_condition(case)
     fresh_key(case)

@@ -262,4 +262,8 @@ pub struct Activation {
     pub action: ActivationAction,
     pub actor: String,
     pub at: Timestamp,
+    /// Why, as the activate, rollback or deploy said (null when it said nothing).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub reason: Option<String>,
 }

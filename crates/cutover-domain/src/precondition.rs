@@ -4,6 +4,7 @@
 //! transaction, after reading the current state and before deciding anything else, so
 //! a condition that held when checked still holds when the write commits.
 
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::ids::ReleaseId;
@@ -69,6 +70,14 @@ impl EntityTag {
         Self(tag)
     }
 
+    /// The tag of a draft entity's answer: of its JSON as the server renders it
+    /// (`serde_json`, compact). `None` for one that cannot be rendered.
+    pub fn of_entity(entity: &impl Serialize) -> Option<Self> {
+        serde_json::to_vec(entity)
+            .ok()
+            .map(|body| Self::of_representation(&body))
+    }
+
     /// The tag as a header carries it, quotes included.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -96,6 +105,11 @@ pub const IF_MATCH_SHAPE: &str = "must be `*` or a comma-separated list of quote
      (at most 32), such as the `ETag` of a read";
 
 impl IfMatch {
+    /// What [`Self::parse`] accepts, as a pattern for the API document: `*`, or quoted
+    /// tags of visible ASCII separated by commas (a weak `W/` prefix parses, and
+    /// never matches).
+    pub const PATTERN: &'static str = r#"^(\*|(W/)?"[!#-~]*"( ?, ?(W/)?"[!#-~]*")*)$"#;
+
     /// Parses every `If-Match` value a request carries (a request may repeat the
     /// header; the lists join). `None` when there is no such header.
     pub fn parse<'a>(
@@ -225,17 +239,17 @@ impl Precondition {
     }
 }
 
-/// Checks an `If-Match` condition on a draft entity (`resource_type`) whose current
-/// answer is `body`.
+/// Checks an `If-Match` condition on a draft entity or an app (`resource_type`), as
+/// it is now (`entity`, which exists: a missing one is a 404 before any condition).
 pub fn check_entity(
     if_match: Option<&IfMatch>,
     resource_type: &'static str,
-    body: &[u8],
+    entity: &impl Serialize,
 ) -> Result<(), PreconditionFailed> {
     match if_match {
         None | Some(IfMatch::Any) => Ok(()),
         Some(condition) => {
-            if condition.admits(Some(&EntityTag::of_representation(body))) {
+            if condition.admits(EntityTag::of_entity(entity).as_ref()) {
                 Ok(())
             } else {
                 Err(PreconditionFailed::Entity { resource_type })

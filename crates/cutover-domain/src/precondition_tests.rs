@@ -147,14 +147,19 @@ fn a_deploy_precondition_holds_only_while_the_environment_has_what_it_expects() 
 }
 
 #[test]
-fn an_entity_precondition_compares_the_current_body() {
-    let body = br#"{"name":"checkout"}"#;
-    let tag = EntityTag::of_representation(body).as_str().to_owned();
-    let matching = IfMatch::Tags(vec![tag]);
-    assert_eq!(check_entity(Some(&matching), "endpoint", body), Ok(()));
-    assert_eq!(check_entity(None, "endpoint", body), Ok(()));
-    assert_eq!(check_entity(Some(&IfMatch::Any), "endpoint", body), Ok(()));
-    let failed = check_entity(Some(&matching), "endpoint", br#"{"name":"pay"}"#);
+fn an_entity_precondition_compares_the_current_answer() {
+    let entity = serde_json::json!({"name": "checkout"});
+    let tag = EntityTag::of_representation(br#"{"name":"checkout"}"#);
+    assert_eq!(EntityTag::of_entity(&entity), Some(tag.clone()));
+    let matching = IfMatch::Tags(vec![tag.as_str().to_owned()]);
+    assert_eq!(check_entity(Some(&matching), "endpoint", &entity), Ok(()));
+    assert_eq!(check_entity(None, "endpoint", &entity), Ok(()));
+    assert_eq!(
+        check_entity(Some(&IfMatch::Any), "endpoint", &entity),
+        Ok(())
+    );
+    let other = serde_json::json!({"name": "pay"});
+    let failed = check_entity(Some(&matching), "endpoint", &other);
     assert_eq!(
         failed,
         Err(PreconditionFailed::Entity {

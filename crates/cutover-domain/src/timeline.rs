@@ -282,6 +282,11 @@ pub struct TimelineRelease {
     pub summary: ReleaseSummary,
     pub action: ReleaseAction,
     pub action_by: String,
+    /// Why, as the archive or delete said (null for a cut, and for events kept
+    /// before reasons were).
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub reason: Option<String>,
 }
 
 /// One event of the app's timeline, as the platform shapes it: `type` says which of
@@ -316,6 +321,7 @@ impl TimelineEvent {
         summary: ReleaseSummary,
         action: ReleaseAction,
         by: &str,
+        reason: Option<String>,
         at: Timestamp,
     ) -> Self {
         Self {
@@ -326,6 +332,7 @@ impl TimelineEvent {
                 summary,
                 action,
                 action_by: by.to_owned(),
+                reason,
             }),
             deployment: None,
         }

@@ -5,6 +5,7 @@ use cutover_domain::conflict::Conflict;
 use cutover_domain::digest::empty_draft_digest;
 use cutover_domain::draft::{AppPatch, NewApp};
 use cutover_domain::model::App;
+use cutover_domain::precondition::{self, IfMatch};
 use cutover_domain::{AppId, OrgId, ReleaseId, Timestamp, WorkspaceId};
 use cutover_store::digests::draft_digest_and_bytes;
 use cutover_store::{
@@ -192,9 +193,11 @@ pub(crate) async fn update_app(
     connection: &mut PgConnection,
     scope: &AppScope,
     patch: &AppPatch,
+    if_match: Option<&IfMatch>,
 ) -> Outcome<App> {
     lock_app(&mut *connection, scope).await?;
     let mut app = get_app(&mut *connection, scope).await?;
+    precondition::check_entity(if_match, "app", &app).map_err(StoreError::from)?;
     patch.clone().apply_to(&mut app, Timestamp::now());
     sqlx::query(
         "UPDATE apps SET name = $2, description = $3, parameters = $4, updated_at = $5
@@ -211,8 +214,16 @@ pub(crate) async fn update_app(
     Ok(app)
 }
 
-pub(crate) async fn delete_app(connection: &mut PgConnection, scope: &AppScope) -> Outcome<()> {
+pub(crate) async fn delete_app(
+    connection: &mut PgConnection,
+    scope: &AppScope,
+    if_match: Option<&IfMatch>,
+) -> Outcome<()> {
     lock_app(&mut *connection, scope).await?;
+    if if_match.is_some() {
+        let app = get_app(&mut *connection, scope).await?;
+        precondition::check_entity(if_match, "app", &app).map_err(StoreError::from)?;
+    }
     if let Some(active) = crate::deployments::any_deployed(&mut *connection, &scope.app_id).await? {
         return Err(StoreError::from(Conflict::AppHasActiveRelease {
             active_release_id: active.to_string(),

@@ -129,6 +129,7 @@ async fn history(connection: &mut PgConnection, scope: &AppScope) -> Outcome<u64
                         .map_err(|err| unreadable("action", err))?,
                     actor: row.try_get(4)?,
                     at: Timestamp::from_micros(row.try_get(5)?),
+                    reason: None,
                 };
                 let tag: Option<String> = row.try_get(6)?;
                 let number: Option<i64> = row.try_get(7)?;

@@ -339,13 +339,13 @@ pub(crate) async fn deploy_release(
     actor: &str,
 ) -> Outcome<DeployOutcome> {
     let now = current(&mut *connection, &scope.app_id, &environment.environment_id).await?;
+    check(&mut *connection, scope, &terms.precondition, now.as_ref()).await?;
     let plan = deployment::plan_deploy(
         &release.release_id,
         release.status,
         now.as_ref().map(|now| &now.release.release_id),
     )
     .map_err(StoreError::from)?;
-    check(&mut *connection, scope, &terms.precondition, now.as_ref()).await?;
     match (plan, now) {
         (DeployPlan::AlreadyDeployed, Some(now)) => Ok(DeployOutcome {
             deployment: record(connection, &scope.app_id, &now.deployment_id).await?,
@@ -431,6 +431,7 @@ pub(crate) async fn rollback_environment(
         target_held(&mut *connection, &scope.workspace(), &request.environment).await?;
     authority.check(&environment).map_err(StoreError::from)?;
     let now = current(&mut *connection, &scope.app_id, &environment.environment_id).await?;
+    check(&mut *connection, scope, &request.precondition, now.as_ref()).await?;
     let history = history(&mut *connection, &scope.app_id, &environment.environment_id).await?;
     let to = deployment::plan_rollback(
         now.as_ref().map(|now| &now.release),
@@ -438,7 +439,6 @@ pub(crate) async fn rollback_environment(
         request.release_id.as_ref(),
     )
     .map_err(StoreError::from)?;
-    check(&mut *connection, scope, &request.precondition, now.as_ref()).await?;
     let release = summary(&mut *connection, scope, &to).await?;
     let record = Deployment::new(
         &environment,

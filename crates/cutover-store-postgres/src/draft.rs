@@ -7,6 +7,7 @@ use cutover_domain::conflict::Conflict;
 use cutover_domain::draft::{AugmentationPatch, EndpointPatch, NewAugmentation, NewEndpoint};
 use cutover_domain::limits::{Limits, check_draft_bytes};
 use cutover_domain::model::{Augmentation, Endpoint};
+use cutover_domain::precondition::{self, IfMatch};
 use cutover_domain::timeline::Change;
 use cutover_domain::{AugmentationId, EndpointId, Timestamp};
 use cutover_store::timeline::EventRow;
@@ -251,9 +252,11 @@ pub(crate) async fn update_endpoint(
     id: &EndpointId,
     patch: &EndpointPatch,
     actor: &str,
+    if_match: Option<&IfMatch>,
 ) -> Outcome<Endpoint> {
     lock_app(&mut *connection, scope).await?;
     let mut endpoint = get_endpoint(&mut *connection, scope, id).await?;
+    precondition::check_entity(if_match, "endpoint", &endpoint).map_err(StoreError::from)?;
     if let Some(augmentation_id) = &patch.augmentation_id {
         require_augmentation_of_app(&mut *connection, scope, augmentation_id).await?;
     }
@@ -270,9 +273,11 @@ pub(crate) async fn delete_endpoint(
     scope: &AppScope,
     id: &EndpointId,
     actor: &str,
+    if_match: Option<&IfMatch>,
 ) -> Outcome<()> {
     lock_app(&mut *connection, scope).await?;
     let endpoint = get_endpoint(&mut *connection, scope, id).await?;
+    precondition::check_entity(if_match, "endpoint", &endpoint).map_err(StoreError::from)?;
     sqlx::query("DELETE FROM endpoints WHERE endpoint_id = $1 AND app_id = $2")
         .bind(id.as_str())
         .bind(scope.app_id.as_str())
@@ -416,9 +421,12 @@ pub(crate) async fn update_augmentation(
     id: &AugmentationId,
     patch: &AugmentationPatch,
     actor: &str,
+    if_match: Option<&IfMatch>,
 ) -> Outcome<Augmentation> {
     lock_app(&mut *connection, scope).await?;
     let mut augmentation = get_augmentation(&mut *connection, scope, id).await?;
+    precondition::check_entity(if_match, "augmentation", &augmentation)
+        .map_err(StoreError::from)?;
     let (old, at) = (augmentation.clone(), Timestamp::now());
     patch.clone().apply_to(&mut augmentation, actor, at);
     let change = Change::of_augmentation(Some(&old), Some(&augmentation));
@@ -433,9 +441,12 @@ pub(crate) async fn delete_augmentation(
     scope: &AppScope,
     id: &AugmentationId,
     actor: &str,
+    if_match: Option<&IfMatch>,
 ) -> Outcome<()> {
     lock_app(&mut *connection, scope).await?;
     let augmentation = get_augmentation(&mut *connection, scope, id).await?;
+    precondition::check_entity(if_match, "augmentation", &augmentation)
+        .map_err(StoreError::from)?;
     let users = all(
         &mut *connection,
         sqlx::query(

@@ -50,6 +50,9 @@ pub(crate) async fn activate_release(
         reason,
         precondition,
     } = request;
+    precondition
+        .check(active.as_ref())
+        .map_err(StoreError::from)?;
     let plan = lifecycle::plan_activation(
         action,
         &ReleaseFacts::in_environment(&target, deployed_here, was_here),
@@ -59,9 +62,6 @@ pub(crate) async fn activate_release(
             .as_ref(),
     )
     .map_err(StoreError::from)?;
-    precondition
-        .check(active.as_ref())
-        .map_err(StoreError::from)?;
     let ActivationPlan::Switch { replaced } = plan else {
         return Ok(ActivationOutcome::unchanged(target));
     };
@@ -86,6 +86,7 @@ pub(crate) async fn archive_release(
     scope: &AppScope,
     id: &ReleaseId,
     actor: &str,
+    reason: Option<String>,
 ) -> Outcome<ReleaseSummary> {
     lock_app(&mut *connection, scope).await?;
     let target = summary(&mut *connection, scope, id).await?;
@@ -102,6 +103,7 @@ pub(crate) async fn archive_release(
                 archived.clone(),
                 ReleaseAction::Archive,
                 actor,
+                reason,
                 Timestamp::now(),
             )?;
             timeline::record(connection, &scope.app_id, &event).await?;
@@ -115,12 +117,19 @@ pub(crate) async fn delete_release(
     scope: &AppScope,
     id: &ReleaseId,
     actor: &str,
+    reason: Option<String>,
 ) -> Outcome<()> {
     lock_app(&mut *connection, scope).await?;
     let release = summary(&mut *connection, scope, id).await?;
     let deployed = deployed_in(&mut *connection, id).await?;
     lifecycle::check_delete(deployed).map_err(StoreError::from)?;
-    let event = EventRow::release(release, ReleaseAction::Delete, actor, Timestamp::now())?;
+    let event = EventRow::release(
+        release,
+        ReleaseAction::Delete,
+        actor,
+        reason,
+        Timestamp::now(),
+    )?;
     timeline::record(&mut *connection, &scope.app_id, &event).await?;
     sqlx::query("DELETE FROM releases WHERE release_id = $1")
         .bind(id.as_str())
@@ -143,7 +152,7 @@ pub(crate) async fn list_activations(
     let items = all(
         &mut *connection,
         sqlx::query(
-            "SELECT sequence, release_id, previous_release_id, action, deployed_by, deployed_at
+            "SELECT sequence, release_id, previous_release_id, action, deployed_by, deployed_at, reason
              FROM deployments WHERE app_id = $1 AND environment_id = (
                  SELECT environment_id FROM environments WHERE workspace_id = $2 AND is_default)
                AND sequence > $3
@@ -166,6 +175,7 @@ pub(crate) async fn list_activations(
                 action: Deployment::activation_action(action),
                 actor: row.try_get(4)?,
                 at: Timestamp::from_micros(row.try_get(5)?),
+                reason: row.try_get(6)?,
             })
         },
     )

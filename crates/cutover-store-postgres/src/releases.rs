@@ -196,6 +196,7 @@ pub(crate) async fn create_release(
         release.clone(),
         ReleaseAction::Cut,
         actor,
+        None,
         release.created_at,
     )?;
     timeline::record(&mut *connection, &scope.app_id, &cut).await?;

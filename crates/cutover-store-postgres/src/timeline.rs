@@ -130,7 +130,13 @@ async fn history(connection: &mut PgConnection, scope: &AppScope) -> Outcome<u64
                 let release =
                     summary(&mut *connection, scope, &ReleaseId::from_trusted(id)).await?;
                 let by = release.created_by.clone();
-                EventRow::release(release, ReleaseAction::Cut, &by, Timestamp::from_micros(at))?
+                EventRow::release(
+                    release,
+                    ReleaseAction::Cut,
+                    &by,
+                    None,
+                    Timestamp::from_micros(at),
+                )?
             } else {
                 let id = DeploymentId::from_trusted(id);
                 let record =

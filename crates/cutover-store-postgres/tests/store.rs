@@ -325,7 +325,7 @@ async fn rows_from_before_digests_are_backfilled_and_agree_with_new_writes() {
             ..Default::default()
         };
         store
-            .update_augmentation(&scope, &augmentation.augmentation_id, patch, "tester")
+            .update_augmentation(&scope, &augmentation.augmentation_id, patch, "tester", None)
             .await
             .expect("update");
         let v3 = store

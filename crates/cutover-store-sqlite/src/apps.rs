@@ -5,6 +5,7 @@ use cutover_domain::conflict::Conflict;
 use cutover_domain::digest::empty_draft_digest;
 use cutover_domain::draft::{AppPatch, NewApp};
 use cutover_domain::model::App;
+use cutover_domain::precondition::{self, IfMatch};
 use cutover_domain::{AppId, OrgId, ReleaseId, Timestamp, WorkspaceId};
 use cutover_store::digests::draft_digest_and_bytes;
 use cutover_store::{
@@ -166,8 +167,10 @@ pub(crate) fn update_app(
     connection: &Connection,
     scope: &AppScope,
     patch: AppPatch,
+    if_match: Option<&IfMatch>,
 ) -> StoreResult<App> {
     let mut app = get_app(connection, scope)?;
+    precondition::check_entity(if_match, "app", &app)?;
     patch.apply_to(&mut app, Timestamp::now());
     execute(
             connection,
@@ -184,8 +187,15 @@ pub(crate) fn update_app(
     Ok(app)
 }
 
-pub(crate) fn delete_app(connection: &Connection, scope: &AppScope) -> StoreResult<()> {
+pub(crate) fn delete_app(
+    connection: &Connection,
+    scope: &AppScope,
+    if_match: Option<&IfMatch>,
+) -> StoreResult<()> {
     require_app(connection, scope)?;
+    if if_match.is_some() {
+        precondition::check_entity(if_match, "app", &get_app(connection, scope)?)?;
+    }
     if let Some(active) = crate::deployments::any_deployed(connection, &scope.app_id)? {
         return Err(Conflict::AppHasActiveRelease {
             active_release_id: active.to_string(),

@@ -93,6 +93,7 @@ fn history(connection: &Connection, scope: &AppScope) -> StoreResult<u64> {
                         .map_err(|err| unreadable(3, err))?,
                     actor: row.get(4)?,
                     at: Timestamp::from_micros(row.get(5)?),
+                    reason: None,
                 };
                 let tag: Option<String> = row.get(6)?;
                 let number: Option<i64> = row.get(7)?;

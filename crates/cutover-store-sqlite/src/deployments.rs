@@ -302,12 +302,12 @@ pub(crate) fn deploy_release(
     actor: &str,
 ) -> StoreResult<DeployOutcome> {
     let now = current(connection, &scope.app_id, &environment.environment_id)?;
+    check(connection, scope, &terms.precondition, now.as_ref())?;
     let plan = deployment::plan_deploy(
         &release.release_id,
         release.status,
         now.as_ref().map(|now| &now.release.release_id),
     )?;
-    check(connection, scope, &terms.precondition, now.as_ref())?;
     match (plan, now) {
         (DeployPlan::AlreadyDeployed, Some(now)) => Ok(DeployOutcome {
             deployment: record(connection, &scope.app_id, &now.deployment_id)?,
@@ -382,13 +382,13 @@ pub(crate) fn rollback_environment(
     let environment = target(connection, &scope.workspace(), &request.environment)?;
     authority.check(&environment)?;
     let now = current(connection, &scope.app_id, &environment.environment_id)?;
+    check(connection, scope, &request.precondition, now.as_ref())?;
     let history = history(connection, &scope.app_id, &environment.environment_id)?;
     let to = deployment::plan_rollback(
         now.as_ref().map(|now| &now.release),
         &history,
         request.release_id.as_ref(),
     )?;
-    check(connection, scope, &request.precondition, now.as_ref())?;
     let release = summary(connection, scope, &to)?;
     let record = Deployment::new(
         &environment,

@@ -42,6 +42,7 @@ pub(crate) fn activate_release(
         reason,
         precondition,
     } = request;
+    precondition.check(active.as_ref())?;
     let plan = lifecycle::plan_activation(
         action,
         &ReleaseFacts::in_environment(&target, deployed_here, was_here),
@@ -50,7 +51,6 @@ pub(crate) fn activate_release(
             .map(|active| ReleaseFacts::in_environment(active, true, true))
             .as_ref(),
     )?;
-    precondition.check(active.as_ref())?;
     let ActivationPlan::Switch { replaced } = plan else {
         return Ok(ActivationOutcome::unchanged(target));
     };
@@ -75,6 +75,7 @@ pub(crate) fn archive_release(
     scope: &AppScope,
     id: &ReleaseId,
     actor: &str,
+    reason: Option<String>,
 ) -> StoreResult<ReleaseSummary> {
     require_app(connection, scope)?;
     let target = summary(connection, scope, id)?;
@@ -92,6 +93,7 @@ pub(crate) fn archive_release(
                 archived.clone(),
                 ReleaseAction::Archive,
                 actor,
+                reason,
                 Timestamp::now(),
             )?;
             timeline::record(connection, &scope.app_id, &event)?;
@@ -105,11 +107,18 @@ pub(crate) fn delete_release(
     scope: &AppScope,
     id: &ReleaseId,
     actor: &str,
+    reason: Option<String>,
 ) -> StoreResult<()> {
     require_app(connection, scope)?;
     let release = summary(connection, scope, id)?;
     lifecycle::check_delete(deployed_in(connection, id)?)?;
-    let event = EventRow::release(release, ReleaseAction::Delete, actor, Timestamp::now())?;
+    let event = EventRow::release(
+        release,
+        ReleaseAction::Delete,
+        actor,
+        reason,
+        Timestamp::now(),
+    )?;
     timeline::record(connection, &scope.app_id, &event)?;
     execute(
         connection,
@@ -133,7 +142,7 @@ pub(crate) fn list_activations(
         .unwrap_or(0);
     let items = all(
         connection,
-        "SELECT sequence, release_id, previous_release_id, action, deployed_by, deployed_at
+        "SELECT sequence, release_id, previous_release_id, action, deployed_by, deployed_at, reason
          FROM deployments WHERE app_id = ?1 AND environment_id = (
              SELECT environment_id FROM environments WHERE workspace_id = ?2 AND is_default = 1)
            AND sequence > ?3
@@ -157,6 +166,7 @@ pub(crate) fn list_activations(
                 action: cutover_domain::deployment::Deployment::activation_action(action),
                 actor: row.get(4)?,
                 at: Timestamp::from_micros(row.get(5)?),
+                reason: row.get(6)?,
             })
         },
     )?;

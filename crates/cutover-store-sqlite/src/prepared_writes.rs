@@ -9,6 +9,7 @@ use cutover_domain::draft::{
     AugmentationPatch, EndpointPatch, NewAugmentation, NewEndpoint, NewRelease,
 };
 use cutover_domain::model::{Augmentation, Endpoint};
+use cutover_domain::precondition::{self, IfMatch};
 use cutover_domain::timeline::Change;
 use cutover_domain::{AugmentationId, EndpointId, Timestamp};
 use cutover_store::cut::plan_release;
@@ -76,13 +77,16 @@ impl SqliteStore {
         id: &EndpointId,
         patch: EndpointPatch,
         actor: &str,
+        if_match: Option<&IfMatch>,
     ) -> StoreResult<Endpoint> {
         let (read_scope, id) = (scope.clone(), id.clone());
         let (write_scope, limits, actor) = (scope.clone(), self.limits, actor.to_owned());
+        let if_match = if_match.cloned();
         self.optimistically(
             scope,
             move |c| draft::endpoint_for_update(c, &read_scope, &id),
             move |mut endpoint: Endpoint| {
+                precondition::check_entity(if_match.as_ref(), "endpoint", &endpoint)?;
                 let (old, at) = (endpoint.clone(), Timestamp::now());
                 patch.clone().apply_to(&mut endpoint, &actor, at);
                 let change = Change::of_endpoint(Some(&old), Some(&endpoint));
@@ -126,13 +130,16 @@ impl SqliteStore {
         id: &AugmentationId,
         patch: AugmentationPatch,
         actor: &str,
+        if_match: Option<&IfMatch>,
     ) -> StoreResult<Augmentation> {
         let (read_scope, id) = (scope.clone(), id.clone());
         let (write_scope, limits, actor) = (scope.clone(), self.limits, actor.to_owned());
+        let if_match = if_match.cloned();
         self.optimistically(
             scope,
             move |c| draft::augmentation_for_update(c, &read_scope, &id),
             move |mut augmentation: Augmentation| {
+                precondition::check_entity(if_match.as_ref(), "augmentation", &augmentation)?;
                 let (old, at) = (augmentation.clone(), Timestamp::now());
                 patch.clone().apply_to(&mut augmentation, &actor, at);
                 let change = Change::of_augmentation(Some(&old), Some(&augmentation));
@@ -152,13 +159,16 @@ impl SqliteStore {
         scope: &AppScope,
         id: &EndpointId,
         actor: &str,
+        if_match: Option<&IfMatch>,
     ) -> StoreResult<()> {
         let (read_scope, read_id) = (scope.clone(), id.clone());
         let (write_scope, id, actor) = (scope.clone(), id.clone(), actor.to_owned());
+        let if_match = if_match.cloned();
         self.optimistically(
             scope,
             move |c| draft::endpoint_for_update(c, &read_scope, &read_id),
             move |endpoint: Endpoint| {
+                precondition::check_entity(if_match.as_ref(), "endpoint", &endpoint)?;
                 let change = Change::of_endpoint(Some(&endpoint), None);
                 let commit = EventRow::commit(&actor, change, Timestamp::now())?;
                 Ok((commit.body.len(), commit))
@@ -173,13 +183,16 @@ impl SqliteStore {
         scope: &AppScope,
         id: &AugmentationId,
         actor: &str,
+        if_match: Option<&IfMatch>,
     ) -> StoreResult<()> {
         let (read_scope, read_id) = (scope.clone(), id.clone());
         let (write_scope, id, actor) = (scope.clone(), id.clone(), actor.to_owned());
+        let if_match = if_match.cloned();
         self.optimistically(
             scope,
             move |c| draft::augmentation_for_update(c, &read_scope, &read_id),
             move |augmentation: Augmentation| {
+                precondition::check_entity(if_match.as_ref(), "augmentation", &augmentation)?;
                 let change = Change::of_augmentation(Some(&augmentation), None);
                 let commit = EventRow::commit(&actor, change, Timestamp::now())?;
                 Ok((commit.body.len(), commit))
@@ -189,7 +202,9 @@ impl SqliteStore {
         .await
     }
 
-    /// One optimistic draft write under the app's lock: `read` the entity and its
+    /// One optimistic draft write under the app's lock (so no other write of this
+    /// store to the app runs between the read and the write; the stored hash is the
+    /// backstop): `read` the entity and its
     /// stored content hash on a reader; `prepare` from it, off the writer, what the
     /// writer needs (and its size in bytes); `write` it, which answers `None` when
     /// the stored hash is no longer the one read, and then it all runs again.

@@ -241,6 +241,7 @@ pub(crate) fn create_release(
         release.clone(),
         ReleaseAction::Cut,
         actor,
+        None,
         release.created_at,
     )?;
     timeline::record(connection, &scope.app_id, &cut)?;

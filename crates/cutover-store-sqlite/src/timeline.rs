@@ -118,7 +118,13 @@ fn history(connection: &Connection, scope: &AppScope) -> StoreResult<u64> {
             let event = if kind == 0 {
                 let release = summary(connection, scope, &ReleaseId::from_trusted(id))?;
                 let by = release.created_by.clone();
-                EventRow::release(release, ReleaseAction::Cut, &by, Timestamp::from_micros(at))?
+                EventRow::release(
+                    release,
+                    ReleaseAction::Cut,
+                    &by,
+                    None,
+                    Timestamp::from_micros(at),
+                )?
             } else {
                 let id = DeploymentId::from_trusted(id);
                 EventRow::deployment(&deployment_records::record(connection, &scope.app_id, &id)?)?

@@ -39,6 +39,7 @@ use cutover_domain::environment::{
 use cutover_domain::model::{
     Activation, App, Augmentation, Endpoint, Org, ReleaseSummary, Workspace,
 };
+use cutover_domain::precondition::IfMatch;
 use cutover_domain::token::{NewToken, Token};
 use cutover_domain::{
     AugmentationId, DeploymentId, EndpointId, OrgId, ReleaseId, TokenId, WorkspaceId,
@@ -345,14 +346,23 @@ pub trait AppStore: Send + Sync {
 
     async fn list_apps(&self, scope: &WorkspaceScope, page: PageRequest) -> StoreResult<Page<App>>;
 
-    async fn update_app(&self, scope: &AppScope, patch: AppPatch) -> StoreResult<App>;
+    /// `if_match`, when given, must admit the app's current answer
+    /// (`precondition::check_entity`), or nothing changes.
+    async fn update_app(
+        &self,
+        scope: &AppScope,
+        patch: AppPatch,
+        if_match: Option<&IfMatch>,
+    ) -> StoreResult<App>;
 
     /// Removes the app with its draft, releases and history; refused while a release
     /// is deployed anywhere.
-    async fn delete_app(&self, scope: AppScope) -> StoreResult<()>;
+    async fn delete_app(&self, scope: AppScope, if_match: Option<&IfMatch>) -> StoreResult<()>;
 }
 
-/// An app's draft: the endpoints and augmentations a release will snapshot.
+/// An app's draft: the endpoints and augmentations a release will snapshot. An
+/// update or delete given `if_match` goes ahead only if it admits the entity's
+/// current answer (`precondition::check_entity`), checked in the write's transaction.
 #[async_trait]
 pub trait DraftStore: Send + Sync {
     async fn create_endpoint(
@@ -376,6 +386,7 @@ pub trait DraftStore: Send + Sync {
         id: &EndpointId,
         patch: EndpointPatch,
         actor: &str,
+        if_match: Option<&IfMatch>,
     ) -> StoreResult<Endpoint>;
 
     /// Each write (create, update, delete) is a commit on the app's timeline, by
@@ -385,6 +396,7 @@ pub trait DraftStore: Send + Sync {
         scope: &AppScope,
         id: &EndpointId,
         actor: &str,
+        if_match: Option<&IfMatch>,
     ) -> StoreResult<()>;
 
     async fn create_augmentation(
@@ -412,6 +424,7 @@ pub trait DraftStore: Send + Sync {
         id: &AugmentationId,
         patch: AugmentationPatch,
         actor: &str,
+        if_match: Option<&IfMatch>,
     ) -> StoreResult<Augmentation>;
 
     /// Refused while an endpoint uses the augmentation.
@@ -420,6 +433,7 @@ pub trait DraftStore: Send + Sync {
         scope: &AppScope,
         id: &AugmentationId,
         actor: &str,
+        if_match: Option<&IfMatch>,
     ) -> StoreResult<()>;
 }
 
@@ -459,12 +473,14 @@ pub trait ReleaseStore: Send + Sync {
         actor: String,
     ) -> StoreResult<ActivationOutcome>;
 
-    /// A cut, an archive and a delete are each an event on the app's timeline.
+    /// A cut, an archive and a delete are each an event on the app's timeline; an
+    /// archive's or a delete's `reason` is kept on it.
     async fn archive_release(
         &self,
         scope: AppScope,
         id: ReleaseId,
         actor: String,
+        reason: Option<String>,
     ) -> StoreResult<ReleaseSummary>;
 
     async fn delete_release(
@@ -472,6 +488,7 @@ pub trait ReleaseStore: Send + Sync {
         scope: AppScope,
         id: ReleaseId,
         actor: String,
+        reason: Option<String>,
     ) -> StoreResult<()>;
 
     /// The activation history (the default environment's deployment records), oldest

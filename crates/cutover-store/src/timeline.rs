@@ -41,9 +41,10 @@ impl EventRow {
         summary: ReleaseSummary,
         action: ReleaseAction,
         by: &str,
+        reason: Option<String>,
         at: Timestamp,
     ) -> StoreResult<Self> {
-        Self::of(&TimelineEvent::release(summary, action, by, at))
+        Self::of(&TimelineEvent::release(summary, action, by, reason, at))
     }
 
     pub fn deployment(record: &Deployment) -> StoreResult<Self> {

@@ -192,12 +192,24 @@ impl Api {
         query: &[(&str, String)],
         body: Option<&Value>,
     ) -> CliResult<Answer> {
+        self.send_with(method, path, query, body, &[])
+    }
+
+    /// Like [`Self::send`], with `headers` added to every attempt.
+    pub fn send_with(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&Value>,
+        headers: &[(&str, String)],
+    ) -> CliResult<Answer> {
         let url = self.url(path, query)?;
         let write = matches!(method, Method::POST | Method::PATCH | Method::DELETE);
         let key = write.then(|| self.keys.next());
         let mut attempt = 0;
         loop {
-            let tried = self.try_once(&method, &url, body, key.as_ref());
+            let tried = self.try_once(&method, &url, body, key.as_ref(), headers);
             let wait = match &tried {
                 Err(_) => Some(self.retries.wait(attempt, None)),
                 Ok(tried) if tried.worth_retrying() => {
@@ -236,11 +248,15 @@ impl Api {
         url: &Url,
         body: Option<&Value>,
         key: Option<&IdempotencyKey>,
+        headers: &[(&str, String)],
     ) -> Result<Tried, reqwest::Error> {
         let mut request = self
             .client
             .request(method.clone(), url.clone())
             .header("accept", "application/json");
+        for (name, value) in headers {
+            request = request.header(*name, value);
+        }
         if let Some(token) = &self.token {
             request = request.bearer_auth(token);
         }
@@ -286,11 +302,6 @@ impl Api {
 
     pub fn post(&self, path: &str, body: &Value) -> CliResult<Answer> {
         self.send(Method::POST, path, &[], Some(body))
-    }
-
-    /// A POST without a body (the release lifecycle actions).
-    pub fn act(&self, path: &str) -> CliResult<Answer> {
-        self.send(Method::POST, path, &[], None)
     }
 
     pub fn patch(&self, path: &str, body: &Value) -> CliResult<Answer> {

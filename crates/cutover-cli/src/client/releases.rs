@@ -8,6 +8,7 @@ use clap::{Args, Subcommand};
 use cutover_domain::ReleaseId;
 use cutover_domain::environment::BoardEntry;
 use cutover_domain::model::{Activation, ReleaseDetail, ReleaseSummary};
+use reqwest::Method;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -86,11 +87,17 @@ pub enum ReleasesCommand {
     Archive {
         /// The release: id, number or tag.
         release: String,
+        /// Why, kept on the timeline's event (up to 1,000 characters).
+        #[arg(long)]
+        reason: Option<String>,
     },
     /// Delete a release deployed nowhere (its number is never reused).
     Delete {
         /// The release: id, number or tag.
         release: String,
+        /// Why, kept on the timeline's event (sent as `X-Cutover-Reason`).
+        #[arg(long)]
+        reason: Option<String>,
     },
     /// What changed between two releases' snapshots (FROM → TO).
     #[command(
@@ -162,9 +169,15 @@ pub fn run(args: ReleasesArgs) -> CliResult {
         ReleasesCommand::Rollback { release, change } => {
             transition(&ctx, &app, &release, "rollback", &change)
         }
-        ReleasesCommand::Archive { release } => {
+        ReleasesCommand::Archive { release, reason } => {
             let id = resolve(&ctx, &release)?;
-            let answer = ctx.api.act(&format!("{app}/releases/{id}/archive"))?;
+            let body = match reason {
+                Some(reason) => serde_json::json!({ "reason": reason }),
+                None => serde_json::json!({}),
+            };
+            let answer = ctx
+                .api
+                .post(&format!("{app}/releases/{id}/archive"), &body)?;
             if ctx.json() {
                 return print_raw(&answer);
             }
@@ -175,7 +188,7 @@ pub fn run(args: ReleasesArgs) -> CliResult {
                 summary.status.as_str()
             ))
         }
-        ReleasesCommand::Delete { release } => {
+        ReleasesCommand::Delete { release, reason } => {
             let id = resolve(&ctx, &release)?;
             // Read first, so the message can say which release went; best effort, as
             // a token may be allowed to delete without being allowed to read.
@@ -188,7 +201,14 @@ pub fn run(args: ReleasesArgs) -> CliResult {
                     .ok()
                     .map(|detail| label(&detail.summary))
             };
-            let answer = ctx.api.delete(&format!("{app}/releases/{id}"))?;
+            let headers: Vec<_> = reason
+                .iter()
+                .map(|reason| ("x-cutover-reason", percent_encode(reason)))
+                .collect();
+            let path = format!("{app}/releases/{id}");
+            let answer = ctx
+                .api
+                .send_with(Method::DELETE, &path, &[], None, &headers)?;
             if ctx.json() {
                 return print_raw(&answer);
             }
@@ -211,7 +231,9 @@ pub fn run_activations(args: ActivationsArgs) -> CliResult {
                 return ctx.print_listing_json(listing);
             }
             let entries: Vec<Activation> = listing.typed()?;
-            let mut table = Table::new(["SEQ", "ACTION", "RELEASE", "REPLACED", "BY", "WHEN"]);
+            let mut table = Table::new([
+                "SEQ", "ACTION", "RELEASE", "REPLACED", "BY", "WHEN", "REASON",
+            ]);
             for entry in &entries {
                 table.row(vec![
                     entry.sequence.to_string(),
@@ -220,6 +242,7 @@ pub fn run_activations(args: ActivationsArgs) -> CliResult {
                     or_dash(entry.replaced_release_id.as_ref().map(ReleaseId::as_str)),
                     entry.actor.clone(),
                     since(entry.at),
+                    or_dash(entry.reason.as_deref()),
                 ]);
             }
             print(&table.render())?;
@@ -483,4 +506,18 @@ fn transition(ctx: &Ctx, app: &str, release: &str, action: &str, change: &Change
         }
     }
     print(&text)
+}
+
+/// `text` as `X-Cutover-Reason` carries it: visible ASCII and spaces as they are,
+/// `%` and every other byte of its UTF-8 as `%XX` (the server decodes them).
+fn percent_encode(text: &str) -> String {
+    let mut encoded = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if (b' '..=b'~').contains(&byte) && byte != b'%' {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
 }

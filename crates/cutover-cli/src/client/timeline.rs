@@ -55,6 +55,14 @@ pub fn run(args: TimelineArgs) -> CliResult {
     Ok(())
 }
 
+/// `what`, then `: reason` when the change said why.
+fn said_why(what: String, reason: Option<&str>) -> String {
+    match reason {
+        Some(reason) => format!("{what}: {}", cell(reason)),
+        None => what,
+    }
+}
+
 /// One event's cells: when, its type, what was done, by whom, to what, and its id.
 fn row(event: &TimelineEvent) -> CliResult<Vec<String>> {
     let when = since(event.timestamp);
@@ -81,10 +89,13 @@ fn row(event: &TimelineEvent) -> CliResult<Vec<String>> {
             "release".to_owned(),
             release.action.as_str().to_owned(),
             release.action_by.clone(),
-            format!(
-                "{} (#{})",
-                cell(release.summary.release_tag.as_str()),
-                release.summary.release_number
+            said_why(
+                format!(
+                    "{} (#{})",
+                    cell(release.summary.release_tag.as_str()),
+                    release.summary.release_number
+                ),
+                release.reason.as_deref(),
             ),
             release.summary.release_id.to_string(),
         ],
@@ -92,10 +103,13 @@ fn row(event: &TimelineEvent) -> CliResult<Vec<String>> {
             "deployment".to_owned(),
             deployment.action.as_str().to_owned(),
             deployment.deployed_by.clone(),
-            format!(
-                "{} in {}",
-                release_label(deployment),
-                deployment.environment_slug
+            said_why(
+                format!(
+                    "{} in {}",
+                    release_label(deployment),
+                    deployment.environment_slug
+                ),
+                deployment.reason.as_deref(),
             ),
             deployment.deployment_id.to_string(),
         ],

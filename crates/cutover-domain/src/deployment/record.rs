@@ -101,7 +101,7 @@ impl Deployment {
             release_number,
             action: DeploymentAction::of_activation(activation.action),
             previous_release_id: activation.replaced_release_id.clone(),
-            reason: None,
+            reason: activation.reason.clone(),
             deployed_by: activation.actor.clone(),
             deployed_at: activation.at,
         }
@@ -121,6 +121,7 @@ impl Deployment {
                 .clone()
                 .unwrap_or_else(|| release.created_by.clone()),
             at: release.activated_at.unwrap_or(release.created_at),
+            reason: None,
         };
         Self::carried_over(
             &release.app_id,

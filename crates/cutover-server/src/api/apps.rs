@@ -4,22 +4,24 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::Uri;
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use cutover_domain::model::App;
 use cutover_domain::permission::Operation;
 use serde_json::Value;
 
-use super::{created, deleted, inputs, page_body, page_request};
+use super::{created_tagged, deleted, inputs, page_body, page_request};
 use crate::http::auth::Caller;
+use crate::http::conditional::tagged;
 use crate::http::error::ApiResult;
 use crate::http::error::ErrorEnvelope;
 use crate::http::extract::{JsonBody, QueryParams};
 use crate::http::path::{AppPath, WorkspacePath};
+use crate::http::precondition;
 use crate::openapi::bodies::{AppPatchBody, NewAppBody};
 use crate::openapi::lists::{AppList, Deleted};
-use crate::openapi::params::ListQuery;
-use crate::openapi::responses::{BodyErrors, Errors, NotFound};
+use crate::openapi::params::{IfMatchEntity, ListQuery};
+use crate::openapi::responses::{BodyErrors, Errors, NotFound, PreconditionErrors};
 use crate::state::AppState;
 
 /// Create an app
@@ -34,7 +36,7 @@ use crate::state::AppState;
     request_body(content = NewAppBody),
     responses(
         (status = 201, description = "The new app", body = App,
-            headers(("Location" = String, description = "The new app's path"))),
+            headers(("Location" = String, description = "The new app's path"), ("ETag" = String, description = "This version's tag, for `If-Match`"))),
         (status = 409, description = "`app_name_taken`: the workspace has an app of this name; \
             `limit_reached`: the workspace has as many apps as allowed (`details.limit`)",
             body = ErrorEnvelope),
@@ -56,7 +58,7 @@ pub async fn create_app(
         .apps()
         .create_app(&scope, new, &caller.actor())
         .await?;
-    Ok(created(&uri, app.app_id.as_str(), &app))
+    created_tagged(&uri, app.app_id.as_str(), &app)
 }
 
 /// List apps
@@ -91,16 +93,17 @@ pub async fn list_apps(
     operation_id = Operation::AppsGet.as_str(),
     tag = "apps",
     params(AppPath),
-    responses((status = 200, description = "The app", body = App), NotFound, Errors),
+    responses((status = 200, description = "The app", body = App, headers(("ETag" = String, description = "This version's tag, for `If-Match`"))),
+        NotFound, Errors),
 )]
 pub async fn get_app(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     ids: AppPath,
-) -> ApiResult<Json<App>> {
+) -> ApiResult<Response> {
     let scope = ids.app();
     caller.authorize_app(Operation::AppsGet, &scope)?;
-    Ok(Json(state.store.apps().get_app(&scope).await?))
+    tagged(StatusCode::OK, &state.store.apps().get_app(&scope).await?)
 }
 
 /// Update an app
@@ -112,25 +115,32 @@ pub async fn get_app(
     path = "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}",
     operation_id = Operation::AppsUpdate.as_str(),
     tag = "apps",
-    params(AppPath),
+    params(AppPath, IfMatchEntity),
     request_body(content = AppPatchBody),
     responses(
-        (status = 200, description = "The updated app", body = App),
+        (status = 200, description = "The updated app", body = App, headers(("ETag" = String, description = "This version's tag, for `If-Match`"))),
         (status = 409, description = "`app_name_taken`: the workspace has an app of this name",
             body = ErrorEnvelope),
-        NotFound, BodyErrors, Errors,
+        PreconditionErrors, NotFound, BodyErrors, Errors,
     ),
 )]
 pub async fn update_app(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     ids: AppPath,
+    headers: HeaderMap,
     body: JsonBody,
-) -> ApiResult<Json<App>> {
+) -> ApiResult<Response> {
     let scope = ids.app();
     caller.authorize_app(Operation::AppsUpdate, &scope)?;
     let patch = inputs::app_patch(&body.object()?, &state.limits)?;
-    Ok(Json(state.store.apps().update_app(&scope, patch).await?))
+    let if_match = precondition::if_match(&headers)?;
+    let app = state
+        .store
+        .apps()
+        .update_app(&scope, patch, if_match.as_ref())
+        .await?;
+    tagged(StatusCode::OK, &app)
 }
 
 /// Delete an app
@@ -142,22 +152,28 @@ pub async fn update_app(
     path = "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}",
     operation_id = Operation::AppsDelete.as_str(),
     tag = "apps",
-    params(AppPath),
+    params(AppPath, IfMatchEntity),
     responses(
         (status = 200, description = "Deleted", body = Deleted),
         (status = 409, description = "`app_has_active_release`: a release of the app is \
             deployed in an environment (`details.active_release_id` names one)",
             body = ErrorEnvelope),
-        NotFound, Errors,
+        PreconditionErrors, NotFound, Errors,
     ),
 )]
 pub async fn delete_app(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     ids: AppPath,
+    headers: HeaderMap,
 ) -> ApiResult<Json<Value>> {
     let scope = ids.into_app();
     caller.authorize_app(Operation::AppsDelete, &scope)?;
-    state.store.apps().delete_app(scope).await?;
+    let if_match = precondition::if_match(&headers)?;
+    state
+        .store
+        .apps()
+        .delete_app(scope, if_match.as_ref())
+        .await?;
     Ok(deleted())
 }

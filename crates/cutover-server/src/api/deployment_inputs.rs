@@ -2,6 +2,7 @@
 //! environment back) parsed into the domain's requests with their compare-and-swap
 //! conditions, every problem of a body reported at once (one 422).
 
+use axum::http::HeaderMap;
 use cutover_domain::ReleaseId;
 use cutover_domain::deployment::{ActivationRequest, DeployRequest, DeploySource, RollbackRequest};
 use cutover_domain::environment::EnvironmentRef;
@@ -99,6 +100,70 @@ pub fn rollback_request(
         reason: present(reason)?.flatten(),
         precondition: present(precondition)?,
     })
+}
+
+/// `{reason?}` of an archive (no body is `{}`).
+pub fn reason_only(body: &Map<String, Value>) -> ApiResult<Option<String>> {
+    let mut fields = Fields::body(body);
+    let reason = fields.nullable("reason", parse_reason);
+    fields.finish()?;
+    Ok(present(reason)?.flatten())
+}
+
+/// `X-Cutover-Reason` of a delete (which has no body): the same rules as a body's
+/// `reason`, a 422 at the header otherwise. Send it percent-encoded for anything
+/// beyond visible ASCII.
+pub fn reason_header(headers: &HeaderMap) -> ApiResult<Option<String>> {
+    let Some(value) = headers.get(REASON_HEADER) else {
+        return Ok(None);
+    };
+    let loc = || vec![Value::from("header"), Value::from(REASON_HEADER)];
+    let text = value
+        .to_str()
+        .ok()
+        .and_then(|raw| percent_decode(raw).ok())
+        .ok_or_else(|| {
+            ApiError::Validation(
+                Issue::value_error(
+                    loc(),
+                    "must be visible ASCII, with anything else percent-encoded as UTF-8",
+                    &Value::from(String::from_utf8_lossy(value.as_bytes()).into_owned()),
+                )
+                .into(),
+            )
+        })?;
+    parse_reason(&text).map(Some).map_err(|violation| {
+        ApiError::Validation(Issue::from_violation(loc(), violation, &Value::from(text)).into())
+    })
+}
+
+/// The header a delete says why in.
+pub const REASON_HEADER: &str = "X-Cutover-Reason";
+
+/// `%XX` sequences decoded and the rest kept as it is (so `50% rollout` stays that);
+/// the result must be UTF-8.
+fn percent_decode(raw: &str) -> Result<String, std::string::FromUtf8Error> {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        let escaped = (bytes[index] == b'%')
+            .then(|| raw.get(index + 1..index + 3))
+            .flatten()
+            .filter(|hex| hex.bytes().all(|byte| byte.is_ascii_hexdigit()))
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match escaped {
+            Some(byte) => {
+                out.push(byte);
+                index += 3;
+            }
+            None => {
+                out.push(bytes[index]);
+                index += 1;
+            }
+        }
+    }
+    String::from_utf8(out)
 }
 
 /// `environment` of a release cut with `activate: true`: where it goes live.

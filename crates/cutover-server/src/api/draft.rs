@@ -4,24 +4,26 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::Uri;
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use cutover_domain::model::{Augmentation, Endpoint};
 use cutover_domain::permission::Operation;
 use serde_json::Value;
 
-use super::{created, deleted, inputs, page_body, page_request};
+use super::{created_tagged, deleted, inputs, page_body, page_request};
 use crate::http::auth::Caller;
+use crate::http::conditional::tagged;
 use crate::http::error::ApiResult;
 use crate::http::error::ErrorEnvelope;
 use crate::http::extract::{JsonBody, QueryParams};
 use crate::http::path::{AppPath, AugmentationPath, EndpointPath};
+use crate::http::precondition;
 use crate::openapi::bodies::{
     AugmentationPatchBody, EndpointPatchBody, NewAugmentationBody, NewEndpointBody,
 };
 use crate::openapi::lists::{AugmentationList, Deleted, EndpointList};
-use crate::openapi::params::ListQuery;
-use crate::openapi::responses::{BodyErrors, Errors, NotFound};
+use crate::openapi::params::{IfMatchEntity, ListQuery};
+use crate::openapi::responses::{BodyErrors, Errors, NotFound, PreconditionErrors};
 use crate::state::AppState;
 
 /// Add an endpoint to the draft
@@ -36,7 +38,8 @@ use crate::state::AppState;
     request_body(content = NewEndpointBody),
     responses(
         (status = 201, description = "The new endpoint", body = Endpoint,
-            headers(("Location" = String, description = "The new endpoint's path"))),
+            headers(("Location" = String, description = "The new endpoint's path"),
+                ("ETag" = String, description = "This version's tag, for `If-Match`"))),
         (status = 409, description = "`endpoint_name_taken` or `endpoint_route_taken` (same method and path): \
             another endpoint of the app has it; `draft_limit_reached`: the app has \
             the most endpoints allowed (`details.limit`), or the draft would pass its size \
@@ -60,7 +63,7 @@ pub async fn create_endpoint(
         .drafts()
         .create_endpoint(&scope, new, &caller.actor())
         .await?;
-    Ok(created(&uri, endpoint.endpoint_id.as_str(), &endpoint))
+    created_tagged(&uri, endpoint.endpoint_id.as_str(), &endpoint)
 }
 
 /// List the draft's endpoints
@@ -93,22 +96,22 @@ pub async fn list_endpoints(
     operation_id = Operation::EndpointsGet.as_str(),
     tag = "endpoints",
     params(EndpointPath),
-    responses((status = 200, description = "The endpoint", body = Endpoint), NotFound, Errors),
+    responses((status = 200, description = "The endpoint", body = Endpoint,
+        headers(("ETag" = String, description = "This version's tag, for `If-Match`"))), NotFound, Errors),
 )]
 pub async fn get_endpoint(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     ids: EndpointPath,
-) -> ApiResult<Json<Endpoint>> {
+) -> ApiResult<Response> {
     let scope = ids.app();
     caller.authorize_app(Operation::EndpointsGet, &scope)?;
-    Ok(Json(
-        state
-            .store
-            .drafts()
-            .get_endpoint(&scope, &ids.endpoint_id)
-            .await?,
-    ))
+    let endpoint = state
+        .store
+        .drafts()
+        .get_endpoint(&scope, &ids.endpoint_id)
+        .await?;
+    tagged(StatusCode::OK, &endpoint)
 }
 
 /// Update an endpoint
@@ -119,32 +122,40 @@ pub async fn get_endpoint(
     path = "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}/endpoints/{endpoint_id}",
     operation_id = Operation::EndpointsUpdate.as_str(),
     tag = "endpoints",
-    params(EndpointPath),
+    params(EndpointPath, IfMatchEntity),
     request_body(content = EndpointPatchBody),
     responses(
-        (status = 200, description = "The updated endpoint", body = Endpoint),
+        (status = 200, description = "The updated endpoint", body = Endpoint,
+            headers(("ETag" = String, description = "This version's tag, for `If-Match`"))),
         (status = 409, description = "`endpoint_name_taken` or `endpoint_route_taken`: another endpoint of the \
             app has it; `draft_limit_reached`: the draft would pass its size limit \
             (`details.limit_bytes`, `details.draft_bytes`)",
             body = ErrorEnvelope),
-        NotFound, BodyErrors, Errors,
+        PreconditionErrors, NotFound, BodyErrors, Errors,
     ),
 )]
 pub async fn update_endpoint(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     ids: EndpointPath,
+    headers: HeaderMap,
     body: JsonBody,
-) -> ApiResult<Json<Endpoint>> {
+) -> ApiResult<Response> {
     let scope = ids.app();
     caller.authorize_app(Operation::EndpointsUpdate, &scope)?;
     let patch = inputs::endpoint_patch(&body.object()?, &state.limits)?;
     let endpoint = state
         .store
         .drafts()
-        .update_endpoint(&scope, &ids.endpoint_id, patch, &caller.actor())
+        .update_endpoint(
+            &scope,
+            &ids.endpoint_id,
+            patch,
+            &caller.actor(),
+            precondition::if_match(&headers)?.as_ref(),
+        )
         .await?;
-    Ok(Json(endpoint))
+    tagged(StatusCode::OK, &endpoint)
 }
 
 /// Remove an endpoint from the draft
@@ -155,23 +166,29 @@ pub async fn update_endpoint(
     path = "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}/endpoints/{endpoint_id}",
     operation_id = Operation::EndpointsDelete.as_str(),
     tag = "endpoints",
-    params(EndpointPath),
+    params(EndpointPath, IfMatchEntity),
     responses(
         (status = 200, description = "Deleted", body = Deleted),
-        NotFound, Errors,
+        PreconditionErrors, NotFound, Errors,
     ),
 )]
 pub async fn delete_endpoint(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     ids: EndpointPath,
+    headers: HeaderMap,
 ) -> ApiResult<Json<Value>> {
     let scope = ids.app();
     caller.authorize_app(Operation::EndpointsDelete, &scope)?;
     state
         .store
         .drafts()
-        .delete_endpoint(&scope, &ids.endpoint_id, &caller.actor())
+        .delete_endpoint(
+            &scope,
+            &ids.endpoint_id,
+            &caller.actor(),
+            precondition::if_match(&headers)?.as_ref(),
+        )
         .await?;
     Ok(deleted())
 }
@@ -188,7 +205,8 @@ pub async fn delete_endpoint(
     request_body(content = NewAugmentationBody),
     responses(
         (status = 201, description = "The new augmentation", body = Augmentation,
-            headers(("Location" = String, description = "The new augmentation's path"))),
+            headers(("Location" = String, description = "The new augmentation's path"),
+                ("ETag" = String, description = "This version's tag, for `If-Match`"))),
         (status = 409, description = "`augmentation_name_taken`: another augmentation of the app has this name; \
             `draft_limit_reached`: the app has the most augmentations allowed \
             (`details.limit`), or the draft would pass its size limit \
@@ -212,11 +230,7 @@ pub async fn create_augmentation(
         .drafts()
         .create_augmentation(&scope, new, &caller.actor())
         .await?;
-    Ok(created(
-        &uri,
-        augmentation.augmentation_id.as_str(),
-        &augmentation,
-    ))
+    created_tagged(&uri, augmentation.augmentation_id.as_str(), &augmentation)
 }
 
 /// List the draft's augmentations
@@ -253,22 +267,22 @@ pub async fn list_augmentations(
     operation_id = Operation::AugmentationsGet.as_str(),
     tag = "augmentations",
     params(AugmentationPath),
-    responses((status = 200, description = "The augmentation", body = Augmentation), NotFound, Errors),
+    responses((status = 200, description = "The augmentation", body = Augmentation,
+        headers(("ETag" = String, description = "This version's tag, for `If-Match`"))), NotFound, Errors),
 )]
 pub async fn get_augmentation(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     ids: AugmentationPath,
-) -> ApiResult<Json<Augmentation>> {
+) -> ApiResult<Response> {
     let scope = ids.app();
     caller.authorize_app(Operation::AugmentationsGet, &scope)?;
-    Ok(Json(
-        state
-            .store
-            .drafts()
-            .get_augmentation(&scope, &ids.augmentation_id)
-            .await?,
-    ))
+    let augmentation = state
+        .store
+        .drafts()
+        .get_augmentation(&scope, &ids.augmentation_id)
+        .await?;
+    tagged(StatusCode::OK, &augmentation)
 }
 
 /// Update an augmentation
@@ -279,32 +293,40 @@ pub async fn get_augmentation(
     path = "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}/augmentations/{augmentation_id}",
     operation_id = Operation::AugmentationsUpdate.as_str(),
     tag = "augmentations",
-    params(AugmentationPath),
+    params(AugmentationPath, IfMatchEntity),
     request_body(content = AugmentationPatchBody),
     responses(
-        (status = 200, description = "The updated augmentation", body = Augmentation),
+        (status = 200, description = "The updated augmentation", body = Augmentation,
+            headers(("ETag" = String, description = "This version's tag, for `If-Match`"))),
         (status = 409, description = "`augmentation_name_taken`: another augmentation of the app has this name; \
             `draft_limit_reached`: the draft would pass its size limit \
             (`details.limit_bytes`, `details.draft_bytes`)",
             body = ErrorEnvelope),
-        NotFound, BodyErrors, Errors,
+        PreconditionErrors, NotFound, BodyErrors, Errors,
     ),
 )]
 pub async fn update_augmentation(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     ids: AugmentationPath,
+    headers: HeaderMap,
     body: JsonBody,
-) -> ApiResult<Json<Augmentation>> {
+) -> ApiResult<Response> {
     let scope = ids.app();
     caller.authorize_app(Operation::AugmentationsUpdate, &scope)?;
     let patch = inputs::augmentation_patch(&body.object()?, &state.limits)?;
     let augmentation = state
         .store
         .drafts()
-        .update_augmentation(&scope, &ids.augmentation_id, patch, &caller.actor())
+        .update_augmentation(
+            &scope,
+            &ids.augmentation_id,
+            patch,
+            &caller.actor(),
+            precondition::if_match(&headers)?.as_ref(),
+        )
         .await?;
-    Ok(Json(augmentation))
+    tagged(StatusCode::OK, &augmentation)
 }
 
 /// Remove an augmentation from the draft
@@ -315,24 +337,30 @@ pub async fn update_augmentation(
     path = "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}/augmentations/{augmentation_id}",
     operation_id = Operation::AugmentationsDelete.as_str(),
     tag = "augmentations",
-    params(AugmentationPath),
+    params(AugmentationPath, IfMatchEntity),
     responses(
         (status = 200, description = "Deleted", body = Deleted),
         (status = 409, description = "`augmentation_in_use`: an endpoint of the draft uses it", body = ErrorEnvelope),
-        NotFound, Errors,
+        PreconditionErrors, NotFound, Errors,
     ),
 )]
 pub async fn delete_augmentation(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     ids: AugmentationPath,
+    headers: HeaderMap,
 ) -> ApiResult<Json<Value>> {
     let scope = ids.app();
     caller.authorize_app(Operation::AugmentationsDelete, &scope)?;
     state
         .store
         .drafts()
-        .delete_augmentation(&scope, &ids.augmentation_id, &caller.actor())
+        .delete_augmentation(
+            &scope,
+            &ids.augmentation_id,
+            &caller.actor(),
+            precondition::if_match(&headers)?.as_ref(),
+        )
         .await?;
     Ok(deleted())
 }

@@ -25,6 +25,7 @@ use serde_json::Value;
 use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouter};
 use utoipa_axum::routes;
 
+use crate::http::conditional::tagged;
 use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{LimitBounds, QueryParams};
 use crate::http::pagination::invalid_cursor;
@@ -158,6 +159,15 @@ fn created<T: Serialize>(uri: &Uri, id: &str, body: &T) -> Response {
         response.headers_mut().insert(header::LOCATION, value);
     }
     response
+}
+
+/// `201` with a draft entity or app, its `ETag` and `Location`.
+fn created_tagged<T: Serialize>(uri: &Uri, id: &str, entity: &T) -> ApiResult<Response> {
+    let mut response = tagged(StatusCode::CREATED, entity)?;
+    if let Ok(value) = HeaderValue::from_str(&location(uri, id)) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    Ok(response)
 }
 
 /// The `{}` body of a successful delete.

@@ -26,10 +26,10 @@ use crate::http::error::{ApiError, ApiResult};
 use crate::http::extract::{JsonBody, QueryParams};
 use crate::http::path::{AppPath, ReleasePath};
 use crate::http::precondition;
-use crate::openapi::bodies::{ActivationBody, NewReleaseBody};
+use crate::openapi::bodies::{ActivationBody, NewReleaseBody, ReasonBody};
 use crate::openapi::lists::{ActivationList, Deleted, ReleaseList};
 use crate::openapi::params::{
-    ArchivedQuery, EnvironmentQuery, IfMatchDeployed, IfNoneMatch, ListQuery,
+    ArchivedQuery, EnvironmentQuery, IfMatchDeployed, IfNoneMatch, ListQuery, ReasonHeader,
 };
 use crate::openapi::responses::{
     ActiveReleaseRead, BodyErrors, Errors, NotFound, PreconditionErrors, ReleaseRead,
@@ -350,45 +350,50 @@ pub async fn rollback_release(
 
 /// Archive a release
 ///
-/// A `ready` (or `draft`) release becomes `archived`; an archived one stays so.
+/// A `ready` (or `draft`) release becomes `archived`; an archived one stays so. The
+/// body is optional: `reason` is kept on the timeline's event.
 #[utoipa::path(
     post,
     path = "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}/releases/{release_id}/archive",
     operation_id = Operation::ReleasesArchive.as_str(),
     tag = "releases",
     params(ReleasePath),
+    request_body(content = ReasonBody),
     responses(
         (status = 200, description = "The archived release", body = ReleaseSummary),
         (status = 409, description = "`release_is_deployed`: the release is deployed in \
             an environment (`details.environments`), so it cannot be archived", body = ErrorEnvelope),
-        NotFound, Errors,
+        NotFound, BodyErrors, Errors,
     ),
 )]
 pub async fn archive_release(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     ids: ReleasePath,
+    body: JsonBody,
 ) -> ApiResult<Json<ReleaseSummary>> {
     let (scope, release_id) = ids.into_release();
     caller.authorize_app(Operation::ReleasesArchive, &scope)?;
+    let reason = deployment_inputs::reason_only(&body.object_or_empty()?)?;
     Ok(Json(
         state
             .store
             .releases()
-            .archive(scope, release_id, caller.actor())
+            .archive(scope, release_id, caller.actor(), reason)
             .await?,
     ))
 }
 
 /// Delete a release
 ///
-/// Its number is never reused; the activation history keeps its entries.
+/// Its number is never reused; the activation history keeps its entries. Why it
+/// goes may be said in `X-Cutover-Reason`, kept on the timeline's event.
 #[utoipa::path(
     delete,
     path = "/v1/orgs/{org_id}/workspaces/{workspace_id}/apps/{app_id}/releases/{release_id}",
     operation_id = Operation::ReleasesDelete.as_str(),
     tag = "releases",
-    params(ReleasePath),
+    params(ReleasePath, ReasonHeader),
     responses(
         (status = 200, description = "Deleted", body = Deleted),
         (status = 409, description = "`release_is_deployed`: the release is deployed in \
@@ -400,13 +405,15 @@ pub async fn delete_release(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     ids: ReleasePath,
+    headers: HeaderMap,
 ) -> ApiResult<Json<Value>> {
     let (scope, release_id) = ids.into_release();
     caller.authorize_app(Operation::ReleasesDelete, &scope)?;
+    let reason = deployment_inputs::reason_header(&headers)?;
     state
         .store
         .releases()
-        .delete(scope, release_id, caller.actor())
+        .delete(scope, release_id, caller.actor(), reason)
         .await?;
     Ok(deleted())
 }

@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use cutover_domain::draft::{AppPatch, NewApp};
 use cutover_domain::model::App;
+use cutover_domain::precondition::IfMatch;
 use cutover_store::{AppScope, AppStore, Page, PageRequest, StoreResult, WorkspaceScope};
 
 use super::CachedStore;
@@ -27,13 +28,21 @@ impl AppStore for CachedStore {
         self.inner.list_apps(scope, page).await
     }
 
-    async fn update_app(&self, scope: &AppScope, patch: AppPatch) -> StoreResult<App> {
-        self.inner.update_app(scope, patch).await
+    async fn update_app(
+        &self,
+        scope: &AppScope,
+        patch: AppPatch,
+        if_match: Option<&IfMatch>,
+    ) -> StoreResult<App> {
+        self.inner.update_app(scope, patch, if_match).await
     }
 
-    async fn delete_app(&self, scope: AppScope) -> StoreResult<()> {
+    async fn delete_app(&self, scope: AppScope, if_match: Option<&IfMatch>) -> StoreResult<()> {
         let (inner, app) = (self.inner.clone(), scope.app_id.clone());
-        self.app_write(&app, async move { inner.delete_app(scope).await })
-            .await
+        let if_match = if_match.cloned();
+        self.app_write(&app, async move {
+            inner.delete_app(scope, if_match.as_ref()).await
+        })
+        .await
     }
 }

@@ -162,22 +162,28 @@ impl<'a> Releases<'a> {
         scope: AppScope,
         id: ReleaseId,
         actor: String,
+        reason: Option<String>,
     ) -> StoreResult<ReleaseSummary> {
         let (inner, app) = (self.store.inner.clone(), scope.app_id.clone());
         self.store
             .app_write(&app, async move {
-                inner.archive_release(scope, id, actor).await
+                inner.archive_release(scope, id, actor, reason).await
             })
             .await
     }
 
-    pub async fn delete(&self, scope: AppScope, id: ReleaseId, actor: String) -> StoreResult<()> {
+    pub async fn delete(
+        &self,
+        scope: AppScope,
+        id: ReleaseId,
+        actor: String,
+        reason: Option<String>,
+    ) -> StoreResult<()> {
         let (inner, app) = (self.store.inner.clone(), scope.app_id.clone());
         self.store
-            .app_write(
-                &app,
-                async move { inner.delete_release(scope, id, actor).await },
-            )
+            .app_write(&app, async move {
+                inner.delete_release(scope, id, actor, reason).await
+            })
             .await
     }
 

@@ -1,13 +1,18 @@
 //! Answers that carry a rendered release, with its `ETag`; and conditional reads
 //! (RFC 9110 §13.1.2): `304 Not Modified` and no body when the request's
 //! `If-None-Match` already names the tag, so a polling gateway moves no body while
-//! nothing changed.
+//! nothing changed. Draft entities and apps are answered with the tag of their body
+//! (`tagged`), which their writes' `If-Match` compares.
 
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use cutover_domain::precondition::EntityTag;
+use serde::Serialize;
+
 use crate::cache::RenderedRelease;
+use crate::http::error::{ApiError, ApiResult};
 
 /// Clients may keep the answer but must ask again (conditionally) before using it.
 const REVALIDATE: HeaderValue = HeaderValue::from_static("no-cache");
@@ -39,6 +44,22 @@ pub fn not_modified(request: &HeaderMap, etag: &HeaderValue) -> Option<Response>
         headers.insert(header::CACHE_CONTROL, REVALIDATE);
         response
     })
+}
+
+/// `status` with `entity`'s JSON and its `ETag`: the tag of these very bytes
+/// (`EntityTag::of_representation`), as the store computes it to check `If-Match`.
+pub fn tagged(status: StatusCode, entity: &impl Serialize) -> ApiResult<Response> {
+    let body = serde_json::to_vec(entity)
+        .map_err(|err| ApiError::internal(format!("rendering an answer: {err}")))?;
+    let tag = EntityTag::of_representation(&body);
+    let mut response = Response::new(Body::from(body));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, JSON);
+    if let Ok(tag) = HeaderValue::from_str(tag.as_str()) {
+        headers.insert(header::ETAG, tag);
+    }
+    Ok(response)
 }
 
 /// `201` with the new release's body, its `ETag` and `Location: location`.

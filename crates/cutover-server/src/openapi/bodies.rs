@@ -431,6 +431,14 @@ fn expected_release_id() -> ObjectBuilder {
         ))
 }
 
+body_schema!(/// `POST …/releases/{release_id}/archive`.
+    ReasonBody = "ArchiveRequest",
+    ObjectBuilder::new()
+        .description(Some("Optional; no body at all is `{}`"))
+        .property("reason", reason())
+        .examples([json!({"reason": "superseded by v4"})])
+        .into());
+
 body_schema!(/// `POST …/releases/{release_id}/activate` and `…/rollback`.
     ActivationBody = "ActivationRequest",
     ObjectBuilder::new()

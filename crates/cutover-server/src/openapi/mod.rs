@@ -196,6 +196,7 @@ const OPTIONAL_BODIES: &[Operation] = &[
     Operation::ReleasesActivate,
     Operation::ReleasesRollback,
     Operation::EnvironmentRollback,
+    Operation::ReleasesArchive,
 ];
 
 /// Completes the registered document: each operation of the permission table gets

@@ -7,6 +7,7 @@ use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::{Required, Schema};
 
 use cutover_domain::environment::EnvironmentRef;
+use cutover_domain::precondition::IfMatch;
 
 use crate::http::extract::LimitBounds;
 
@@ -111,6 +112,33 @@ impl IntoParams for IfMatchDeployed {
     }
 }
 
+/// `X-Cutover-Reason` on a release delete (a DELETE has no body).
+pub struct ReasonHeader;
+
+impl IntoParams for ReasonHeader {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![
+            ParameterBuilder::new()
+                .name("X-Cutover-Reason")
+                .parameter_in(ParameterIn::Header)
+                .required(Required::False)
+                .description(Some(
+                    "Why, kept on the timeline's event: up to 1,000 characters, no NUL. \
+                     Visible ASCII as is; anything else percent-encoded as UTF-8 \
+                     (`%C3%A9` for é). Otherwise 422 at the header.",
+                ))
+                .schema(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .max_length(Some(3 * cutover_domain::deployment::MAX_REASON_CHARS))
+                        .pattern(Some(r"^[ -~]*$")),
+                ))
+                .example(Some("superseded by v4".into()))
+                .build(),
+        ]
+    }
+}
+
 /// `If-Match` on a write to a draft entity or an app.
 pub struct IfMatchEntity;
 
@@ -131,7 +159,11 @@ fn if_match(description: &str) -> Parameter {
         .parameter_in(ParameterIn::Header)
         .required(Required::False)
         .description(Some(description))
-        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .pattern(Some(IfMatch::PATTERN)),
+        ))
         .example(Some("\"3f0a9c1e5b7d2a64-9e107d9d372bb682\"".into()))
         .build()
 }

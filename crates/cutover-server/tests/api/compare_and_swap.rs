@@ -1,8 +1,9 @@
 //! Compare-and-swap over HTTP: activate, rollback, deploy, promote and environment
 //! rollback go ahead only while the environment has what `expected_release_id` or
 //! `If-Match` names, answer 412 with `details.current_release_id` otherwise and change
-//! nothing; a malformed `If-Match` is a 422 at the header; and of many concurrent
-//! deploys that expect the same release, exactly one wins.
+//! nothing; a malformed `If-Match` is a 422 at the header; of many concurrent
+//! deploys that expect the same release, exactly one wins; and draft entities and
+//! apps carry an `ETag` that their updates' and deletes' `If-Match` compares.
 
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -244,8 +245,9 @@ async fn promote_and_environment_rollback_check_the_target_environment(backend: 
         .await
         .expect(201);
     assert_eq!(rolled.body["release_id"], json!(v1));
-    // The refusals of the rollback rules come before the condition (RFC 9110 §13.2.1):
-    // nothing older to go back to is a 409 whatever the condition says.
+    // The condition comes before the rules (RFC 9110 §13.2.1: before the request is
+    // processed): nothing older to go back to is a 412 while the condition fails,
+    // and the rules' 409 once it holds.
     let refused = conditional(
         &app,
         Method::POST,
@@ -254,7 +256,17 @@ async fn promote_and_environment_rollback_check_the_target_environment(backend: 
         Some(json!({"expected_release_id": v2})),
     )
     .await;
+    assert_precondition_failed(&refused, &json!(v1));
+    let refused = conditional(
+        &app,
+        Method::POST,
+        &back,
+        None,
+        Some(json!({"expected_release_id": v1})),
+    )
+    .await;
     assert_eq!(refused.status, 409, "{:?}", refused.body);
+    assert_eq!(refused.reason(), "nothing_to_roll_back_to");
 }
 
 async fn a_malformed_condition_is_a_422_and_changes_nothing(backend: Backend) {
@@ -327,10 +339,134 @@ async fn of_concurrent_deploys_expecting_the_same_release_exactly_one_wins(backe
     assert_eq!(records.body["total"], 2);
 }
 
+/// Asserts a 412 for a draft entity, and answers its current `ETag`.
+async fn assert_entity_unchanged(app: &TestApp, path: &str, refused: &Reply, tag: &str) {
+    let details = assert_envelope(refused, 412, "PRECONDITION_FAILED");
+    assert_eq!(*details, json!({}), "{:?}", refused.body);
+    let now = app.get(path).await.expect(200);
+    assert_eq!(now.header("etag"), Some(tag), "nothing changed");
+}
+
+async fn draft_entities_and_apps_carry_an_etag_that_if_match_compares(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let home = app.create_app().await;
+    let augmentations = format!("{}/augmentations", home.path());
+    let made = app
+        .post(
+            &augmentations,
+            json!({"name": "rag", "stages": [{"name": "answer", "execution_mode": "sequential",
+                   "steps": [{"name": "llm", "type": "inference",
+                              "config": {"temperature": 0.7, "prompt": "h\u{e9}llo \"there\""}}]}]}),
+        )
+        .await
+        .expect(201);
+    let first = made
+        .header("etag")
+        .expect("a created entity has an ETag")
+        .to_owned();
+    let path = made.header("location").expect("a Location").to_owned();
+    assert_eq!(
+        app.get(&path).await.header("etag"),
+        Some(first.as_str()),
+        "the read's"
+    );
+
+    let patched = conditional(
+        &app,
+        Method::PATCH,
+        &path,
+        Some(&first),
+        Some(json!({"description": "retrieval first"})),
+    )
+    .await
+    .expect(200);
+    let second = patched.header("etag").expect("an ETag").to_owned();
+    assert_ne!(second, first);
+    let stale = conditional(
+        &app,
+        Method::PATCH,
+        &path,
+        Some(&first),
+        Some(json!({"description": "lost update"})),
+    )
+    .await;
+    assert_entity_unchanged(&app, &path, &stale, &second).await;
+    let weak = format!("W/{second}");
+    let refused = conditional(&app, Method::DELETE, &path, Some(&weak), None).await;
+    assert_entity_unchanged(&app, &path, &refused, &second).await;
+
+    // An endpoint, with a nested input schema, the same way; then delete both.
+    let augmentation = patched.body["augmentation_id"].as_str().unwrap().to_owned();
+    let endpoint_path = format!(
+        "{}/endpoints/{}",
+        home.path(),
+        app.add_endpoint(&home, "ask", "/ask", &augmentation).await
+    );
+    let tag = app.get(&endpoint_path).await.expect(200);
+    let tag = tag.header("etag").expect("an ETag").to_owned();
+    let body = json!({"input_schema": {"type": "object", "maximum": 1.5e3, "title": "\u{fc}"}});
+    let changed = conditional(&app, Method::PATCH, &endpoint_path, Some(&tag), Some(body))
+        .await
+        .expect(200);
+    let changed_tag = changed.header("etag").unwrap().to_owned();
+    assert_eq!(
+        app.get(&endpoint_path).await.header("etag"),
+        Some(changed_tag.as_str()),
+        "the read of what was written carries the write's tag"
+    );
+    let refused = conditional(&app, Method::DELETE, &endpoint_path, Some(&tag), None).await;
+    assert_entity_unchanged(&app, &endpoint_path, &refused, &changed_tag).await;
+    conditional(
+        &app,
+        Method::DELETE,
+        &endpoint_path,
+        Some(&changed_tag),
+        None,
+    )
+    .await
+    .expect(200);
+    conditional(&app, Method::DELETE, &path, Some(&second), None)
+        .await
+        .expect(200);
+    // A missing entity is a 404 whatever the condition.
+    let gone = conditional(&app, Method::DELETE, &path, Some(&second), None).await;
+    assert_envelope(&gone, 404, "RESOURCE_NOT_FOUND");
+
+    // The app: a rename with a stale tag is refused, with the current one done.
+    let app_path = home.path();
+    let read = app.get(&app_path).await.expect(200);
+    let app_tag = read.header("etag").expect("an ETag").to_owned();
+    let renamed = conditional(
+        &app,
+        Method::PATCH,
+        &app_path,
+        Some(&app_tag),
+        Some(json!({"name": "renamed"})),
+    )
+    .await
+    .expect(200);
+    let renamed_tag = renamed.header("etag").unwrap().to_owned();
+    let refused = conditional(
+        &app,
+        Method::PATCH,
+        &app_path,
+        Some(&app_tag),
+        Some(json!({"name": "lost"})),
+    )
+    .await;
+    assert_entity_unchanged(&app, &app_path, &refused, &renamed_tag).await;
+    let refused = conditional(&app, Method::DELETE, &app_path, Some(&app_tag), None).await;
+    assert_entity_unchanged(&app, &app_path, &refused, &renamed_tag).await;
+    conditional(&app, Method::DELETE, &app_path, Some(&renamed_tag), None)
+        .await
+        .expect(200);
+}
+
 on_every_backend!(
     activate_goes_ahead_only_while_production_has_the_expected_release,
     if_match_compares_the_etag_of_the_environments_current_read,
     promote_and_environment_rollback_check_the_target_environment,
     a_malformed_condition_is_a_422_and_changes_nothing,
     of_concurrent_deploys_expecting_the_same_release_exactly_one_wins,
+    draft_entities_and_apps_carry_an_etag_that_if_match_compares,
 );

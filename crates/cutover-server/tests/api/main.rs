@@ -29,6 +29,7 @@ mod hostile;
 mod idempotency;
 mod openapi;
 mod probes;
+mod reasons;
 mod releases;
 mod tenancy;
 mod timeline;

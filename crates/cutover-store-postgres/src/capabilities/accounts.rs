@@ -9,6 +9,7 @@ use cutover_domain::environment::{
     BoardEntry, Environment, EnvironmentPatch, EnvironmentRef, NewEnvironment,
 };
 use cutover_domain::model::{App, Org, Workspace};
+use cutover_domain::precondition::IfMatch;
 use cutover_domain::quota::Counted;
 use cutover_domain::token::Token;
 use cutover_domain::{OrgId, TokenId, WorkspaceId};
@@ -214,11 +215,16 @@ impl AppStore for PostgresStore {
         read_tx!(self, |c| apps::list_apps(c, scope, &page))
     }
 
-    async fn update_app(&self, scope: &AppScope, patch: AppPatch) -> StoreResult<App> {
-        write_tx!(self, |c| apps::update_app(c, scope, &patch))
+    async fn update_app(
+        &self,
+        scope: &AppScope,
+        patch: AppPatch,
+        if_match: Option<&IfMatch>,
+    ) -> StoreResult<App> {
+        write_tx!(self, |c| apps::update_app(c, scope, &patch, if_match))
     }
 
-    async fn delete_app(&self, scope: AppScope) -> StoreResult<()> {
-        write_tx!(self, |c| apps::delete_app(c, &scope))
+    async fn delete_app(&self, scope: AppScope, if_match: Option<&IfMatch>) -> StoreResult<()> {
+        write_tx!(self, |c| apps::delete_app(c, &scope, if_match))
     }
 }

@@ -10,6 +10,7 @@ use cutover_domain::draft::{
 };
 use cutover_domain::environment::EnvironmentRef;
 use cutover_domain::model::{Activation, Augmentation, Endpoint, ReleaseSummary};
+use cutover_domain::precondition::IfMatch;
 use cutover_domain::quota::Counted;
 use cutover_domain::{AugmentationId, DeploymentId, EndpointId, ReleaseId};
 use cutover_store::timeline::TimelinePage;
@@ -57,6 +58,7 @@ impl DraftStore for PostgresStore {
         id: &EndpointId,
         patch: EndpointPatch,
         actor: &str,
+        if_match: Option<&IfMatch>,
     ) -> StoreResult<Endpoint> {
         write_tx!(self, |c| draft::update_endpoint(
             c,
@@ -64,7 +66,8 @@ impl DraftStore for PostgresStore {
             scope,
             id,
             &patch,
-            actor
+            actor,
+            if_match
         ))
     }
 
@@ -73,8 +76,11 @@ impl DraftStore for PostgresStore {
         scope: &AppScope,
         id: &EndpointId,
         actor: &str,
+        if_match: Option<&IfMatch>,
     ) -> StoreResult<()> {
-        write_tx!(self, |c| draft::delete_endpoint(c, scope, id, actor))
+        write_tx!(self, |c| draft::delete_endpoint(
+            c, scope, id, actor, if_match
+        ))
     }
 
     async fn create_augmentation(
@@ -114,6 +120,7 @@ impl DraftStore for PostgresStore {
         id: &AugmentationId,
         patch: AugmentationPatch,
         actor: &str,
+        if_match: Option<&IfMatch>,
     ) -> StoreResult<Augmentation> {
         write_tx!(self, |c| draft::update_augmentation(
             c,
@@ -121,7 +128,8 @@ impl DraftStore for PostgresStore {
             scope,
             id,
             &patch,
-            actor
+            actor,
+            if_match
         ))
     }
 
@@ -130,8 +138,11 @@ impl DraftStore for PostgresStore {
         scope: &AppScope,
         id: &AugmentationId,
         actor: &str,
+        if_match: Option<&IfMatch>,
     ) -> StoreResult<()> {
-        write_tx!(self, |c| draft::delete_augmentation(c, scope, id, actor))
+        write_tx!(self, |c| draft::delete_augmentation(
+            c, scope, id, actor, if_match
+        ))
     }
 }
 
@@ -187,8 +198,15 @@ impl ReleaseStore for PostgresStore {
         scope: AppScope,
         id: ReleaseId,
         actor: String,
+        reason: Option<String>,
     ) -> StoreResult<ReleaseSummary> {
-        write_tx!(self, |c| lifecycle::archive_release(c, &scope, &id, &actor))
+        write_tx!(self, |c| lifecycle::archive_release(
+            c,
+            &scope,
+            &id,
+            &actor,
+            reason.clone()
+        ))
     }
 
     async fn delete_release(
@@ -196,8 +214,15 @@ impl ReleaseStore for PostgresStore {
         scope: AppScope,
         id: ReleaseId,
         actor: String,
+        reason: Option<String>,
     ) -> StoreResult<()> {
-        write_tx!(self, |c| lifecycle::delete_release(c, &scope, &id, &actor))
+        write_tx!(self, |c| lifecycle::delete_release(
+            c,
+            &scope,
+            &id,
+            &actor,
+            reason.clone()
+        ))
     }
 
     async fn list_activations(

@@ -7,6 +7,7 @@ use cutover_domain::environment::{
     BoardEntry, Environment, EnvironmentPatch, EnvironmentRef, NewEnvironment,
 };
 use cutover_domain::model::{App, Org, Workspace};
+use cutover_domain::precondition::IfMatch;
 use cutover_domain::quota::Counted;
 use cutover_domain::token::Token;
 use cutover_domain::{OrgId, TokenId, WorkspaceId};
@@ -247,16 +248,22 @@ impl AppStore for SqliteStore {
             .await
     }
 
-    async fn update_app(&self, scope: &AppScope, patch: AppPatch) -> StoreResult<App> {
-        let scope = scope.clone();
+    async fn update_app(
+        &self,
+        scope: &AppScope,
+        patch: AppPatch,
+        if_match: Option<&IfMatch>,
+    ) -> StoreResult<App> {
+        let (scope, if_match) = (scope.clone(), if_match.cloned());
         self.engine
-            .write(move |c| apps::update_app(c, &scope, patch))
+            .write(move |c| apps::update_app(c, &scope, patch, if_match.as_ref()))
             .await
     }
 
-    async fn delete_app(&self, scope: AppScope) -> StoreResult<()> {
+    async fn delete_app(&self, scope: AppScope, if_match: Option<&IfMatch>) -> StoreResult<()> {
+        let if_match = if_match.cloned();
         self.engine
-            .write(move |c| apps::delete_app(c, &scope))
+            .write(move |c| apps::delete_app(c, &scope, if_match.as_ref()))
             .await
     }
 }

@@ -9,6 +9,7 @@ use cutover_domain::draft::{
 };
 use cutover_domain::environment::EnvironmentRef;
 use cutover_domain::model::{Activation, Augmentation, Endpoint, ReleaseSummary};
+use cutover_domain::precondition::IfMatch;
 use cutover_domain::{AugmentationId, DeploymentId, EndpointId, ReleaseId};
 use cutover_store::timeline::TimelinePage;
 use cutover_store::{
@@ -53,8 +54,10 @@ impl DraftStore for SqliteStore {
         id: &EndpointId,
         patch: EndpointPatch,
         actor: &str,
+        if_match: Option<&IfMatch>,
     ) -> StoreResult<Endpoint> {
-        self.prepared_update_endpoint(scope, id, patch, actor).await
+        self.prepared_update_endpoint(scope, id, patch, actor, if_match)
+            .await
     }
 
     async fn delete_endpoint(
@@ -62,8 +65,10 @@ impl DraftStore for SqliteStore {
         scope: &AppScope,
         id: &EndpointId,
         actor: &str,
+        if_match: Option<&IfMatch>,
     ) -> StoreResult<()> {
-        self.prepared_delete_endpoint(scope, id, actor).await
+        self.prepared_delete_endpoint(scope, id, actor, if_match)
+            .await
     }
 
     async fn create_augmentation(
@@ -104,8 +109,9 @@ impl DraftStore for SqliteStore {
         id: &AugmentationId,
         patch: AugmentationPatch,
         actor: &str,
+        if_match: Option<&IfMatch>,
     ) -> StoreResult<Augmentation> {
-        self.prepared_update_augmentation(scope, id, patch, actor)
+        self.prepared_update_augmentation(scope, id, patch, actor, if_match)
             .await
     }
 
@@ -114,8 +120,10 @@ impl DraftStore for SqliteStore {
         scope: &AppScope,
         id: &AugmentationId,
         actor: &str,
+        if_match: Option<&IfMatch>,
     ) -> StoreResult<()> {
-        self.prepared_delete_augmentation(scope, id, actor).await
+        self.prepared_delete_augmentation(scope, id, actor, if_match)
+            .await
     }
 }
 
@@ -172,9 +180,10 @@ impl ReleaseStore for SqliteStore {
         scope: AppScope,
         id: ReleaseId,
         actor: String,
+        reason: Option<String>,
     ) -> StoreResult<ReleaseSummary> {
         self.engine
-            .write(move |c| lifecycle::archive_release(c, &scope, &id, &actor))
+            .write(move |c| lifecycle::archive_release(c, &scope, &id, &actor, reason))
             .await
     }
 
@@ -183,9 +192,10 @@ impl ReleaseStore for SqliteStore {
         scope: AppScope,
         id: ReleaseId,
         actor: String,
+        reason: Option<String>,
     ) -> StoreResult<()> {
         self.engine
-            .write(move |c| lifecycle::delete_release(c, &scope, &id, &actor))
+            .write(move |c| lifecycle::delete_release(c, &scope, &id, &actor, reason))
             .await
     }
 

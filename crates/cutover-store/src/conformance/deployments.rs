@@ -278,7 +278,7 @@ pub fn release_statuses_follow_where_releases_are_deployed() -> Case {
         assert_eq!(status(store, &scope, &v1).await, ReleaseStatus::Archived);
         let details = assert_conflict(
             store
-                .archive_release(scope.clone(), v2.clone(), ACTOR.into())
+                .archive_release(scope.clone(), v2.clone(), ACTOR.into(), None)
                 .await,
             "release_is_deployed",
             message,
@@ -289,7 +289,7 @@ pub fn release_statuses_follow_where_releases_are_deployed() -> Case {
         );
         assert_conflict(
             store
-                .delete_release(scope.clone(), v2.clone(), ACTOR.into())
+                .delete_release(scope.clone(), v2.clone(), ACTOR.into(), None)
                 .await,
             "release_is_deployed",
             message,
@@ -301,7 +301,7 @@ pub fn release_statuses_follow_where_releases_are_deployed() -> Case {
         let summary = store.get_release(&scope, &v2).await.expect("v2").summary;
         assert_eq!(summary.activated_at, Some(latest.items[0].deployed_at));
         store
-            .delete_release(scope.clone(), v1.clone(), ACTOR.into())
+            .delete_release(scope.clone(), v1.clone(), ACTOR.into(), None)
             .await
             .expect("v1 is deployed nowhere");
         let records = store
@@ -385,7 +385,7 @@ pub fn an_environment_rolls_back_on_its_own() -> Case {
             .await
             .expect("v3");
         store
-            .delete_release(scope.clone(), v[1].clone(), ACTOR.into())
+            .delete_release(scope.clone(), v[1].clone(), ACTOR.into(), None)
             .await
             .expect("v2 is deployed nowhere now");
         let back = rollback(store, &scope, "production", None)
@@ -472,7 +472,7 @@ pub fn what_is_deployed_keeps_its_environment_and_its_app() -> Case {
             serde_json::json!([scope.app_id.as_str()])
         );
         assert_conflict(
-            store.delete_app(scope.clone()).await,
+            store.delete_app(scope.clone(), None).await,
             "app_has_active_release",
             "An app with an active release cannot be deleted",
         );

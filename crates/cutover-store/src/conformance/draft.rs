@@ -71,7 +71,7 @@ pub fn endpoints_need_an_augmentation_of_their_app() -> Case {
             ..EndpointPatch::default()
         };
         let refused = store
-            .update_endpoint(&scope, &endpoint.endpoint_id, repoint, ACTOR)
+            .update_endpoint(&scope, &endpoint.endpoint_id, repoint, ACTOR, None)
             .await;
         assert!(matches!(refused, Err(StoreError::InvalidReference { .. })));
         assert_eq!(
@@ -97,13 +97,14 @@ pub fn endpoints_need_an_augmentation_of_their_app() -> Case {
                     &EndpointId::generate(),
                     EndpointPatch::default(),
                     ACTOR,
+                    None,
                 )
                 .await,
             "endpoint",
         );
         assert_not_found(
             store
-                .delete_endpoint(&scope, &EndpointId::generate(), ACTOR)
+                .delete_endpoint(&scope, &EndpointId::generate(), ACTOR, None)
                 .await,
             "endpoint",
         );
@@ -159,7 +160,7 @@ pub fn endpoint_routes_and_names_are_unique_within_the_app() -> Case {
         };
         assert_conflict(
             store
-                .update_endpoint(&scope, &second.endpoint_id, onto_list, ACTOR)
+                .update_endpoint(&scope, &second.endpoint_id, onto_list, ACTOR, None)
                 .await,
             "endpoint_route_taken",
             "Another endpoint of this app already answers GET /items",
@@ -170,7 +171,7 @@ pub fn endpoint_routes_and_names_are_unique_within_the_app() -> Case {
         };
         assert_conflict(
             store
-                .update_endpoint(&scope, &second.endpoint_id, rename, ACTOR)
+                .update_endpoint(&scope, &second.endpoint_id, rename, ACTOR, None)
                 .await,
             "endpoint_name_taken",
             "Another endpoint of this app is already named 'list'",
@@ -182,7 +183,7 @@ pub fn endpoint_routes_and_names_are_unique_within_the_app() -> Case {
             ..EndpointPatch::default()
         };
         let updated = store
-            .update_endpoint(&scope, &second.endpoint_id, keep_own, "editor")
+            .update_endpoint(&scope, &second.endpoint_id, keep_own, "editor", None)
             .await
             .expect("an endpoint does not clash with itself");
         assert_eq!(
@@ -194,7 +195,7 @@ pub fn endpoint_routes_and_names_are_unique_within_the_app() -> Case {
             (ACTOR, "editor")
         );
         store
-            .delete_endpoint(&scope, &list.endpoint_id, ACTOR)
+            .delete_endpoint(&scope, &list.endpoint_id, ACTOR, None)
             .await
             .expect("delete");
         endpoint_in(store, &scope, "list", "/items", &aug).await;
@@ -228,7 +229,7 @@ pub fn augmentations_have_unique_names_and_cannot_go_while_used() -> Case {
         };
         assert_conflict(
             store
-                .update_augmentation(&scope, &spare.augmentation_id, rename, ACTOR)
+                .update_augmentation(&scope, &spare.augmentation_id, rename, ACTOR, None)
                 .await,
             "augmentation_name_taken",
             "Another augmentation of this app is already named 'pipeline'",
@@ -239,7 +240,7 @@ pub fn augmentations_have_unique_names_and_cannot_go_while_used() -> Case {
             ..AugmentationPatch::default()
         };
         let updated = store
-            .update_augmentation(&scope, &spare.augmentation_id, patch, ACTOR)
+            .update_augmentation(&scope, &spare.augmentation_id, patch, ACTOR, None)
             .await
             .expect("update");
         assert_eq!(
@@ -263,14 +264,14 @@ pub fn augmentations_have_unique_names_and_cannot_go_while_used() -> Case {
         users.sort();
         let details = assert_conflict(
             store
-                .delete_augmentation(&scope, &aug.augmentation_id, ACTOR)
+                .delete_augmentation(&scope, &aug.augmentation_id, ACTOR, None)
                 .await,
             "augmentation_in_use",
             "Endpoints still use this augmentation; point them elsewhere or delete them first",
         );
         assert_eq!(details, object(json!({"endpoint_ids": users})));
         store
-            .delete_augmentation(&scope, &spare.augmentation_id, ACTOR)
+            .delete_augmentation(&scope, &spare.augmentation_id, ACTOR, None)
             .await
             .expect("an unused augmentation goes");
         assert_not_found(
@@ -279,7 +280,7 @@ pub fn augmentations_have_unique_names_and_cannot_go_while_used() -> Case {
         );
         assert_not_found(
             store
-                .delete_augmentation(&scope, &spare.augmentation_id, ACTOR)
+                .delete_augmentation(&scope, &spare.augmentation_id, ACTOR, None)
                 .await,
             "augmentation",
         );
@@ -431,7 +432,7 @@ pub fn the_draft_byte_limit_refuses_a_write_past_it() -> Case {
             ..AugmentationPatch::default()
         };
         store
-            .update_augmentation(&scope, &big.augmentation_id, grow, ACTOR)
+            .update_augmentation(&scope, &big.augmentation_id, grow, ACTOR, None)
             .await
             .expect("growing in place within the limit");
         let too_much = AugmentationPatch {
@@ -441,7 +442,7 @@ pub fn the_draft_byte_limit_refuses_a_write_past_it() -> Case {
         assert_eq!(
             super::fixtures::reason(
                 &store
-                    .update_augmentation(&scope, &big.augmentation_id, too_much, ACTOR)
+                    .update_augmentation(&scope, &big.augmentation_id, too_much, ACTOR, None)
                     .await
             ),
             "draft_limit_reached"
@@ -472,7 +473,7 @@ pub fn draft_has_changes_compares_the_draft_with_the_newest_release() -> Case {
             ..AugmentationPatch::default()
         };
         store
-            .update_augmentation(&scope, &aug.augmentation_id, patch, ACTOR)
+            .update_augmentation(&scope, &aug.augmentation_id, patch, ACTOR, None)
             .await
             .expect("update");
         assert!(changes().await);
@@ -482,7 +483,7 @@ pub fn draft_has_changes_compares_the_draft_with_the_newest_release() -> Case {
             .expect("v2");
         assert!(!changes().await);
         store
-            .delete_augmentation(&scope, &aug.augmentation_id, ACTOR)
+            .delete_augmentation(&scope, &aug.augmentation_id, ACTOR, None)
             .await
             .expect("delete");
         assert!(

@@ -158,26 +158,26 @@ pub fn a_deployed_release_cannot_be_archived_or_deleted() -> Case {
                        or roll back, first";
         assert_conflict(
             store
-                .archive_release(scope.clone(), v1.clone(), ACTOR.into())
+                .archive_release(scope.clone(), v1.clone(), ACTOR.into(), None)
                 .await,
             "release_is_deployed",
             message,
         );
         assert_conflict(
             store
-                .delete_release(scope.clone(), v1.clone(), ACTOR.into())
+                .delete_release(scope.clone(), v1.clone(), ACTOR.into(), None)
                 .await,
             "release_is_deployed",
             message,
         );
         assert_eq!(status(store, &scope, &v1).await, ReleaseStatus::Active);
         let archived = store
-            .archive_release(scope.clone(), v2.clone(), ACTOR.into())
+            .archive_release(scope.clone(), v2.clone(), ACTOR.into(), None)
             .await
             .expect("archive");
         assert_eq!(archived.status, ReleaseStatus::Archived);
         let again = store
-            .archive_release(scope.clone(), v2.clone(), ACTOR.into())
+            .archive_release(scope.clone(), v2.clone(), ACTOR.into(), None)
             .await
             .expect("again");
         assert_eq!(
@@ -186,18 +186,18 @@ pub fn a_deployed_release_cannot_be_archived_or_deleted() -> Case {
             "archiving is idempotent"
         );
         store
-            .delete_release(scope.clone(), v2.clone(), ACTOR.into())
+            .delete_release(scope.clone(), v2.clone(), ACTOR.into(), None)
             .await
             .expect("delete");
         assert_not_found(
             store
-                .delete_release(scope.clone(), v2.clone(), ACTOR.into())
+                .delete_release(scope.clone(), v2.clone(), ACTOR.into(), None)
                 .await,
             "release",
         );
         assert_not_found(
             store
-                .archive_release(scope.clone(), v2.clone(), ACTOR.into())
+                .archive_release(scope.clone(), v2.clone(), ACTOR.into(), None)
                 .await,
             "release",
         );

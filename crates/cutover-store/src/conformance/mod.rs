@@ -159,6 +159,7 @@ macro_rules! conformance_suite {
             deployments::what_is_deployed_keeps_its_environment_and_its_app,
             preconditions::a_failed_precondition_refuses_and_changes_nothing,
             preconditions::of_concurrent_deploys_expecting_one_release_exactly_one_goes_through,
+            preconditions::a_draft_write_with_a_stale_tag_changes_nothing,
             timeline::every_write_is_an_event_newest_first,
             timeline::timeline_pages_hold_every_event_once,
             timeline::a_refused_write_leaves_no_event_and_deleted_releases_keep_theirs,

@@ -1,17 +1,19 @@
 //! Compare-and-swap on every backend: activate, rollback, deploy, promote and an
 //! environment's rollback go ahead only while the environment has what their
 //! `Precondition` names, refuse with `PreconditionFailed` (saying what it has)
-//! otherwise and change nothing; and of concurrent deploys expecting the same release,
-//! spread over every store on the database, exactly one goes through.
+//! otherwise and change nothing; of concurrent deploys expecting the same release,
+//! spread over every store on the database, exactly one goes through; and a draft
+//! entity's or an app's update or delete given a stale `If-Match` changes nothing.
 
 use cutover_domain::ReleaseId;
 use cutover_domain::deployment::{ActivationRequest, DeployRequest, DeploySource, RollbackRequest};
+use cutover_domain::draft::{AppPatch, AugmentationPatch, EndpointPatch};
 use cutover_domain::model::ActivationAction;
 use cutover_domain::precondition::{EntityTag, IfMatch, Precondition, PreconditionFailed};
 use tokio::task::JoinSet;
 
 use super::deployments::{ANY, deploy, deployed, env};
-use super::fixtures::{ACTOR, app_fixture, first};
+use super::fixtures::{ACTOR, app_fixture, augmentation_in, endpoint_in, first};
 use super::releases::cut;
 use super::{Case, Stores};
 use crate::{AppScope, Store, StoreError};
@@ -200,5 +202,137 @@ pub fn of_concurrent_deploys_expecting_one_release_exactly_one_goes_through() ->
         assert!(refusals.iter().all(|current| *current == winner));
         assert_eq!(deployed(store, &scope, "staging").await, winner);
         assert_eq!(record_count(store, &scope).await, 2);
+    })
+}
+
+/// A refusal of a draft entity's or an app's write.
+fn assert_entity_failed<T: std::fmt::Debug>(result: Result<T, StoreError>, resource: &str) {
+    match result {
+        Err(StoreError::PreconditionFailed(PreconditionFailed::Entity { resource_type })) => {
+            assert_eq!(resource_type, resource)
+        }
+        other => panic!("expected a failed precondition, got {other:?}"),
+    }
+}
+
+fn tag_of(entity: &impl serde::Serialize) -> IfMatch {
+    let tag = EntityTag::of_entity(entity).expect("an entity renders");
+    IfMatch::Tags(vec![tag.as_str().to_owned()])
+}
+
+pub fn a_draft_write_with_a_stale_tag_changes_nothing() -> Case {
+    Case::new(|stores: Stores| async move {
+        let store = stores.first();
+        let scope = app_fixture(store).await;
+        let augmentation = augmentation_in(store, &scope, "rag").await;
+        let endpoint =
+            endpoint_in(store, &scope, "ask", "/ask", &augmentation.augmentation_id).await;
+        let (read, stale) = (
+            store
+                .get_endpoint(&scope, &endpoint.endpoint_id)
+                .await
+                .expect("read"),
+            tag_of(&endpoint),
+        );
+        let rename = |name: &str| EndpointPatch {
+            name: Some(name.into()),
+            ..EndpointPatch::default()
+        };
+        let renamed = store
+            .update_endpoint(
+                &scope,
+                &endpoint.endpoint_id,
+                rename("ask-v2"),
+                ACTOR,
+                Some(&tag_of(&read)),
+            )
+            .await
+            .expect("the read's tag is current");
+        let refused = store
+            .update_endpoint(
+                &scope,
+                &endpoint.endpoint_id,
+                rename("lost"),
+                ACTOR,
+                Some(&stale),
+            )
+            .await;
+        assert_entity_failed(refused, "endpoint");
+        let refused = store
+            .delete_endpoint(&scope, &endpoint.endpoint_id, ACTOR, Some(&stale))
+            .await;
+        assert_entity_failed(refused, "endpoint");
+        let now = store
+            .get_endpoint(&scope, &endpoint.endpoint_id)
+            .await
+            .expect("still there");
+        assert_eq!(now, renamed, "the refusals changed nothing");
+        store
+            .delete_endpoint(&scope, &endpoint.endpoint_id, ACTOR, Some(&tag_of(&now)))
+            .await
+            .expect("the current tag deletes");
+
+        let stale = tag_of(&augmentation);
+        let patch = AugmentationPatch {
+            description: Some(Some("first".into())),
+            ..AugmentationPatch::default()
+        };
+        let changed = store
+            .update_augmentation(
+                &scope,
+                &augmentation.augmentation_id,
+                patch.clone(),
+                ACTOR,
+                None,
+            )
+            .await
+            .expect("no condition");
+        let refused = store
+            .update_augmentation(
+                &scope,
+                &augmentation.augmentation_id,
+                patch,
+                ACTOR,
+                Some(&stale),
+            )
+            .await;
+        assert_entity_failed(refused, "augmentation");
+        let refused = store
+            .delete_augmentation(&scope, &augmentation.augmentation_id, ACTOR, Some(&stale))
+            .await;
+        assert_entity_failed(refused, "augmentation");
+        store
+            .delete_augmentation(
+                &scope,
+                &augmentation.augmentation_id,
+                ACTOR,
+                Some(&tag_of(&changed)),
+            )
+            .await
+            .expect("the current tag deletes");
+
+        let app = store.get_app(&scope).await.expect("the app");
+        let rename = AppPatch {
+            name: Some("renamed".into()),
+            ..AppPatch::default()
+        };
+        store
+            .update_app(&scope, rename.clone(), Some(&tag_of(&app)))
+            .await
+            .expect("the current tag renames");
+        assert_entity_failed(
+            store.update_app(&scope, rename, Some(&tag_of(&app))).await,
+            "app",
+        );
+        assert_entity_failed(
+            store.delete_app(scope.clone(), Some(&tag_of(&app))).await,
+            "app",
+        );
+        let now = store.get_app(&scope).await.expect("still there");
+        assert_eq!(now.name, "renamed");
+        store
+            .delete_app(scope.clone(), Some(&IfMatch::Any))
+            .await
+            .expect("`*` deletes what exists");
     })
 }

@@ -113,7 +113,7 @@ pub fn a_cut_numbers_links_and_describes_the_release() -> Case {
             ..EndpointPatch::default()
         };
         store
-            .update_endpoint(&scope, &list.endpoint_id, patch, ACTOR)
+            .update_endpoint(&scope, &list.endpoint_id, patch, ACTOR, None)
             .await
             .expect("update");
         let v2 = store
@@ -140,7 +140,12 @@ pub fn a_cut_numbers_links_and_describes_the_release() -> Case {
 
         // Numbers are never reused, also after the newest release is deleted.
         store
-            .delete_release(scope.clone(), same.summary.release_id.clone(), ACTOR.into())
+            .delete_release(
+                scope.clone(),
+                same.summary.release_id.clone(),
+                ACTOR.into(),
+                None,
+            )
             .await
             .expect("delete");
         assert_not_found(
@@ -200,7 +205,7 @@ pub fn a_release_tag_is_used_once_per_app() -> Case {
             2
         );
         store
-            .delete_release(scope.clone(), v1.clone(), ACTOR.into())
+            .delete_release(scope.clone(), v1.clone(), ACTOR.into(), None)
             .await
             .expect("delete");
         cut(store, &scope, "v1", false).await;
@@ -218,11 +223,11 @@ pub fn a_release_keeps_its_content_when_the_draft_changes() -> Case {
             .await
             .expect("v1");
         store
-            .delete_endpoint(&scope, &endpoint.endpoint_id, ACTOR)
+            .delete_endpoint(&scope, &endpoint.endpoint_id, ACTOR, None)
             .await
             .expect("delete endpoint");
         store
-            .delete_augmentation(&scope, &aug.augmentation_id, ACTOR)
+            .delete_augmentation(&scope, &aug.augmentation_id, ACTOR, None)
             .await
             .expect("delete augmentation");
         let again = store
@@ -261,7 +266,7 @@ pub fn release_lists_page_newest_first_and_hide_archived() -> Case {
             .await
             .expect("activate v2");
         store
-            .archive_release(scope.clone(), ids[2].clone(), ACTOR.into())
+            .archive_release(scope.clone(), ids[2].clone(), ACTOR.into(), None)
             .await
             .expect("archive v3");
         for (include_archived, expected, total) in [

@@ -213,7 +213,7 @@ pub fn apps_update_and_delete_as_their_patch_says() -> Case {
             ..AppPatch::default()
         };
         assert_conflict(
-            store.update_app(&scope, rename).await,
+            store.update_app(&scope, rename, None).await,
             "app_name_taken",
             "An app named 'other' already exists in this workspace",
         );
@@ -221,7 +221,7 @@ pub fn apps_update_and_delete_as_their_patch_says() -> Case {
             description: Some(None),
             ..AppPatch::default()
         };
-        let cleared = store.update_app(&scope, clear).await.expect("clear");
+        let cleared = store.update_app(&scope, clear, None).await.expect("clear");
         assert_eq!(cleared.description, None);
         assert_eq!(
             cleared.parameters, before.parameters,
@@ -235,7 +235,7 @@ pub fn apps_update_and_delete_as_their_patch_says() -> Case {
             parameters: Some(parameters.clone()),
             ..AppPatch::default()
         };
-        let updated = store.update_app(&scope, patch).await.expect("update");
+        let updated = store.update_app(&scope, patch, None).await.expect("update");
         assert_eq!(
             (updated.name.as_str(), &updated.parameters),
             ("shop-2", &parameters)
@@ -253,7 +253,7 @@ pub fn apps_update_and_delete_as_their_patch_says() -> Case {
             .await
             .expect("o1");
         let details = assert_conflict(
-            store.delete_app(other.clone()).await,
+            store.delete_app(other.clone(), None).await,
             "app_has_active_release",
             "An app with an active release cannot be deleted",
         );
@@ -265,9 +265,9 @@ pub fn apps_update_and_delete_as_their_patch_says() -> Case {
             .create_release(scope.clone(), new_release("v1", false), ACTOR.to_owned())
             .await
             .expect("v1");
-        store.delete_app(scope.clone()).await.expect("delete");
+        store.delete_app(scope.clone(), None).await.expect("delete");
         assert_not_found(store.get_app(&scope).await, "app");
-        assert_not_found(store.delete_app(scope.clone()).await, "app");
+        assert_not_found(store.delete_app(scope.clone(), None).await, "app");
         assert_not_found(store.list_releases(&scope, newest(50, true)).await, "app");
         let left = store.list_apps(&workspace, first(10)).await.expect("list");
         assert_eq!(left.total, 1);
@@ -313,7 +313,10 @@ pub fn nothing_is_reachable_through_the_wrong_parents() -> Case {
             );
             assert_not_found(store.get_active_release(wrong).await, "app");
             assert_not_found(store.list_activations(wrong, first(5)).await, "app");
-            assert_not_found(store.update_app(wrong, AppPatch::default()).await, "app");
+            assert_not_found(
+                store.update_app(wrong, AppPatch::default(), None).await,
+                "app",
+            );
         }
         let workspace_elsewhere = WorkspaceScope {
             org_id: elsewhere.org_id.clone(),

@@ -48,7 +48,7 @@ pub fn every_write_is_an_event_newest_first() -> Case {
             ..EndpointPatch::default()
         };
         store
-            .update_endpoint(&scope, &chat.endpoint_id, patch, "bob")
+            .update_endpoint(&scope, &chat.endpoint_id, patch, "bob", None)
             .await
             .expect("update");
         let v1 = cut(store, &scope, "v1", false).await;
@@ -56,7 +56,7 @@ pub fn every_write_is_an_event_newest_first() -> Case {
             .await
             .expect("deploy v1 to staging");
         store
-            .delete_endpoint(&scope, &chat.endpoint_id, "carol")
+            .delete_endpoint(&scope, &chat.endpoint_id, "carol", None)
             .await
             .expect("delete");
 
@@ -169,18 +169,18 @@ pub fn a_refused_write_leaves_no_event_and_deleted_releases_keep_theirs() -> Cas
             .await;
         assert_eq!(reason(&taken), "augmentation_name_taken");
         let in_use = store
-            .delete_augmentation(&scope, &rag.augmentation_id, ACTOR)
+            .delete_augmentation(&scope, &rag.augmentation_id, ACTOR, None)
             .await;
         assert_eq!(reason(&in_use), "augmentation_in_use");
         assert_eq!(every_event(store, &scope, 100).await.len(), before);
 
         let v1 = cut(store, &scope, "v1", false).await;
         store
-            .archive_release(scope.clone(), v1.clone(), "dave".into())
+            .archive_release(scope.clone(), v1.clone(), "dave".into(), None)
             .await
             .expect("archive");
         store
-            .delete_release(scope.clone(), v1.clone(), "erin".into())
+            .delete_release(scope.clone(), v1.clone(), "erin".into(), None)
             .await
             .expect("delete");
         let events = every_event(store, &scope, 100).await;

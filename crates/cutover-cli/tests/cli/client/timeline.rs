@@ -98,3 +98,39 @@ fn pages_come_in_the_timelines_sizes_and_join_up() {
     let refused = env.run(&["timeline", "--limit", "101"]).expect(2);
     assert!(refused.stderr.contains("--limit"), "{}", refused.stderr);
 }
+
+#[test]
+fn reasons_show_after_what_changed_and_reach_the_server_whole() {
+    let env = Env::with_app();
+    env.seed_draft();
+    env.ok(&["releases", "create", "v1"]);
+    env.ok(&["releases", "create", "v2"]);
+    env.ok(&["deploy", "v1", "--env", "staging", "--reason", "try it"]);
+    env.ok(&["releases", "archive", "v2", "--reason", "superseded"]);
+    env.ok(&["releases", "delete", "v2", "--reason", "café: 50% off\tnow"]);
+    let table = env.ok(&["timeline"]).stdout;
+    let lines: Vec<&str> = table.lines().skip(1).collect();
+    assert!(
+        lines[0].contains("delete") && lines[0].contains("v2 (#2): café: 50% off"),
+        "{table}"
+    );
+    assert!(
+        lines[1].contains("archive") && lines[1].contains("v2 (#2): superseded"),
+        "{table}"
+    );
+    assert!(lines[2].contains("v1 (#1) in staging: try it"), "{table}");
+    let events = env.json(&["timeline"]);
+    assert_eq!(
+        events["events"][0]["release"]["reason"],
+        "café: 50% off\tnow"
+    );
+    env.ok(&["releases", "activate", "v1", "--reason", "go live"]);
+    let history = env.ok(&["activations", "list"]).stdout;
+    assert!(
+        history
+            .lines()
+            .nth(1)
+            .is_some_and(|row| row.ends_with("go live")),
+        "{history}"
+    );
+}

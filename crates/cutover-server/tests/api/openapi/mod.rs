@@ -203,6 +203,7 @@ fn secured_operations_declare_bearer_and_the_tables_permission() {
             let optional = [
                 "releases_activate",
                 "releases_rollback",
+                "releases_archive",
                 "environment_rollback",
             ]
             .contains(&id);
