@@ -31,6 +31,9 @@ has nothing): a client that sends a condition sends what it read (any other answ
 DELETE, and for a deployment write the environment it changes, read at
 `…/releases/active[?environment=]`.
 
+A diff's generated `against` becomes `previous` (the default), since a made-up
+release or environment names nothing (422).
+
 When the parent in the path cannot be read (it does not exist), nothing is changed:
 the request is refused with 404 whatever it carries.
 
@@ -238,8 +241,18 @@ def real_condition(case):
                 )
 
 
+def real_against(case):
+    """A diff's `against` becomes `previous`: what a generated string names (a tag, a
+    number, an environment) exists only if the server made it, so any other answers
+    422, as docs/API.md says."""
+    query = case.query
+    if isinstance(query, MutableMapping) and isinstance(query.get("against"), str):
+        query["against"] = "previous"
+
+
 @schemathesis.hook
 def before_call(context, case, kwargs):
+    real_against(case)
     real_cursor(case)
     real_references(case)
     real_condition(case)

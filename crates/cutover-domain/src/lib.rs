@@ -4,6 +4,7 @@
 
 pub mod conflict;
 pub mod deployment;
+pub mod diff;
 pub mod digest;
 pub mod draft;
 pub mod environment;

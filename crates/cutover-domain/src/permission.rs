@@ -244,10 +244,12 @@ pub enum Operation {
     DeploymentsGet,
     EnvironmentRollback,
     TimelineList,
+    ReleasesDiff,
+    DraftDiff,
 }
 
 impl Operation {
-    pub const ALL: [Operation; 46] = [
+    pub const ALL: [Operation; 48] = [
         Self::OrgsList,
         Self::OrgsCreate,
         Self::OrgsGet,
@@ -294,6 +296,8 @@ impl Operation {
         Self::DeploymentsGet,
         Self::EnvironmentRollback,
         Self::TimelineList,
+        Self::ReleasesDiff,
+        Self::DraftDiff,
     ];
 
     /// The operation's name, `resource_verb` (`releases_activate`): the
@@ -345,6 +349,8 @@ impl Operation {
             Self::DeploymentsCreate => "deployments_create",
             Self::DeploymentsGet => "deployments_get",
             Self::TimelineList => "timeline_list",
+            Self::ReleasesDiff => "releases_diff",
+            Self::DraftDiff => "draft_diff",
             Self::EnvironmentRollback => "environment_rollback",
         }
     }
@@ -376,9 +382,8 @@ impl Operation {
                 Permission::AppsWrite
             }
             ReleasesList | ReleasesGetActive | ReleasesGet | ActivationsList
-            | AppEnvironmentsList | DeploymentsList | DeploymentsGet | TimelineList => {
-                Permission::ReleasesRead
-            }
+            | AppEnvironmentsList | DeploymentsList | DeploymentsGet | TimelineList
+            | ReleasesDiff | DraftDiff => Permission::ReleasesRead,
             ReleasesCreate => Permission::ReleasesCreate,
             // A protected environment also needs `releases:activate`, which the store
             // checks in the transaction (`deployment::DeployAuthority`).

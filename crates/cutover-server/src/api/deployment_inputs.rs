@@ -112,7 +112,8 @@ pub fn reason_only(body: &Map<String, Value>) -> ApiResult<Option<String>> {
 
 /// `X-Cutover-Reason` of a delete (which has no body): the same rules as a body's
 /// `reason`, a 422 at the header otherwise. Send it percent-encoded for anything
-/// beyond visible ASCII.
+/// beyond visible ASCII; a value whose escapes do not decode to UTF-8 is kept as
+/// sent.
 pub fn reason_header(headers: &HeaderMap) -> ApiResult<Option<String>> {
     let Some(value) = headers.get(REASON_HEADER) else {
         return Ok(None);
@@ -121,7 +122,7 @@ pub fn reason_header(headers: &HeaderMap) -> ApiResult<Option<String>> {
     let text = value
         .to_str()
         .ok()
-        .and_then(|raw| percent_decode(raw).ok())
+        .map(|raw| percent_decode(raw).unwrap_or_else(|_| raw.to_owned()))
         .ok_or_else(|| {
             ApiError::Validation(
                 Issue::value_error(

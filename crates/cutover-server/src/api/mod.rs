@@ -4,6 +4,7 @@
 mod apps;
 mod deployment_inputs;
 mod deployments;
+mod diffs;
 mod draft;
 mod environment_inputs;
 mod environments;
@@ -108,6 +109,8 @@ pub fn routes() -> OpenApiRouter<Arc<AppState>> {
         .routes(allow(routes!(deployments::get_deployment)))
         .routes(allow(routes!(deployments::rollback_environment)))
         .routes(allow(routes!(timeline::list_timeline)))
+        .routes(allow(routes!(diffs::diff_release)))
+        .routes(allow(routes!(diffs::diff_draft)))
 }
 
 /// The order methods are listed in `Allow`.

@@ -112,6 +112,27 @@ impl IntoParams for IfMatchDeployed {
     }
 }
 
+/// `against` of the diff operations.
+pub struct AgainstQuery;
+
+impl IntoParams for AgainstQuery {
+    fn into_params(_: impl Fn() -> Option<ParameterIn>) -> Vec<Parameter> {
+        vec![query(
+            "against",
+            "What to compare with: `previous` (the default: the newest release numbered \
+             below, or for the draft the newest release), `active` (what the default \
+             environment has), `env:<slug or id>` (what that environment has), `draft`, \
+             or a release's id (`rel_…`), number or tag (the keywords win over a tag \
+             spelled like one). 422 when it names nothing.",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .max_length(Some(80))
+                .examples(["previous", "env:staging", "v3"]),
+        )]
+    }
+}
+
 /// `X-Cutover-Reason` on a release delete (a DELETE has no body).
 pub struct ReasonHeader;
 
@@ -125,12 +146,13 @@ impl IntoParams for ReasonHeader {
                 .description(Some(
                     "Why, kept on the timeline's event: up to 1,000 characters, no NUL. \
                      Visible ASCII as is; anything else percent-encoded as UTF-8 \
-                     (`%C3%A9` for é). Otherwise 422 at the header.",
+                     (`%C3%A9` for é; escapes that do not decode to UTF-8 are kept as \
+                     sent). Otherwise 422 at the header.",
                 ))
                 .schema(Some(
                     ObjectBuilder::new()
                         .schema_type(Type::String)
-                        .max_length(Some(3 * cutover_domain::deployment::MAX_REASON_CHARS))
+                        .max_length(Some(cutover_domain::deployment::MAX_REASON_CHARS))
                         .pattern(Some(r"^[ -~]*$")),
                 ))
                 .example(Some("superseded by v4".into()))

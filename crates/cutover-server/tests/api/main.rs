@@ -22,6 +22,7 @@ mod concurrency;
 mod conditional_reads;
 mod contract_fuzzing;
 mod deployments;
+mod diffs;
 mod draft;
 mod environments;
 mod errors;

@@ -287,5 +287,7 @@ pub async fn request_for(app: &TestApp, world: &World, operation: Operation) -> 
             )
         }
         TimelineList => read(format!("{}/timeline", home.path())),
+        ReleasesDiff => read(format!("{}/diff", home.release(&world.release_id))),
+        DraftDiff => read(format!("{}/draft/diff", home.path())),
     }
 }

@@ -139,6 +139,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("GET", "{APP}/deployments/{deployment_id}"),
     ("POST", "{APP}/environments/{environment}/rollback"),
     ("GET", "{APP}/timeline"),
+    ("GET", "{APP}/releases/{release_id}/diff"),
+    ("GET", "{APP}/draft/diff"),
 ];
 
 #[test]
