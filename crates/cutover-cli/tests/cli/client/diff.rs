@@ -1,5 +1,6 @@
 //! `cutover releases diff FROM TO`: added, removed and changed endpoints and
-//! augmentations with the fields that changed, for people and as JSON; `@draft`.
+//! augmentations with the fields that changed, for people and as JSON (the diff
+//! API's answer with each side's selector); `@draft`.
 
 use serde_json::Value;
 
@@ -73,7 +74,13 @@ fn diff_lists_what_was_added_removed_and_changed_with_fields() {
         line("description:").contains("null → \"now described\""),
         "{text}"
     );
-    assert!(line("stages:").contains("stages"), "{text}");
+    // A pipeline change reads stage by stage and step by step.
+    assert!(
+        line("stages[respond].steps[llm].config:")
+            .contains(r#"{"model":"small"} → {"model":"large"}"#),
+        "{text}"
+    );
+    assert!(line("stages[check]:").contains("null → {3 keys}"), "{text}");
     // Endpoints come before augmentations.
     assert!(text.find("Endpoints:").unwrap() < text.find("Augmentations:").unwrap());
     // Bookkeeping fields are not differences.
@@ -105,31 +112,36 @@ fn diff_json_has_the_documented_shape() {
     let changed = &endpoints["changed"][0];
     assert_eq!(changed["name"], "chat");
     assert!(changed["id"].as_str().unwrap().starts_with("ep_"));
-    assert_eq!(changed["fields"], serde_json::json!(["method", "path"]));
-    assert_eq!(changed["from"]["path"], "/chat");
-    assert_eq!(changed["to"]["path"], "/v2/chat");
-    assert_eq!(changed["to"]["method"], "PUT");
+    assert_eq!(
+        changed["fields"],
+        serde_json::json!([
+            {"field": "path", "old": "/chat", "new": "/v2/chat"},
+            {"field": "method", "old": "POST", "new": "PUT"},
+        ])
+    );
+    assert_eq!(diff["counts"]["endpoints"]["changed"], 1);
 
     let augmentations = &diff["augmentations"];
     assert_eq!(augmentations["added"], serde_json::json!([]));
     assert_eq!(augmentations["removed"], serde_json::json!([]));
-    assert_eq!(
-        augmentations["changed"][0]["fields"],
-        serde_json::json!(["description", "stages"])
+    let fields: Vec<&str> = augmentations["changed"][0]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields[0], "description", "{fields:?}");
+    assert!(
+        fields[1..].iter().all(|f| f.starts_with("stages[")),
+        "{fields:?}"
     );
-    assert_eq!(
-        augmentations["changed"][0]["to"]["stages"]
-            .as_array()
-            .unwrap()
-            .len(),
-        2
-    );
+    assert!(fields.contains(&"stages[check]"), "{fields:?}");
 
     // The other way round, additions and removals swap.
     let back = env.json(&["releases", "diff", "v2", "v1"]);
     assert_eq!(back["endpoints"]["added"][0]["name"], "status");
     assert_eq!(back["endpoints"]["removed"][0]["name"], "health");
-    assert_eq!(back["endpoints"]["changed"][0]["to"]["path"], "/chat");
+    assert_eq!(back["endpoints"]["changed"][0]["fields"][0]["new"], "/chat");
 }
 
 #[test]
@@ -153,9 +165,8 @@ fn identical_snapshots_and_the_draft() {
     assert_eq!(pending["to"]["release_id"], Value::Null);
     assert_eq!(
         pending["endpoints"]["changed"][0]["fields"],
-        serde_json::json!(["name"])
+        serde_json::json!([{"field": "name", "old": "health", "new": "healthz"}])
     );
-    assert_eq!(pending["endpoints"]["changed"][0]["from"]["name"], "health");
     assert_eq!(pending["endpoints"]["changed"][0]["name"], "healthz");
     let text = env.ok(&["releases", "diff", "@draft", "v2"]).stdout;
     assert!(text.starts_with("Comparing the draft → v2 (#2)"), "{text}");
