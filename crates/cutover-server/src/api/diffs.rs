@@ -11,7 +11,7 @@ use cutover_domain::diff::{self, Content, ContentDiff, DiffCounts, KindDiff};
 use cutover_domain::environment::EnvironmentRef;
 use cutover_domain::model::{Augmentation, Endpoint, ReleaseDetail, ReleaseSummary};
 use cutover_domain::permission::Operation;
-use cutover_store::{AppScope, PageRequest, ReleaseQuery};
+use cutover_store::{AppScope, Page, PageRequest, ReleaseQuery, StoreResult};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -198,44 +198,32 @@ async fn newest_below(
     Ok(page.releases.into_iter().next())
 }
 
+/// Every item of a draft list, read a page at a time.
+async fn every_page<T, Read, Reading>(mut read: Read) -> ApiResult<Vec<T>>
+where
+    Read: FnMut(PageRequest) -> Reading,
+    Reading: Future<Output = StoreResult<Page<T>>>,
+{
+    let mut items = Vec::new();
+    let mut after = None;
+    loop {
+        let page = read(PageRequest {
+            limit: DRAFT_PAGE,
+            after,
+        })
+        .await?;
+        items.extend(page.items);
+        match page.next_after {
+            Some(next) => after = Some(next),
+            None => return Ok(items),
+        }
+    }
+}
+
 async fn draft(state: &AppState, scope: &AppScope) -> ApiResult<Snapshot> {
     let drafts = state.store.drafts();
-    let mut endpoints = Vec::new();
-    let mut after = None;
-    loop {
-        let page = drafts
-            .list_endpoints(
-                scope,
-                PageRequest {
-                    limit: DRAFT_PAGE,
-                    after,
-                },
-            )
-            .await?;
-        endpoints.extend(page.items);
-        match page.next_after {
-            Some(next) => after = Some(next),
-            None => break,
-        }
-    }
-    let mut augmentations = Vec::new();
-    let mut after = None;
-    loop {
-        let page = drafts
-            .list_augmentations(
-                scope,
-                PageRequest {
-                    limit: DRAFT_PAGE,
-                    after,
-                },
-            )
-            .await?;
-        augmentations.extend(page.items);
-        match page.next_after {
-            Some(next) => after = Some(next),
-            None => break,
-        }
-    }
+    let endpoints = every_page(|page| drafts.list_endpoints(scope, page)).await?;
+    let augmentations = every_page(|page| drafts.list_augmentations(scope, page)).await?;
     Ok(Snapshot {
         side: DiffSide {
             kind: "draft",
