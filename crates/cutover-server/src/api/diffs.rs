@@ -162,19 +162,24 @@ fn parse_against(query: &QueryParams) -> ApiResult<(String, Against)> {
     Ok((text.clone(), against))
 }
 
-/// The release's detail, decoded from its rendered answer.
-fn detail_of(rendered: &RenderedRelease) -> ApiResult<ReleaseDetail> {
-    let mut body = Vec::with_capacity(rendered.body_len());
-    for part in [&rendered.head, &rendered.content, &rendered.tail] {
-        body.extend_from_slice(part);
-    }
-    serde_json::from_slice(&body)
-        .map_err(|err| ApiError::internal(format!("reading back a rendered release: {err}")))
+/// The release as a snapshot, decoded from its rendered answer off the async
+/// threads (a release may be megabytes).
+async fn snapshot_of(rendered: Arc<RenderedRelease>) -> ApiResult<Snapshot> {
+    tokio::task::spawn_blocking(move || {
+        let mut body = Vec::with_capacity(rendered.body_len());
+        for part in [&rendered.head, &rendered.content, &rendered.tail] {
+            body.extend_from_slice(part);
+        }
+        serde_json::from_slice::<ReleaseDetail>(&body)
+            .map(Snapshot::of_release)
+            .map_err(|err| ApiError::internal(format!("reading back a rendered release: {err}")))
+    })
+    .await
+    .map_err(|err| ApiError::internal(format!("the decoding task failed: {err}")))?
 }
 
 async fn release(state: &AppState, scope: &AppScope, id: &ReleaseId) -> ApiResult<Snapshot> {
-    let rendered = state.store.releases().get(scope, id).await?;
-    Ok(Snapshot::of_release(detail_of(&rendered)?))
+    snapshot_of(state.store.releases().get(scope, id).await?).await
 }
 
 /// The newest release numbered below `below` (any release when `None`), if any.
@@ -254,7 +259,7 @@ async fn resolve(
         },
         Against::Draft => draft(state, scope).await,
         Against::Active => match state.store.releases().active(scope).await? {
-            Some(rendered) => Ok(Snapshot::of_release(detail_of(&rendered)?)),
+            Some(rendered) => snapshot_of(rendered).await,
             None => Err(missing(
                 "names nothing: the default environment has no release",
             )),
@@ -272,7 +277,7 @@ async fn resolve(
                     other => other.into(),
                 })?;
             match deployed {
-                Some(rendered) => Ok(Snapshot::of_release(detail_of(&rendered)?)),
+                Some(rendered) => snapshot_of(rendered).await,
                 None => Err(missing(
                     "names nothing: that environment has no release of this app",
                 )),
