@@ -150,3 +150,92 @@ fn a_snapshot_compared_with_itself_is_identical() {
     assert!(diff.identical);
     assert_eq!(diff.counts.augmentations.changed, 0);
 }
+
+/// The change log a release carries (from digests alone) and the diff (from values)
+/// agree on what changed: the same entities added, removed and changed, and for each
+/// changed one the same content fields (a pipeline's places all belong to `stages`).
+#[test]
+fn the_change_log_and_the_diff_agree() {
+    use crate::digest::{EntityDigest, Manifest, ManifestEntry, change_log};
+    const A: &str = "ep_000000000000000000000000a0";
+    const B: &str = "ep_000000000000000000000000b0";
+    const C: &str = "ep_000000000000000000000000c0";
+    let before_endpoints = [
+        endpoint(A, "chat", "/chat", "2026-12-01T00:00:00Z"),
+        endpoint(B, "old", "/old", "2026-12-01T00:00:00Z"),
+    ];
+    let after_endpoints = [
+        endpoint(A, "talk", "/talk", "2026-12-02T00:00:00Z"),
+        endpoint(C, "new", "/new", "2026-12-02T00:00:00Z"),
+    ];
+    let before_augmentations = [augmentation(json!([
+        {"name": "answer", "execution_mode": "sequential", "steps": [step("llm", "m1")]},
+    ]))];
+    let after_augmentations = [augmentation(json!([
+        {"name": "answer", "execution_mode": "sequential", "steps": [step("llm", "m2")]},
+    ]))];
+    let manifest = |endpoints: &[Endpoint], augmentations: &[Augmentation]| {
+        let mut entries: Vec<ManifestEntry> = endpoints
+            .iter()
+            .map(|e| ManifestEntry::endpoint(e, EntityDigest::of_endpoint(e)))
+            .collect();
+        entries.extend(
+            augmentations
+                .iter()
+                .map(|a| ManifestEntry::augmentation(a, EntityDigest::of_augmentation(a))),
+        );
+        Manifest::new(entries)
+    };
+    let log = change_log(
+        Some((
+            &manifest(&before_endpoints, &before_augmentations),
+            "v1 (#1)",
+        )),
+        &manifest(&after_endpoints, &after_augmentations),
+    );
+    let diff = between(
+        content(&before_endpoints, &before_augmentations),
+        content(&after_endpoints, &after_augmentations),
+    );
+    let lines: Vec<&str> = log.lines().skip(1).collect();
+    let count = |mark: &str| lines.iter().filter(|l| l.starts_with(mark)).count();
+    let added = diff.counts.endpoints.added + diff.counts.augmentations.added;
+    let removed = diff.counts.endpoints.removed + diff.counts.augmentations.removed;
+    let changed = diff.counts.endpoints.changed + diff.counts.augmentations.changed;
+    assert_eq!(
+        (count("+ "), count("- "), count("~ ")),
+        (added, removed, changed),
+        "{log}"
+    );
+    // Each changed line's fields, as the change log lists them.
+    let logged: Vec<Vec<String>> = lines
+        .iter()
+        .filter(|l| l.starts_with("~ "))
+        .map(|l| {
+            let fields = l.split_once(": ").map_or("", |(_, f)| f);
+            let fields = fields.split(" (was").next().unwrap_or("");
+            let mut names: Vec<String> = fields.split(", ").map(str::to_owned).collect();
+            names.sort();
+            names
+        })
+        .collect();
+    let top_level = |change: &EntityChange| {
+        let mut names: Vec<String> = change
+            .fields
+            .iter()
+            .map(|f| f.field.split(['[', '.']).next().unwrap_or("").to_owned())
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    };
+    let diffed: Vec<Vec<String>> = diff
+        .endpoints
+        .changed
+        .iter()
+        .chain(&diff.augmentations.changed)
+        .map(top_level)
+        .collect();
+    assert_eq!(logged, diffed, "{log}");
+    assert_eq!(logged, [vec!["name", "path"], vec!["stages"]], "{log}");
+}
