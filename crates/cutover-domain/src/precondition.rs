@@ -105,11 +105,6 @@ pub const IF_MATCH_SHAPE: &str = "must be `*` or a comma-separated list of quote
      (at most 32), such as the `ETag` of a read";
 
 impl IfMatch {
-    /// What [`Self::parse`] accepts, as a pattern for the API document: `*`, or quoted
-    /// tags of visible ASCII separated by commas (a weak `W/` prefix parses, and
-    /// never matches).
-    pub const PATTERN: &'static str = r#"^(\*|(W/)?"[!#-~]*"( ?, ?(W/)?"[!#-~]*")*)$"#;
-
     /// Parses every `If-Match` value a request carries (a request may repeat the
     /// header; the lists join). `None` when there is no such header.
     pub fn parse<'a>(

@@ -7,7 +7,6 @@ use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::{Required, Schema};
 
 use cutover_domain::environment::EnvironmentRef;
-use cutover_domain::precondition::IfMatch;
 
 use crate::http::extract::LimitBounds;
 
@@ -181,11 +180,7 @@ fn if_match(description: &str) -> Parameter {
         .parameter_in(ParameterIn::Header)
         .required(Required::False)
         .description(Some(description))
-        .schema(Some(
-            ObjectBuilder::new()
-                .schema_type(Type::String)
-                .pattern(Some(IfMatch::PATTERN)),
-        ))
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
         .example(Some("\"3f0a9c1e5b7d2a64-9e107d9d372bb682\"".into()))
         .build()
 }
