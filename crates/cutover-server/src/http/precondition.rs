@@ -11,6 +11,9 @@ use crate::http::validation::Issue;
 
 /// The request's `If-Match` condition, if it carries one.
 pub fn if_match(headers: &HeaderMap) -> ApiResult<Option<IfMatch>> {
+    if !headers.contains_key(header::IF_MATCH) {
+        return Ok(None);
+    }
     let values: Vec<_> = headers
         .get_all(header::IF_MATCH)
         .iter()

@@ -6,6 +6,7 @@
 //! apps carry an `ETag` that their updates' and deletes' `If-Match` compares.
 
 use reqwest::Method;
+use reqwest::header::HeaderValue;
 use serde_json::{Value, json};
 
 use crate::deployments::{deploy, deployments, rollback};
@@ -20,24 +21,17 @@ async fn conditional(
     if_match: Option<&str>,
     body: Option<Value>,
 ) -> Reply {
-    let mut request = app
-        .client
-        .request(method, format!("{}{path}", app.base))
-        .bearer_auth(&app.admin);
-    if let Some(tag) = if_match {
-        request = request.header("If-Match", tag);
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.expect("answered");
-    let (status, headers) = (response.status().as_u16(), response.headers().clone());
-    let bytes = response.bytes().await.expect("a body");
-    Reply {
-        status,
-        headers,
-        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    }
+    let headers: Vec<_> = if_match
+        .map(|tag| {
+            (
+                "If-Match",
+                HeaderValue::from_str(tag).expect("a header value"),
+            )
+        })
+        .into_iter()
+        .collect();
+    app.send_with_headers(method, path, Some(&app.admin), &headers, body)
+        .await
 }
 
 fn activate(home: &AppPath, release: &str) -> String {

@@ -276,9 +276,24 @@ impl TestApp {
         token: Option<&str>,
         body: Option<Value>,
     ) -> Reply {
+        self.send_with_headers(method, path, token, &[], body).await
+    }
+
+    /// Like [`Self::send`], with `headers` added (`If-Match`, `X-Cutover-Reason`).
+    pub async fn send_with_headers(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        headers: &[(&str, reqwest::header::HeaderValue)],
+        body: Option<Value>,
+    ) -> Reply {
         let mut request = self.client.request(method, format!("{}{path}", self.base));
         if let Some(token) = token {
             request = request.bearer_auth(token);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, value.clone());
         }
         if let Some(body) = body {
             request = request.json(&body);

@@ -5,6 +5,7 @@
 //! changes nothing.
 
 use reqwest::Method;
+use reqwest::header::HeaderValue;
 use serde_json::{Value, json};
 
 use crate::harness::{AppPath, Backend, Reply, TestApp};
@@ -20,25 +21,11 @@ async fn delete_with_raw_reason(
     release: &str,
     reason: &[u8],
 ) -> Reply {
-    let reason = reqwest::header::HeaderValue::from_bytes(reason).expect("a header value");
-    let response = app
-        .client
-        .request(
-            Method::DELETE,
-            format!("{}{}", app.base, home.release(release)),
-        )
-        .bearer_auth(&app.admin)
-        .header("X-Cutover-Reason", reason)
-        .send()
+    let reason = HeaderValue::from_bytes(reason).expect("a header value");
+    let headers = [("X-Cutover-Reason", reason)];
+    let path = home.release(release);
+    app.send_with_headers(Method::DELETE, &path, Some(&app.admin), &headers, None)
         .await
-        .expect("answered");
-    let (status, headers) = (response.status().as_u16(), response.headers().clone());
-    let bytes = response.bytes().await.expect("a body");
-    Reply {
-        status,
-        headers,
-        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    }
 }
 
 /// The release events of the app's timeline, newest first: (action, reason).
