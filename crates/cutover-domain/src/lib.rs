@@ -7,6 +7,7 @@ pub mod deployment;
 pub mod diff;
 pub mod digest;
 pub mod draft;
+pub mod dry_run;
 pub mod environment;
 pub mod idempotency;
 pub mod ids;

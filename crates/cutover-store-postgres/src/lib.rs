@@ -24,6 +24,7 @@ mod lifecycle;
 pub mod migrations;
 mod open_error;
 mod quota;
+mod rehearsal;
 mod releases;
 mod rows;
 mod tenancy;

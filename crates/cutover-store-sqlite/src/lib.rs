@@ -25,6 +25,7 @@ pub mod migrations;
 mod open_error;
 mod prepared_writes;
 mod quota;
+mod rehearsal;
 mod releases;
 mod rows;
 mod tenancy;

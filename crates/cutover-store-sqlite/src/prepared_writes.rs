@@ -13,13 +13,14 @@ use cutover_domain::precondition::{self, IfMatch};
 use cutover_domain::timeline::Change;
 use cutover_domain::{AugmentationId, EndpointId, Timestamp};
 use cutover_store::cut::plan_release;
+use cutover_store::rehearsal::{Rehearsed, RehearsedChange};
 use cutover_store::timeline::EventRow;
 use cutover_store::{AppScope, Prepared, ReleaseDocument, StoreError, StoreResult};
 
 use cutover_domain::quota::Counted;
 use rusqlite::Connection;
 
-use crate::{SqliteStore, draft, quota, releases};
+use crate::{SqliteStore, draft, quota, rehearsal, releases};
 
 /// How often an update prepared from a read is prepared again when the entity changed
 /// before it could be written.
@@ -41,6 +42,9 @@ async fn off_the_writer<T: Send + 'static>(
         .await
         .map_err(|err| StoreError::internal_from("preparing a draft entity", err))?
 }
+
+/// A planned cut, ready for the writer: `None` when what it was planned from changed.
+type Cut = Box<dyn FnOnce(&Connection) -> StoreResult<Option<ReleaseDocument>>>;
 
 /// What writing a prepared entity puts in the database: its body and canonical text,
 /// and its commit.
@@ -243,6 +247,41 @@ impl SqliteStore {
         release: NewRelease,
         actor: &str,
     ) -> StoreResult<ReleaseDocument> {
+        self.planned_cut(scope, release, actor, |c, cut| cut(c))
+            .await
+    }
+
+    /// Rehearses a cut (`cutover_store::rehearsal`): planned as a real one is, and
+    /// written inside a savepoint the writer rolls back.
+    pub(crate) async fn rehearsed_create_release(
+        &self,
+        scope: &AppScope,
+        release: NewRelease,
+        actor: &str,
+    ) -> StoreResult<Rehearsed> {
+        let rehearsal_scope = scope.clone();
+        self.planned_cut(scope, release, actor, move |c, cut| {
+            rehearsal::rehearse(c, &rehearsal_scope, |c| {
+                Ok(cut(c)?.map(RehearsedChange::Created))
+            })
+        })
+        .await
+    }
+
+    /// Plans a cut off the writer and has the writer run `job` with it: `job` is given
+    /// the connection and the cut (which answers `None` when the plan is no longer
+    /// current, and the cut is planned again).
+    async fn planned_cut<T, Job>(
+        &self,
+        scope: &AppScope,
+        release: NewRelease,
+        actor: &str,
+        job: Job,
+    ) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        Job: Fn(&Connection, Cut) -> StoreResult<Option<T>> + Clone + Send + 'static,
+    {
         let _app = self.app_locks.lock(&scope.app_id).await;
         // Read on a reader, hash and diff on the blocking pool, and give the writer
         // only rows to insert; it refuses (and the cut is planned again) when the
@@ -255,21 +294,24 @@ impl SqliteStore {
                 .await?;
             let planned = off_the_writer(move || Ok(plan_release(facts))).await?;
             let (scope, release, actor) = (scope.clone(), release.clone(), actor.to_owned());
-            let limits = self.limits;
+            let (limits, job) = (self.limits, job.clone());
             let written = self
                 .engine
                 .write(move |c| {
-                    quota::require_room(
-                        c,
-                        &limits,
-                        Counted::ReleasesPerApp,
-                        scope.app_id.as_str(),
-                    )?;
-                    releases::create_release(c, &scope, release, planned, &actor)
+                    let cut: Cut = Box::new(move |c| {
+                        quota::require_room(
+                            c,
+                            &limits,
+                            Counted::ReleasesPerApp,
+                            scope.app_id.as_str(),
+                        )?;
+                        releases::create_release(c, &scope, release, planned, &actor)
+                    });
+                    job(c, cut)
                 })
                 .await?;
-            if let Some(document) = written {
-                return Ok(document);
+            if let Some(answer) = written {
+                return Ok(answer);
             }
         }
         Err(kept_changing())

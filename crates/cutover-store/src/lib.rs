@@ -21,6 +21,7 @@ mod error;
 pub mod idempotency;
 mod page;
 mod prepared;
+pub mod rehearsal;
 mod stored_app;
 mod stored_token;
 pub mod timeline;
@@ -544,4 +545,15 @@ pub trait DeploymentStore: Send + Sync {
         scope: &AppScope,
         environment: &EnvironmentRef,
     ) -> StoreResult<Option<ReleaseDocument>>;
+
+    /// Runs `write` exactly as its own method would, in one transaction, reads what it
+    /// changed, and rolls it all back: nothing is kept. Whatever the write itself
+    /// answered, refusal or not, is `outcome`; this call fails only when the rehearsal
+    /// could not run.
+    async fn rehearse(
+        &self,
+        scope: AppScope,
+        write: rehearsal::Rehearsal,
+        actor: String,
+    ) -> StoreResult<rehearsal::Rehearsed>;
 }

@@ -13,6 +13,7 @@ use cutover_domain::model::{Activation, Augmentation, Endpoint, ReleaseSummary};
 use cutover_domain::precondition::IfMatch;
 use cutover_domain::quota::Counted;
 use cutover_domain::{AugmentationId, DeploymentId, EndpointId, ReleaseId};
+use cutover_store::rehearsal::{Rehearsal, Rehearsed};
 use cutover_store::timeline::TimelinePage;
 use cutover_store::{
     ActivationOutcome, AppScope, DeploymentStore, DraftStore, Page, PageRequest, ReleaseDocument,
@@ -20,7 +21,8 @@ use cutover_store::{
 };
 
 use crate::{
-    PostgresStore, deployment_records, deployments, draft, lifecycle, quota, releases, timeline,
+    PostgresStore, deployment_records, deployments, draft, lifecycle, quota, rehearsal, releases,
+    timeline,
 };
 
 #[async_trait]
@@ -287,6 +289,21 @@ impl DeploymentStore for PostgresStore {
             c,
             scope,
             environment
+        ))
+    }
+
+    async fn rehearse(
+        &self,
+        scope: AppScope,
+        write: Rehearsal,
+        actor: String,
+    ) -> StoreResult<Rehearsed> {
+        write_tx!(self, |c| rehearsal::rehearse(
+            c,
+            &scope,
+            &write,
+            &actor,
+            &self.limits
         ))
     }
 }

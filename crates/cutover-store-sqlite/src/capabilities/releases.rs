@@ -11,13 +11,16 @@ use cutover_domain::environment::EnvironmentRef;
 use cutover_domain::model::{Activation, Augmentation, Endpoint, ReleaseSummary};
 use cutover_domain::precondition::IfMatch;
 use cutover_domain::{AugmentationId, DeploymentId, EndpointId, ReleaseId};
+use cutover_store::rehearsal::{Rehearsal, Rehearsed};
 use cutover_store::timeline::TimelinePage;
 use cutover_store::{
     ActivationOutcome, AppScope, DeploymentStore, DraftStore, Page, PageRequest, ReleaseDocument,
-    ReleasePage, ReleaseQuery, ReleaseStore, StoreResult, TimelineStore,
+    ReleasePage, ReleaseQuery, ReleaseStore, StoreError, StoreResult, TimelineStore,
 };
 
-use crate::{SqliteStore, deployment_records, deployments, draft, lifecycle, releases, timeline};
+use crate::{
+    SqliteStore, deployment_records, deployments, draft, lifecycle, rehearsal, releases, timeline,
+};
 
 #[async_trait]
 impl DraftStore for SqliteStore {
@@ -269,6 +272,25 @@ impl DeploymentStore for SqliteStore {
         self.engine
             .read(move |c| releases::get_deployed_release(c, &scope, &environment))
             .await
+    }
+
+    async fn rehearse(
+        &self,
+        scope: AppScope,
+        write: Rehearsal,
+        actor: String,
+    ) -> StoreResult<Rehearsed> {
+        if let Rehearsal::CreateRelease(release) = write {
+            return self.rehearsed_create_release(&scope, release, &actor).await;
+        }
+        self.engine
+            .write(move |c| {
+                rehearsal::rehearse(c, &scope, |c| {
+                    rehearsal::run_write(c, &scope, write, &actor).map(Some)
+                })
+            })
+            .await?
+            .ok_or_else(|| StoreError::internal("a rehearsed write asked to be planned again"))
     }
 }
 

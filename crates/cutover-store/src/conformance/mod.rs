@@ -29,6 +29,7 @@ pub mod environments;
 pub mod idempotency;
 pub mod lifecycle;
 pub mod preconditions;
+pub mod rehearsals;
 pub mod releases;
 pub mod tenancy;
 pub mod timeline;
@@ -160,6 +161,9 @@ macro_rules! conformance_suite {
             preconditions::a_failed_precondition_refuses_and_changes_nothing,
             preconditions::of_concurrent_deploys_expecting_one_release_exactly_one_goes_through,
             preconditions::a_draft_write_with_a_stale_tag_changes_nothing,
+            rehearsals::a_rehearsed_write_reports_what_the_real_one_does_and_keeps_nothing,
+            rehearsals::a_rehearsed_cut_leaves_its_number_to_the_real_one,
+            rehearsals::a_rehearsed_refusal_is_the_real_calls,
             timeline::every_write_is_an_event_newest_first,
             timeline::timeline_pages_hold_every_event_once,
             timeline::a_refused_write_leaves_no_event_and_deleted_releases_keep_theirs,
@@ -207,6 +211,7 @@ mod tests {
             ("lifecycle", include_str!("lifecycle.rs")),
             ("deployments", include_str!("deployments.rs")),
             ("preconditions", include_str!("preconditions.rs")),
+            ("rehearsals", include_str!("rehearsals.rs")),
             ("timeline", include_str!("timeline.rs")),
             ("idempotency", include_str!("idempotency.rs")),
             ("concurrency", include_str!("concurrency.rs")),
