@@ -132,9 +132,9 @@ pub struct WarningFacts<'a> {
     pub history: &'a [Deployment],
     /// Whether the write would change anything at all.
     pub changes: bool,
-    /// Whether what would be live (or cut) has the same content as what is (`None`
-    /// when nothing was compared).
-    pub same_content: Option<bool>,
+    /// What the content that would be live (or cut) is the same as, for people
+    /// ("v4 (#4)"); `None` when it differs or nothing was compared.
+    pub same_content_as: Option<&'a str>,
     pub now: Timestamp,
 }
 
@@ -168,16 +168,12 @@ pub fn warnings(facts: &WarningFacts<'_>) -> Vec<Warning> {
             }
         }
     }
-    if facts.same_content == Some(true) {
+    if let Some(same_as) = facts.same_content_as {
         warnings.push(Warning {
             code: "same_content",
-            message: match facts.replaces {
-                Some(replaces) => format!(
-                    "The content would be the same as {}'s: endpoints and augmentations would not change",
-                    replaces.label()
-                ),
-                None => "The content would be the same as what it is compared with".into(),
-            },
+            message: format!(
+                "The content would be the same as {same_as}'s: no endpoint or augmentation would change"
+            ),
         });
     }
     warnings

@@ -46,7 +46,7 @@ fn facts<'a>(
         records,
         history,
         changes: true,
-        same_content: Some(false),
+        same_content_as: None,
         now: Timestamp::from_micros(100 * MINUTE),
     }
 }
@@ -192,8 +192,10 @@ fn no_change_and_same_content_are_said() {
     let next = brief_of(&v2);
     let records = [record(&v2, DeploymentAction::Deploy, 100)];
     let mut same = facts(&next, Some(&target), &records, &[]);
-    same.same_content = Some(true);
-    assert_eq!(codes(&warnings(&same)), ["same_content"]);
+    same.same_content_as = Some("v1 (#1)");
+    let said = warnings(&same);
+    assert_eq!(codes(&said), ["same_content"]);
+    assert!(said[0].message.contains("v1 (#1)'s"), "{}", said[0].message);
 }
 
 #[test]

@@ -7,9 +7,11 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use cutover_domain::deployment::Deployment;
+use cutover_domain::deployment::{DeploySource, Deployment};
 use cutover_domain::permission::Operation;
+use cutover_store::rehearsal::Rehearsal;
 
+use super::dry_runs::{self, DryRunAction};
 use super::{created, deployment_inputs, page_body, page_request_after};
 use crate::http::auth::Caller;
 use crate::http::error::{ApiError, ApiResult, ErrorEnvelope};
@@ -55,13 +57,26 @@ pub async fn create_deployment(
     caller: Caller,
     ids: AppPath,
     uri: Uri,
+    query: QueryParams,
     headers: HeaderMap,
     body: JsonBody,
 ) -> ApiResult<Response> {
     let scope = ids.into_app();
     caller.authorize_app(Operation::DeploymentsCreate, &scope)?;
+    let dry_run = dry_runs::requested(&query)?;
     let request =
         deployment_inputs::deploy_request(&body.object()?, precondition::if_match(&headers)?)?;
+    if dry_run {
+        let action = match request.source {
+            DeploySource::Release(_) => DryRunAction::Deploy,
+            DeploySource::Environment(_) => DryRunAction::Promote,
+        };
+        let write = Rehearsal::Deploy {
+            request,
+            authority: caller.deploy_authority(),
+        };
+        return dry_runs::answer(&state, &caller, scope, action, write).await;
+    }
     let outcome = state
         .store
         .releases()
@@ -164,16 +179,26 @@ pub async fn rollback_environment(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     ids: AppEnvironmentPath,
+    query: QueryParams,
     headers: HeaderMap,
     body: JsonBody,
 ) -> ApiResult<Response> {
     let (scope, environment) = ids.into_parts();
     caller.authorize_app(Operation::EnvironmentRollback, &scope)?;
+    let dry_run = dry_runs::requested(&query)?;
     let request = deployment_inputs::rollback_request(
         &body.object_or_empty()?,
         environment,
         precondition::if_match(&headers)?,
     )?;
+    if dry_run {
+        let write = Rehearsal::RollbackEnvironment {
+            request,
+            authority: caller.deploy_authority(),
+        };
+        let action = DryRunAction::EnvironmentRollback;
+        return dry_runs::answer(&state, &caller, scope, action, write).await;
+    }
     let records = format!(
         "/v1/orgs/{}/workspaces/{}/apps/{}/deployments",
         scope.org_id, scope.workspace_id, scope.app_id

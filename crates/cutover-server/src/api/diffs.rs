@@ -11,7 +11,9 @@ use cutover_domain::diff::{self, Content, ContentDiff, DiffCounts, KindDiff};
 use cutover_domain::environment::EnvironmentRef;
 use cutover_domain::model::{Augmentation, Endpoint, ReleaseDetail, ReleaseSummary};
 use cutover_domain::permission::Operation;
-use cutover_store::{AppScope, Page, PageRequest, ReleaseQuery, StoreResult};
+use cutover_store::{
+    AppScope, Page, PageRequest, ReleaseDocument, ReleaseQuery, StoreResult, StoredContent,
+};
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -321,7 +323,7 @@ async fn resolve(
 }
 
 /// Compares off the async threads (a snapshot may be megabytes).
-async fn compare(from: Snapshot, to: Snapshot) -> ApiResult<Json<DiffAnswer>> {
+async fn compare(from: Snapshot, to: Snapshot) -> ApiResult<DiffAnswer> {
     tokio::task::spawn_blocking(move || {
         let ContentDiff {
             identical,
@@ -329,17 +331,72 @@ async fn compare(from: Snapshot, to: Snapshot) -> ApiResult<Json<DiffAnswer>> {
             augmentations,
             counts,
         } = diff::between(from.content(), to.content());
-        Json(DiffAnswer {
+        DiffAnswer {
             from: from.side,
             to: to.side,
             identical,
             endpoints,
             augmentations,
             counts,
-        })
+        }
     })
     .await
     .map_err(|err| ApiError::internal(format!("the diff task failed: {err}")))
+}
+
+/// A side as people name it: "v4 (#4)", "the draft", "nothing".
+pub(super) fn label(side: &DiffSide) -> String {
+    match (side.kind, &side.release_tag, side.release_number) {
+        ("release", Some(tag), Some(number)) => format!("{tag} (#{number})"),
+        ("nothing", _, _) => "nothing".to_owned(),
+        _ => "the draft".to_owned(),
+    }
+}
+
+/// One side of a dry run's diff.
+pub(super) enum Side {
+    /// No release (an environment that has nothing yet).
+    Nothing,
+    /// A stored release.
+    Release(ReleaseId),
+    /// What a rehearsed cut would hold: a `draft` side, with the tag and number the
+    /// release would get.
+    Cut(ReleaseDocument),
+}
+
+async fn snapshot_of_side(state: &AppState, scope: &AppScope, side: Side) -> ApiResult<Snapshot> {
+    match side {
+        Side::Nothing => Ok(Snapshot::nothing()),
+        Side::Release(id) => release(state, scope, &id).await,
+        Side::Cut(document) => tokio::task::spawn_blocking(move || {
+            let content = StoredContent::from_text(&document.content)?;
+            Ok(Snapshot {
+                side: DiffSide {
+                    kind: "draft",
+                    release_id: None,
+                    release_tag: Some(document.summary.release_tag.as_str().to_owned()),
+                    release_number: Some(document.summary.release_number),
+                    content_hash: Some(document.summary.content_hash),
+                },
+                endpoints: content.endpoints,
+                augmentations: content.augmentations,
+            })
+        })
+        .await
+        .map_err(|err| ApiError::internal(format!("the decoding task failed: {err}")))?,
+    }
+}
+
+/// How `to` differs from `from`, as the diff API answers it.
+pub(super) async fn between(
+    state: &AppState,
+    scope: &AppScope,
+    from: Side,
+    to: Side,
+) -> ApiResult<DiffAnswer> {
+    let from = snapshot_of_side(state, scope, from).await?;
+    let to = snapshot_of_side(state, scope, to).await?;
+    compare(from, to).await
 }
 
 /// Compare a release with another snapshot
@@ -370,7 +427,7 @@ pub async fn diff_release(
     let (text, against) = parse_against(&query)?;
     let to = release(&state, &scope, &release_id).await?;
     let from = resolve(&state, &scope, &text, against, to.side.release_number).await?;
-    compare(from, to).await
+    compare(from, to).await.map(Json)
 }
 
 /// Compare the draft with a release
@@ -400,5 +457,5 @@ pub async fn diff_draft(
     state.store.apps().get_app(&scope).await?;
     let from = resolve(&state, &scope, &text, against, None).await?;
     let to = draft(&state, &scope).await?;
-    compare(from, to).await
+    compare(from, to).await.map(Json)
 }

@@ -6,6 +6,7 @@ mod deployment_inputs;
 mod deployments;
 mod diffs;
 mod draft;
+pub mod dry_runs;
 mod environment_inputs;
 mod environments;
 mod health;

@@ -6,15 +6,16 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, Uri};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use cutover_domain::ReleaseId;
 use cutover_domain::model::{ActivationAction, ReleaseDetail, ReleaseSummary};
 use cutover_domain::permission::Operation;
+use cutover_store::rehearsal::Rehearsal;
 use cutover_store::{ActivationOutcome, ReleaseQuery};
 use serde::Serialize;
-use serde_json::Value;
 use utoipa::ToSchema;
 
+use super::dry_runs::{self, DryRunAction};
 use super::{
     deleted, deployment_inputs, inputs, location, page_body, page_request, page_request_after,
 };
@@ -68,16 +69,22 @@ pub async fn create_release(
     caller: Caller,
     ids: AppPath,
     uri: Uri,
+    query: QueryParams,
     body: JsonBody,
 ) -> ApiResult<Response> {
     let scope = ids.into_app();
     caller.authorize_app(Operation::ReleasesCreate, &scope)?;
+    let dry_run = dry_runs::requested(&query)?;
     let new = inputs::new_release(&body.object()?, &state.limits, caller.deploy_authority())?;
     match new.deploy.as_ref().map(|deploy| &deploy.environment) {
         // Activating on create needs the right to activate.
         Some(None) => caller.authorize_app(Operation::ReleasesActivate, &scope)?,
         Some(Some(_)) => caller.authorize_app(Operation::DeploymentsCreate, &scope)?,
         None => {}
+    }
+    if dry_run {
+        let write = Rehearsal::CreateRelease(new);
+        return dry_runs::answer(&state, &caller, scope, DryRunAction::CreateRelease, write).await;
     }
     let release = state
         .store
@@ -260,29 +267,34 @@ async fn switch(
     caller: &Caller,
     ids: ReleasePath,
     action: ActivationAction,
-    headers: &HeaderMap,
-    body: &JsonBody,
-) -> ApiResult<Json<Value>> {
+    request: (&QueryParams, &HeaderMap, &JsonBody),
+) -> ApiResult<Response> {
+    let (query, headers, body) = request;
     let (scope, release_id) = ids.into_release();
-    let operation = match action {
-        ActivationAction::Activate => Operation::ReleasesActivate,
-        ActivationAction::Rollback => Operation::ReleasesRollback,
+    let (operation, dry_run_action) = match action {
+        ActivationAction::Activate => (Operation::ReleasesActivate, DryRunAction::Activate),
+        ActivationAction::Rollback => (Operation::ReleasesRollback, DryRunAction::Rollback),
     };
     caller.authorize_app(operation, &scope)?;
+    let dry_run = dry_runs::requested(query)?;
     let request = deployment_inputs::activation_request(
         &body.object_or_empty()?,
         action,
         precondition::if_match(headers)?,
     )?;
+    if dry_run {
+        let write = Rehearsal::Activate {
+            release_id,
+            request,
+        };
+        return dry_runs::answer(state, caller, scope, dry_run_action, write).await;
+    }
     let outcome = state
         .store
         .releases()
         .activate(scope, release_id, request, caller.actor())
         .await?;
-    let answer = activation_answer(action, outcome);
-    Ok(Json(
-        serde_json::to_value(answer).map_err(|e| ApiError::internal(e.to_string()))?,
-    ))
+    Ok(Json(activation_answer(action, outcome)).into_response())
 }
 
 /// Activate a release
@@ -310,11 +322,12 @@ pub async fn activate_release(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     ids: ReleasePath,
+    query: QueryParams,
     headers: HeaderMap,
     body: JsonBody,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let action = ActivationAction::Activate;
-    switch(&state, &caller, ids, action, &headers, &body).await
+    switch(&state, &caller, ids, action, (&query, &headers, &body)).await
 }
 
 /// Roll back to a release
@@ -341,11 +354,12 @@ pub async fn rollback_release(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     ids: ReleasePath,
+    query: QueryParams,
     headers: HeaderMap,
     body: JsonBody,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let action = ActivationAction::Rollback;
-    switch(&state, &caller, ids, action, &headers, &body).await
+    switch(&state, &caller, ids, action, (&query, &headers, &body)).await
 }
 
 /// Archive a release
@@ -370,18 +384,23 @@ pub async fn archive_release(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     ids: ReleasePath,
+    query: QueryParams,
     body: JsonBody,
-) -> ApiResult<Json<ReleaseSummary>> {
+) -> ApiResult<Response> {
     let (scope, release_id) = ids.into_release();
     caller.authorize_app(Operation::ReleasesArchive, &scope)?;
+    let dry_run = dry_runs::requested(&query)?;
     let reason = deployment_inputs::reason_only(&body.object_or_empty()?)?;
-    Ok(Json(
-        state
-            .store
-            .releases()
-            .archive(scope, release_id, caller.actor(), reason)
-            .await?,
-    ))
+    if dry_run {
+        let write = Rehearsal::Archive { release_id, reason };
+        return dry_runs::answer(&state, &caller, scope, DryRunAction::Archive, write).await;
+    }
+    let archived = state
+        .store
+        .releases()
+        .archive(scope, release_id, caller.actor(), reason)
+        .await?;
+    Ok(Json(archived).into_response())
 }
 
 /// Delete a release
@@ -405,17 +424,23 @@ pub async fn delete_release(
     State(state): State<Arc<AppState>>,
     caller: Caller,
     ids: ReleasePath,
+    query: QueryParams,
     headers: HeaderMap,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Response> {
     let (scope, release_id) = ids.into_release();
     caller.authorize_app(Operation::ReleasesDelete, &scope)?;
+    let dry_run = dry_runs::requested(&query)?;
     let reason = deployment_inputs::reason_header(&headers)?;
+    if dry_run {
+        let write = Rehearsal::Delete { release_id, reason };
+        return dry_runs::answer(&state, &caller, scope, DryRunAction::Delete, write).await;
+    }
     state
         .store
         .releases()
         .delete(scope, release_id, caller.actor(), reason)
         .await?;
-    Ok(deleted())
+    Ok(deleted().into_response())
 }
 
 /// List the activation history

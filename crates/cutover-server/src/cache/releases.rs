@@ -13,6 +13,7 @@ use cutover_domain::draft::NewRelease;
 use cutover_domain::environment::EnvironmentRef;
 use cutover_domain::model::{Activation, ReleaseSummary};
 use cutover_domain::{DeploymentId, ReleaseId};
+use cutover_store::rehearsal::{Rehearsal, Rehearsed};
 use cutover_store::timeline::TimelinePage;
 use cutover_store::{
     ActivationOutcome, AppScope, Page, PageRequest, ReleaseDocument, ReleasePage, ReleaseQuery,
@@ -219,6 +220,17 @@ impl<'a> Releases<'a> {
                     .await
             })
             .await
+    }
+
+    /// Rehearses a write (`cutover_store::rehearsal`): it keeps nothing, so nothing
+    /// kept is fenced.
+    pub async fn rehearse(
+        &self,
+        scope: AppScope,
+        write: Rehearsal,
+        actor: String,
+    ) -> StoreResult<Rehearsed> {
+        self.store.inner.rehearse(scope, write, actor).await
     }
 
     /// The app's timeline, newest first (never kept).

@@ -9,6 +9,7 @@
 //! `GET /docs` is Swagger UI (embedded in the binary) pointed at it.
 
 pub mod bodies;
+pub mod dry_runs;
 pub mod idempotency;
 pub mod links;
 pub mod lists;
@@ -132,6 +133,7 @@ pub fn base() -> OpenApi {
         .schema_from::<AugmentationId>()
         .schema_from::<ReleaseId>()
         .build();
+    components.schemas.extend(dry_runs::schemas());
     components.responses.extend(responses::components());
     components.headers.insert(
         responses::REQUEST_ID.to_owned(),
@@ -212,6 +214,7 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
             if matches!(method, "POST" | "PATCH" | "DELETE") {
                 idempotency::document_write(operation);
             }
+            dry_runs::document(operation);
             let optional_body = operation
                 .operation_id
                 .as_deref()

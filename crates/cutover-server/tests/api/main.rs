@@ -24,6 +24,7 @@ mod contract_fuzzing;
 mod deployments;
 mod diffs;
 mod draft;
+mod dry_runs;
 mod environments;
 mod errors;
 mod hostile;

@@ -497,6 +497,42 @@ fn answers_require_every_field_because_the_server_always_sends_it() {
 }
 
 #[test]
+fn dry_runs_are_documented_on_exactly_the_writes_that_take_them() {
+    let doc = document();
+    let takes = [
+        Operation::ReleasesCreate,
+        Operation::ReleasesActivate,
+        Operation::ReleasesRollback,
+        Operation::ReleasesArchive,
+        Operation::ReleasesDelete,
+        Operation::DeploymentsCreate,
+        Operation::EnvironmentRollback,
+    ];
+    let mut documented = BTreeSet::new();
+    for (path, method, operation) in operations(&doc) {
+        let flag = operation["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|parameter| parameter["name"] == "dry_run");
+        let Some(flag) = flag else { continue };
+        assert_eq!(
+            (&flag["in"], &flag["schema"]["type"]),
+            (&json!("query"), &json!("boolean"))
+        );
+        let ok = resolve(&doc, &operation["responses"]["200"]);
+        let schema = ok["content"]["application/json"]["schema"].to_string();
+        assert!(
+            schema.contains("#/components/schemas/DryRunAnswer"),
+            "{method} {path}: {schema}"
+        );
+        documented.insert(operation["operationId"].as_str().unwrap().to_owned());
+    }
+    let expected: BTreeSet<String> = takes.iter().map(|op| op.as_str().to_owned()).collect();
+    assert_eq!(documented, expected);
+}
+
+#[test]
 fn the_committed_copy_is_fresh() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/openapi.json");
     let committed = std::fs::read_to_string(path).unwrap_or_default();
