@@ -4,10 +4,12 @@
 
 use clap::{Args, Subcommand};
 use cutover_domain::deployment::Deployment;
+use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::args::{GlobalArgs, PageArgs};
 use super::context::{Ctx, parse_answer};
+use super::dry_run::{self, DryRunArg};
 use super::error::CliResult;
 use super::output::{Table, note, or_dash, print, print_raw, since};
 use super::selector::resolve;
@@ -64,6 +66,8 @@ pub struct ChangeArgs {
     /// command fails, saying what the environment has.
     #[arg(long, value_name = "RELEASE")]
     pub expect: Option<String>,
+    #[command(flatten)]
+    pub dry_run: DryRunArg,
 }
 
 impl ChangeArgs {
@@ -108,9 +112,12 @@ pub enum DeploymentsCommand {
     },
 }
 
-/// Posts a deploy or promote and says what happened.
-fn send(ctx: &Ctx, body: &Value) -> CliResult {
+/// Posts a deploy or promote (or its dry run) and says what happened.
+fn send(ctx: &Ctx, body: &Value, dry_run: DryRunArg) -> CliResult {
     let path = format!("{}/deployments", ctx.app_path()?);
+    if dry_run.dry_run {
+        return dry_run::send(ctx, Method::POST, &path, Some(body), &[]);
+    }
     let answer = ctx.api.post(&path, body)?;
     if ctx.json() {
         return print_raw(&answer);
@@ -156,13 +163,13 @@ pub fn deploy(args: DeployArgs) -> CliResult {
     let ctx = Ctx::new(&args.global, true)?;
     let release = resolve(&ctx, &args.release)?;
     let body = json!({"environment": args.env, "release_id": release});
-    send(&ctx, &args.change.add_to(&ctx, body)?)
+    send(&ctx, &args.change.add_to(&ctx, body)?, args.change.dry_run)
 }
 
 pub fn promote(args: PromoteArgs) -> CliResult {
     let ctx = Ctx::new(&args.global, true)?;
     let body = json!({"environment": args.to, "from_environment": args.from});
-    send(&ctx, &args.change.add_to(&ctx, body)?)
+    send(&ctx, &args.change.add_to(&ctx, body)?, args.change.dry_run)
 }
 
 pub fn rollback(args: RollbackArgs) -> CliResult {
@@ -172,7 +179,11 @@ pub fn rollback(args: RollbackArgs) -> CliResult {
         body["release_id"] = Value::String(resolve(&ctx, release)?.to_string());
     }
     let path = format!("{}/environments/{}/rollback", ctx.app_path()?, args.env);
-    let answer = ctx.api.post(&path, &args.change.add_to(&ctx, body)?)?;
+    let body = args.change.add_to(&ctx, body)?;
+    if args.change.dry_run.dry_run {
+        return dry_run::send(&ctx, Method::POST, &path, Some(&body), &[]);
+    }
+    let answer = ctx.api.post(&path, &body)?;
     if ctx.json() {
         return print_raw(&answer);
     }

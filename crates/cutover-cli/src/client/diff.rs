@@ -34,9 +34,15 @@ pub fn run(ctx: &Ctx, from: &str, to: &str) -> CliResult {
             .map_err(|e| CliError::local(format!("cannot encode JSON: {e}")))?;
         return print(&format!("{text}\n"));
     }
+    print(&render(&diff))
+}
+
+/// The diff API's answer for people: "Comparing v1 (#1) → v2 (#2)" and each kind's
+/// added, removed and changed entities, or that nothing differs.
+pub(super) fn render(diff: &Value) -> String {
     let (from, to) = (side_label(&diff["from"]), side_label(&diff["to"]));
     if diff["identical"] == json!(true) {
-        return print(&format!("No differences between {from} and {to}.\n"));
+        return format!("No differences between {from} and {to}.\n");
     }
     let mut text = format!("Comparing {from} → {to}\n");
     render_kind(&mut text, "Endpoints", &diff["endpoints"], endpoint_brief);
@@ -46,13 +52,16 @@ pub fn run(ctx: &Ctx, from: &str, to: &str) -> CliResult {
         &diff["augmentations"],
         augmentation_brief,
     );
-    print(&text)
+    text
 }
 
-/// `v1 (#1)`, `the draft`, or `nothing`.
+/// `v1 (#1)`, `the draft` (`v3 (#3) as it would be cut`, in a dry run), or `nothing`.
 fn side_label(side: &Value) -> String {
     match side["kind"].as_str() {
-        Some("draft") => "the draft".to_owned(),
+        Some("draft") => match side["release_tag"].as_str() {
+            Some(tag) => format!("{tag} (#{}) as it would be cut", side["release_number"]),
+            None => "the draft".to_owned(),
+        },
         Some("release") => format!(
             "{} (#{})",
             side["release_tag"].as_str().unwrap_or("?"),

@@ -11,6 +11,7 @@ pub mod config;
 mod context;
 pub mod deployments;
 mod diff;
+mod dry_run;
 pub mod endpoints;
 pub mod environments;
 pub mod error;

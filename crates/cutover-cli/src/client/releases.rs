@@ -16,6 +16,7 @@ use super::args::{GlobalArgs, PageArgs};
 use super::context::{Ctx, parse_answer};
 use super::deployments::ChangeArgs;
 use super::diff;
+use super::dry_run::{self, DryRunArg};
 use super::error::CliResult;
 use super::output::{Table, or_dash, print, print_raw, since};
 use super::selector::{label, resolve};
@@ -66,6 +67,8 @@ pub enum ReleasesCommand {
         /// Deploy it to this environment instead, in the same transaction.
         #[arg(long, value_name = "ENV", conflicts_with = "activate")]
         env: Option<String>,
+        #[command(flatten)]
+        dry_run: DryRunArg,
     },
     /// Make a release the active one: deploy it to the default environment (what it
     /// replaces there is archived unless another environment has it).
@@ -90,6 +93,8 @@ pub enum ReleasesCommand {
         /// Why, kept on the timeline's event (up to 1,000 characters).
         #[arg(long)]
         reason: Option<String>,
+        #[command(flatten)]
+        dry_run: DryRunArg,
     },
     /// Delete a release deployed nowhere (its number is never reused).
     Delete {
@@ -98,6 +103,8 @@ pub enum ReleasesCommand {
         /// Why, kept on the timeline's event (sent as `X-Cutover-Reason`).
         #[arg(long)]
         reason: Option<String>,
+        #[command(flatten)]
+        dry_run: DryRunArg,
     },
     /// What changed between two releases' snapshots (FROM → TO).
     #[command(
@@ -162,22 +169,39 @@ pub fn run(args: ReleasesArgs) -> CliResult {
             description,
             activate,
             env,
-        } => create(&ctx, &app, tag, description, activate, env),
+            dry_run,
+        } => create(
+            &ctx,
+            &app,
+            Cut {
+                tag,
+                description,
+                activate,
+                env,
+            },
+            dry_run,
+        ),
         ReleasesCommand::Activate { release, change } => {
             transition(&ctx, &app, &release, "activate", &change)
         }
         ReleasesCommand::Rollback { release, change } => {
             transition(&ctx, &app, &release, "rollback", &change)
         }
-        ReleasesCommand::Archive { release, reason } => {
+        ReleasesCommand::Archive {
+            release,
+            reason,
+            dry_run,
+        } => {
             let id = resolve(&ctx, &release)?;
             let body = match reason {
                 Some(reason) => serde_json::json!({ "reason": reason }),
                 None => serde_json::json!({}),
             };
-            let answer = ctx
-                .api
-                .post(&format!("{app}/releases/{id}/archive"), &body)?;
+            let path = format!("{app}/releases/{id}/archive");
+            if dry_run.dry_run {
+                return dry_run::send(&ctx, Method::POST, &path, Some(&body), &[]);
+            }
+            let answer = ctx.api.post(&path, &body)?;
             if ctx.json() {
                 return print_raw(&answer);
             }
@@ -188,8 +212,20 @@ pub fn run(args: ReleasesArgs) -> CliResult {
                 summary.status.as_str()
             ))
         }
-        ReleasesCommand::Delete { release, reason } => {
+        ReleasesCommand::Delete {
+            release,
+            reason,
+            dry_run,
+        } => {
             let id = resolve(&ctx, &release)?;
+            let headers: Vec<_> = reason
+                .iter()
+                .map(|reason| ("x-cutover-reason", percent_encode(reason)))
+                .collect();
+            let path = format!("{app}/releases/{id}");
+            if dry_run.dry_run {
+                return dry_run::send(&ctx, Method::DELETE, &path, None, &headers);
+            }
             // Read first, so the message can say which release went; best effort, as
             // a token may be allowed to delete without being allowed to read.
             let known = if ctx.json() {
@@ -201,11 +237,6 @@ pub fn run(args: ReleasesArgs) -> CliResult {
                     .ok()
                     .map(|detail| label(&detail.summary))
             };
-            let headers: Vec<_> = reason
-                .iter()
-                .map(|reason| ("x-cutover-reason", percent_encode(reason)))
-                .collect();
-            let path = format!("{app}/releases/{id}");
             let answer = ctx
                 .api
                 .send_with(Method::DELETE, &path, &[], None, &headers)?;
@@ -438,14 +469,21 @@ fn indent(text: &str) -> String {
     text.lines().map(|line| format!("  {line}\n")).collect()
 }
 
-fn create(
-    ctx: &Ctx,
-    app: &str,
+/// What `releases create` cuts.
+struct Cut {
     tag: String,
     description: Option<String>,
     activate: bool,
     env: Option<String>,
-) -> CliResult {
+}
+
+fn create(ctx: &Ctx, app: &str, cut: Cut, dry_run: DryRunArg) -> CliResult {
+    let Cut {
+        tag,
+        description,
+        activate,
+        env,
+    } = cut;
     let mut body = json!({ "release_tag": tag });
     if let Some(description) = description {
         body["description"] = Value::String(description);
@@ -456,7 +494,11 @@ fn create(
     if let Some(env) = env {
         body["environment"] = Value::String(env);
     }
-    let answer = ctx.api.post(&format!("{app}/releases"), &body)?;
+    let path = format!("{app}/releases");
+    if dry_run.dry_run {
+        return dry_run::send(ctx, Method::POST, &path, Some(&body), &[]);
+    }
+    let answer = ctx.api.post(&path, &body)?;
     if ctx.json() {
         return print_raw(&answer);
     }
@@ -478,9 +520,11 @@ fn create(
 fn transition(ctx: &Ctx, app: &str, release: &str, action: &str, change: &ChangeArgs) -> CliResult {
     let id = resolve(ctx, release)?;
     let body = change.add_to(ctx, serde_json::json!({}))?;
-    let answer = ctx
-        .api
-        .post(&format!("{app}/releases/{id}/{action}"), &body)?;
+    let path = format!("{app}/releases/{id}/{action}");
+    if change.dry_run.dry_run {
+        return dry_run::send(ctx, Method::POST, &path, Some(&body), &[]);
+    }
+    let answer = ctx.api.post(&path, &body)?;
     if ctx.json() {
         return print_raw(&answer);
     }

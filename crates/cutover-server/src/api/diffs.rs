@@ -361,7 +361,7 @@ pub(super) enum Side {
     Release(ReleaseId),
     /// What a rehearsed cut would hold: a `draft` side, with the tag and number the
     /// release would get.
-    Cut(ReleaseDocument),
+    Cut(Box<ReleaseDocument>),
 }
 
 async fn snapshot_of_side(state: &AppState, scope: &AppScope, side: Side) -> ApiResult<Snapshot> {

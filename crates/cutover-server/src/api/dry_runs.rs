@@ -148,7 +148,7 @@ pub async fn answer(
         _ => None,
     };
     let changes = !seen.records.is_empty() || !status_changes.is_empty();
-    let diff = match diff_sides(&change, last) {
+    let diff = match diff_sides(change, last) {
         Some((from, to)) if changes => Some(diffs::between(state, &scope, from, to).await?),
         _ => None,
     };
@@ -204,7 +204,7 @@ fn refused(action: DryRunAction, error: StoreError) -> Response {
 
 /// What to compare: what the environment has (or, for a cut that deploys nowhere,
 /// the newest release) against what it would have.
-fn diff_sides(change: &RehearsedChange, last: Option<&Deployment>) -> Option<(Side, Side)> {
+fn diff_sides(change: RehearsedChange, last: Option<&Deployment>) -> Option<(Side, Side)> {
     let side =
         |id: Option<&cutover_domain::ReleaseId>| id.cloned().map_or(Side::Nothing, Side::Release);
     match change {
@@ -213,7 +213,7 @@ fn diff_sides(change: &RehearsedChange, last: Option<&Deployment>) -> Option<(Si
                 Some(record) => record.previous_release_id.as_ref(),
                 None => document.previous_release_id.as_ref(),
             };
-            Some((side(from), Side::Cut(document.clone())))
+            Some((side(from), Side::Cut(Box::new(document))))
         }
         RehearsedChange::Archived(_) | RehearsedChange::Deleted(_) => None,
         RehearsedChange::Activated(_)

@@ -108,7 +108,9 @@ pub struct ProbeStatus {
     pub status: String,
 }
 
-/// The answer of a delete or revoke: an empty object.
-#[derive(ToSchema)]
+/// The answer of a delete or revoke: an empty object (nothing else, so a delete's
+/// dry-run answer is told from it).
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 #[schema(examples(json!({})))]
 pub struct Deleted {}

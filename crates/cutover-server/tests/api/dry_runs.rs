@@ -88,7 +88,7 @@ async fn assert_statuses_are_now(app: &TestApp, home: &AppPath, said: &Value) {
     }
 }
 
-fn status_change<'a>(said: &'a Value, release_number: i64) -> &'a Value {
+fn status_change(said: &Value, release_number: i64) -> &Value {
     said["status_changes"]
         .as_array()
         .expect("status changes")

@@ -165,3 +165,104 @@ fn expect_makes_a_change_go_ahead_only_while_the_environment_has_that_release() 
     assert_eq!(records["deployments"][0]["reason"], "errors in v2");
     assert_eq!(records["deployments"][2]["reason"], "go live");
 }
+
+#[test]
+fn dry_run_says_what_each_write_would_do_and_changes_nothing() {
+    let env = Env::with_app();
+    env.seed_draft();
+    let said = env
+        .ok(&["releases", "create", "v1", "--activate", "--dry-run"])
+        .stdout;
+    assert!(
+        said.starts_with("Dry run: nothing was changed.\nWould cut v1 (#1)."),
+        "{said}"
+    );
+    assert!(said.contains("v1 (#1): new → active"), "{said}");
+    assert_eq!(
+        env.json(&["releases", "list"])["total"],
+        0,
+        "nothing was cut"
+    );
+    env.ok(&["releases", "create", "v1", "--activate"]);
+    env.ok(&["releases", "create", "v2"]);
+
+    let said = env
+        .ok(&[
+            "deploy",
+            "v2",
+            "--env",
+            "production",
+            "--dry-run",
+            "--reason",
+            "ship",
+        ])
+        .stdout;
+    assert!(
+        said.contains("Would deploy v2 (#2) to production, replacing v1 (#1)."),
+        "{said}"
+    );
+    assert!(said.contains("v2 (#2): ready → active"), "{said}");
+    assert!(said.contains("v1 (#1): active → archived"), "{said}");
+    assert!(said.contains("Warning (same_content)"), "{said}");
+    let answer = env.json(&["deploy", "v2", "--env", "staging", "--dry-run"]);
+    assert_eq!(
+        (answer["dry_run"].clone(), answer["action"].clone()),
+        (true.into(), "deploy".into())
+    );
+    for args in [
+        vec![
+            "promote",
+            "--from",
+            "production",
+            "--to",
+            "staging",
+            "--dry-run",
+        ],
+        vec!["releases", "archive", "v2", "--dry-run"],
+        vec![
+            "releases",
+            "delete",
+            "v2",
+            "--reason",
+            "unused",
+            "--dry-run",
+        ],
+    ] {
+        let said = env.ok(&args).stdout;
+        assert!(
+            said.starts_with("Dry run: nothing was changed.\nWould "),
+            "{args:?}: {said}"
+        );
+    }
+    let records = env.json(&["deployments", "list"]);
+    assert_eq!(records["total"], 1, "only the cut's deploy was recorded");
+
+    // A dry run the real command would refuse fails as it would.
+    let refused = env
+        .run(&["releases", "delete", "v1", "--dry-run"])
+        .expect(3);
+    assert_eq!(refused.stdout, "Dry run: nothing was changed.\n");
+    assert!(
+        refused.error_line().contains("release_is_deployed"),
+        "{}",
+        refused.stderr
+    );
+    let refused = env
+        .run(&["releases", "rollback", "v2", "--dry-run", "--expect", "v2"])
+        .expect(3);
+    assert!(
+        refused.error_line().contains("HTTP 412"),
+        "{}",
+        refused.stderr
+    );
+    let refused = env
+        .run(&["rollback", "--env", "staging", "--dry-run"])
+        .expect(3);
+    assert!(
+        refused.error_line().contains("HTTP 409"),
+        "{}",
+        refused.stderr
+    );
+    let said = env.ok(&["releases", "activate", "v1", "--dry-run"]).stdout;
+    assert!(said.contains("Warning (no_change)"), "{said}");
+}
