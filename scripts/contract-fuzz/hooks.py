@@ -35,6 +35,10 @@ DELETE, and for a deployment write the environment it changes, read at
 A diff's generated `against` becomes `previous` (the default), since a made-up
 release or environment names nothing (422).
 
+In the stateful phase (`CUTOVER_FUZZ_PHASE=stateful`), a DELETE goes for real (its
+`dry_run` is dropped): that phase checks that what a 2xx DELETE named is gone, and a
+dry run deletes nothing, by design. The other phases send dry-run DELETEs too.
+
 When the parent in the path cannot be read (it does not exist), nothing is changed:
 the request is refused with 404 whatever it carries.
 
@@ -249,8 +253,18 @@ def real_against(case):
         query["against"] = "previous"
 
 
+def real_deletes_when_stateful(case):
+    """A stateful DELETE is the real one: schemathesis then reads what it deleted and
+    expects 404, which a dry run (200, nothing deleted) never gives."""
+    query = case.query
+    stateful = os.environ.get("CUTOVER_FUZZ_PHASE") == "stateful"
+    if stateful and case.method.upper() == "DELETE" and isinstance(query, MutableMapping):
+        query.pop("dry_run", None)
+
+
 @schemathesis.hook
 def before_call(context, case, kwargs):
+    real_deletes_when_stateful(case)
     real_against(case)
     real_cursor(case)
     real_references(case)
