@@ -77,6 +77,11 @@ pub struct BenchArgs {
     /// ceiling runs when a read row does; targets of rows left out say "not measured".
     #[arg(long = "row", value_name = "TEXT")]
     pub rows: Vec<String>,
+    /// Runs the write rows this many times; each variant row (a keyed cut, an
+    /// If-Match activate) and its plain row swap order every round, and the report
+    /// gives each pair's variant/plain ratio per round and their median.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub rounds: u32,
 }
 
 /// Apps whose releases the write rows create, activate and roll back.

@@ -14,12 +14,13 @@ use crate::args::BenchArgs;
 use crate::ceiling;
 use crate::client::{Conn, Req};
 use crate::dataset;
-use crate::load::{RowOutcome, Workload, run_row};
+use crate::load::{Rounds, Workload, run_row};
+use crate::pairs::{pair_ratios, write_order};
 use crate::report::Row;
 use crate::server::{Process, free_addr, sqlite_bytes};
-use crate::stats::{Latencies, Summary, format_count, format_mib};
+use crate::stats::{Summary, format_count, format_mib, median};
 use crate::tenants::{self, CrossTenant, LightOnly};
-use crate::workloads::{Reads, WriteApps, WriteKind, Writes};
+use crate::workloads::{Reads, WriteApps, Writes};
 
 /// The platform admin token the harness gives the server (via
 /// `CUTOVER_BOOTSTRAP_TOKEN`) and uses for every request.
@@ -371,42 +372,45 @@ pub async fn run_backend(
 
     let write_apps = Arc::new(WriteApps::new(&data));
     let write_conns = conns.min(write_apps.len());
-    for (label, kind) in [
-        (CREATE, WriteKind::Create),
-        (CREATE_KEYED, WriteKind::CreateKeyed),
-        (ACTIVATE, WriteKind::Activate),
-        (ACTIVATE_IF_MATCH, WriteKind::ActivateIfMatch),
-        (ROLLBACK, WriteKind::Rollback),
-    ] {
-        if !args.wants(label) {
-            continue;
+    let mut paired = Vec::new();
+    for round in 0..args.rounds {
+        for (label, kind) in write_order(round) {
+            if !args.wants(label) {
+                continue;
+            }
+            let shown = match args.rounds {
+                1 => label.to_owned(),
+                _ => format!("{label} (round {})", round + 1),
+            };
+            eprintln!("[{name}] row: {shown} ({} apps)", write_apps.len());
+            server.memory().take_window_peak();
+            let workload = Writes {
+                apps: write_apps.clone(),
+                kind,
+                connections: write_conns,
+            };
+            let outcome = run(Arc::new(workload), write_conns, addr).await?;
+            if let Some(e) = &outcome.first_error {
+                notes_after.push(format!("first error in \"{shown}\": {e}"));
+            }
+            if outcome.unmeasured > 0 {
+                notes_after.push(format!(
+                    "{shown}: {} unmeasured activations re-armed rollback chains during the window",
+                    outcome.unmeasured
+                ));
+            }
+            paired.push((round, kind, outcome.summary.per_second));
+            let rss = Some(server.memory().take_window_peak());
+            rows.push(Row {
+                name: shown,
+                connections: write_conns,
+                result: Ok(outcome.summary),
+                ratio: None,
+                rss,
+            });
         }
-        eprintln!("[{name}] row: {label} ({} apps)", write_apps.len());
-        server.memory().take_window_peak();
-        let workload = Writes {
-            apps: write_apps.clone(),
-            kind,
-            connections: write_conns,
-        };
-        let outcome = run(Arc::new(workload), write_conns, addr).await?;
-        if let Some(e) = &outcome.first_error {
-            notes_after.push(format!("first error in \"{label}\": {e}"));
-        }
-        if outcome.unmeasured > 0 {
-            notes_after.push(format!(
-                "{label}: {} unmeasured activations re-armed rollback chains during the window",
-                outcome.unmeasured
-            ));
-        }
-        let rss = Some(server.memory().take_window_peak());
-        rows.push(Row {
-            name: label.into(),
-            connections: write_conns,
-            result: Ok(outcome.summary),
-            ratio: None,
-            rss,
-        });
     }
+    notes_after.extend(pair_ratios(&paired, args.rounds));
     let mut setup = Conn::open(addr, Some(&token)).await?;
     let cross = Arc::new(CrossTenant::prepare(&mut setup, &data).await?);
     let baseline: Arc<dyn Workload> = Arc::new(LightOnly(cross.clone()));
@@ -483,55 +487,5 @@ fn na_row(name: &str, connections: usize, reason: &str) -> Row {
         result: Err(reason.into()),
         ratio: None,
         rss: None,
-    }
-}
-
-/// The rounds of one row, merged.
-#[derive(Default)]
-struct Rounds {
-    latencies: Latencies,
-    errors: u64,
-    per_second: Vec<f64>,
-    first_error: Option<String>,
-}
-
-impl Rounds {
-    fn push(&mut self, outcome: RowOutcome) {
-        self.latencies.merge(&outcome.latencies);
-        self.errors += outcome.summary.errors;
-        self.per_second.push(outcome.summary.per_second);
-        self.first_error = self.first_error.take().or(outcome.first_error);
-    }
-
-    fn last_per_second(&self) -> f64 {
-        self.per_second.last().copied().unwrap_or(0.0)
-    }
-
-    /// The merged rounds as one row measured for `window` in all.
-    fn summary(&self, window: Duration) -> Summary {
-        self.latencies.summary(window, self.errors)
-    }
-}
-
-/// The median of `values` (the mean of the middle two for an even count).
-fn median(values: &mut [f64]) -> Option<f64> {
-    values.sort_by(f64::total_cmp);
-    let middle = values.len() / 2;
-    match values.len() {
-        0 => None,
-        n if n % 2 == 1 => Some(values[middle]),
-        _ => Some((values[middle - 1] + values[middle]) / 2.0),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::median;
-
-    #[test]
-    fn the_median_of_odd_and_even_counts() {
-        assert_eq!(median(&mut []), None);
-        assert_eq!(median(&mut [0.7, 0.5, 0.9]), Some(0.7));
-        assert_eq!(median(&mut [0.4, 0.8, 0.6, 0.5]), Some(0.55));
     }
 }

@@ -1,6 +1,7 @@
 //! The load generator: exactly N keep-alive connections, each sending its next
 //! request as soon as the previous answer is read (a closed loop), an unmeasured
-//! warm-up, then a measuring window whose every latency goes into a histogram.
+//! warm-up, then a measuring window whose every latency goes into a histogram; and
+//! `Rounds`, several windows of one row merged.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -192,6 +193,33 @@ impl Rng {
     /// Uniform in `0..n` (`n > 0`).
     pub fn below(&mut self, n: usize) -> usize {
         (self.next_u64() % n as u64) as usize
+    }
+}
+
+/// The rounds of one row, merged.
+#[derive(Default)]
+pub struct Rounds {
+    latencies: Latencies,
+    errors: u64,
+    pub per_second: Vec<f64>,
+    pub first_error: Option<String>,
+}
+
+impl Rounds {
+    pub fn push(&mut self, outcome: RowOutcome) {
+        self.latencies.merge(&outcome.latencies);
+        self.errors += outcome.summary.errors;
+        self.per_second.push(outcome.summary.per_second);
+        self.first_error = self.first_error.take().or(outcome.first_error);
+    }
+
+    pub fn last_per_second(&self) -> f64 {
+        self.per_second.last().copied().unwrap_or(0.0)
+    }
+
+    /// The merged rounds as one row measured for `window` in all.
+    pub fn summary(&self, window: Duration) -> Summary {
+        self.latencies.summary(window, self.errors)
     }
 }
 

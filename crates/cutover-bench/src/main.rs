@@ -10,6 +10,7 @@ mod client;
 mod dataset;
 mod load;
 mod machine;
+mod pairs;
 mod payloads;
 mod report;
 mod server;

@@ -98,6 +98,17 @@ pub fn format_mib(bytes: u64) -> String {
     format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
 }
 
+/// The median of `values` (the mean of the middle two for an even count).
+pub fn median(values: &mut [f64]) -> Option<f64> {
+    values.sort_by(f64::total_cmp);
+    let middle = values.len() / 2;
+    match values.len() {
+        0 => None,
+        n if n % 2 == 1 => Some(values[middle]),
+        _ => Some((values[middle - 1] + values[middle]) / 2.0),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,5 +175,12 @@ mod tests {
         assert_eq!(format_count(109_000.0), "109,000");
         assert_eq!(format_count(1_234_567.0), "1,234,567");
         assert_eq!(format_mib(3 * 1024 * 1024 + 512 * 1024), "3.5 MiB");
+    }
+
+    #[test]
+    fn the_median_of_odd_and_even_counts() {
+        assert_eq!(median(&mut []), None);
+        assert_eq!(median(&mut [0.7, 0.5, 0.9]), Some(0.7));
+        assert_eq!(median(&mut [0.4, 0.8, 0.6, 0.5]), Some(0.55));
     }
 }
