@@ -388,6 +388,7 @@ pub async fn run_backend(
                 apps: write_apps.clone(),
                 kind,
                 connections: write_conns,
+                round,
             };
             let outcome = run(Arc::new(workload), write_conns, addr).await?;
             if let Some(e) = &outcome.first_error {

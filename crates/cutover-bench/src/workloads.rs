@@ -226,6 +226,8 @@ pub struct Writes {
     pub apps: Arc<WriteApps>,
     pub kind: WriteKind,
     pub connections: usize,
+    /// Which run of the row this is (`--rounds`), so its new tags are its own.
+    pub round: u32,
 }
 
 impl Workload for Writes {
@@ -234,6 +236,7 @@ impl Workload for Writes {
         Box::new(WriteConn {
             apps: self.apps.clone(),
             kind: self.kind,
+            round: self.round,
             owned,
             turn: 0,
             index,
@@ -245,6 +248,7 @@ impl Workload for Writes {
 struct WriteConn {
     apps: Arc<WriteApps>,
     kind: WriteKind,
+    round: u32,
     owned: Vec<usize>,
     turn: usize,
     index: usize,
@@ -261,8 +265,9 @@ impl ConnWork for WriteConn {
             WriteKind::Create | WriteKind::CreateKeyed => {
                 let keyed = self.kind == WriteKind::CreateKeyed;
                 let tag = format!(
-                    "{}{}-{}",
+                    "{}{}-{}-{}",
                     if keyed { "k" } else { "c" },
+                    self.round,
                     self.index,
                     self.turn
                 );

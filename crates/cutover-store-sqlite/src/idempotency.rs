@@ -1,28 +1,28 @@
-//! Idempotency keys in SQLite: [`claim_key`] decides what a request with a key gets
-//! (`cutover_domain::idempotency::decide`) and records the claim, on the writer, so
-//! two requests with one key are never both run; [`answer_key`] keeps the answer;
-//! [`release_key`] lets a failed request's key go; [`purge_expired_keys`] sweeps.
+//! Idempotency keys in SQLite. A key in progress is an entry of `key_claims` (in
+//! memory: this process is the file's only one); only an answer is a row. [`decide`]
+//! says what a request that holds its key in memory gets from what is stored (and
+//! whether the org has room for one more key); [`take_over`] hands on, on the writer,
+//! a key whose holder's lease ended; [`answer_key`] keeps the answer (on the writer,
+//! only while the claim still holds the key); [`purge_expired_keys`] sweeps rows and
+//! claims.
 
 use std::collections::BTreeMap;
 
 use cutover_domain::Timestamp;
-use cutover_domain::idempotency::{Decision, KeyClaim, decide};
+use cutover_domain::idempotency::{self, Decision, KeyClaim, KeyRecord};
 use cutover_domain::limits::Limits;
-use cutover_domain::quota::Counted;
-use cutover_store::StoreResult;
+use cutover_domain::quota::{Counted, check_room};
 use cutover_store::idempotency::{KeyRow, PackedAnswer};
+use cutover_store::{StoreError, StoreResult};
 use rusqlite::{Connection, params};
 
 use crate::error::from_sqlite;
-use crate::quota::require_room;
+use crate::key_claims::KeyClaims;
 use crate::rows::{all, execute, optional};
 
-pub(crate) fn claim_key(
-    connection: &Connection,
-    limits: &Limits,
-    claim: &KeyClaim,
-) -> StoreResult<Decision> {
-    let stored = optional(
+/// The key as stored (an answer, or a claim row an older version wrote), if it is.
+fn stored(connection: &Connection, claim: &KeyClaim) -> StoreResult<Option<KeyRecord>> {
+    optional(
         connection,
         "SELECT fingerprint, claim_id, lease_until, status, headers, body, expires_at
          FROM idempotency_keys WHERE scope = ?1 AND idempotency_key = ?2",
@@ -40,75 +40,101 @@ pub(crate) fn claim_key(
         },
     )?
     .map(KeyRow::record)
-    .transpose()?;
-    let decision = decide(stored.as_ref(), claim);
-    if decision == Decision::Run && stored.is_none() {
-        require_room(
-            connection,
-            limits,
-            Counted::IdempotencyKeysPerOrg,
-            &claim.scope,
-        )?;
-        count(connection, &claim.scope, 1)?;
+    .transpose()
+}
+
+/// What `claim`, which holds its key in `claims`, gets from what is stored: the key
+/// stays its only when the answer is [`Decision::Run`].
+pub(crate) fn decide(
+    connection: &Connection,
+    claims: &KeyClaims,
+    limits: &Limits,
+    claim: &KeyClaim,
+) -> StoreResult<Decision> {
+    let decided = stored(connection, claim).and_then(|stored| {
+        let decision = idempotency::decide(stored.as_ref(), claim);
+        if decision == Decision::Run && stored.is_none() {
+            // A new key: the org's stored keys and those in progress count.
+            let kept = optional(
+                connection,
+                "SELECT keys FROM idempotency_key_counts WHERE scope = ?1",
+                [claim.scope.as_str()],
+                |row| row.get::<_, i64>(0),
+            )?
+            .map_or(0, |keys| keys.max(0) as u64);
+            let counted = Counted::IdempotencyKeysPerOrg;
+            check_room(counted, kept + claims.others_in(claim), limits)
+                .map_err(StoreError::from)?;
+        }
+        Ok(decision)
+    });
+    if decided
+        .as_ref()
+        .map_or(true, |decision| *decision != Decision::Run)
+    {
+        claims.drop_if_held(claim);
     }
-    if decision == Decision::Run {
-        execute(
-            connection,
-            "INSERT INTO idempotency_keys (scope, idempotency_key, fingerprint, claim_id,
-                 lease_until, created_at, expires_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-             ON CONFLICT (scope, idempotency_key) DO UPDATE SET
-                 fingerprint = excluded.fingerprint, claim_id = excluded.claim_id,
-                 lease_until = excluded.lease_until, status = NULL, headers = NULL,
-                 body = NULL, created_at = excluded.created_at,
-                 expires_at = excluded.expires_at",
-            params![
-                claim.scope,
-                claim.key.as_str(),
-                claim.fingerprint.as_str(),
-                claim.claim_id,
-                claim.lease_until.as_micros(),
-                claim.now.as_micros(),
-                claim.expires_at.as_micros(),
-            ],
-        )
-        .map_err(from_sqlite)?;
+    decided
+}
+
+/// Hands the key to `claim` if `holder` (whose lease ended) still holds it, then
+/// decides as [`decide`] does. On the writer, so it comes strictly before or after the
+/// holder's answer. `None`: the holder let go meanwhile; take the key again.
+pub(crate) fn take_over(
+    connection: &Connection,
+    claims: &KeyClaims,
+    limits: &Limits,
+    claim: &KeyClaim,
+    holder: &str,
+) -> StoreResult<Option<Decision>> {
+    if !claims.take_over(claim, holder) {
+        return Ok(None);
     }
-    Ok(decision)
+    decide(connection, claims, limits, claim).map(Some)
 }
 
 pub(crate) fn answer_key(
     connection: &Connection,
+    claims: &KeyClaims,
     claim: &KeyClaim,
     answer: &PackedAnswer,
 ) -> StoreResult<()> {
+    if !claims.holds(claim) {
+        // Taken over after this claim's lease ended: the key is another's now.
+        return Ok(());
+    }
+    let existed = optional(
+        connection,
+        "SELECT 1 FROM idempotency_keys WHERE scope = ?1 AND idempotency_key = ?2",
+        params![claim.scope, claim.key.as_str()],
+        |_| Ok(()),
+    )?
+    .is_some();
     execute(
         connection,
-        "UPDATE idempotency_keys SET claim_id = NULL, lease_until = NULL, status = ?4,
-             headers = ?5, body = ?6
-         WHERE scope = ?1 AND idempotency_key = ?2 AND claim_id = ?3",
+        "INSERT INTO idempotency_keys (scope, idempotency_key, fingerprint, claim_id,
+             lease_until, status, headers, body, created_at, expires_at)
+         VALUES (?1, ?2, ?3, NULL, NULL, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (scope, idempotency_key) DO UPDATE SET
+             fingerprint = excluded.fingerprint, claim_id = NULL, lease_until = NULL,
+             status = excluded.status, headers = excluded.headers, body = excluded.body,
+             created_at = excluded.created_at, expires_at = excluded.expires_at",
         params![
             claim.scope,
             claim.key.as_str(),
-            claim.claim_id,
+            claim.fingerprint.as_str(),
             answer.status,
             answer.headers,
             answer.body,
+            claim.now.as_micros(),
+            claim.expires_at.as_micros(),
         ],
     )
     .map_err(from_sqlite)?;
+    if !existed {
+        count(connection, &claim.scope, 1)?;
+    }
     Ok(())
-}
-
-pub(crate) fn release_key(connection: &Connection, claim: &KeyClaim) -> StoreResult<()> {
-    let released = execute(
-        connection,
-        "DELETE FROM idempotency_keys
-         WHERE scope = ?1 AND idempotency_key = ?2 AND claim_id = ?3",
-        params![claim.scope, claim.key.as_str(), claim.claim_id],
-    )
-    .map_err(from_sqlite)?;
-    count(connection, &claim.scope, -(released as i64))
 }
 
 /// Adds `by` (negative: takes away) to the count of `scope`'s stored keys.
@@ -128,6 +154,7 @@ fn count(connection: &Connection, scope: &str, by: i64) -> StoreResult<()> {
 
 pub(crate) fn purge_expired_keys(
     connection: &Connection,
+    claims: &KeyClaims,
     now: Timestamp,
     max: u32,
 ) -> StoreResult<u64> {
@@ -147,5 +174,6 @@ pub(crate) fn purge_expired_keys(
     for (scope, deleted) in per_scope {
         count(connection, scope, -deleted)?;
     }
-    Ok(scopes.len() as u64)
+    let rows = scopes.len() as u64;
+    Ok(rows + claims.forget_expired(now, u64::from(max).saturating_sub(rows)))
 }

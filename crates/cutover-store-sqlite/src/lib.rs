@@ -20,6 +20,7 @@ mod engine;
 mod environments;
 mod error;
 mod idempotency;
+mod key_claims;
 mod lifecycle;
 pub mod migrations;
 mod open_error;
@@ -81,6 +82,8 @@ pub struct SqliteStore {
     engine: Arc<Engine>,
     /// Serializes each app's prepared writes (see `app_locks`).
     app_locks: Arc<app_locks::AppLocks>,
+    /// Idempotency keys in progress (see `key_claims`).
+    key_claims: Arc<key_claims::KeyClaims>,
     limits: Limits,
     /// This process's hold on the database; released when the last clone drops.
     _claim: Arc<claim::Claim>,
@@ -148,6 +151,7 @@ impl SqliteStore {
         Ok(Self {
             engine: Arc::new(engine),
             app_locks: Default::default(),
+            key_claims: Default::default(),
             limits: options.limits,
             _claim: Arc::new(claim),
         })

@@ -5,13 +5,15 @@
 //! gets is `cutover_domain::idempotency::decide`, which each backend calls in the
 //! transaction that claims the key.
 
-use std::io::{Read, Write};
+use std::io::Read;
+use std::sync::Mutex;
 
 use async_trait::async_trait;
 use cutover_domain::Timestamp;
 use cutover_domain::idempotency::{
     Decision, Fingerprint, KeyClaim, KeyRecord, KeyState, StoredAnswer,
 };
+use flate2::{Compress, Compression, FlushCompress, Status};
 
 use crate::{StoreError, StoreResult, decode_stored};
 
@@ -50,19 +52,10 @@ pub struct PackedAnswer {
 
 impl PackedAnswer {
     pub fn pack(answer: &StoredAnswer) -> Self {
-        let mut encoder = flate2::write::DeflateEncoder::new(
-            Vec::with_capacity(answer.body.len() / 4 + 64),
-            flate2::Compression::fast(),
-        );
-        // Writing to a Vec cannot fail.
-        let body = encoder
-            .write_all(&answer.body)
-            .and_then(|()| encoder.finish())
-            .unwrap_or_default();
         Self {
             status: answer.status,
             headers: serde_json::to_string(&answer.headers).unwrap_or_else(|_| "[]".to_owned()),
-            body,
+            body: deflate(&answer.body),
         }
     }
 
@@ -70,6 +63,38 @@ impl PackedAnswer {
     pub fn stored_bytes(&self) -> usize {
         self.body.len() + self.headers.len()
     }
+}
+
+/// Deflate states kept for reuse, at most [`KEPT_DEFLATERS`]: a fresh one allocates
+/// and zeroes some hundreds of KiB, which cost more than packing a release's answer.
+static DEFLATERS: Mutex<Vec<Compress>> = Mutex::new(Vec::new());
+const KEPT_DEFLATERS: usize = 4;
+
+/// `body` as a raw deflate stream (what [`inflate`] reads), at the fast level.
+fn deflate(body: &[u8]) -> Vec<u8> {
+    let kept = DEFLATERS.lock().ok().and_then(|mut kept| kept.pop());
+    let mut compress = kept.unwrap_or_else(|| Compress::new(Compression::fast(), false));
+    compress.reset();
+    let mut packed = Vec::with_capacity(body.len() / 4 + 64);
+    loop {
+        let read = usize::try_from(compress.total_in()).unwrap_or(body.len());
+        match compress.compress_vec(
+            &body[read.min(body.len())..],
+            &mut packed,
+            FlushCompress::Finish,
+        ) {
+            Ok(Status::StreamEnd) => break,
+            Ok(Status::Ok | Status::BufError) => packed.reserve(packed.capacity().max(64)),
+            // A deflate of a buffer into a growing Vec has nothing that can fail.
+            Err(_) => return Vec::new(),
+        }
+    }
+    if let Ok(mut kept) = DEFLATERS.lock()
+        && kept.len() < KEPT_DEFLATERS
+    {
+        kept.push(compress);
+    }
+    packed
 }
 
 fn inflate(packed: &[u8]) -> StoreResult<Vec<u8>> {
@@ -178,6 +203,12 @@ mod tests {
             answer.body.len()
         );
         assert_eq!(inflate(&packed.body).unwrap(), answer.body);
+        // A reused deflate state packs the next answer as a fresh one would.
+        let again = PackedAnswer::pack(&answer);
+        assert_eq!(again, packed);
+        let mut fresh = flate2::write::DeflateEncoder::new(Vec::new(), Compression::fast());
+        std::io::Write::write_all(&mut fresh, &answer.body).unwrap();
+        assert_eq!(inflate(&fresh.finish().unwrap()).unwrap(), answer.body);
         let empty = PackedAnswer::pack(&StoredAnswer {
             body: vec![],
             ..answer

@@ -1,41 +1,86 @@
-//! Idempotency keys: every call is one short job on the writer, so two requests with
-//! one key are decided one after the other.
+//! Idempotency keys: a claim is taken in memory (`key_claims`) and decided against
+//! what is stored on a reader; only a takeover of an ended lease, an answer and the
+//! sweep are jobs on the writer, so a keyed write costs one writer job more than a
+//! plain one, not two.
 
 use async_trait::async_trait;
 use cutover_domain::Timestamp;
-use cutover_domain::idempotency::{Decision, KeyClaim};
+use cutover_domain::idempotency::{Decision, KeyClaim, decide};
 use cutover_store::idempotency::PackedAnswer;
 use cutover_store::{IdempotencyStore, StoreResult};
 
+use crate::key_claims::Taken;
 use crate::{SqliteStore, idempotency};
+
+/// How often a claim looks again at a key whose holder let go while it was taking
+/// the key over; past that the key reads as in progress (the client retries).
+const TAKEOVER_ATTEMPTS: usize = 8;
 
 #[async_trait]
 impl IdempotencyStore for SqliteStore {
     async fn claim_key(&self, claim: &KeyClaim) -> StoreResult<Decision> {
-        let (claim, limits) = (claim.clone(), self.limits);
-        self.engine
-            .write(move |c| idempotency::claim_key(c, &limits, &claim))
-            .await
+        for _ in 0..TAKEOVER_ATTEMPTS {
+            let (claims, limits, owned) = (self.key_claims.clone(), self.limits, claim.clone());
+            match self.key_claims.take(claim) {
+                Taken::Ours => {
+                    let decided = self
+                        .engine
+                        .read(move |c| idempotency::decide(c, &claims, &limits, &owned))
+                        .await;
+                    if decided.is_err() {
+                        // The read never ran (a full queue) or failed: let the key go.
+                        self.key_claims.drop_if_held(claim);
+                    }
+                    return decided;
+                }
+                Taken::Held { record, claim_id } => {
+                    let decision = decide(Some(&record), claim);
+                    if decision != Decision::Run {
+                        return Ok(decision);
+                    }
+                    let taken = self
+                        .engine
+                        .write(move |c| {
+                            idempotency::take_over(c, &claims, &limits, &owned, &claim_id)
+                        })
+                        .await;
+                    match taken {
+                        Ok(Some(decision)) => return Ok(decision),
+                        Ok(None) => continue,
+                        Err(err) => {
+                            self.key_claims.drop_if_held(claim);
+                            return Err(err);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(Decision::InProgress)
     }
 
     async fn answer_key(&self, claim: &KeyClaim, answer: &PackedAnswer) -> StoreResult<()> {
-        let (claim, answer) = (claim.clone(), answer.clone());
+        let (claims, owned, answer) = (self.key_claims.clone(), claim.clone(), answer.clone());
         let bytes = answer.stored_bytes();
         self.engine
-            .write_sized(bytes, move |c| idempotency::answer_key(c, &claim, &answer))
-            .await
+            .write_sized(bytes, move |c| {
+                idempotency::answer_key(c, &claims, &owned, &answer)
+            })
+            .await?;
+        // Only now is the answer committed: until here, a repeat finds the key in
+        // progress rather than reading a row that is not there yet.
+        self.key_claims.drop_if_held(claim);
+        Ok(())
     }
 
     async fn release_key(&self, claim: &KeyClaim) -> StoreResult<()> {
-        let claim = claim.clone();
-        self.engine
-            .write(move |c| idempotency::release_key(c, &claim))
-            .await
+        self.key_claims.drop_if_held(claim);
+        Ok(())
     }
 
     async fn purge_expired_keys(&self, now: Timestamp, max: u32) -> StoreResult<u64> {
+        let claims = self.key_claims.clone();
         self.engine
-            .write(move |c| idempotency::purge_expired_keys(c, now, max))
+            .write(move |c| idempotency::purge_expired_keys(c, &claims, now, max))
             .await
     }
 }
