@@ -6,12 +6,12 @@
 //! only while the claim still holds the key); [`purge_expired_keys`] sweeps rows and
 //! claims.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use cutover_domain::Timestamp;
 use cutover_domain::idempotency::{self, Decision, KeyClaim, KeyRecord};
 use cutover_domain::limits::Limits;
-use cutover_domain::quota::{Counted, check_room};
+use cutover_domain::quota::{Counted, LimitReached};
 use cutover_store::idempotency::{KeyRow, PackedAnswer};
 use cutover_store::{StoreError, StoreResult};
 use rusqlite::{Connection, params};
@@ -44,7 +44,8 @@ fn stored(connection: &Connection, claim: &KeyClaim) -> StoreResult<Option<KeyRe
 }
 
 /// What `claim`, which holds its key in `claims`, gets from what is stored: the key
-/// stays its only when the answer is [`Decision::Run`].
+/// stays its only when the answer is [`Decision::Run`] (a new key only if its org
+/// has room for one more).
 pub(crate) fn decide(
     connection: &Connection,
     claims: &KeyClaims,
@@ -54,17 +55,11 @@ pub(crate) fn decide(
     let decided = stored(connection, claim).and_then(|stored| {
         let decision = idempotency::decide(stored.as_ref(), claim);
         if decision == Decision::Run && stored.is_none() {
-            // A new key: the org's stored keys and those in progress count.
-            let kept = optional(
-                connection,
-                "SELECT keys FROM idempotency_key_counts WHERE scope = ?1",
-                [claim.scope.as_str()],
-                |row| row.get::<_, i64>(0),
-            )?
-            .map_or(0, |keys| keys.max(0) as u64);
             let counted = Counted::IdempotencyKeysPerOrg;
-            check_room(counted, kept + claims.others_in(claim), limits)
-                .map_err(StoreError::from)?;
+            if !claims.admit_new(claim, u64::from(counted.limit(limits))) {
+                let limit = counted.limit(limits);
+                return Err(StoreError::from(LimitReached { counted, limit }));
+            }
         }
         Ok(decision)
     });
@@ -72,9 +67,23 @@ pub(crate) fn decide(
         .as_ref()
         .map_or(true, |decision| *decision != Decision::Run)
     {
-        claims.drop_if_held(claim);
+        claims.drop_if_held(claim, false);
     }
     decided
+}
+
+/// Every scope's count of stored keys, for `KeyClaims::with_stored` at open.
+pub(crate) fn stored_counts(connection: &Connection) -> StoreResult<HashMap<String, u64>> {
+    let counts: Vec<(String, i64)> = all(
+        connection,
+        "SELECT scope, keys FROM idempotency_key_counts WHERE keys > 0",
+        [],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?;
+    Ok(counts
+        .into_iter()
+        .map(|(scope, keys)| (scope, keys.max(0) as u64))
+        .collect())
 }
 
 /// Hands the key to `claim` if `holder` (whose lease ended) still holds it, then
@@ -93,15 +102,16 @@ pub(crate) fn take_over(
     decide(connection, claims, limits, claim).map(Some)
 }
 
+/// Keeps the answer while `claim` holds its key; whether it made a new row.
 pub(crate) fn answer_key(
     connection: &Connection,
     claims: &KeyClaims,
     claim: &KeyClaim,
     answer: &PackedAnswer,
-) -> StoreResult<()> {
+) -> StoreResult<bool> {
     if !claims.holds(claim) {
         // Taken over after this claim's lease ended: the key is another's now.
-        return Ok(());
+        return Ok(false);
     }
     let existed = optional(
         connection,
@@ -134,7 +144,7 @@ pub(crate) fn answer_key(
     if !existed {
         count(connection, &claim.scope, 1)?;
     }
-    Ok(())
+    Ok(!existed)
 }
 
 /// Adds `by` (negative: takes away) to the count of `scope`'s stored keys.
@@ -152,12 +162,14 @@ fn count(connection: &Connection, scope: &str, by: i64) -> StoreResult<()> {
     Ok(())
 }
 
+/// Deletes up to `max` expired rows, and forgets expired claims with what is left
+/// of `max`; how many of each scope's rows it deleted, and how many it did in all.
 pub(crate) fn purge_expired_keys(
     connection: &Connection,
     claims: &KeyClaims,
     now: Timestamp,
     max: u32,
-) -> StoreResult<u64> {
+) -> StoreResult<(Vec<(String, u64)>, u64)> {
     let scopes: Vec<String> = all(
         connection,
         "DELETE FROM idempotency_keys WHERE (scope, idempotency_key) IN (
@@ -171,9 +183,14 @@ pub(crate) fn purge_expired_keys(
     for scope in &scopes {
         *per_scope.entry(scope).or_default() += 1;
     }
-    for (scope, deleted) in per_scope {
+    for (scope, deleted) in &per_scope {
         count(connection, scope, -deleted)?;
     }
     let rows = scopes.len() as u64;
-    Ok(rows + claims.forget_expired(now, u64::from(max).saturating_sub(rows)))
+    let forgotten = claims.forget_expired(now, u64::from(max).saturating_sub(rows));
+    let deleted = per_scope
+        .into_iter()
+        .map(|(scope, deleted)| (scope.to_owned(), deleted as u64))
+        .collect();
+    Ok((deleted, rows + forgotten))
 }

@@ -3,10 +3,14 @@
 //! here, not a row, and costs the writer nothing; only the answer is written. Each
 //! entry says what `cutover_domain::idempotency::decide` needs of a key in progress
 //! (its fingerprint, lease and expiry) and whose it is (`claim_id`).
+//!
+//! The map also keeps each org's count of stored keys (loaded at open, changed only
+//! once an answer or a sweep has committed), so an org's quota of keys is decided
+//! here, exactly: its stored keys plus its new keys in progress, under one lock.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 
 use cutover_domain::Timestamp;
 use cutover_domain::idempotency::{KeyClaim, KeyRecord, KeyState};
@@ -19,13 +23,17 @@ pub(crate) struct KeyClaims {
 #[derive(Default)]
 struct Claims {
     by_key: HashMap<(String, String), Claimed>,
-    /// Entries of each scope, for its quota of keys.
-    per_scope: HashMap<String, u64>,
+    /// New keys in progress of each scope (admitted by [`KeyClaims::admit_new`]).
+    in_flight: HashMap<String, u64>,
+    /// Stored keys of each scope, as committed.
+    stored: HashMap<String, u64>,
 }
 
 struct Claimed {
     claim_id: String,
     record: KeyRecord,
+    /// Whether it counts toward its scope's quota (a new key, admitted).
+    counted: bool,
 }
 
 /// What [`KeyClaims::take`] found.
@@ -40,7 +48,7 @@ fn key_of(claim: &KeyClaim) -> (String, String) {
     (claim.scope.clone(), claim.key.as_str().to_owned())
 }
 
-fn in_progress(claim: &KeyClaim) -> Claimed {
+fn in_progress(claim: &KeyClaim, counted: bool) -> Claimed {
     Claimed {
         claim_id: claim.claim_id.clone(),
         record: KeyRecord {
@@ -50,11 +58,31 @@ fn in_progress(claim: &KeyClaim) -> Claimed {
             },
             expires_at: claim.expires_at,
         },
+        counted,
+    }
+}
+
+fn take_off(counts: &mut HashMap<String, u64>, scope: &str, by: u64) {
+    if let Some(count) = counts.get_mut(scope) {
+        *count = count.saturating_sub(by);
+        if *count == 0 {
+            counts.remove(scope);
+        }
     }
 }
 
 impl KeyClaims {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Claims> {
+    /// The map of a store whose scopes have `stored` keys each.
+    pub(crate) fn with_stored(stored: HashMap<String, u64>) -> Self {
+        Self {
+            claims: Mutex::new(Claims {
+                stored,
+                ..Claims::default()
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Claims> {
         // An entry is written whole under the lock, so a poisoned map is still sound.
         self.claims
             .lock()
@@ -70,19 +98,19 @@ impl KeyClaims {
                 claim_id: held.get().claim_id.clone(),
             },
             Entry::Vacant(free) => {
-                free.insert(in_progress(claim));
-                *claims.per_scope.entry(claim.scope.clone()).or_default() += 1;
+                free.insert(in_progress(claim, false));
                 Taken::Ours
             }
         }
     }
 
-    /// Gives the key to `claim` if `holder` still holds it (its lease ended).
+    /// Gives the key to `claim` if `holder` still holds it (its lease ended); the
+    /// holder's place in the quota, if it had one, passes on with it.
     pub(crate) fn take_over(&self, claim: &KeyClaim, holder: &str) -> bool {
         let mut claims = self.lock();
         match claims.by_key.get_mut(&key_of(claim)) {
             Some(held) if held.claim_id == holder => {
-                *held = in_progress(claim);
+                *held = in_progress(claim, held.counted);
                 true
             }
             _ => false,
@@ -97,25 +125,56 @@ impl KeyClaims {
             .is_some_and(|held| held.claim_id == claim.claim_id)
     }
 
-    /// Lets the key go if `claim` holds it.
-    pub(crate) fn drop_if_held(&self, claim: &KeyClaim) {
+    /// Admits `claim`'s key as a new one if its scope has room under `limit`: its
+    /// stored keys and its new keys in progress (`claim`'s own not yet among them).
+    pub(crate) fn admit_new(&self, claim: &KeyClaim, limit: u64) -> bool {
+        let mut claims = self.lock();
+        let used = claims.stored.get(&claim.scope).copied().unwrap_or(0)
+            + claims.in_flight.get(&claim.scope).copied().unwrap_or(0);
+        let Some(ours) = claims
+            .by_key
+            .get_mut(&key_of(claim))
+            .filter(|held| held.claim_id == claim.claim_id)
+        else {
+            return false;
+        };
+        if ours.counted {
+            return true;
+        }
+        if used >= limit {
+            return false;
+        }
+        ours.counted = true;
+        *claims.in_flight.entry(claim.scope.clone()).or_default() += 1;
+        true
+    }
+
+    /// Lets the key go if `claim` holds it; `stored`: its answer, a new row, has
+    /// committed, so the key now counts as stored.
+    pub(crate) fn drop_if_held(&self, claim: &KeyClaim, stored: bool) {
         let mut claims = self.lock();
         let key = key_of(claim);
-        if claims
+        let held = claims
             .by_key
             .get(&key)
-            .is_some_and(|held| held.claim_id == claim.claim_id)
-        {
-            claims.by_key.remove(&key);
-            Self::uncount(&mut claims, &claim.scope, 1);
+            .is_some_and(|held| held.claim_id == claim.claim_id);
+        if !held {
+            return;
+        }
+        if claims.by_key.remove(&key).is_some_and(|gone| gone.counted) {
+            take_off(&mut claims.in_flight, &claim.scope, 1);
+        }
+        if stored {
+            *claims.stored.entry(claim.scope.clone()).or_default() += 1;
         }
     }
 
-    /// Keys of `scope` in progress, other than `claim`'s own.
-    pub(crate) fn others_in(&self, claim: &KeyClaim) -> u64 {
-        let claims = self.lock();
-        let all = claims.per_scope.get(&claim.scope).copied().unwrap_or(0);
-        all.saturating_sub(1)
+    /// Takes each scope's swept keys off its stored count, once the sweep committed.
+    pub(crate) fn swept(&self, deleted: &[(String, u64)]) {
+        let mut claims = self.lock();
+        for (scope, count) in deleted {
+            take_off(&mut claims.stored, scope, *count);
+        }
     }
 
     /// Forgets up to `max` claims that expired by `now` (their requests are long
@@ -130,18 +189,10 @@ impl KeyClaims {
             .take(usize::try_from(max).unwrap_or(usize::MAX))
             .collect();
         for key in &expired {
-            claims.by_key.remove(key);
-            Self::uncount(&mut claims, &key.0, 1);
-        }
-        expired.len() as u64
-    }
-
-    fn uncount(claims: &mut Claims, scope: &str, by: u64) {
-        if let Some(count) = claims.per_scope.get_mut(scope) {
-            *count = count.saturating_sub(by);
-            if *count == 0 {
-                claims.per_scope.remove(scope);
+            if claims.by_key.remove(key).is_some_and(|gone| gone.counted) {
+                take_off(&mut claims.in_flight, &key.0, 1);
             }
         }
+        expired.len() as u64
     }
 }

@@ -137,6 +137,11 @@ impl SqliteStore {
         let claim = claim::claim(&options.path)?;
         let mut writer = engine::open_writer(&options.path, options.busy_timeout)?;
         bring_up_to_date(&options.path, &mut writer)?;
+        let stored_keys =
+            idempotency::stored_counts(&writer).map_err(|source| OpenError::KeyCounts {
+                path: options.path.clone(),
+                source: Box::new(source),
+            })?;
         let engine = Engine::start(
             &options.path,
             writer,
@@ -151,7 +156,7 @@ impl SqliteStore {
         Ok(Self {
             engine: Arc::new(engine),
             app_locks: Default::default(),
-            key_claims: Default::default(),
+            key_claims: Arc::new(key_claims::KeyClaims::with_stored(stored_keys)),
             limits: options.limits,
             _claim: Arc::new(claim),
         })

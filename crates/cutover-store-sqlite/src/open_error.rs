@@ -69,6 +69,12 @@ pub enum OpenError {
         #[source]
         source: Box<StoreError>,
     },
+    #[error("reading the counts of stored idempotency keys in {}", .path.display())]
+    KeyCounts {
+        path: PathBuf,
+        #[source]
+        source: Box<StoreError>,
+    },
     #[error("cannot start a SQLite thread")]
     StartThread(#[source] std::io::Error),
 }

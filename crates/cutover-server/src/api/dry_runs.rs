@@ -148,8 +148,20 @@ pub async fn answer(
         _ => None,
     };
     let changes = !seen.records.is_empty() || !status_changes.is_empty();
+    // Only a caller who may read releases is shown their content, or told (by a
+    // warning) that two have the same.
+    let may_read = caller
+        .authorize_app(Operation::ReleasesDiff, &scope)
+        .is_ok();
     let diff = match diff_sides(change, last) {
-        Some((from, to)) if changes => Some(diffs::between(state, &scope, from, to).await?),
+        Some((from, to)) if changes && may_read => {
+            match diffs::between(state, &scope, from, to).await {
+                Ok(diff) => Some(diff),
+                // Deleted since the rehearsal read it: nothing left to compare.
+                Err(ApiError::NotFound { .. }) => None,
+                Err(error) => return Err(error),
+            }
+        }
         _ => None,
     };
     let same_as = diff
@@ -165,9 +177,6 @@ pub async fn answer(
         same_content_as: same_as.as_deref(),
         now: Timestamp::now(),
     });
-    let may_read = caller
-        .authorize_app(Operation::ReleasesDiff, &scope)
-        .is_ok();
     Ok(Json(DryRunAnswer {
         dry_run: true,
         action,
@@ -179,7 +188,7 @@ pub async fn answer(
         status_changes,
         blockers: Vec::new(),
         warnings,
-        diff: diff.filter(|_| may_read),
+        diff,
     })
     .into_response())
 }

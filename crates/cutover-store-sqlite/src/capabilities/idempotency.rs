@@ -29,7 +29,7 @@ impl IdempotencyStore for SqliteStore {
                         .await;
                     if decided.is_err() {
                         // The read never ran (a full queue) or failed: let the key go.
-                        self.key_claims.drop_if_held(claim);
+                        self.key_claims.drop_if_held(claim, false);
                     }
                     return decided;
                 }
@@ -48,7 +48,7 @@ impl IdempotencyStore for SqliteStore {
                         Ok(Some(decision)) => return Ok(decision),
                         Ok(None) => continue,
                         Err(err) => {
-                            self.key_claims.drop_if_held(claim);
+                            self.key_claims.drop_if_held(claim, false);
                             return Err(err);
                         }
                     }
@@ -61,26 +61,31 @@ impl IdempotencyStore for SqliteStore {
     async fn answer_key(&self, claim: &KeyClaim, answer: &PackedAnswer) -> StoreResult<()> {
         let (claims, owned, answer) = (self.key_claims.clone(), claim.clone(), answer.clone());
         let bytes = answer.stored_bytes();
-        self.engine
+        let new_row = self
+            .engine
             .write_sized(bytes, move |c| {
                 idempotency::answer_key(c, &claims, &owned, &answer)
             })
             .await?;
         // Only now is the answer committed: until here, a repeat finds the key in
-        // progress rather than reading a row that is not there yet.
-        self.key_claims.drop_if_held(claim);
+        // progress rather than reading a row that is not there yet (and the org's
+        // count of stored keys takes it only now, as its row does).
+        self.key_claims.drop_if_held(claim, new_row);
         Ok(())
     }
 
     async fn release_key(&self, claim: &KeyClaim) -> StoreResult<()> {
-        self.key_claims.drop_if_held(claim);
+        self.key_claims.drop_if_held(claim, false);
         Ok(())
     }
 
     async fn purge_expired_keys(&self, now: Timestamp, max: u32) -> StoreResult<u64> {
         let claims = self.key_claims.clone();
-        self.engine
+        let (deleted, total) = self
+            .engine
             .write(move |c| idempotency::purge_expired_keys(c, &claims, now, max))
-            .await
+            .await?;
+        self.key_claims.swept(&deleted);
+        Ok(total)
     }
 }

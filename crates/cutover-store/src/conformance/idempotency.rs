@@ -232,3 +232,53 @@ pub fn of_concurrent_claims_of_one_key_exactly_one_runs() -> Case {
         );
     })
 }
+
+pub fn of_concurrent_new_keys_at_the_limit_exactly_the_room_goes_in() -> Case {
+    let limits = Limits {
+        max_idempotency_keys_per_org: 3,
+        ..Limits::default()
+    };
+    Case::with_limits(limits, |stores: Stores| async move {
+        let store = stores.first();
+        // One key answered and stored, one in progress: room for one more.
+        let kept = claim("org_a", "kept", "f", 0);
+        assert_eq!(claimed(store, &kept).await, Decision::Run);
+        store
+            .answer_key(&kept, &PackedAnswer::pack(&answer(201, "{}")))
+            .await
+            .expect("answer");
+        assert_eq!(
+            claimed(store, &claim("org_a", "busy", "f", 0)).await,
+            Decision::Run
+        );
+        // Repeats of both, beside the new keys, take no room.
+        let mut tasks = Vec::new();
+        for index in 0..8 {
+            let store = stores.for_caller(index);
+            let new = claim("org_a", &format!("new-{index}"), "f", 1);
+            let repeat = claim(
+                "org_a",
+                if index % 2 == 0 { "kept" } else { "busy" },
+                "f",
+                1,
+            );
+            tasks.push(tokio::spawn(async move {
+                let repeated = store.claim_key(&repeat).await.expect("a repeat");
+                (store.claim_key(&new).await, repeated)
+            }));
+        }
+        let mut admitted = 0;
+        for task in tasks {
+            let (new, repeated) = task.await.expect("a claim task");
+            assert!(
+                matches!(repeated, Decision::Replay(_) | Decision::InProgress),
+                "{repeated:?}"
+            );
+            match new {
+                Ok(Decision::Run) => admitted += 1,
+                refused => assert_eq!(reason(&refused), "limit_reached"),
+            }
+        }
+        assert_eq!(admitted, 1, "exactly the room the org had");
+    })
+}

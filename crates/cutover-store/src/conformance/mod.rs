@@ -172,6 +172,7 @@ macro_rules! conformance_suite {
             idempotency::expired_keys_are_swept_in_batches_and_live_ones_kept,
             idempotency::an_org_stores_at_most_its_limit_of_keys,
             idempotency::of_concurrent_claims_of_one_key_exactly_one_runs,
+            idempotency::of_concurrent_new_keys_at_the_limit_exactly_the_room_goes_in,
             concurrency::concurrent_changes_to_one_environment_form_one_chain,
             concurrency::concurrent_activations_leave_one_active_and_a_chain,
             concurrency::concurrent_cuts_with_one_tag_let_exactly_one_through,
