@@ -81,7 +81,8 @@ pub struct DryRunAnswer {
     /// Whether the real call would change anything (`false` also when it would be
     /// refused).
     pub changes: bool,
-    /// The environment whose release would change (null when none would).
+    /// The environment whose release would change (null when none would: also for
+    /// a deploy or activate of what it has already).
     #[schema(required = true)]
     pub environment: Option<EnvironmentBrief>,
     /// The release the write acts on: deployed, activated, rolled back to, cut (no
@@ -140,13 +141,7 @@ pub async fn answer(
     let replaces = last
         .and_then(|record| record.previous_release_id.as_ref())
         .and_then(|id| dry_run::brief(&seen.before, &seen.after, id));
-    let environment = match (&change, last) {
-        (_, Some(record)) => Some(EnvironmentBrief::of(record)),
-        (RehearsedChange::Deployed(outcome), None) => {
-            Some(EnvironmentBrief::of(&outcome.deployment))
-        }
-        _ => None,
-    };
+    let environment = last.map(EnvironmentBrief::of);
     let changes = !seen.records.is_empty() || !status_changes.is_empty();
     // Only a caller who may read releases is shown their content, or told (by a
     // warning) that two have the same.

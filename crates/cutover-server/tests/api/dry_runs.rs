@@ -244,6 +244,10 @@ async fn every_write_has_a_dry_run_that_the_real_call_then_does(backend: Backend
         (said["changes"].clone(), said["warnings"][0]["code"].clone()),
         (json!(false), json!("no_change"))
     );
+    assert_eq!(
+        (said["environment"].clone(), said["status_changes"].clone()),
+        (Value::Null, json!([]))
+    );
 
     // An environment's rollback.
     let path = rollback(&home, "staging");
