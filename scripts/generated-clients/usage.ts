@@ -24,6 +24,17 @@ function body<T>(answer: { data?: T; error?: unknown; response: Response }): T {
   return answer.data;
 }
 
+/**
+ * The answer of a write that was made: a write that takes `dry_run` may also answer
+ * (200) what it would do, and a client that did not ask for a dry run says so here.
+ */
+function made<T>(data: T): Exclude<T, { dry_run: boolean }> {
+  if (typeof data === "object" && data !== null && "dry_run" in data) {
+    throw new Error("a dry run's answer to a write that was not a dry run");
+  }
+  return data as Exclude<T, { dry_run: boolean }>;
+}
+
 async function main(baseUrl: string, token: string): Promise<void> {
   const client = createClient<paths>({
     baseUrl,
@@ -93,17 +104,21 @@ async function main(baseUrl: string, token: string): Promise<void> {
   check(endpoint.endpoint_type === "sync", "the default endpoint type");
 
   // `activate` may be left out: the release is cut, not activated.
-  const release = body(
-    await client.POST(`${appPath}/releases`, {
-      params: { path },
-      body: { release_tag: "v1.0.0" },
-    }),
+  const release = made(
+    body(
+      await client.POST(`${appPath}/releases`, {
+        params: { path },
+        body: { release_tag: "v1.0.0" },
+      }),
+    ),
   );
   check(release.status === "ready", "a release that is not active yet");
-  const activated = body(
-    await client.POST(`${appPath}/releases/{release_id}/activate`, {
-      params: { path: { ...path, release_id: release.release_id } },
-    }),
+  const activated = made(
+    body(
+      await client.POST(`${appPath}/releases/{release_id}/activate`, {
+        params: { path: { ...path, release_id: release.release_id } },
+      }),
+    ),
   );
   check(activated.release.status === "active", "the release is live");
   const live = body(await client.GET(`${appPath}/releases/active`, { params: { path } }));
