@@ -286,7 +286,7 @@ async fn keys_belong_to_their_org_and_token(backend: Backend) {
 }
 
 async fn an_org_past_its_limit_of_keys_is_refused_new_ones(backend: Backend) {
-    let app = TestApp::spawn_with(backend, |config| {
+    let mut app = TestApp::spawn_with(backend, |config| {
         config.limits.max_idempotency_keys_per_org = 1
     })
     .await;
@@ -306,6 +306,12 @@ async fn an_org_past_its_limit_of_keys_is_refused_new_ones(backend: Backend) {
     app.post(&path, json!({"name": "b", "stages": []}))
         .await
         .expect(201);
+    // The count of stored keys outlives the server: after a restart the org is
+    // still at its limit.
+    app.restart().await;
+    let refused = keyed(&app, Method::POST, &path, "three", &app.admin, body("c")).await;
+    assert_eq!(refused.status, 409, "{:?}", refused.json());
+    assert_eq!(refused.json()["details"]["reason"], "limit_reached");
 }
 
 async fn a_kept_answer_survives_a_restart(backend: Backend) {
