@@ -37,9 +37,8 @@ pub(crate) fn rehearse(
     let Some(mut seen) = seen else {
         return Ok(None);
     };
-    if seen.outcome.is_ok() {
-        let ids = touched(&seen);
-        seen.before = states(connection, &ids)?;
+    if let Ok(change) = &seen.outcome {
+        seen.before = states(connection, &change.touched(&seen.records))?;
         if let Some(last) = seen.records.last() {
             seen.history = history(connection, last)?;
         }
@@ -122,13 +121,6 @@ fn look(
         records,
         history: Vec::new(),
     }))
-}
-
-fn touched(seen: &Rehearsed) -> Vec<ReleaseId> {
-    match &seen.outcome {
-        Ok(change) => change.touched(&seen.records),
-        Err(_) => Vec::new(),
-    }
 }
 
 /// The releases `ids` names that exist, as they are now.

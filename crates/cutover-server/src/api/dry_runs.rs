@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use cutover_domain::deployment::Deployment;
 use cutover_domain::dry_run::{self, ReleaseBrief, StatusChange, Warning, WarningFacts};
 use cutover_domain::permission::Operation;
-use cutover_domain::{EnvironmentId, Timestamp};
+use cutover_domain::{EnvironmentId, ReleaseId, Timestamp};
 use cutover_store::rehearsal::{Rehearsal, RehearsedChange};
 use cutover_store::{AppScope, StoreError};
 use serde::Serialize;
@@ -209,8 +209,7 @@ fn refused(action: DryRunAction, error: StoreError) -> Response {
 /// What to compare: what the environment has (or, for a cut that deploys nowhere,
 /// the newest release) against what it would have.
 fn diff_sides(change: RehearsedChange, last: Option<&Deployment>) -> Option<(Side, Side)> {
-    let side =
-        |id: Option<&cutover_domain::ReleaseId>| id.cloned().map_or(Side::Nothing, Side::Release);
+    let side = |id: Option<&ReleaseId>| id.cloned().map_or(Side::Nothing, Side::Release);
     match change {
         RehearsedChange::Created(document) => {
             let from = match last {
